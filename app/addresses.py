@@ -1,0 +1,99 @@
+"""Mail addresses as the gateway compares them: split, normalised, checked.
+
+Addresses arrive as aiosmtpd parsed them from ``RCPT TO:<...>`` (source routes
+already dropped, quotes kept).  The domain is what follows the last ``@``
+outside quotes; comparisons are case-insensitive on the whole address.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)$", re.IGNORECASE)
+
+
+def is_hostname(value: str) -> bool:
+    value = value.rstrip(".")
+    if not value or len(value) > 253:
+        return False
+    try:
+        ascii_name = value.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return all(_LABEL.match(label) for label in ascii_name.split("."))
+
+
+def split(address: str) -> tuple[str, str]:
+    """``"a@b"@c.jp`` → (``"a@b"``, ``c.jp``); an address without a domain has ``""``."""
+    in_quotes = False
+    at = -1
+    escaped = False
+    for i, ch in enumerate(address):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            in_quotes = not in_quotes
+        elif ch == "@" and not in_quotes:
+            at = i
+    if at < 0:
+        return address, ""
+    return address[:at], address[at + 1 :]
+
+
+def domain_of(address: str) -> str:
+    return split(address)[1].lower().rstrip(".")
+
+
+def normalize(address: str) -> str:
+    """The form used as a lookup key: lower case, no trailing dot on the domain."""
+    local, domain = split(address)
+    if not domain:
+        return local.lower()
+    return f"{local.lower()}@{domain.lower().rstrip('.')}"
+
+
+def is_address(value: str) -> bool:
+    local, domain = split(value)
+    return bool(local) and is_hostname(domain) and not any(c.isspace() for c in local)
+
+
+def has_routing_tricks(address: str) -> bool:
+    """True for local parts that some servers behind us would treat as a route.
+
+    ``a%b@local``, ``b!a@local`` and ``"a@b"@local`` are the classic ways to turn
+    a server that accepts mail for ``local`` into a relay for ``b``.  Such
+    recipients are never accepted on the strength of being local or matching a
+    rule; only clients allowed to relay anyway may send them.
+    """
+    local, _ = split(address)
+    return any(ch in local for ch in "%!@") or local.startswith("@")
+
+
+@dataclass(frozen=True)
+class Match:
+    """A rule's 識別ドメイン: one address, one domain, every subdomain, or everything."""
+
+    kind: str  # "address" | "domain" | "subdomains" | "any"
+    key: str  # normalised address or domain; "" for any
+
+
+def parse_match(value: str) -> Match:
+    value = value.strip()
+    if value == "*":
+        return Match("any", "")
+    if value.startswith("@*."):
+        domain = value[3:]
+        if not is_hostname(domain):
+            raise ValueError("must be *, @domain, @*.domain or an address")
+        return Match("subdomains", domain.lower().rstrip("."))
+    if value.startswith("@"):
+        domain = value[1:]
+        if not is_hostname(domain):
+            raise ValueError("must be *, @domain, @*.domain or an address")
+        return Match("domain", domain.lower().rstrip("."))
+    if is_address(value):
+        return Match("address", normalize(value))
+    raise ValueError("must be *, @domain, @*.domain or an address")

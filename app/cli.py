@@ -1,0 +1,219 @@
+"""The command line of INTERFACES.md: run, route, check, password, version."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from app import __version__, passwords
+from app import settings as settings_mod
+from app.routing import FORWARD, Router
+from app.settings import Settings, SettingsError
+
+log = logging.getLogger("tenso")
+
+STOP_GRACE_SECONDS = 10.0
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(level)
+    log.propagate = False
+
+
+def _load(path: Path) -> Settings | None:
+    try:
+        return settings_mod.load(path)
+    except SettingsError as exc:
+        print(f"{path}: the settings have problems:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return None
+
+
+# --- check ----------------------------------------------------------------------
+
+
+def warnings_for(settings: Settings) -> list[str]:
+    """Things that are allowed but almost certainly not meant."""
+    router = Router(settings)
+    found = []
+    for i, rule in enumerate(settings.rules):
+        hider = router.hidden_by(i)
+        if hider is not None:
+            found.append(
+                f"rules[{i}].match: rule No. {i + 1} ({rule.match}) can never match: "
+                f"rule No. {hider + 1} ({settings.rules[hider].match}) above it catches all its mail"
+            )
+    return found
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = Path(args.config)
+    if not path.exists():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 1
+    settings = _load(path)
+    if settings is None:
+        return 1
+    for warning in warnings_for(settings):
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"{path}: OK ({len(settings.rules)} rules, {len(settings.local_users)} local users)")
+    return 0
+
+
+# --- route ----------------------------------------------------------------------
+
+
+def cmd_route(args: argparse.Namespace) -> int:
+    settings = _load(Path(args.config))
+    if settings is None:
+        return 1
+    router = Router(settings)
+    decisions = [router.route(r, args.sender or "") for r in args.recipients]
+    if args.json:
+        print(json.dumps([d.as_json() for d in decisions], ensure_ascii=False, indent=2))
+        return 0
+    for d in decisions:
+        rule = f"rule {d.rule}" if d.rule else "no rule"
+        if d.kind == FORWARD:
+            where = f"{d.host}:{d.port} (TLS {d.tls})"
+        else:
+            where = f"MTA ({d.kind})"
+        auth = str(d.auth) if d.auth and d.kind == FORWARD else "none"
+        note = f"  [{d.note}]" if d.note else ""
+        print(f"{d.recipient}: {rule} -> {where}, RCPT TO:<{d.rcpt}>, auth {auth}{note}")
+    return 0
+
+
+# --- password -------------------------------------------------------------------
+
+
+def cmd_password(args: argparse.Namespace) -> int:
+    try:
+        key = passwords.normalize_key(args.key)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
+        if args.action == "delete":
+            passwords.delete(key)
+            print(f"password for {key} removed")
+            return 0
+        if sys.stdin.isatty():
+            password = getpass.getpass(f"password for {key}: ")
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            print("no password given on standard input; nothing stored", file=sys.stderr)
+            return 1
+        passwords.set(key, password)
+    except passwords.PasswordStoreError as exc:
+        print(f"cannot store the password: {exc}", file=sys.stderr)
+        return 1
+    print(f"password for {key} stored in the keyring")
+    return 0
+
+
+# --- run ------------------------------------------------------------------------
+
+
+def run_headless(config: Path) -> int:
+    from app.gateway import Gateway, GatewayError
+
+    setup_logging()
+    settings = _load(config)
+    if settings is None:
+        return 1
+    for warning in warnings_for(settings):
+        log.warning("%s", warning)
+
+    async def main() -> int:
+        gateway = Gateway(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except NotImplementedError:  # Windows: no loop signal handlers
+                signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+        try:
+            await gateway.start()
+        except GatewayError as exc:
+            log.error("%s", exc)
+            return 2
+        log.info("Tenso %s running (headless); stop with Ctrl+C or SIGTERM", __version__)
+        await stop.wait()
+        log.info("stopping: no new mail is accepted")
+        left = await gateway.stop(STOP_GRACE_SECONDS)
+        log.info("stopped")
+        return 100 if left else 0
+
+    code = asyncio.run(main())
+    if code == 100:
+        # Deliveries still blocked in smtplib: their messages are safe in the spool,
+        # so leave without waiting for the sockets to time out.
+        logging.shutdown()
+        os._exit(0)
+    return code
+
+
+def run_desktop(config: Path) -> int:
+    try:
+        from app.gui import main as gui_main  # noqa: PLC0415 - Qt only when asked for
+    except ImportError:
+        print("The window is not available here (PySide6 or app.gui missing); running headless.",
+              file=sys.stderr)
+        return run_headless(config)
+    return gui_main.run(config)
+
+
+# --- entry ----------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m app", description="Tenso: an SMTP forwarding gateway."
+    )
+    parser.add_argument("--version", action="version", version=f"Tenso {__version__}")
+    parser.add_argument("--headless", action="store_true", help="run the gateway without a window")
+    config_help = f"settings file (default: {settings_mod.default_config_path()})"
+    parser.add_argument("--config", default=None, help=config_help)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    route = sub.add_parser("route", help="show where each recipient would go")
+    route.add_argument("--config", default=None, help=config_help)
+    route.add_argument("--from", dest="sender", default="", help="envelope sender (picks the auth account)")
+    route.add_argument("--json", action="store_true", help="print JSON")
+    route.add_argument("recipients", nargs="+", metavar="RECIPIENT")
+    route.set_defaults(func=cmd_route)
+
+    check = sub.add_parser("check", help="validate a settings file")
+    check.add_argument("--config", default=None, help=config_help)
+    check.set_defaults(func=cmd_check)
+
+    password = sub.add_parser("password", help="store a password in the OS keyring")
+    password.add_argument("action", choices=["set", "delete"])
+    password.add_argument("key", metavar="KEY", help="common, user:ADDRESS or local:ADDRESS")
+    password.set_defaults(func=cmd_password)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.config = args.config or str(settings_mod.default_config_path())
+    if getattr(args, "func", None):
+        return args.func(args)
+    if args.headless:
+        return run_headless(Path(args.config))
+    return run_desktop(Path(args.config))

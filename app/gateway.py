@@ -1,0 +1,110 @@
+"""The gateway: settings, router, spool, queue runner and listening servers, assembled.
+
+One object the headless runner and the window both drive: ``await start()``
+on a running loop, ``await stop()`` to close the ports and let deliveries in
+flight finish (or leave them to the spool), ``apply()`` for new settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+
+from app import inbound
+from app.policy import RelayPolicy
+from app.routing import Router
+from app.scheduler import Scheduler
+from app.settings import Settings, parse_listen
+from app.spool import Spool
+
+log = logging.getLogger("tenso")
+
+
+class GatewayError(Exception):
+    """The gateway cannot start; the message says why and what to change."""
+
+
+def _bind_problem(entry: str, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        why = "the port is already in use (is another mail server running?)"
+    elif exc.errno == errno.EACCES:
+        why = "permission denied (ports below 1024 need administrator rights on this system)"
+    elif exc.errno == errno.EADDRNOTAVAIL:
+        why = "this machine has no such address"
+    else:
+        why = exc.strerror or str(exc)
+    return f"cannot listen on {entry}: {why}; choose another address:port in server.listen"
+
+
+class Gateway:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.router = Router(settings)
+        self.policy = RelayPolicy(self.router)
+        self.spool = Spool(settings.queue_dir)
+        self.scheduler: Scheduler | None = None
+        self.servers: list[asyncio.AbstractServer] = []
+
+    def apply(self, settings: Settings) -> None:
+        """New rules and options; they take effect for the next recipient and the next attempt."""
+        router = Router(settings)
+        self.policy = RelayPolicy(router)
+        self.router = router
+        self.settings = settings
+
+    @property
+    def bound(self) -> list[tuple[str, int]]:
+        """The (address, port) pairs actually listening (port 0 in the settings becomes real)."""
+        return [sock.getsockname()[:2] for server in self.servers for sock in server.sockets]
+
+    async def start(self) -> None:
+        ids = await asyncio.to_thread(self.spool.recover)
+        log.info("queue %s: %d message(s) waiting", self.spool.root, len(ids))
+        self.scheduler = Scheduler(self)
+        self.scheduler.start(ids)
+        try:
+            await self._listen()
+        except GatewayError:
+            await self.stop()
+            raise
+
+    async def _listen(self) -> None:
+        server_settings = self.settings.server
+        tls = None
+        if server_settings.tls_cert:
+            try:
+                tls = inbound.tls_context(
+                    str(self.settings.resolve(server_settings.tls_cert)),
+                    str(self.settings.resolve(server_settings.tls_key)),
+                )
+            except (OSError, ValueError) as exc:
+                raise GatewayError(f"server.tls_cert: cannot load the certificate: {exc}") from exc
+        handler = inbound.InboundHandler(self)
+        factory = inbound.protocol_factory(self, handler, tls)
+        loop = asyncio.get_running_loop()
+        for entry in server_settings.listen:
+            host, port = parse_listen(entry)
+            try:
+                server = await loop.create_server(factory, host, port, reuse_address=True)
+            except OSError as exc:
+                raise GatewayError(_bind_problem(entry, exc)) from exc
+            self.servers.append(server)
+            for sock in server.sockets:
+                log.info("listening on %s port %d%s", *sock.getsockname()[:2], " (STARTTLS)" if tls else "")
+
+    async def stop(self, grace: float = 10.0) -> int:
+        """Closes the ports, then waits up to ``grace`` s for deliveries in flight.
+
+        Returns how many attempts were still running; their messages stay in the
+        spool as they were and are tried again at the next start.
+        """
+        for server in self.servers:
+            server.close()
+        for server in self.servers:
+            await server.wait_closed()
+        self.servers.clear()
+        left = await self.scheduler.stop(grace) if self.scheduler else 0
+        if left:
+            log.warning("stopped with %d delivery attempt(s) unfinished; they are retried at next start", left)
+        return left

@@ -1,0 +1,269 @@
+"""Sending to a destination server with smtplib: TLS, SMTP AUTH, one transaction.
+
+Everything here blocks and runs in the scheduler's worker threads.  A
+connection that finished a transaction cleanly goes back to a small pool per
+destination (host, port, TLS mode, account), so a stream of messages to the
+ISP reuses one session instead of paying TCP + TLS + AUTH each time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import smtplib
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+
+from app.routing import Account
+
+CONNECT_TIMEOUT = 30.0
+IDLE_REUSE_SECONDS = 30.0  # most servers drop idle sessions after a minute or more
+MAX_IDLE_PER_DESTINATION = 8
+
+
+@dataclass(frozen=True)
+class Destination:
+    host: str
+    port: int
+    tls: str  # none | opportunistic | required | implicit
+    account: Account | None
+
+
+class DeliveryError(Exception):
+    """The transaction could not happen; ``reply`` is what the queue records."""
+
+    def __init__(self, reply: str, permanent: bool = False):
+        super().__init__(reply)
+        self.reply = reply
+        self.permanent = permanent
+
+
+def verified_context() -> ssl.SSLContext:
+    # Honors SSL_CERT_FILE / SSL_CERT_DIR, so a private CA can be trusted without code.
+    return ssl.create_default_context()
+
+
+def unverified_context() -> ssl.SSLContext:
+    """Opportunistic TLS (like Postfix's "may"): encrypt what can be, trust nobody."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {' '.join(text.split())}"
+
+
+class Connection:
+    def __init__(self, smtp: smtplib.SMTP, destination: Destination):
+        self.smtp = smtp
+        self.destination = destination
+        self.idle_since = time.monotonic()
+
+    def close(self) -> None:
+        try:
+            self.smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            self.smtp.close()
+
+
+def _auth(smtp: smtplib.SMTP, account: Account, password: str, encrypted: bool) -> None:
+    offered = smtp.esmtp_features.get("auth", "").upper().split()
+    # Without TLS, CRAM-MD5 keeps the password off the wire; with TLS, PLAIN is simplest.
+    order = ["CRAM-MD5", "LOGIN", "PLAIN"] if not encrypted else ["PLAIN", "LOGIN", "CRAM-MD5"]
+    mechanisms = [m for m in order if m in offered]
+    if not mechanisms:
+        raise DeliveryError(f"the server offers no AUTH mechanism Tenso speaks ({' '.join(offered)})")
+    mechanism = mechanisms[0]
+    user = account.username
+    if mechanism == "CRAM-MD5":
+        code, resp = smtp.docmd("AUTH", "CRAM-MD5")
+        if code == 334:
+            digest = hmac.new(password.encode(), base64.b64decode(resp), "md5").hexdigest()
+            code, resp = smtp.docmd(base64.b64encode(f"{user} {digest}".encode()).decode())
+    elif mechanism == "LOGIN":
+        code, resp = smtp.docmd("AUTH", "LOGIN " + base64.b64encode(user.encode()).decode())
+        if code == 334:
+            code, resp = smtp.docmd(base64.b64encode(password.encode()).decode())
+    else:
+        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+        code, resp = smtp.docmd("AUTH", "PLAIN " + token)
+    if code not in (235, 503):
+        # Postfix defers on a refused login too: a wrong password is fixed by the admin, then retried.
+        raise DeliveryError(f"AUTH {mechanism} as {user} refused: {_reply(code, resp)}")
+
+
+def connect(destination: Destination, password: str | None, local_hostname: str) -> Connection:
+    host, port, tls = destination.host, destination.port, destination.tls
+    try:
+        if tls == "implicit":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                host, port, local_hostname=local_hostname, timeout=CONNECT_TIMEOUT, context=verified_context()
+            )
+        else:
+            smtp = smtplib.SMTP(host, port, local_hostname=local_hostname, timeout=CONNECT_TIMEOUT)
+    except ssl.SSLCertVerificationError as exc:
+        raise DeliveryError(f"TLS certificate of {host} not trusted: {exc.verify_message}") from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryError(f"cannot connect to {host}:{port}: {exc}") from exc
+    try:
+        code, resp = smtp.ehlo()
+        if code != 250:
+            code, resp = smtp.helo()
+            if code != 250:
+                raise DeliveryError(f"{host} refused HELO: {_reply(code, resp)}", permanent=500 <= code < 600)
+        encrypted = tls == "implicit"
+        if tls in ("opportunistic", "required") and smtp.has_extn("starttls"):
+            context = verified_context() if tls == "required" else unverified_context()
+            code, resp = smtp.starttls(context=context)
+            smtp.ehlo()
+            encrypted = True
+        elif tls == "required":
+            raise DeliveryError(f"{host} does not offer STARTTLS, and this rule requires TLS")
+        if destination.account and smtp.has_extn("auth"):
+            if password is None:
+                raise DeliveryError(
+                    f"no password stored for {destination.account.key}: "
+                    f"run  python -m app password set {destination.account.key}"
+                )
+            _auth(smtp, destination.account, password, encrypted)
+    except ssl.SSLCertVerificationError as exc:
+        smtp.close()
+        raise DeliveryError(f"TLS certificate of {host} not trusted: {exc.verify_message}") from exc
+    except DeliveryError:
+        _quietly_close(smtp)
+        raise
+    except (OSError, smtplib.SMTPException) as exc:
+        smtp.close()
+        raise DeliveryError(f"{host}:{port}: {exc}") from exc
+    return Connection(smtp, destination)
+
+
+def _quietly_close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def transaction(
+    conn: Connection, sender: str, rcpts: list[str], content: bytes, mail_options: list[str]
+) -> dict[str, str]:
+    """MAIL, RCPT each, DATA; returns the reply per rcpt.  Raises on a broken connection."""
+    smtp = conn.smtp
+    smtp.command_encoding = "ascii"
+    options = []
+    if smtp.has_extn("size"):
+        options.append(f"SIZE={len(content)}")
+    if "BODY=8BITMIME" in mail_options and smtp.has_extn("8bitmime"):
+        options.append("BODY=8BITMIME")
+    needs_utf8 = not (sender.isascii() and all(r.isascii() for r in rcpts))
+    if "SMTPUTF8" in mail_options or needs_utf8:
+        if smtp.has_extn("smtputf8"):
+            options.append("SMTPUTF8")
+        elif needs_utf8:
+            reply = "553 5.6.7 the destination does not support SMTPUTF8, needed for this address"
+            return dict.fromkeys(rcpts, reply)
+    code, resp = smtp.mail(sender, options)
+    if code != 250:
+        smtp.rset()
+        return dict.fromkeys(rcpts, _reply(code, resp))
+    results: dict[str, str] = {}
+    accepted = []
+    for rcpt in rcpts:
+        code, resp = smtp.rcpt(rcpt)
+        results[rcpt] = _reply(code, resp)
+        if code in (250, 251):
+            accepted.append(rcpt)
+    if not accepted:
+        smtp.rset()
+        return results
+    try:
+        code, resp = smtp.data(content)
+    except smtplib.SMTPDataError as exc:
+        code, resp = exc.smtp_code, exc.smtp_error
+        smtp.rset()
+    for rcpt in accepted:
+        results[rcpt] = _reply(code, resp)
+    return results
+
+
+class Pool:
+    """Idle connections per destination, handed to one thread at a time."""
+
+    def __init__(self) -> None:
+        self._idle: dict[Destination, list[Connection]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, destination: Destination) -> Connection | None:
+        stale = []
+        found = None
+        with self._lock:
+            idle = self._idle.get(destination, [])
+            now = time.monotonic()
+            while idle:
+                conn = idle.pop()
+                if now - conn.idle_since < IDLE_REUSE_SECONDS:
+                    found = conn
+                    break
+                stale.append(conn)
+        for conn in stale:
+            conn.close()
+        return found
+
+    def give_back(self, conn: Connection) -> None:
+        conn.idle_since = time.monotonic()
+        with self._lock:
+            idle = self._idle.setdefault(conn.destination, [])
+            if len(idle) < MAX_IDLE_PER_DESTINATION:
+                idle.append(conn)
+                return
+        conn.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            conns = [c for idle in self._idle.values() for c in idle]
+            self._idle.clear()
+        for conn in conns:
+            conn.close()
+
+
+def deliver(
+    pool: Pool,
+    destination: Destination,
+    password: str | None,
+    local_hostname: str,
+    sender: str,
+    rcpts: list[str],
+    content: bytes,
+    mail_options: list[str],
+) -> dict[str, str]:
+    """One transaction to ``destination``; every rcpt gets a reply (``4xx`` for a broken link)."""
+    conn = pool.take(destination)
+    reused = conn is not None
+    try:
+        if conn is None:
+            conn = connect(destination, password, local_hostname)
+        try:
+            results = transaction(conn, sender, rcpts, content, mail_options)
+        except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError):
+            conn.smtp.close()
+            if not reused:
+                raise
+            # The pooled session had been dropped by the server: one fresh try.
+            conn = connect(destination, password, local_hostname)
+            results = transaction(conn, sender, rcpts, content, mail_options)
+    except DeliveryError as exc:
+        code = "554 5.0.0" if exc.permanent else "451 4.4.0"
+        return dict.fromkeys(rcpts, f"{code} {exc.reply}")
+    except (OSError, smtplib.SMTPException) as exc:
+        if conn is not None:
+            conn.smtp.close()
+        return dict.fromkeys(rcpts, f"451 4.4.2 connection to {destination.host}:{destination.port} lost: {exc}")
+    pool.give_back(conn)
+    return results

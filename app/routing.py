@@ -1,0 +1,171 @@
+"""Where each recipient goes: the ordered rule table (転送設定), first match wins.
+
+Address, domain and subdomain rows are indexed by key, each key remembering
+the first row that carries it; the answer is the smallest row number among
+the few candidates for a recipient (its address, its domain, its parent
+domains, the first ``*``).  That is the same answer as trying the rows top to
+bottom, at a cost that does not grow with the number of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app import addresses
+from app.settings import Rule, Settings
+
+FORWARD = "forward"  # to the rule's destination server
+LOCAL = "local"  # MTA: a local user's mailbox
+MX = "mx"  # MTA: the recipient domain's mail exchangers
+UNKNOWN_LOCAL = "unknown-local"  # MTA: a local domain, but no such user
+
+
+@dataclass(frozen=True)
+class Account:
+    """The credentials a destination gets: keyring key and the user name sent."""
+
+    key: str  # "common" or "user:<local user>"
+    username: str
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.username})"
+
+
+@dataclass(frozen=True)
+class Decision:
+    recipient: str  # as received in RCPT TO
+    kind: str  # FORWARD, LOCAL, MX or UNKNOWN_LOCAL
+    rule: int | None  # 1-based row number, None when no row decided
+    host: str | None  # destination host for FORWARD
+    port: int | None
+    tls: str | None
+    rcpt: str  # the recipient as it will be sent (after 変換ホスト名)
+    auth: Account | None
+    note: str = ""
+
+    @property
+    def destination(self) -> str:
+        return self.host if self.kind == FORWARD else "MTA"
+
+    def as_json(self) -> dict:
+        return {
+            "recipient": self.recipient,
+            "rule": self.rule,
+            "destination": self.destination,
+            "port": self.port,
+            "rcpt": self.rcpt,
+            "auth": str(self.auth) if self.auth else None,
+            "delivery": self.kind,
+            "note": self.note,
+        }
+
+
+class Router:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.options = settings.options
+        self.rules: list[Rule] = list(settings.rules)
+        self._address: dict[str, int] = {}
+        self._domain: dict[str, int] = {}
+        self._subdomains: dict[str, int] = {}
+        self._any: int | None = None
+        for i, rule in enumerate(self.rules):
+            match = addresses.parse_match(rule.match)
+            if match.kind == "any":
+                if self._any is None:
+                    self._any = i
+            else:
+                index = {"address": self._address, "domain": self._domain, "subdomains": self._subdomains}
+                index[match.kind].setdefault(match.key, i)
+        self.local_users = {addresses.normalize(u.address) for u in settings.local_users}
+        self.local_domains = {d.lower().rstrip(".") for d in settings.local_domains}
+        self._per_user = {
+            addresses.normalize(a.local_user): Account(f"user:{addresses.normalize(a.local_user)}", a.username)
+            for a in settings.auth_accounts.per_user
+            if a.username
+        }
+        common = settings.auth_accounts.common.username
+        self._common = Account("common", common) if common else None
+
+    # --- matching ---
+
+    def first_match(self, recipient: str, include_any: bool = True) -> int | None:
+        """0-based index of the first row matching ``recipient``, or None."""
+        address = addresses.normalize(recipient)
+        domain = addresses.domain_of(recipient)
+        candidates = [self._address.get(address), self._domain.get(domain)]
+        if self._subdomains:
+            labels = domain.split(".")
+            candidates += [self._subdomains.get(".".join(labels[i:])) for i in range(1, len(labels))]
+        if include_any:
+            candidates.append(self._any)
+        found = [c for c in candidates if c is not None]
+        return min(found) if found else None
+
+    def hidden_by(self, index: int) -> int | None:
+        """The 0-based row that catches everything row ``index`` would, or None."""
+        match = addresses.parse_match(self.rules[index].match)
+        if self._any is not None and self._any < index:
+            return self._any
+        if match.kind == "address":
+            first = self.first_match(match.key, include_any=False)
+        elif match.kind == "domain":
+            first = self._domain.get(match.key)
+            labels = match.key.split(".")
+            parents = [self._subdomains.get(".".join(labels[i:])) for i in range(1, len(labels))]
+            first = min([x for x in [first, *parents] if x is not None], default=None)
+        elif match.kind == "subdomains":
+            labels = match.key.split(".")
+            parents = [self._subdomains.get(".".join(labels[i:])) for i in range(len(labels))]
+            first = min([x for x in parents if x is not None], default=None)
+        else:
+            first = self._any
+        return first if first is not None and first < index else None
+
+    def is_local_user(self, address: str) -> bool:
+        return addresses.normalize(address) in self.local_users
+
+    def is_local_domain(self, address: str) -> bool:
+        return addresses.domain_of(address) in self.local_domains
+
+    def account_for(self, sender: str) -> Account | None:
+        """The per-user account when the sender is a local user that has one, else the common one."""
+        return self._per_user.get(addresses.normalize(sender)) or self._common
+
+    # --- the decision ---
+
+    def route(self, recipient: str, sender: str = "") -> Decision:
+        local_user = self.is_local_user(recipient)
+        if local_user and self.options.skip_local:
+            return self._mta(recipient, None, "local user, not forwarded (skip local)")
+        index = self.first_match(recipient)
+        if index is None:
+            return self._mta(recipient, None, "no rule matches")
+        rule = self.rules[index]
+        if rule.destination.upper() == "MTA":
+            return self._mta(recipient, index + 1, "")
+        if self.options.check_local_users and not local_user:
+            return self._mta(recipient, None, f"rule {index + 1} not used: not a local user (check local users)")
+        rcpt = recipient
+        if rule.conversion_host:
+            local, _ = addresses.split(recipient)
+            rcpt = f"{local}@{rule.conversion_host}"
+        return Decision(
+            recipient=recipient,
+            kind=FORWARD,
+            rule=index + 1,
+            host=rule.destination.strip("[]"),
+            port=rule.port,
+            tls=rule.tls,
+            rcpt=rcpt,
+            auth=self.account_for(sender),
+        )
+
+    def _mta(self, recipient: str, rule: int | None, note: str) -> Decision:
+        if self.is_local_user(recipient):
+            kind = LOCAL
+        elif self.is_local_domain(recipient):
+            kind, note = UNKNOWN_LOCAL, note or "no such local user"
+        else:
+            kind = MX
+        return Decision(recipient, kind, rule, None, None, None, recipient, None, note)

@@ -1,0 +1,442 @@
+"""The settings file: one declaration of every field, its default and its check.
+
+The file is JSON (INTERFACES.md).  Every section is a dataclass; a field's
+``metadata["check"]`` returns a problem text or ``None``.  Loading walks the
+type hints, so a field added here is parsed, defaulted and validated without
+touching any other code.  Problems name the field with a JSON path
+(``rules[2].port: must be 1-65535``) so the command line and the window can
+point at it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import os
+import socket
+import tempfile
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from app import addresses, relaynets
+
+APP_NAME = "Tenso"
+VERSION = 1
+TLS_MODES = ("none", "opportunistic", "required", "implicit")
+
+
+class SettingsError(Exception):
+    """A settings file that cannot be used; ``problems`` name each field."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+# --- checks: each returns a problem text or None --------------------------------
+
+
+def _port(value: int) -> str | None:
+    return None if 1 <= value <= 65535 else "must be 1-65535"
+
+
+def _positive(value: int) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _at_least(minimum: int) -> Callable[[int], str | None]:
+    return lambda value: None if value >= minimum else f"must be at least {minimum}"
+
+
+def _hostname(value: str) -> str | None:
+    return None if addresses.is_hostname(value) else "must be a host name"
+
+
+def _listen(value: str) -> str | None:
+    try:
+        parse_listen(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _domain(value: str) -> str | None:
+    return None if addresses.is_hostname(value) else "must be a domain name such as example.jp"
+
+
+def _address(value: str) -> str | None:
+    return None if addresses.is_address(value) else "must be an address such as user@example.jp"
+
+
+def _relay_network(value: str) -> str | None:
+    try:
+        relaynets.parse(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _match(value: str) -> str | None:
+    try:
+        addresses.parse_match(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _destination(value: str) -> str | None:
+    if value.upper() == "MTA" or addresses.is_hostname(value):
+        return None
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+    except ValueError:
+        return "must be a host name, an IP address or MTA"
+    return None
+
+
+def _tls(value: str) -> str | None:
+    return None if value in TLS_MODES else "must be one of " + ", ".join(TLS_MODES)
+
+
+def _optional(check: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
+    return lambda value: None if value == "" else check(value)
+
+
+def _each(check: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
+    """Marks a list check as applying to every item (the problem names the index)."""
+    check.each = True  # type: ignore[attr-defined]
+    return check
+
+
+def _checked(default: Any, check: Callable[[Any], str | None] | None = None, **kw: Any) -> Any:
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"check": check, **kw})
+    return field(default=default, metadata={"check": check, **kw})
+
+
+# --- the model -------------------------------------------------------------------
+
+
+def _default_hostname() -> str:
+    # gethostname, not getfqdn: getfqdn asks DNS and can hang a first start for seconds.
+    return socket.gethostname() or "localhost"
+
+
+@dataclass
+class Server:
+    hostname: str = field(default_factory=_default_hostname, metadata={"check": _hostname})
+    listen: list[str] = _checked(["0.0.0.0:25"], _each(_listen))
+    max_message_bytes: int = _checked(26214400, _at_least(1024))
+    max_recipients: int = _checked(100, _positive)
+    tls_cert: str = ""
+    tls_key: str = ""
+    auth_requires_tls: bool = True
+    timeout_seconds: int = _checked(300, _positive)
+
+
+@dataclass
+class LocalUser:
+    address: str = _checked("", _address)
+    forward: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Rule:
+    match: str = _checked("", _match)
+    destination: str = _checked("", _destination)
+    port: int = _checked(25, _port)
+    conversion_host: str = _checked("", _optional(_domain))
+    tls: str = _checked("opportunistic", _tls)
+
+
+@dataclass
+class Options:
+    skip_local: bool = False
+    relay_for_rule_matches: bool = False
+    check_local_users: bool = False
+    max_forward_count: int = _checked(30, _positive)
+    relay_networks: list[str] = _checked(["127.0.0.0/8", "::1"], _each(_relay_network))
+    relay_when_authenticated: bool = True
+
+
+@dataclass
+class CommonAccount:
+    username: str = ""
+
+
+@dataclass
+class PerUserAccount:
+    local_user: str = _checked("", _address)
+    username: str = ""
+
+
+@dataclass
+class AuthAccounts:
+    common: CommonAccount = field(default_factory=CommonAccount)
+    per_user: list[PerUserAccount] = field(default_factory=list)
+
+
+@dataclass
+class Queue:
+    dir: str = ""
+    retry_minutes: list[int] = _checked([5, 10, 20, 40, 80, 160, 320], _each(_positive))
+    max_age_hours: int = _checked(120, _positive)
+    workers: int = _checked(16, _positive)
+
+
+@dataclass
+class Backup:
+    enabled: bool = False
+    dir: str = ""
+    keep_days: int = _checked(30, _positive)
+
+
+@dataclass
+class Settings:
+    version: int = VERSION
+    server: Server = field(default_factory=Server)
+    local_domains: list[str] = _checked([], _each(_domain))
+    local_users: list[LocalUser] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    options: Options = field(default_factory=Options)
+    auth_accounts: AuthAccounts = field(default_factory=AuthAccounts)
+    queue: Queue = field(default_factory=Queue)
+    mailbox_dir: str = ""
+    backup: Backup = field(default_factory=Backup)
+
+    # Where the file was read from: relative folders are taken from there.
+    source: Path | None = field(default=None, compare=False, repr=False, metadata={"internal": True})
+
+    def problems(self) -> list[str]:
+        """Checks that involve more than one field."""
+        found = []
+        if self.version != VERSION:
+            found.append(f"version: must be {VERSION}")
+        if not self.server.listen:
+            found.append("server.listen: must list at least one address:port")
+        if bool(self.server.tls_cert) != bool(self.server.tls_key):
+            found.append("server.tls_key: tls_cert and tls_key must be set together")
+        for name in ("tls_cert", "tls_key"):
+            value = getattr(self.server, name)
+            if value and not self.resolve(value).is_file():
+                found.append(f"server.{name}: file not found: {self.resolve(value)}")
+        users = {u.address.lower() for u in self.local_users}
+        seen: set[str] = set()
+        for i, user in enumerate(self.local_users):
+            if user.address.lower() in seen:
+                found.append(f"local_users[{i}].address: {user.address} is listed twice")
+            seen.add(user.address.lower())
+        for i, account in enumerate(self.auth_accounts.per_user):
+            if account.local_user and account.local_user.lower() not in users:
+                found.append(
+                    f"auth_accounts.per_user[{i}].local_user: {account.local_user} is not a local user"
+                )
+        for i, rule in enumerate(self.rules):
+            if rule.destination.upper() == "MTA" and rule.conversion_host:
+                found.append(
+                    f"rules[{i}].conversion_host: only a forwarding rule can rewrite (rule No. {i + 1})"
+                )
+        return found
+
+    # --- derived paths ---
+
+    def resolve(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        if not p.is_absolute() and self.source is not None:
+            p = self.source.parent / p
+        return p
+
+    def _dir(self, value: str, name: str) -> Path:
+        return self.resolve(value) if value else data_dir() / name
+
+    @property
+    def queue_dir(self) -> Path:
+        return self._dir(self.queue.dir, "queue")
+
+    @property
+    def mailbox_path(self) -> Path:
+        return self._dir(self.mailbox_dir, "mailboxes")
+
+    @property
+    def backup_path(self) -> Path:
+        return self._dir(self.backup.dir, "backup")
+
+
+# --- loading and saving ------------------------------------------------------------
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is list:
+        return "a list"
+    if dataclasses.is_dataclass(tp):
+        return "an object"
+    return {str: "a string", int: "a whole number", bool: "true or false"}.get(tp, str(tp))
+
+
+def _build(tp: Any, value: Any, path: str, problems: list[str]) -> Any:
+    """Turns JSON ``value`` into ``tp``; appends problems and returns None when it cannot."""
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            problems.append(f"{path}: must be {_type_name(tp)}")
+            return None
+        return _build_object(tp, value, path, problems)
+    if origin is list:
+        if not isinstance(value, list):
+            problems.append(f"{path}: must be {_type_name(tp)}")
+            return None
+        (item_tp,) = typing.get_args(tp)
+        items = [_build(item_tp, item, f"{path}[{i}]", problems) for i, item in enumerate(value)]
+        return items
+    ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
+    if not ok:
+        problems.append(f"{path}: must be {_type_name(tp)}")
+        return None
+    return value.strip() if isinstance(value, str) else value
+
+
+def _build_object(cls: type, data: dict, path: str, problems: list[str]) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    prefix = f"{path}." if path else ""
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in fields:
+            problems.append(f"{prefix}{key}: unknown setting")
+            continue
+        before = len(problems)
+        built = _build(hints[key], value, prefix + key, problems)
+        if len(problems) > before:
+            continue
+        check = fields[key].metadata.get("check")
+        if check is not None:
+            if getattr(check, "each", False):
+                for i, item in enumerate(built):
+                    problem = check(item)
+                    if problem:
+                        problems.append(f"{prefix}{key}[{i}]: {problem}")
+            else:
+                problem = check(built)
+                if problem:
+                    problems.append(f"{prefix}{key}: {problem}{_rule_hint(path)}")
+        values[key] = built
+    obj = cls(**values)
+    # Defaults of required-looking fields (match, destination, address) are "" and must be filled.
+    for name, f in fields.items():
+        if name not in data and f.metadata.get("check") and not getattr(f.metadata["check"], "each", False):
+            problem = f.metadata["check"](getattr(obj, name))
+            if problem:
+                problems.append(f"{prefix}{name}: is missing ({problem}){_rule_hint(path)}")
+    return obj
+
+
+def _rule_hint(path: str) -> str:
+    """`rules[2]` is the third row of the window's grid: say so, the GUI numbers from 1."""
+    if path.startswith("rules[") and path.endswith("]"):
+        return f" (rule No. {int(path[6:-1]) + 1})"
+    return ""
+
+
+def from_dict(data: Any, source: Path | None = None) -> Settings:
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        raise SettingsError(["(file): must be a JSON object"])
+    settings = _build_object(Settings, data, "", problems)
+    settings.source = source
+    if not problems:
+        problems.extend(settings.problems())
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def to_dict(settings: Settings) -> dict:
+    data = dataclasses.asdict(settings)
+    data.pop("source", None)
+    return data
+
+
+def load(path: Path) -> Settings:
+    """Reads and validates a settings file; a missing file gives the defaults."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return from_dict({}, source=path)
+    except OSError as exc:
+        raise SettingsError([f"(file): cannot read {path}: {exc.strerror}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise SettingsError([f"(file): {path} is not UTF-8 text"]) from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SettingsError([f"(file): line {exc.lineno} column {exc.colno}: {exc.msg}"]) from exc
+    return from_dict(data, source=path)
+
+
+def save(settings: Settings, path: Path) -> None:
+    """Atomic: a reader sees the old file or the new one, never half of either."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(to_dict(settings), indent=2, ensure_ascii=False) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    """Makes a rename in ``path`` durable (no-op where directories cannot be opened)."""
+    if os.name == "nt":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``0.0.0.0:25``, ``[::]:25``, ``:2525`` → (host, port)."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError("must be address:port, such as 0.0.0.0:25 or [::]:25")
+    host = host.strip("[]") or "0.0.0.0"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if host != "localhost":
+            raise ValueError(f"{host} is not an IP address") from None
+    if not 1 <= int(port) <= 65535:
+        raise ValueError("port must be 1-65535")
+    return host, int(port)
+
+
+def config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False, roaming=True))
+
+
+def data_dir() -> Path:
+    override = os.environ.get("TENSO_DATA_DIR")
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False, roaming=True))
+
+
+def default_config_path() -> Path:
+    override = os.environ.get("TENSO_CONFIG")
+    return Path(override) if override else config_dir() / "settings.json"

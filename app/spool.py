@@ -1,0 +1,218 @@
+"""The durable queue: the one truth about every accepted message.
+
+Layout under the queue folder::
+
+    tmp/<id>          being written; anything here at start-up was never acknowledged
+    msg/<id>          committed message: one JSON line (the envelope), then the bytes as sent
+    state/<id>.json   per-recipient delivery state, replaced atomically after each attempt
+
+A message exists once ``msg/<id>`` exists: it is written to ``tmp/``, fsynced,
+renamed into ``msg/`` and the directory fsynced before the client hears 250.
+Concurrent commits share directory fsyncs (group commit), so durability costs
+one file fsync per message plus a fraction of a directory fsync.  All methods
+block: the server calls them from worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+QUEUED = "queued"  # waiting for its first attempt or for the queue runner
+DEFERRED = "deferred"  # temporary failure; next_try says when
+SENT = "sent"
+FAILED = "failed"  # permanent failure, reply kept for the bounce
+FINAL = (SENT, FAILED)
+
+
+@dataclass
+class Recipient:
+    address: str
+    state: str = QUEUED
+    attempts: int = 0
+    next_try: float = 0.0
+    reply: str = ""
+    updated: float = 0.0
+
+
+@dataclass
+class Envelope:
+    """What the client told us; never changes once stored."""
+
+    sender: str
+    recipients: list[str]
+    mail_options: list[str] = field(default_factory=list)
+    client: str = ""
+    helo: str = ""
+    auth_user: str = ""
+    received_at: float = 0.0
+
+
+@dataclass
+class QueuedMessage:
+    id: str
+    envelope: Envelope
+    recipients: list[Recipient]
+    size: int
+
+    @property
+    def sender(self) -> str:
+        return self.envelope.sender
+
+    def pending(self, now: float) -> list[Recipient]:
+        return [r for r in self.recipients if r.state not in FINAL and r.next_try <= now]
+
+    @property
+    def done(self) -> bool:
+        return all(r.state in FINAL for r in self.recipients)
+
+    @property
+    def next_try(self) -> float | None:
+        waiting = [r.next_try for r in self.recipients if r.state not in FINAL]
+        return min(waiting) if waiting else None
+
+
+class _GroupSync:
+    """fsync a directory once for every batch of renames that happened before it started."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.cv = threading.Condition()
+        self.next_ticket = 0
+        self.synced_below = 0
+        self.running = False
+
+    def sync(self) -> None:
+        with self.cv:
+            ticket = self.next_ticket
+            self.next_ticket += 1
+            while self.synced_below <= ticket:
+                if self.running:
+                    self.cv.wait()
+                    continue
+                self.running = True
+                covers = self.next_ticket
+                self.cv.release()
+                try:
+                    _fsync_dir(self.path)
+                finally:
+                    self.cv.acquire()
+                    self.running = False
+                    self.cv.notify_all()
+                self.synced_below = covers
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name == "nt":  # NTFS journals renames; directories cannot be opened for fsync
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_id_lock = threading.Lock()
+_last_id = 0
+
+
+def new_id() -> str:
+    """Sortable by arrival, unique in this process: microseconds since the epoch, in hex."""
+    global _last_id
+    with _id_lock:
+        now = time.time_ns() // 1000
+        _last_id = max(now, _last_id + 1)
+        return f"{_last_id:013X}{os.getpid() % 4096:03X}"
+
+
+class Spool:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.tmp = self.root / "tmp"
+        self.msg = self.root / "msg"
+        self.state = self.root / "state"
+        for d in (self.tmp, self.msg, self.state):
+            d.mkdir(parents=True, exist_ok=True)
+        self._msg_sync = _GroupSync(self.msg)
+
+    # --- accepting ---
+
+    def store(self, qid: str, envelope: Envelope, *parts: bytes) -> None:
+        """Writes the message (``parts`` joined) durably; only then may 250 be sent."""
+        header = json.dumps(asdict(envelope), separators=(",", ":")).encode()
+        tmp = self.tmp / qid
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+        try:
+            for part in (header + b"\n", *parts):
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        os.replace(tmp, self.msg / qid)
+        self._msg_sync.sync()
+
+    # --- reading ---
+
+    def ids(self) -> list[str]:
+        return sorted(p.name for p in self.msg.iterdir())
+
+    def exists(self, qid: str) -> bool:
+        return (self.msg / qid).exists()
+
+    def load(self, qid: str) -> QueuedMessage:
+        """The message's envelope and state, without its content (FileNotFoundError if gone)."""
+        path = self.msg / qid
+        with open(path, "rb") as f:
+            envelope = Envelope(**json.loads(f.readline()))
+            size = os.fstat(f.fileno()).st_size - f.tell()
+        recipients = [Recipient(a) for a in envelope.recipients]
+        try:
+            saved = json.loads((self.state / f"{qid}.json").read_bytes())
+        except FileNotFoundError:
+            pass
+        else:
+            recipients = [Recipient(**r) for r in saved["recipients"]]
+        return QueuedMessage(qid, envelope, recipients, size)
+
+    def content(self, qid: str) -> bytes:
+        with open(self.msg / qid, "rb") as f:
+            f.readline()
+            return f.read()
+
+    # --- updating ---
+
+    def save_state(self, message: QueuedMessage) -> None:
+        data = json.dumps({"recipients": [asdict(r) for r in message.recipients]}, ensure_ascii=False)
+        final = self.state / f"{message.id}.json"
+        tmp = self.state / f".{message.id}.{threading.get_ident()}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(data.encode())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, final)
+
+    def remove(self, qid: str) -> None:
+        # The message first: a crash in between leaves an orphan state file, which
+        # recover() drops, never a message that looks new again.
+        (self.msg / qid).unlink(missing_ok=True)
+        (self.state / f"{qid}.json").unlink(missing_ok=True)
+
+    def recover(self) -> list[str]:
+        """Start-up: drop what was never acknowledged, return every committed id."""
+        for p in self.tmp.iterdir():
+            p.unlink(missing_ok=True)
+        ids = self.ids()
+        known = set(ids)
+        for p in self.state.iterdir():
+            if p.name.startswith(".") or p.name.removesuffix(".json") not in known:
+                p.unlink(missing_ok=True)
+        return ids
