@@ -421,7 +421,7 @@ def parse_listen(value: str) -> tuple[str, int]:
     except ValueError:
         if host != "localhost":
             raise ValueError(f"{host} is not an IP address") from None
-    if not 1 <= int(port) <= 65535:
+    if not 0 <= int(port) <= 65535:  # 0: any free port (tests, and "just try it")
         raise ValueError("port must be 1-65535")
     return host, int(port)
 

@@ -1,0 +1,276 @@
+"""Real parts for the tests: a Tenso gateway on a loopback port, upstream SMTP servers
+that check AUTH themselves, and a file keyring chosen the way users choose one.
+
+Nothing here replaces a part that can run for real: the gateway is the real
+engine on a real asyncio loop (in a thread, so tests can use blocking smtplib
+clients), upstreams are aiosmtpd servers, passwords go through keyring to
+keyrings.alt's file backend selected by PYTHON_KEYRING_BACKEND.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import os
+import secrets
+import smtplib
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Before anything imports keyring or computes a data folder: never the user's own.
+_SANDBOX = Path(tempfile.mkdtemp(prefix="tenso-tests-"))
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+os.environ["XDG_DATA_HOME"] = str(_SANDBOX / "xdg-data")
+os.environ["TENSO_DATA_DIR"] = str(_SANDBOX / "tenso-data")
+
+import pytest  # noqa: E402
+from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword  # noqa: E402
+
+from app import settings as settings_mod  # noqa: E402
+from app.gateway import Gateway  # noqa: E402
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mail"  # copied from shared/fixtures
+
+
+# --- the upstream: a destination server that really checks credentials ----------------
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+    mail_options: list[str]
+    auth_user: str | None
+    auth_mechanism: str | None
+    tls: bool
+
+
+@dataclass
+class UpstreamHandler:
+    accounts: dict[str, str] = field(default_factory=dict)  # username -> password
+    messages: list[Received] = field(default_factory=list)
+    rcpt_replies: dict[str, str] = field(default_factory=dict)  # recipient -> reply instead of 250
+    data_replies: list[str] = field(default_factory=list)  # replies to DATA, used up one by one
+    auth_attempts: list[tuple[str, str, bool]] = field(default_factory=list)  # mechanism, user, ok
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+    require_auth: bool = False
+
+    async def handle_MAIL(self, server, session, envelope, address, options):
+        if self.require_auth and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        reply = self.rcpt_replies.get(address.lower())
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.data_replies:
+            return self.data_replies.pop(0)
+        with self.arrived:
+            self.messages.append(
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    envelope.original_content,
+                    list(envelope.mail_options),
+                    getattr(session, "tenso_user", None),
+                    getattr(session, "tenso_mechanism", None),
+                    session.ssl is not None,
+                )
+            )
+            self.arrived.notify_all()
+        return "250 2.0.0 OK upstream"
+
+    async def auth_CRAM__MD5(self, server: SMTP, args) -> AuthResult:
+        challenge = f"<{secrets.token_hex(8)}@upstream.test>".encode()
+        answer = await server.challenge_auth(challenge)
+        if not isinstance(answer, bytes):
+            return AuthResult(success=False, handled=False)
+        user, _, digest = answer.decode().rpartition(" ")
+        password = self.accounts.get(user)
+        expected = hmac.new(password.encode(), challenge, "md5").hexdigest() if password is not None else ""
+        ok = password is not None and hmac.compare_digest(expected, digest)
+        return self._result(server, "CRAM-MD5", user, ok)
+
+    def _result(self, server: SMTP, mechanism: str, user: str, ok: bool) -> AuthResult:
+        self.auth_attempts.append((mechanism, user, ok))
+        if not ok:
+            return AuthResult(success=False, handled=False)
+        server.session.tenso_user = user
+        server.session.tenso_mechanism = mechanism
+        return AuthResult(success=True, auth_data=user)
+
+    def authenticator(self, server, session, envelope, mechanism, data) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        user, password = data.login.decode(), data.password.decode()
+        ok = self.accounts.get(user) == password
+        self.auth_attempts.append((mechanism, user, ok))
+        if ok:
+            session.tenso_user = user
+            session.tenso_mechanism = mechanism
+            return AuthResult(success=True, auth_data=user)
+        return AuthResult(success=False, handled=False)
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        with self.arrived:
+            while len(self.messages) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"upstream got {len(self.messages)} message(s), expected {count}")
+                self.arrived.wait(left)
+            return list(self.messages)
+
+
+class _LongLineSMTP(SMTP):
+    line_length_limit = 1 << 20
+
+
+class UpstreamController(Controller):
+    def factory(self):
+        return _LongLineSMTP(self.handler, **self.SMTP_kwargs)
+
+
+class Upstream:
+    """An SMTP server on 127.0.0.1; with ``accounts`` it refuses mail until AUTH succeeds."""
+
+    def __init__(self, accounts: dict[str, str] | None = None, mechanisms=("CRAM-MD5", "LOGIN", "PLAIN"),
+                 tls_context=None, port: int = 0):
+        self.handler = UpstreamHandler(accounts=dict(accounts or {}))
+        kwargs = {}
+        if accounts:
+            self.handler.require_auth = True
+            kwargs.update(auth_require_tls=False, authenticator=self.handler.authenticator,
+                          auth_exclude_mechanism=[m for m in ("CRAM-MD5", "LOGIN", "PLAIN") if m not in mechanisms])
+        if tls_context is not None:
+            kwargs["tls_context"] = tls_context
+        self.controller = UpstreamController(self.handler, hostname="127.0.0.1", port=port or _free_port(),
+                                             server_hostname="upstream.test", **kwargs)
+        self.controller.start()
+        self.port = self.controller.port
+
+    @property
+    def messages(self) -> list[Received]:
+        return self.handler.messages
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def upstream_factory():
+    made: list[Upstream] = []
+
+    def make(**kwargs) -> Upstream:
+        up = Upstream(**kwargs)
+        made.append(up)
+        return up
+
+    yield make
+    for up in made:
+        up.stop()
+
+
+# --- the gateway: the real engine on its own loop thread ---------------------------------
+
+
+class RunningGateway:
+    def __init__(self, settings: settings_mod.Settings):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="gateway-loop", daemon=True)
+        self.thread.start()
+        self.gateway = Gateway(settings)
+        self.call(self.gateway.start())
+
+    def call(self, coro, timeout: float = 30.0):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    @property
+    def port(self) -> int:
+        return self.gateway.bound[0][1]
+
+    @property
+    def spool(self):
+        return self.gateway.spool
+
+    def stop(self) -> None:
+        if self.loop.is_running():
+            self.call(self.gateway.stop(grace=5))
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()
+
+
+def make_settings(tmp_path: Path, **sections) -> settings_mod.Settings:
+    """A settings object as the file would give it: listening on a free loopback port."""
+    data = {"server": {"listen": ["127.0.0.1:0"], "hostname": "tenso.test"}, "queue": {"dir": str(tmp_path / "queue")},
+            "mailbox_dir": str(tmp_path / "mailboxes")}
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return settings_mod.from_dict(data, source=tmp_path / "settings.json")
+
+
+@pytest.fixture
+def gateway_factory(tmp_path):
+    made: list[RunningGateway] = []
+
+    def make(settings: settings_mod.Settings | None = None, **sections) -> RunningGateway:
+        gw = RunningGateway(settings or make_settings(tmp_path, **sections))
+        made.append(gw)
+        return gw
+
+    yield make
+    for gw in made:
+        gw.stop()
+
+
+# --- clients -----------------------------------------------------------------------------
+
+
+def message(subject: str = "test", body: str = "hello\r\n", extra: str = "") -> bytes:
+    return (f"From: a@client.test\r\nTo: b@example.test\r\nSubject: {subject}\r\n"
+            f"Message-ID: <{secrets.token_hex(8)}@client.test>\r\n{extra}\r\n{body}").encode()
+
+
+def send(port: int, sender: str, recipients: list[str], data: bytes, **login) -> dict:
+    """Sends one message with smtplib; returns smtplib's refused-recipients dict."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        if login:
+            client.login(login["user"], login["password"])
+        return client.sendmail(sender, recipients, data)
+
+
+def strip_received(data: bytes) -> bytes:
+    """The message as the client sent it: without the one Received header Tenso adds on top."""
+    assert data.startswith(b"Received: "), data[:200]
+    end = data.index(b"\r\n", 0)
+    while data[end + 2 : end + 3] in (b"\t", b" "):
+        end = data.index(b"\r\n", end + 2)
+    return data[end + 2 :]
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
