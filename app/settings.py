@@ -109,9 +109,13 @@ def _optional(check: Callable[[Any], str | None]) -> Callable[[Any], str | None]
 
 
 def _each(check: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
-    """Marks a list check as applying to every item (the problem names the index)."""
-    check.each = True  # type: ignore[attr-defined]
-    return check
+    """A list check applying ``check`` to every item (the problem names the index)."""
+
+    def each(value: Any) -> str | None:
+        return check(value)
+
+    each.each = True  # type: ignore[attr-defined]
+    return each
 
 
 def _checked(default: Any, check: Callable[[Any], str | None] | None = None, **kw: Any) -> Any:

@@ -87,7 +87,7 @@ class UpstreamHandler:
                     list(envelope.mail_options),
                     getattr(session, "tenso_user", None),
                     getattr(session, "tenso_mechanism", None),
-                    session.ssl is not None,
+                    session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
                 )
             )
             self.arrived.notify_all()
@@ -147,7 +147,7 @@ class Upstream:
     """An SMTP server on 127.0.0.1; with ``accounts`` it refuses mail until AUTH succeeds."""
 
     def __init__(self, accounts: dict[str, str] | None = None, mechanisms=("CRAM-MD5", "LOGIN", "PLAIN"),
-                 tls_context=None, port: int = 0):
+                 tls_context=None, implicit_tls_context=None, port: int = 0):
         self.handler = UpstreamHandler(accounts=dict(accounts or {}))
         kwargs = {}
         if accounts:
@@ -157,7 +157,8 @@ class Upstream:
         if tls_context is not None:
             kwargs["tls_context"] = tls_context
         self.controller = UpstreamController(self.handler, hostname="127.0.0.1", port=port or _free_port(),
-                                             server_hostname="upstream.test", **kwargs)
+                                             server_hostname="upstream.test", ssl_context=implicit_tls_context,
+                                             **kwargs)
         self.controller.start()
         self.port = self.controller.port
 
@@ -234,7 +235,8 @@ def make_settings(tmp_path: Path, **sections) -> settings_mod.Settings:
 
 
 @pytest.fixture
-def gateway_factory(tmp_path):
+def gateway_factory(tmp_path, upstream_factory):
+    # Depends on upstream_factory so gateways stop (closing pooled sessions) before upstreams do.
     made: list[RunningGateway] = []
 
     def make(settings: settings_mod.Settings | None = None, **sections) -> RunningGateway:

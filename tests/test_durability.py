@@ -1,0 +1,254 @@
+"""Durability of the real process: `python -m app --headless` killed, stopped and restarted.
+
+"A Tenso subprocess killed with SIGKILL while 200 messages are being accepted with the
+upstream down; restart with the upstream up; every message that got a 250 arrives."
+Nothing here runs in-process except the clients and the upstream: the gateway is the
+command administrators run, and a crash is a real SIGKILL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TOTAL = 200
+CLIENT_THREADS = 10
+KILL_AFTER = 100
+QUEUED_AS = re.compile(r"queued as ([0-9A-F]+)")
+MESSAGE_ID = re.compile(rb"^Message-ID: <([^>]+)>", re.IGNORECASE | re.MULTILINE)
+RECEIVED_ID = re.compile(rb"\(Tenso\) with \S+ id ([0-9A-F]+)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(tmp_path: Path, listen_port: int, upstream_port: int) -> Path:
+    config = tmp_path / "settings.json"
+    config.write_text(json.dumps({
+        "version": 1,
+        "server": {"hostname": "tenso.test", "listen": [f"127.0.0.1:{listen_port}"]},
+        "rules": [{"match": "*", "destination": "127.0.0.1", "port": upstream_port, "tls": "none"}],
+        "queue": {"dir": str(tmp_path / "queue")},
+        "mailbox_dir": str(tmp_path / "mailboxes"),
+    }), encoding="utf-8")
+    return config
+
+
+class TensoProcess:
+    """`python -m app --headless --config FILE`, its stderr in a file so a full pipe never blocks it."""
+
+    def __init__(self, config: Path, port: int, log_path: Path):
+        self.port = port
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "--headless", "--config", str(config)],
+            cwd=REPO, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+        )
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_listening(self, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"tenso exited with {self.proc.returncode} before listening:\n{self.log}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"tenso not listening on 127.0.0.1:{self.port} after {timeout} s:\n{self.log}")
+
+    def wait_log(self, pattern: str, count: int = 1, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(re.findall(pattern, self.log)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{count} log line(s) matching {pattern!r} not seen:\n{self.log}")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+        self._log.close()
+
+
+@pytest.fixture
+def tenso(tmp_path, upstream_factory):
+    """Starts gateway processes; every one is killed at teardown, before the upstreams stop."""
+    started: list[TensoProcess] = []
+
+    def start(config: Path, port: int) -> TensoProcess:
+        proc = TensoProcess(config, port, tmp_path / f"tenso-{len(started) + 1}.log")
+        started.append(proc)
+        proc.wait_listening()
+        return proc
+
+    yield start
+    for proc in started:
+        proc.close()
+
+
+def submit(port: int, message_id: str) -> str | None:
+    """One SMTP transaction; the queue id from the 250 reply to DATA, or None without a 250."""
+    data = (f"From: a@lan.test\r\nTo: b@example.net\r\nSubject: durability {message_id}\r\n"
+            f"Message-ID: <{message_id}>\r\n\r\nbody of {message_id}\r\n").encode()
+    try:
+        client = smtplib.SMTP("127.0.0.1", port, timeout=10)
+    except OSError:
+        return None
+    try:
+        client.ehlo("client.test")
+        if client.mail("a@lan.test")[0] != 250 or client.rcpt("b@example.net")[0] != 250:
+            return None
+        code, reply = client.data(data)
+        if code != 250:
+            return None
+        match = QUEUED_AS.search(reply.decode())
+        assert match, f"250 without a queue id: {reply!r}"
+        return match.group(1)
+    except (OSError, smtplib.SMTPException):
+        return None
+    finally:
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            client.close()
+
+
+def spool_files(tmp_path: Path, folder: str = "msg") -> set[str]:
+    return {p.name for p in (tmp_path / "queue" / folder).iterdir()}
+
+
+def wait_spool_empty(tmp_path: Path, timeout: float, log: TensoProcess) -> None:
+    deadline = time.monotonic() + timeout
+    while spool_files(tmp_path):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still in queue/msg: {sorted(spool_files(tmp_path))}\n{log.log[-4000:]}")
+        time.sleep(0.1)
+
+
+def arrived(upstream) -> dict[str, list[str]]:
+    """Message-ID -> the queue ids in the Received headers of its copies at the upstream."""
+    found: dict[str, list[str]] = {}
+    for got in upstream.messages:
+        mid = MESSAGE_ID.search(got.data)
+        qid = RECEIVED_ID.search(got.data)
+        assert mid and qid, got.data[:500]
+        found.setdefault(mid.group(1).decode(), []).append(qid.group(1).decode())
+    return found
+
+
+def test_sigkill_during_200_acceptances_loses_no_acknowledged_message(tmp_path, tenso, upstream_factory):
+    listen_port, upstream_port = free_port(), free_port()
+    config = write_config(tmp_path, listen_port, upstream_port)
+    first = tenso(config, listen_port)  # the upstream port is closed: every attempt is refused
+
+    acked: dict[str, str] = {}  # Message-ID -> queue id from "250 ... queued as"
+    unacked: list[str] = []
+    lock = threading.Condition()
+    next_index = iter(range(TOTAL))
+
+    def client() -> None:
+        while True:
+            with lock:
+                i = next(next_index, None)
+            if i is None:
+                return
+            mid = f"durability-{i:03d}@client.test"
+            qid = submit(listen_port, mid)
+            with lock:
+                if qid:
+                    acked[mid] = qid
+                else:
+                    unacked.append(mid)
+                lock.notify_all()
+
+    threads = [threading.Thread(target=client, name=f"client-{n}") for n in range(CLIENT_THREADS)]
+    for t in threads:
+        t.start()
+    try:
+        with lock:
+            assert lock.wait_for(lambda: len(acked) >= KILL_AFTER or len(acked) + len(unacked) == TOTAL, 60)
+            assert len(acked) >= KILL_AFTER, f"only {len(acked)} acknowledged before any kill:\n{first.log}"
+            os.kill(first.proc.pid, signal.SIGKILL)
+    finally:
+        for t in threads:
+            t.join(60)
+    assert first.proc.wait(10) == -signal.SIGKILL
+    assert len(acked) + len(unacked) == TOTAL
+    assert unacked, "the kill came after every message was accepted: nothing was tested mid-stream"
+
+    # 250 only once on disk: every acknowledged message is a committed spool file.
+    assert set(acked.values()) <= spool_files(tmp_path)
+    # The first run's log follows each message by its queue id from arrival.
+    log1 = first.log
+    for qid in acked.values():
+        assert re.search(rf"INFO {qid} accepted from=<a@lan\.test> to=<b@example\.net>", log1), qid
+    assert "Traceback" not in log1
+
+    upstream = upstream_factory(port=upstream_port)
+    second = tenso(config, listen_port)
+    wait_spool_empty(tmp_path, 25, second)
+
+    got = arrived(upstream)
+    missing = sorted(set(acked) - set(got))
+    assert not missing, f"{len(missing)} acknowledged message(s) never arrived: {missing[:10]}"
+    for mid, qid in acked.items():
+        assert got[mid] == [qid], f"{mid}: expected one copy queued as {qid}, got {got[mid]}"
+    extra = set(got) - set(acked)
+    assert extra <= set(unacked)  # committed just before the kill, reply lost: may arrive
+    assert all(len(qids) == 1 for qids in got.values()), "a message arrived twice"
+    assert spool_files(tmp_path, "state") == set() and spool_files(tmp_path, "tmp") == set()
+
+    log2 = second.log
+    for qid in acked.values():
+        assert re.search(rf"INFO {qid} to=<b@example\.net> relay=127\.0\.0\.1:{upstream_port} state=sent", log2), qid
+        assert f"{qid} removed: delivered to every recipient" in log2
+    assert "Traceback" not in log2
+
+
+def test_sigterm_with_upstream_down_exits_0_and_keeps_queued_mail_for_next_start(tmp_path, tenso, upstream_factory):
+    listen_port, upstream_port = free_port(), free_port()
+    config = write_config(tmp_path, listen_port, upstream_port)
+    first = tenso(config, listen_port)
+
+    acked = {f"clean-stop-{i}@client.test": submit(listen_port, f"clean-stop-{i}@client.test") for i in range(5)}
+    assert all(acked.values()), acked
+    for qid in acked.values():  # each has had its attempt refused: queued, waiting for a retry
+        first.wait_log(rf"{qid} to=<b@example\.net> relay=127\.0\.0\.1:{upstream_port} state=deferred")
+
+    began = time.monotonic()
+    first.proc.send_signal(signal.SIGTERM)
+    try:
+        code = first.proc.wait(5)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running 5 s after SIGTERM:\n{first.log}")
+    assert code == 0, first.log
+    assert time.monotonic() - began < 5
+    assert "stopped" in first.log and "Traceback" not in first.log
+    assert spool_files(tmp_path) == set(acked.values())
+
+    upstream = upstream_factory(port=upstream_port)
+    second = tenso(config, listen_port)
+    wait_spool_empty(tmp_path, 20, second)
+    got = arrived(upstream)
+    assert got == {mid: [qid] for mid, qid in acked.items()}
