@@ -46,6 +46,14 @@ class TensoSMTP(SMTP):
     # line); passing them on untouched is better than "500 Line too long".
     line_length_limit = 1 << 20
 
+    def data_received(self, data: bytes) -> None:
+        # aiosmtpd restarts its timer per command only, so a 25 MB message on a slow
+        # link would be cut off mid-DATA.  Every byte that arrives proves the client alive:
+        # the timeout becomes a true idle timeout.
+        super().data_received(data)
+        if self.transport is not None and self._timeout_handle is not None:
+            self._reset_timeout()
+
 
 def count_hops(content: bytes) -> int:
     end = _HEADER_END.search(content)
@@ -66,8 +74,9 @@ class InboundHandler:
 
     async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses):
         session.host_name = hostname
-        # aiosmtpd reads pipelined commands correctly but does not say so.
-        return responses[:-1] + ["250-PIPELINING", "250-ENHANCEDSTATUSCODES", responses[-1]]
+        # aiosmtpd reads pipelined commands correctly but does not say so.  No
+        # ENHANCEDSTATUSCODES: aiosmtpd's own replies (503, 552...) lack them.
+        return responses[:-1] + ["250-PIPELINING", responses[-1]]
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options):
         if len(envelope.rcpt_tos) >= self.gateway.settings.server.max_recipients:
@@ -92,7 +101,7 @@ class InboundHandler:
         qid = new_id()
         received = self.received_header(server, session, envelope, qid)
         stored = SpoolEnvelope(
-            sender=envelope.mail_from or "",
+            sender="" if envelope.mail_from in (None, "<>") else envelope.mail_from,  # aiosmtpd keeps "<>"
             recipients=list(envelope.rcpt_tos),
             mail_options=[o for o in envelope.mail_options if o.startswith(("BODY=", "SMTPUTF8"))],
             client=client_ip(session),
