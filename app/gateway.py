@@ -16,7 +16,7 @@ from app.policy import RelayPolicy
 from app.routing import Router
 from app.scheduler import Scheduler
 from app.settings import Settings, parse_listen
-from app.spool import Spool
+from app.spool import QueueLocked, Spool
 
 log = logging.getLogger("tenso")
 
@@ -45,6 +45,8 @@ class Gateway:
         self.spool = Spool(settings.queue_dir)
         self.scheduler: Scheduler | None = None
         self.servers: list[asyncio.AbstractServer] = []
+        self.handler: inbound.InboundHandler | None = None
+        self._lock = None
 
     def apply(self, settings: Settings) -> None:
         """New rules and options; they take effect for the next recipient and the next attempt."""
@@ -59,6 +61,10 @@ class Gateway:
         return [sock.getsockname()[:2] for server in self.servers for sock in server.sockets]
 
     async def start(self) -> None:
+        try:
+            self._lock = self.spool.lock()
+        except QueueLocked as exc:
+            raise GatewayError(f"{exc}; stop it first, or give this one its own queue.dir") from exc
         ids = await asyncio.to_thread(self.spool.recover)
         log.info("queue %s: %d message(s) waiting", self.spool.root, len(ids))
         self.scheduler = Scheduler(self)
@@ -80,7 +86,7 @@ class Gateway:
                 )
             except (OSError, ValueError) as exc:
                 raise GatewayError(f"server.tls_cert: cannot load the certificate: {exc}") from exc
-        handler = inbound.InboundHandler(self)
+        self.handler = handler = inbound.InboundHandler(self)
         factory = inbound.protocol_factory(self, handler, tls)
         loop = asyncio.get_running_loop()
         for entry in server_settings.listen:
@@ -101,10 +107,15 @@ class Gateway:
         """
         for server in self.servers:
             server.close()
+        if self.handler:
+            self.handler.close_sessions()
         for server in self.servers:
             await server.wait_closed()
         self.servers.clear()
         left = await self.scheduler.stop(grace) if self.scheduler else 0
+        if self._lock:
+            self._lock.release()
+            self._lock = None
         if left:
             log.warning("stopped with %d delivery attempt(s) unfinished; they are retried at next start", left)
         return left

@@ -46,6 +46,14 @@ class TensoSMTP(SMTP):
     # line); passing them on untouched is better than "500 Line too long".
     line_length_limit = 1 << 20
 
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self.event_handler.sessions.add(self)
+
+    def connection_lost(self, error) -> None:
+        self.event_handler.sessions.discard(self)
+        super().connection_lost(error)
+
     def data_received(self, data: bytes) -> None:
         # aiosmtpd restarts its timer per command only, so a 25 MB message on a slow
         # link would be cut off mid-DATA.  Every byte that arrives proves the client alive:
@@ -71,6 +79,14 @@ class InboundHandler:
 
     def __init__(self, gateway: Gateway):
         self.gateway = gateway
+        self.sessions: set[TensoSMTP] = set()  # open client connections, closed on stop
+
+    def close_sessions(self) -> None:
+        """Says 421 to every connected client and hangs up (Python >= 3.12 waits for them otherwise)."""
+        for session in list(self.sessions):
+            if session.transport is not None and not session.transport.is_closing():
+                session.transport.write(b"421 4.3.2 Tenso is shutting down, try again later\r\n")
+                session.transport.close()
 
     async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses):
         session.host_name = hostname

@@ -242,8 +242,14 @@ def deliver(
     rcpts: list[str],
     content: bytes,
     mail_options: list[str],
+    raise_unreachable: bool = False,
 ) -> dict[str, str]:
-    """One transaction to ``destination``; every rcpt gets a reply (``4xx`` for a broken link)."""
+    """One transaction to ``destination``; every rcpt gets a reply (``4xx`` for a broken link).
+
+    With ``raise_unreachable``, a server that cannot be reached or will not talk
+    (no connection, no greeting, TLS or AUTH trouble) raises DeliveryError
+    instead, so the caller can try the next MX host.
+    """
     conn = pool.take(destination)
     reused = conn is not None
     try:
@@ -259,6 +265,8 @@ def deliver(
             conn = connect(destination, password, local_hostname)
             results = transaction(conn, sender, rcpts, content, mail_options)
     except DeliveryError as exc:
+        if raise_unreachable:
+            raise
         code = "554 5.0.0" if exc.permanent else "451 4.4.0"
         return dict.fromkeys(rcpts, f"{code} {exc.reply}")
     except (OSError, smtplib.SMTPException) as exc:

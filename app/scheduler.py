@@ -1,12 +1,11 @@
-"""The queue runner: takes due messages from the spool and delivers them in threads.
+"""The queue runner: decides *when* each message is attempted; ``delivery`` does the attempt.
 
-The spool holds the state; this module keeps only an index of *when* to look
-at each message next (a heap of due times), rebuilt from the spool at start.
-An attempt routes every due recipient afresh (so a corrected rule also fixes
-mail already waiting), groups recipients by destination, runs one SMTP
-transaction per destination in a worker thread and writes each recipient's
-outcome back to the spool: 2xx sent, 4xx or no connection deferred to the next
-retry time, 5xx failed with the server's reply kept.
+The spool holds the state; this module keeps only an index of when to look at
+each message next (a heap of due times), rebuilt from the spool at start.
+Attempts run in a thread pool, never on the event loop.  Queue control (retry
+now, delete, bounce now, pause) comes from the window through the methods
+below, or from ``python -m app queue`` through the spool's control folder,
+polled every second.
 """
 
 from __future__ import annotations
@@ -15,35 +14,37 @@ import asyncio
 import heapq
 import logging
 import time
-from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from app import outbound, passwords, routing
-from app.spool import DEFERRED, FAILED, FINAL, SENT, QueuedMessage, Recipient
+from app.delivery import Deliverer, Result
 
 if TYPE_CHECKING:
     from app.gateway import Gateway
 
 log = logging.getLogger("tenso")
 
-MTA_NOT_YET = "451 4.3.2 normal delivery (MTA) is not available in this version; kept in the queue"
+CONTROL_POLL_SECONDS = 1.0
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 class Scheduler:
     def __init__(self, gateway: Gateway):
         self.gateway = gateway
+        self.spool = gateway.spool
+        self.deliverer = Deliverer(gateway)
         workers = gateway.settings.queue.workers
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver")
-        self.pool = outbound.Pool()
         self._slots = asyncio.Semaphore(workers)
         self._due: list[tuple[float, str]] = []
         self._in_flight: set[str] = set()
+        self._forced: set[str] = set()
+        self._bounce: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
         self._wakeup = asyncio.Event()
         self._runner: asyncio.Task | None = None
         self._stopping = False
-        self._forced: set[str] = set()
+        self._last_prune = 0.0
 
     # --- control ---
 
@@ -60,6 +61,33 @@ class Scheduler:
         heapq.heappush(self._due, (when, qid))
         self._wakeup.set()
 
+    def retry(self, qid: str | None = None) -> None:
+        """Retry now: one message, or every message when ``qid`` is None."""
+        ids = [qid] if qid else self.spool.ids()
+        self._forced.update(ids)
+        for one in ids:
+            self.wake(one)
+        log.info("retry now requested for %s", qid or f"all {len(ids)} queued message(s)")
+
+    def bounce(self, qid: str) -> None:
+        """Give up on every recipient still waiting and tell the sender."""
+        self._bounce.add(qid)
+        self.wake(qid)
+        log.info("%s bounce requested by the administrator", qid)
+
+    def delete(self, qid: str) -> None:
+        self.spool.remove(qid)
+        log.info("%s deleted by the administrator (no bounce)", qid)
+
+    @property
+    def paused(self) -> bool:
+        return self.spool.paused
+
+    def pause(self, paused: bool = True) -> None:
+        self.spool.set_paused(paused)
+        self._wakeup.set()
+        log.info("delivery %s", "paused: mail is still accepted and kept in the queue" if paused else "resumed")
+
     async def stop(self, grace: float) -> int:
         """Stops starting attempts; waits up to ``grace`` s for those running.  Returns how many were left."""
         self._stopping = True
@@ -70,15 +98,24 @@ class Scheduler:
         left = sum(not t.done() for t in self._tasks)
         self.executor.shutdown(wait=False, cancel_futures=True)
         if not left:
-            await asyncio.to_thread(self.pool.close_all)
+            await asyncio.to_thread(self.deliverer.pool.close_all)
         return left
 
     # --- the loop ---
 
     async def _run(self) -> None:
+        was_paused = None
+        next_poll = 0.0
         while True:
             now = time.time()
-            while self._due and self._due[0][0] <= now:
+            if now >= next_poll:
+                next_poll = now + CONTROL_POLL_SECONDS
+                await self._poll_control()
+            paused = self.paused
+            if paused != was_paused and was_paused is not None:
+                log.info("delivery %s", "paused" if paused else "resumed")
+            was_paused = paused
+            while not paused and self._due and self._due[0][0] <= now:
                 _, qid = heapq.heappop(self._due)
                 if qid in self._in_flight:
                     continue  # the running attempt reschedules it
@@ -88,99 +125,52 @@ class Scheduler:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             self._wakeup.clear()
-            timeout = self._due[0][0] - time.time() if self._due else None
+            timeout = next_poll - time.time()
+            if self._due and not paused:
+                timeout = min(timeout, self._due[0][0] - time.time())
             try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
+                await asyncio.wait_for(self._wakeup.wait(), max(timeout, 0.0))
             except TimeoutError:
                 pass
 
+    async def _poll_control(self) -> None:
+        try:
+            requests = await asyncio.to_thread(self.spool.take_requests)
+        except OSError as exc:
+            log.error("queue control folder unreadable: %s", exc)
+            return
+        for action, qid in requests:
+            target = None if qid == "ALL" else qid
+            if action == "retry":
+                self.retry(target)
+            elif action == "bounce" and target:
+                self.bounce(target)
+            elif action == "delete" and target:
+                await asyncio.to_thread(self.delete, target)
+        if time.time() - self._last_prune > PRUNE_EVERY_SECONDS:
+            self._last_prune = time.time()
+            removed = await asyncio.to_thread(self.deliverer.prune_backups)
+            if removed:
+                log.info("backup: removed %d day folder(s) older than %d days", removed,
+                         self.gateway.settings.backup.keep_days)
+
     async def _attempt(self, qid: str) -> None:
+        forced = qid in self._forced
+        bounce = qid in self._bounce
+        self._forced.discard(qid)
+        self._bounce.discard(qid)
         try:
             loop = asyncio.get_running_loop()
-            next_try = await loop.run_in_executor(self.executor, self.attempt, qid)
+            result: Result = await loop.run_in_executor(self.executor, self.deliverer.attempt, qid, forced, bounce)
         except Exception:
             log.exception("%s delivery attempt failed; retrying in 5 minutes", qid)
-            next_try = time.time() + 300
+            result = Result(time.time() + 300)
         finally:
             self._in_flight.discard(qid)
             self._slots.release()
-        if next_try is not None and not self._stopping:
-            self.wake(qid, next_try)
-
-    # --- one attempt, in a worker thread ---
-
-    def attempt(self, qid: str) -> float | None:
-        """Delivers what is due of ``qid``; returns when to look again (None: nothing left)."""
-        spool = self.gateway.spool
-        try:
-            message = spool.load(qid)
-        except FileNotFoundError:
-            return None  # deleted meanwhile
-        now = time.time()
-        due = message.pending(float("inf") if qid in self._forced else now)
-        self._forced.discard(qid)
-        if not due:
-            return message.next_try
-        router = self.gateway.router
-        groups: dict[outbound.Destination, list[tuple[Recipient, str]]] = defaultdict(list)
-        for rcpt in due:
-            decision = router.route(rcpt.address, message.sender)
-            if decision.kind == routing.FORWARD:
-                dest = outbound.Destination(decision.host, decision.port, decision.tls, decision.auth)
-                groups[dest].append((rcpt, decision.rcpt))
-            else:
-                self._record(message, rcpt, MTA_NOT_YET, now)
-                log.info("%s to=<%s> waiting: normal delivery (MTA, %s) is not available yet",
-                         qid, rcpt.address, decision.kind)
-        if groups:
-            content = spool.content(qid)
-            for dest, items in groups.items():
-                self._deliver_group(message, dest, items, content)
-        if message.done and not any(r.state == FAILED for r in message.recipients):
-            spool.remove(qid)
-            log.info("%s removed: delivered to every recipient", qid)
-            return None
-        spool.save_state(message)
-        return message.next_try
-
-    def _deliver_group(
-        self, message: QueuedMessage, dest: outbound.Destination, items: list[tuple[Recipient, str]], content: bytes
-    ) -> None:
-        password = None
-        if dest.account:
-            try:
-                password = passwords.get(dest.account.key)
-            except passwords.PasswordStoreError as exc:
-                log.error("%s cannot read the password for %s: %s", message.id, dest.account.key, exc)
-        by_rcpt: dict[str, list[Recipient]] = defaultdict(list)
-        for rcpt, sent_as in items:
-            by_rcpt[sent_as].append(rcpt)
-        settings = self.gateway.settings
-        replies = outbound.deliver(
-            self.pool, dest, password, settings.server.hostname, message.sender,
-            list(by_rcpt), content, message.envelope.mail_options,
-        )
-        now = time.time()
-        for sent_as, reply in replies.items():
-            for rcpt in by_rcpt[sent_as]:
-                self._record(message, rcpt, reply, now)
-                shown = f"<{rcpt.address}>" + (f" as <{sent_as}>" if sent_as != rcpt.address else "")
-                log.info("%s to=%s relay=%s:%d%s state=%s reply=%s", message.id, shown, dest.host, dest.port,
-                         f" auth={dest.account.key}" if dest.account else "", rcpt.state, reply)
-
-    def _record(self, message: QueuedMessage, rcpt: Recipient, reply: str, now: float) -> None:
-        rcpt.attempts += 1
-        rcpt.reply = reply
-        rcpt.updated = now
-        if reply.startswith("2"):
-            rcpt.state = SENT
-        elif reply.startswith("5"):
-            rcpt.state = FAILED
-        else:
-            rcpt.state = DEFERRED
-            rcpt.next_try = now + self.retry_delay(rcpt.attempts)
-        assert rcpt.state in FINAL or rcpt.next_try > 0
-
-    def retry_delay(self, attempts: int) -> float:
-        schedule = self.gateway.settings.queue.retry_minutes
-        return 60.0 * schedule[min(attempts, len(schedule)) - 1]
+        if self._stopping:
+            return
+        for created in result.created:
+            self.wake(created)
+        if result.next_try is not None:
+            self.wake(qid, result.next_try)

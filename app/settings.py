@@ -24,7 +24,7 @@ from typing import Any
 
 import platformdirs
 
-from app import addresses, relaynets
+from app import addresses, forwarding, relaynets
 
 APP_NAME = "Tenso"
 VERSION = 1
@@ -72,6 +72,29 @@ def _domain(value: str) -> str | None:
 
 def _address(value: str) -> str | None:
     return None if addresses.is_address(value) else "must be an address such as user@example.jp"
+
+
+def _forward_line(value: str) -> str | None:
+    try:
+        forwarding.parse_line(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _dns_server(value: str) -> str | None:
+    host = value.strip()
+    if host.startswith("["):
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        host, _, port = host.partition(":")
+        if not port.isdigit() or not 1 <= int(port) <= 65535:
+            return "port must be 1-65535"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return "must be an IP address, optionally with :port"
+    return None
 
 
 def _relay_network(value: str) -> str | None:
@@ -147,7 +170,7 @@ class Server:
 @dataclass
 class LocalUser:
     address: str = _checked("", _address)
-    forward: list[str] = field(default_factory=list)
+    forward: list[str] = _checked([], _each(_forward_line))
 
 
 @dataclass
@@ -195,6 +218,15 @@ class Queue:
 
 
 @dataclass
+class Delivery:
+    """Normal delivery (MTA) and the queue's extras; not in the original product."""
+
+    dns_servers: list[str] = _checked([], _each(_dns_server))  # empty: the system's resolvers
+    mx_port: int = _checked(25, _port)  # only tests change this
+    delay_warning_hours: int = _checked(0, _at_least(0))  # 0: no delay warnings
+
+
+@dataclass
 class Backup:
     enabled: bool = False
     dir: str = ""
@@ -213,6 +245,7 @@ class Settings:
     queue: Queue = field(default_factory=Queue)
     mailbox_dir: str = ""
     backup: Backup = field(default_factory=Backup)
+    delivery: Delivery = field(default_factory=Delivery)
 
     # Where the file was read from: relative folders are taken from there.
     source: Path | None = field(default=None, compare=False, repr=False, metadata={"internal": True})

@@ -5,6 +5,9 @@ Layout under the queue folder::
     tmp/<id>          being written; anything here at start-up was never acknowledged
     msg/<id>          committed message: one JSON line (the envelope), then the bytes as sent
     state/<id>.json   per-recipient delivery state, replaced atomically after each attempt
+    control/          requests from ``python -m app queue`` to the running gateway
+    paused            present while delivery is paused (mail is still accepted)
+    lock              held by the gateway that owns this queue
 
 A message exists once ``msg/<id>`` exists: it is written to ``tmp/``, fsynced,
 renamed into ``msg/`` and the directory fsynced before the client hears 250.
@@ -24,9 +27,10 @@ from pathlib import Path
 
 QUEUED = "queued"  # waiting for its first attempt or for the queue runner
 DEFERRED = "deferred"  # temporary failure; next_try says when
-SENT = "sent"
-FAILED = "failed"  # permanent failure, reply kept for the bounce
-FINAL = (SENT, FAILED)
+SENT = "sent"  # delivered (to a server, a mailbox, or forwarded on)
+FAILED = "failed"  # permanent failure; the reply is kept until the bounce is queued
+BOUNCED = "bounced"  # failed, and the sender has been told (or was <>)
+FINAL = (SENT, BOUNCED)
 
 
 @dataclass
@@ -37,6 +41,7 @@ class Recipient:
     next_try: float = 0.0
     reply: str = ""
     updated: float = 0.0
+    warned: bool = False  # a delay warning went out
 
 
 @dataclass
@@ -64,7 +69,7 @@ class QueuedMessage:
         return self.envelope.sender
 
     def pending(self, now: float) -> list[Recipient]:
-        return [r for r in self.recipients if r.state not in FINAL and r.next_try <= now]
+        return [r for r in self.recipients if r.state in (QUEUED, DEFERRED) and r.next_try <= now]
 
     @property
     def done(self) -> bool:
@@ -72,7 +77,7 @@ class QueuedMessage:
 
     @property
     def next_try(self) -> float | None:
-        waiting = [r.next_try for r in self.recipients if r.state not in FINAL]
+        waiting = [r.next_try for r in self.recipients if r.state in (QUEUED, DEFERRED)]
         return min(waiting) if waiting else None
 
 
@@ -135,7 +140,8 @@ class Spool:
         self.tmp = self.root / "tmp"
         self.msg = self.root / "msg"
         self.state = self.root / "state"
-        for d in (self.tmp, self.msg, self.state):
+        self.control = self.root / "control"
+        for d in (self.tmp, self.msg, self.state, self.control):
             d.mkdir(parents=True, exist_ok=True)
         self._msg_sync = _GroupSync(self.msg)
 
@@ -206,6 +212,37 @@ class Spool:
         (self.msg / qid).unlink(missing_ok=True)
         (self.state / f"{qid}.json").unlink(missing_ok=True)
 
+    # --- control: the queue command talks to a running gateway through files ---
+
+    @property
+    def paused(self) -> bool:
+        return (self.root / "paused").exists()
+
+    def set_paused(self, paused: bool) -> None:
+        flag = self.root / "paused"
+        if paused:
+            flag.touch()
+        else:
+            flag.unlink(missing_ok=True)
+
+    def request(self, action: str, qid: str) -> Path:
+        """Leaves ``action`` (retry, delete, bounce) on ``qid`` (or ``ALL``) for the running gateway."""
+        path = self.control / f"{time.time_ns()}-{action}-{qid}"
+        path.touch()
+        return path
+
+    def take_requests(self) -> list[tuple[str, str]]:
+        found = []
+        for p in sorted(self.control.iterdir()):
+            _, _, rest = p.name.partition("-")
+            action, _, qid = rest.partition("-")
+            p.unlink(missing_ok=True)
+            found.append((action, qid))
+        return found
+
+    def lock(self) -> QueueLock:
+        return QueueLock(self.root / "lock")
+
     def recover(self) -> list[str]:
         """Start-up: drop what was never acknowledged, return every committed id."""
         for p in self.tmp.iterdir():
@@ -216,3 +253,32 @@ class Spool:
             if p.name.startswith(".") or p.name.removesuffix(".json") not in known:
                 p.unlink(missing_ok=True)
         return ids
+
+
+class QueueLocked(Exception):
+    """Another Tenso holds this queue."""
+
+
+class QueueLock:
+    """An exclusive OS lock on the queue folder: one gateway per queue, or mail goes out twice."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._file = open(path, "a+b")  # noqa: SIM115 - held for the gateway's lifetime
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                self._file.seek(0)
+                msvcrt.locking(self._file.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            self._file.close()
+            raise QueueLocked(f"another Tenso is running on the queue {path.parent}") from exc
+
+    def release(self) -> None:
+        if not self._file.closed:
+            self._file.close()  # closing drops the lock on every OS

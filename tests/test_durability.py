@@ -142,7 +142,9 @@ def wait_spool_empty(tmp_path: Path, timeout: float, log: TensoProcess) -> None:
     deadline = time.monotonic() + timeout
     while spool_files(tmp_path):
         if time.monotonic() > deadline:
-            raise AssertionError(f"still in queue/msg: {sorted(spool_files(tmp_path))}\n{log.log[-4000:]}")
+            left = sorted(spool_files(tmp_path))
+            raise AssertionError(f"{len(left)} message(s) still in queue/msg after {timeout} s, such as "
+                                 f"{left[:5]}; the gateway's log ends:\n{log.log[-3000:]}")
         time.sleep(0.1)
 
 
@@ -207,7 +209,7 @@ def test_sigkill_during_200_acceptances_loses_no_acknowledged_message(tmp_path, 
 
     upstream = upstream_factory(port=upstream_port)
     second = tenso(config, listen_port)
-    wait_spool_empty(tmp_path, 25, second)
+    wait_spool_empty(tmp_path, 20, second)
 
     got = arrived(upstream)
     missing = sorted(set(acked) - set(got))
@@ -226,7 +228,10 @@ def test_sigkill_during_200_acceptances_loses_no_acknowledged_message(tmp_path, 
     assert "Traceback" not in log2
 
 
-def test_sigterm_with_upstream_down_exits_0_and_keeps_queued_mail_for_next_start(tmp_path, tenso, upstream_factory):
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_stop_signal_with_upstream_down_exits_0_and_keeps_queued_mail_for_next_start(
+    tmp_path, tenso, upstream_factory, stop_signal
+):
     listen_port, upstream_port = free_port(), free_port()
     config = write_config(tmp_path, listen_port, upstream_port)
     first = tenso(config, listen_port)
@@ -237,11 +242,11 @@ def test_sigterm_with_upstream_down_exits_0_and_keeps_queued_mail_for_next_start
         first.wait_log(rf"{qid} to=<b@example\.net> relay=127\.0\.0\.1:{upstream_port} state=deferred")
 
     began = time.monotonic()
-    first.proc.send_signal(signal.SIGTERM)
+    first.proc.send_signal(stop_signal)
     try:
         code = first.proc.wait(5)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"still running 5 s after SIGTERM:\n{first.log}")
+        pytest.fail(f"still running 5 s after {stop_signal.name}:\n{first.log}")
     assert code == 0, first.log
     assert time.monotonic() - began < 5
     assert "stopped" in first.log and "Traceback" not in first.log
@@ -252,3 +257,29 @@ def test_sigterm_with_upstream_down_exits_0_and_keeps_queued_mail_for_next_start
     wait_spool_empty(tmp_path, 20, second)
     got = arrived(upstream)
     assert got == {mid: [qid] for mid, qid in acked.items()}
+
+
+def test_sigterm_with_an_idle_client_connected_still_exits_promptly(tmp_path, tenso):
+    """A mail client that keeps its session open (EHLO, then nothing) must not hold up a stop.
+
+    asyncio's Server.wait_closed() waits for every open connection from Python 3.12.1 on,
+    so a gateway that only closes its listening sockets would wait for the client's
+    timeout (server.timeout_seconds, 300 s by default) before exiting.
+    """
+    listen_port = free_port()
+    config = write_config(tmp_path, listen_port, free_port())
+    gateway = tenso(config, listen_port)
+    with socket.create_connection(("127.0.0.1", listen_port), timeout=5) as idle:
+        idle_file = idle.makefile("rb")
+        assert idle_file.readline().startswith(b"220 ")
+        idle.sendall(b"EHLO idle.client.test\r\n")
+        while not idle_file.readline().startswith(b"250 "):
+            pass
+        gateway.proc.send_signal(signal.SIGTERM)
+        try:
+            code = gateway.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running 5 s after SIGTERM with an idle client connected:\n{gateway.log}")
+        idle_file.close()
+    assert code == 0, gateway.log
+    assert "stopped" in gateway.log and "Traceback" not in gateway.log

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+
 import pytest
 from conftest import FIXTURES, message, send, strip_received
 
@@ -89,7 +92,7 @@ def test_recipients_routing_differently_become_one_transaction_per_destination(g
     _wait_until(lambda: gw.spool.ids() == [])
 
 
-def test_per_recipient_outcomes_sent_deferred_failed(gateway_factory, upstream_factory):
+def test_per_recipient_outcomes_sent_deferred_bounced(gateway_factory, upstream_factory):
     up = upstream_factory()
     up.handler.rcpt_replies = {"later@example.net": "451 4.2.0 try later", "nobody@example.net": "550 5.1.1 no such user"}
     gw = gateway_factory(rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}])
@@ -100,9 +103,18 @@ def test_per_recipient_outcomes_sent_deferred_failed(gateway_factory, upstream_f
     states = {r.address: (r.state, r.reply) for r in gw.spool.load(qid).recipients}
     assert states["ok@example.net"][0] == "sent"
     assert states["later@example.net"] == ("deferred", "451 4.2.0 try later")
-    assert states["nobody@example.net"] == ("failed", "550 5.1.1 no such user")
+    assert states["nobody@example.net"] == ("bounced", "550 5.1.1 no such user")
     later = next(r for r in gw.spool.load(qid).recipients if r.address == "later@example.net")
     assert 4 * 60 < later.next_try - later.updated <= 5 * 60  # first step of the retry schedule
+    # The bounce went to the sender, through the same rules, from <>, naming only the failed one.
+    bounce = up.handler.wait_for(2)[1]
+    assert (bounce.mail_from, bounce.rcpt_tos) == ("<>", ["a@lan.test"])
+    report = email.message_from_bytes(bounce.data, policy=email.policy.default)
+    assert report.get_content_type() == "multipart/report"
+    status = next(p for p in report.walk() if p.get_content_type() == "message/delivery-status")
+    text = status.as_string()
+    assert "Final-Recipient: rfc822; nobody@example.net" in text and "later@example.net" not in text
+    assert "Status: 5.1.1" in text and "Diagnostic-Code: smtp; 550 5.1.1 no such user" in text
 
 
 def test_connections_to_a_destination_are_reused(gateway_factory, upstream_factory):

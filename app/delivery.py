@@ -1,0 +1,379 @@
+"""One delivery attempt of one queued message, start to finish, in a worker thread.
+
+Every due recipient is routed afresh (a corrected rule also fixes mail that is
+already waiting) and handed to one of three ways out:
+
+- a rule's destination server (``outbound``), one transaction per destination;
+- normal delivery to a local user: their forward.txt decides, then the Maildir;
+- normal delivery to anyone else: the domain's MX hosts, port 25, STARTTLS when offered.
+
+Outcomes are written back per recipient: 2xx sent, 4xx deferred to the next
+retry time (failed once the message is older than the maximum age), 5xx
+failed.  Failed recipients are reported to the sender in one RFC 3464 bounce,
+itself queued and delivered like any other mail; never to ``<>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from email.utils import formatdate
+from typing import TYPE_CHECKING
+
+from app import addresses, forwarding, mailbox, mx, outbound, passwords, reports, routing
+from app.inbound import count_hops
+from app.spool import BOUNCED, DEFERRED, FAILED, SENT, Envelope, QueuedMessage, Recipient, new_id
+
+if TYPE_CHECKING:
+    from app.gateway import Gateway
+
+log = logging.getLogger("tenso")
+
+HOST_CACHE_SECONDS = 60.0
+
+
+@dataclass
+class Result:
+    """What an attempt leaves for the scheduler: when to look again, and new messages to wake."""
+
+    next_try: float | None
+    created: list[str] = field(default_factory=list)
+
+
+def is_local_address(ip: str) -> bool:
+    """True when this machine owns ``ip`` (it can bind to it)."""
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.bind((ip, 0))
+    except OSError:
+        return False
+    return True
+
+
+class Deliverer:
+    def __init__(self, gateway: Gateway):
+        self.gateway = gateway
+        self.pool = outbound.Pool()
+        self._resolver: mx.Resolver | None = None
+        self._resolver_servers: list[str] | None = None
+        self._host_cache: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self._lock = threading.Lock()
+
+    # --- helpers ---
+
+    @property
+    def settings(self):
+        return self.gateway.settings
+
+    @property
+    def resolver(self) -> mx.Resolver:
+        servers = self.settings.delivery.dns_servers
+        with self._lock:
+            if self._resolver is None or self._resolver_servers != servers:
+                self._resolver = mx.Resolver(servers)
+                self._resolver_servers = list(servers)
+            return self._resolver
+
+    def host_addresses(self, host: str) -> tuple[str, ...]:
+        """A destination's addresses, for the loop check only (smtplib resolves again)."""
+        literal = host.strip("[]")
+        if ":" in literal or literal.replace(".", "").isdigit():
+            return (literal,)
+        with self._lock:
+            cached = self._host_cache.get(host)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+            found = tuple(sorted({info[4][0] for info in infos}))
+        except OSError:
+            found = ()
+        with self._lock:
+            self._host_cache[host] = (time.monotonic() + HOST_CACHE_SECONDS, found)
+        return found
+
+    def is_self(self, ip: str, port: int) -> bool:
+        """Would connecting to ip:port reach one of Tenso's own listening sockets?"""
+        for host, bound_port in self.gateway.bound:
+            if bound_port != port:
+                continue
+            if host == ip or (host in ("0.0.0.0", "::") and is_local_address(ip)):
+                return True
+        return False
+
+    # --- the attempt ---
+
+    def attempt(self, qid: str, forced: bool = False, bounce_now: bool = False) -> Result:
+        spool = self.gateway.spool
+        try:
+            message = spool.load(qid)
+        except FileNotFoundError:
+            return Result(None)  # deleted meanwhile
+        now = time.time()
+        result = Result(None)
+        if bounce_now:
+            for r in message.pending(float("inf")):
+                self._record(message, r, "554 5.0.0 returned to the sender by the administrator", now)
+            due = []
+        else:
+            due = message.pending(float("inf") if forced else now)
+        if due:
+            content = spool.content(qid)
+            self._backup(message, content)
+            hops = count_hops(content)
+            if hops > self.settings.options.max_forward_count:
+                for r in due:
+                    self._record(message, r, f"554 5.4.6 mail loop: {hops} Received headers", now)
+            else:
+                self._deliver(message, due, content, result)
+        self._finish(message, result)
+        if message.done:
+            spool.remove(qid)
+            if all(r.state == SENT for r in message.recipients):
+                log.info("%s removed: delivered to every recipient", qid)
+            else:
+                log.info("%s removed: every recipient delivered or bounced", qid)
+            return result
+        if spool.exists(qid):
+            spool.save_state(message)
+        result.next_try = message.next_try
+        return result
+
+    def _deliver(self, message: QueuedMessage, due: list[Recipient], content: bytes, result: Result) -> None:
+        router = self.gateway.router
+        forward: dict[outbound.Destination, list[tuple[Recipient, str]]] = defaultdict(list)
+        by_domain: dict[str, list[Recipient]] = defaultdict(list)
+        now = time.time()
+        for rcpt in due:
+            decision = router.route(rcpt.address, message.sender)
+            if decision.kind == routing.FORWARD:
+                dest = outbound.Destination(decision.host, decision.port, decision.tls, decision.auth)
+                loop = next((ip for ip in self.host_addresses(dest.host) if self.is_self(ip, dest.port)), None)
+                if loop:
+                    self._record(message, rcpt, f"554 5.4.6 rule {decision.rule} sends to {dest.host}:{dest.port}, "
+                                 "which loops back to myself", now)
+                    continue
+                forward[dest].append((rcpt, decision.rcpt))
+            elif decision.kind == routing.LOCAL:
+                self._deliver_local(message, rcpt, content, result)
+            elif decision.kind == routing.MX:
+                by_domain[addresses.domain_of(rcpt.address)].append(rcpt)
+            else:
+                self._record(message, rcpt, f"550 5.1.1 <{rcpt.address}>: no such user here", now)
+        for dest, items in forward.items():
+            self._deliver_forward(message, dest, items, content)
+        for domain, rcpts in by_domain.items():
+            self._deliver_mx(message, domain, rcpts, content)
+
+    # --- rule destinations ---
+
+    def _password(self, message: QueuedMessage, account: routing.Account | None) -> str | None:
+        if account is None:
+            return None
+        try:
+            return passwords.get(account.key)
+        except passwords.PasswordStoreError as exc:
+            log.error("%s cannot read the password for %s: %s", message.id, account.key, exc)
+            return None
+
+    def _deliver_forward(self, message: QueuedMessage, dest: outbound.Destination,
+                         items: list[tuple[Recipient, str]], content: bytes) -> None:
+        by_rcpt: dict[str, list[Recipient]] = defaultdict(list)
+        for rcpt, sent_as in items:
+            by_rcpt[sent_as].append(rcpt)
+        replies = outbound.deliver(
+            self.pool, dest, self._password(message, dest.account), self.settings.server.hostname,
+            message.sender, list(by_rcpt), content, message.envelope.mail_options,
+        )
+        now = time.time()
+        for sent_as, reply in replies.items():
+            for rcpt in by_rcpt[sent_as]:
+                self._record(message, rcpt, reply, now)
+                shown = f"<{rcpt.address}>" + (f" as <{sent_as}>" if sent_as != rcpt.address else "")
+                log.info("%s to=%s relay=%s:%d%s state=%s reply=%s", message.id, shown, dest.host, dest.port,
+                         f" auth={dest.account.key}" if dest.account else "", rcpt.state, reply)
+
+    # --- MX ---
+
+    def _deliver_mx(self, message: QueuedMessage, domain: str, rcpts: list[Recipient], content: bytes) -> None:
+        port = self.settings.delivery.mx_port
+        now = time.time()
+        try:
+            hosts = self.resolver.mail_hosts(domain)
+        except mx.LookupError as exc:
+            for r in rcpts:
+                self._record(message, r, exc.reply, now)
+                log.info("%s to=<%s> mx lookup: %s", message.id, r.address, exc.reply)
+            return
+        candidates = [(h, ip) for h in hosts for ip in h.addresses]
+        mine = [(h, ip) for h, ip in candidates if self.is_self(ip, port)]
+        if mine:
+            # RFC 5321 5.1: when we are one of the MX hosts, only hosts preferred over us may be tried.
+            best_own = min(h.preference for h, _ in mine)
+            candidates = [(h, ip) for h, ip in candidates if h.preference < best_own]
+            if not candidates:
+                reply = f"554 5.4.6 mail for {domain} loops back to myself (MX {mine[0][0].name} is this gateway)"
+                for r in rcpts:
+                    self._record(message, r, reply, now)
+                    log.warning("%s to=<%s> %s", message.id, r.address, reply)
+                return
+        last = "451 4.4.1 no mail host of {domain} answered"
+        for host, ip in candidates:
+            dest = outbound.Destination(ip, port, "opportunistic", None)
+            try:
+                replies = outbound.deliver(
+                    self.pool, dest, None, self.settings.server.hostname, message.sender,
+                    [r.address for r in rcpts], content, message.envelope.mail_options, raise_unreachable=True,
+                )
+            except outbound.DeliveryError as exc:
+                last = f"451 4.4.1 {host.name} [{ip}]: {exc.reply}"
+                log.info("%s mx %s [%s] unreachable, trying the next: %s", message.id, host.name, ip, exc.reply)
+                continue
+            now = time.time()
+            for r in rcpts:
+                self._record(message, r, replies[r.address], now)
+                log.info("%s to=<%s> mx=%s [%s] state=%s reply=%s", message.id, r.address, host.name, ip,
+                         r.state, replies[r.address])
+            return
+        for r in rcpts:
+            self._record(message, r, last.format(domain=domain), time.time())
+            log.info("%s to=<%s> deferred: %s", message.id, r.address, r.reply)
+
+    # --- local users ---
+
+    def _deliver_local(self, message: QueuedMessage, rcpt: Recipient, content: bytes, result: Result) -> None:
+        user = addresses.normalize(rcpt.address)
+        lines = next((u.forward for u in self.settings.local_users if addresses.normalize(u.address) == user), [])
+        outcome = forwarding.evaluate(lines, message.sender)
+        done = []
+        try:
+            if outcome.keep:
+                path = mailbox.deliver(self.settings.mailbox_path, user, message.sender, content)
+                done.append(f"stored in {path.parent.parent.name}")
+            for target in outcome.forward_to:
+                qid = self._forward_copy(message, user, target, content, outcome.subject_only)
+                result.created.append(qid)
+                done.append(f"{'notice' if outcome.subject_only else 'forwarded'} to <{target}> as {qid}")
+        except OSError as exc:
+            self._record(message, rcpt, f"451 4.3.0 local delivery to {user} failed: {exc}", time.time())
+            log.error("%s to=<%s> local delivery failed: %s", message.id, user, exc)
+            return
+        rule = f" (forward.txt line {outcome.line})" if outcome.line else ""
+        reply = "250 2.0.0 " + ("; ".join(done) or "discarded") + rule
+        self._record(message, rcpt, reply, time.time())
+        log.info("%s to=<%s> local: %s", message.id, user, reply[10:])
+
+    def _forward_copy(self, message: QueuedMessage, user: str, target: str, content: bytes,
+                      subject_only: bool) -> str:
+        """Queues the forward.txt copy as a new message; it goes through the rules like any mail."""
+        qid = new_id()
+        hostname = self.settings.server.hostname
+        if subject_only:
+            sender, body = user, reports.subject_notice(hostname, user, target, message.sender, content)
+            options: list[str] = []
+        else:
+            # A Received header per forward hop, so a forward loop meets the hop limit.
+            received = (f"Received: by {hostname} (Tenso) with forward.txt id {qid}\r\n"
+                        f"\tfor <{target}> (forwarded for <{user}>); {formatdate(localtime=True)}\r\n")
+            sender, body = message.sender, received.encode("utf-8", "surrogateescape") + content
+            options = list(message.envelope.mail_options)
+        envelope = Envelope(sender=sender, recipients=[target], mail_options=options, client="forward.txt",
+                            helo=hostname, received_at=time.time())
+        self.gateway.spool.store(qid, envelope, body)
+        log.info("%s created from %s: forward.txt of <%s> to <%s>%s", qid, message.id, user, target,
+                 " (subject only)" if subject_only else "")
+        return qid
+
+    # --- outcomes ---
+
+    def _record(self, message: QueuedMessage, rcpt: Recipient, reply: str, now: float) -> None:
+        rcpt.attempts += 1
+        rcpt.reply = reply
+        rcpt.updated = now
+        if reply.startswith("2"):
+            rcpt.state = SENT
+            return
+        if reply.startswith("5"):
+            rcpt.state = FAILED
+            return
+        max_age = self.settings.queue.max_age_hours * 3600
+        age = now - message.envelope.received_at
+        if age >= max_age:
+            rcpt.state = FAILED
+            rcpt.reply = (f"554 4.4.7 gave up after {age / 3600:.0f} hours in the queue; "
+                          f"last reply: {reply}")
+            return
+        rcpt.state = DEFERRED
+        rcpt.next_try = min(now + self.retry_delay(rcpt.attempts), message.envelope.received_at + max_age)
+
+    def retry_delay(self, attempts: int) -> float:
+        schedule = self.settings.queue.retry_minutes
+        return 60.0 * schedule[min(attempts, len(schedule)) - 1]
+
+    def _finish(self, message: QueuedMessage, result: Result) -> None:
+        """Bounces for failed recipients, delay warnings when due."""
+        failed = [r for r in message.recipients if r.state == FAILED]
+        if failed:
+            if message.sender:
+                result.created.append(self._report(message, failed, "failed"))
+            else:
+                log.info("%s failed recipients not reported: the sender is <> (no bounce of a bounce)", message.id)
+            for r in failed:
+                r.state = BOUNCED
+        hours = self.settings.delivery.delay_warning_hours
+        if hours and message.sender:
+            late = [r for r in message.recipients if r.state == DEFERRED and not r.warned
+                    and time.time() - message.envelope.received_at >= hours * 3600]
+            if late:
+                result.created.append(self._report(message, late, "delayed"))
+                for r in late:
+                    r.warned = True
+
+    def _report(self, message: QueuedMessage, recipients: list[Recipient], action: str) -> str:
+        hostname = self.settings.server.hostname
+        body = reports.delivery_status(hostname, message, recipients, self.gateway.spool.content(message.id), action)
+        qid = new_id()
+        envelope = Envelope(sender="", recipients=[message.sender], mail_options=["BODY=8BITMIME"],
+                            client="bounce", helo=hostname, received_at=time.time())
+        self.gateway.spool.store(qid, envelope, body)
+        log.info("%s %s: DSN (%s) to <%s> for %s", message.id, "bounced" if action == "failed" else "delayed",
+                 qid, message.sender, ",".join(f"<{r.address}>" for r in recipients))
+        return qid
+
+    # --- backup (送信メールのバックアップ) ---
+
+    def _backup(self, message: QueuedMessage, content: bytes) -> None:
+        backup = self.settings.backup
+        if not backup.enabled or any(r.attempts for r in message.recipients):
+            return
+        if not message.envelope.client or message.envelope.client in ("bounce", "forward.txt"):
+            return
+        day = date.fromtimestamp(message.envelope.received_at).isoformat()
+        folder = self.settings.backup_path / day
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{message.id}.eml").write_bytes(content)
+        except OSError as exc:
+            log.error("%s backup copy not written to %s: %s", message.id, folder, exc)
+
+    def prune_backups(self) -> int:
+        """Removes day folders older than keep_days; returns how many."""
+        backup = self.settings.backup
+        root = self.settings.backup_path
+        if not backup.enabled or not root.is_dir():
+            return 0
+        cutoff = date.fromtimestamp(time.time() - backup.keep_days * 86400).isoformat()
+        removed = 0
+        for folder in root.iterdir():
+            if folder.is_dir() and len(folder.name) == 10 and folder.name < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        return removed
+
