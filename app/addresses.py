@@ -43,16 +43,27 @@ def split(address: str) -> tuple[str, str]:
     return address[:at], address[at + 1 :]
 
 
+def ascii_domain(domain: str) -> str:
+    """One spelling per domain: 例え.jp and XN--R8JZ45G.JP are both xn--r8jz45g.jp."""
+    domain = domain.rstrip(".").lower()
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
+
+
 def domain_of(address: str) -> str:
-    return split(address)[1].lower().rstrip(".")
+    return ascii_domain(split(address)[1])
 
 
 def normalize(address: str) -> str:
-    """The form used as a lookup key: lower case, no trailing dot on the domain."""
+    """The form used as a lookup key: lower case, the domain in its ASCII (IDNA) form."""
     local, domain = split(address)
     if not domain:
         return local.lower()
-    return f"{local.lower()}@{domain.lower().rstrip('.')}"
+    return f"{local.lower()}@{ascii_domain(domain)}"
 
 
 def is_address(value: str) -> bool:
@@ -88,12 +99,12 @@ def parse_match(value: str) -> Match:
         domain = value[3:]
         if not is_hostname(domain):
             raise ValueError("must be *, @domain, @*.domain or an address")
-        return Match("subdomains", domain.lower().rstrip("."))
+        return Match("subdomains", ascii_domain(domain))
     if value.startswith("@"):
         domain = value[1:]
         if not is_hostname(domain):
             raise ValueError("must be *, @domain, @*.domain or an address")
-        return Match("domain", domain.lower().rstrip("."))
+        return Match("domain", ascii_domain(domain))
     if is_address(value):
         return Match("address", normalize(value))
     raise ValueError("must be *, @domain, @*.domain or an address")

@@ -10,24 +10,44 @@ import logging
 import os
 import signal
 import sys
+import time
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from app import __version__, passwords
+from app import __version__, addresses, forwarding, passwords
 from app import settings as settings_mod
 from app.routing import FORWARD, Router
 from app.settings import Settings, SettingsError
+from app.spool import QueueLocked, Spool
 
 log = logging.getLogger("tenso")
 
 STOP_GRACE_SECONDS = 10.0
 
 
-def setup_logging(level: int = logging.INFO) -> None:
+LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+
+
+def setup_logging(level: int = logging.INFO, to_file: bool = True) -> Path | None:
+    """stderr, plus a rotating file in the data folder (5 x 5 MB).  Returns the file's path."""
+    formatter = logging.Formatter(LOG_FORMAT)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(formatter)
     log.addHandler(handler)
     log.setLevel(level)
     log.propagate = False
+    if not to_file:
+        return None
+    path = settings_mod.data_dir() / "logs" / "tenso.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = RotatingFileHandler(path, maxBytes=5 << 20, backupCount=5, encoding="utf-8")
+    except OSError as exc:
+        log.warning("no log file: cannot write %s: %s", path, exc)
+        return None
+    file_handler.setFormatter(formatter)
+    log.addHandler(file_handler)
+    return path
 
 
 def _load(path: Path) -> Settings | None:
@@ -124,13 +144,145 @@ def cmd_password(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- import-forward -------------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    """forward.txt files from the original are often Shift_JIS (cp932)."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnicodeError(f"{path} is neither UTF-8 nor Shift_JIS text")
+
+
+def cmd_import_forward(args: argparse.Namespace) -> int:
+    config = Path(args.config)
+    settings = _load(config)
+    if settings is None:
+        return 1
+    user = next((u for u in settings.local_users
+                 if addresses.normalize(u.address) == addresses.normalize(args.user)), None)
+    if user is None:
+        print(f"{args.user} is not a local user; add it to local_users first", file=sys.stderr)
+        return 1
+    try:
+        good, problems = forwarding.parse_file(_read_text(Path(args.file)))
+    except (OSError, UnicodeError) as exc:
+        print(f"cannot read {args.file}: {exc}", file=sys.stderr)
+        return 1
+    if problems:
+        print(f"{args.file}: nothing imported, fix these lines first:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    user.forward = good
+    settings_mod.save(settings, config)
+    print(f"imported {len(good)} forwarding line(s) for {user.address} into {config}")
+    return 0
+
+
+# --- queue ----------------------------------------------------------------------
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    settings = _load(Path(args.config))
+    if settings is None:
+        return 1
+    spool = Spool(settings.queue_dir)
+    if args.action == "list":
+        return _queue_list(spool, args.json)
+    if args.action in ("pause", "resume"):
+        spool.set_paused(args.action == "pause")
+        print(f"delivery {'paused (mail is still accepted)' if args.action == 'pause' else 'resumed'}")
+        return 0
+    ids = args.ids or []
+    if args.action == "retry" and not ids:
+        ids = ["ALL"]
+    if not ids:
+        print(f"queue {args.action} needs at least one queue id", file=sys.stderr)
+        return 2
+    missing = [q for q in ids if q != "ALL" and not spool.exists(q)]
+    if missing:
+        print("not in the queue: " + " ".join(missing), file=sys.stderr)
+        return 1
+    try:
+        lock = spool.lock()
+    except QueueLocked:
+        for qid in ids:
+            spool.request(args.action, qid)
+        print(f"{args.action} requested for {' '.join(ids)}; the running gateway acts within a second")
+        return 0
+    try:
+        return _queue_offline(settings, spool, args.action, ids)
+    finally:
+        lock.release()
+
+
+def _queue_offline(settings: Settings, spool: Spool, action: str, ids: list[str]) -> int:
+    """No gateway runs on this queue: act on the spool directly."""
+    from app.delivery import Deliverer
+    from app.gateway import Gateway
+
+    if action == "delete":
+        for qid in ids:
+            spool.remove(qid)
+        print(f"deleted {' '.join(ids)}")
+    elif action == "bounce":
+        deliverer = Deliverer(Gateway(settings))
+        for qid in ids:
+            result = deliverer.attempt(qid, bounce_now=True)
+            print(f"{qid}: returned to the sender" + (f" (bounce {', '.join(result.created)})" if result.created
+                                                        else " (sender is <>: no bounce)"))
+    else:
+        print("no gateway is running on this queue; everything in it is tried as soon as Tenso starts")
+    return 0
+
+
+def _queue_list(spool: Spool, as_json: bool) -> int:
+    rows = []
+    for qid in spool.ids():
+        try:
+            message = spool.load(qid)
+        except (FileNotFoundError, ValueError):
+            continue  # delivered (or half-written by a crash) while listing
+        rows.append(message)
+    if as_json:
+        print(json.dumps([{
+            "id": m.id, "sender": m.sender, "size": m.size, "received": m.envelope.received_at,
+            "recipients": [{"address": r.address, "state": r.state, "attempts": r.attempts,
+                            "next_try": r.next_try, "reply": r.reply} for r in m.recipients],
+        } for m in rows], ensure_ascii=False, indent=2))
+        return 0
+    if spool.paused:
+        print("delivery is PAUSED (python -m app queue resume)")
+    if not rows:
+        print("the queue is empty")
+        return 0
+    for m in rows:
+        print(f"{m.id}  {_when(m.envelope.received_at)}  {m.size} bytes  from <{m.sender}>")
+        for r in m.recipients:
+            nxt = f"  next {_when(r.next_try)}" if r.state in ("queued", "deferred") and r.next_try else ""
+            print(f"    <{r.address}>  {r.state}  attempts {r.attempts}{nxt}")
+            if r.reply:
+                print(f"        {r.reply}")
+    print(f"{len(rows)} message(s)")
+    return 0
+
+
 # --- run ------------------------------------------------------------------------
 
 
 def run_headless(config: Path) -> int:
     from app.gateway import Gateway, GatewayError
 
-    setup_logging()
+    log_file = setup_logging()
     settings = _load(config)
     if settings is None:
         return 1
@@ -151,7 +303,7 @@ def run_headless(config: Path) -> int:
         except GatewayError as exc:
             log.error("%s", exc)
             return 2
-        log.info("Tenso %s running (headless); stop with Ctrl+C or SIGTERM", __version__)
+        log.info("Tenso %s running (headless); stop with Ctrl+C or SIGTERM; log file %s", __version__, log_file)
         await stop.wait()
         log.info("stopping: no new mail is accepted")
         left = await gateway.stop(STOP_GRACE_SECONDS)
@@ -205,6 +357,19 @@ def build_parser() -> argparse.ArgumentParser:
     password.add_argument("action", choices=["set", "delete"])
     password.add_argument("key", metavar="KEY", help="common, user:ADDRESS or local:ADDRESS")
     password.set_defaults(func=cmd_password)
+
+    queue = sub.add_parser("queue", help="list the queue, retry, delete or bounce messages, pause delivery")
+    queue.add_argument("action", choices=["list", "retry", "delete", "bounce", "pause", "resume"])
+    queue.add_argument("ids", nargs="*", metavar="ID", help="queue ids (retry without ids: everything)")
+    queue.add_argument("--config", default=None, help=config_help)
+    queue.add_argument("--json", action="store_true", help="list as JSON")
+    queue.set_defaults(func=cmd_queue)
+
+    importer = sub.add_parser("import-forward", help="import a local user's forward.txt from the original")
+    importer.add_argument("--config", default=None, help=config_help)
+    importer.add_argument("user", metavar="USER", help="the local user's address")
+    importer.add_argument("file", metavar="FORWARD_TXT")
+    importer.set_defaults(func=cmd_import_forward)
     return parser
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from app import addresses, forwarding, mailbox, mx, outbound, passwords, reports, routing
 from app.inbound import count_hops
+from app.settings import is_local_ip
 from app.spool import BOUNCED, DEFERRED, FAILED, SENT, Envelope, QueuedMessage, Recipient, new_id
 
 if TYPE_CHECKING:
@@ -44,17 +45,6 @@ class Result:
 
     next_try: float | None
     created: list[str] = field(default_factory=list)
-
-
-def is_local_address(ip: str) -> bool:
-    """True when this machine owns ``ip`` (it can bind to it)."""
-    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    try:
-        with socket.socket(family, socket.SOCK_STREAM) as s:
-            s.bind((ip, 0))
-    except OSError:
-        return False
-    return True
 
 
 class Deliverer:
@@ -104,7 +94,7 @@ class Deliverer:
         for host, bound_port in self.gateway.bound:
             if bound_port != port:
                 continue
-            if host == ip or (host in ("0.0.0.0", "::") and is_local_address(ip)):
+            if host == ip or (host in ("0.0.0.0", "::") and is_local_ip(ip)):
                 return True
         return False
 

@@ -26,9 +26,12 @@ class AddressRange:
 
 def _ip(text: str) -> IPAddress:
     try:
-        return ipaddress.ip_address(text.strip().strip("[]"))
+        ip = ipaddress.ip_address(text.strip().strip("[]"))
     except ValueError:
         raise ValueError(f"{text.strip()} is not an IP address") from None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped  # clients are compared in IPv4 form, so entries are too
+    return ip
 
 
 def parse(entry: str) -> AddressRange:

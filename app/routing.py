@@ -78,7 +78,7 @@ class Router:
                 index = {"address": self._address, "domain": self._domain, "subdomains": self._subdomains}
                 index[match.kind].setdefault(match.key, i)
         self.local_users = {addresses.normalize(u.address) for u in settings.local_users}
-        self.local_domains = {d.lower().rstrip(".") for d in settings.local_domains}
+        self.local_domains = {addresses.ascii_domain(d) for d in settings.local_domains}
         self._per_user = {
             addresses.normalize(a.local_user): Account(f"user:{addresses.normalize(a.local_user)}", a.username)
             for a in settings.auth_accounts.per_user

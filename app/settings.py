@@ -274,7 +274,13 @@ class Settings:
                 found.append(
                     f"auth_accounts.per_user[{i}].local_user: {account.local_user} is not a local user"
                 )
+        listening = [parse_listen(entry) for entry in self.server.listen]
         for i, rule in enumerate(self.rules):
+            if _is_listening(rule.destination, rule.port, listening):
+                found.append(
+                    f"rules[{i}].destination: {rule.destination}:{rule.port} is Tenso itself (server.listen); "
+                    f"mail would loop (rule No. {i + 1})"
+                )
             if rule.destination.upper() == "MTA" and rule.conversion_host:
                 found.append(
                     f"rules[{i}].conversion_host: only a forwarding rule can rewrite (rule No. {i + 1})"
@@ -461,6 +467,35 @@ def parse_listen(value: str) -> tuple[str, int]:
     if not 0 <= int(port) <= 65535:  # 0: any free port (tests, and "just try it")
         raise ValueError("port must be 1-65535")
     return host, int(port)
+
+
+def is_local_ip(ip: str) -> bool:
+    """This machine owns ``ip`` when it can bind to it: offline and instant."""
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.bind((ip, 0))
+    except OSError:
+        return False
+    return True
+
+
+def _is_listening(destination: str, port: int, listening: list[tuple[str, int]]) -> bool:
+    """Does a rule point at one of our own listening sockets?  Only literal addresses and
+    localhost are judged here (``check`` works offline); delivery checks resolved names too."""
+    host = destination.strip("[]").lower()
+    if host == "localhost":
+        host = "127.0.0.1"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    for listen_host, listen_port in listening:
+        if listen_port != port:
+            continue
+        if listen_host == host or (listen_host in ("0.0.0.0", "::") and is_local_ip(host)):
+            return True
+    return False
 
 
 def config_dir() -> Path:

@@ -94,7 +94,8 @@ def test_recipients_routing_differently_become_one_transaction_per_destination(g
 
 def test_per_recipient_outcomes_sent_deferred_bounced(gateway_factory, upstream_factory):
     up = upstream_factory()
-    up.handler.rcpt_replies = {"later@example.net": "451 4.2.0 try later", "nobody@example.net": "550 5.1.1 no such user"}
+    up.handler.rcpt_replies = {"later@example.net": "451 4.2.0 try later",
+                               "nobody@example.net": "550 5.1.1 no such user"}
     gw = gateway_factory(rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}])
     send(gw.port, "a@lan.test", ["ok@example.net", "later@example.net", "nobody@example.net"], message())
     (got,) = up.handler.wait_for(1)
