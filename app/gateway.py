@@ -12,6 +12,7 @@ import errno
 import logging
 
 from app import inbound
+from app.looplag import LoopLag
 from app.policy import RelayPolicy
 from app.routing import Router
 from app.scheduler import Scheduler
@@ -47,6 +48,7 @@ class Gateway:
         self.servers: list[asyncio.AbstractServer] = []
         self.handler: inbound.InboundHandler | None = None
         self._lock = None
+        self.loop_lag = LoopLag()
 
     def apply(self, settings: Settings) -> None:
         """New rules and options; they take effect for the next recipient and the next attempt."""
@@ -54,6 +56,36 @@ class Gateway:
         self.policy = RelayPolicy(router)
         self.router = router
         self.settings = settings
+
+    async def reconfigure(self, settings: Settings) -> None:
+        """Applies new settings to the running gateway; a changed server section rebinds.
+
+        Mail already accepted is untouched (it is in the spool).  If the new
+        addresses cannot be bound, the old settings and ports come back and
+        GatewayError says why.  The queue folder and worker count take effect
+        at the next start.
+        """
+        old = self.settings
+        self.apply(settings)
+        if settings.server == old.server or not self.servers:
+            return
+        await self._close_servers()
+        try:
+            await self._listen()
+        except GatewayError:
+            await self._close_servers()
+            self.apply(old)
+            await self._listen()
+            raise
+
+    async def _close_servers(self) -> None:
+        for server in self.servers:
+            server.close()
+        if self.handler:
+            self.handler.close_sessions()
+        for server in self.servers:
+            await server.wait_closed()
+        self.servers.clear()
 
     @property
     def bound(self) -> list[tuple[str, int]]:
@@ -69,6 +101,7 @@ class Gateway:
         log.info("queue %s: %d message(s) waiting", self.spool.root, len(ids))
         self.scheduler = Scheduler(self)
         self.scheduler.start(ids)
+        self.loop_lag.start()
         try:
             await self._listen()
         except GatewayError:
@@ -94,6 +127,7 @@ class Gateway:
             try:
                 server = await loop.create_server(factory, host, port, reuse_address=True)
             except OSError as exc:
+                await self._close_servers()
                 raise GatewayError(_bind_problem(entry, exc)) from exc
             self.servers.append(server)
             for sock in server.sockets:
@@ -105,17 +139,13 @@ class Gateway:
         Returns how many attempts were still running; their messages stay in the
         spool as they were and are tried again at the next start.
         """
-        for server in self.servers:
-            server.close()
-        if self.handler:
-            self.handler.close_sessions()
-        for server in self.servers:
-            await server.wait_closed()
-        self.servers.clear()
+        await self._close_servers()
+        self.loop_lag.stop()
         left = await self.scheduler.stop(grace) if self.scheduler else 0
         if self._lock:
             self._lock.release()
             self._lock = None
+        self.loop_lag = LoopLag()
         if left:
             log.warning("stopped with %d delivery attempt(s) unfinished; they are retried at next start", left)
         return left

@@ -9,6 +9,8 @@ config file) picks the backend.  Every call may block: call from a thread.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keyring
 import keyring.errors
 
@@ -28,6 +30,43 @@ def normalize_key(key: str) -> str:
     if sep and kind in ("user", "local") and addresses.is_address(address):
         return f"{kind}:{addresses.normalize(address)}"
     raise ValueError(f"{key!r}: the key must be common, user:ADDRESS or local:ADDRESS")
+
+
+def keyring_problem() -> str:
+    """Empty when a usable keyring is configured, else why not (for the window and the log)."""
+    from keyring.backends import chainer, fail
+
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring) or (isinstance(backend, chainer.ChainerBackend) and not backend.backends):
+        return "no OS keyring is available on this machine"
+    return ""
+
+
+def file_keyring_choice(data_dir: Path) -> Path:
+    """Where the administrator's explicit "use a file keyring" choice is recorded."""
+    return data_dir / "use-file-keyring"
+
+
+def use_file_keyring(data_dir: Path) -> Path:
+    """Stores passwords in a file in the data folder (keyrings.alt's plain-text file backend).
+
+    Only ever on the administrator's explicit choice: the file is protected by the
+    account's file permissions alone.  Returns the file's path.
+    """
+    from keyrings.alt.file import PlaintextKeyring
+
+    backend = PlaintextKeyring()
+    path = data_dir / "keyring.cfg"
+    backend.file_path = str(path)
+    keyring.set_keyring(backend)
+    return path
+
+
+def apply_saved_choice(data_dir: Path) -> Path | None:
+    """At start: honour an earlier explicit choice of the file keyring when no OS keyring exists."""
+    if keyring_problem() and file_keyring_choice(data_dir).exists():
+        return use_file_keyring(data_dir)
+    return None
 
 
 def _call(fn, *args):

@@ -400,6 +400,22 @@ def from_dict(data: Any, source: Path | None = None) -> Settings:
     return settings
 
 
+def check_field(cls: type, name: str, value: Any) -> str | None:
+    """The declared check of one field, for a window validating a cell as it is typed."""
+    f = next(f for f in dataclasses.fields(cls) if f.name == name)
+    check = f.metadata.get("check")
+    if check is None:
+        return None
+    if getattr(check, "each", False):
+        return next((p for p in (check(v) for v in value) if p), None)
+    return check(value)
+
+
+def copy(settings: Settings) -> Settings:
+    """An independent copy to edit (the window's working copy)."""
+    return from_dict(to_dict(settings), source=settings.source)
+
+
 def to_dict(settings: Settings) -> dict:
     data = dataclasses.asdict(settings)
     data.pop("source", None)

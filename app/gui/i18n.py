@@ -1,0 +1,57 @@
+"""English and Japanese: every visible string goes through ``tr`` (one context, "Tenso").
+
+The Japanese texts live in ``resources/i18n/tenso_ja.ts`` (source) and are
+compiled to ``tenso_ja.qm`` with ``pyside6-lrelease``; ``tools/update_ts.py``
+collects the ``tr("...")`` strings from this package into the .ts file.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QLocale, QSettings, QTranslator
+
+CONTEXT = "Tenso"
+LANGUAGES = {"en": "English", "ja": "日本語"}
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate(CONTEXT, text)
+
+
+def resources_dir() -> Path:
+    """``resources/`` beside the source tree, or inside the PyInstaller bundle when frozen."""
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
+    return base / "resources"
+
+
+def chosen_language() -> str:
+    saved = QSettings("Tenso", "Tenso").value("language", "")
+    if saved in LANGUAGES:
+        return saved
+    return "ja" if QLocale.system().language() == QLocale.Language.Japanese else "en"
+
+
+def save_language(code: str) -> None:
+    QSettings("Tenso", "Tenso").setValue("language", code)
+
+
+_installed: QTranslator | None = None
+
+
+def install(code: str) -> bool:
+    """Loads the translation for ``code`` into the running application; English needs none."""
+    global _installed
+    app = QCoreApplication.instance()
+    if _installed is not None:
+        app.removeTranslator(_installed)
+        _installed = None
+    if code == "en":
+        return True
+    translator = QTranslator(app)
+    if not translator.load(str(resources_dir() / "i18n" / f"tenso_{code}.qm")):
+        return False
+    app.installTranslator(translator)
+    _installed = translator
+    return True

@@ -1,0 +1,154 @@
+"""Starting the desktop program: QApplication, one qasync loop, window, tray, gateway.
+
+Follows qasync's own pattern: the gateway's servers are created on the same
+loop that runs the window, and every blocking call goes to a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+import qasync
+from PySide6.QtCore import QByteArray
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QSystemTrayIcon
+
+from app import passwords
+from app import settings as settings_mod
+from app.cli import setup_logging
+from app.gui import i18n
+from app.gui.controller import GatewayController
+from app.gui.i18n import tr
+from app.gui.tray import Tray, state_icon
+from app.gui.window import MainWindow
+from app.settings import SettingsError
+
+log = logging.getLogger("tenso")
+
+
+def instance_name() -> str:
+    return f"tenso-{getpass.getuser()}"
+
+
+def ask_first_instance_to_show(name: str) -> bool:
+    """True when another Tenso answered (and was asked to bring its window forward)."""
+    socket = QLocalSocket()
+    socket.connectToServer(name)
+    if not socket.waitForConnected(500):
+        return False
+    socket.write(QByteArray(b"show\n"))
+    socket.waitForBytesWritten(500)
+    socket.disconnectFromServer()
+    return True
+
+
+class SingleInstance:
+    def __init__(self, name: str, on_show):
+        self.server = QLocalServer()
+        QLocalServer.removeServer(name)  # a stale socket from a crashed run
+        self.server.listen(name)
+        self.server.newConnection.connect(lambda: self._accept(on_show))
+
+    def _accept(self, on_show) -> None:
+        while self.server.hasPendingConnections():
+            conn = self.server.nextPendingConnection()
+            conn.readyRead.connect(lambda conn=conn: (conn.readAll(), on_show()))
+
+
+def keyring_hint(window_parent=None) -> str:
+    problem = passwords.keyring_problem()
+    if not problem:
+        return ""
+    return tr("No OS keyring is available, so passwords cannot be stored safely. "
+              "You can choose to keep them in a file in Tenso's data folder: anyone who can read "
+              "your user account's files can read them. Until you choose, forwarding with SMTP AUTH "
+              "and local user logins cannot work.")
+
+
+def show_window(window: MainWindow) -> None:
+    window.show()
+    window.raise_()
+    window.activateWindow()
+
+
+def run(config: Path) -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("Tenso")
+    app.setQuitOnLastWindowClosed(False)
+    app.setWindowIcon(state_icon("running"))
+    i18n.install(i18n.chosen_language())
+
+    name = instance_name()
+    if ask_first_instance_to_show(name):
+        print("Tenso is already running; its window was brought forward.", file=sys.stderr)
+        return 0
+
+    setup_logging()
+    passwords.apply_saved_choice(settings_mod.data_dir())
+    first_run = not Path(config).exists()
+    try:
+        settings = settings_mod.load(config)
+    except SettingsError as exc:
+        QMessageBox.critical(None, "Tenso", tr("The settings file {0} has problems:").format(config)
+                             + "\n\n" + "\n".join(exc.problems))
+        return 1
+
+    controller = GatewayController(config, settings)
+    has_tray = QSystemTrayIcon.isSystemTrayAvailable()
+    window = MainWindow(controller, has_tray, keyring_hint())
+    if first_run:
+        window.show_hint(tr("Welcome to Tenso. First: add a routing rule (for example * → your ISP's "
+                            "server, port 587), put its ID in Auth accounts and its password, list your "
+                            "LAN under Relay, then press Apply."))
+    if passwords.keyring_problem():
+        choose = QPushButton(tr("Use a file keyring in the data folder"))
+        window.centralWidget().layout().insertWidget(1, choose)
+
+        def choose_file_keyring() -> None:
+            folder = settings_mod.data_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            passwords.file_keyring_choice(folder).write_text("chosen in the window\n", encoding="utf-8")
+            path = passwords.use_file_keyring(folder)
+            window.show_hint(tr("Passwords are now kept in {0}.").format(path))
+            log.warning("passwords are kept in the file %s (chosen in the window)", path)
+            choose.hide()
+
+        choose.clicked.connect(choose_file_keyring)
+    SingleInstance(name, lambda: show_window(window))
+
+    tray = None
+    if has_tray:
+        tray = Tray()
+        tray.open_requested.connect(lambda: show_window(window))
+        tray.start_requested.connect(lambda: asyncio.ensure_future(controller.start()))
+        tray.stop_requested.connect(lambda: asyncio.ensure_future(controller.stop()))
+        tray.pause_requested.connect(controller.pause)
+        tray.quit_requested.connect(lambda: quitting.set())
+        controller.state_changed.connect(tray.show_state)
+        controller.bounced.connect(lambda line: tray.showMessage(tr("Tenso: mail returned to sender"), line))
+        controller.failing.connect(lambda line: tray.showMessage(tr("Tenso: a destination keeps failing"), line))
+        tray.show()
+    window.quit_requested.connect(lambda: quitting.set())
+    quitting: asyncio.Event  # created on the loop, in main()
+
+    async def main() -> None:
+        nonlocal quitting
+        quitting = asyncio.Event()
+        show_window(window)
+        await controller.start()
+        await quitting.wait()
+        # Stop while the loop still runs: ports closed, deliveries finished or left to the spool.
+        await controller.stop()
+        controller.close()
+        if tray:
+            tray.hide()
+
+    try:
+        qasync.run(main())
+    except asyncio.CancelledError:
+        pass
+    return 0

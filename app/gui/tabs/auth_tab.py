@@ -1,0 +1,213 @@
+"""認証 / Auth accounts: the common account and per-local-user accounts towards destinations."""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from app import outbound, passwords
+from app.gui.i18n import tr
+from app.gui.secrets_ui import PasswordField
+from app.routing import Account
+from app.settings import PerUserAccount
+
+
+def try_login(host: str, port: int, tls: str, account: Account | None, hostname: str) -> str:
+    """Connects, starts TLS and logs in as delivery would; returns what the server said."""
+    password = passwords.get(account.key) if account else None
+    try:
+        conn = outbound.connect(outbound.Destination(host, port, tls, account), password, hostname)
+    except outbound.DeliveryError as exc:
+        return tr("Failed: {0}").format(exc.reply)
+    smtp = conn.smtp
+    offered = smtp.esmtp_features.get("auth", "")
+    encrypted = smtp.sock is not None and hasattr(smtp.sock, "cipher")
+    conn.close()
+    if account is None:
+        return tr("Connected (no account used). AUTH offered: {0}").format(offered or tr("none"))
+    if not offered:
+        return tr("Connected, but the server offers no SMTP AUTH: mail is sent without logging in.")
+    return tr("Login accepted as {0} ({1}).").format(account.username, tr("encrypted") if encrypted
+                                                        else tr("not encrypted"))
+
+
+class AuthTab(QWidget):
+    def __init__(self, settings, controller, parent=None):
+        super().__init__(parent)
+        self.settings = settings
+        self.controller = controller
+        accounts = settings.auth_accounts
+
+        common = QGroupBox(tr("Common account (共通アカウント)"))
+        self.common_user = QLineEdit(accounts.common.username)
+        self.common_user.setObjectName("commonUsername")
+        self.common_user.textChanged.connect(lambda text: setattr(accounts.common, "username", text.strip()))
+        self.common_password = PasswordField("common")
+        self.common_password.setObjectName("commonPassword")
+        form = QFormLayout(common)
+        form.addRow(tr("ID"), self.common_user)
+        form.addRow(tr("Password"), self.common_password)
+        form.addRow(QLabel(tr("Used for every destination that asks for SMTP AUTH, unless the sender "
+                              "has an account of its own below.")))
+
+        per_user = QGroupBox(tr("Per local user accounts"))
+        self.table = QTableWidget(0, 3)
+        self.table.setObjectName("perUserTable")
+        self.table.setHorizontalHeaderLabels([tr("Local user"), tr("ID"), tr("Password")])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemChanged.connect(self._item_changed)
+        add = QPushButton(tr("Add..."))
+        remove = QPushButton(tr("Remove"))
+        set_password = QPushButton(tr("Set password..."))
+        add.clicked.connect(self.add_account)
+        remove.clicked.connect(self.remove_account)
+        set_password.clicked.connect(self.set_password)
+        row = QHBoxLayout()
+        for b in (add, remove, set_password):
+            row.addWidget(b)
+        row.addStretch()
+        box = QVBoxLayout(per_user)
+        box.addWidget(self.table)
+        box.addLayout(row)
+
+        tester = QGroupBox(tr("Test login"))
+        self.rule_choice = QComboBox()
+        self.rule_choice.setObjectName("testRule")
+        self.account_choice = QComboBox()
+        self.test_button = QPushButton(tr("Test login"))
+        self.test_button.setObjectName("testLogin")
+        self.test_result = QLabel()
+        self.test_result.setObjectName("testResult")
+        self.test_result.setWordWrap(True)
+        self.test_button.clicked.connect(self.run_test)
+        form2 = QFormLayout(tester)
+        form2.addRow(tr("Destination"), self.rule_choice)
+        form2.addRow(tr("Account"), self.account_choice)
+        form2.addRow(self.test_button, self.test_result)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(common)
+        layout.addWidget(per_user, 1)
+        layout.addWidget(tester)
+        self.reload()
+
+    def reload(self) -> None:
+        self.table.blockSignals(True)
+        self.table.setRowCount(0)
+        for account in self.settings.auth_accounts.per_user:
+            r = self.table.rowCount()
+            self.table.insertRow(r)
+            self.table.setItem(r, 0, QTableWidgetItem(account.local_user))
+            self.table.setItem(r, 1, QTableWidgetItem(account.username))
+            status = QTableWidgetItem("")
+            self.table.setItem(r, 2, status)
+        self.table.blockSignals(False)
+        self.common_password.refresh()
+        self._refresh_statuses()
+        self.refresh_choices()
+
+    def refresh_choices(self) -> None:
+        self.rule_choice.clear()
+        for i, rule in enumerate(self.settings.rules):
+            if rule.destination.upper() != "MTA":
+                self.rule_choice.addItem(f"{i + 1}: {rule.destination}:{rule.port} (TLS {rule.tls})", i)
+        self.account_choice.clear()
+        self.account_choice.addItem(tr("common account"), "common")
+        for a in self.settings.auth_accounts.per_user:
+            self.account_choice.addItem(a.local_user, f"user:{a.local_user}")
+        self.account_choice.addItem(tr("no account"), "")
+
+    @asyncSlot()
+    async def _refresh_statuses(self) -> None:
+        for r, account in enumerate(list(self.settings.auth_accounts.per_user)):
+            try:
+                found = await asyncio.to_thread(passwords.get, f"user:{account.local_user}")
+                text = tr("saved") if found else tr("not set")
+            except (passwords.PasswordStoreError, ValueError):
+                text = tr("keyring unavailable")
+            item = self.table.item(r, 2)
+            if item is not None:
+                self.table.blockSignals(True)
+                item.setText(text)
+                self.table.blockSignals(False)
+
+    def _item_changed(self, item: QTableWidgetItem) -> None:
+        accounts = self.settings.auth_accounts.per_user
+        if item.row() >= len(accounts) or item.column() == 2:
+            return
+        field = "local_user" if item.column() == 0 else "username"
+        setattr(accounts[item.row()], field, item.text().strip())
+
+    def add_account(self) -> None:
+        users = [u.address for u in self.settings.local_users]
+        if not users:
+            self.test_result.setText(tr("Add local users first (Local users tab)."))
+            return
+        user, ok = QInputDialog.getItem(self, tr("Per user account"), tr("Local user"), users, 0, False)
+        if ok and user:
+            self.settings.auth_accounts.per_user.append(PerUserAccount(local_user=user, username=""))
+            self.reload()
+
+    def remove_account(self) -> None:
+        row = self.table.currentRow()
+        if 0 <= row < len(self.settings.auth_accounts.per_user):
+            del self.settings.auth_accounts.per_user[row]
+            self.reload()
+
+    @asyncSlot()
+    async def set_password(self) -> None:
+        row = self.table.currentRow()
+        accounts = self.settings.auth_accounts.per_user
+        if not 0 <= row < len(accounts):
+            return
+        key = f"user:{accounts[row].local_user}"
+        password, ok = QInputDialog.getText(self, tr("Password"), key, QLineEdit.EchoMode.Password)
+        if not ok or not password:
+            return
+        try:
+            await asyncio.to_thread(passwords.set, key, password)
+        except (passwords.PasswordStoreError, ValueError) as exc:
+            self.test_result.setText(str(exc))
+            return
+        await self._refresh_statuses()
+
+    @asyncSlot()
+    async def run_test(self) -> None:
+        index = self.rule_choice.currentData()
+        if index is None:
+            self.test_result.setText(tr("No forwarding rule to test."))
+            return
+        rule = self.settings.rules[index]
+        key = self.account_choice.currentData()
+        account = None
+        if key == "common" and self.settings.auth_accounts.common.username:
+            account = Account("common", self.settings.auth_accounts.common.username)
+        elif key and key.startswith("user:"):
+            user = key[5:]
+            found = next((a for a in self.settings.auth_accounts.per_user if a.local_user == user), None)
+            if found and found.username:
+                account = Account(key, found.username)
+        self.test_button.setEnabled(False)
+        self.test_result.setText(tr("Connecting to {0}:{1}...").format(rule.destination, rule.port))
+        try:
+            result = await asyncio.to_thread(try_login, rule.destination, rule.port, rule.tls, account,
+                                             self.settings.server.hostname)
+        except passwords.PasswordStoreError as exc:
+            result = str(exc)
+        self.test_button.setEnabled(True)
+        self.test_result.setText(result)

@@ -1,0 +1,136 @@
+"""Queue: every message waiting, with its recipients' states; retry now, delete, bounce now.
+
+The table is read from the spool (the single truth) off the GUI thread every
+two seconds while the tab is visible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from app.gui.i18n import tr
+from app.spool import QueuedMessage
+
+COLUMNS = ("Queue ID", "Sender", "Recipients and states", "Attempts", "Next try", "Last reply")
+REFRESH_MS = 2000
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
+def read_queue(spool) -> list[QueuedMessage]:
+    found = []
+    for qid in spool.ids():
+        try:
+            found.append(spool.load(qid))
+        except (FileNotFoundError, ValueError):
+            continue
+    return found
+
+
+class QueueTab(QWidget):
+    def __init__(self, controller, parent=None):
+        super().__init__(parent)
+        self.controller = controller
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("queueTable")
+        self.table.setHorizontalHeaderLabels([tr(c) for c in COLUMNS])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.summary = QLabel()
+        self.summary.setObjectName("queueSummary")
+        self.retry_button = QPushButton(tr("Retry now"))
+        self.retry_all_button = QPushButton(tr("Retry all"))
+        self.delete_button = QPushButton(tr("Delete"))
+        self.bounce_button = QPushButton(tr("Bounce now"))
+        self.retry_button.clicked.connect(lambda: self._act("retry"))
+        self.retry_all_button.clicked.connect(lambda: self._act("retry_all"))
+        self.delete_button.clicked.connect(lambda: self._act("delete"))
+        self.bounce_button.clicked.connect(lambda: self._act("bounce"))
+        row = QHBoxLayout()
+        for b in (self.retry_button, self.retry_all_button, self.delete_button, self.bounce_button):
+            row.addWidget(b)
+        row.addStretch()
+        row.addWidget(self.summary)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(row)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(REFRESH_MS)
+        self._busy = False
+        self.messages: list[QueuedMessage] = []
+
+    @asyncSlot()
+    async def refresh(self) -> None:
+        gateway = self.controller.gateway
+        if self._busy or gateway is None or not self.isVisible():
+            return
+        self._busy = True
+        try:
+            self.messages = await asyncio.to_thread(read_queue, gateway.spool)
+        finally:
+            self._busy = False
+        self.show_messages(self.messages)
+
+    def show_messages(self, messages: list[QueuedMessage]) -> None:
+        selected = self.selected_id()
+        self.table.setRowCount(len(messages))
+        for r, m in enumerate(messages):
+            states = "\n".join(f"<{x.address}> {tr(x.state)}" for x in m.recipients)
+            waiting = [x for x in m.recipients if x.state in ("queued", "deferred")]
+            cells = (m.id, f"<{m.sender}>", states, str(max((x.attempts for x in m.recipients), default=0)),
+                     _when(min((x.next_try for x in waiting), default=0)),
+                     "\n".join(x.reply for x in m.recipients if x.reply))
+            for c, text in enumerate(cells):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+            if m.id == selected:
+                self.table.selectRow(r)
+        self.table.resizeRowsToContents()
+        self.summary.setText(tr("{0} message(s) in the queue").format(len(messages)))
+
+    def selected_id(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        item = self.table.item(rows[0].row(), 0)
+        return item.text() if item else None
+
+    @asyncSlot()
+    async def _act(self, action: str) -> None:
+        gateway = self.controller.gateway
+        if gateway is None or gateway.scheduler is None:
+            return
+        scheduler = gateway.scheduler
+        if action == "retry_all":
+            scheduler.retry(None)
+        else:
+            qid = self.selected_id()
+            if not qid:
+                return
+            if action == "retry":
+                scheduler.retry(qid)
+            elif action == "bounce":
+                scheduler.bounce(qid)
+            elif action == "delete":
+                await asyncio.to_thread(scheduler.delete, qid)
+        await asyncio.sleep(0.3)
+        await self.refresh()

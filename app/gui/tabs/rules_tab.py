@@ -1,0 +1,215 @@
+"""転送設定 / Routing rules: the ordered grid, its buttons, and "which rule catches this address?"."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui.i18n import tr
+from app.gui.rules_model import COL_DESTINATION, COL_MATCH, RulesModel
+from app.routing import FORWARD, Router
+from app.settings import TLS_MODES, Rule, check_field
+
+
+class RuleDialog(QDialog):
+    """Add or edit one rule with every field at once; OK only when all fields are valid."""
+
+    def __init__(self, rule: Rule, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(tr("Routing rule"))
+        self.match = QLineEdit(rule.match)
+        self.match.setPlaceholderText("@example.jp / user@example.jp / *")
+        self.destination = QLineEdit(rule.destination)
+        self.destination.setPlaceholderText(tr("host name, IP address or MTA"))
+        self.port = QSpinBox()
+        self.port.setRange(1, 65535)
+        self.port.setValue(rule.port)
+        self.conversion = QLineEdit(rule.conversion_host)
+        self.conversion.setPlaceholderText(tr("optional, e.g. example.jp"))
+        self.tls = QComboBox()
+        self.tls.addItems(TLS_MODES)
+        self.tls.setCurrentText(rule.tls)
+        self.error = QLabel()
+        self.error.setObjectName("ruleDialogError")
+        self.error.setStyleSheet("color: #b00020")
+        form = QFormLayout()
+        form.addRow(tr("Match (識別ドメイン)"), self.match)
+        form.addRow(tr("Destination (転送先)"), self.destination)
+        form.addRow(tr("Port (ポート)"), self.port)
+        form.addRow(tr("Conversion host (変換ホスト名)"), self.conversion)
+        form.addRow("TLS", self.tls)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        for edit in (self.match, self.destination, self.conversion):
+            edit.textChanged.connect(self.validate)
+        self.validate()
+
+    def rule(self) -> Rule:
+        return Rule(self.match.text().strip(), self.destination.text().strip(), self.port.value(),
+                    self.conversion.text().strip(), self.tls.currentText())
+
+    def validate(self) -> bool:
+        rule = self.rule()
+        for name, label in (("match", "Match (識別ドメイン)"), ("destination", "Destination (転送先)"),
+                            ("conversion_host", "Conversion host (変換ホスト名)")):
+            problem = check_field(Rule, name, getattr(rule, name))
+            if problem:
+                self.error.setText(f"{tr(label)}: {tr(problem)}")
+                self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+                return False
+        self.error.setText("")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
+        return True
+
+
+class RulesTab(QWidget):
+    def __init__(self, settings, parent=None):
+        super().__init__(parent)
+        self.settings = settings
+        self.model = RulesModel(settings, self)
+        self.view = QTableView()
+        self.view.setObjectName("rulesView")
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setDragEnabled(True)
+        self.view.setAcceptDrops(True)
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.view.setDragDropOverwriteMode(False)
+        self.view.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.view.setDropIndicatorShown(True)
+        self.view.verticalHeader().hide()
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_MATCH, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_DESTINATION, QHeaderView.ResizeMode.Stretch)
+
+        self.error = QLabel()
+        self.error.setObjectName("rulesError")
+        self.error.setStyleSheet("color: #b00020")
+        self.model.problem.connect(self._show_problem)
+
+        buttons = QHBoxLayout()
+        self.add_button = QPushButton(tr("Add..."))
+        self.edit_button = QPushButton(tr("Edit..."))
+        self.delete_button = QPushButton(tr("Delete"))
+        self.up_button = QPushButton(tr("Move up"))
+        self.down_button = QPushButton(tr("Move down"))
+        for b in (self.add_button, self.edit_button, self.delete_button, self.up_button, self.down_button):
+            buttons.addWidget(b)
+        buttons.addStretch()
+        self.add_button.clicked.connect(self.add_rule)
+        self.edit_button.clicked.connect(self.edit_rule)
+        self.delete_button.clicked.connect(self.delete_rule)
+        self.up_button.clicked.connect(lambda: self.move_rule(-1))
+        self.down_button.clicked.connect(lambda: self.move_rule(1))
+
+        hint = QLabel(tr("Rules are tried from the top; the first match decides. "
+                         "A recipient that matches no rule gets normal delivery (MTA). "
+                         "Drag a row to reorder. Greyed rows can never match."))
+        hint.setWordWrap(True)
+
+        # "which rule catches this address?"
+        self.probe_rcpt = QLineEdit()
+        self.probe_rcpt.setObjectName("probeRecipient")
+        self.probe_rcpt.setPlaceholderText("user@example.jp")
+        self.probe_sender = QLineEdit()
+        self.probe_sender.setObjectName("probeSender")
+        self.probe_sender.setPlaceholderText(tr("optional: the sender (chooses the auth account)"))
+        self.probe_result = QLabel()
+        self.probe_result.setObjectName("probeResult")
+        self.probe_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.probe_result.setWordWrap(True)
+        probe = QGroupBox(tr("Which rule catches this address?"))
+        form = QFormLayout(probe)
+        form.addRow(tr("Recipient"), self.probe_rcpt)
+        form.addRow(tr("Sender"), self.probe_sender)
+        form.addRow(self.probe_result)
+        self.probe_rcpt.textChanged.connect(self.update_probe)
+        self.probe_sender.textChanged.connect(self.update_probe)
+        self.model.changed.connect(self.update_probe)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(hint)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+        layout.addWidget(probe)
+
+    def _show_problem(self, row: int, col: int, message: str) -> None:
+        self.error.setText(tr("Rule No. {0}: {1}").format(row + 1, message) if message else "")
+
+    def selected_row(self) -> int | None:
+        rows = self.view.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
+
+    def add_rule(self) -> None:
+        dialog = RuleDialog(Rule(match="*", destination="", tls="opportunistic"), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            row = self.selected_row()
+            at = len(self.model.rules) if row is None else row + 1
+            self.model.insert_rule(at, dialog.rule())
+            self.view.selectRow(at)
+
+    def edit_rule(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        dialog = RuleDialog(self.model.rule_copy(row), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.model.replace_rule(row, dialog.rule())
+
+    def delete_rule(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self.model.removeRows(row, 1)
+
+    def move_rule(self, delta: int) -> None:
+        row = self.selected_row()
+        if row is not None and self.model.move(row, delta):
+            self.view.selectRow(row + delta)
+
+    def update_probe(self) -> None:
+        recipient = self.probe_rcpt.text().strip()
+        if "@" not in recipient:
+            self.probe_result.setText("")
+            return
+        try:
+            d = Router(self.settings).route(recipient, self.probe_sender.text().strip())
+        except ValueError as exc:
+            self.probe_result.setText(str(exc))
+            return
+        rule = tr("rule No. {0}").format(d.rule) if d.rule else tr("no rule")
+        if d.kind == FORWARD:
+            where = f"{d.host}:{d.port} (TLS {d.tls})"
+            auth = str(d.auth) if d.auth else tr("none")
+        else:
+            where = {"local": tr("MTA: local mailbox"), "mx": tr("MTA: normal delivery by MX"),
+                     "unknown-local": tr("refused: no such local user")}[d.kind]
+            auth = tr("none")
+        self.probe_result.setText(
+            tr("{0} → {1}\nsent as RCPT TO:<{2}>, auth account: {3}").format(rule, where, d.rcpt, auth)
+            + (f"\n({d.note})" if d.note else "")
+        )
+

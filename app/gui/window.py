@@ -1,0 +1,243 @@
+"""The settings window: one tab per concern, Apply / Cancel, language, gateway state.
+
+The tabs edit a working copy of the settings.  Apply validates the copy as a
+whole (the same checks as ``python -m app check``), saves it atomically and
+hands it to the running gateway; Cancel throws the copy away.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from app import settings as settings_mod
+from app.gui import i18n
+from app.gui.controller import ERROR, PAUSED, RUNNING, GatewayController
+from app.gui.i18n import tr
+from app.gui.tabs.auth_tab import AuthTab
+from app.gui.tabs.log_tab import LogTab
+from app.gui.tabs.queue_tab import QueueTab
+from app.gui.tabs.relay_tab import RelayTab
+from app.gui.tabs.rules_tab import RulesTab
+from app.gui.tabs.server_tab import ServerTab
+from app.gui.tabs.users_tab import UsersTab
+from app.settings import SettingsError
+
+STATE_TEXT = {
+    RUNNING: "Running",
+    "stopped": "Stopped",
+    PAUSED: "Running, delivery paused",
+    ERROR: "Error",
+}
+
+
+class MainWindow(QMainWindow):
+    quit_requested = Signal()
+
+    def __init__(self, controller: GatewayController, has_tray: bool, keyring_problem: str = ""):
+        super().__init__()
+        self.controller = controller
+        self.has_tray = has_tray
+        self.keyring_problem = keyring_problem
+        self.working = settings_mod.copy(controller.settings)
+        self.saved_snapshot = settings_mod.to_dict(controller.settings)
+        self.log_tab = LogTab()
+        controller.log_line.connect(self.log_tab.append)
+        controller.state_changed.connect(self.show_state)
+        self.setWindowTitle("Tenso")
+        self.resize(980, 700)
+        self.build()
+        self.show_state(controller.state, controller.detail)
+
+    # --- building (and rebuilding on a language change) ---
+
+    def build(self) -> None:
+        old_index = self.tabs.currentIndex() if hasattr(self, "tabs") else 0
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("tabs")
+        self.rules_tab = RulesTab(self.working)
+        self.auth_tab = AuthTab(self.working, self.controller)
+        self.relay_tab = RelayTab(self.working)
+        self.users_tab = UsersTab(self.working)
+        paused = bool(self.controller.gateway and self.controller.gateway.spool.paused)
+        self.server_tab = ServerTab(self.working, paused)
+        self.server_tab.pause_toggled.connect(self.controller.pause)
+        self.queue_tab = QueueTab(self.controller)
+        self.tabs.addTab(self.rules_tab, tr("Routing rules (転送設定)"))
+        self.tabs.addTab(self.auth_tab, tr("Auth accounts (認証)"))
+        self.tabs.addTab(self.relay_tab, tr("Relay (中継)"))
+        self.tabs.addTab(self.users_tab, tr("Local users"))
+        self.tabs.addTab(self.server_tab, tr("Server"))
+        self.tabs.addTab(self.queue_tab, tr("Queue"))
+        self.tabs.addTab(self.log_tab, tr("Log"))
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.tabs.setCurrentIndex(max(old_index, 0))
+
+        self.hint = QLabel()
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("background: #fff8dc; padding: 6px; border: 1px solid #e0d8a8")
+        self.hint.setVisible(False)
+        if self.keyring_problem:
+            self.show_hint(self.keyring_problem)
+
+        self.state_label = QLabel()
+        self.state_label.setObjectName("stateLabel")
+        self.start_button = QPushButton(tr("Start"))
+        self.stop_button = QPushButton(tr("Stop"))
+        self.start_button.clicked.connect(self.start_gateway)
+        self.stop_button.clicked.connect(self.stop_gateway)
+        self.language = QComboBox()
+        self.language.setObjectName("language")
+        for code, name in i18n.LANGUAGES.items():
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(list(i18n.LANGUAGES).index(i18n.chosen_language()))
+        self.language.currentIndexChanged.connect(self.change_language)
+        self.apply_button = QPushButton(tr("Apply"))
+        self.apply_button.setObjectName("apply")
+        self.cancel_button = QPushButton(tr("Cancel"))
+        self.cancel_button.setObjectName("cancel")
+        self.apply_button.clicked.connect(self.apply)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.problems = QLabel()
+        self.problems.setObjectName("problems")
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet("color: #b00020")
+
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.state_label, 1)
+        bottom.addWidget(self.start_button)
+        bottom.addWidget(self.stop_button)
+        bottom.addWidget(QLabel(tr("Language")))
+        bottom.addWidget(self.language)
+        bottom.addWidget(self.apply_button)
+        bottom.addWidget(self.cancel_button)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.problems)
+        layout.addLayout(bottom)
+        self.setCentralWidget(central)
+        self.show_state(self.controller.state, self.controller.detail)
+
+    def _tab_changed(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        if widget is self.auth_tab:
+            self.auth_tab.refresh_choices()
+        elif widget is self.queue_tab:
+            self.queue_tab.refresh()
+
+    def show_hint(self, text: str) -> None:
+        self.hint.setText(text)
+        self.hint.setVisible(bool(text))
+
+    def change_language(self) -> None:
+        code = self.language.currentData()
+        i18n.save_language(code)
+        i18n.install(code)
+        self.build()
+
+    # --- state ---
+
+    def show_state(self, state: str, detail: str) -> None:
+        if not hasattr(self, "state_label"):
+            return
+        text = tr(STATE_TEXT.get(state, state))
+        bound = ", ".join(f"{h}:{p}" for h, p in self.controller.bound)
+        if bound and state in (RUNNING, PAUSED):
+            text += " — " + tr("listening on {0}").format(bound)
+        if state == ERROR and detail:
+            text += ": " + detail
+        self.state_label.setText(text)
+        self.state_label.setStyleSheet("color: #b00020" if state == ERROR else "")
+        self.start_button.setEnabled(not self.controller.running)
+        self.stop_button.setEnabled(self.controller.running)
+
+    @asyncSlot()
+    async def start_gateway(self) -> None:
+        await self.controller.start()
+
+    @asyncSlot()
+    async def stop_gateway(self) -> None:
+        await self.controller.stop()
+
+    # --- apply / cancel ---
+
+    @property
+    def dirty(self) -> bool:
+        return settings_mod.to_dict(self.working) != self.saved_snapshot
+
+    def validate(self) -> list[str]:
+        try:
+            settings_mod.from_dict(settings_mod.to_dict(self.working), source=self.working.source)
+        except SettingsError as exc:
+            return exc.problems
+        return []
+
+    @asyncSlot()
+    async def apply(self) -> bool:
+        return await self.apply_now()
+
+    async def apply_now(self) -> bool:
+        problems = self.validate()
+        if problems:
+            self.problems.setText(tr("Not saved. Fix these first:") + "\n" + "\n".join(problems))
+            return False
+        checked = settings_mod.from_dict(settings_mod.to_dict(self.working), source=self.working.source)
+        error = await self.controller.apply(checked)
+        if error:
+            self.problems.setText(tr("Saved, but not applied: {0}").format(error))
+            return False
+        self.problems.setText("")
+        self.saved_snapshot = settings_mod.to_dict(checked)
+        return True
+
+    def cancel(self) -> None:
+        self.working = settings_mod.copy(self.controller.settings)
+        self.problems.setText("")
+        self.build()
+
+    # --- closing ---
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.dirty:
+            answer = QMessageBox.question(
+                self, "Tenso", tr("Save the changes before closing?"),
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+            )
+            if answer == QMessageBox.StandardButton.Cancel:
+                event.ignore()
+                return
+            if answer == QMessageBox.StandardButton.Save:
+                event.ignore()
+                self._save_then_close()
+                return
+            self.cancel()
+        if self.has_tray:
+            event.ignore()
+            self.hide()  # Tenso keeps running in the tray
+        else:
+            event.accept()
+            self.quit_requested.emit()
+
+    @asyncSlot()
+    async def _save_then_close(self) -> None:
+        if await self.apply_now():
+            self.close()
+
+
+__all__ = ["MainWindow", "Qt"]

@@ -1,0 +1,57 @@
+"""Event-loop lag: how late the loop wakes a task that asked to sleep.
+
+Blocking work on the loop (smtplib, fsync, DNS, keyring) shows up here first,
+and in the window as a freeze.  The monitor samples every 50 ms and logs
+p50/p99/max every ``TENSO_LOOP_LAG_SECONDS`` seconds (60 by default) when
+there was traffic worth reporting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+
+log = logging.getLogger("tenso")
+
+SAMPLE_SECONDS = 0.05
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
+class LoopLag:
+    def __init__(self, report_seconds: float | None = None):
+        self.report_seconds = report_seconds or float(os.environ.get("TENSO_LOOP_LAG_SECONDS", "60"))
+        self.samples: list[float] = []  # seconds late, since the last report
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="tenso-loop-lag")
+
+    def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+
+    def summary(self) -> tuple[float, float, float]:
+        """p50, p99, max in milliseconds over the current window."""
+        s = self.samples
+        return percentile(s, 0.5) * 1000, percentile(s, 0.99) * 1000, max(s, default=0.0) * 1000
+
+    async def _run(self) -> None:
+        last_report = time.monotonic()
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(SAMPLE_SECONDS)
+            now = time.monotonic()
+            self.samples.append(max(0.0, now - before - SAMPLE_SECONDS))
+            if now - last_report >= self.report_seconds:
+                p50, p99, worst = self.summary()
+                if worst >= 1.0:  # nothing to say about an idle loop
+                    log.info("loop lag p50=%.1fms p99=%.1fms max=%.1fms over %d samples",
+                             p50, p99, worst, len(self.samples))
+                self.samples = []
+                last_report = now
