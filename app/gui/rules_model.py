@@ -89,6 +89,9 @@ class RulesModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             if col == COL_NO:
                 return index.row() + 1
+            if (role == Qt.ItemDataRole.DisplayRole and col in (COL_PORT, COL_TLS)
+                    and rule.destination.upper() == "MTA"):
+                return "—"  # normal delivery: port and TLS are the MX hosts' own
             return getattr(rule, FIELDS[col])
         hider = self._hidden.get(index.row())
         if role == Qt.ItemDataRole.ForegroundRole and hider is not None:

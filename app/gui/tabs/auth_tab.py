@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -69,7 +70,7 @@ class AuthTab(QWidget):
         self.table = QTableWidget(0, 3)
         self.table.setObjectName("perUserTable")
         self.table.setHorizontalHeaderLabels([tr("Local user"), tr("ID"), tr("Password")])
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.itemChanged.connect(self._item_changed)
         add = QPushButton(tr("Add..."))
         remove = QPushButton(tr("Remove"))

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -42,8 +43,11 @@ class ForwardEditor(QWidget):
         self.table.setObjectName("forwardTable")
         self.table.setHorizontalHeaderLabels([tr("Forward to (comma separated)"), tr("Action"), tr("Filter (sender contains)"),
                                               tr("Disabled")])
-        self.table.horizontalHeader().setStretchLastSection(False)
-        self.table.setColumnWidth(COL_TARGETS, 260)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(COL_TARGETS, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_ACTION, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_FILTER, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_DISABLED, QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemChanged.connect(self._sync)
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020")

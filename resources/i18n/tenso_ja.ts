@@ -1,0 +1,689 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ja_JP">
+  <context>
+    <name>Tenso</name>
+    <message>
+      <source>No OS keyring is available, so passwords cannot be stored safely. You can choose to keep them in a file in Tenso's data folder: anyone who can read your user account's files can read them. Until you choose, forwarding with SMTP AUTH and local user logins cannot work.</source>
+      <translation>OS のキーリング(資格情報の保管場所)が見つからないため、パスワードを安全に保存できません。Tenso のデータフォルダー内のファイルに保存することもできますが、このユーザーアカウントのファイルを読める人は誰でもパスワードを読めます。選択するまで、SMTP認証を使う転送とローカルユーザーのログインは動作しません。</translation>
+    </message>
+    <message>
+      <source>Welcome to Tenso. First: add a routing rule (for example * → your ISP's server, port 587), put its ID in Auth accounts and its password, list your LAN under Relay, then press Apply.</source>
+      <translation>Tenso へようこそ。まず転送設定を追加し(例: * → プロバイダーの送信サーバー、ポート 587)、認証タブに ID とパスワードを入れ、中継タブで LAN を許可してから「適用」を押してください。</translation>
+    </message>
+    <message>
+      <source>Use a file keyring in the data folder</source>
+      <translation>データフォルダー内のファイルにパスワードを保存する</translation>
+    </message>
+    <message>
+      <source>Tenso: mail returned to sender</source>
+      <translation>Tenso: メールを送信者に返送しました</translation>
+    </message>
+    <message>
+      <source>Tenso: a destination keeps failing</source>
+      <translation>Tenso: 転送先への配送が失敗し続けています</translation>
+    </message>
+    <message>
+      <source>Passwords are now kept in {0}.</source>
+      <translation>パスワードは {0} に保存されます。</translation>
+    </message>
+    <message>
+      <source>The settings file {0} has problems:</source>
+      <translation>設定ファイル {0} に問題があります:</translation>
+    </message>
+    <message>
+      <source>This rule never matches: rule No. {0} ({1}) above it catches all its mail.</source>
+      <translation>この設定は使われません: 上の No.{0} ({1}) が該当するメールをすべて処理します。</translation>
+    </message>
+    <message>
+      <source>Port must be a number from 1 to 65535</source>
+      <translation>ポートは 1〜65535 の数字で指定してください</translation>
+    </message>
+    <message>
+      <source>type a new password</source>
+      <translation>新しいパスワードを入力</translation>
+    </message>
+    <message>
+      <source>Save password</source>
+      <translation>パスワードを保存</translation>
+    </message>
+    <message>
+      <source>Remove</source>
+      <translation>削除</translation>
+    </message>
+    <message>
+      <source>saved</source>
+      <translation>保存済み</translation>
+    </message>
+    <message>
+      <source>not set</source>
+      <translation>未設定</translation>
+    </message>
+    <message>
+      <source>keyring unavailable</source>
+      <translation>キーリングを使用できません</translation>
+    </message>
+    <message>
+      <source>Password not saved</source>
+      <translation>パスワードを保存できませんでした</translation>
+    </message>
+    <message>
+      <source>Password not removed</source>
+      <translation>パスワードを削除できませんでした</translation>
+    </message>
+    <message>
+      <source>Connected, but the server offers no SMTP AUTH: mail is sent without logging in.</source>
+      <translation>接続しましたが、サーバーは SMTP認証に対応していません。認証なしで送信します。</translation>
+    </message>
+    <message>
+      <source>Login accepted as {0} ({1}).</source>
+      <translation>{0} として認証に成功しました({1})。</translation>
+    </message>
+    <message>
+      <source>encrypted</source>
+      <translation>暗号化あり</translation>
+    </message>
+    <message>
+      <source>not encrypted</source>
+      <translation>暗号化なし</translation>
+    </message>
+    <message>
+      <source>Common account (共通アカウント)</source>
+      <translation>共通アカウント</translation>
+    </message>
+    <message>
+      <source>ID</source>
+      <translation>ID</translation>
+    </message>
+    <message>
+      <source>Password</source>
+      <translation>パスワード</translation>
+    </message>
+    <message>
+      <source>Per local user accounts</source>
+      <translation>ローカルユーザー別アカウント</translation>
+    </message>
+    <message>
+      <source>Add...</source>
+      <translation>追加...</translation>
+    </message>
+    <message>
+      <source>Set password...</source>
+      <translation>パスワード設定...</translation>
+    </message>
+    <message>
+      <source>Test login</source>
+      <translation>認証テスト</translation>
+    </message>
+    <message>
+      <source>Destination</source>
+      <translation>転送先</translation>
+    </message>
+    <message>
+      <source>Account</source>
+      <translation>アカウント</translation>
+    </message>
+    <message>
+      <source>common account</source>
+      <translation>共通アカウント</translation>
+    </message>
+    <message>
+      <source>no account</source>
+      <translation>アカウントなし</translation>
+    </message>
+    <message>
+      <source>Per user account</source>
+      <translation>ユーザー別アカウント</translation>
+    </message>
+    <message>
+      <source>Local user</source>
+      <translation>ローカルユーザー</translation>
+    </message>
+    <message>
+      <source>Connected (no account used). AUTH offered: {0}</source>
+      <translation>接続しました(アカウント未使用)。対応している認証方式: {0}</translation>
+    </message>
+    <message>
+      <source>none</source>
+      <translation>なし</translation>
+    </message>
+    <message>
+      <source>Used for every destination that asks for SMTP AUTH, unless the sender has an account of its own below.</source>
+      <translation>SMTP認証が必要なすべての転送先で使います。送信者に下の個別アカウントがある場合はそちらを使います。</translation>
+    </message>
+    <message>
+      <source>Add local users first (Local users tab).</source>
+      <translation>先にローカルユーザーを追加してください(ローカルユーザータブ)。</translation>
+    </message>
+    <message>
+      <source>No forwarding rule to test.</source>
+      <translation>テストできる転送設定がありません。</translation>
+    </message>
+    <message>
+      <source>Failed: {0}</source>
+      <translation>失敗: {0}</translation>
+    </message>
+    <message>
+      <source>Connecting to {0}:{1}...</source>
+      <translation>{0}:{1} に接続しています...</translation>
+    </message>
+    <message>
+      <source>queue id or any text</source>
+      <translation>キューID または任意の文字列</translation>
+    </message>
+    <message>
+      <source>Filter</source>
+      <translation>絞り込み</translation>
+    </message>
+    <message>
+      <source>Retry now</source>
+      <translation>今すぐ再送</translation>
+    </message>
+    <message>
+      <source>Retry all</source>
+      <translation>すべて再送</translation>
+    </message>
+    <message>
+      <source>Delete</source>
+      <translation>削除</translation>
+    </message>
+    <message>
+      <source>Bounce now</source>
+      <translation>今すぐ返送</translation>
+    </message>
+    <message>
+      <source>{0} message(s) in the queue</source>
+      <translation>キュー内のメール: {0} 通</translation>
+    </message>
+    <message>
+      <source>Do not forward mail for local users (ローカル宛のメールを転送の処理対象としない)</source>
+      <translation>ローカル宛のメールを転送の処理対象としない</translation>
+    </message>
+    <message>
+      <source>Accept mail from anyone when the recipient matches a rule (宛先に識別ドメインが含まれる場合は中継扱いとする)</source>
+      <translation>宛先に識別ドメインが含まれる場合は中継扱いとする</translation>
+    </message>
+    <message>
+      <source>Forward only registered local users (ローカルユーザーのチェックをする)</source>
+      <translation>ローカルユーザーのチェックをする</translation>
+    </message>
+    <message>
+      <source>Clients that log in with SMTP AUTH may relay</source>
+      <translation>SMTP認証に成功したクライアントの中継を許可する</translation>
+    </message>
+    <message>
+      <source>Careful: with both "accept when the recipient matches a rule" and "forward only registered local users", mail for unknown users goes to normal delivery; if DNS points back at this gateway, Tenso bounces it instead of looping.</source>
+      <translation>注意:「宛先に識別ドメインが含まれる場合は中継扱いとする」と「ローカルユーザーのチェックをする」を両方オンにすると、未登録ユーザー宛のメールは通常配信になります。DNS がこのゲートウェイを指している場合、Tenso はループさせずに送信者へ返送します。</translation>
+    </message>
+    <message>
+      <source>Options (欄外の設定)</source>
+      <translation>欄外の設定</translation>
+    </message>
+    <message>
+      <source>Max forward count (転送最大回数)</source>
+      <translation>転送最大回数</translation>
+    </message>
+    <message>
+      <source>Clients allowed to relay (中継を許可する設定)</source>
+      <translation>中継を許可する設定</translation>
+    </message>
+    <message>
+      <source>Single addresses, networks (CIDR), wildcards and ranges; IPv6 too. Anyone else may only send to local users.</source>
+      <translation>IPアドレス、ネットワーク(CIDR)、ワイルドカード(192.168.*.*)、範囲指定、IPv6 が使えます。それ以外のクライアントはローカルユーザー宛にのみ送信できます。</translation>
+    </message>
+    <message>
+      <source>Routing rule</source>
+      <translation>転送設定</translation>
+    </message>
+    <message>
+      <source>host name, IP address or MTA</source>
+      <translation>ホスト名、IPアドレス、または MTA</translation>
+    </message>
+    <message>
+      <source>optional, e.g. example.jp</source>
+      <translation>省略可(例: example.jp)</translation>
+    </message>
+    <message>
+      <source>Match (識別ドメイン)</source>
+      <translation>識別ドメイン</translation>
+    </message>
+    <message>
+      <source>Destination (転送先)</source>
+      <translation>転送先</translation>
+    </message>
+    <message>
+      <source>Port (ポート)</source>
+      <translation>ポート</translation>
+    </message>
+    <message>
+      <source>Conversion host (変換ホスト名)</source>
+      <translation>変換ホスト名</translation>
+    </message>
+    <message>
+      <source>Edit...</source>
+      <translation>編集...</translation>
+    </message>
+    <message>
+      <source>Move up</source>
+      <translation>上へ</translation>
+    </message>
+    <message>
+      <source>Move down</source>
+      <translation>下へ</translation>
+    </message>
+    <message>
+      <source>Rules are tried from the top; the first match decides. A recipient that matches no rule gets normal delivery (MTA). Drag a row to reorder. Greyed rows can never match.</source>
+      <translation>転送設定は上から順に判断され、最初に該当した設定で転送されます。どれにも該当しない宛先は通常配信(MTA)になります。行はドラッグで並べ替えられます。灰色の行は使われません。</translation>
+    </message>
+    <message>
+      <source>optional: the sender (chooses the auth account)</source>
+      <translation>省略可: 送信者(認証アカウントの選択に使用)</translation>
+    </message>
+    <message>
+      <source>Which rule catches this address?</source>
+      <translation>この宛先はどの設定で転送される?</translation>
+    </message>
+    <message>
+      <source>Recipient</source>
+      <translation>宛先</translation>
+    </message>
+    <message>
+      <source>Sender</source>
+      <translation>送信者</translation>
+    </message>
+    <message>
+      <source>no rule</source>
+      <translation>該当する設定なし</translation>
+    </message>
+    <message>
+      <source>rule No. {0}</source>
+      <translation>No.{0}</translation>
+    </message>
+    <message>
+      <source>MTA: local mailbox</source>
+      <translation>MTA: ローカルのメールボックス</translation>
+    </message>
+    <message>
+      <source>MTA: normal delivery by MX</source>
+      <translation>MTA: MX による通常配信</translation>
+    </message>
+    <message>
+      <source>refused: no such local user</source>
+      <translation>受信拒否: そのローカルユーザーは存在しません</translation>
+    </message>
+    <message>
+      <source>Rule No. {0}: {1}</source>
+      <translation>No.{0}: {1}</translation>
+    </message>
+    <message>
+      <source>{0} → {1}
+sent as RCPT TO:&lt;{2}&gt;, auth account: {3}</source>
+      <translation>{0} → {1}
+RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
+    </message>
+    <message>
+      <source>Browse...</source>
+      <translation>参照...</translation>
+    </message>
+    <message>
+      <source>address:port, separated by commas: 0.0.0.0:25, [::]:25, 0.0.0.0:587</source>
+      <translation>アドレス:ポートをカンマ区切りで: 0.0.0.0:25, [::]:25, 0.0.0.0:587</translation>
+    </message>
+    <message>
+      <source>Local users may log in only after STARTTLS</source>
+      <translation>ローカルユーザーの認証は STARTTLS の後のみ許可する</translation>
+    </message>
+    <message>
+      <source>Receiving</source>
+      <translation>受信</translation>
+    </message>
+    <message>
+      <source>Listen on</source>
+      <translation>待ち受けアドレス</translation>
+    </message>
+    <message>
+      <source>Host name (EHLO)</source>
+      <translation>ホスト名(EHLO)</translation>
+    </message>
+    <message>
+      <source>Largest message</source>
+      <translation>最大メールサイズ</translation>
+    </message>
+    <message>
+      <source>Recipients per message</source>
+      <translation>1通あたりの最大宛先数</translation>
+    </message>
+    <message>
+      <source>TLS certificate (PEM)</source>
+      <translation>TLS 証明書(PEM)</translation>
+    </message>
+    <message>
+      <source>TLS private key (PEM)</source>
+      <translation>TLS 秘密鍵(PEM)</translation>
+    </message>
+    <message>
+      <source> hours</source>
+      <translation> 時間</translation>
+    </message>
+    <message>
+      <source>Pause delivery (mail is still accepted and kept in the queue)</source>
+      <translation>配送を一時停止する(受信は続け、メールはキューに保管)</translation>
+    </message>
+    <message>
+      <source>Delivery</source>
+      <translation>配送</translation>
+    </message>
+    <message>
+      <source>Retry after (minutes)</source>
+      <translation>再送間隔(分)</translation>
+    </message>
+    <message>
+      <source>Give up after</source>
+      <translation>配送をあきらめるまで</translation>
+    </message>
+    <message>
+      <source>Keep a copy of every message (送信メールのバックアップ)</source>
+      <translation>送信メールのバックアップ</translation>
+    </message>
+    <message>
+      <source> days</source>
+      <translation> 日</translation>
+    </message>
+    <message>
+      <source>Backup</source>
+      <translation>バックアップ</translation>
+    </message>
+    <message>
+      <source>Folder</source>
+      <translation>フォルダー</translation>
+    </message>
+    <message>
+      <source>Keep</source>
+      <translation>保存期間</translation>
+    </message>
+    <message>
+      <source>TLS certificate</source>
+      <translation>TLS 証明書</translation>
+    </message>
+    <message>
+      <source>TLS private key</source>
+      <translation>TLS 秘密鍵</translation>
+    </message>
+    <message>
+      <source>Backup folder</source>
+      <translation>バックアップフォルダー</translation>
+    </message>
+    <message>
+      <source>Retry after: whole minutes separated by commas, e.g. 5, 10, 20</source>
+      <translation>再送間隔: 分単位の整数をカンマ区切りで(例: 5, 10, 20)</translation>
+    </message>
+    <message>
+      <source>Listen on: {0}</source>
+      <translation>待ち受けアドレス: {0}</translation>
+    </message>
+    <message>
+      <source>Retry after: {0}</source>
+      <translation>再送間隔: {0}</translation>
+    </message>
+    <message>
+      <source>Add line</source>
+      <translation>行を追加</translation>
+    </message>
+    <message>
+      <source>Remove line</source>
+      <translation>行を削除</translation>
+    </message>
+    <message>
+      <source>Import forward.txt...</source>
+      <translation>forward.txt を取り込む...</translation>
+    </message>
+    <message>
+      <source>Import forward.txt</source>
+      <translation>forward.txt を取り込む</translation>
+    </message>
+    <message>
+      <source>Local domains</source>
+      <translation>ローカルドメイン</translation>
+    </message>
+    <message>
+      <source>Local users</source>
+      <translation>ローカルユーザー</translation>
+    </message>
+    <message>
+      <source>Selected user</source>
+      <translation>選択中のユーザー</translation>
+    </message>
+    <message>
+      <source>Login password (for SMTP AUTH to Tenso)</source>
+      <translation>ログインパスワード(Tenso への SMTP認証用)</translation>
+    </message>
+    <message>
+      <source>Forward to (comma separated)</source>
+      <translation>転送先(カンマ区切り)</translation>
+    </message>
+    <message>
+      <source>Action</source>
+      <translation>動作</translation>
+    </message>
+    <message>
+      <source>Filter (sender contains)</source>
+      <translation>フィルタ(送信者に含む文字列)</translation>
+    </message>
+    <message>
+      <source>Disabled</source>
+      <translation>無効</translation>
+    </message>
+    <message>
+      <source>Add</source>
+      <translation>追加</translation>
+    </message>
+    <message>
+      <source>Forwarding (forward.txt): the first line that applies decides.</source>
+      <translation>フォワード(forward.txt): 上から順に判断し、最初に該当した行で処理します。</translation>
+    </message>
+    <message>
+      <source>Nothing imported: </source>
+      <translation>取り込みませんでした: </translation>
+    </message>
+    <message>
+      <source>Imported {0} line(s).</source>
+      <translation>{0} 行を取り込みました。</translation>
+    </message>
+    <message>
+      <source>line {0}: {1}</source>
+      <translation>{0} 行目: {1}</translation>
+    </message>
+    <message>
+      <source>Open</source>
+      <translation>開く</translation>
+    </message>
+    <message>
+      <source>Start</source>
+      <translation>開始</translation>
+    </message>
+    <message>
+      <source>Stop</source>
+      <translation>停止</translation>
+    </message>
+    <message>
+      <source>Pause delivery</source>
+      <translation>配送を一時停止</translation>
+    </message>
+    <message>
+      <source>Quit</source>
+      <translation>終了</translation>
+    </message>
+    <message>
+      <source>Tenso: running</source>
+      <translation>Tenso: 稼働中</translation>
+    </message>
+    <message>
+      <source>Tenso: running, delivery paused</source>
+      <translation>Tenso: 稼働中(配送一時停止)</translation>
+    </message>
+    <message>
+      <source>Tenso: stopped</source>
+      <translation>Tenso: 停止中</translation>
+    </message>
+    <message>
+      <source>Tenso: error</source>
+      <translation>Tenso: エラー</translation>
+    </message>
+    <message>
+      <source>Routing rules (転送設定)</source>
+      <translation>転送設定</translation>
+    </message>
+    <message>
+      <source>Auth accounts (認証)</source>
+      <translation>認証</translation>
+    </message>
+    <message>
+      <source>Relay (中継)</source>
+      <translation>中継</translation>
+    </message>
+    <message>
+      <source>Server</source>
+      <translation>サーバー</translation>
+    </message>
+    <message>
+      <source>Queue</source>
+      <translation>キュー</translation>
+    </message>
+    <message>
+      <source>Log</source>
+      <translation>ログ</translation>
+    </message>
+    <message>
+      <source>Apply</source>
+      <translation>適用</translation>
+    </message>
+    <message>
+      <source>Cancel</source>
+      <translation>キャンセル</translation>
+    </message>
+    <message>
+      <source>Language</source>
+      <translation>言語</translation>
+    </message>
+    <message>
+      <source>Save the changes before closing?</source>
+      <translation>閉じる前に変更を保存しますか?</translation>
+    </message>
+    <message>
+      <source>listening on {0}</source>
+      <translation>{0} で待ち受け中</translation>
+    </message>
+    <message>
+      <source>Not saved. Fix these first:</source>
+      <translation>保存していません。先に次の問題を直してください:</translation>
+    </message>
+    <message>
+      <source>Saved, but not applied: {0}</source>
+      <translation>保存しましたが、適用できませんでした: {0}</translation>
+    </message>
+    <message>
+      <source>must be 1-65535</source>
+      <translation>1〜65535 で指定してください</translation>
+    </message>
+    <message>
+      <source>must be greater than 0</source>
+      <translation>0 より大きい値で指定してください</translation>
+    </message>
+    <message>
+      <source>must be a host name</source>
+      <translation>ホスト名で指定してください</translation>
+    </message>
+    <message>
+      <source>must be an address such as user@example.jp</source>
+      <translation>user@example.jp のようなメールアドレスで指定してください</translation>
+    </message>
+    <message>
+      <source>must be a domain name such as example.jp</source>
+      <translation>example.jp のようなドメイン名で指定してください</translation>
+    </message>
+    <message>
+      <source>must be *, @domain, @*.domain or an address</source>
+      <translation>*、@ドメイン、@*.ドメイン、またはメールアドレスで指定してください</translation>
+    </message>
+    <message>
+      <source>must be a host name, an IP address or MTA</source>
+      <translation>ホスト名、IPアドレス、または MTA で指定してください</translation>
+    </message>
+    <message>
+      <source>must be one of none, opportunistic, required, implicit</source>
+      <translation>none、opportunistic、required、implicit のいずれかで指定してください</translation>
+    </message>
+    <message>
+      <source>must list at least one address:port</source>
+      <translation>アドレス:ポートを1つ以上指定してください</translation>
+    </message>
+    <message>
+      <source>must list at least one step</source>
+      <translation>1つ以上指定してください</translation>
+    </message>
+    <message>
+      <source>is listed twice</source>
+      <translation>は重複しています</translation>
+    </message>
+    <message>
+      <source>queued</source>
+      <translation>待機中</translation>
+    </message>
+    <message>
+      <source>deferred</source>
+      <translation>再送待ち</translation>
+    </message>
+    <message>
+      <source>sent</source>
+      <translation>送信済み</translation>
+    </message>
+    <message>
+      <source>failed</source>
+      <translation>失敗</translation>
+    </message>
+    <message>
+      <source>bounced</source>
+      <translation>返送済み</translation>
+    </message>
+    <message>
+      <source>Queue ID</source>
+      <translation>キューID</translation>
+    </message>
+    <message>
+      <source>Recipients and states</source>
+      <translation>宛先と状態</translation>
+    </message>
+    <message>
+      <source>Attempts</source>
+      <translation>試行回数</translation>
+    </message>
+    <message>
+      <source>Next try</source>
+      <translation>次回再送</translation>
+    </message>
+    <message>
+      <source>Last reply</source>
+      <translation>最後の応答</translation>
+    </message>
+    <message>
+      <source>No.</source>
+      <translation>No.</translation>
+    </message>
+    <message>
+      <source>Running</source>
+      <translation>稼働中</translation>
+    </message>
+    <message>
+      <source>Stopped</source>
+      <translation>停止中</translation>
+    </message>
+    <message>
+      <source>Running, delivery paused</source>
+      <translation>稼働中(配送一時停止)</translation>
+    </message>
+    <message>
+      <source>Error</source>
+      <translation>エラー</translation>
+    </message>
+  </context>
+</TS>

@@ -1,0 +1,99 @@
+"""Screenshots of every tab, in English and Japanese, from the real window.
+
+    xvfb-run -a python tools/screenshots.py        # writes docs/screenshots/<lang>-<tab>.png
+
+Uses a demo settings file (the worked examples of FORWARDING.md) and a
+throw-away data folder and keyring, so nothing of the user's is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SANDBOX = Path(tempfile.mkdtemp(prefix="tenso-shots-"))
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+os.environ["XDG_DATA_HOME"] = str(SANDBOX / "xdg")
+os.environ["TENSO_DATA_DIR"] = str(SANDBOX / "data")
+os.environ["XDG_CONFIG_HOME"] = str(SANDBOX / "config")  # QSettings (language) too
+
+DEMO = {
+    "server": {"hostname": "gateway.example.jp", "listen": ["127.0.0.1:0"]},
+    "local_domains": ["example.jp"],
+    "local_users": [
+        {"address": "user1@example.jp", "forward": ["user1@example.net,NONE", "boss@example.net,FILTERSUBJECTONLY,client.example"]},
+        {"address": "user2@example.jp", "forward": []},
+    ],
+    "rules": [
+        {"match": "user1@example.jp", "destination": "192.168.11.10", "tls": "none"},
+        {"match": "@example.jp", "destination": "mail1.akisoftware.jp"},
+        {"match": "@example.com", "destination": "MTA"},
+        {"match": "*", "destination": "smtp.isp.example", "port": 587, "tls": "required"},
+        {"match": "@mail2.example.jp", "destination": "192.168.1.100", "port": 11000, "conversion_host": "example.jp"},
+    ],
+    "options": {"relay_networks": ["127.0.0.0/8", "192.168.1.0/24", "192.168.11.*"], "relay_for_rule_matches": True},
+    "auth_accounts": {"common": {"username": "isp-id"}, "per_user": [{"local_user": "user1@example.jp", "username": "id1"}]},
+    "queue": {"dir": str(SANDBOX / "queue")},
+}
+
+
+def main() -> int:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import qasync
+    from app import passwords
+    from app import settings as settings_mod
+    from app.gui import i18n
+    from app.gui.controller import GatewayController
+    from app.gui.window import MainWindow
+
+    out = ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    config = SANDBOX / "settings.json"
+    config.write_text(json.dumps(DEMO), encoding="utf-8")
+    passwords.set("common", "demo")
+    app = QApplication(sys.argv)
+    settings = settings_mod.load(config)
+    controller = GatewayController(config, settings)
+    shots: list[Path] = []
+
+    async def run() -> None:
+        import asyncio
+
+        await controller.start()
+        for lang in ("en", "ja"):
+            i18n.save_language(lang)
+            i18n.install(lang)
+            window = MainWindow(controller, has_tray=False)
+            window.resize(1000, 720)
+            window.show()
+            window.rules_tab.probe_rcpt.setText("u@mail2.example.jp")
+            window.rules_tab.view.selectRow(1)
+            for index in range(window.tabs.count()):
+                window.tabs.setCurrentIndex(index)
+                if window.tabs.widget(index) is window.users_tab:
+                    window.users_tab.users.setCurrentRow(0)
+                await asyncio.sleep(0.4)
+                name = ["rules", "auth", "relay", "users", "server", "queue", "log"][index]
+                path = out / f"{lang}-{name}.png"
+                window.grab().save(str(path))
+                shots.append(path)
+            window.hide()
+            window.deleteLater()
+        await controller.stop()
+
+    QTimer.singleShot(0, lambda: None)
+    qasync.run(run())
+    for path in shots:
+        print(path.relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

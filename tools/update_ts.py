@@ -1,0 +1,99 @@
+"""Collects every tr("...") string of app/gui into resources/i18n/tenso_ja.ts, keeping translations.
+
+    python tools/update_ts.py            # merge; new strings are marked unfinished
+    python tools/update_ts.py --release  # also compile tenso_ja.qm with pyside6-lrelease
+
+The .ts file is the source of the Japanese texts; the .qm file is what Tenso loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TS = ROOT / "resources" / "i18n" / "tenso_ja.ts"
+CONTEXT = "Tenso"
+
+# Texts the window shows that come from the engine (settings checks) or from tables.
+EXTRA = [
+    "must be 1-65535", "must be greater than 0", "must be a host name", "must be an address such as user@example.jp",
+    "must be a domain name such as example.jp", "must be *, @domain, @*.domain or an address",
+    "must be a host name, an IP address or MTA", "must be one of none, opportunistic, required, implicit",
+    "must list at least one address:port", "must list at least one step", "is listed twice",
+    "queued", "deferred", "sent", "failed", "bounced",
+    "Queue ID", "Sender", "Recipients and states", "Attempts", "Next try", "Last reply",
+    "No.", "Match (識別ドメイン)", "Destination (転送先)", "Port (ポート)", "Conversion host (変換ホスト名)",
+    "Running", "Stopped", "Running, delivery paused", "Error",
+]
+
+
+def collect() -> list[str]:
+    found: list[str] = []
+    for path in sorted((ROOT / "app" / "gui").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "tr"
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                found.append(node.args[0].value)
+    found += EXTRA
+    return list(dict.fromkeys(found))
+
+
+def read_existing() -> dict[str, str]:
+    if not TS.exists():
+        return {}
+    done = {}
+    for message in ET.parse(TS).getroot().iter("message"):
+        source = message.findtext("source")
+        translation = message.find("translation")
+        if source is not None and translation is not None and translation.get("type") != "unfinished":
+            done[source] = translation.text or ""
+    return done
+
+
+def write(strings: list[str], translations: dict[str, str]) -> list[str]:
+    root = ET.Element("TS", version="2.1", language="ja_JP")
+    context = ET.SubElement(root, "context")
+    ET.SubElement(context, "name").text = CONTEXT
+    missing = []
+    for source in strings:
+        message = ET.SubElement(context, "message")
+        ET.SubElement(message, "source").text = source
+        translation = ET.SubElement(message, "translation")
+        if source in translations:
+            translation.text = translations[source]
+        else:
+            translation.set("type", "unfinished")
+            missing.append(source)
+    ET.indent(root)
+    TS.parent.mkdir(parents=True, exist_ok=True)
+    TS.write_text('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n'
+                  + ET.tostring(root, encoding="unicode") + "\n", encoding="utf-8")
+    return missing
+
+
+def release() -> None:
+    tool = shutil.which("pyside6-lrelease") or str(Path(sys.executable).parent / "pyside6-lrelease")
+    subprocess.run([tool, str(TS), "-qm", str(TS.with_suffix(".qm"))], check=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--release", action="store_true")
+    args = parser.parse_args()
+    missing = write(collect(), read_existing())
+    for source in missing:
+        print(f"untranslated: {source}")
+    if args.release:
+        release()
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
