@@ -26,7 +26,8 @@ DEMO = {
     "server": {"hostname": "gateway.example.jp", "listen": ["127.0.0.1:0"]},
     "local_domains": ["example.jp"],
     "local_users": [
-        {"address": "user1@example.jp", "forward": ["user1@example.net,NONE", "boss@example.net,FILTERSUBJECTONLY,client.example"]},
+        {"address": "user1@example.jp",
+         "forward": ["user1@example.net,NONE", "boss@example.net,FILTERSUBJECTONLY,client.example"]},
         {"address": "user2@example.jp", "forward": []},
     ],
     "rules": [
@@ -37,16 +38,16 @@ DEMO = {
         {"match": "@mail2.example.jp", "destination": "192.168.1.100", "port": 11000, "conversion_host": "example.jp"},
     ],
     "options": {"relay_networks": ["127.0.0.0/8", "192.168.1.0/24", "192.168.11.*"], "relay_for_rule_matches": True},
-    "auth_accounts": {"common": {"username": "isp-id"}, "per_user": [{"local_user": "user1@example.jp", "username": "id1"}]},
+    "auth_accounts": {"common": {"username": "isp-id"},
+                      "per_user": [{"local_user": "user1@example.jp", "username": "id1"}]},
     "queue": {"dir": str(SANDBOX / "queue")},
 }
 
 
 def main() -> int:
-    from PySide6.QtCore import QTimer
+    import qasync
     from PySide6.QtWidgets import QApplication
 
-    import qasync
     from app import passwords
     from app import settings as settings_mod
     from app.gui import i18n
@@ -58,7 +59,7 @@ def main() -> int:
     config = SANDBOX / "settings.json"
     config.write_text(json.dumps(DEMO), encoding="utf-8")
     passwords.set("common", "demo")
-    app = QApplication(sys.argv)
+    app = QApplication(sys.argv)  # noqa: F841 - must exist before any widget
     settings = settings_mod.load(config)
     controller = GatewayController(config, settings)
     shots: list[Path] = []
@@ -88,7 +89,6 @@ def main() -> int:
             window.deleteLater()
         await controller.stop()
 
-    QTimer.singleShot(0, lambda: None)
     qasync.run(run())
     for path in shots:
         print(path.relative_to(ROOT))
