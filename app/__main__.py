@@ -2,4 +2,17 @@ import sys
 
 from app.cli import main
 
+
+def _attach_console() -> None:
+    """The Windows exe is windowed; commands typed in a console still print there."""
+    if sys.platform == "win32" and getattr(sys, "frozen", False) and len(sys.argv) > 1:
+        import ctypes
+
+        if ctypes.windll.kernel32.AttachConsole(-1):  # the console of the shell that started us
+            sys.stdout = open("CONOUT$", "w", encoding="utf-8")  # noqa: SIM115
+            sys.stderr = open("CONOUT$", "w", encoding="utf-8")  # noqa: SIM115
+            sys.stdin = open("CONIN$", encoding="utf-8")  # noqa: SIM115
+
+
+_attach_console()
 sys.exit(main())

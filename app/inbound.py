@@ -204,6 +204,7 @@ def protocol_factory(gateway: Gateway, handler: InboundHandler, tls: ssl.SSLCont
         TensoSMTP,
         handler,
         hostname=settings.hostname,
+        ident="ESMTP Tenso",  # not aiosmtpd's "Python SMTP 1.4.6": no version for scanners
         data_size_limit=settings.max_message_bytes,
         enable_SMTPUTF8=True,
         decode_data=False,

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import signal
 import sys
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QByteArray
+from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QSystemTrayIcon
 
@@ -138,6 +139,14 @@ def run(config: Path) -> int:
     async def main() -> None:
         nonlocal quitting
         quitting = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(quitting.set))
+        # Python runs signal handlers only between bytecodes; a timer gives it the chance
+        # while Qt's own loop waits.
+        wake = QTimer()
+        wake.timeout.connect(lambda: None)
+        wake.start(250)
         show_window(window)
         await controller.start()
         await quitting.wait()
