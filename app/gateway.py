@@ -14,6 +14,7 @@ import logging
 from app import inbound
 from app.looplag import LoopLag
 from app.policy import RelayPolicy
+from app.portowner import port_owner
 from app.routing import Router
 from app.scheduler import Scheduler
 from app.settings import Settings, parse_listen
@@ -27,8 +28,10 @@ class GatewayError(Exception):
 
 
 def _bind_problem(entry: str, exc: OSError) -> str:
-    if exc.errno == errno.EADDRINUSE:
-        why = "the port is already in use (is another mail server running?)"
+    if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+        owner = port_owner(parse_listen(entry)[1])
+        why = f"the port is already in use by {owner}" if owner else \
+            "the port is already in use (is another mail server running?)"
     elif exc.errno == errno.EACCES:
         why = "permission denied (ports below 1024 need administrator rights on this system)"
     elif exc.errno == errno.EADDRNOTAVAIL:

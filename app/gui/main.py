@@ -102,6 +102,8 @@ def run(config: Path) -> int:
     has_tray = QSystemTrayIcon.isSystemTrayAvailable()
     window = MainWindow(controller, has_tray, keyring_hint())
     if first_run:
+        window.offer_lan_relay()
+        window.tabs.setCurrentWidget(window.rules_tab)
         window.show_hint(tr("Welcome to Tenso. First: add a routing rule (for example * → your ISP's "
                             "server, port 587), put its ID in Auth accounts and its password, list your "
                             "LAN under Relay, then press Apply."))

@@ -7,10 +7,13 @@ hands it to the running gateway; Cancel throws the copy away.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from pathlib import Path
+
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -58,6 +61,7 @@ class MainWindow(QMainWindow):
         controller.state_changed.connect(self.show_state)
         self.setWindowTitle("Tenso")
         self.resize(980, 700)
+        self.build_menu()
         self.build()
         self.show_state(controller.state, controller.detail)
 
@@ -133,6 +137,65 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.show_state(self.controller.state, self.controller.detail)
 
+    def build_menu(self) -> None:
+        menu = self.menuBar().addMenu(tr("File"))
+        self.import_action = menu.addAction(tr("Import settings..."))
+        self.export_action = menu.addAction(tr("Export settings..."))
+        menu.addSeparator()
+        quit_action = menu.addAction(tr("Quit"))
+        self.import_action.triggered.connect(self.import_settings)
+        self.export_action.triggered.connect(self.export_settings)
+        quit_action.triggered.connect(self.quit_requested)
+
+    def export_settings(self, path: str | None = None) -> bool:
+        """Writes the current working settings as JSON (no passwords: they live in the keyring)."""
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, tr("Export settings"), "tenso-settings.json", "JSON (*.json)")
+        if not path:
+            return False
+        try:
+            settings_mod.save(self.working, Path(path))
+        except OSError as exc:
+            self.problems.setText(str(exc))
+            return False
+        self.show_hint(tr("Settings exported to {0}. Passwords are not in the file: enter them again on the "
+                          "new machine (Auth accounts, Local users).").format(path))
+        return True
+
+    def import_settings(self, path: str | None = None) -> bool:
+        """Loads a settings file into the window; nothing changes until Apply."""
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, tr("Import settings"), "", "JSON (*.json)")
+        if not path:
+            return False
+        try:
+            imported = settings_mod.load(Path(path))
+        except SettingsError as exc:
+            self.problems.setText(tr("Not imported: {0}").format("; ".join(exc.problems)))
+            return False
+        imported.source = self.working.source
+        self.working = imported
+        self.build()
+        self.show_hint(tr("Settings imported from {0}. Check them, enter the passwords, then press Apply.")
+                       .format(path))
+        return True
+
+    def offer_lan_relay(self) -> None:
+        """First run: let the administrator confirm the private ranges that may relay."""
+        button = QPushButton(tr("Allow my LAN to send through Tenso (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)"))
+        button.setObjectName("allowLan")
+        self.centralWidget().layout().insertWidget(1, button)
+
+        def allow() -> None:
+            for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"):
+                if net not in self.working.options.relay_networks:
+                    self.working.options.relay_networks.append(net)
+            self.relay_tab.networks.refresh()
+            button.hide()
+            self.tabs.setCurrentWidget(self.relay_tab)
+
+        button.clicked.connect(allow)
+
     def _tab_changed(self, index: int) -> None:
         widget = self.tabs.widget(index)
         if widget is self.auth_tab:
@@ -161,6 +224,10 @@ class MainWindow(QMainWindow):
             text += " — " + tr("listening on {0}").format(bound)
         if state == ERROR and detail:
             text += ": " + detail
+            if "cannot listen" in detail:
+                self.show_hint(tr("Tenso cannot receive mail on that address and port. Choose another one "
+                                  "under Server → Listen on (for example 0.0.0.0:2525), press Apply, "
+                                  "and point your mail clients at it."))
         self.state_label.setText(text)
         self.state_label.setStyleSheet("color: #b00020" if state == ERROR else "")
         self.start_button.setEnabled(not self.controller.running)
@@ -239,5 +306,3 @@ class MainWindow(QMainWindow):
         if await self.apply_now():
             self.close()
 
-
-__all__ = ["MainWindow", "Qt"]

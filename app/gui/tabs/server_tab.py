@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import autostart
 from app.gui.i18n import tr
 from app.settings import Backup, Queue, Server, check_field
 
@@ -119,12 +120,25 @@ class ServerTab(QWidget):
         form3.addRow(tr("Folder"), _file_row(self.backup_dir, tr("Backup folder"), self, directory=True))
         form3.addRow(tr("Keep"), self.keep_days)
 
+        self.autostart = QCheckBox(tr("Start Tenso when I log in to Windows"))
+        self.autostart.setObjectName("autostart")
+        self.autostart.setVisible(autostart.supported())
+        self.autostart.setChecked(autostart.enabled())
+        self.autostart.toggled.connect(self._autostart)
+
         layout = QVBoxLayout(self)
+        layout.addWidget(self.autostart)
         layout.addWidget(receive)
         layout.addWidget(delivery)
         layout.addWidget(backup_box)
         layout.addWidget(self.error)
         layout.addStretch()
+
+    def _autostart(self, on: bool) -> None:
+        try:
+            autostart.set_enabled(on)
+        except OSError as exc:
+            self.error.setText(str(exc))
 
     def _set(self, cls, obj, name, value) -> None:
         problem = check_field(cls, name, value)

@@ -1,0 +1,52 @@
+"""Start with Windows: a per-user Run registry entry (no administrator rights needed).
+
+Other systems have their own ways (systemd user units, login items); the window
+hides the option there and the README explains them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
+VALUE = "Tenso"
+
+
+def supported() -> bool:
+    return sys.platform == "win32"
+
+
+def command() -> str:
+    """What Windows runs at logon: the exe itself, or pythonw -m app from a source tree."""
+    if getattr(sys, "frozen", False):
+        return f'"{sys.executable}"'
+    pythonw = sys.executable.replace("python.exe", "pythonw.exe")
+    return f'"{pythonw}" -m app'
+
+
+def enabled() -> bool:
+    if not supported():
+        return False
+    import winreg
+
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
+            winreg.QueryValueEx(key, VALUE)
+    except OSError:
+        return False
+    return True
+
+
+def set_enabled(on: bool) -> None:
+    if not supported():
+        raise OSError("starting with the system is set up differently here (see the README)")
+    import winreg
+
+    with winreg.CreateKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
+        if on:
+            winreg.SetValueEx(key, VALUE, 0, winreg.REG_SZ, command())
+        else:
+            try:
+                winreg.DeleteValue(key, VALUE)
+            except FileNotFoundError:
+                pass
