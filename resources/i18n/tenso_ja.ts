@@ -402,6 +402,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>保存期間</translation>
     </message>
     <message>
+      <source>Start Tenso when I log in to Windows</source>
+      <translation>Windows へのログイン時に Tenso を起動する</translation>
+    </message>
+    <message>
       <source>TLS certificate</source>
       <translation>TLS 証明書</translation>
     </message>
@@ -562,12 +566,48 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>キャンセル</translation>
     </message>
     <message>
+      <source>File</source>
+      <translation>ファイル</translation>
+    </message>
+    <message>
+      <source>Import settings...</source>
+      <translation>設定の読み込み...</translation>
+    </message>
+    <message>
+      <source>Export settings...</source>
+      <translation>設定の書き出し...</translation>
+    </message>
+    <message>
+      <source>Allow my LAN to send through Tenso (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)</source>
+      <translation>LAN からの送信(中継)を許可する(10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)</translation>
+    </message>
+    <message>
       <source>Language</source>
       <translation>言語</translation>
     </message>
     <message>
+      <source>Export settings</source>
+      <translation>設定の書き出し</translation>
+    </message>
+    <message>
+      <source>Import settings</source>
+      <translation>設定の読み込み</translation>
+    </message>
+    <message>
       <source>Save the changes before closing?</source>
       <translation>閉じる前に変更を保存しますか?</translation>
+    </message>
+    <message>
+      <source>Settings exported to {0}. Passwords are not in the file: enter them again on the new machine (Auth accounts, Local users).</source>
+      <translation>設定を {0} に書き出しました。パスワードはファイルに含まれません。新しいマシンで再入力してください(認証、ローカルユーザー)。</translation>
+    </message>
+    <message>
+      <source>Settings imported from {0}. Check them, enter the passwords, then press Apply.</source>
+      <translation>{0} から設定を読み込みました。内容を確認し、パスワードを入力してから「適用」を押してください。</translation>
+    </message>
+    <message>
+      <source>Tenso cannot receive mail on that address and port. Choose another one under Server → Listen on (for example 0.0.0.0:2525), press Apply, and point your mail clients at it.</source>
+      <translation>このアドレスとポートではメールを受信できません。サーバータブの「待ち受けアドレス」で別のポート(例: 0.0.0.0:2525)を指定して「適用」を押し、メールソフトの送信先もそのポートに変更してください。</translation>
     </message>
     <message>
       <source>listening on {0}</source>
@@ -580,6 +620,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>Saved, but not applied: {0}</source>
       <translation>保存しましたが、適用できませんでした: {0}</translation>
+    </message>
+    <message>
+      <source>Not imported: {0}</source>
+      <translation>読み込みませんでした: {0}</translation>
     </message>
     <message>
       <source>must be 1-65535</source>
