@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from app import addresses, forwarding, mailbox, mx, outbound, passwords, reports, routing
 from app.inbound import count_hops
-from app.settings import is_local_ip
+from app.settings import numeric_addresses, reaches_listener
 from app.spool import BOUNCED, DEFERRED, FAILED, SENT, Envelope, QueuedMessage, Recipient, new_id
 
 if TYPE_CHECKING:
@@ -73,9 +73,9 @@ class Deliverer:
 
     def host_addresses(self, host: str) -> tuple[str, ...]:
         """A destination's addresses, for the loop check only (smtplib resolves again)."""
-        literal = host.strip("[]")
-        if ":" in literal or literal.replace(".", "").isdigit():
-            return (literal,)
+        numeric = numeric_addresses(host)
+        if numeric:
+            return tuple(sorted(numeric))
         with self._lock:
             cached = self._host_cache.get(host)
         if cached and cached[0] > time.monotonic():
@@ -91,12 +91,7 @@ class Deliverer:
 
     def is_self(self, ip: str, port: int) -> bool:
         """Would connecting to ip:port reach one of Tenso's own listening sockets?"""
-        for host, bound_port in self.gateway.bound:
-            if bound_port != port:
-                continue
-            if host == ip or (host in ("0.0.0.0", "::") and is_local_ip(ip)):
-                return True
-        return False
+        return reaches_listener(numeric_addresses(ip) or {ip}, port, self.gateway.bound)
 
     # --- the attempt ---
 

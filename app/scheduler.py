@@ -40,6 +40,7 @@ class Scheduler:
         self._in_flight: set[str] = set()
         self._forced: set[str] = set()
         self._bounce: set[str] = set()
+        self._again: set[str] = set()  # asked for (retry / bounce now) while an attempt was running
         self._tasks: set[asyncio.Task] = set()
         self._wakeup = asyncio.Event()
         self._runner: asyncio.Task | None = None
@@ -118,7 +119,9 @@ class Scheduler:
             while not paused and self._due and self._due[0][0] <= now:
                 _, qid = heapq.heappop(self._due)
                 if qid in self._in_flight:
-                    continue  # the running attempt reschedules it
+                    if qid in self._forced or qid in self._bounce:
+                        self._again.add(qid)  # an explicit request: run again right after
+                    continue  # otherwise the running attempt reschedules it
                 await self._slots.acquire()
                 self._in_flight.add(qid)
                 task = asyncio.create_task(self._attempt(qid))
@@ -172,5 +175,8 @@ class Scheduler:
             return
         for created in result.created:
             self.wake(created)
-        if result.next_try is not None:
+        if qid in self._again:
+            self._again.discard(qid)
+            self.wake(qid)
+        elif result.next_try is not None:
             self.wake(qid, result.next_try)

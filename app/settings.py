@@ -496,22 +496,37 @@ def is_local_ip(ip: str) -> bool:
     return True
 
 
-def _is_listening(destination: str, port: int, listening: list[tuple[str, int]]) -> bool:
-    """Does a rule point at one of our own listening sockets?  Only literal addresses and
-    localhost are judged here (``check`` works offline); delivery checks resolved names too."""
-    host = destination.strip("[]").lower()
-    if host == "localhost":
-        host = "127.0.0.1"
+def numeric_addresses(host: str) -> set[str]:
+    """The addresses a numeric host (any spelling: 127.1, 0:0:0:0:0:0:0:1) or localhost stands for.
+
+    Never asks DNS: a name other than localhost gives the empty set."""
+    host = host.strip().strip("[]")
+    if host.lower() == "localhost":
+        return {"127.0.0.1", "::1"}
     try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    for listen_host, listen_port in listening:
+        infos = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return set()
+    return {info[4][0] for info in infos}
+
+
+def reaches_listener(addresses: set[str], port: int, listening: list[tuple[str, int]]) -> bool:
+    """Would a connection to one of ``addresses`` on ``port`` arrive at one of our own sockets?"""
+    for host, listen_port in listening:
         if listen_port != port:
             continue
-        if listen_host == host or (listen_host in ("0.0.0.0", "::") and is_local_ip(host)):
+        if host in ("", "0.0.0.0", "::"):  # every local address (:: takes IPv4 too on dual-stack)
+            if any(is_local_ip(ip) for ip in addresses):
+                return True
+        elif numeric_addresses(host) & addresses:
             return True
     return False
+
+
+def _is_listening(destination: str, port: int, listening: list[tuple[str, int]]) -> bool:
+    """Does a rule point at one of our own listening sockets?  Only numeric addresses and
+    localhost are judged here (``check`` works offline); delivery checks resolved names too."""
+    return reaches_listener(numeric_addresses(destination), port, listening)
 
 
 def config_dir() -> Path:

@@ -5,7 +5,9 @@ Normal delivery (FORWARDING.md section 3) asks DNS for a domain's MX hosts and c
 ``delivery.mx_port`` on each host's address.  So the tests need a DNS server they control
 (dnslib's ``DNSServer`` with a resolver answering from a small zone) and several mail hosts
 that share one port, each on its own loopback address (127.0.0.2, 127.0.0.3, ...).  Every
-address here is in 127.0.0.0/8.
+address here is in 127.0.0.0/8.  The small helpers at the end (waiting, reading Maildirs and
+delivery status reports, capturing the gateway's log, ageing a spooled message) are shared by
+test_mta_delivery.py, test_forward_txt.py and test_queue.py.
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ class MailHosts:
                 s.bind((self.ADDRESSES[0], 0))
                 port = s.getsockname()[1]
             try:
-                for address in self.ADDRESSES[1:]:
+                for address in ["127.0.0.1", *self.ADDRESSES[1:]]:  # 127.0.0.1: a gateway may share it
                     with socket.socket() as s:
                         s.bind((address, port))
             except OSError:
@@ -205,7 +207,7 @@ def wait_until(predicate, timeout: float = 10.0, what: str = "condition") -> Non
 def maildir_messages(root: Path, user: str) -> list[bytes]:
     """Every message in ``user``'s Maildir, oldest first, read with the standard library."""
     path = Path(root) / user
-    if not path.exists():
+    if not (path / "cur").exists():  # created last, after tmp/ and new/
         return []
     box = mailbox.Maildir(path, factory=None, create=False)
     return [box.get_bytes(key) for key in sorted(box.keys())]  # Tenso names files by arrival time
@@ -281,7 +283,10 @@ def wait_attempts(gw, qid: str, count: int, timeout: float = 10.0) -> dict[str, 
             return True
 
     wait_until(done, timeout, f"{count} attempt(s) of {qid}")
-    return recipients(gw, qid)
+    try:
+        return recipients(gw, qid)
+    except FileNotFoundError:
+        return {}  # finished and removed
 
 
 def set_received_at(queue_dir: Path, qid: str, when: float) -> None:

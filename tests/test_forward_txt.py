@@ -2,7 +2,7 @@
 
 Mail arrives over SMTP for a local user; their lines decide what is kept in the Maildir and
 what is forwarded.  Forwarded copies go back through the routing rules: ``@example.net`` goes
-to one upstream, everything else to a catch-all upstream (so nothing ever leaves loopback).
+to one upstream, the senders' domain ``client.test`` to another (where bounces would land).
 The last tests run ``python -m app import-forward`` as administrators do.
 """
 
@@ -30,18 +30,19 @@ def net(upstream_factory):
 
 
 @pytest.fixture
-def catch_all(upstream_factory):
-    """The upstream behind ``*``: anything routed there was not meant to be (bounces aside)."""
+def senders(upstream_factory):
+    """The upstream behind ``@client.test``, the senders' domain: bounces to them would land here.
+    (Not ``*``: that row would take the local users' mail too, skip_local being off.)"""
     return upstream_factory()
 
 
 @pytest.fixture
-def forwarding(net, catch_all, gateway_factory, tmp_path):
+def forwarding(net, senders, gateway_factory, tmp_path):
     """Starts a gateway whose local users (at example.test) have the given forward lines."""
 
     def start(users: dict[str, list[str]], rules: list[dict] | None = None, **sections):
         rules = rules or [{"match": "@example.net", "destination": "127.0.0.1", "port": net.port, "tls": "none"}]
-        rules = [*rules, {"match": "*", "destination": "127.0.0.1", "port": catch_all.port, "tls": "none"}]
+        rules = [*rules, {"match": "@client.test", "destination": "127.0.0.1", "port": senders.port, "tls": "none"}]
         gw = gateway_factory(local_domains=["example.test"],
                              local_users=[{"address": a, "forward": lines} for a, lines in users.items()],
                              rules=rules, **sections)
@@ -71,7 +72,7 @@ def forwarded_body(data: bytes) -> bytes:
 # --- each action -----------------------------------------------------------------------------------
 
 
-def test_none_keeps_the_original_and_forwards_a_copy(forwarding, net, catch_all):
+def test_none_keeps_the_original_and_forwards_a_copy(forwarding, net, senders):
     gw = forwarding({"user1@example.test": ["fwd@example.net,NONE"]})
     data = message("keep and forward")
     deliver(gw, BOSS, "user1@example.test", data)
@@ -79,17 +80,17 @@ def test_none_keeps_the_original_and_forwards_a_copy(forwarding, net, catch_all)
     assert (copy.mail_from, copy.rcpt_tos) == (BOSS, ["fwd@example.net"])
     assert forwarded_body(copy.data) == data
     assert kept(gw, "user1@example.test", BOSS) == [data]
-    assert catch_all.messages == []
+    assert senders.messages == []
 
 
-def test_delete_forwards_and_does_not_keep_the_original(forwarding, net, catch_all):
+def test_delete_forwards_and_does_not_keep_the_original(forwarding, net, senders):
     gw = forwarding({"user1@example.test": ["fwd@example.net,DELETE"]})
     data = message("forward only")
     deliver(gw, BOSS, "user1@example.test", data)
     (copy,) = net.handler.wait_for(1)
     assert copy.rcpt_tos == ["fwd@example.net"] and forwarded_body(copy.data) == data
     assert kept(gw, "user1@example.test", BOSS) == []
-    assert catch_all.messages == []
+    assert senders.messages == []
 
 
 def test_filternone_forwards_only_mail_whose_sender_contains_the_filter_text(forwarding, net):
@@ -174,7 +175,7 @@ def test_forwards_chain_from_user1_to_user2_to_an_upstream(forwarding, net):
     assert forwarded_body(without_delivery_headers(at_user2, BOSS, "user2@example.test")) == data
 
 
-def test_forwarded_copies_go_through_the_routing_rules(forwarding, net, upstream_factory, catch_all):
+def test_forwarded_copies_go_through_the_routing_rules(forwarding, net, upstream_factory, senders):
     org = upstream_factory()
     gw = forwarding(
         {"user1@example.test": ["a@example.net,b@example.org,NONE"]},
@@ -187,10 +188,10 @@ def test_forwarded_copies_go_through_the_routing_rules(forwarding, net, upstream
     (to_org,) = org.handler.wait_for(1)
     assert to_net.rcpt_tos == ["a@example.net"]
     assert to_org.rcpt_tos == ["b@internal.example.org"]  # the rule's conversion host applied too
-    assert catch_all.messages == []
+    assert senders.messages == []
 
 
-def test_forward_loop_between_two_local_users_ends_in_a_5_4_6_bounce(forwarding, catch_all):
+def test_forward_loop_between_two_local_users_ends_in_a_5_4_6_bounce(forwarding, senders):
     gw = forwarding({"user1@example.test": ["user2@example.test,NONE"],
                      "user2@example.test": ["user1@example.test,NONE"],
                      "user3@example.test": []},
@@ -205,7 +206,7 @@ def test_forward_loop_between_two_local_users_ends_in_a_5_4_6_bounce(forwarding,
     assert status["Final-Recipient"].endswith("@example.test")
     copies = [len(maildir_messages(gw.mailboxes, u)) for u in ("user1@example.test", "user2@example.test")]
     assert all(copies) and sum(copies) <= 5 + 1, copies  # bounded by the hop limit
-    assert catch_all.messages == []
+    assert senders.messages == []
 
 
 # --- python -m app import-forward --------------------------------------------------------------------

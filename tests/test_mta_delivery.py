@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, _free_port, message, send, strip_received
+from conftest import FIXTURES, _free_port, make_settings, message, send, strip_received
 from dnsstub import (
     DNSStub,
     MailHosts,
@@ -30,6 +30,8 @@ from dnsstub import (
     wait_until,
     without_delivery_headers,
 )
+
+from app.settings import SettingsError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SENDER = "user3@example.test"  # a local user: bounces land in its Maildir
@@ -50,7 +52,7 @@ def hosts():
 
 
 @pytest.fixture
-def mta(dns, hosts, gateway_factory, tmp_path):
+def mta(dns, hosts, gateway_factory):
     """Starts a gateway with no rules (everything MTA) using the stub DNS and the mail hosts' port.
     Requested after ``dns`` and ``hosts`` so the gateway stops before they do."""
 
@@ -127,6 +129,34 @@ def test_mx_falls_back_to_the_next_host_when_the_first_greets_with_554(dns, host
     assert refuser.connections >= 1  # it was tried first, and its 554 greeting was not final
     wait_until(lambda: gw.spool.ids() == [], what="empty queue")
     assert bounces(tmp_path) == []
+
+
+def test_a_5xx_from_a_reachable_mx_is_final_and_the_next_mx_is_not_tried(dns, hosts, mta, tmp_path):
+    dns.mx("final.test", 10, "a.final.test")
+    dns.mx("final.test", 20, "b.final.test")
+    dns.a("a.final.test", "127.0.0.2")
+    dns.a("b.final.test", "127.0.0.3")
+    first, second = hosts.smtp("127.0.0.2"), hosts.smtp("127.0.0.3")
+    first.handler.rcpt_replies = {"gone@final.test": "550 5.1.1 no such mailbox"}
+    gw = mta()
+    send(gw.port, SENDER, ["gone@final.test", "here@final.test"], message("half of it"))
+    (got,) = first.handler.wait_for(1)
+    assert got.rcpt_tos == ["here@final.test"]
+    wait_until(lambda: len(bounces(tmp_path)) == 1 and gw.spool.ids() == [], what="bounce delivered")
+    (status,) = delivery_status(bounces(tmp_path)[0])
+    assert status["Final-Recipient"] == "rfc822; gone@final.test" and status["Status"] == "5.1.1"
+    assert second.messages == []
+
+
+def test_local_and_remote_recipients_of_one_message_are_handled_separately(dns, hosts, mta, tmp_path):
+    gw = mta(local_users=[{"address": SENDER}, {"address": "user1@example.test"}])
+    data = message("one local, one nowhere")
+    send(gw.port, SENDER, ["user1@example.test", "rcpt@no-such-domain.test"], data)
+    wait_until(lambda: len(bounces(tmp_path)) == 1 and gw.spool.ids() == [], what="bounce delivered")
+    (local,) = maildir_messages(tmp_path / "mailboxes", "user1@example.test")
+    assert strip_received(without_delivery_headers(local, SENDER, "user1@example.test")) == data
+    assert [s["Final-Recipient"] for s in delivery_status(bounces(tmp_path)[0])] == [
+        "rfc822; rcpt@no-such-domain.test"]
 
 
 def test_mx_hosts_all_unreachable_defers_and_does_not_bounce(dns, hosts, mta, tmp_path):
@@ -291,6 +321,45 @@ def test_rule_to_a_host_name_that_resolves_to_the_gateway_bounces_instead_of_loo
     assert status["Final-Recipient"] == "rfc822; x@example.net"
     assert "loops back to myself" in status["Diagnostic-Code"] and status["Status"] == "5.4.6"
     assert len(log.matching("accepted from=")) == 1  # it never sent the message to itself
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("listen", "destination"), [
+    ("localhost", "localhost"),
+    ("localhost", "127.0.0.1"),
+    ("[::1]", "0:0:0:0:0:0:0:1"),
+])
+def test_check_reports_tenso_itself_however_the_address_is_written(tmp_path, listen, destination):
+    """The same socket named two ways: ``listen`` accepts ``localhost``, and IPv6 has many spellings."""
+    if ":" in destination and not _ipv6_loopback():
+        pytest.skip("no IPv6 loopback here")
+    port = _free_port()
+    config = _write_settings(tmp_path / "settings.json", {
+        "server": {"listen": [f"{listen}:{port}"], "hostname": "tenso.test"},
+        "rules": [{"match": "*", "destination": destination, "port": port}],
+        "queue": {"dir": str(tmp_path / "queue")},
+    })
+    done = _check(config)
+    assert done.returncode == 1, done.stdout
+    assert "rules[0].destination:" in done.stderr and "is Tenso itself" in done.stderr
+
+
+def test_rule_to_the_gateways_own_ipv6_address_spelled_out_is_refused_as_a_loop(tmp_path):
+    # 0:0:0:0:0:0:0:1 is [::1] however it is written; the settings never get as far as a loop.
+    port = _free_port()
+    with pytest.raises(SettingsError) as refused:
+        make_settings(tmp_path, server={"listen": [f"[::1]:{port}"]},
+                      rules=[{"match": "@example.net", "destination": "0:0:0:0:0:0:0:1", "port": port,
+                              "tls": "none"}])
+    assert "is Tenso itself" in str(refused.value)
 
 
 def _self_mx_gateway(dns, hosts, gateway_factory, port: int, **extra):
