@@ -20,7 +20,7 @@ from email.utils import formatdate
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
 
 from app import addresses, passwords
 from app.spool import Envelope as SpoolEnvelope
@@ -53,6 +53,67 @@ class TensoSMTP(SMTP):
     def connection_lost(self, error) -> None:
         self.event_handler.sessions.discard(self)
         super().connection_lost(error)
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        """aiosmtpd's DATA, reading the message in large pieces instead of line by line.
+
+        Same replies and checks; the end marker is found with one bytes.find per piece and
+        dot-unstuffing is one bytes.replace, so a 100 KB message costs a few C calls
+        instead of ~1,300 trips through Python on the event loop.
+        """
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        try:
+            content = await self._read_message()
+        except asyncio.CancelledError:
+            self._writer.close()
+            raise
+        if content is None:
+            await self.push("552 Error: Too much mail data")
+            self._set_post_data_state()
+            return
+        if content.startswith(b"."):
+            content = content[1:]
+        content = content.replace(b"\r\n.", b"\r\n")  # RFC 5321 4.5.2: drop each line's leading dot
+        self.envelope.content = self.envelope.original_content = content
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push("250 OK" if status is MISSING else status)
+
+    async def _read_message(self) -> bytes | None:
+        """The data up to the end marker (its last CRLF kept, still dot-stuffed); None if too big."""
+        reader = self._reader
+        limit = self.data_size_limit
+        buf = bytearray(b"\r\n")  # as if after a line end, so the marker is always CRLF "." CRLF
+        dropped = 0  # bytes thrown away once the message is known to be too big
+        while True:
+            chunk = await reader.read(1 << 16)
+            if not chunk:
+                raise asyncio.CancelledError  # EOF mid-message: the session is over
+            start = max(0, len(buf) - 4)
+            buf += chunk
+            end = buf.find(b"\r\n.\r\n", start)
+            if end >= 0:
+                break
+            if limit and dropped + len(buf) - 2 > limit:
+                dropped += len(buf) - 4  # keep draining to the marker, keep only a tail to search
+                del buf[:-4]
+        leftover = buf[end + 5 :]
+        if leftover:
+            # A client that sent its next command before our reply (QUIT right after ".") gets
+            # it read as the next command; aiosmtpd itself works on this buffer the same way.
+            reader._buffer[0:0] = leftover
+        if limit and dropped + end > limit:
+            return None
+        return bytes(buf[2 : end + 2])
 
     def data_received(self, data: bytes) -> None:
         # aiosmtpd restarts its timer per command only, so a 25 MB message on a slow

@@ -94,6 +94,7 @@ class Scheduler:
         self._stopping = True
         if self._runner:
             self._runner.cancel()
+            await asyncio.gather(self._runner, return_exceptions=True)
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=grace)
         left = sum(not t.done() for t in self._tasks)
@@ -162,6 +163,10 @@ class Scheduler:
         bounce = qid in self._bounce
         self._forced.discard(qid)
         self._bounce.discard(qid)
+        if self._stopping:  # started in the same loop turn as stop(): leave it to the next start
+            self._in_flight.discard(qid)
+            self._slots.release()
+            return
         try:
             loop = asyncio.get_running_loop()
             result: Result = await loop.run_in_executor(self.executor, self.deliverer.attempt, qid, forced, bounce)
