@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import formatdate
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,7 @@ CLIENT_NAME = "bench-client.localdomain"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MESG = re.compile(rb"mesg=(\d+)")
 LOOP_LAG = re.compile(r"loop lag p50=([\d.]+)\s*ms p99=([\d.]+)\s*ms")
+LAG_REPORT_SECONDS = 2  # asks Tenso (TENSO_LOOP_LAG_SECONDS) for a loop-lag line every 2 s under load
 WAITING = re.compile(r"(\d+) message\(s\) waiting")
 POSTFIX_QUEUES = ("maildrop", "incoming", "active", "deferred", "hold")
 
@@ -134,7 +136,7 @@ def process_tree(root: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pids: list[int]) -> float:
+def cpu_seconds(pids: list[int], user_only: bool = False) -> float:
     """utime+stime of each process plus cutime+cstime of the children it reaped.
 
     Postfix's master reaps its smtpd/cleanup/smtp processes, so CPU of children that
@@ -144,8 +146,20 @@ def cpu_seconds(pids: list[int]) -> float:
     for pid in pids:
         fields = _stat(pid)
         if fields:
-            ticks += sum(int(x) for x in fields[11:15])
+            ticks += int(fields[11]) + int(fields[13]) if user_only else sum(int(x) for x in fields[11:15])
     return ticks / CLK_TCK
+
+
+def others_user_seconds(ours: list[int]) -> float:
+    """User-mode CPU of the whole machine less that of this script, the children it reaped
+    (smtp-source runs) and the processes ``ours``: what other work on the machine used.
+
+    User time only: the kernel's share of loopback TCP and fsync (softirq, jbd2) is
+    charged to nobody, and would pass for someone else's load."""
+    with open("/proc/stat") as f:
+        user, nice = (int(x) for x in f.readline().split()[1:3])
+    t = os.times()
+    return (user + nice) / CLK_TCK - t.user - t.children_user - cpu_seconds(ours, user_only=True)
 
 
 def memory_kb(pids: list[int]) -> tuple[int, int]:
@@ -325,6 +339,7 @@ class PostfixRelay:
         self.maillog = work / "maillog"
         self.work = work
         self.master: int | None = None
+        self.running = False  # from "postfix start" on, until stopped
 
     def _postfix(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run([self.tools["postfix"], "-c", str(self.conf), *args], check=check,
@@ -361,6 +376,7 @@ class PostfixRelay:
 
     def start(self) -> None:
         STOPPERS.add("postfix -c stop", self.stop)
+        self.running = True
         result = self._postfix("start", check=False)
         if result.returncode != 0:
             raise BenchError(f"postfix start failed: {result.stderr.strip()} {self._log_tail()}")
@@ -375,17 +391,20 @@ class PostfixRelay:
 
     def stop(self) -> None:
         """``postfix -c DIR stop``, then the master's PID is watched until it is gone (killed after 15 s)."""
+        if not self.running:
+            return
+        self.running = False
         master = self.master
         if master is None:  # a start that failed half-way may still have left a master running
             try:
                 master = int((self.queue / "pid" / "master.pid").read_text().split()[0])
             except (OSError, ValueError, IndexError):
-                return
+                master = 0
         self._postfix("stop", check=False)
         deadline = time.monotonic() + 15
-        while pid_alive(master) and time.monotonic() < deadline:
+        while master and pid_alive(master) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if pid_alive(master):
+        if master and pid_alive(master):
             for pid in reversed(process_tree(master)):
                 os.kill(pid, signal.SIGKILL)
         self.master = None
@@ -400,7 +419,7 @@ class PostfixRelay:
         return subprocess.run([self.tools["postconf"], "-c", str(self.conf), "-h", "mail_version"],
                               capture_output=True, text=True).stdout.strip()
 
-    def loop_lag(self, since: int) -> tuple[float, float] | None:
+    def loop_lag(self, since: int) -> Lag | None:
         return None
 
     def log_size(self) -> int:
@@ -408,6 +427,25 @@ class PostfixRelay:
 
 
 # --- Tenso -------------------------------------------------------------------------------
+
+
+@dataclass
+class Lag:
+    """Tenso's own loop-lag reports (one per TENSO_LOOP_LAG_SECONDS window): the median window's
+    p50 and p99, and the worst window's p99."""
+
+    p50: float
+    p99: float
+    worst_p99: float
+    windows: int
+
+    @classmethod
+    def of(cls, windows: list[tuple[float, float]]) -> Lag:
+        return cls(statistics.median(p50 for p50, _ in windows), statistics.median(p99 for _, p99 in windows),
+                   max(p99 for _, p99 in windows), len(windows))
+
+    def __str__(self) -> str:
+        return f"{self.p50:.1f} / {self.p99:.1f} (worst p99 {self.worst_p99:.1f})"
 
 
 def tenso_python() -> str:
@@ -420,8 +458,10 @@ class TensoRelay:
 
     name = "Tenso"
 
-    def __init__(self, python: str, work: Path, port: int, sink_port: int, queue: Path | None = None):
+    def __init__(self, python: str, work: Path, port: int, sink_port: int, queue: Path | None = None,
+                 lag_seconds: int | None = None):
         self.python = python
+        self.lag_seconds = lag_seconds
         self.work = work
         self.port = port
         self.sink_port = sink_port
@@ -443,6 +483,8 @@ class TensoRelay:
     def start(self, timeout: float = 120.0) -> tuple[float, float]:
         """Starts Tenso; returns (seconds to an accepted TCP connect, seconds to the 220 greeting)."""
         env = dict(os.environ, TENSO_DATA_DIR=str(self.work / "data"), PYTHONPATH=str(ROOT))
+        if self.lag_seconds:
+            env["TENSO_LOOP_LAG_SECONDS"] = str(self.lag_seconds)
         with open(self.stderr, "ab") as err:
             t0 = time.monotonic()
             self.proc = start([self.python, "-m", "app", "--headless", "--config", str(self.config)],
@@ -474,15 +516,12 @@ class TensoRelay:
     def log_size(self) -> int:
         return self.stderr.stat().st_size if self.stderr.exists() else 0
 
-    def loop_lag(self, since: int) -> tuple[float, float] | None:
-        """From ``loop lag p50=..ms p99=..ms`` lines logged after byte ``since`` (none yet: None).
-        Several lines: the median p50 and the highest p99."""
+    def loop_lag(self, since: int) -> Lag | None:
+        """From the ``loop lag p50=..ms p99=..ms`` lines logged after byte ``since`` (none: None)."""
         with open(self.stderr, "rb") as f:
             f.seek(since)
-            found = LOOP_LAG.findall(f.read().decode("utf-8", "replace"))
-        if not found:
-            return None
-        return statistics.median(float(p50) for p50, _ in found), max(float(p99) for _, p99 in found)
+            found = [(float(p50), float(p99)) for p50, p99 in LOOP_LAG.findall(f.read().decode("utf-8", "replace"))]
+        return Lag.of(found) if found else None
 
     def log_text(self) -> str:
         return self.stderr.read_text(errors="replace") if self.stderr.exists() else ""
@@ -506,7 +545,9 @@ class Run:
     peak_pss_kb: int = 0
     peak_rss_kb: int = 0
     peak_procs: int = 0
-    lag: tuple[float, float] | None = None
+    lag: Lag | None = None
+    background_cpu_s: float = 0.0  # CPU used meanwhile by processes not in the test (a busy machine)
+    window_s: float = 0.0
     extra: int = 0  # messages the sink saw beyond n (duplicates)
     error: str = ""
 
@@ -518,6 +559,8 @@ class Load:
     sessions: int
     warmup: int
     timeout: float
+    quiet_wait: float
+    ours: Callable[[], list[int]]  # every process of the test: relays, sinks (not this script)
     notes: list[str] = field(default_factory=list)
 
 
@@ -539,17 +582,37 @@ def wait_drained(relay: Relay, deadline: float) -> bool:
     return True
 
 
+def wait_quiet(limit: float, ours: Callable[[], list[int]], threshold: float = 0.1) -> float:
+    """Waits (up to ``limit`` s) for a 1 s window in which other processes use under ``threshold`` of a
+    core: on a shared machine a build next door halves a relay's figure.  Returns the last load seen."""
+    deadline = time.monotonic() + limit
+    while True:
+        before = others_user_seconds(ours())
+        time.sleep(1.0)
+        busy = others_user_seconds(ours()) - before
+        if busy < threshold or time.monotonic() > deadline:
+            return busy
+
+
 def measure(relay: Relay, sink: Sink, load: Load, size: int, rnd: int, work: Path) -> Run:
     run = Run(relay.name, size, rnd)
+    ours = load.ours
+    if load.quiet_wait:
+        busy = wait_quiet(load.quiet_wait, ours)
+        if busy >= 0.1:
+            progress(f"the machine is still busy ({busy:.2f} core(s) used by other processes); measuring anyway")
     deadline = time.monotonic() + load.timeout
     if load.warmup:
         sink.expect(sink.count + load.warmup)
         warm, errors = source(load, relay.port, load.warmup, size, work)
         if sink.wait(deadline, give_up=lambda: warm.poll() not in (None, 0)) is None:
-            warm.wait(5)
+            stop_process(warm, grace=5)
             raise BenchError(f"warm-up: the sink saw {sink.count} of its messages; smtp-source exit "
                              f"{warm.poll()}: {errors.read_text(errors='replace').strip()[:300]}")
-        warm.wait(max(1.0, deadline - time.monotonic()))
+        try:
+            warm.wait(max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            stop_process(warm, grace=5)
         wait_drained(relay, deadline)
         time.sleep(0.5)
     base = sink.count
@@ -558,18 +621,22 @@ def measure(relay: Relay, sink: Sink, load: Load, size: int, rnd: int, work: Pat
     sampler = PeakMemory(relay.pids)
     sampler.start()
     cpu0 = cpu_seconds(relay.pids())
+    others0 = others_user_seconds(ours())
     t0 = time.monotonic()
     src, errors = source(load, relay.port, load.n, size, work)
     src_done: list[float] = []
     threading.Thread(target=lambda: (src.wait(), src_done.append(time.monotonic())), daemon=True).start()
     reached = sink.wait(deadline, give_up=lambda: src.poll() not in (None, 0))
     drained = wait_drained(relay, min(deadline, time.monotonic() + 30))
-    cpu1 = cpu_seconds(relay.pids())
-    sampler.finish()
     try:
         src.wait(max(1.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
-        pass
+        stop_process(src)
+    cpu1 = cpu_seconds(relay.pids())
+    others1 = others_user_seconds(ours())
+    run.window_s = time.monotonic() - t0
+    sampler.finish()
+    run.background_cpu_s = max(0.0, others1 - others0)
     time.sleep(0.5)  # anything more reaching the sink now is a duplicate
     run.extra = max(0, sink.count - base - load.n)
     run.peak_pss_kb, run.peak_rss_kb, run.peak_procs = sampler.peak_pss, sampler.peak_rss, sampler.peak_procs
@@ -577,27 +644,36 @@ def measure(relay: Relay, sink: Sink, load: Load, size: int, rnd: int, work: Pat
         why = errors.read_text(errors="replace").strip()[:300]
         raise BenchError(f"the sink saw {sink.count - base} of {load.n}; smtp-source exit {src.returncode} {why}")
     if not drained:
-        load.notes.append(f"{relay.name} {size} B round {rnd}: {relay.queued()} message(s) still queued after the run")
+        load.notes.append(f"{relay.name} {size_label(size)} round {rnd}: {relay.queued()} message(s) still queued "
+                          "30 s after the run")
     run.e2e_s = reached - t0
     run.msgs_per_s = load.n / run.e2e_s
     run.inject_s = (src_done[0] - t0) if src_done else 0.0
     run.cpu_ms_per_msg = (cpu1 - cpu0) * 1000 / load.n
     run.lag = relay.loop_lag(lag_from)
     if run.extra:
-        load.notes.append(f"{relay.name} {size} B round {rnd}: {run.extra} message(s) delivered twice")
+        load.notes.append(f"{relay.name} {size_label(size)} round {rnd}: {run.extra} message(s) delivered twice")
+    busy = run.background_cpu_s / run.window_s  # in cores
+    if busy > 0.1:
+        load.notes.append(f"{relay.name} {size_label(size)} round {rnd}: other processes on the machine used "
+                          f"{busy:.2f} core(s) (user time) on average during the run; its figures are disturbed")
     return run
 
 
 def throughput(args: argparse.Namespace, tools: dict[str, str], work: Path, notes: list[str]) -> tuple[list[Run], str]:
-    load = Load(tools["smtp-source"], args.messages, args.sessions, args.warmup, args.timeout, notes)
     relays: list[Relay] = []
     sinks: dict[str, Sink] = {}
+
+    def ours() -> list[int]:
+        return [pid for relay in relays for pid in relay.pids()] + [sink.proc.pid for sink in sinks.values()]
+
+    load = Load(tools["smtp-source"], args.messages, args.sessions, args.warmup, args.timeout, args.quiet_wait,
+                ours, notes)
     postfix_version = ""
     if "postfix" in args.relays:
         sink = Sink(tools["smtp-sink"], free_port(), work)
         postfix = PostfixRelay(tools, work / "postfix", free_port(), sink.port, args.postfix_conf)
-        postfix.work.mkdir()
-        postfix.work.chmod(0o755)  # the postfix user walks down to its queue
+        postfix.work.mkdir(mode=0o755)
         postfix.configure()
         postfix.start()
         postfix_version = postfix.version()
@@ -607,7 +683,7 @@ def throughput(args: argparse.Namespace, tools: dict[str, str], work: Path, note
         sinks[postfix.name] = sink
     if "tenso" in args.relays:
         sink = Sink(tools["smtp-sink"], free_port(), work)
-        tenso = TensoRelay(args.python, work / "tenso", free_port(), sink.port)
+        tenso = TensoRelay(args.python, work / "tenso", free_port(), sink.port, lag_seconds=LAG_REPORT_SECONDS)
         tenso.configure()
         tenso.start()
         progress(f"Tenso (pid {tenso.proc.pid}) on {HOST}:{tenso.port} -> smtp-sink {HOST}:{sink.port}")
@@ -622,15 +698,16 @@ def throughput(args: argparse.Namespace, tools: dict[str, str], work: Path, note
                     run = measure(relay, sinks[relay.name], load, size, rnd, work)
                 except BenchError as exc:
                     run = Run(relay.name, size, rnd, error=str(exc))
-                    notes.append(f"{relay.name} {size} B round {rnd} failed: {exc}")
+                    notes.append(f"{relay.name} {size_label(size)} round {rnd} failed: {exc}")
                     wait_drained(relay, time.monotonic() + 30)
                 runs.append(run)
-                lag = f" loop lag p50/p99 {run.lag[0]:g}/{run.lag[1]:g} ms" if run.lag else ""
+                lag = f", loop lag p50 / p99 {run.lag} ms over {run.lag.windows} report(s)" if run.lag else ""
                 progress(f"round {rnd} {size:>6} B {relay.name:<7} " + (
                     f"FAILED: {run.error}" if run.error else
                     f"{run.msgs_per_s:7.1f} msg/s (smtp-source done after {run.inject_s:.2f} s, sink after "
                     f"{run.e2e_s:.2f} s), peak PSS {run.peak_pss_kb / 1024:.1f} MiB in {run.peak_procs} "
-                    f"process(es), CPU {run.cpu_ms_per_msg:.2f} ms/msg{lag}"))
+                    f"process(es), CPU {run.cpu_ms_per_msg:.2f} ms/msg{lag}; other processes "
+                    f"{run.background_cpu_s / run.window_s:.2f} core(s) (user)"))
     for relay in relays:
         relay.stop()
     for sink in sinks.values():
@@ -651,8 +728,10 @@ def write_spool(queue: Path, count: int, size: int) -> None:
         "sender": SENDER, "recipients": [RECIPIENT], "mail_options": [], "client": HOST,
         "helo": CLIENT_NAME, "auth_user": "", "received_at": now,
     }, separators=(",", ":")).encode() + b"\n"
+    date = formatdate(now, localtime=True)
     head = (f"Received: from {CLIENT_NAME} ([{HOST}])\r\n\tby tenso-bench.localdomain (Tenso) with ESMTP;\r\n"
-            f"From: <{SENDER}>\r\nTo: <{RECIPIENT}>\r\nSubject: queued for the start-up benchmark\r\n\r\n").encode()
+            f"\t{date}\r\nDate: {date}\r\nFrom: <{SENDER}>\r\nTo: <{RECIPIENT}>\r\n"
+            "Subject: queued for the start-up benchmark\r\n\r\n").encode()
     line = b"La de da de da, this message waits in the queue.\r\n"
     content = envelope + head + line * max(1, (size - len(head)) // len(line))
     first = int(now * 1e6) - count  # ids as spool.new_id() makes them: microseconds in hex, then a pid part
@@ -774,7 +853,8 @@ def table_rows(args: argparse.Namespace, runs: list[Run], routes: list[dict],
         rows.append([f"{label}: CPU ms per message", _num(cpu["Postfix"], ".2f"), _num(cpu["Tenso"], ".2f"),
                      _ratio(cpu["Tenso"], cpu["Postfix"])])
         lags = [run.lag for run in ok["Tenso"] if run.lag]
-        lag = f"{statistics.median(p50 for p50, _ in lags):g} / {max(p99 for _, p99 in lags):g}" if lags else "n/a"
+        lag = (f"{statistics.median(x.p50 for x in lags):.1f} / {statistics.median(x.p99 for x in lags):.1f}, "
+               f"worst {max(x.worst_p99 for x in lags):.1f}") if lags else "n/a"
         rows.append([f"{label}: event-loop lag p50 / p99, ms", "—", lag if ok["Tenso"] else "—", ""])
     for route in routes:
         rows.append([f"route decision, {route['rules']:,} rules, µs", "—", f"{route['decision_us']:.2f}", ""])
@@ -812,20 +892,27 @@ def report(args: argparse.Namespace, table: str, notes: list[str], versions: dic
         "",
         f"- machine: {os.cpu_count()} cores (os.cpu_count()), {platform.system()} {platform.release()}",
         f"- Python {versions['tenso_python']} (Tenso, {args.python}); runner Python {platform.python_version()}",
-        f"- Postfix {versions.get('postfix') or 'not run'} (private instance, shared/bench/postfix config, "
-        "fsync as shipped)",
-        f"- load: smtp-source, {args.sessions} sessions, one connection per message, {args.messages:,} messages "
+        f"- command: python3 bench/run.py {' '.join(sys.argv[1:])}".rstrip(),
+    ]
+    if "throughput" in args.parts:
+        lines += [
+            f"- Postfix {versions.get('postfix') or 'not run'} (private instance, shared/bench/postfix config, "
+            "fsync as shipped)",
+            f"- load: smtp-source, {args.sessions} sessions, one connection per message, {args.messages:,} messages "
         f"per run after {args.warmup:,} untimed warm-up, {args.rounds} round(s) alternating the relays, "
         f"sizes {sizes}; each relay forwards to its own smtp-sink; loopback only",
         "- msg/s: messages / (smtp-source start → the sink has counted all of them); memory: summed PSS of the "
         "process tree every 0.2 s; CPU: utime+stime of the tree incl. reaped children, until the relay's queue "
         "is empty",
-        f"- start-up: {args.spool_messages:,} messages written in Tenso's spool format, delivery paused, "
-        f"{args.startup_repeats} start(s), medians",
-        f"- command: python3 bench/run.py {' '.join(sys.argv[1:])}".rstrip(),
-        "",
-        table,
-    ]
+        ]
+    if "route" in args.parts:
+        lines.append(f"- route: Router.route over {args.route_decisions:,} recipients (a mix hitting address, "
+                     "domain and subdomain rows and `*`), median of 5 repeats")
+    if "startup" in args.parts:
+        lines.append(f"- start-up: {args.spool_messages:,} messages written in Tenso's spool format, delivery "
+                     f"paused, {args.startup_repeats} start(s), medians; time from process start to a TCP "
+                     "connect accepted; memory once the process is idle")
+    lines += ["", table]
     if notes:
         lines += ["", "Notes:", *(f"- {note}" for note in notes)]
     return "\n".join(lines) + "\n"
@@ -854,6 +941,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--startup-repeats", type=int, help="starts per spool (default 3)")
     parser.add_argument("--route-decisions", type=int, help="Router.route calls per timing (default 100000)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per timed run (default 600)")
+    parser.add_argument("--quiet-wait", type=float, default=20.0,
+                        help="before each timed run, wait up to this many seconds for other processes to leave "
+                             "the CPUs alone (default 20; 0: do not wait)")
     parser.add_argument("--postfix-conf", type=Path, default=SHARED_POSTFIX,
                         help=f"folder with the main.cf and master.cf to adapt (default {SHARED_POSTFIX})")
     parser.add_argument("--python", default=tenso_python(), help="python that runs Tenso (default: .venv's)")
@@ -881,6 +971,7 @@ def _interrupted(signum: int, _frame) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupted)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
     started = datetime.now(UTC)
     notes: list[str] = []
     runs: list[Run] = []
@@ -890,6 +981,7 @@ def main(argv: list[str] | None = None) -> int:
         [args.python, "-c", "import platform; print(platform.python_version())"],
         capture_output=True, text=True, check=True).stdout.strip()}
     work = Path(tempfile.mkdtemp(prefix="tenso-bench-"))
+    work.chmod(0o755)  # Postfix's own user walks down to its queue and data folders
     try:
         if "throughput" in args.parts:
             tools = ensure_postfix()  # smtp-source and smtp-sink come with it
@@ -923,6 +1015,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if notes:
         print("\n".join(f"note: {note}" for note in notes))
+    sys.stdout.flush()
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{started:%Y%m%dT%H%M%SZ}.md"
     tmp = path.with_suffix(".tmp")
