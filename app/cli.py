@@ -11,10 +11,9 @@ import os
 import signal
 import sys
 import time
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from app import __version__, addresses, forwarding, passwords
+from app import __version__, addresses, forwarding, logs, passwords
 from app import settings as settings_mod
 from app.routing import FORWARD, Router
 from app.settings import Settings, SettingsError
@@ -25,29 +24,9 @@ log = logging.getLogger("tenso")
 STOP_GRACE_SECONDS = 10.0
 
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
-
-
 def setup_logging(level: int = logging.INFO, to_file: bool = True) -> Path | None:
     """stderr, plus a rotating file in the data folder (5 x 5 MB).  Returns the file's path."""
-    formatter = logging.Formatter(LOG_FORMAT)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
-    log.addHandler(handler)
-    log.setLevel(level)
-    log.propagate = False
-    if not to_file:
-        return None
-    path = settings_mod.data_dir() / "logs" / "tenso.log"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = RotatingFileHandler(path, maxBytes=5 << 20, backupCount=5, encoding="utf-8")
-    except OSError as exc:
-        log.warning("no log file: cannot write %s: %s", path, exc)
-        return None
-    file_handler.setFormatter(formatter)
-    log.addHandler(file_handler)
-    return path
+    return logs.setup(level, settings_mod.data_dir() / "logs" / "tenso.log" if to_file else None)
 
 
 def _load(path: Path) -> Settings | None:
@@ -311,6 +290,7 @@ def run_headless(config: Path) -> int:
         return 100 if left else 0
 
     code = asyncio.run(main())
+    logs.stop()
     if code == 100:
         # Deliveries still blocked in smtplib: their messages are safe in the spool,
         # so leave without waiting for the sockets to time out.

@@ -54,6 +54,7 @@ class Deliverer:
         self._resolver: mx.Resolver | None = None
         self._resolver_servers: list[str] | None = None
         self._host_cache: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self._self_cache: dict[tuple, bool] = {}
         self._lock = threading.Lock()
 
     # --- helpers ---
@@ -91,14 +92,28 @@ class Deliverer:
 
     def is_self(self, ip: str, port: int) -> bool:
         """Would connecting to ip:port reach one of Tenso's own listening sockets?"""
-        return reaches_listener(numeric_addresses(ip) or {ip}, port, self.gateway.bound)
+        bound = self.gateway.bound
+        key = (ip, port, tuple(bound))
+        found = self._self_cache.get(key)
+        if found is None:
+            found = self._self_cache[key] = reaches_listener(numeric_addresses(ip) or {ip}, port, bound)
+        return found
 
     # --- the attempt ---
 
-    def attempt(self, qid: str, forced: bool = False, bounce_now: bool = False) -> Result:
+    def attempt(self, qid: str, forced: bool = False, bounce_now: bool = False,
+                fresh: tuple[Envelope, tuple[bytes, ...]] | None = None) -> Result:
+        """``fresh``: the envelope and bytes just written by the server, so the first attempt
+        of a new message does not read back what is still in memory (the same bytes as on disk)."""
         spool = self.gateway.spool
+        content: bytes | None = None
         try:
-            message = spool.load(qid)
+            if fresh is not None and spool.exists(qid):
+                envelope, parts = fresh
+                content = b"".join(parts)
+                message = QueuedMessage(qid, envelope, [Recipient(a) for a in envelope.recipients], len(content))
+            else:
+                message = spool.load(qid)
         except FileNotFoundError:
             return Result(None)  # deleted meanwhile
         now = time.time()
@@ -110,7 +125,8 @@ class Deliverer:
         else:
             due = message.pending(float("inf") if forced else now)
         if due:
-            content = spool.content(qid)
+            if content is None:
+                content = spool.content(qid)
             self._backup(message, content)
             hops = count_hops(content)
             if hops > self.settings.options.max_forward_count:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import hmac
+import inspect
 import logging
 import re
 import ssl
@@ -20,6 +21,7 @@ from email.utils import formatdate
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from aiosmtpd import smtp as aiosmtpd_smtp
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
 
 from app import addresses, passwords
@@ -39,6 +41,44 @@ AUTH_FAILED_DELAY = 1.0  # seconds; slows down password guessing
 
 _RECEIVED = re.compile(rb"^received:", re.IGNORECASE | re.MULTILINE)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+class _PerClassTables:
+    """aiosmtpd 1.4 rebuilds, for every connection, method tables that depend only on the
+    classes (``dir``, ``inspect.getmembers``, ``inspect.signature``): 0.3 ms of event-loop
+    time per connection, a tenth of all of it under load.  These stand-ins, installed in
+    aiosmtpd.smtp's module namespace, compute the names once per class and bind them per
+    instance, so every table still holds the new connection's own bound methods.
+    """
+
+    def __init__(self) -> None:
+        self._names: dict[type, list[str]] = {}
+        self._signatures: dict[object, inspect.Signature] = {}
+
+    def dir(self, obj: object) -> list[str]:
+        names = self._names.get(type(obj))
+        if names is None:
+            # aiosmtpd only looks for smtp_*, handle_* and auth_* names, all defined on classes.
+            names = self._names[type(obj)] = dir(type(obj))
+        return names
+
+    def getmembers(self, obj: object, predicate=None) -> list[tuple[str, object]]:
+        return [(name, getattr(obj, name)) for name in self.dir(obj) if name.startswith("auth_")]
+
+    def signature(self, fn) -> inspect.Signature:
+        key = getattr(fn, "__func__", fn)
+        found = self._signatures.get(key)
+        if found is None:
+            found = self._signatures[key] = inspect.signature(fn)
+        return found
+
+    def __getattr__(self, name: str):
+        return getattr(inspect, name)
+
+
+_tables = _PerClassTables()
+aiosmtpd_smtp.dir = _tables.dir
+aiosmtpd_smtp.inspect = _tables
 
 
 class TensoSMTP(SMTP):
@@ -152,8 +192,9 @@ class InboundHandler:
     async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses):
         session.host_name = hostname
         # aiosmtpd reads pipelined commands correctly but does not say so.  No
-        # ENHANCEDSTATUSCODES: aiosmtpd's own replies (503, 552...) lack them.
-        return responses[:-1] + ["250-PIPELINING", responses[-1]]
+        # ENHANCEDSTATUSCODES: aiosmtpd's own replies (503, 552...) lack them.  One string,
+        # so the whole reply leaves in one write instead of one per line.
+        return ["\r\n".join([*responses[:-1], "250-PIPELINING", responses[-1]])]
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options):
         if len(envelope.rcpt_tos) >= self.gateway.settings.server.max_recipients:
@@ -194,7 +235,7 @@ class InboundHandler:
         log.info("%s accepted from=<%s> to=%s size=%d client=%s%s", qid, stored.sender,
                  ",".join(f"<{r}>" for r in stored.recipients), len(content), stored.client,
                  f" auth={stored.auth_user}" if stored.auth_user else "")
-        self.gateway.scheduler.wake(qid)
+        self.gateway.scheduler.accepted(qid, stored, (received, content))
         return f"250 2.0.0 OK: queued as {qid}"
 
     def received_header(self, server: SMTP, session: Session, envelope: Envelope, qid: str) -> bytes:

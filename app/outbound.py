@@ -183,14 +183,28 @@ def transaction(
     if not accepted:
         smtp.rset()
         return results
-    try:
-        code, resp = smtp.data(content)
-    except smtplib.SMTPDataError as exc:
-        code, resp = exc.smtp_code, exc.smtp_error
+    code, resp = smtp.docmd("DATA")
+    if code == 354:
+        code, resp = send_data(smtp, content)
+    else:
         smtp.rset()
     for rcpt in accepted:
         results[rcpt] = _reply(code, resp)
     return results
+
+
+def send_data(smtp: smtplib.SMTP, content: bytes) -> tuple[int, bytes]:
+    """The message after 354: dot-stuffed, ended with CRLF "." CRLF; returns the final reply.
+
+    What smtplib.SMTP.data does, with bytes.replace instead of a regular expression over
+    every line (a third of the delivery threads' time on 100 KB messages).
+    """
+    stuffed = content.replace(b"\n.", b"\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
+    smtp.send(stuffed)
+    smtp.send(b".\r\n" if stuffed.endswith(b"\r\n") else b"\r\n.\r\n")
+    return smtp.getreply()
 
 
 class Pool:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tenso")
 
 CONTROL_POLL_SECONDS = 1.0
+FRESH_LIMIT = 256  # messages handed over in memory at most; beyond that they are read back
 PRUNE_EVERY_SECONDS = 3600.0
 
 
@@ -41,6 +42,7 @@ class Scheduler:
         self._forced: set[str] = set()
         self._bounce: set[str] = set()
         self._again: set[str] = set()  # asked for (retry / bounce now) while an attempt was running
+        self._fresh: dict[str, tuple] = {}  # just accepted: envelope and bytes, until the first attempt
         self._tasks: set[asyncio.Task] = set()
         self._wakeup = asyncio.Event()
         self._runner: asyncio.Task | None = None
@@ -61,6 +63,12 @@ class Scheduler:
         """Look at ``qid`` at ``when`` (now by default)."""
         heapq.heappush(self._due, (when, qid))
         self._wakeup.set()
+
+    def accepted(self, qid: str, envelope, parts: tuple[bytes, ...]) -> None:
+        """A new message is on disk: attempt it now, from memory (bounded: not while paused)."""
+        if not self.paused and len(self._fresh) < FRESH_LIMIT:
+            self._fresh[qid] = (envelope, parts)
+        self.wake(qid)
 
     def retry(self, qid: str | None = None) -> None:
         """Retry now: one message, or every message when ``qid`` is None."""
@@ -92,9 +100,14 @@ class Scheduler:
     async def stop(self, grace: float) -> int:
         """Stops starting attempts; waits up to ``grace`` s for those running.  Returns how many were left."""
         self._stopping = True
+        self._wakeup.set()
         if self._runner:
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
+            # The loop ends on _stopping; cancel() alone is not enough on Python 3.11,
+            # whose wait_for() can swallow a cancellation that meets a wake-up.
+            try:
+                await asyncio.wait_for(asyncio.shield(self._runner), 5)
+            except TimeoutError:
+                self._runner.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=grace)
         left = sum(not t.done() for t in self._tasks)
@@ -108,7 +121,7 @@ class Scheduler:
     async def _run(self) -> None:
         was_paused = None
         next_poll = 0.0
-        while True:
+        while not self._stopping:
             now = time.time()
             if now >= next_poll:
                 next_poll = now + CONTROL_POLL_SECONDS
@@ -117,7 +130,7 @@ class Scheduler:
             if paused != was_paused and was_paused is not None:
                 log.info("delivery %s", "paused" if paused else "resumed")
             was_paused = paused
-            while not paused and self._due and self._due[0][0] <= now:
+            while not paused and not self._stopping and self._due and self._due[0][0] <= now:
                 _, qid = heapq.heappop(self._due)
                 if qid in self._in_flight:
                     if qid in self._forced or qid in self._bounce:
@@ -161,6 +174,7 @@ class Scheduler:
     async def _attempt(self, qid: str) -> None:
         forced = qid in self._forced
         bounce = qid in self._bounce
+        fresh = self._fresh.pop(qid, None)
         self._forced.discard(qid)
         self._bounce.discard(qid)
         if self._stopping:  # started in the same loop turn as stop(): leave it to the next start
@@ -169,7 +183,8 @@ class Scheduler:
             return
         try:
             loop = asyncio.get_running_loop()
-            result: Result = await loop.run_in_executor(self.executor, self.deliverer.attempt, qid, forced, bounce)
+            result: Result = await loop.run_in_executor(self.executor, self.deliverer.attempt, qid, forced, bounce,
+                                                        fresh)
         except Exception:
             log.exception("%s delivery attempt failed; retrying in 5 minutes", qid)
             result = Result(time.time() + 300)

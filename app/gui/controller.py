@@ -12,9 +12,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from app import logs
 from app import settings as settings_mod
-from app.cli import LOG_FORMAT
 from app.gateway import Gateway, GatewayError
+from app.logs import LOG_FORMAT
 from app.settings import Settings
 
 log = logging.getLogger("tenso")
@@ -32,7 +33,7 @@ class QtLogHandler(logging.Handler):
     def __init__(self) -> None:
         super().__init__()
         self.bridge = _Bridge()
-        self.setFormatter(logging.Formatter(LOG_FORMAT))
+        self.setFormatter(logs.Formatter(LOG_FORMAT))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -56,7 +57,7 @@ class GatewayController(QObject):
         self.detail = ""
         self.handler = QtLogHandler()
         self.handler.bridge.record.connect(self._on_record)
-        log.addHandler(self.handler)
+        logs.add_handler(self.handler)
 
     def _on_record(self, line: str, event: str) -> None:
         self.log_line.emit(line)
@@ -119,4 +120,4 @@ class GatewayController(QObject):
             self._set_state(PAUSED if paused else RUNNING)
 
     def close(self) -> None:
-        log.removeHandler(self.handler)
+        logs.remove_handler(self.handler)
