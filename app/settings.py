@@ -11,6 +11,7 @@ point at it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import json
 import os
@@ -345,9 +346,16 @@ def _build(tp: Any, value: Any, path: str, problems: list[str]) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-def _build_object(cls: type, data: dict, path: str, problems: list[str]) -> Any:
+@functools.cache
+def _shape(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field]]:
+    """A section's field types and fields (get_type_hints is slow: once per class)."""
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    return hints, fields
+
+
+def _build_object(cls: type, data: dict, path: str, problems: list[str]) -> Any:
+    hints, fields = _shape(cls)
     prefix = f"{path}." if path else ""
     values: dict[str, Any] = {}
     for key, value in data.items():
