@@ -17,11 +17,11 @@ from app.gui.i18n import tr
 from app.routing import Router
 from app.settings import Rule, Settings, check_field
 
-COL_NO, COL_MATCH, COL_DESTINATION, COL_PORT, COL_CONVERSION, COL_TLS = range(6)
+# The row number (No.) is the vertical header: a data column would change under shifting rows.
+COL_MATCH, COL_DESTINATION, COL_PORT, COL_CONVERSION, COL_TLS = range(5)
 FIELDS = {COL_MATCH: "match", COL_DESTINATION: "destination", COL_PORT: "port",
           COL_CONVERSION: "conversion_host", COL_TLS: "tls"}
 HEADERS = {
-    COL_NO: "No.",
     COL_MATCH: "Match (識別ドメイン)",
     COL_DESTINATION: "Destination (転送先)",
     COL_PORT: "Port (ポート)",
@@ -77,9 +77,11 @@ class RulesModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
             return tr(HEADERS[section])
-        return None
+        return section + 1  # No.
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self.rules):
@@ -87,8 +89,6 @@ class RulesModel(QAbstractTableModel):
         rule = self.rules[index.row()]
         col = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            if col == COL_NO:
-                return index.row() + 1
             if (role == Qt.ItemDataRole.DisplayRole and col in (COL_PORT, COL_TLS)
                     and rule.destination.upper() == "MTA"):
                 return "—"  # normal delivery: port and TLS are the MX hosts' own
@@ -99,7 +99,7 @@ class RulesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and hider is not None:
             return tr("This rule never matches: rule No. {0} ({1}) above it catches all its mail.").format(
                 hider + 1, self.rules[hider].match)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_NO, COL_PORT):
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_PORT:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -108,13 +108,11 @@ class RulesModel(QAbstractTableModel):
     def flags(self, index):
         if not index.isValid():
             return Qt.ItemFlag.ItemIsDropEnabled  # drops go between rows, never onto one
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
-        if index.column() != COL_NO:
-            flags |= Qt.ItemFlag.ItemIsEditable
-        return flags
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+                | Qt.ItemFlag.ItemIsEditable)
 
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() == COL_NO:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
             return False
         row, col = index.row(), index.column()
         name = FIELDS[col]

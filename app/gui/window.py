@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         self.show_state(self.controller.state, self.controller.detail)
 
     def build_menu(self) -> None:
+        self.menuBar().clear()
         menu = self.menuBar().addMenu(tr("File"))
         self.import_action = menu.addAction(tr("Import settings..."))
         self.export_action = menu.addAction(tr("Export settings..."))
@@ -211,6 +212,8 @@ class MainWindow(QMainWindow):
         code = self.language.currentData()
         i18n.save_language(code)
         i18n.install(code)
+        self.build_menu()
+        self.log_tab.retranslate()
         self.build()
 
     # --- state ---

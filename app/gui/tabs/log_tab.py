@@ -23,14 +23,20 @@ class LogTab(QWidget):
         self.view.setFont(QFont("monospace"))
         self.filter = QLineEdit()
         self.filter.setObjectName("logFilter")
-        self.filter.setPlaceholderText(tr("queue id or any text"))
         self.filter.textChanged.connect(self.refilter)
+        self.filter_label = QLabel()
+        self.retranslate()
         row = QHBoxLayout()
-        row.addWidget(QLabel(tr("Filter")))
+        row.addWidget(self.filter_label)
         row.addWidget(self.filter, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.view, 1)
+
+    def retranslate(self) -> None:
+        """The log tab outlives a language change (it keeps the lines): only its texts change."""
+        self.filter.setPlaceholderText(tr("queue id or any text"))
+        self.filter_label.setText(tr("Filter"))
 
     def _matches(self, line: str) -> bool:
         needle = self.filter.text().strip().lower()
