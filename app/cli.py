@@ -25,7 +25,12 @@ STOP_GRACE_SECONDS = 10.0
 
 
 def setup_logging(level: int = logging.INFO, to_file: bool = True) -> Path | None:
-    """stderr, plus a rotating file in the data folder (5 x 5 MB).  Returns the file's path."""
+    """stderr, plus a rotating file in the data folder (5 x 5 MB).  Returns the file's path.
+
+    TENSO_LOG_LEVEL (DEBUG, INFO, WARNING) overrides the level: WARNING keeps only problems."""
+    level = logging.getLevelName(os.environ.get("TENSO_LOG_LEVEL", "").upper() or level)
+    if not isinstance(level, int):
+        level = logging.INFO
     return logs.setup(level, settings_mod.data_dir() / "logs" / "tenso.log" if to_file else None)
 
 
