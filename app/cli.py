@@ -131,17 +131,6 @@ def cmd_password(args: argparse.Namespace) -> int:
 # --- import-forward -------------------------------------------------------------
 
 
-def _read_text(path: Path) -> str:
-    """forward.txt files from the original are often Shift_JIS (cp932)."""
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UnicodeError(f"{path} is neither UTF-8 nor Shift_JIS text")
-
-
 def cmd_import_forward(args: argparse.Namespace) -> int:
     config = Path(args.config)
     settings = _load(config)
@@ -153,7 +142,7 @@ def cmd_import_forward(args: argparse.Namespace) -> int:
         print(f"{args.user} is not a local user; add it to local_users first", file=sys.stderr)
         return 1
     try:
-        good, problems = forwarding.parse_file(_read_text(Path(args.file)))
+        good, problems = forwarding.parse_file(forwarding.read_file(Path(args.file)))
     except (OSError, UnicodeError) as exc:
         print(f"cannot read {args.file}: {exc}", file=sys.stderr)
         return 1
@@ -230,13 +219,7 @@ def _queue_offline(settings: Settings, spool: Spool, action: str, ids: list[str]
 
 
 def _queue_list(spool: Spool, as_json: bool) -> int:
-    rows = []
-    for qid in spool.ids():
-        try:
-            message = spool.load(qid)
-        except (FileNotFoundError, ValueError):
-            continue  # delivered (or half-written by a crash) while listing
-        rows.append(message)
+    rows = spool.messages()
     if as_json:
         print(json.dumps([{
             "id": m.id, "sender": m.sender, "size": m.size, "received": m.envelope.received_at,

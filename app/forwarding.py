@@ -18,6 +18,7 @@ A line whose disabled flag is set (``1``, ``true``, ``yes``, ``on``, ``x``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from app import addresses
 
@@ -74,6 +75,17 @@ def parse_line(line: str) -> ForwardRule:
     if action.startswith("FILTER") and not text:
         raise ValueError(f"{action} needs a filter text")
     return ForwardRule(targets, action, text, flag in _DISABLED)
+
+
+def read_file(path: Path) -> str:
+    """A forward.txt from disk: UTF-8, or Shift_JIS (cp932) as the original wrote on Windows."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnicodeError(f"{path} is neither UTF-8 nor Shift_JIS text")
 
 
 def parse_file(text: str) -> tuple[list[str], list[str]]:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from app import addresses
+from app.settings import fsync_dir
 
 _counter = itertools.count()
 _counter_lock = threading.Lock()
@@ -44,10 +45,5 @@ def deliver(root: Path, address: str, sender: str, content: bytes) -> Path:
         os.fsync(f.fileno())
     final = maildir / "new" / name
     os.replace(tmp, final)
-    if os.name != "nt":
-        fd = os.open(maildir / "new", os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    fsync_dir(maildir / "new")
     return final

@@ -66,10 +66,7 @@ class Connection:
         self.idle_since = time.monotonic()
 
     def close(self) -> None:
-        try:
-            self.smtp.quit()
-        except (smtplib.SMTPException, OSError):
-            self.smtp.close()
+        _quietly_close(self.smtp)
 
 
 def _auth(smtp: smtplib.SMTP, account: Account, password: str, encrypted: bool) -> None:

@@ -467,7 +467,8 @@ def save(settings: Settings, path: Path) -> None:
 
 
 def fsync_dir(path: Path) -> None:
-    """Makes a rename in ``path`` durable (no-op where directories cannot be opened)."""
+    """Makes a rename in ``path`` durable (no-op on Windows: NTFS journals renames, and
+    directories cannot be opened for fsync there)."""
     if os.name == "nt":
         return
     fd = os.open(path, os.O_RDONLY)

@@ -25,6 +25,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from app.settings import fsync_dir
+
 QUEUED = "queued"  # waiting for its first attempt or for the queue runner
 DEFERRED = "deferred"  # temporary failure; next_try says when
 SENT = "sent"  # delivered (to a server, a mailbox, or forwarded on)
@@ -103,22 +105,12 @@ class _GroupSync:
                 covers = self.next_ticket
                 self.cv.release()
                 try:
-                    _fsync_dir(self.path)
+                    fsync_dir(self.path)
                 finally:
                     self.cv.acquire()
                     self.running = False
                     self.cv.notify_all()
                 self.synced_below = covers
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name == "nt":  # NTFS journals renames; directories cannot be opened for fsync
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 _id_lock = threading.Lock()
@@ -188,6 +180,16 @@ class Spool:
         else:
             recipients = [Recipient(**r) for r in saved["recipients"]]
         return QueuedMessage(qid, envelope, recipients, size)
+
+    def messages(self) -> list[QueuedMessage]:
+        """Every message in the queue, oldest first (one delivered while listing is skipped)."""
+        found = []
+        for qid in self.ids():
+            try:
+                found.append(self.load(qid))
+            except (FileNotFoundError, ValueError):
+                continue
+        return found
 
     def content(self, qid: str) -> bytes:
         with open(self.msg / qid, "rb") as f:

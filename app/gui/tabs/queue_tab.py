@@ -34,16 +34,6 @@ def _when(ts: float) -> str:
     return time.strftime("%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
 
 
-def read_queue(spool) -> list[QueuedMessage]:
-    found = []
-    for qid in spool.ids():
-        try:
-            found.append(spool.load(qid))
-        except (FileNotFoundError, ValueError):
-            continue
-    return found
-
-
 class QueueTab(QWidget):
     def __init__(self, controller, parent=None):
         super().__init__(parent)
@@ -86,7 +76,7 @@ class QueueTab(QWidget):
             return
         self._busy = True
         try:
-            self.messages = await asyncio.to_thread(read_queue, gateway.spool)
+            self.messages = await asyncio.to_thread(gateway.spool.messages)
         finally:
             self._busy = False
         self.show_messages(self.messages)

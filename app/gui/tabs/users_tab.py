@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from app import forwarding
-from app.cli import _read_text
 from app.gui.i18n import tr
 from app.gui.secrets_ui import PasswordField
 from app.gui.widgets import ListEditor
@@ -141,7 +140,7 @@ class ForwardEditor(QWidget):
 
     def import_path(self, path: Path) -> bool:
         try:
-            good, problems = forwarding.parse_file(_read_text(path))
+            good, problems = forwarding.parse_file(forwarding.read_file(path))
         except (OSError, UnicodeError) as exc:
             self.error.setText(str(exc))
             return False
