@@ -789,3 +789,34 @@ def test_closing_without_changes_does_not_ask(gui):
     timer.stop()
     assert seen == [] and not window.isVisible() and gui.quit_requests == 1
 
+
+
+def test_export_then_import_carries_the_settings_but_never_a_password(gui, tmp_path):
+    import keyring
+
+    window = gui.open(rules=THREE_RULES, auth_accounts={"common": {"username": "isp-id"}})
+    window.auth_tab.common_password.edit.setText("secret-not-for-files")
+    window.auth_tab.common_password.save()
+    gui.run(until(lambda: keyring.get_password("tenso", "common") == "secret-not-for-files", 10, "keyring"))
+    exported = tmp_path / "exported.json"
+    assert window.export_settings(str(exported))
+    text = exported.read_text(encoding="utf-8")
+    assert "secret-not-for-files" not in text
+    assert rule_matches(json.loads(text)["rules"]) == ["@a.example", "@b.example", "@c.example"]
+    assert "re-enter" in window.hint.text() or "enter them again" in window.hint.text()
+
+    other = gui.open(rules=[])
+    assert other.import_settings(str(exported))
+    assert [r.match for r in other.working.rules] == ["@a.example", "@b.example", "@c.example"]
+    assert rule_matches(gui.saved()["rules"]) == []  # nothing changes until Apply
+    gui.apply(other)
+    assert rule_matches(gui.saved()["rules"]) == ["@a.example", "@b.example", "@c.example"]
+
+
+def test_importing_a_broken_file_changes_nothing_and_says_why(gui, tmp_path):
+    window = gui.open(rules=THREE_RULES)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"rules": [{"match": "*", "destination": "x", "port": 70000}]}', encoding="utf-8")
+    assert not window.import_settings(str(broken))
+    assert "rules[0].port" in window.problems.text()
+    assert len(window.working.rules) == 3
