@@ -288,6 +288,12 @@ def run_headless(config: Path) -> int:
 
 
 def run_desktop(config: Path) -> int:
+    no_screen = (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
+                 and not os.environ.get("WAYLAND_DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"))
+    if no_screen:
+        print("No screen here (DISPLAY is not set); running headless. Use --headless to say so.",
+              file=sys.stderr)
+        return run_headless(config)
     try:
         from app.gui import main as gui_main  # noqa: PLC0415 - Qt only when asked for
     except ImportError:
