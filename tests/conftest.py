@@ -15,6 +15,8 @@ import hmac
 import os
 import secrets
 import smtplib
+import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -170,12 +172,36 @@ class Upstream:
         self.controller.stop()
 
 
-def _free_port() -> int:
-    import socket
-
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_free_port = free_port  # the name older test modules import
+
+
+def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> float:
+    """Seconds until ``proc`` accepts a connection on ``port``; fails if it exits or never does."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        assert proc.poll() is None, f"the program exited early with {proc.returncode}"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return time.monotonic() - start
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listening on {port} after {timeout} s")
+
+
+def write_tls_files(cert, folder: Path) -> dict:
+    """A trustme certificate as the PEM files server.tls_cert / tls_key name."""
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    for i, blob in enumerate(cert.cert_chain_pems):
+        blob.write_to_path(str(cert_path), append=i > 0)
+    cert.private_key_pem.write_to_path(str(key_path))
+    return {"tls_cert": str(cert_path), "tls_key": str(key_path)}
 
 
 @pytest.fixture

@@ -9,33 +9,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 
 import pytest
-from conftest import message, send, strip_received
+from conftest import free_port, message, send, strip_received, wait_listening
 
 BINARY = os.environ.get("TENSO_BINARY", "")
 pytestmark = pytest.mark.skipif(not BINARY, reason="set TENSO_BINARY to the built program (done by .ci/run)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        assert proc.poll() is None, f"the binary exited early with {proc.returncode}"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return time.monotonic() - start
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listening on {port} after {timeout} s")
 
 
 def run(*args: str, **kw) -> subprocess.CompletedProcess:

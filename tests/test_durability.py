@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 TOTAL = 200
@@ -29,12 +30,6 @@ KILL_AFTER = 100
 QUEUED_AS = re.compile(r"queued as ([0-9A-F]+)")
 MESSAGE_ID = re.compile(rb"^Message-ID: <([^>]+)>", re.IGNORECASE | re.MULTILINE)
 RECEIVED_ID = re.compile(rb"\(Tenso\) with \S+ id ([0-9A-F]+)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_config(tmp_path: Path, listen_port: int, upstream_port: int) -> Path:

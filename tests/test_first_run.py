@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import wait_listening
 
 from app import settings as settings_mod
 from app.routing import MX, Router
@@ -46,16 +47,9 @@ def test_first_start_opens_the_window_with_defaults_and_listens_on_port_25(tmp_p
     with open(log, "w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env, stderr=err)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                with socket.create_connection(("127.0.0.1", 25), timeout=1) as s:
-                    assert s.recv(100).startswith(b"220 "), "not an SMTP greeting"
-                break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
+        wait_listening(25, proc, timeout=30)
+        with socket.create_connection(("127.0.0.1", 25), timeout=5) as s:
+            assert s.recv(100).startswith(b"220 "), "not an SMTP greeting"
         time.sleep(0.3)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ import keyring  # noqa: E402
 import pytest  # noqa: E402
 import qasync  # noqa: E402
 import shiboken6  # noqa: E402
-from conftest import make_settings, message, send  # noqa: E402
+from conftest import free_port, make_settings, message, send  # noqa: E402
 from PySide6.QtCore import QModelIndex, QObject, QPoint, Qt, QTimer, QTranslator  # noqa: E402
 from PySide6.QtGui import QBrush, QColor  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
@@ -67,12 +66,6 @@ THREE_RULES = [
     {"match": "@b.example", "destination": "b.host.example", "port": 587, "tls": "required"},
     {"match": "@c.example", "destination": "c.host.example", "port": 2525, "tls": "opportunistic"},
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def until(predicate, timeout: float = 10.0, what: str = "condition") -> None:

@@ -16,7 +16,7 @@ import time
 
 import pytest
 import trustme
-from conftest import FIXTURES, b64, message, strip_received
+from conftest import FIXTURES, b64, message, strip_received, write_tls_files
 
 from app import passwords
 
@@ -119,14 +119,10 @@ def ca() -> trustme.CA:
 @pytest.fixture
 def tls(ca, tmp_path):
     """Server settings holding a certificate for 127.0.0.1, and a client context that trusts it."""
-    cert = ca.issue_cert("tenso.test", "127.0.0.1")
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    for i, blob in enumerate(cert.cert_chain_pems):
-        blob.write_to_path(str(cert_path), append=i > 0)
-    cert.private_key_pem.write_to_path(str(key_path))
+    files = write_tls_files(ca.issue_cert("tenso.test", "127.0.0.1"), tmp_path)
     context = ssl.create_default_context()
     ca.configure_trust(context)
-    return {"tls_cert": str(cert_path), "tls_key": str(key_path)}, context
+    return files, context
 
 
 def tls_client(port: int, context: ssl.SSLContext) -> smtplib.SMTP:

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 import trustme
-from conftest import strip_received
+from conftest import strip_received, write_tls_files
 
 from app import passwords
 
@@ -26,12 +26,7 @@ def swaks(port: int, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def tls_files(tmp_path):
-    cert = trustme.CA().issue_cert("tenso.test", "127.0.0.1")
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    for i, blob in enumerate(cert.cert_chain_pems):
-        blob.write_to_path(str(cert_path), append=i > 0)
-    cert.private_key_pem.write_to_path(str(key_path))
-    return {"tls_cert": str(cert_path), "tls_key": str(key_path)}
+    return write_tls_files(trustme.CA().issue_cert("tenso.test", "127.0.0.1"), tmp_path)
 
 
 def test_swaks_logs_in_after_starttls_and_relays_through_tenso(gateway_factory, upstream_factory, tls_files):
