@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hmac
 import smtplib
+import socket
 import ssl
 import threading
 import time
@@ -109,6 +110,8 @@ def connect(destination: Destination, password: str | None, local_hostname: str)
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(f"cannot connect to {host}:{port}: {exc}") from exc
     try:
+        # Commands are whole lines written at once; waiting to coalesce them only adds latency.
+        smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         code, resp = smtp.ehlo()
         if code != 250:
             code, resp = smtp.helo()
@@ -166,6 +169,8 @@ def transaction(
         elif needs_utf8:
             reply = "553 5.6.7 the destination does not support SMTPUTF8, needed for this address"
             return dict.fromkeys(rcpts, reply)
+    if smtp.has_extn("pipelining"):
+        return _pipelined(smtp, sender, rcpts, content, options)
     code, resp = smtp.mail(sender, options)
     if code != 250:
         smtp.rset()
@@ -190,6 +195,42 @@ def transaction(
     return results
 
 
+def _pipelined(smtp: smtplib.SMTP, sender: str, rcpts: list[str], content: bytes, options: list[str]) -> dict[str, str]:
+    """RFC 2920: MAIL, every RCPT and DATA in one write, then their replies in order.
+
+    Two round trips per message instead of three plus one per recipient.  Every reply is
+    read and checked: a DATA answered 354 after all recipients were refused gets a lone
+    "." (the transaction then fails on its own), never the message.
+    """
+    encoding = "utf-8" if "SMTPUTF8" in options else "ascii"
+    params = "".join(" " + o for o in options)
+    commands = [f"MAIL FROM:{smtplib.quoteaddr(sender)}{params}\r\n"]
+    commands += [f"RCPT TO:{smtplib.quoteaddr(rcpt)}\r\n" for rcpt in rcpts]
+    commands.append("DATA\r\n")
+    smtp.send("".join(commands).encode(encoding))
+    mail_code, mail_resp = smtp.getreply()
+    results: dict[str, str] = {}
+    accepted = []
+    for rcpt in rcpts:
+        code, resp = smtp.getreply()
+        # After a refused MAIL the RCPT replies are only "503 need MAIL": report the cause.
+        results[rcpt] = _reply(code, resp) if mail_code == 250 else _reply(mail_code, mail_resp)
+        if mail_code == 250 and code in (250, 251):
+            accepted.append(rcpt)
+    code, resp = smtp.getreply()
+    if code == 354:
+        if not accepted:
+            smtp.send(b".\r\n")
+            smtp.getreply()
+            return results
+        code, resp = send_data(smtp, content)
+    elif mail_code == 250:
+        smtp.rset()
+    for rcpt in accepted:
+        results[rcpt] = _reply(code, resp)
+    return results
+
+
 def send_data(smtp: smtplib.SMTP, content: bytes) -> tuple[int, bytes]:
     """The message after 354: dot-stuffed, ended with CRLF "." CRLF; returns the final reply.
 
@@ -199,8 +240,8 @@ def send_data(smtp: smtplib.SMTP, content: bytes) -> tuple[int, bytes]:
     stuffed = content.replace(b"\n.", b"\n..")
     if stuffed.startswith(b"."):
         stuffed = b"." + stuffed
-    smtp.send(stuffed)
-    smtp.send(b".\r\n" if stuffed.endswith(b"\r\n") else b"\r\n.\r\n")
+    # One write: a small ".\r\n" sent on its own waits for the peer's delayed ACK (Nagle).
+    smtp.send(stuffed + (b".\r\n" if stuffed.endswith(b"\r\n") else b"\r\n.\r\n"))
     return smtp.getreply()
 
 
