@@ -5,7 +5,8 @@ from app.cli import main
 
 def _attach_console() -> None:
     """The Windows exe is windowed; commands typed in a console still print there."""
-    if sys.platform == "win32" and getattr(sys, "frozen", False) and len(sys.argv) > 1:
+    # Not for the delivery process: its stdin and stdout are the pipes to the window's process.
+    if sys.platform == "win32" and getattr(sys, "frozen", False) and sys.argv[1:2] not in ([], ["delivery-worker"]):
         import ctypes
 
         if ctypes.windll.kernel32.AttachConsole(-1):  # the console of the shell that started us

@@ -2,7 +2,8 @@
 
 The spool holds the state; this module keeps only an index of when to look at
 each message next (a heap of due times), rebuilt from the spool at start.
-Attempts run in a thread pool, never on the event loop.  Queue control (retry
+Attempts run in the delivery process (``worker``), or with
+``TENSO_DELIVERY_PROCESS=0`` in a thread pool here; never on the event loop.  Queue control (retry
 now, delete, bounce now, pause) comes from the window through the methods
 below, or from ``python -m app queue`` through the spool's control folder,
 polled every second.
@@ -13,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from app.delivery import Deliverer, Result
+from app.worker import DeliveryProcess
 
 if TYPE_CHECKING:
     from app.gateway import Gateway
@@ -36,7 +39,12 @@ class Scheduler:
         self.spool = gateway.spool
         self.deliverer = Deliverer(gateway)
         workers = gateway.settings.queue.workers
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver")
+        self.process: DeliveryProcess | None = None
+        self.executor: ThreadPoolExecutor | None = None
+        if os.environ.get("TENSO_DELIVERY_PROCESS", "1") != "0":
+            self.process = DeliveryProcess(gateway, workers)
+        else:
+            self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver")
         self._slots = asyncio.Semaphore(workers)
         self._due: list[tuple[float, str]] = []
         self._in_flight: set[str] = set()
@@ -58,6 +66,8 @@ class Scheduler:
         # Marked "forced" only when taken from the heap: no second set of 100,000 ids in memory.
         self._due.extend((STARTUP, qid) for qid in ids)
         heapq.heapify(self._due)
+        if self.process:
+            self.process.start()
         self._runner = asyncio.create_task(self._run(), name="tenso-scheduler")
 
     def wake(self, qid: str, when: float = 0.0) -> None:
@@ -67,7 +77,7 @@ class Scheduler:
 
     def accepted(self, qid: str, envelope, parts: tuple[bytes, ...]) -> None:
         """A new message is on disk: attempt it now, from memory (bounded: not while paused)."""
-        if not self.paused and len(self._fresh) < FRESH_LIMIT:
+        if self.executor and not self.paused and len(self._fresh) < FRESH_LIMIT:
             self._fresh[qid] = (envelope, parts)
         self.wake(qid)
 
@@ -109,6 +119,12 @@ class Scheduler:
                 await asyncio.wait_for(asyncio.shield(self._runner), 5)
             except TimeoutError:
                 self._runner.cancel()
+        if self.process:
+            # The child finishes what it has (answers come back), then exits.
+            left = await self.process.stop(grace)
+            if self._tasks:
+                await asyncio.wait(self._tasks, timeout=1.0)
+            return left
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=grace)
         left = sum(not t.done() for t in self._tasks)
@@ -185,9 +201,11 @@ class Scheduler:
             self._slots.release()
             return
         try:
-            loop = asyncio.get_running_loop()
-            result: Result = await loop.run_in_executor(self.executor, self.deliverer.attempt, qid, forced, bounce,
-                                                        fresh)
+            if self.process:
+                result: Result = await self.process.attempt(qid, forced, bounce)
+            else:
+                loop = asyncio.get_running_loop()
+                result = await loop.run_in_executor(self.executor, self.deliverer.attempt, qid, forced, bounce, fresh)
         except Exception:
             log.exception("%s delivery attempt failed; retrying in 5 minutes", qid)
             result = Result(time.time() + 300)

@@ -62,10 +62,23 @@ class UpstreamHandler:
     auth_attempts: list[tuple[str, str, bool]] = field(default_factory=list)  # mechanism, user, ok
     arrived: threading.Condition = field(default_factory=threading.Condition)
     require_auth: bool = False
+    mail_replies: dict[str, str] = field(default_factory=dict)  # sender -> reply instead of 250
+    pipelining: bool = False  # advertise RFC 2920 PIPELINING in the EHLO reply
+    ehlos: int = 0  # EHLO commands seen: one per session unless STARTTLS
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname  # what aiosmtpd does itself when there is no hook
+        self.ehlos += 1
+        if self.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")  # before the closing "250 HELP"
+        return responses
 
     async def handle_MAIL(self, server, session, envelope, address, options):
         if self.require_auth and not session.authenticated:
             return "530 5.7.0 Authentication required"
+        reply = self.mail_replies.get(address.lower())
+        if reply:
+            return reply
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 2.1.0 OK"
@@ -149,8 +162,8 @@ class Upstream:
     """An SMTP server on 127.0.0.1; with ``accounts`` it refuses mail until AUTH succeeds."""
 
     def __init__(self, accounts: dict[str, str] | None = None, mechanisms=("CRAM-MD5", "LOGIN", "PLAIN"),
-                 tls_context=None, implicit_tls_context=None, port: int = 0):
-        self.handler = UpstreamHandler(accounts=dict(accounts or {}))
+                 tls_context=None, implicit_tls_context=None, port: int = 0, pipelining: bool = False):
+        self.handler = UpstreamHandler(accounts=dict(accounts or {}), pipelining=pipelining)
         kwargs = {}
         if accounts:
             self.handler.require_auth = True

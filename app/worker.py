@@ -1,0 +1,376 @@
+"""Delivery attempts in a second process, so receiving and sending each get a core.
+
+CPython runs one thread of Python at a time.  With smtplib sessions in threads
+beside the SMTP server, every message's delivery competed with the next
+message's reception for that one lock, and the event loop (and the window on
+it) waited its turn.  The spool is already the interface between the two
+halves: the server commits ``msg/<id>``, and an attempt reads the message,
+writes its state back and removes it when done.  So the scheduler stays here,
+deciding *when*; the child process runs ``Deliverer.attempt``, deciding *how*.
+
+The two talk over the child's stdin and stdout, one JSON object per line:
+
+    parent -> child   {"config": {...settings...}, "source": path, "bound": [[ip, port], ...], ...}
+                      {"n": 7, "qid": "...", "forced": false, "bounce": false}
+                      {"stop": true}
+    child -> parent   {"n": 7, "next_try": 1790000000.0, "created": ["..."]}
+                      {"log": [20, "the line", "bounce"]}
+
+The child's log lines come back here and go through this process's logging
+(stderr, the rotating file, the window's log tab and tray), so there is one log.
+If the child dies, the attempts it had are retried a minute later and a new
+child is started: the messages never left the spool.  A clean stop sends
+``{"stop": true}``: the child finishes the attempts it has and exits.  If this
+process is killed instead, the child sees its input end without that line and
+exits at once, as if killed with it (the next start retries what was running).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from app.delivery import Result
+
+if TYPE_CHECKING:
+    from app.gateway import Gateway
+
+log = logging.getLogger("tenso")
+
+COMMAND = "delivery-worker"
+RETRY_AFTER_CRASH_SECONDS = 60.0
+RESTART_PAUSE_SECONDS = 1.0
+
+
+def child_command() -> list[str]:
+    """How to start this program again as the delivery process (the exe itself when frozen)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, COMMAND]
+    return [sys.executable, "-m", "app", COMMAND]
+
+
+class DeliveryProcess:
+    """The parent side: ``await attempt(...)`` runs one attempt in the child process."""
+
+    def __init__(self, gateway: Gateway, workers: int):
+        self.gateway = gateway
+        self.workers = workers
+        self._proc: subprocess.Popen | None = None
+        self._write_lock = threading.Lock()
+        self._pending: dict[int, asyncio.Future] = {}
+        self._next = 0
+        self._sent_config: tuple | None = None
+        self._stopping = False
+        self._restarts = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._spawn()
+
+    def _spawn(self) -> None:
+        flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # no console window flashing on Windows
+        self._proc = proc = subprocess.Popen(
+            child_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, creationflags=flags,
+            env=dict(os.environ, TENSO_PARENT_PID=str(os.getpid())),
+        )
+        self._job = _kill_with_us(proc)
+        self._sent_config = None
+        threading.Thread(target=self._read, args=(proc,), name="delivery-process-reader", daemon=True).start()
+
+    # --- requests ---
+
+    async def attempt(self, qid: str, forced: bool, bounce: bool) -> Result:
+        if self._proc is None or self._proc.poll() is not None:
+            if self._stopping:
+                return Result(time.time() + RETRY_AFTER_CRASH_SECONDS)
+            await self._restart()
+        self._next += 1
+        n = self._next
+        future = self._loop.create_future()
+        self._pending[n] = future
+        try:
+            self._send_config()
+            self._send({"n": n, "qid": qid, "forced": forced, "bounce": bounce})
+        except OSError as exc:  # the child is gone; the reader thread fails what was pending
+            log.error("%s: the delivery process did not take the attempt: %s", qid, exc)
+            self._pending.pop(n, None)
+            return Result(time.time() + RETRY_AFTER_CRASH_SECONDS)
+        return await future
+
+    def _send_config(self) -> None:
+        """The settings and listening addresses, whenever they differ from what the child has."""
+        gateway = self.gateway
+        bound = [list(b) for b in gateway.bound]
+        key = (id(gateway.settings), str(bound))
+        if key == self._sent_config:
+            return
+        from app.settings import to_dict  # noqa: PLC0415 - avoids an import cycle at module load
+
+        source = str(gateway.settings.source) if gateway.settings.source else None
+        self._send({"config": to_dict(gateway.settings), "source": source, "bound": bound,
+                    "workers": self.workers, "level": log.getEffectiveLevel()})
+        self._sent_config = key
+
+    def _send(self, obj: dict) -> None:
+        proc = self._proc
+        line = json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+        with self._write_lock:
+            proc.stdin.write(line)
+            proc.stdin.flush()
+
+    async def _restart(self) -> None:
+        self._restarts += 1
+        log.error("the delivery process ended (exit status %s); starting it again",
+                  self._proc.returncode if self._proc else None)
+        await asyncio.sleep(RESTART_PAUSE_SECONDS if self._restarts > 1 else 0)
+        if self._proc is None or self._proc.poll() is not None:
+            self._spawn()
+
+    # --- answers (reader thread) ---
+
+    def _read(self, proc: subprocess.Popen) -> None:
+        with proc.stdout:
+            self._read_lines(proc)
+        proc.wait()
+        if proc.stdin and not proc.stdin.closed:
+            try:
+                with self._write_lock:
+                    proc.stdin.close()
+            except OSError:
+                pass
+        self._call(self._lost, proc)
+
+    def _call(self, fn, *args) -> None:
+        try:
+            self._loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the loop is closed: Tenso has stopped, nobody waits for this
+            pass
+
+    def _read_lines(self, proc: subprocess.Popen) -> None:
+        for line in proc.stdout:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                log.warning("delivery process: %s", line.decode("utf-8", "replace").rstrip())
+                continue
+            if "log" in msg:
+                level, text, event = msg["log"]
+                log.log(level, "%s", text, extra={"event": event} if event else None)
+            elif "n" in msg:
+                result = Result(msg["next_try"], msg["created"])
+                self._call(self._answer, msg["n"], result)
+
+    def _answer(self, n: int, result: Result) -> None:
+        future = self._pending.pop(n, None)
+        if future is not None and not future.done():
+            future.set_result(result)
+
+    def _lost(self, proc: subprocess.Popen) -> None:
+        """The child is gone: what it had is retried later (its messages are still in the spool)."""
+        if proc is not self._proc:
+            return
+        later = Result(time.time() + RETRY_AFTER_CRASH_SECONDS)
+        if self._pending and not self._stopping:
+            log.error("the delivery process ended (exit status %s) with %d attempt(s) running; "
+                      "they are retried in a minute", proc.returncode, len(self._pending))
+        for future in self._pending.values():
+            if not future.done():
+                future.set_result(later)
+        self._pending.clear()
+
+    # --- stopping ---
+
+    async def stop(self, grace: float) -> int:
+        """Closes the child's input: it finishes what it has, closes its sessions and exits.
+        Returns how many attempts were still running after ``grace`` seconds (then it is killed)."""
+        self._stopping = True
+        proc = self._proc
+        if proc is None:
+            return 0
+        try:
+            self._send({"stop": True})
+            with self._write_lock:
+                proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            await asyncio.wait_for(asyncio.to_thread(proc.wait), grace)
+        except TimeoutError:
+            left = len(self._pending)
+            proc.kill()
+            await asyncio.to_thread(proc.wait)
+            return left
+        return 0
+
+
+def _kill_with_us(proc: subprocess.Popen) -> object:
+    """Windows: puts the child in a job that the system closes, killing the child, when this
+    process ends in any way.  (Linux: the child asks for that itself, with PR_SET_PDEATHSIG.)"""
+    if sys.platform != "win32":
+        return None
+    import ctypes  # noqa: PLC0415
+    from ctypes import wintypes  # noqa: PLC0415
+
+    class Basic(ctypes.Structure):
+        _fields_ = [("PerProcessUserTimeLimit", ctypes.c_int64), ("PerJobUserTimeLimit", ctypes.c_int64),
+                    ("LimitFlags", wintypes.DWORD), ("MinimumWorkingSetSize", ctypes.c_size_t),
+                    ("MaximumWorkingSetSize", ctypes.c_size_t), ("ActiveProcessLimit", wintypes.DWORD),
+                    ("Affinity", ctypes.c_size_t), ("PriorityClass", wintypes.DWORD),
+                    ("SchedulingClass", wintypes.DWORD)]
+
+    class Extended(ctypes.Structure):
+        _fields_ = [("BasicLimitInformation", Basic), ("IoInfo", ctypes.c_uint64 * 6),
+                    ("ProcessMemoryLimit", ctypes.c_size_t), ("JobMemoryLimit", ctypes.c_size_t),
+                    ("PeakProcessMemoryUsed", ctypes.c_size_t), ("PeakJobMemoryUsed", ctypes.c_size_t)]
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.CreateJobObjectW.restype = wintypes.HANDLE
+    kernel32.CreateJobObjectW.argtypes = [ctypes.c_void_p, wintypes.LPCWSTR]
+    kernel32.SetInformationJobObject.argtypes = [wintypes.HANDLE, ctypes.c_int, ctypes.c_void_p, wintypes.DWORD]
+    kernel32.AssignProcessToJobObject.argtypes = [wintypes.HANDLE, wintypes.HANDLE]
+    job = kernel32.CreateJobObjectW(None, None)
+    info = Extended()
+    info.BasicLimitInformation.LimitFlags = 0x2000  # JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+    ok = job and kernel32.SetInformationJobObject(job, 9, ctypes.byref(info), ctypes.sizeof(info)) and \
+        kernel32.AssignProcessToJobObject(job, int(proc._handle))
+    if not ok:
+        log.warning("the delivery process will not end with Tenso if Tenso is killed (job object: error %d)",
+                    ctypes.get_last_error())
+    return job  # kept open as long as this process lives
+
+
+# --- the child ---------------------------------------------------------------------------
+
+
+def _parent_gone() -> bool:
+    parent = int(os.environ.get("TENSO_PARENT_PID", "0"))
+    return bool(parent) and os.name == "posix" and os.getppid() != parent
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes  # noqa: PLC0415
+        import signal  # noqa: PLC0415
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if _parent_gone():  # died before we asked
+        os._exit(1)
+
+
+class _Context:
+    """What a Deliverer needs of the gateway, rebuilt from the parent's config lines."""
+
+    def __init__(self) -> None:
+        self.settings = None
+        self.router = None
+        self.spool = None
+        self.bound: list[tuple[str, int]] = []
+
+    def configure(self, msg: dict) -> None:
+        from app.routing import Router  # noqa: PLC0415
+        from app.settings import from_dict  # noqa: PLC0415
+        from app.spool import Spool  # noqa: PLC0415
+
+        settings = from_dict(msg["config"], source=Path(msg["source"]) if msg["source"] else None)
+        self.router = Router(settings)
+        if self.spool is None or self.spool.root != settings.queue_dir:
+            self.spool = Spool(settings.queue_dir)
+        self.settings = settings
+        self.bound = [(ip, port) for ip, port in msg["bound"]]
+
+
+class _Writer:
+    """Lines to the parent, whole lines only, from any thread."""
+
+    def __init__(self, out: IO[bytes]):
+        self.out = out
+        self.lock = threading.Lock()
+
+    def send(self, obj: dict) -> None:
+        line = json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+        with self.lock:
+            self.out.write(line)
+            self.out.flush()
+
+
+class _ToParent(logging.Handler):
+    def __init__(self, writer: _Writer):
+        super().__init__()
+        self.writer = writer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.writer.send({"log": [record.levelno, record.getMessage(), getattr(record, "event", "")]})
+        except (OSError, ValueError):
+            pass  # the parent is gone; nobody to tell
+
+
+def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
+    """The child's main loop: attempts in threads, answers as they finish, until stdin closes."""
+    from app import passwords  # noqa: PLC0415
+    from app import settings as settings_mod  # noqa: PLC0415
+    from app.delivery import Deliverer  # noqa: PLC0415
+
+    writer = _Writer(stdout)
+    logging._srcfile = None
+    log.handlers[:] = [_ToParent(writer)]
+    log.propagate = False
+    passwords.apply_saved_choice(settings_mod.data_dir())
+
+    context = _Context()
+    deliverer = Deliverer(context)  # type: ignore[arg-type]  # duck-typed: settings, router, spool, bound
+    executor: ThreadPoolExecutor | None = None
+
+    def run(n: int, qid: str, forced: bool, bounce: bool) -> None:
+        try:
+            if _parent_gone():
+                os._exit(1)  # an attempt must not start after Tenso died: a new one may have its mail
+            result = deliverer.attempt(qid, forced, bounce)
+        except Exception:
+            log.exception("%s delivery attempt failed; retrying in 5 minutes", qid)
+            result = Result(time.time() + 300)
+        try:
+            writer.send({"n": n, "next_try": result.next_try, "created": result.created})
+        except (OSError, ValueError):
+            pass
+
+    for line in stdin:
+        msg = json.loads(line)
+        if "stop" in msg:
+            break
+        if "config" in msg:
+            context.configure(msg)
+            log.setLevel(msg["level"])  # only what the parent would log anyway crosses the pipe
+            if executor is None:
+                executor = ThreadPoolExecutor(max_workers=msg["workers"], thread_name_prefix="deliver")
+        elif executor is not None:
+            executor.submit(run, msg["n"], msg["qid"], msg["forced"], msg["bounce"])
+    else:
+        # Input ended without "stop": the parent was killed.  Stop at once, as it did: a new
+        # Tenso on the same queue must not meet this one still delivering the same messages.
+        os._exit(1)
+    if executor is not None:
+        executor.shutdown(wait=True)
+    deliverer.pool.close_all()
+    return 0
+
+
+def main() -> int:
+    _die_with_parent()
+    try:
+        return serve(sys.stdin.buffer, sys.stdout.buffer)
+    except KeyboardInterrupt:  # Ctrl+C in the console reaches the whole process group
+        return 0
