@@ -1,7 +1,5 @@
 import sys
 
-from app.cli import main
-
 
 def _attach_console() -> None:
     """The Windows exe is windowed; commands typed in a console still print there."""
@@ -15,5 +13,13 @@ def _attach_console() -> None:
             sys.stdin = open("CONIN$", encoding="utf-8")  # noqa: SIM115
 
 
+if sys.argv[1:2] == ["delivery-worker"]:
+    # The delivery process (app.worker): straight to its loop, without the command line's imports.
+    from app.worker_child import main as worker_main
+
+    sys.exit(worker_main())
+
 _attach_console()
+from app.cli import main  # noqa: E402
+
 sys.exit(main())

@@ -339,20 +339,12 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--json", action="store_true", help="list as JSON")
     queue.set_defaults(func=cmd_queue)
 
-    worker = sub.add_parser("delivery-worker", help=argparse.SUPPRESS)  # started by Tenso itself
-    worker.set_defaults(func=lambda args: _delivery_worker())
     importer = sub.add_parser("import-forward", help="import a local user's forward.txt from the original")
     importer.add_argument("--config", default=None, help=config_help)
     importer.add_argument("user", metavar="USER", help="the local user's address")
     importer.add_argument("file", metavar="FORWARD_TXT")
     importer.set_defaults(func=cmd_import_forward)
     return parser
-
-
-def _delivery_worker() -> int:
-    from app import worker  # noqa: PLC0415
-
-    return worker.main()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,12 +26,13 @@ from datetime import date
 from email.utils import formatdate
 from typing import TYPE_CHECKING
 
-from app import addresses, forwarding, mailbox, mx, outbound, passwords, reports, routing
-from app.inbound import count_hops
+from app import addresses, forwarding, mailbox, outbound, reports, routing
+from app.headers import count_hops
 from app.settings import numeric_addresses, reaches_listener
 from app.spool import BOUNCED, DEFERRED, FAILED, SENT, Envelope, QueuedMessage, Recipient, new_id
 
 if TYPE_CHECKING:
+    from app import mx
     from app.gateway import Gateway
 
 log = logging.getLogger("tenso")
@@ -65,6 +66,8 @@ class Deliverer:
 
     @property
     def resolver(self) -> mx.Resolver:
+        from app import mx  # noqa: PLC0415 - dnspython only once mail goes by MX (a smaller delivery process)
+
         servers = self.settings.delivery.dns_servers
         with self._lock:
             if self._resolver is None or self._resolver_servers != servers:
@@ -178,6 +181,8 @@ class Deliverer:
     def _password(self, message: QueuedMessage, account: routing.Account | None) -> str | None:
         if account is None:
             return None
+        from app import passwords  # noqa: PLC0415 - keyring only once an account is used
+
         try:
             return passwords.get(account.key)
         except passwords.PasswordStoreError as exc:
@@ -206,6 +211,8 @@ class Deliverer:
     def _deliver_mx(self, message: QueuedMessage, domain: str, rcpts: list[Recipient], content: bytes) -> None:
         port = self.settings.delivery.mx_port
         now = time.time()
+        from app import mx  # noqa: PLC0415
+
         try:
             hosts = self.resolver.mail_hosts(domain)
         except mx.LookupError as exc:

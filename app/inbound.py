@@ -14,7 +14,6 @@ import errno
 import hmac
 import inspect
 import logging
-import re
 import ssl
 import time
 from email.utils import formatdate
@@ -25,6 +24,7 @@ from aiosmtpd import smtp as aiosmtpd_smtp
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
 
 from app import addresses, passwords
+from app.headers import count_hops
 from app.spool import Envelope as SpoolEnvelope
 from app.spool import new_id
 
@@ -39,8 +39,6 @@ NO_SPACE = "452 4.3.1 Insufficient system storage, try again later"
 STORE_FAILED = "451 4.3.0 Message could not be stored, try again later"
 AUTH_FAILED_DELAY = 1.0  # seconds; slows down password guessing
 
-_RECEIVED = re.compile(rb"^received:", re.IGNORECASE | re.MULTILINE)
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 class _PerClassTables:
@@ -162,12 +160,6 @@ class TensoSMTP(SMTP):
         super().data_received(data)
         if self.transport is not None and self._timeout_handle is not None:
             self._reset_timeout()
-
-
-def count_hops(content: bytes) -> int:
-    end = _HEADER_END.search(content)
-    header = content[: end.start()] if end else content
-    return len(_RECEIVED.findall(header))
 
 
 def client_ip(session: Session) -> str:

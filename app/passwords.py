@@ -9,6 +9,7 @@ config file) picks the backend.  Every call may block: call from a thread.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import keyring
@@ -81,7 +82,24 @@ def _call(fn, *args):
         raise PasswordStoreError(f"the keyring refused the request: {exc}") from exc
 
 
+_choice_lock = threading.Lock()
+_choice_checked = False
+
+
+def _saved_choice_once() -> None:
+    """A process that reads passwords without having started the window (the delivery
+    process) still honours the administrator's file-keyring choice."""
+    global _choice_checked
+    with _choice_lock:
+        if not _choice_checked:
+            from app.settings import data_dir  # noqa: PLC0415
+
+            apply_saved_choice(data_dir())
+            _choice_checked = True
+
+
 def get(key: str) -> str | None:
+    _saved_choice_once()
     return _call(keyring.get_password, SERVICE, normalize_key(key))
 
 

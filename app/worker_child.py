@@ -1,0 +1,142 @@
+"""The delivery process itself: ``python -m app delivery-worker``, started by ``app.worker``.
+
+Reads the parent's lines from stdin, runs each attempt in a thread (up to
+``queue.workers`` at once) and writes the answers and its log lines to stdout;
+see ``app.worker`` for the protocol.  It imports what delivery needs and no more
+(no asyncio, no aiosmtpd; dnspython and keyring only once an MX lookup or an
+account needs them), so the second process costs little memory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import IO
+
+from app.delivery import Deliverer, Result
+from app.routing import Router
+from app.settings import from_dict
+from app.spool import Spool
+
+log = logging.getLogger("tenso")
+
+
+def _parent_gone() -> bool:
+    parent = int(os.environ.get("TENSO_PARENT_PID", "0"))
+    return bool(parent) and os.name == "posix" and os.getppid() != parent
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes  # noqa: PLC0415
+        import signal  # noqa: PLC0415
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if _parent_gone():  # died before we asked
+        os._exit(1)
+
+
+class _Context:
+    """What a Deliverer needs of the gateway, rebuilt from the parent's config lines."""
+
+    def __init__(self) -> None:
+        self.settings = None
+        self.router = None
+        self.spool = None
+        self.bound: list[tuple[str, int]] = []
+
+    def configure(self, msg: dict) -> None:
+        settings = from_dict(msg["config"], source=Path(msg["source"]) if msg["source"] else None)
+        self.router = Router(settings)
+        if self.spool is None or self.spool.root != settings.queue_dir:
+            self.spool = Spool(settings.queue_dir)
+        self.settings = settings
+        self.bound = [(ip, port) for ip, port in msg["bound"]]
+
+
+class _Writer:
+    """Lines to the parent, whole lines only, from any thread."""
+
+    def __init__(self, out: IO[bytes]):
+        self.out = out
+        self.lock = threading.Lock()
+
+    def send(self, obj: dict) -> None:
+        line = json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+        with self.lock:
+            self.out.write(line)
+            self.out.flush()
+
+
+class _ToParent(logging.Handler):
+    def __init__(self, writer: _Writer):
+        super().__init__()
+        self.writer = writer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.writer.send({"log": [record.levelno, record.getMessage(), getattr(record, "event", "")]})
+        except (OSError, ValueError):
+            pass  # the parent is gone; nobody to tell
+
+
+def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
+    """The child's main loop: attempts in threads, answers as they finish, until stdin closes."""
+    writer = _Writer(stdout)
+    logging._srcfile = None
+    log.handlers[:] = [_ToParent(writer)]
+    log.propagate = False
+
+    context = _Context()
+    deliverer = Deliverer(context)  # type: ignore[arg-type]  # duck-typed: settings, router, spool, bound
+    executor: ThreadPoolExecutor | None = None
+
+    def run(n: int, qid: str, forced: bool, bounce: bool) -> None:
+        try:
+            if _parent_gone():
+                os._exit(1)  # an attempt must not start after Tenso died: a new one may have its mail
+            result = deliverer.attempt(qid, forced, bounce)
+        except Exception:
+            log.exception("%s delivery attempt failed; retrying in 5 minutes", qid)
+            result = Result(time.time() + 300)
+        try:
+            writer.send({"n": n, "next_try": result.next_try, "created": result.created})
+        except (OSError, ValueError):
+            pass
+
+    for line in stdin:
+        msg = json.loads(line)
+        if "stop" in msg:
+            break
+        if "config" in msg:
+            context.configure(msg)
+            log.setLevel(msg["level"])  # only what the parent would log anyway crosses the pipe
+            if executor is None:
+                executor = ThreadPoolExecutor(max_workers=msg["workers"], thread_name_prefix="deliver")
+        elif executor is not None:
+            executor.submit(run, msg["n"], msg["qid"], msg["forced"], msg["bounce"])
+    else:
+        # Input ended without "stop": the parent was killed.  Stop at once, as it did: a new
+        # Tenso on the same queue must not meet this one still delivering the same messages.
+        os._exit(1)
+    if executor is not None:
+        executor.shutdown(wait=True)
+    deliverer.pool.close_all()
+    return 0
+
+
+def main() -> int:
+    _die_with_parent()
+    try:
+        return serve(sys.stdin.buffer, sys.stdout.buffer)
+    except KeyboardInterrupt:  # Ctrl+C in the console reaches the whole process group
+        return 0
