@@ -14,6 +14,7 @@ import errno
 import hmac
 import inspect
 import logging
+import re
 import ssl
 import time
 from email.utils import formatdate
@@ -79,10 +80,33 @@ aiosmtpd_smtp.dir = _tables.dir
 aiosmtpd_smtp.inspect = _tables
 
 
+# "<dot-atom@dot-atom>" and what follows it: most addresses in MAIL and RCPT.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ANGLE_ADDR = re.compile(rf"<({_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>[ \t]*")
+
+
 class TensoSMTP(SMTP):
     # Real mail has lines past RFC 5321's 1,000 octets (the fixtures carry a 2,000-byte
     # line); passing them on untouched is better than "500 Line too long".
     line_length_limit = 1 << 20
+
+    def _getaddr(self, arg: str):
+        """aiosmtpd's address parsing, with a shortcut for the plain ``<local@domain>`` form.
+
+        aiosmtpd runs the email package's full RFC 5322 header parser on every MAIL and RCPT
+        (and defines a class each call): ~10% of the event loop under load.  A dot-atom in
+        angle brackets parses to itself; anything else (quotes, comments, literals, UTF-8,
+        spaces inside) still goes through aiosmtpd, so the answers are the same.
+        """
+        if arg:
+            match = _PLAIN_ANGLE_ADDR.match(arg)
+            if match:
+                rest = arg[match.end() :]
+                address = match.group(1)
+                local_part_ok = not self.local_part_limit or address.rindex("@") <= self.local_part_limit
+                if not rest.startswith("(") and local_part_ok:
+                    return address, rest
+        return super()._getaddr(arg)
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)

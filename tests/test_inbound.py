@@ -533,3 +533,39 @@ def test_enhanced_status_codes_advertised_only_if_every_reply_carries_one(gatewa
     lacking = [f"{line} -> {code} {text}" for line, code, text in replies
                if not re.match(r"[245]\.\d{1,3}\.\d{1,3} ", text)]
     assert not lacking, lacking
+
+
+PARSED_LIKE_AIOSMTPD = [
+    "<a@example.com>", "<a@example.com> SIZE=100", "<a.b+tag@sub.example.com>  BODY=8BITMIME SMTPUTF8",
+    "<a@example.com>\tSIZE=1", "<a@example.com>(comment) SIZE=1", "<a@example.com> (comment)",
+    "<\"quoted local\"@example.com>", "<a@[192.0.2.1]>", "< a@example.com >", " <a@example.com>",
+    "<a..b@example.com>", "<.a@example.com>", "<a@example..com>", "<a@example.com.>", "<a@-example.com>",
+    "<@relay.example:a@example.com>", "<a@b@example.com>", "<aé@example.com>", "<a@exämple.com>",
+    "<>", "<a>", "a@example.com", "a@example.com SIZE=1", "<a@example.com", "a@example.com>", "",
+    "<" + "x" * 64 + "@example.com>", "<" + "x" * 65 + "@example.com>", "<a@example.com>x",
+]
+
+
+@pytest.mark.parametrize("arg", PARSED_LIKE_AIOSMTPD)
+def test_plain_address_shortcut_parses_every_form_as_aiosmtpd_does(arg):
+    from aiosmtpd.smtp import SMTP
+
+    from app.inbound import TensoSMTP
+
+    server = TensoSMTP.__new__(TensoSMTP)  # _getaddr reads only local_part_limit
+    server.local_part_limit = 64
+    assert server._getaddr(arg) == SMTP._getaddr(server, arg)
+
+
+def test_plain_address_shortcut_is_taken_for_the_common_form(monkeypatch):
+    from aiosmtpd.smtp import SMTP
+
+    from app.inbound import TensoSMTP
+
+    def refuse(self, arg):
+        raise AssertionError(f"aiosmtpd's parser called for {arg!r}")
+
+    monkeypatch.setattr(SMTP, "_getaddr", refuse)
+    server = TensoSMTP.__new__(TensoSMTP)
+    server.local_part_limit = 0
+    assert server._getaddr("<a.b@example.com> SIZE=10") == ("a.b@example.com", "SIZE=10")
