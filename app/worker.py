@@ -10,7 +10,7 @@ deciding *when*; the child process runs ``Deliverer.attempt``, deciding *how*.
 
 The two talk over the child's stdin and stdout, one JSON object per line:
 
-    parent -> child   {"config": {...settings...}, "source": path, "bound": [[ip, port], ...], ...}
+    parent -> child   {"config": {...settings...}, "source": path, "spool": path, "bound": [[ip, port], ...], ...}
                       {"n": 7, "qid": "...", "forced": false, "bounce": false}
                       {"stop": true}
     child -> parent   {"n": 7, "next_try": 1790000000.0, "created": ["..."]}
@@ -115,8 +115,9 @@ class DeliveryProcess:
         from app.settings import to_dict  # noqa: PLC0415 - avoids an import cycle at module load
 
         source = str(gateway.settings.source) if gateway.settings.source else None
+        # The spool the gateway opened: a queue.dir changed while running takes effect at the next start.
         self._send({"config": to_dict(gateway.settings), "source": source, "bound": bound,
-                    "workers": self.workers, "level": log.getEffectiveLevel()})
+                    "spool": str(gateway.spool.root), "workers": self.workers, "level": log.getEffectiveLevel()})
         self._sent_config = key
 
     def _send(self, obj: dict) -> None:

@@ -57,8 +57,8 @@ class _Context:
     def configure(self, msg: dict) -> None:
         settings = from_dict(msg["config"], source=Path(msg["source"]) if msg["source"] else None)
         self.router = Router(settings)
-        if self.spool is None or self.spool.root != settings.queue_dir:
-            self.spool = Spool(settings.queue_dir)
+        if self.spool is None or str(self.spool.root) != msg["spool"]:
+            self.spool = Spool(Path(msg["spool"]))
         self.settings = settings
         self.bound = [(ip, port) for ip, port in msg["bound"]]
 
