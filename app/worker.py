@@ -70,6 +70,8 @@ class DeliveryProcess:
         self._stopping = False
         self._restarts = 0
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._alive = False
+        self._outbox: list[bytes] = []  # lines for the child, written once per loop turn
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -82,13 +84,14 @@ class DeliveryProcess:
             env=dict(os.environ, TENSO_PARENT_PID=str(os.getpid())),
         )
         self._job = _kill_with_us(proc)
+        self._alive = True
         self._sent_config = None
         threading.Thread(target=self._read, args=(proc,), name="delivery-process-reader", daemon=True).start()
 
     # --- requests ---
 
     async def attempt(self, qid: str, forced: bool, bounce: bool) -> Result:
-        if self._proc is None or self._proc.poll() is not None:
+        if not self._alive:
             if self._stopping:
                 return Result(time.time() + RETRY_AFTER_CRASH_SECONDS)
             await self._restart()
@@ -96,21 +99,17 @@ class DeliveryProcess:
         n = self._next
         future = self._loop.create_future()
         self._pending[n] = future
-        try:
-            self._send_config()
-            self._send({"n": n, "qid": qid, "forced": forced, "bounce": bounce})
-        except OSError as exc:  # the child is gone; the reader thread fails what was pending
-            log.error("%s: the delivery process did not take the attempt: %s", qid, exc)
-            self._pending.pop(n, None)
-            return Result(time.time() + RETRY_AFTER_CRASH_SECONDS)
+        self._send_config()
+        self._send({"n": n, "qid": qid, "forced": forced, "bounce": bounce})
+        # If the child dies first, the reader thread answers this with "later" (see _lost).
         return await future
 
     def _send_config(self) -> None:
         """The settings and listening addresses, whenever they differ from what the child has."""
         gateway = self.gateway
         bound = [list(b) for b in gateway.bound]
-        key = (id(gateway.settings), str(bound))
-        if key == self._sent_config:
+        key = (gateway.settings, bound)  # the object itself, held: an id() could be reused by a newer one
+        if self._sent_config is not None and key[0] is self._sent_config[0] and bound == self._sent_config[1]:
             return
         from app.settings import to_dict  # noqa: PLC0415 - avoids an import cycle at module load
 
@@ -121,18 +120,29 @@ class DeliveryProcess:
         self._sent_config = key
 
     def _send(self, obj: dict) -> None:
-        proc = self._proc
-        line = json.dumps(obj, separators=(",", ":")).encode() + b"\n"
-        with self._write_lock:
-            proc.stdin.write(line)
-            proc.stdin.flush()
+        if not self._outbox:
+            self._loop.call_soon(self._flush)
+        self._outbox.append(json.dumps(obj, separators=(",", ":")).encode() + b"\n")
+
+    def _flush(self) -> None:
+        """Everything asked of the child in this loop turn, in one write."""
+        data = b"".join(self._outbox)
+        self._outbox.clear()
+        if not data:
+            return
+        try:
+            with self._write_lock:
+                self._proc.stdin.write(data)
+                self._proc.stdin.flush()
+        except (OSError, ValueError) as exc:  # the child is gone: the reader thread answers what was pending
+            log.error("the delivery process did not take %d request(s): %s", data.count(b"\n"), exc)
 
     async def _restart(self) -> None:
         self._restarts += 1
         log.error("the delivery process ended (exit status %s); starting it again",
                   self._proc.returncode if self._proc else None)
         await asyncio.sleep(RESTART_PAUSE_SECONDS if self._restarts > 1 else 0)
-        if self._proc is None or self._proc.poll() is not None:
+        if not self._alive:
             self._spawn()
 
     # --- answers (reader thread) ---
@@ -156,28 +166,36 @@ class DeliveryProcess:
             pass
 
     def _read_lines(self, proc: subprocess.Popen) -> None:
-        for line in proc.stdout:
-            try:
-                msg = json.loads(line)
-            except ValueError:
-                log.warning("delivery process: %s", line.decode("utf-8", "replace").rstrip())
-                continue
-            if "log" in msg:
-                level, text, event = msg["log"]
-                log.log(level, "%s", text, extra={"event": event} if event else None)
-            elif "n" in msg:
-                result = Result(msg["next_try"], msg["created"])
-                self._call(self._answer, msg["n"], result)
+        """Whatever has arrived, line by line; the answers in it go to the loop in one call."""
+        partial = b""
+        while chunk := proc.stdout.read1(1 << 16):
+            *lines, partial = (partial + chunk).split(b"\n")
+            answers = []
+            for line in lines:
+                try:
+                    msg = json.loads(line)
+                except ValueError:
+                    log.warning("delivery process: %s", line.decode("utf-8", "replace").rstrip())
+                    continue
+                if "log" in msg:
+                    level, text, event = msg["log"]
+                    log.log(level, "%s", text, extra={"event": event} if event else None)
+                elif "n" in msg:
+                    answers.append((msg["n"], Result(msg["next_try"], msg["created"])))
+            if answers:
+                self._call(self._answer, answers)
 
-    def _answer(self, n: int, result: Result) -> None:
-        future = self._pending.pop(n, None)
-        if future is not None and not future.done():
-            future.set_result(result)
+    def _answer(self, answers: list[tuple[int, Result]]) -> None:
+        for n, result in answers:
+            future = self._pending.pop(n, None)
+            if future is not None and not future.done():
+                future.set_result(result)
 
     def _lost(self, proc: subprocess.Popen) -> None:
         """The child is gone: what it had is retried later (its messages are still in the spool)."""
         if proc is not self._proc:
             return
+        self._alive = False
         later = Result(time.time() + RETRY_AFTER_CRASH_SECONDS)
         if self._pending and not self._stopping:
             log.error("the delivery process ended (exit status %s) with %d attempt(s) running; "
@@ -196,8 +214,9 @@ class DeliveryProcess:
         proc = self._proc
         if proc is None:
             return 0
+        self._send({"stop": True})
+        self._flush()
         try:
-            self._send({"stop": True})
             with self._write_lock:
                 proc.stdin.close()
         except OSError:
