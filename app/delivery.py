@@ -203,8 +203,11 @@ class Deliverer:
             for rcpt in by_rcpt[sent_as]:
                 self._record(message, rcpt, reply, now)
                 shown = f"<{rcpt.address}>" + (f" as <{sent_as}>" if sent_as != rcpt.address else "")
+                # A destination that cannot be reached or logged in to (our own 451 4.4.x): the tray says so.
+                failing = reply.startswith(("451 4.4.0 ", "451 4.4.2 "))
                 log.info("%s to=%s relay=%s:%d%s state=%s reply=%s", message.id, shown, dest.host, dest.port,
-                         f" auth={dest.account.key}" if dest.account else "", rcpt.state, reply)
+                         f" auth={dest.account.key}" if dest.account else "", rcpt.state, reply,
+                         extra={"event": "failing"} if failing else None)
 
     # --- MX ---
 
@@ -352,7 +355,8 @@ class Deliverer:
                             client="bounce", helo=hostname, received_at=time.time())
         self.gateway.spool.store(qid, envelope, body)
         log.info("%s %s: DSN (%s) to <%s> for %s", message.id, "bounced" if action == "failed" else "delayed",
-                 qid, message.sender, ",".join(f"<{r.address}>" for r in recipients))
+                 qid, message.sender, ",".join(f"<{r.address}>" for r in recipients),
+                 extra={"event": "bounce"} if action == "failed" else None)  # the window's tray says so
         return qid
 
     # --- backup (送信メールのバックアップ) ---

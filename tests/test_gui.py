@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import logging
 import os
 import re
 import secrets
@@ -455,6 +456,43 @@ def test_tray_start_and_stop_open_and_close_the_listening_port(gui):
 
 
 # --- the queue ----------------------------------------------------------------------------
+
+
+def test_tray_tells_of_a_bounce_and_once_of_a_destination_that_keeps_failing(gui, upstream_factory):
+    """The notices come from log lines written in the delivery process, through the pipe."""
+    up = upstream_factory()
+    up.handler.rcpt_replies = {"nobody@example.net": "550 5.1.1 no such user"}
+    down = free_port()
+    window = gui.open(rules=[{"match": "@down.example", "destination": "127.0.0.1", "port": down, "tls": "none"},
+                             {"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}])
+    controller = window.controller
+    bounced: list[str] = []
+    failing: list[str] = []
+    controller.bounced.connect(bounced.append)
+    controller.failing.connect(failing.append)
+
+    async def scenario() -> None:
+        await controller.start()
+        port = controller.bound[0][1]
+        await asyncio.to_thread(send, port, "alice@client.test", ["nobody@example.net"], message("bounces"))
+        await until(lambda: bounced, 15, "the bounce notice")
+        for i in range(3):
+            await asyncio.to_thread(send, port, "alice@client.test", [f"u{i}@down.example"], message(f"down {i}"))
+        await until(lambda: len(re.findall(r"down\.example> relay=.*state=deferred",
+                                           window.log_tab.view.toPlainText())) >= 3, 15, "three deferrals logged")
+        await until(lambda: failing, 15, "the failing-destination notice")
+        await asyncio.sleep(1.0)
+
+    tenso_log = logging.getLogger("tenso")
+    level = tenso_log.level
+    tenso_log.setLevel(logging.INFO)  # as logs.setup() does in the program
+    try:
+        gui.run(scenario(), timeout=45)
+    finally:
+        tenso_log.setLevel(level)
+    assert len(bounced) == 1 and "bounced: DSN" in bounced[0] and "<nobody@example.net>" in bounced[0]
+    assert len(failing) == 1, failing  # three messages failed; the tray said so once
+    assert f"relay=127.0.0.1:{down}" in failing[0] and "state=deferred" in failing[0]
 
 
 def test_queue_shows_mail_stuck_behind_a_down_destination_and_retry_now_delivers_it(gui, upstream_factory):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -17,6 +18,8 @@ from app import settings as settings_mod
 from app.gateway import Gateway, GatewayError
 from app.logs import LOG_FORMAT
 from app.settings import Settings
+
+FAILING_NOTICE_SECONDS = 600.0
 
 log = logging.getLogger("tenso")
 
@@ -55,6 +58,7 @@ class GatewayController(QObject):
         self.gateway: Gateway | None = None
         self.state = STOPPED
         self.detail = ""
+        self._next_failing_notice = 0.0
         self.handler = QtLogHandler()
         self.handler.bridge.record.connect(self._on_record)
         logs.add_handler(self.handler)
@@ -64,7 +68,11 @@ class GatewayController(QObject):
         if event == "bounce":
             self.bounced.emit(line)
         elif event == "failing":
-            self.failing.emit(line)
+            # One notice per FAILING_NOTICE_SECONDS: an ISP that is down fails every message.
+            now = time.monotonic()
+            if now >= self._next_failing_notice:
+                self._next_failing_notice = now + FAILING_NOTICE_SECONDS
+                self.failing.emit(line)
 
     def _set_state(self, state: str, detail: str = "") -> None:
         self.state, self.detail = state, detail
