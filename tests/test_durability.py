@@ -8,98 +8,25 @@ command administrators run, and a crash is a real SIGKILL.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
 import smtplib
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from conftest import TensoProcess, free_port, write_config
 
-REPO = Path(__file__).resolve().parents[1]
 TOTAL = 200
 CLIENT_THREADS = 10
 KILL_AFTER = 100
 QUEUED_AS = re.compile(r"queued as ([0-9A-F]+)")
 MESSAGE_ID = re.compile(rb"^Message-ID: <([^>]+)>", re.IGNORECASE | re.MULTILINE)
 RECEIVED_ID = re.compile(rb"\(Tenso\) with \S+ id ([0-9A-F]+)")
-
-
-def write_config(tmp_path: Path, listen_port: int, upstream_port: int) -> Path:
-    config = tmp_path / "settings.json"
-    config.write_text(json.dumps({
-        "version": 1,
-        "server": {"hostname": "tenso.test", "listen": [f"127.0.0.1:{listen_port}"]},
-        "rules": [{"match": "*", "destination": "127.0.0.1", "port": upstream_port, "tls": "none"}],
-        "queue": {"dir": str(tmp_path / "queue")},
-        "mailbox_dir": str(tmp_path / "mailboxes"),
-    }), encoding="utf-8")
-    return config
-
-
-class TensoProcess:
-    """`python -m app --headless --config FILE`, its stderr in a file so a full pipe never blocks it."""
-
-    def __init__(self, config: Path, port: int, log_path: Path):
-        self.port = port
-        self.log_path = log_path
-        self._log = open(log_path, "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app", "--headless", "--config", str(config)],
-            cwd=REPO, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
-        )
-
-    @property
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def wait_listening(self, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"tenso exited with {self.proc.returncode} before listening:\n{self.log}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError(f"tenso not listening on 127.0.0.1:{self.port} after {timeout} s:\n{self.log}")
-
-    def wait_log(self, pattern: str, count: int = 1, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(re.findall(pattern, self.log)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{count} log line(s) matching {pattern!r} not seen:\n{self.log}")
-            time.sleep(0.05)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(10)
-        self._log.close()
-
-
-@pytest.fixture
-def tenso(tmp_path, upstream_factory):
-    """Starts gateway processes; every one is killed at teardown, before the upstreams stop."""
-    started: list[TensoProcess] = []
-
-    def start(config: Path, port: int) -> TensoProcess:
-        proc = TensoProcess(config, port, tmp_path / f"tenso-{len(started) + 1}.log")
-        started.append(proc)
-        proc.wait_listening()
-        return proc
-
-    yield start
-    for proc in started:
-        proc.close()
 
 
 def submit(port: int, message_id: str) -> str | None:

@@ -24,8 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import free_port, make_settings, message, send
-from test_durability import TensoProcess, write_config
+from conftest import TensoProcess, free_port, make_settings, message, send, write_config
 
 from app import worker
 
@@ -171,22 +170,16 @@ def silent_peer():
 
 
 @pytest.fixture
-def headless(tmp_path, upstream_factory, monkeypatch):
-    """``python -m app --headless`` processes, as in test_durability; killed at teardown."""
+def headless(tenso, tmp_path, monkeypatch):
+    """``python -m app --headless`` processes forwarding to ``upstream_port`` (conftest's
+    ``tenso`` fixture: killed at teardown)."""
     monkeypatch.delenv("TENSO_DELIVERY_PROCESS", raising=False)  # the default: a delivery process
-    started: list[TensoProcess] = []
 
     def start(upstream_port: int) -> TensoProcess:
         port = free_port()
-        config = write_config(tmp_path, port, upstream_port)
-        proc = TensoProcess(config, port, tmp_path / f"tenso-{len(started) + 1}.log")
-        started.append(proc)
-        proc.wait_listening()
-        return proc
+        return tenso(write_config(tmp_path, port, upstream_port), port)
 
-    yield start
-    for proc in started:
-        proc.close()
+    return start
 
 
 # --- the child dies: the next attempt starts another ----------------------------------------------
