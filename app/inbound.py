@@ -195,6 +195,23 @@ class TensoSMTP(SMTP):
             return None
         return bytes(buf[2 : end + 2])
 
+    def _reset_timeout(self, duration: float | None = None) -> None:
+        """aiosmtpd's idle timer, restarted without a new timer each time: a deadline is moved
+        and the one timer, when it fires early, sleeps again until the deadline.  It is restarted
+        for every command and every piece of DATA (a heap push and a cancel each, before)."""
+        self._deadline = self.loop.time() + (duration or self._timeout_duration)
+        handle = self._timeout_handle
+        if handle is None or handle.cancelled() or handle.when() > self._deadline:
+            if handle is not None:
+                handle.cancel()
+            self._timeout_handle = self.loop.call_at(self._deadline, self._check_deadline)
+
+    def _check_deadline(self) -> None:
+        if self.loop.time() < self._deadline:
+            self._timeout_handle = self.loop.call_at(self._deadline, self._check_deadline)
+        else:
+            self._timeout_cb()
+
     def data_received(self, data: bytes) -> None:
         # aiosmtpd restarts its timer per command only, so a 25 MB message on a slow
         # link would be cut off mid-DATA.  Every byte that arrives proves the client alive:
