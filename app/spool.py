@@ -22,7 +22,7 @@ import json
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.settings import fsync_dir
@@ -141,7 +141,8 @@ class Spool:
 
     def store(self, qid: str, envelope: Envelope, *parts: bytes) -> None:
         """Writes the message (``parts`` joined) durably; only then may 250 be sent."""
-        header = json.dumps(asdict(envelope), separators=(",", ":")).encode()
+        # Envelope and Recipient are flat: vars() is asdict() without its recursive copy.
+        header = json.dumps(vars(envelope), separators=(",", ":")).encode()
         tmp = self.tmp / qid
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
         try:
@@ -199,7 +200,7 @@ class Spool:
     # --- updating ---
 
     def save_state(self, message: QueuedMessage) -> None:
-        data = json.dumps({"recipients": [asdict(r) for r in message.recipients]}, ensure_ascii=False)
+        data = json.dumps({"recipients": [vars(r) for r in message.recipients]}, ensure_ascii=False)
         final = self.state / f"{message.id}.json"
         tmp = self.state / f".{message.id}.{threading.get_ident()}.tmp"
         with open(tmp, "wb") as f:
