@@ -198,17 +198,22 @@ class TensoSMTP(SMTP):
     def _reset_timeout(self, duration: float | None = None) -> None:
         """aiosmtpd's idle timer, restarted without a new timer each time: a deadline is moved
         and the one timer, when it fires early, sleeps again until the deadline.  It is restarted
-        for every command and every piece of DATA (a heap push and a cancel each, before)."""
+        for every command and every piece of DATA (a heap push and a cancel each, before).
+        The timer's own due time is kept here: qasync's loop hands back plain Handles, no when()."""
         self._deadline = self.loop.time() + (duration or self._timeout_duration)
         handle = self._timeout_handle
-        if handle is None or handle.cancelled() or handle.when() > self._deadline:
+        if handle is None or handle.cancelled() or self._timer_at > self._deadline:
             if handle is not None:
                 handle.cancel()
-            self._timeout_handle = self.loop.call_at(self._deadline, self._check_deadline)
+            self._arm(self._deadline)
+
+    def _arm(self, when: float) -> None:
+        self._timer_at = when
+        self._timeout_handle = self.loop.call_at(when, self._check_deadline)
 
     def _check_deadline(self) -> None:
         if self.loop.time() < self._deadline:
-            self._timeout_handle = self.loop.call_at(self._deadline, self._check_deadline)
+            self._arm(self._deadline)
         else:
             self._timeout_cb()
 
