@@ -458,6 +458,28 @@ def test_tray_start_and_stop_open_and_close_the_listening_port(gui):
 # --- the queue ----------------------------------------------------------------------------
 
 
+def test_idle_client_is_disconnected_on_the_windows_event_loop_too(gui):
+    """The idle timer runs on qasync's loop in the window (its handles differ from asyncio's)."""
+    window = gui.open(server={"listen": ["127.0.0.1:0"], "timeout_seconds": 1})
+    controller = window.controller
+
+    async def scenario() -> float:
+        await controller.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", controller.bound[0][1])
+        try:
+            assert (await asyncio.wait_for(reader.readline(), 5)).startswith(b"220 ")
+            writer.write(b"EHLO idle.test\r\n")  # one command, then silence
+            started = time.monotonic()
+            while await asyncio.wait_for(reader.readline(), 5):
+                pass  # the EHLO reply, then the end of the connection
+            return time.monotonic() - started
+        finally:
+            writer.close()
+
+    idle = gui.run(scenario())
+    assert 0.8 <= idle < 3.0
+
+
 def test_tray_tells_of_a_bounce_and_once_of_a_destination_that_keeps_failing(gui, upstream_factory):
     """The notices come from log lines written in the delivery process, through the pipe."""
     up = upstream_factory()
