@@ -41,7 +41,6 @@ STORE_FAILED = "451 4.3.0 Message could not be stored, try again later"
 AUTH_FAILED_DELAY = 1.0  # seconds; slows down password guessing
 
 
-
 class _PerClassTables:
     """aiosmtpd 1.4 rebuilds, for every connection, method tables that depend only on the
     classes (``dir``, ``inspect.getmembers``, ``inspect.signature``): 0.3 ms of event-loop
