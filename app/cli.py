@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from app import __version__, addresses, forwarding, logs, passwords
+from app import __version__, addresses, forwarding, logs, loops, passwords
 from app import settings as settings_mod
 from app.routing import FORWARD, Router
 from app.settings import Settings, SettingsError
@@ -277,7 +277,7 @@ def run_headless(config: Path) -> int:
         log.info("stopped")
         return 100 if left else 0
 
-    code = asyncio.run(main())
+    code = loops.run(main())
     logs.stop()
     if code == 100:
         # Deliveries still blocked in smtplib: their messages are safe in the spool,

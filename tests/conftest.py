@@ -36,6 +36,7 @@ import pytest  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword  # noqa: E402
 
+from app import loops  # noqa: E402
 from app import settings as settings_mod  # noqa: E402
 from app.gateway import Gateway  # noqa: E402
 
@@ -240,7 +241,7 @@ def upstream_factory():
 
 class RunningGateway:
     def __init__(self, settings: settings_mod.Settings):
-        self.loop = asyncio.new_event_loop()
+        self.loop = loops.new_event_loop()  # the headless gateway's loop: uvloop where installed
         self.thread = threading.Thread(target=self.loop.run_forever, name="gateway-loop", daemon=True)
         self.thread.start()
         self.gateway = Gateway(settings)
