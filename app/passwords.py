@@ -5,15 +5,14 @@ Keys (INTERFACES.md): ``common`` (the 共通アカウント towards destinations
 ``local:ADDRESS`` (the password a local user logs in to Tenso with).  keyring
 is called plainly so its own configuration (``PYTHON_KEYRING_BACKEND``, its
 config file) picks the backend.  Every call may block: call from a thread.
+keyring (and what it imports: ~4 MiB) is loaded at the first call, not with
+this module: most of Tenso's processes never read a password.
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-
-import keyring
-import keyring.errors
 
 from app import addresses
 
@@ -35,6 +34,7 @@ def normalize_key(key: str) -> str:
 
 def keyring_problem() -> str:
     """Empty when a usable keyring is configured, else why not (for the window and the log)."""
+    import keyring
     from keyring.backends import chainer, fail
 
     backend = keyring.get_keyring()
@@ -54,6 +54,7 @@ def use_file_keyring(data_dir: Path) -> Path:
     Only ever on the administrator's explicit choice: the file is protected by the
     account's file permissions alone.  Returns the file's path.
     """
+    import keyring
     from keyrings.alt.file import PlaintextKeyring
 
     backend = PlaintextKeyring()
@@ -70,9 +71,12 @@ def apply_saved_choice(data_dir: Path) -> Path | None:
     return None
 
 
-def _call(fn, *args):
+def _call(name: str, *args):
+    import keyring
+    import keyring.errors
+
     try:
-        return fn(*args)
+        return getattr(keyring, name)(*args)
     except keyring.errors.NoKeyringError as exc:
         raise PasswordStoreError(
             "no OS keyring is available on this machine; install one (Windows Credential Manager, "
@@ -100,16 +104,18 @@ def _saved_choice_once() -> None:
 
 def get(key: str) -> str | None:
     _saved_choice_once()
-    return _call(keyring.get_password, SERVICE, normalize_key(key))
+    return _call("get_password", SERVICE, normalize_key(key))
 
 
 def set(key: str, password: str) -> None:  # noqa: A001 - mirrors `password set`
-    _call(keyring.set_password, SERVICE, normalize_key(key), password)
+    _call("set_password", SERVICE, normalize_key(key), password)
 
 
 def delete(key: str) -> None:
     try:
-        _call(keyring.delete_password, SERVICE, normalize_key(key))
+        _call("delete_password", SERVICE, normalize_key(key))
     except PasswordStoreError as exc:
+        import keyring.errors
+
         if not isinstance(exc.__cause__, keyring.errors.PasswordDeleteError):
             raise
