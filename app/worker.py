@@ -30,13 +30,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import subprocess
-import sys
 import threading
 import time
 from typing import TYPE_CHECKING
 
+from app import children
 from app.delivery import Result
 
 if TYPE_CHECKING:
@@ -47,13 +46,6 @@ log = logging.getLogger("tenso")
 COMMAND = "delivery-worker"
 RETRY_AFTER_CRASH_SECONDS = 60.0
 RESTART_PAUSE_SECONDS = 1.0
-
-
-def child_command() -> list[str]:
-    """How to start this program again as the delivery process (the exe itself when frozen)."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, COMMAND]
-    return [sys.executable, "-m", "app", COMMAND]
 
 
 class DeliveryProcess:
@@ -78,12 +70,8 @@ class DeliveryProcess:
         self._spawn()
 
     def _spawn(self) -> None:
-        flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # no console window flashing on Windows
-        self._proc = proc = subprocess.Popen(
-            child_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, creationflags=flags,
-            env=dict(os.environ, TENSO_PARENT_PID=str(os.getpid())),
-        )
-        self._job = _kill_with_us(proc)
+        proc, self._job = children.spawn(COMMAND)
+        self._proc = proc
         self._alive = True
         self._sent_config = None
         threading.Thread(target=self._read, args=(proc,), name="delivery-process-reader", daemon=True).start()
@@ -178,8 +166,7 @@ class DeliveryProcess:
                     log.warning("delivery process: %s", line.decode("utf-8", "replace").rstrip())
                     continue
                 if "log" in msg:
-                    level, text, event = msg["log"]
-                    log.log(level, "%s", text, extra={"event": event} if event else None)
+                    children.log_line(msg)
                 elif "n" in msg:
                     answers.append((msg["n"], Result(msg["next_try"], msg["created"])))
             if answers:
@@ -230,38 +217,3 @@ class DeliveryProcess:
             return left
         return 0
 
-
-def _kill_with_us(proc: subprocess.Popen) -> object:
-    """Windows: puts the child in a job that the system closes, killing the child, when this
-    process ends in any way.  (Linux: the child asks for that itself, with PR_SET_PDEATHSIG.)"""
-    if sys.platform != "win32":
-        return None
-    import ctypes  # noqa: PLC0415
-    from ctypes import wintypes  # noqa: PLC0415
-
-    class Basic(ctypes.Structure):
-        _fields_ = [("PerProcessUserTimeLimit", ctypes.c_int64), ("PerJobUserTimeLimit", ctypes.c_int64),
-                    ("LimitFlags", wintypes.DWORD), ("MinimumWorkingSetSize", ctypes.c_size_t),
-                    ("MaximumWorkingSetSize", ctypes.c_size_t), ("ActiveProcessLimit", wintypes.DWORD),
-                    ("Affinity", ctypes.c_size_t), ("PriorityClass", wintypes.DWORD),
-                    ("SchedulingClass", wintypes.DWORD)]
-
-    class Extended(ctypes.Structure):
-        _fields_ = [("BasicLimitInformation", Basic), ("IoInfo", ctypes.c_uint64 * 6),
-                    ("ProcessMemoryLimit", ctypes.c_size_t), ("JobMemoryLimit", ctypes.c_size_t),
-                    ("PeakProcessMemoryUsed", ctypes.c_size_t), ("PeakJobMemoryUsed", ctypes.c_size_t)]
-
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-    kernel32.CreateJobObjectW.restype = wintypes.HANDLE
-    kernel32.CreateJobObjectW.argtypes = [ctypes.c_void_p, wintypes.LPCWSTR]
-    kernel32.SetInformationJobObject.argtypes = [wintypes.HANDLE, ctypes.c_int, ctypes.c_void_p, wintypes.DWORD]
-    kernel32.AssignProcessToJobObject.argtypes = [wintypes.HANDLE, wintypes.HANDLE]
-    job = kernel32.CreateJobObjectW(None, None)
-    info = Extended()
-    info.BasicLimitInformation.LimitFlags = 0x2000  # JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
-    ok = job and kernel32.SetInformationJobObject(job, 9, ctypes.byref(info), ctypes.sizeof(info)) and \
-        kernel32.AssignProcessToJobObject(job, int(proc._handle))
-    if not ok:
-        log.warning("the delivery process will not end with Tenso if Tenso is killed (job object: error %d)",
-                    ctypes.get_last_error())
-    return job  # kept open as long as this process lives

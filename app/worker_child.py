@@ -13,36 +13,18 @@ import json
 import logging
 import os
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
+from app import children
 from app.delivery import Deliverer, Result
 from app.routing import Router
 from app.settings import from_dict
 from app.spool import Spool
 
 log = logging.getLogger("tenso")
-
-
-def _parent_gone() -> bool:
-    parent = int(os.environ.get("TENSO_PARENT_PID", "0"))
-    return bool(parent) and os.name == "posix" and os.getppid() != parent
-
-
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        import ctypes  # noqa: PLC0415
-        import signal  # noqa: PLC0415
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if _parent_gone():  # died before we asked
-        os._exit(1)
 
 
 class _Context:
@@ -63,38 +45,10 @@ class _Context:
         self.bound = [(ip, port) for ip, port in msg["bound"]]
 
 
-class _Writer:
-    """Lines to the parent, whole lines only, from any thread."""
-
-    def __init__(self, out: IO[bytes]):
-        self.out = out
-        self.lock = threading.Lock()
-
-    def send(self, obj: dict) -> None:
-        line = json.dumps(obj, separators=(",", ":")).encode() + b"\n"
-        with self.lock:
-            self.out.write(line)
-            self.out.flush()
-
-
-class _ToParent(logging.Handler):
-    def __init__(self, writer: _Writer):
-        super().__init__()
-        self.writer = writer
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.writer.send({"log": [record.levelno, record.getMessage(), getattr(record, "event", "")]})
-        except (OSError, ValueError):
-            pass  # the parent is gone; nobody to tell
-
-
 def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
     """The child's main loop: attempts in threads, answers as they finish, until stdin closes."""
-    writer = _Writer(stdout)
-    logging._srcfile = None
-    log.handlers[:] = [_ToParent(writer)]
-    log.propagate = False
+    writer = children.Writer(stdout)
+    children.ToParent.install(writer)
 
     context = _Context()
     deliverer = Deliverer(context)  # type: ignore[arg-type]  # duck-typed: settings, router, spool, bound
@@ -102,7 +56,7 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
 
     def run(n: int, qid: str, forced: bool, bounce: bool) -> None:
         try:
-            if _parent_gone():
+            if children.parent_gone():
                 os._exit(1)  # an attempt must not start after Tenso died: a new one may have its mail
             result = deliverer.attempt(qid, forced, bounce)
         except Exception:
@@ -135,7 +89,7 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
 
 
 def main() -> int:
-    _die_with_parent()
+    children.die_with_parent()
     try:
         return serve(sys.stdin.buffer, sys.stdout.buffer)
     except KeyboardInterrupt:  # Ctrl+C in the console reaches the whole process group

@@ -1,0 +1,136 @@
+"""What Tenso's helper processes share: how they are started, and that they end with Tenso.
+
+Tenso starts copies of itself (``tenso delivery-worker``, ``tenso receive-worker``;
+the exe itself when frozen) with pipes on their stdin and stdout.  Each talks to
+the parent in JSON lines; its log records come back as ``{"log": [level, text,
+event]}`` lines and go through the parent's one log (file, stderr, window, tray).
+A child must never outlive the parent: on Linux it asks the kernel to kill it
+when the parent dies (PR_SET_PDEATHSIG), on Windows the parent puts it in a job
+object that the system closes, killing it, when the parent ends in any way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+from typing import IO
+
+log = logging.getLogger("tenso")
+
+
+def command(name: str) -> list[str]:
+    """How to start this program again as the helper ``name`` (the exe itself when frozen)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, name]
+    return [sys.executable, "-m", "app", name]
+
+
+def spawn(name: str, pass_fds: tuple[int, ...] = ()) -> tuple[subprocess.Popen, object]:
+    """Starts the helper with pipes on stdin and stdout; returns it and its job (keep both)."""
+    flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # no console window flashing on Windows
+    proc = subprocess.Popen(
+        command(name), stdin=subprocess.PIPE, stdout=subprocess.PIPE, creationflags=flags,
+        env=dict(os.environ, TENSO_PARENT_PID=str(os.getpid())), pass_fds=pass_fds,
+    )
+    return proc, _kill_with_us(proc)
+
+
+def log_line(msg: dict) -> None:
+    """A child's ``{"log": ...}`` line, logged here as if this process had said it."""
+    level, text, event = msg["log"]
+    log.log(level, "%s", text, extra={"event": event} if event else None)
+
+
+# --- the child's side ---
+
+
+def parent_gone() -> bool:
+    parent = int(os.environ.get("TENSO_PARENT_PID", "0"))
+    return bool(parent) and os.name == "posix" and os.getppid() != parent
+
+
+def die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes  # noqa: PLC0415
+        import signal  # noqa: PLC0415
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if parent_gone():  # died before we asked
+        os._exit(1)
+
+
+class Writer:
+    """Lines to the parent, whole lines only, from any thread."""
+
+    def __init__(self, out: IO[bytes]):
+        self.out = out
+        self.lock = threading.Lock()
+
+    def send(self, obj: dict) -> None:
+        line = json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+        with self.lock:
+            self.out.write(line)
+            self.out.flush()
+
+
+class ToParent(logging.Handler):
+    """The child's log handler: every record goes to the parent as a line."""
+
+    def __init__(self, writer: Writer):
+        super().__init__()
+        self.writer = writer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.writer.send({"log": [record.levelno, record.getMessage(), getattr(record, "event", "")]})
+        except (OSError, ValueError):
+            pass  # the parent is gone; nobody to tell
+
+    @classmethod
+    def install(cls, writer: Writer) -> None:
+        logging._srcfile = None  # no caller lookup per record: the parent formats the line
+        log.handlers[:] = [cls(writer)]
+        log.propagate = False
+
+
+def _kill_with_us(proc: subprocess.Popen) -> object:
+    """Windows: puts the child in a job that the system closes, killing the child, when this
+    process ends in any way.  (Linux: the child asks for that itself, with PR_SET_PDEATHSIG.)"""
+    if sys.platform != "win32":
+        return None
+    import ctypes  # noqa: PLC0415
+    from ctypes import wintypes  # noqa: PLC0415
+
+    class Basic(ctypes.Structure):
+        _fields_ = [("PerProcessUserTimeLimit", ctypes.c_int64), ("PerJobUserTimeLimit", ctypes.c_int64),
+                    ("LimitFlags", wintypes.DWORD), ("MinimumWorkingSetSize", ctypes.c_size_t),
+                    ("MaximumWorkingSetSize", ctypes.c_size_t), ("ActiveProcessLimit", wintypes.DWORD),
+                    ("Affinity", ctypes.c_size_t), ("PriorityClass", wintypes.DWORD),
+                    ("SchedulingClass", wintypes.DWORD)]
+
+    class Extended(ctypes.Structure):
+        _fields_ = [("BasicLimitInformation", Basic), ("IoInfo", ctypes.c_uint64 * 6),
+                    ("ProcessMemoryLimit", ctypes.c_size_t), ("JobMemoryLimit", ctypes.c_size_t),
+                    ("PeakProcessMemoryUsed", ctypes.c_size_t), ("PeakJobMemoryUsed", ctypes.c_size_t)]
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.CreateJobObjectW.restype = wintypes.HANDLE
+    kernel32.CreateJobObjectW.argtypes = [ctypes.c_void_p, wintypes.LPCWSTR]
+    kernel32.SetInformationJobObject.argtypes = [wintypes.HANDLE, ctypes.c_int, ctypes.c_void_p, wintypes.DWORD]
+    kernel32.AssignProcessToJobObject.argtypes = [wintypes.HANDLE, wintypes.HANDLE]
+    job = kernel32.CreateJobObjectW(None, None)
+    info = Extended()
+    info.BasicLimitInformation.LimitFlags = 0x2000  # JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+    ok = job and kernel32.SetInformationJobObject(job, 9, ctypes.byref(info), ctypes.sizeof(info)) and \
+        kernel32.AssignProcessToJobObject(job, int(proc._handle))
+    if not ok:
+        log.warning("a helper process will not end with Tenso if Tenso is killed (job object: error %d)",
+                    ctypes.get_last_error())
+    return job  # kept open as long as this process lives
