@@ -1,10 +1,12 @@
 import sys
 
+HELPERS = (["delivery-worker"], ["receive-worker"])  # started by Tenso itself, talking over pipes
+
 
 def _attach_console() -> None:
     """The Windows exe is windowed; commands typed in a console still print there."""
-    # Not for the delivery process: its stdin and stdout are the pipes to the window's process.
-    if sys.platform == "win32" and getattr(sys, "frozen", False) and sys.argv[1:2] not in ([], ["delivery-worker"]):
+    # Not for the helper processes: their stdin and stdout are the pipes to the main process.
+    if sys.platform == "win32" and getattr(sys, "frozen", False) and sys.argv[1:2] and sys.argv[1:2] not in HELPERS:
         import ctypes
 
         if ctypes.windll.kernel32.AttachConsole(-1):  # the console of the shell that started us
@@ -18,6 +20,11 @@ if sys.argv[1:2] == ["delivery-worker"]:
     from app.worker_child import main as worker_main
 
     sys.exit(worker_main())
+if sys.argv[1:2] == ["receive-worker"]:
+    # A receiving process (app.receivers), likewise.
+    from app.receiver_child import main as receiver_main
+
+    sys.exit(receiver_main())
 
 _attach_console()
 from app.cli import main  # noqa: E402

@@ -16,6 +16,7 @@ from app import inbound
 from app.looplag import LoopLag
 from app.policy import RelayPolicy
 from app.portowner import port_owner
+from app.receivers import Receivers
 from app.routing import Router
 from app.scheduler import Scheduler
 from app.settings import Settings, parse_listen
@@ -66,6 +67,7 @@ class Gateway:
         self.scheduler: Scheduler | None = None
         self.servers: list[asyncio.AbstractServer] = []
         self.handler: inbound.InboundHandler | None = None
+        self.receivers: Receivers | None = None  # server.processes - 1 helpers on the same ports
         self._lock = None
         self.loop_lag = LoopLag()
 
@@ -75,6 +77,8 @@ class Gateway:
         self.policy = RelayPolicy(router)
         self.router = router
         self.settings = settings
+        if self.receivers:
+            self.receivers.configure()
 
     async def reconfigure(self, settings: Settings) -> None:
         """Applies new settings to the running gateway; a changed server section rebinds.
@@ -102,8 +106,13 @@ class Gateway:
             server.close()
         if self.handler:
             self.handler.close_sessions()
+        if self.receivers:
+            await self.receivers.stop()
+            self.receivers = None
         for server in self.servers:
             await server.wait_closed()
+        if self.handler and self.handler.committing:  # let what is being stored reach the queue runner
+            await asyncio.wait(self.handler.committing, timeout=5.0)
         self.servers.clear()
 
     @property
@@ -152,6 +161,10 @@ class Gateway:
             self.servers.append(server)
             for sock in server.sockets:
                 log.info("listening on %s port %d%s", *sock.getsockname()[:2], " (STARTTLS)" if tls else "")
+        if server_settings.processes > 1:
+            self.receivers = Receivers(self, server_settings.processes - 1)
+            self.receivers.start([sock for server in self.servers for sock in server.sockets])
+            log.info("receiving in %d processes", server_settings.processes)
 
     async def stop(self, grace: float = 10.0) -> int:
         """Closes the ports, then waits up to ``grace`` s for deliveries in flight.

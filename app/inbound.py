@@ -236,6 +236,7 @@ class InboundHandler:
     def __init__(self, gateway: Gateway):
         self.gateway = gateway
         self.sessions: set[TensoSMTP] = set()  # open client connections, closed on stop
+        self.committing: set[asyncio.Task] = set()  # messages being written to the spool
 
     def close_sessions(self) -> None:
         """Says 421 to every connected client and hangs up (Python >= 3.12 waits for them otherwise)."""
@@ -282,6 +283,15 @@ class InboundHandler:
             auth_user=str(session.auth_data or "") if session.authenticated else "",
             received_at=time.time(),
         )
+        commit = asyncio.ensure_future(self._commit(qid, stored, received, content))
+        self.committing.add(commit)
+        commit.add_done_callback(self.committing.discard)
+        return await asyncio.shield(commit) or f"250 2.0.0 OK: queued as {qid}"
+
+    async def _commit(self, qid: str, stored: SpoolEnvelope, received: bytes, content: bytes) -> str | None:
+        """Stores the message, then hands it to the queue runner: shielded, so a client hanging up
+        (or a stop saying 421) while the fsync runs cannot leave a message on disk that the queue
+        runner does not know of until the next start.  None when stored, else the reply."""
         try:
             await asyncio.to_thread(self.gateway.spool.store, qid, stored, received, content)
         except OSError as exc:
@@ -291,7 +301,7 @@ class InboundHandler:
                  ",".join(f"<{r}>" for r in stored.recipients), len(content), stored.client,
                  f" auth={stored.auth_user}" if stored.auth_user else "")
         self.gateway.scheduler.accepted(qid, stored, (received, content))
-        return f"250 2.0.0 OK: queued as {qid}"
+        return None
 
     def received_header(self, server: SMTP, session: Session, envelope: Envelope, qid: str) -> bytes:
         protocol = "ESMTP" if session.extended_smtp else "SMTP"

@@ -47,6 +47,10 @@ def _port(value: int) -> str | None:
     return None if 1 <= value <= 65535 else "must be 1-65535"
 
 
+def _processes(value: int) -> str | None:
+    return None if 1 <= value <= 16 else "must be 1-16"
+
+
 def _positive(value: int) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
@@ -166,6 +170,8 @@ class Server:
     tls_key: str = ""
     auth_requires_tls: bool = True
     timeout_seconds: int = _checked(300, _positive)
+    # Processes accepting connections on the same ports (receivers.py); 1: this one alone.
+    processes: int = _checked(1, _processes)
 
 
 @dataclass

@@ -115,15 +115,27 @@ class _GroupSync:
 
 _id_lock = threading.Lock()
 _last_id = 0
+_node = os.getpid() % 4096
 
 
 def new_id() -> str:
-    """Sortable by arrival, unique in this process: microseconds since the epoch, in hex."""
+    """Sortable by arrival: microseconds since the epoch, in hex, then this process's node number."""
     global _last_id
     with _id_lock:
         now = time.time_ns() // 1000
         _last_id = max(now, _last_id + 1)
-        return f"{_last_id:013X}{os.getpid() % 4096:03X}"
+        return f"{_last_id:013X}{_node:03X}"
+
+
+def node(offset: int) -> int:
+    """The node number for Tenso's helper process ``offset`` (1, 2, ...): distinct from this
+    process's and from each other's, so processes sharing a queue never make the same id."""
+    return (_node + offset) % 4096
+
+
+def set_node(number: int) -> None:
+    global _node
+    _node = number % 4096
 
 
 class Spool:

@@ -35,7 +35,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from app import children
+from app import children, spool
 from app.delivery import Result
 
 if TYPE_CHECKING:
@@ -104,7 +104,8 @@ class DeliveryProcess:
         source = str(gateway.settings.source) if gateway.settings.source else None
         # The spool the gateway opened: a queue.dir changed while running takes effect at the next start.
         self._send({"config": to_dict(gateway.settings), "source": source, "bound": bound,
-                    "spool": str(gateway.spool.root), "workers": self.workers, "level": log.getEffectiveLevel()})
+                    "spool": str(gateway.spool.root), "workers": self.workers, "level": log.getEffectiveLevel(),
+                    "node": spool.node(1)})
         self._sent_config = key
 
     def _send(self, obj: dict) -> None:

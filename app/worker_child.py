@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
-from app import children
+from app import children, spool
 from app.delivery import Deliverer, Result
 from app.routing import Router
 from app.settings import from_dict
@@ -43,6 +43,7 @@ class _Context:
             self.spool = Spool(Path(msg["spool"]))
         self.settings = settings
         self.bound = [(ip, port) for ip, port in msg["bound"]]
+        spool.set_node(msg["node"])
 
 
 def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:

@@ -1,0 +1,118 @@
+"""A receiving process: ``python -m app receive-worker``, started by ``app.receivers``.
+
+It accepts on the listening sockets it was given, runs the same aiosmtpd server
+and ``InboundHandler`` as the main process on its own event loop, commits each
+message into the shared spool (fsync before 250) and tells the parent its id.
+Delivery, the queue runner and the window stay in the parent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gc
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import IO
+
+from app import children, inbound, loops, spool
+from app.looplag import LoopLag
+from app.policy import RelayPolicy
+from app.routing import Router
+from app.settings import from_dict
+from app.spool import Spool
+
+log = logging.getLogger("tenso")
+
+STOP_COMMITS_SECONDS = 5.0
+
+
+class _Front:
+    """What the InboundHandler asks of a gateway, in this process: settings, router, policy,
+    spool, and a scheduler whose ``accepted`` tells the parent."""
+
+    def __init__(self, writer: children.Writer):
+        self.writer = writer
+        self.scheduler = self
+        self.settings = self.router = self.policy = self.spool = None
+
+    def configure(self, msg: dict) -> None:
+        settings = from_dict(msg["config"], source=Path(msg["source"]) if msg["source"] else None)
+        router = Router(settings)
+        self.policy = RelayPolicy(router)
+        self.router = router
+        if self.spool is None:
+            self.spool = Spool(Path(msg["spool"]))  # the parent's: a queue.dir change waits for a restart
+        self.settings = settings
+        log.setLevel(msg["level"])
+
+    def accepted(self, qid: str, envelope, parts) -> None:
+        self.writer.send({"accepted": qid})
+
+
+def _listening_socket(entry: dict) -> socket.socket:
+    if "fd" in entry:
+        return socket.socket(fileno=entry["fd"])
+    return socket.fromshare(base64.b64decode(entry["share"]))
+
+
+async def serve(first: dict, stdin: IO[bytes], writer: children.Writer) -> int:
+    loop = asyncio.get_running_loop()
+    front = _Front(writer)
+    front.configure(first)
+    spool.set_node(first["node"])
+    server_settings = front.settings.server
+    tls = None
+    if server_settings.tls_cert:
+        tls = inbound.tls_context(str(front.settings.resolve(server_settings.tls_cert)),
+                                  str(front.settings.resolve(server_settings.tls_key)))
+    handler = inbound.InboundHandler(front)  # type: ignore[arg-type]  # duck-typed gateway
+    factory = inbound.protocol_factory(front, handler, tls)  # type: ignore[arg-type]
+    servers = [await loop.create_server(factory, sock=_listening_socket(e)) for e in first["sockets"]]
+    lag = LoopLag()
+    lag.start()
+    gc.collect()
+    gc.freeze()  # as in the main process (gateway._freeze_once)
+
+    stop = asyncio.Event()
+
+    def read_parent() -> None:
+        for line in stdin:
+            msg = json.loads(line)
+            if "stop" in msg:
+                loop.call_soon_threadsafe(stop.set)
+                return
+            if "config" in msg:
+                loop.call_soon_threadsafe(front.configure, msg)
+        # Input ended without "stop": the parent was killed.  Stop at once, as it did: its
+        # ports must close with it, or mail would be accepted with nobody to deliver it.
+        os._exit(1)
+
+    threading.Thread(target=read_parent, name="parent-reader", daemon=True).start()
+    await stop.wait()
+    for server in servers:
+        server.close()
+    handler.close_sessions()
+    lag.stop()
+    if handler.committing:  # on disk and announced, or not at all: never on disk and unknown
+        await asyncio.wait(handler.committing, timeout=STOP_COMMITS_SECONDS)
+    return 0
+
+
+def main() -> int:
+    children.die_with_parent()
+    writer = children.Writer(sys.stdout.buffer)
+    children.ToParent.install(writer)
+    stdin = sys.stdin.buffer
+    first = json.loads(stdin.readline() or b"null")
+    if not first:
+        return 1
+    try:
+        return loops.run(serve(first, stdin, writer))
+    except KeyboardInterrupt:  # Ctrl+C in the console reaches the whole process group
+        return 0

@@ -1,0 +1,177 @@
+"""More than one process receiving on the same ports (``server.processes``).
+
+One Python process runs one thread of Python at a time, and one event loop
+spends ~2.5 ms of CPU on every SMTP connection: a busy gateway's receiving is
+bound to one core.  With ``server.processes`` = N, N-1 helper processes
+(``tenso receive-worker``) accept connections on the very same listening
+sockets as this one (inherited; on Windows handed over with ``socket.share``).
+The kernel gives each new connection to whichever process accepts it first, so
+a busy process takes fewer.  Each helper runs the same ``InboundHandler`` on its
+own loop and commits into the same spool, fsync before 250 as here; for each
+message it stores, it tells this process the id, and this process's scheduler
+delivers it as if it had been accepted here.  Nothing else moves: the queue
+runner, the delivery process, the window and the queue lock stay in this one.
+
+One JSON object per line, as with the delivery process (``children``):
+
+    parent -> child   {"config": {...settings...}, "source": path, "spool": path, "sockets": [...],
+                       "node": 3, "level": 20}      (again, without "sockets", when settings change)
+                      {"stop": true}
+    child -> parent   {"accepted": "<queue id>"}
+                      {"log": [20, "the line", ""]}
+
+A helper that dies is started again a second later; the connections it had are
+cut (their clients retry), and what it had committed is in the spool and was
+announced as soon as it was on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import os
+import socket
+import subprocess
+import threading
+from typing import TYPE_CHECKING
+
+from app import children, spool
+
+if TYPE_CHECKING:
+    from app.gateway import Gateway
+
+log = logging.getLogger("tenso")
+
+COMMAND = "receive-worker"
+RESTART_PAUSE_SECONDS = 1.0
+STOP_SECONDS = 5.0
+
+
+class Receivers:
+    """The parent side: ``count`` helper processes accepting on ``sockets`` beside this one."""
+
+    def __init__(self, gateway: Gateway, count: int):
+        self.gateway = gateway
+        self.count = count
+        self._procs: dict[int, subprocess.Popen] = {}
+        self._jobs: dict[int, object] = {}
+        self._sockets: list = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+        self._write_lock = threading.Lock()
+
+    def start(self, sockets: list) -> None:
+        """``sockets``: the listening sockets of this process's servers (kept open by them)."""
+        self._loop = asyncio.get_running_loop()
+        self._sockets = sockets
+        for slot in range(1, self.count + 1):
+            self._spawn(slot)
+
+    def _spawn(self, slot: int) -> None:
+        posix = os.name == "posix"
+        fds = tuple(s.fileno() for s in self._sockets) if posix else ()
+        proc, self._jobs[slot] = children.spawn(COMMAND, pass_fds=fds)
+        self._procs[slot] = proc
+        handed = [{"fd": fd} for fd in fds] if posix else [{"share": _share(s, proc.pid)} for s in self._sockets]
+        # Node 1 is the delivery process's: queue ids made here never meet theirs.
+        self._write(proc, {**self._config(), "sockets": handed, "node": spool.node(1 + slot)})
+        threading.Thread(target=self._read, args=(slot, proc), name=f"receiving-process-{slot}", daemon=True).start()
+
+    def _config(self) -> dict:
+        from app.settings import to_dict  # noqa: PLC0415 - avoids an import cycle at module load
+
+        settings = self.gateway.settings
+        return {"config": to_dict(settings), "source": str(settings.source) if settings.source else None,
+                "spool": str(self.gateway.spool.root), "level": log.getEffectiveLevel()}
+
+    def configure(self) -> None:
+        """New rules and options for every helper (a changed server section restarts them instead)."""
+        config = self._config()
+        for proc in list(self._procs.values()):
+            self._write(proc, config)
+
+    def _write(self, proc: subprocess.Popen, obj: dict) -> None:
+        try:
+            with self._write_lock:
+                proc.stdin.write(json.dumps(obj, separators=(",", ":")).encode() + b"\n")
+                proc.stdin.flush()
+        except (OSError, ValueError):
+            pass  # it has ended: its reader thread says so and starts another
+
+    # --- from the helpers (one reader thread each) ---
+
+    def _read(self, slot: int, proc: subprocess.Popen) -> None:
+        partial = b""
+        with proc.stdout:
+            while chunk := proc.stdout.read1(1 << 16):
+                *lines, partial = (partial + chunk).split(b"\n")
+                accepted = []
+                for line in lines:
+                    try:
+                        msg = json.loads(line)
+                    except ValueError:
+                        log.warning("receiving process %d: %s", slot, line.decode("utf-8", "replace").rstrip())
+                        continue
+                    if "accepted" in msg:
+                        accepted.append(msg["accepted"])
+                    elif "log" in msg:
+                        children.log_line(msg)
+                if accepted:
+                    self._call(self._accepted, accepted)
+        proc.wait()
+        self._call(self._ended, slot, proc)
+
+    def _call(self, fn, *args) -> None:
+        try:
+            self._loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the loop is closed: Tenso has stopped; the spool has the messages
+            pass
+
+    def _accepted(self, ids: list[str]) -> None:
+        scheduler = self.gateway.scheduler
+        if scheduler is not None:
+            for qid in ids:
+                scheduler.wake(qid)
+
+    def _ended(self, slot: int, proc: subprocess.Popen) -> None:
+        if self._stopping or self._procs.get(slot) is not proc:
+            return
+        log.error("receiving process %d ended (exit status %s); starting it again", slot, proc.returncode)
+        self._loop.call_later(RESTART_PAUSE_SECONDS, self._restart, slot)
+
+    def _restart(self, slot: int) -> None:
+        if not self._stopping:
+            self._spawn(slot)
+
+    # --- stopping ---
+
+    async def stop(self) -> None:
+        """Each helper closes its copy of the ports, says 421 to its clients, lets the commits in
+        flight finish and exits; after STOP_SECONDS it is killed."""
+        self._stopping = True
+        procs = list(self._procs.values())
+        for proc in procs:
+            self._write(proc, {"stop": True})
+            try:
+                with self._write_lock:
+                    proc.stdin.close()
+            except OSError:
+                pass
+        for proc in procs:
+            try:
+                await asyncio.wait_for(asyncio.to_thread(proc.wait), STOP_SECONDS)
+            except TimeoutError:
+                proc.kill()
+                await asyncio.to_thread(proc.wait)
+        self._procs.clear()
+
+
+def _share(sock, pid: int) -> str:
+    """Windows: the listening socket, duplicated for process ``pid`` (socket.share)."""
+    dup = socket.fromfd(sock.fileno(), sock.family, sock.type)
+    try:
+        return base64.b64encode(dup.share(pid)).decode()
+    finally:
+        dup.close()
