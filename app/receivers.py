@@ -20,9 +20,9 @@ One JSON object per line, as with the delivery process (``children``):
     child -> parent   {"accepted": "<queue id>"}
                       {"log": [20, "the line", ""]}
 
-A helper that dies is started again a second later; the connections it had are
-cut (their clients retry), and what it had committed is in the spool and was
-announced as soon as it was on disk.
+A helper that dies is started again a second later (longer if it keeps dying);
+the connections it had are cut (their clients retry), and what it had committed
+is in the spool and was announced as soon as it was on disk.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ log = logging.getLogger("tenso")
 
 COMMAND = "receive-worker"
 RESTART_PAUSE_SECONDS = 1.0
+MAX_RESTART_PAUSE_SECONDS = 60.0
 STOP_SECONDS = 5.0
 
 
@@ -57,6 +58,7 @@ class Receivers:
         self.count = count
         self._procs: dict[int, subprocess.Popen] = {}
         self._jobs: dict[int, object] = {}
+        self._restarts: dict[int, int] = {}
         self._sockets: list = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -138,8 +140,13 @@ class Receivers:
     def _ended(self, slot: int, proc: subprocess.Popen) -> None:
         if self._stopping or self._procs.get(slot) is not proc:
             return
-        log.error("receiving process %d ended (exit status %s); starting it again", slot, proc.returncode)
-        self._loop.call_later(RESTART_PAUSE_SECONDS, self._restart, slot)
+        # 1 s, then twice as long each time it ends again (at most a minute): one that cannot
+        # start at all does not fill the log.
+        self._restarts[slot] = restarts = self._restarts.get(slot, 0) + 1
+        pause = min(MAX_RESTART_PAUSE_SECONDS, RESTART_PAUSE_SECONDS * 2 ** (restarts - 1))
+        log.error("receiving process %d ended (exit status %s); starting it again in %g s",
+                  slot, proc.returncode, pause)
+        self._loop.call_later(pause, self._restart, slot)
 
     def _restart(self, slot: int) -> None:
         if not self._stopping:

@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from app import addresses, forwarding, relaynets
 
 APP_NAME = "Tenso"
@@ -545,6 +543,8 @@ def _is_listening(destination: str, port: int, listening: list[tuple[str, int]])
 
 
 def config_dir() -> Path:
+    import platformdirs  # noqa: PLC0415 - not loaded by the helper processes, which are given their paths
+
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False, roaming=True))
 
 
@@ -552,6 +552,8 @@ def data_dir() -> Path:
     override = os.environ.get("TENSO_DATA_DIR")
     if override:
         return Path(override)
+    import platformdirs  # noqa: PLC0415
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False, roaming=True))
 
 
