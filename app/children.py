@@ -66,6 +66,15 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def leave_ctrl_c_to_parent() -> None:
+    """Ctrl+C in a console reaches every process attached to it.  A helper ignores it: the
+    parent stops it in order (421 to its clients, commits finished), which a helper stopping
+    on its own, in the middle, would not."""
+    import signal  # noqa: PLC0415
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class Writer:
     """Lines to the parent, whole lines only, from any thread."""
 

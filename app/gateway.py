@@ -111,8 +111,8 @@ class Gateway:
             self.receivers = None
         for server in self.servers:
             await server.wait_closed()
-        if self.handler and self.handler.committing:  # let what is being stored reach the queue runner
-            await asyncio.wait(self.handler.committing, timeout=5.0)
+        if self.handler:  # let what is being stored reach the queue runner
+            await self.handler.settle(5.0)
         self.servers.clear()
 
     @property

@@ -245,6 +245,19 @@ class InboundHandler:
                 session.transport.write(b"421 4.3.2 Tenso is shutting down, try again later\r\n")
                 session.transport.close()
 
+    async def settle(self, timeout: float) -> None:
+        """After ``close_sessions``: waits (at most ``timeout``) until every connection is gone
+        and every commit it started has finished.  A client whose whole message had arrived just
+        before the 421 may start its commit after the hang-up, on the loop's next turns: stopping
+        the loop then would cancel it between the fsync and the announcement."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.sessions and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0)  # a handler resumed in the same turn as its hang-up
+        if self.committing:
+            await asyncio.wait(self.committing, timeout=max(0.1, deadline - loop.time()))
+
     async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses):
         session.host_name = hostname
         # aiosmtpd reads pipelined commands correctly but does not say so.  No

@@ -99,20 +99,17 @@ async def serve(first: dict, stdin: IO[bytes], writer: children.Writer) -> int:
         server.close()
     handler.close_sessions()
     lag.stop()
-    if handler.committing:  # on disk and announced, or not at all: never on disk and unknown
-        await asyncio.wait(handler.committing, timeout=STOP_COMMITS_SECONDS)
+    await handler.settle(STOP_COMMITS_SECONDS)  # on disk and announced, or not on disk at all
     return 0
 
 
 def main() -> int:
     children.die_with_parent()
+    children.leave_ctrl_c_to_parent()
     writer = children.Writer(sys.stdout.buffer)
     children.ToParent.install(writer)
     stdin = sys.stdin.buffer
     first = json.loads(stdin.readline() or b"null")
     if not first:
         return 1
-    try:
-        return loops.run(serve(first, stdin, writer))
-    except KeyboardInterrupt:  # Ctrl+C in the console reaches the whole process group
-        return 0
+    return loops.run(serve(first, stdin, writer))

@@ -35,6 +35,7 @@ import os
 import socket
 import subprocess
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from app import children, spool
@@ -47,6 +48,7 @@ log = logging.getLogger("tenso")
 COMMAND = "receive-worker"
 RESTART_PAUSE_SECONDS = 1.0
 MAX_RESTART_PAUSE_SECONDS = 60.0
+STEADY_SECONDS = 60.0  # a helper that ran this long before ending starts again after 1 s
 STOP_SECONDS = 5.0
 
 
@@ -59,6 +61,7 @@ class Receivers:
         self._procs: dict[int, subprocess.Popen] = {}
         self._jobs: dict[int, object] = {}
         self._restarts: dict[int, int] = {}
+        self._started: dict[int, float] = {}
         self._sockets: list = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -76,6 +79,7 @@ class Receivers:
         fds = tuple(s.fileno() for s in self._sockets) if posix else ()
         proc, self._jobs[slot] = children.spawn(COMMAND, pass_fds=fds)
         self._procs[slot] = proc
+        self._started[slot] = time.monotonic()
         handed = [{"fd": fd} for fd in fds] if posix else [{"share": _share(s, proc.pid)} for s in self._sockets]
         # Node 1 is the delivery process's: queue ids made here never meet theirs.
         self._write(proc, {**self._config(), "sockets": handed, "node": spool.node(1 + slot)})
@@ -138,11 +142,17 @@ class Receivers:
                 scheduler.wake(qid)
 
     def _ended(self, slot: int, proc: subprocess.Popen) -> None:
+        try:
+            with self._write_lock:
+                proc.stdin.close()
+        except OSError:
+            pass  # BrokenPipe flushing into the dead pipe: it is closed all the same
         if self._stopping or self._procs.get(slot) is not proc:
             return
-        # 1 s, then twice as long each time it ends again (at most a minute): one that cannot
-        # start at all does not fill the log.
-        self._restarts[slot] = restarts = self._restarts.get(slot, 0) + 1
+        # 1 s, then twice as long each time it ends again soon after starting (at most a
+        # minute): one that cannot start at all does not fill the log.
+        steady = time.monotonic() - self._started.get(slot, 0.0) >= STEADY_SECONDS
+        self._restarts[slot] = restarts = 1 if steady else self._restarts.get(slot, 0) + 1
         pause = min(MAX_RESTART_PAUSE_SECONDS, RESTART_PAUSE_SECONDS * 2 ** (restarts - 1))
         log.error("receiving process %d ended (exit status %s); starting it again in %g s",
                   slot, proc.returncode, pause)

@@ -91,7 +91,5 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
 
 def main() -> int:
     children.die_with_parent()
-    try:
-        return serve(sys.stdin.buffer, sys.stdout.buffer)
-    except KeyboardInterrupt:  # Ctrl+C in the console reaches the whole process group
-        return 0
+    children.leave_ctrl_c_to_parent()
+    return serve(sys.stdin.buffer, sys.stdout.buffer)

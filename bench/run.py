@@ -459,8 +459,9 @@ class TensoRelay:
     name = "Tenso"
 
     def __init__(self, python: str, work: Path, port: int, sink_port: int, queue: Path | None = None,
-                 lag_seconds: int | None = None):
+                 lag_seconds: int | None = None, processes: int | None = None):
         self.python = python
+        self.processes = processes
         self.lag_seconds = lag_seconds
         self.work = work
         self.port = port
@@ -478,6 +479,8 @@ class TensoRelay:
             "rules": [{"match": "*", "destination": HOST, "port": self.sink_port, "tls": "none"}],
             "queue": {"dir": str(self.queue)},
         }
+        if self.processes:
+            settings["server"]["processes"] = self.processes
         self.config.write_text(json.dumps(settings, indent=2))
 
     def start(self, timeout: float = 120.0) -> tuple[float, float]:
@@ -683,7 +686,8 @@ def throughput(args: argparse.Namespace, tools: dict[str, str], work: Path, note
         sinks[postfix.name] = sink
     if "tenso" in args.relays:
         sink = Sink(tools["smtp-sink"], free_port(), work)
-        tenso = TensoRelay(args.python, work / "tenso", free_port(), sink.port, lag_seconds=LAG_REPORT_SECONDS)
+        tenso = TensoRelay(args.python, work / "tenso", free_port(), sink.port, lag_seconds=LAG_REPORT_SECONDS,
+                           processes=args.processes)
         tenso.configure()
         tenso.start()
         progress(f"Tenso (pid {tenso.proc.pid}) on {HOST}:{tenso.port} -> smtp-sink {HOST}:{sink.port}")
@@ -946,6 +950,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "the CPUs alone (default 20; 0: do not wait)")
     parser.add_argument("--postfix-conf", type=Path, default=SHARED_POSTFIX,
                         help=f"folder with the main.cf and master.cf to adapt (default {SHARED_POSTFIX})")
+    parser.add_argument("--processes", type=int,
+                        help="Tenso's server.processes for the throughput runs (default: Tenso's own default)")
     parser.add_argument("--python", default=tenso_python(), help="python that runs Tenso (default: .venv's)")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (configs, logs) for a look")
     args = parser.parse_args(argv)

@@ -220,6 +220,8 @@ def test_killed_delivery_process_is_replaced_and_the_next_mail_is_delivered(gate
         assert second.poll() is None
         assert [pid for pid, _ in delivery_children(os.getpid())] == [second.pid]
         wait_until(lambda: not queue_ids(gw), 5, "the queue emptying")
+        # The child removes the message before its lines have crossed the pipe to the reader thread.
+        wait_until(lambda: log.matching(r"removed: delivered to every recipient")[1:], 5, "the child's lines")
 
     ended = log.matching(r"^the delivery process ended \(exit status -9\); starting it again$")
     assert [level for level, _, _ in ended] == [logging.ERROR], log.text()
