@@ -10,7 +10,8 @@ a busy process takes fewer.  Each helper runs the same ``InboundHandler`` on its
 own loop and commits into the same spool, fsync before 250 as here; for each
 message it stores, it tells this process the id, and this process's scheduler
 delivers it as if it had been accepted here.  Nothing else moves: the queue
-runner, the delivery process, the window and the queue lock stay in this one.
+runner, the window and the queue lock stay in this one, and so does delivery, in
+threads (no separate delivery process then: ``scheduler.delivers_in_process``).
 
 One JSON object per line, as with the delivery process (``children``):
 

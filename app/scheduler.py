@@ -2,8 +2,8 @@
 
 The spool holds the state; this module keeps only an index of when to look at
 each message next (a heap of due times), rebuilt from the spool at start.
-Attempts run in the delivery process (``worker``), or with
-``TENSO_DELIVERY_PROCESS=0`` in a thread pool here; never on the event loop.  Queue control (retry
+Attempts run in the delivery process (``worker``), or in a thread pool here
+(see ``delivers_in_process``); never on the event loop.  Queue control (retry
 now, delete, bounce now, pause) comes from the window through the methods
 below, or from ``python -m app queue`` through the spool's control folder,
 polled every second.
@@ -33,6 +33,17 @@ FRESH_LIMIT = 256  # messages handed over in memory at most; beyond that they ar
 PRUNE_EVERY_SECONDS = 3600.0
 
 
+def delivers_in_process(processes: int) -> bool:
+    """Whether attempts run in a delivery process, chosen once at start.
+
+    With one receiving process (the default) delivery gets a process of its own, so sending
+    never competes with receiving for one interpreter.  With ``server.processes`` 2 or more the
+    receiving helpers already carry most of the receiving work, and a third interpreter would
+    cost its ~17 MiB for no measured gain (bench/: same messages/second within noise); attempts
+    then run in threads here.  ``TENSO_DELIVERY_PROCESS=0`` asks for threads in every case."""
+    return os.environ.get("TENSO_DELIVERY_PROCESS", "1") != "0" and processes <= 1
+
+
 class Scheduler:
     def __init__(self, gateway: Gateway):
         self.gateway = gateway
@@ -41,7 +52,7 @@ class Scheduler:
         workers = gateway.settings.queue.workers
         self.process: DeliveryProcess | None = None
         self.executor: ThreadPoolExecutor | None = None
-        if os.environ.get("TENSO_DELIVERY_PROCESS", "1") != "0":
+        if delivers_in_process(gateway.settings.server.processes):
             self.process = DeliveryProcess(gateway, workers)
         else:
             self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver")

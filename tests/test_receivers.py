@@ -5,7 +5,7 @@ accept on the very same listening sockets, store into the shared spool and tell 
 queue id; the parent's scheduler delivers.  These tests run real processes over 127.0.0.1, kill
 them with real signals and read the real log.  Which process took a message is read from its
 queue id: the last three hex digits are the node number of the process that made it (the main
-process: its pid % 4096; the delivery process: +1; receiving helper k: +1+k).  Finding processes
+process: its pid % 4096; the delivery process, when there is one: +1; receiving helper k: +1+k).  Finding processes
 reads /proc, so those tests run on Linux only.
 """
 
@@ -277,7 +277,8 @@ def test_two_processes_both_accept_and_every_message_is_delivered_once(two_proce
     tenso = two_processes(up.port)
     pid = tenso.proc.pid
     helper = one_child(pid, receivers.COMMAND)
-    one_child(pid, worker.COMMAND)
+    assert children_running(pid, worker.COMMAND) == [], \
+        "with two receiving processes delivery runs in threads of the main one, not in a delivery process"
     main_node, helper_node = pid % 4096, (pid + 2) % 4096
 
     ids = sent_by_both(tenso.port, main_node, helper_node, "m")
