@@ -70,10 +70,19 @@ def parse(entry: str) -> AddressRange:
 class RelayNetworks:
     def __init__(self, entries: list[str]):
         self.ranges = [parse(e) for e in entries]
+        self._seen: dict[str, bool] = {}  # client address -> answer; a LAN has few, cleared when full
 
     def __contains__(self, client: str | None) -> bool:
         if not client:
             return False
+        found = self._seen.get(client)
+        if found is None:
+            if len(self._seen) >= 4096:
+                self._seen.clear()
+            found = self._seen[client] = self._contains(client)
+        return found
+
+    def _contains(self, client: str) -> bool:
         try:
             ip = ipaddress.ip_address(client.split("%", 1)[0])
         except ValueError:

@@ -30,6 +30,7 @@ log = logging.getLogger("tenso")
 STARTUP = -1.0  # due-time of the start-up run: before anything else, and tried even if deferred
 CONTROL_POLL_SECONDS = 1.0
 FRESH_LIMIT = 256  # messages handed over in memory at most; beyond that they are read back
+FRESH_BYTES = 2 << 20  # and at most this many bytes of them: 100 KB mail is read back sooner
 PRUNE_EVERY_SECONDS = 3600.0
 
 
@@ -63,6 +64,7 @@ class Scheduler:
         self._bounce: set[str] = set()
         self._again: set[str] = set()  # asked for (retry / bounce now) while an attempt was running
         self._fresh: dict[str, tuple] = {}  # just accepted: envelope and bytes, until the first attempt
+        self._fresh_bytes = 0
         self._tasks: set[asyncio.Task] = set()
         self._wakeup = asyncio.Event()
         self._runner: asyncio.Task | None = None
@@ -88,8 +90,11 @@ class Scheduler:
 
     def accepted(self, qid: str, envelope, parts: tuple[bytes, ...]) -> None:
         """A new message is on disk: attempt it now, from memory (bounded: not while paused)."""
-        if self.executor and not self.paused and len(self._fresh) < FRESH_LIMIT:
-            self._fresh[qid] = (envelope, parts)
+        if self.executor and len(self._fresh) < FRESH_LIMIT and not self.paused:
+            size = sum(map(len, parts))
+            if self._fresh_bytes + size <= FRESH_BYTES:
+                self._fresh[qid] = (envelope, parts)
+                self._fresh_bytes += size
         self.wake(qid)
 
     def retry(self, qid: str | None = None) -> None:
@@ -205,6 +210,8 @@ class Scheduler:
         forced = qid in self._forced
         bounce = qid in self._bounce
         fresh = self._fresh.pop(qid, None)
+        if fresh is not None:
+            self._fresh_bytes -= sum(map(len, fresh[1]))
         self._forced.discard(qid)
         self._bounce.discard(qid)
         if self._stopping:  # started in the same loop turn as stop(): leave it to the next start

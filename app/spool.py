@@ -145,6 +145,7 @@ class Spool:
         self.msg = self.root / "msg"
         self.state = self.root / "state"
         self.control = self.root / "control"
+        self._paused_flag = str(self.root / "paused")
         for d in (self.tmp, self.msg, self.state, self.control):
             d.mkdir(parents=True, exist_ok=True)
         self._msg_sync = _GroupSync(self.msg)
@@ -231,7 +232,7 @@ class Spool:
 
     @property
     def paused(self) -> bool:
-        return (self.root / "paused").exists()
+        return os.path.exists(self._paused_flag)
 
     def set_paused(self, paused: bool) -> None:
         flag = self.root / "paused"

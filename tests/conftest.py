@@ -190,6 +190,37 @@ class Upstream:
         self.controller.stop()
 
 
+# --- processes, from /proc (Linux) ------------------------------------------------------------------
+
+
+def stat(pid: int) -> tuple[str, int, int] | None:
+    """State, parent pid and start time of ``pid`` from /proc, or None if there is no such process."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) ", which may hold spaces
+    return fields[0], int(fields[1]), int(fields[19])
+
+
+def children_running(parent: int, command: str) -> list[tuple[int, int]]:
+    """The live children of ``parent`` whose argv holds ``command``, as (pid, start time)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        info = stat(int(entry.name))
+        if info is None or info[1] != parent or info[0] in "ZX":
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if command.encode() in argv:
+            found.append((int(entry.name), info[2]))
+    return found
+
+
 def free_port() -> int:
     """A loopback port nothing listens on right now."""
     with socket.socket() as s:

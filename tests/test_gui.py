@@ -30,7 +30,7 @@ import keyring  # noqa: E402
 import pytest  # noqa: E402
 import qasync  # noqa: E402
 import shiboken6  # noqa: E402
-from conftest import free_port, make_settings, message, send  # noqa: E402
+from conftest import children_running, free_port, make_settings, message, send  # noqa: E402
 from PySide6.QtCore import QModelIndex, QObject, QPoint, Qt, QTimer, QTranslator  # noqa: E402
 from PySide6.QtGui import QBrush, QColor  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
@@ -41,13 +41,14 @@ from PySide6.QtWidgets import (  # noqa: E402
     QLabel,
     QMessageBox,
     QPushButton,
+    QSpinBox,
     QStyle,
     QStyleOptionButton,
     QTabWidget,
     QWidget,
 )
 
-from app import passwords  # noqa: E402
+from app import passwords, receivers  # noqa: E402
 from app import settings as settings_mod  # noqa: E402
 from app.gui import i18n  # noqa: E402
 from app.gui.controller import GatewayController  # noqa: E402
@@ -453,6 +454,48 @@ def test_tray_start_and_stop_open_and_close_the_listening_port(gui):
             await port_answers(port)
 
     gui.run(scenario())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the helper through /proc")
+def test_receiving_processes_set_in_the_window_start_and_stop_a_helper_on_apply(gui, upstream_factory):
+    """Server → Receiving processes: 2 starts one ``receive-worker`` on the same port at Apply, 1 stops it."""
+    up = upstream_factory()
+    window = gui.open(server={"listen": ["127.0.0.1:0"]},
+                      rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}])
+    controller = window.controller
+    spin = window.findChild(QSpinBox, "processes")
+    assert spin.value() == 1 and (spin.minimum(), spin.maximum()) == (1, 16)
+
+    def helpers() -> list[tuple[int, int]]:
+        return children_running(os.getpid(), receivers.COMMAND)
+
+    async def started() -> None:
+        await controller.start()
+        assert helpers() == []
+
+    gui.run(started())
+    spin.setValue(2)
+    gui.apply(window)
+    assert gui.saved()["server"]["processes"] == 2
+
+    async def two() -> None:
+        await until(helpers, 10, "a receive-worker child after Apply")
+        port = controller.bound[0][1]
+        for i in range(6):
+            await asyncio.to_thread(send, port, "alice@client.test", [f"p{i}@example.net"], message(f"p{i}"))
+        await until(lambda: len(up.messages) >= 6, 15, "six messages at the upstream")
+
+    gui.run(two())
+    assert len(helpers()) == 1
+    spin.setValue(1)
+    gui.apply(window)
+
+    async def one() -> None:
+        await until(lambda: not helpers(), 15, "the helper to stop after Apply with 1")
+        await controller.stop()
+
+    gui.run(one())
+    assert sorted(r for m in up.messages for r in m.rcpt_tos) == sorted(f"p{i}@example.net" for i in range(6))
 
 
 # --- the queue ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ spooled message while the gateway is stopped.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import smtplib
 import socketserver
@@ -395,3 +396,41 @@ def test_queue_commands_act_on_the_spool_when_no_gateway_runs(queued, gateway_fa
     (status,) = delivery_status(parse(got.data))
     assert status["Final-Recipient"] == "rfc822; y@example.net"
     wait_until(lambda: again.spool.ids() == [], what="queue empty")
+
+
+# --- memory: new mail handed to delivery ----------------------------------------------------------
+
+
+def test_new_mail_waiting_for_a_busy_worker_is_kept_in_memory_only_up_to_the_budget(
+        gateway_factory, upstream_factory, monkeypatch):
+    """With delivery in threads, a new message goes to its first attempt from memory, but only
+    while those waiting hold under ``FRESH_BYTES``; the rest are read back from the queue intact."""
+    from app import scheduler as scheduler_mod  # noqa: PLC0415
+
+    monkeypatch.setenv("TENSO_DELIVERY_PROCESS", "0")
+    up = upstream_factory()
+    gate = threading.Event()
+    original = up.handler.handle_MAIL
+
+    async def held(server, session, envelope, address, options):
+        await asyncio.to_thread(gate.wait, 30)  # the only delivery worker waits here
+        return await original(server, session, envelope, address, options)
+
+    up.handler.handle_MAIL = held
+    gw = gateway_factory(rules=[rule(up.port)], queue={"workers": 1})
+    scheduler = gw.gateway.scheduler
+    body = "x" * 998 + "\r\n"
+    sent = [message(f"big {i}", body * 1200) for i in range(4)]  # 1.2 MB each
+    try:
+        for data in sent:
+            send(gw.port, SENDER, ["big@example.net"], data)
+        wait_until(lambda: len(gw.spool.ids()) == 4, what="four queued messages")
+        held_bytes = gw.call(asyncio.sleep(0, scheduler._fresh_bytes))
+        held_count = gw.call(asyncio.sleep(0, len(scheduler._fresh)))
+    finally:
+        gate.set()
+    assert held_bytes <= scheduler_mod.FRESH_BYTES
+    assert held_count == 1, f"{held_count} messages of 1.2 MB kept in memory (budget {scheduler_mod.FRESH_BYTES} bytes)"
+    got = up.handler.wait_for(4, timeout=30)
+    assert sorted(strip_received(m.data) for m in got) == sorted(sent)
+    assert gw.call(asyncio.sleep(0, scheduler._fresh_bytes)) == 0

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import REPO, free_port, make_settings, message, write_config
+from conftest import REPO, children_running, free_port, make_settings, message, stat, write_config
 
 from app import receivers, worker
 from app import settings as settings_mod
@@ -52,34 +52,6 @@ def wait_until(predicate, timeout: float = 10.0, what: str = "condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {timeout} s")
         time.sleep(0.02)
-
-
-def stat(pid: int) -> tuple[str, int, int] | None:
-    """State, parent pid and start time of ``pid`` from /proc, or None if there is no such process."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) ", which may hold spaces
-    return fields[0], int(fields[1]), int(fields[19])
-
-
-def children_running(parent: int, command: str) -> list[tuple[int, int]]:
-    """The live children of ``parent`` whose argv holds ``command``, as (pid, start time)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        info = stat(int(entry.name))
-        if info is None or info[1] != parent or info[0] in "ZX":
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if command.encode() in argv:
-            found.append((int(entry.name), info[2]))
-    return found
 
 
 def one_child(parent: int, command: str, timeout: float = 5.0) -> tuple[int, int]:

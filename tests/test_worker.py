@@ -21,10 +21,9 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
-from conftest import TensoProcess, free_port, make_settings, message, send, write_config
+from conftest import TensoProcess, children_running, free_port, make_settings, message, send, stat, write_config
 
 from app import worker
 
@@ -48,32 +47,9 @@ def wait_until(predicate, timeout: float = 10.0, what: str = "condition"):
         time.sleep(0.02)
 
 
-def stat(pid: int) -> tuple[str, int, int] | None:
-    """State, parent pid and start time of ``pid`` from /proc, or None if there is no such process."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) ", which may hold spaces
-    return fields[0], int(fields[1]), int(fields[19])
-
-
 def delivery_children(parent: int) -> list[tuple[int, int]]:
     """The live ``delivery-worker`` children of ``parent``, as (pid, start time)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        info = stat(int(entry.name))
-        if info is None or info[1] != parent or info[0] in "ZX":
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if worker.COMMAND.encode() in argv:
-            found.append((int(entry.name), info[2]))
-    return found
+    return children_running(parent, worker.COMMAND)
 
 
 def one_delivery_child(parent: int, timeout: float = 5.0) -> tuple[int, int]:

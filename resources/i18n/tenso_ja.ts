@@ -330,6 +330,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>アドレス:ポートをカンマ区切りで: 0.0.0.0:25, [::]:25, 0.0.0.0:587</translation>
     </message>
     <message>
+      <source>2 or more: helper processes accept on the same ports, so a busy gateway uses more than one CPU core</source>
+      <translation>2 以上: 補助プロセスが同じポートで受信し、混雑時に複数の CPU コアを使います</translation>
+    </message>
+    <message>
       <source>Local users may log in only after STARTTLS</source>
       <translation>ローカルユーザーの認証は STARTTLS の後のみ許可する</translation>
     </message>
@@ -352,6 +356,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>Recipients per message</source>
       <translation>1通あたりの最大宛先数</translation>
+    </message>
+    <message>
+      <source>Receiving processes</source>
+      <translation>受信プロセス数</translation>
     </message>
     <message>
       <source>TLS certificate (PEM)</source>
