@@ -765,6 +765,26 @@ class Startup:
     rss_kb: list[int] = field(default_factory=list)
     pss_kb: list[int] = field(default_factory=list)
     hwm_kb: list[int] = field(default_factory=list)
+    first_delivery_s: float | None = None
+
+
+def first_delivery(args: argparse.Namespace, work: Path, queue: Path) -> float | None:
+    """Tenso started once more on the full spool, now with delivery on and the rule pointing at a
+    live smtp-sink: seconds from starting the process to the sink receiving the first message."""
+    tools = ensure_postfix()  # smtp-sink
+    (queue / "paused").unlink(missing_ok=True)
+    sink = Sink(tools["smtp-sink"], free_port(), work)
+    tenso = TensoRelay(args.python, work / "first-delivery", free_port(), sink.port, queue)
+    tenso.configure()
+    try:
+        sink.expect(1)
+        t0 = time.monotonic()
+        tenso.start()
+        reached = sink.wait(t0 + 60)
+    finally:
+        tenso.stop()
+        stop_process(sink.proc)
+    return None if reached is None else reached - t0
 
 
 def startup(args: argparse.Namespace, work: Path, messages: int, notes: list[str]) -> Startup:
@@ -799,6 +819,13 @@ def startup(args: argparse.Namespace, work: Path, messages: int, notes: list[str
         progress(f"start-up with {messages:,} queued: listening after {listen_s:.3f} s, 220 after "
                  f"{greeting_s:.3f} s; idle RSS {rss / 1024:.1f} MiB, PSS {pss / 1024:.1f} MiB, "
                  f"peak RSS {hwm / 1024:.1f} MiB")
+    if messages:
+        result.first_delivery_s = first_delivery(args, work, queue)
+        if result.first_delivery_s is None:
+            notes.append(f"restart with {messages:,} queued: nothing reached the sink within 60 s")
+        else:
+            progress(f"restart with {messages:,} queued and delivery on: the sink had the first message "
+                     f"{result.first_delivery_s:.3f} s after the start")
     shutil.rmtree(queue, ignore_errors=True)
     return result
 
@@ -868,6 +895,10 @@ def table_rows(args: argparse.Namespace, runs: list[Run], routes: list[dict],
         what = f"{messages:,} queued" if messages else "empty spool"
         rows.append([f"start-up to listening, {what}, s", "—", _num(_median(result.listen_s), ".3f"), ""])
     for messages, result in sorted(starts.items()):
+        if messages:
+            rows.append([f"restart to first delivery, {messages:,} queued, s", "—",
+                         _num(result.first_delivery_s, ".3f"), ""])
+    for messages, result in sorted(starts.items()):
         what = f"{messages:,} queued" if messages else "empty spool"
         rss, pss = _median(result.rss_kb), _median(result.pss_kb)
         rows.append([f"idle RSS / PSS, {what}, MiB", "—", f"{rss / 1024:.1f} / {pss / 1024:.1f}", ""])
@@ -915,7 +946,8 @@ def report(args: argparse.Namespace, table: str, notes: list[str], versions: dic
     if "startup" in args.parts:
         lines.append(f"- start-up: {args.spool_messages:,} messages written in Tenso's spool format, delivery "
                      f"paused, {args.startup_repeats} start(s), medians; time from process start to a TCP "
-                     "connect accepted; memory once the process is idle")
+                     "connect accepted; memory once the process is idle; then one more start on that spool with "
+                     "delivery on and the rule pointing at an smtp-sink: time to the first message at the sink")
     lines += ["", table]
     if notes:
         lines += ["", "Notes:", *(f"- {note}" for note in notes)]
