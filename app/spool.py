@@ -145,7 +145,7 @@ class Spool:
         self.msg = self.root / "msg"
         self.state = self.root / "state"
         self.control = self.root / "control"
-        self._paused_flag = str(self.root / "paused")
+        self._paused_flag = self.root / "paused"  # checked per accepted message: os.path, not Path.exists
         for d in (self.tmp, self.msg, self.state, self.control):
             d.mkdir(parents=True, exist_ok=True)
         self._msg_sync = _GroupSync(self.msg)
@@ -235,11 +235,10 @@ class Spool:
         return os.path.exists(self._paused_flag)
 
     def set_paused(self, paused: bool) -> None:
-        flag = self.root / "paused"
         if paused:
-            flag.touch()
+            self._paused_flag.touch()
         else:
-            flag.unlink(missing_ok=True)
+            self._paused_flag.unlink(missing_ok=True)
 
     def request(self, action: str, qid: str) -> Path:
         """Leaves ``action`` (retry, delete, bounce) on ``qid`` (or ``ALL``) for the running gateway."""
