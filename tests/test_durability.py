@@ -8,18 +8,20 @@ command administrators run, and a crash is a real SIGKILL.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
 import smtplib
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from conftest import TensoProcess, free_port, write_config
+from conftest import TensoProcess, free_port, send, strip_received, write_config
 
 TOTAL = 200
 CLIENT_THREADS = 10
@@ -205,3 +207,59 @@ def test_sigterm_with_an_idle_client_connected_still_exits_promptly(tmp_path, te
         idle_file.close()
     assert code == 0, gateway.log
     assert "stopped" in gateway.log and "Traceback" not in gateway.log
+
+
+# --- a full disk -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 1 MiB filesystem (tmpfs) for the queue: Linux as root, as in CI; skipped elsewhere."""
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs Linux and root")
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_full_disk_answers_452_keeps_no_partial_file_and_accepts_again_once_mail_has_left(
+        gateway_factory, upstream_factory, small_disk):
+    """The queue's disk fills up: the message that does not fit gets 452 4.3.1 (the client keeps it
+    and retries), nothing half-written stays behind, the accepted ones are delivered once delivery
+    goes on, and with room again the next message is accepted."""
+    up = upstream_factory()
+    gw = gateway_factory(rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
+                         queue={"dir": str(small_disk / "queue")})
+    gw.call(asyncio.sleep(0, gw.gateway.scheduler.pause(True)))  # keep what is accepted on the small disk
+    body = ("y" * 998 + "\r\n") * 300  # 300 KB: the fourth cannot fit in 1 MiB
+    accepted: list[bytes] = []
+    refused = None
+    for i in range(8):
+        data = f"From: a@lan.test\r\nTo: b@example.net\r\nSubject: fill {i}\r\n\r\n{body}".encode()
+        try:
+            send(gw.port, "a@lan.test", ["b@example.net"], data)
+        except smtplib.SMTPDataError as exc:
+            refused = exc
+            break
+        accepted.append(data)
+    assert refused is not None, "1 MiB took 8 messages of 300 KB"
+    assert (refused.smtp_code, refused.smtp_error[:5]) == (452, b"4.3.1"), refused
+    assert 1 <= len(accepted) <= 3
+    assert len(gw.spool.ids()) == len(accepted)
+    assert list((small_disk / "queue" / "tmp").iterdir()) == [], "a partial file was left behind"
+
+    gw.call(asyncio.sleep(0, gw.gateway.scheduler.pause(False)))
+    got = up.handler.wait_for(len(accepted), timeout=20)
+    assert sorted(strip_received(m.data) for m in got) == sorted(accepted)
+    deadline = time.monotonic() + 10
+    while gw.spool.ids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    again = f"From: a@lan.test\r\nTo: b@example.net\r\nSubject: again\r\n\r\n{body}".encode()
+    assert send(gw.port, "a@lan.test", ["b@example.net"], again) == {}
+    got = up.handler.wait_for(len(accepted) + 1, timeout=20)
+    assert sorted(strip_received(m.data) for m in got) == sorted([*accepted, again])
