@@ -32,6 +32,7 @@ CONTROL_POLL_SECONDS = 1.0
 FRESH_LIMIT = 256  # messages handed over in memory at most; beyond that they are read back
 FRESH_BYTES = 2 << 20  # and at most this many bytes of them: 100 KB mail is read back sooner
 PRUNE_EVERY_SECONDS = 3600.0
+RUNNER_RESTART_SECONDS = 1.0
 
 
 def delivers_in_process(processes: int) -> bool:
@@ -68,6 +69,7 @@ class Scheduler:
         self._tasks: set[asyncio.Task] = set()
         self._wakeup = asyncio.Event()
         self._runner: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self._last_prune = 0.0
 
@@ -81,7 +83,22 @@ class Scheduler:
         heapq.heapify(self._due)
         if self.process:
             self.process.start()
-        self._runner = asyncio.create_task(self._run(), name="tenso-scheduler")
+        self._loop = asyncio.get_running_loop()
+        self._start_runner()
+
+    def _start_runner(self) -> None:
+        if self._stopping:
+            return
+        self._runner = self._loop.create_task(self._run(), name="tenso-scheduler")
+        self._runner.add_done_callback(self._runner_ended)
+
+    def _runner_ended(self, runner: asyncio.Task) -> None:
+        """A queue runner that fails does not leave the queue unattended: it starts again."""
+        if self._stopping or runner.cancelled() or runner.exception() is None:
+            return
+        log.error("the queue runner failed; it starts again in %g s", RUNNER_RESTART_SECONDS,
+                  exc_info=runner.exception())
+        self._loop.call_later(RUNNER_RESTART_SECONDS, self._start_runner)
 
     def wake(self, qid: str, when: float = 0.0) -> None:
         """Look at ``qid`` at ``when`` (now by default)."""
@@ -128,13 +145,16 @@ class Scheduler:
         """Stops starting attempts; waits up to ``grace`` s for those running.  Returns how many were left."""
         self._stopping = True
         self._wakeup.set()
-        if self._runner:
+        runner = self._runner
+        if runner and not runner.done():  # one that failed was logged when it did
             # The loop ends on _stopping; cancel() alone is not enough on Python 3.11,
             # whose wait_for() can swallow a cancellation that meets a wake-up.
             try:
-                await asyncio.wait_for(asyncio.shield(self._runner), 5)
+                await asyncio.wait_for(asyncio.shield(runner), 5)
             except TimeoutError:
-                self._runner.cancel()
+                runner.cancel()
+            except Exception:
+                log.exception("the queue runner failed while stopping")
         if self.process:
             # The child finishes what it has (answers come back), then exits.
             left = await self.process.stop(grace)

@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -113,7 +114,7 @@ class Gui:
         self.quit_requests = 0
 
     def run(self, coro, timeout: float = 30.0):
-        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
+        return run_on(self.loop, asyncio.wait_for(coro, timeout))
 
     def open(self, settings: settings_mod.Settings | None = None, has_tray: bool = False,
              **sections) -> MainWindow:
@@ -146,14 +147,15 @@ class Gui:
         return json.loads(self.config.read_text(encoding="utf-8"))
 
     def apply(self, window: MainWindow) -> None:
-        """Clicks Apply and waits for its save to finish."""
+        """Clicks Apply and waits for it to finish: saved and applied, or a problem shown."""
         before = self.config.stat().st_mtime_ns, self.config.read_bytes()
         window.apply_button.click()
 
         async def done() -> None:
-            # Apply is an asyncSlot: it saves in a thread.  Done when the file changed or a problem shows.
+            # Apply is an asyncSlot: it saves in a thread, then reconfigures the running gateway.
             await until(lambda: (self.config.stat().st_mtime_ns, self.config.read_bytes()) != before
                         or window.problems.text(), 10, "Apply to save or report")
+            await until(lambda: not window.controller.busy, 15, "Apply to finish")
             await asyncio.sleep(0.05)
 
         self.run(done())
@@ -181,14 +183,26 @@ class Gui:
             gc.collect()  # the loop's Qt parts (timers, executor threads) go now, on this thread
 
 
+def run_on(loop: qasync.QEventLoop, coro):
+    """Runs the loop until ``coro`` is done, as the program's loop runs: every callback with the
+    loop set as running.  (qasync's run_until_complete processes Qt's events once more after it
+    has unset the loop; a gateway task that wakes then meets "no running event loop" and ends.)"""
+    task = loop.create_task(coro)
+    task.add_done_callback(lambda _: loop.stop())
+    loop.run_forever()
+    if not task.done():
+        raise RuntimeError("the loop stopped before the task finished")
+    return task.result()
+
+
 def drain(loop: qasync.QEventLoop) -> None:
     """Finishes or cancels what slots left running, so nothing is destroyed pending."""
-    loop.run_until_complete(asyncio.sleep(0.05))
+    run_on(loop, asyncio.sleep(0.05))
     pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
     for task in pending:
         task.cancel()
     if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        run_on(loop, asyncio.gather(*pending, return_exceptions=True))
 
 
 @pytest.fixture
@@ -496,6 +510,34 @@ def test_receiving_processes_set_in_the_window_start_and_stop_a_helper_on_apply(
 
     gui.run(one())
     assert sorted(r for m in up.messages for r in m.rcpt_tos) == sorted(f"p{i}@example.net" for i in range(6))
+
+
+def test_stop_pressed_while_apply_is_still_reconfiguring_waits_for_it(gui):
+    """Apply (2 → 1 receiving processes) takes a while; Stop pressed meanwhile runs after it, and stops all."""
+    window = gui.open(server={"listen": ["127.0.0.1:0"], "processes": 2})
+    controller = window.controller
+
+    def helpers() -> list[tuple[int, int]]:
+        return children_running(os.getpid(), receivers.COMMAND)
+
+    async def scenario() -> str | None:
+        await controller.start()
+        await until(helpers, 10, "the receive-worker child")
+        port = controller.bound[0][1]
+        one = settings_mod.copy(controller.settings)
+        one.server.processes = 1
+        applying = asyncio.ensure_future(controller.apply(one))
+        # The save is done and the helper is being stopped: Apply is inside the gateway now.
+        await until(lambda: gui.saved()["server"]["processes"] == 1, 10, "Apply to save")
+        assert controller.busy
+        await controller.stop()
+        assert applying.done()  # Stop waited for Apply
+        with pytest.raises(OSError):  # nothing listens any more: Apply did not bind again after Stop
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return await applying
+
+    assert gui.run(scenario()) is None
+    assert controller.state == "stopped" and not controller.running and not helpers()
 
 
 # --- the queue ----------------------------------------------------------------------------

@@ -368,6 +368,30 @@ def test_queue_pause_keeps_accepting_mail_and_resume_delivers_it(tmp_path, gatew
     assert got.rcpt_tos == ["x@example.net"]
 
 
+def test_a_queue_runner_that_fails_starts_again_and_delivers(tmp_path, gateway_factory, upstream_factory, caplog):
+    """An unexpected error in the queue runner (here: once, reading the control folder) is logged
+    and the runner starts again a second later; mail accepted meanwhile is delivered."""
+    up = upstream_factory()
+    config = _config(tmp_path, [rule(up.port)])
+    gw = gateway_factory(settings=settings_mod.load(config))
+    take_requests = gw.spool.take_requests
+    failed = []
+
+    def fails_once() -> list:
+        if not failed:
+            failed.append(True)
+            raise RuntimeError("injected: the control folder read went wrong")
+        return take_requests()
+
+    gw.spool.take_requests = fails_once  # the runner polls it every second
+    wait_until(lambda: failed, what="the injected failure")
+    send(gw.port, SENDER, ["x@example.net"], message("after the failure"))
+    (got,) = up.handler.wait_for(1, timeout=10)
+    assert got.rcpt_tos == ["x@example.net"]
+    assert any("the queue runner failed; it starts again" in r.getMessage() for r in caplog.records)
+    assert gw.call(gw.gateway.scheduler.stop(grace=5)) == 0  # stopping after a failure is clean
+
+
 def test_queue_commands_act_on_the_spool_when_no_gateway_runs(queued, gateway_factory):
     config, gw, up, dead, qid = queued
     send(gw.port, SENDER, ["y@example.net"], message("second"))

@@ -56,6 +56,9 @@ class GatewayController(QObject):
         self.config_path = Path(config_path)
         self.settings = settings
         self.gateway: Gateway | None = None
+        # Start, Stop and Apply each take several awaits; the tray and the window can ask for
+        # them at once.  One at a time: a Stop pressed during an Apply waits for it to finish.
+        self._turn = asyncio.Lock()
         self.state = STOPPED
         self.detail = ""
         self._next_failing_notice = 0.0
@@ -83,44 +86,52 @@ class GatewayController(QObject):
         return self.gateway is not None
 
     @property
+    def busy(self) -> bool:
+        """A start, stop or apply is under way."""
+        return self._turn.locked()
+
+    @property
     def bound(self) -> list[tuple[str, int]]:
         return self.gateway.bound if self.gateway else []
 
     async def start(self) -> None:
-        if self.gateway:
-            return
-        gateway = Gateway(self.settings)
-        try:
-            await gateway.start()
-        except GatewayError as exc:
-            log.error("%s", exc)
-            self._set_state(ERROR, str(exc))
-            return
-        self.gateway = gateway
-        self._set_state(PAUSED if gateway.spool.paused else RUNNING)
+        async with self._turn:
+            if self.gateway:
+                return
+            gateway = Gateway(self.settings)
+            try:
+                await gateway.start()
+            except GatewayError as exc:
+                log.error("%s", exc)
+                self._set_state(ERROR, str(exc))
+                return
+            self.gateway = gateway
+            self._set_state(PAUSED if gateway.spool.paused else RUNNING)
 
     async def stop(self) -> None:
-        if not self.gateway:
-            return
-        gateway, self.gateway = self.gateway, None
-        await gateway.stop(grace=5.0)
-        self._set_state(STOPPED)
+        async with self._turn:
+            if not self.gateway:
+                return
+            gateway, self.gateway = self.gateway, None
+            await gateway.stop(grace=5.0)
+            self._set_state(STOPPED)
 
     async def apply(self, settings: Settings) -> str | None:
         """Saves ``settings`` atomically and applies them; returns a problem text or None."""
-        try:
-            await asyncio.to_thread(settings_mod.save, settings, self.config_path)
-        except OSError as exc:
-            return f"cannot save {self.config_path}: {exc}"
-        self.settings = settings
-        if self.gateway:
+        async with self._turn:
             try:
-                await self.gateway.reconfigure(settings)
-            except GatewayError as exc:
-                self._set_state(ERROR, str(exc))
-                return str(exc)
-            self._set_state(PAUSED if self.gateway.spool.paused else RUNNING)
-        return None
+                await asyncio.to_thread(settings_mod.save, settings, self.config_path)
+            except OSError as exc:
+                return f"cannot save {self.config_path}: {exc}"
+            self.settings = settings
+            if self.gateway:
+                try:
+                    await self.gateway.reconfigure(settings)
+                except GatewayError as exc:
+                    self._set_state(ERROR, str(exc))
+                    return str(exc)
+                self._set_state(PAUSED if self.gateway.spool.paused else RUNNING)
+            return None
 
     def pause(self, paused: bool) -> None:
         if self.gateway and self.gateway.scheduler:
