@@ -338,6 +338,8 @@ def test_delivery_process_0_delivers_in_threads_without_a_child(gateway_factory,
         assert got.rcpt_tos == ["b@example.net"]
         if LINUX:
             assert delivery_children(os.getpid()) == []
+        # The upstream has the message before the sender has read its 250 and logged "sent".
+        wait_until(lambda: log.matching(r"to=<b@example\.net> .*state=sent"), what="the sent line")
     sent = log.matching(r"to=<b@example\.net> relay=127\.0\.0\.1:\d+ state=sent")
     assert len(sent) == 1 and sent[0][2] != READER_THREAD, log.text()
 
