@@ -33,6 +33,8 @@ FRESH_LIMIT = 256  # messages handed over in memory at most; beyond that they ar
 FRESH_BYTES = 2 << 20  # and at most this many bytes of them: 100 KB mail is read back sooner
 PRUNE_EVERY_SECONDS = 3600.0
 RUNNER_RESTART_SECONDS = 1.0
+RUNNER_MAX_RESTART_SECONDS = 60.0
+RUNNER_STEADY_SECONDS = 60.0  # a runner that ran this long before failing starts again after 1 s
 
 
 def delivers_in_process(processes: int) -> bool:
@@ -70,6 +72,8 @@ class Scheduler:
         self._wakeup = asyncio.Event()
         self._runner: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner_started = 0.0
+        self._runner_failures = 0
         self._stopping = False
         self._last_prune = 0.0
 
@@ -89,16 +93,23 @@ class Scheduler:
     def _start_runner(self) -> None:
         if self._stopping:
             return
+        self._runner_started = time.monotonic()
         self._runner = self._loop.create_task(self._run(), name="tenso-scheduler")
         self._runner.add_done_callback(self._runner_ended)
 
     def _runner_ended(self, runner: asyncio.Task) -> None:
-        """A queue runner that fails does not leave the queue unattended: it starts again."""
+        """A queue runner that fails does not leave the queue unattended: it starts again,
+        after 1 s, then twice as long each time it fails again soon (at most a minute)."""
         if self._stopping or runner.cancelled() or runner.exception() is None:
             return
-        log.error("the queue runner failed; it starts again in %g s", RUNNER_RESTART_SECONDS,
-                  exc_info=runner.exception())
-        self._loop.call_later(RUNNER_RESTART_SECONDS, self._start_runner)
+        now = time.monotonic()
+        steady = now - self._runner_started >= RUNNER_STEADY_SECONDS
+        self._runner_failures = 1 if steady else self._runner_failures + 1
+        pause = min(RUNNER_MAX_RESTART_SECONDS, RUNNER_RESTART_SECONDS * 2 ** (self._runner_failures - 1))
+        # The traceback once per run of failures; the log stays readable if it keeps failing.
+        log.error("the queue runner failed (%s); it starts again in %g s", runner.exception(), pause,
+                  exc_info=runner.exception() if self._runner_failures == 1 else None)
+        self._loop.call_later(pause, self._start_runner)
 
     def wake(self, qid: str, when: float = 0.0) -> None:
         """Look at ``qid`` at ``when`` (now by default)."""
@@ -164,10 +175,14 @@ class Scheduler:
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=grace)
         left = sum(not t.done() for t in self._tasks)
+        if left:
+            # A thread cannot be stopped as the delivery process is: the queue stays locked
+            # until its attempt ends, or a new start could send the same message again.
+            log.warning("waiting for %d delivery attempt(s) to end before the queue is released", left)
+            await asyncio.wait(self._tasks)
         self.executor.shutdown(wait=False, cancel_futures=True)
-        if not left:
-            await asyncio.to_thread(self.deliverer.pool.close_all)
-        return left
+        await asyncio.to_thread(self.deliverer.pool.close_all)
+        return 0
 
     # --- the loop ---
 
@@ -193,7 +208,13 @@ class Scheduler:
                     continue  # otherwise the running attempt reschedules it
                 await self._slots.acquire()
                 self._in_flight.add(qid)
-                task = asyncio.create_task(self._attempt(qid))
+                try:
+                    task = self._loop.create_task(self._attempt(qid))
+                except BaseException:
+                    self._in_flight.discard(qid)
+                    self._slots.release()
+                    heapq.heappush(self._due, (when, qid))
+                    raise
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             self._wakeup.clear()
@@ -213,12 +234,15 @@ class Scheduler:
             return
         for action, qid in requests:
             target = None if qid == "ALL" else qid
-            if action == "retry":
-                self.retry(target)
-            elif action == "bounce" and target:
-                self.bounce(target)
-            elif action == "delete" and target:
-                await asyncio.to_thread(self.delete, target)
+            try:
+                if action == "retry":
+                    self.retry(target)
+                elif action == "bounce" and target:
+                    self.bounce(target)
+                elif action == "delete" and target:
+                    await asyncio.to_thread(self.delete, target)
+            except OSError as exc:  # the others in the batch are still carried out
+                log.error("queue request %s %s failed: %s", action, qid, exc)
         if time.time() - self._last_prune > PRUNE_EVERY_SECONDS:
             self._last_prune = time.time()
             removed = await asyncio.to_thread(self.deliverer.prune_backups)

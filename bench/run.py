@@ -774,15 +774,17 @@ def first_delivery(args: argparse.Namespace, work: Path, queue: Path) -> float |
     tools = ensure_postfix()  # smtp-sink
     (queue / "paused").unlink(missing_ok=True)
     sink = Sink(tools["smtp-sink"], free_port(), work)
-    tenso = TensoRelay(args.python, work / "first-delivery", free_port(), sink.port, queue)
-    tenso.configure()
+    tenso = None
     try:
+        tenso = TensoRelay(args.python, work / "first-delivery", free_port(), sink.port, queue)
+        tenso.configure()
         sink.expect(1)
         t0 = time.monotonic()
         tenso.start()
         reached = sink.wait(t0 + 60)
     finally:
-        tenso.stop()
+        if tenso is not None:
+            tenso.stop()
         stop_process(sink.proc)
     return None if reached is None else reached - t0
 

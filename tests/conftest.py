@@ -281,6 +281,13 @@ class RunningGateway:
     def call(self, coro, timeout: float = 30.0):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
+    def on_loop(self, fn, *args):
+        """``fn(*args)`` run on the gateway's loop thread (the gateway is not thread-safe)."""
+        async def run():
+            return fn(*args)
+
+        return self.call(run())
+
     @property
     def port(self) -> int:
         return self.gateway.bound[0][1]

@@ -8,7 +8,6 @@ command administrators run, and a crash is a real SIGKILL.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
@@ -228,14 +227,14 @@ def small_disk(tmp_path):
 
 
 def test_full_disk_answers_452_keeps_no_partial_file_and_accepts_again_once_mail_has_left(
-        gateway_factory, upstream_factory, small_disk):
+        small_disk, gateway_factory, upstream_factory):  # the disk first: unmounted after the gateway stops
     """The queue's disk fills up: the message that does not fit gets 452 4.3.1 (the client keeps it
     and retries), nothing half-written stays behind, the accepted ones are delivered once delivery
     goes on, and with room again the next message is accepted."""
     up = upstream_factory()
     gw = gateway_factory(rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
                          queue={"dir": str(small_disk / "queue")})
-    gw.call(asyncio.sleep(0, gw.gateway.scheduler.pause(True)))  # keep what is accepted on the small disk
+    gw.on_loop(gw.gateway.scheduler.pause, True)  # keep what is accepted on the small disk
     body = ("y" * 998 + "\r\n") * 300  # 300 KB: the fourth cannot fit in 1 MiB
     accepted: list[bytes] = []
     refused = None
@@ -253,7 +252,7 @@ def test_full_disk_answers_452_keeps_no_partial_file_and_accepts_again_once_mail
     assert len(gw.spool.ids()) == len(accepted)
     assert list((small_disk / "queue" / "tmp").iterdir()) == [], "a partial file was left behind"
 
-    gw.call(asyncio.sleep(0, gw.gateway.scheduler.pause(False)))
+    gw.on_loop(gw.gateway.scheduler.pause, False)
     got = up.handler.wait_for(len(accepted), timeout=20)
     assert sorted(strip_received(m.data) for m in got) == sorted(accepted)
     deadline = time.monotonic() + 10

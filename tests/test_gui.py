@@ -187,7 +187,7 @@ def run_on(loop: qasync.QEventLoop, coro):
     """Runs the loop until ``coro`` is done, as the program's loop runs: every callback with the
     loop set as running.  (qasync's run_until_complete processes Qt's events once more after it
     has unset the loop; a gateway task that wakes then meets "no running event loop" and ends.)"""
-    task = loop.create_task(coro)
+    task = asyncio.ensure_future(coro, loop=loop)
     task.add_done_callback(lambda _: loop.stop())
     loop.run_forever()
     if not task.done():
@@ -512,10 +512,18 @@ def test_receiving_processes_set_in_the_window_start_and_stop_a_helper_on_apply(
     assert sorted(r for m in up.messages for r in m.rcpt_tos) == sorted(f"p{i}@example.net" for i in range(6))
 
 
-def test_stop_pressed_while_apply_is_still_reconfiguring_waits_for_it(gui):
-    """Apply (2 → 1 receiving processes) takes a while; Stop pressed meanwhile runs after it, and stops all."""
+def test_stop_pressed_while_apply_is_still_reconfiguring_waits_for_it(gui, monkeypatch):
+    """Apply (2 → 1 receiving processes) stops the helper; Stop pressed meanwhile runs after it, and stops all."""
     window = gui.open(server={"listen": ["127.0.0.1:0"], "processes": 2})
     controller = window.controller
+    release = asyncio.Event()
+    stop_helpers = receivers.Receivers.stop
+
+    async def held_stop(self) -> None:  # Apply is held inside the gateway until the test lets it go
+        await release.wait()
+        await stop_helpers(self)
+
+    monkeypatch.setattr(receivers.Receivers, "stop", held_stop)
 
     def helpers() -> list[tuple[int, int]]:
         return children_running(os.getpid(), receivers.COMMAND)
@@ -527,11 +535,14 @@ def test_stop_pressed_while_apply_is_still_reconfiguring_waits_for_it(gui):
         one = settings_mod.copy(controller.settings)
         one.server.processes = 1
         applying = asyncio.ensure_future(controller.apply(one))
-        # The save is done and the helper is being stopped: Apply is inside the gateway now.
         await until(lambda: gui.saved()["server"]["processes"] == 1, 10, "Apply to save")
-        assert controller.busy
-        await controller.stop()
-        assert applying.done()  # Stop waited for Apply
+        stopping = asyncio.ensure_future(controller.stop())
+        await asyncio.sleep(0.3)
+        assert controller.busy and not applying.done() and not stopping.done()
+        assert controller.running  # Stop has not begun: it waits for Apply
+        release.set()
+        await stopping
+        assert applying.done()
         with pytest.raises(OSError):  # nothing listens any more: Apply did not bind again after Stop
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
         return await applying

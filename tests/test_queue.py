@@ -388,7 +388,8 @@ def test_a_queue_runner_that_fails_starts_again_and_delivers(tmp_path, gateway_f
     send(gw.port, SENDER, ["x@example.net"], message("after the failure"))
     (got,) = up.handler.wait_for(1, timeout=10)
     assert got.rcpt_tos == ["x@example.net"]
-    assert any("the queue runner failed; it starts again" in r.getMessage() for r in caplog.records)
+    assert any(r.getMessage() == "the queue runner failed (injected: the control folder read went wrong); "
+               "it starts again in 1 s" for r in caplog.records), caplog.text
     assert gw.call(gw.gateway.scheduler.stop(grace=5)) == 0  # stopping after a failure is clean
 
 
@@ -422,6 +423,41 @@ def test_queue_commands_act_on_the_spool_when_no_gateway_runs(queued, gateway_fa
     wait_until(lambda: again.spool.ids() == [], what="queue empty")
 
 
+def test_stop_with_delivery_in_threads_keeps_the_queue_locked_until_the_attempt_ends(
+        gateway_factory, upstream_factory, monkeypatch):
+    """A delivery thread cannot be killed as the delivery process is: Stop waits past its grace for
+    the attempt to end before it releases the queue, so a new start cannot send the message again."""
+    from app.spool import QueueLocked  # noqa: PLC0415
+
+    monkeypatch.setenv("TENSO_DELIVERY_PROCESS", "0")
+    up = upstream_factory()
+    gate, entered = threading.Event(), threading.Event()
+    original = up.handler.handle_MAIL
+
+    async def held(server, session, envelope, address, options):
+        entered.set()
+        await asyncio.to_thread(gate.wait, 30)  # the upstream is slow: the attempt outlasts the grace
+        return await original(server, session, envelope, address, options)
+
+    up.handler.handle_MAIL = held
+    gw = gateway_factory(rules=[rule(up.port)])
+    try:
+        send(gw.port, SENDER, ["slow@example.net"], message("slow"))
+        assert entered.wait(10), "the attempt did not reach the upstream"
+        stopping = asyncio.run_coroutine_threadsafe(gw.gateway.stop(grace=0.5), gw.loop)
+        time.sleep(1.5)
+        assert not stopping.done(), "Stop returned with a delivery thread still sending"
+        with pytest.raises(QueueLocked):
+            gw.spool.lock()
+    finally:
+        gate.set()
+    assert stopping.result(30) == 0
+    (got,) = up.handler.wait_for(1, timeout=10)
+    assert got.rcpt_tos == ["slow@example.net"]
+    gw.spool.lock().release()  # free now
+    assert gw.spool.ids() == []  # delivered and removed: nothing for the next start to send again
+
+
 # --- memory: new mail handed to delivery ----------------------------------------------------------
 
 
@@ -449,12 +485,12 @@ def test_new_mail_waiting_for_a_busy_worker_is_kept_in_memory_only_up_to_the_bud
         for data in sent:
             send(gw.port, SENDER, ["big@example.net"], data)
         wait_until(lambda: len(gw.spool.ids()) == 4, what="four queued messages")
-        held_bytes = gw.call(asyncio.sleep(0, scheduler._fresh_bytes))
-        held_count = gw.call(asyncio.sleep(0, len(scheduler._fresh)))
+        held_bytes = gw.on_loop(getattr, scheduler, "_fresh_bytes")
+        held_count = gw.on_loop(lambda: len(scheduler._fresh))
     finally:
         gate.set()
     assert held_bytes <= scheduler_mod.FRESH_BYTES
     assert held_count == 1, f"{held_count} messages of 1.2 MB kept in memory (budget {scheduler_mod.FRESH_BYTES} bytes)"
     got = up.handler.wait_for(4, timeout=30)
     assert sorted(strip_received(m.data) for m in got) == sorted(sent)
-    assert gw.call(asyncio.sleep(0, scheduler._fresh_bytes)) == 0
+    assert gw.on_loop(getattr, scheduler, "_fresh_bytes") == 0
