@@ -153,7 +153,9 @@ class Scheduler:
         log.info("delivery %s", "paused: mail is still accepted and kept in the queue" if paused else "resumed")
 
     async def stop(self, grace: float) -> int:
-        """Stops starting attempts; waits up to ``grace`` s for those running.  Returns how many were left."""
+        """Stops starting attempts and waits up to ``grace`` s for those running.  Returns how many
+        were left: the delivery process is then killed and they are tried again at the next start.
+        Attempts in threads cannot be killed: those are waited for until they end (0 left)."""
         self._stopping = True
         self._wakeup.set()
         runner = self._runner
