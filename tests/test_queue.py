@@ -44,6 +44,20 @@ def rule(port: int, match: str = "*") -> dict:
     return {"match": match, "destination": "127.0.0.1", "port": port, "tls": "none"}
 
 
+def hold_at_mail(up) -> tuple[threading.Event, threading.Event]:
+    """Makes the upstream wait in MAIL until ``gate`` is set; ``entered`` is set when a session gets there."""
+    gate, entered = threading.Event(), threading.Event()
+    original = up.handler.handle_MAIL
+
+    async def held(server, session, envelope, address, options):
+        entered.set()
+        await asyncio.to_thread(gate.wait, 30)
+        return await original(server, session, envelope, address, options)
+
+    up.handler.handle_MAIL = held
+    return gate, entered
+
+
 def only_id(gw) -> str:
     wait_until(lambda: len(gw.spool.ids()) == 1, what="one queued message")
     return gw.spool.ids()[0]
@@ -431,15 +445,7 @@ def test_stop_with_delivery_in_threads_keeps_the_queue_locked_until_the_attempt_
 
     monkeypatch.setenv("TENSO_DELIVERY_PROCESS", "0")
     up = upstream_factory()
-    gate, entered = threading.Event(), threading.Event()
-    original = up.handler.handle_MAIL
-
-    async def held(server, session, envelope, address, options):
-        entered.set()
-        await asyncio.to_thread(gate.wait, 30)  # the upstream is slow: the attempt outlasts the grace
-        return await original(server, session, envelope, address, options)
-
-    up.handler.handle_MAIL = held
+    gate, entered = hold_at_mail(up)  # the upstream is slow: the attempt outlasts the grace
     gw = gateway_factory(rules=[rule(up.port)])
     try:
         send(gw.port, SENDER, ["slow@example.net"], message("slow"))
@@ -469,14 +475,7 @@ def test_new_mail_waiting_for_a_busy_worker_is_kept_in_memory_only_up_to_the_bud
 
     monkeypatch.setenv("TENSO_DELIVERY_PROCESS", "0")
     up = upstream_factory()
-    gate = threading.Event()
-    original = up.handler.handle_MAIL
-
-    async def held(server, session, envelope, address, options):
-        await asyncio.to_thread(gate.wait, 30)  # the only delivery worker waits here
-        return await original(server, session, envelope, address, options)
-
-    up.handler.handle_MAIL = held
+    gate, _ = hold_at_mail(up)  # the only delivery worker waits there
     gw = gateway_factory(rules=[rule(up.port)], queue={"workers": 1})
     scheduler = gw.gateway.scheduler
     body = "x" * 998 + "\r\n"
@@ -485,7 +484,7 @@ def test_new_mail_waiting_for_a_busy_worker_is_kept_in_memory_only_up_to_the_bud
         for data in sent:
             send(gw.port, SENDER, ["big@example.net"], data)
         wait_until(lambda: len(gw.spool.ids()) == 4, what="four queued messages")
-        held_bytes = gw.on_loop(getattr, scheduler, "_fresh_bytes")
+        held_bytes = gw.on_loop(lambda: scheduler._fresh_bytes)
         held_count = gw.on_loop(lambda: len(scheduler._fresh))
     finally:
         gate.set()
@@ -493,4 +492,4 @@ def test_new_mail_waiting_for_a_busy_worker_is_kept_in_memory_only_up_to_the_bud
     assert held_count == 1, f"{held_count} messages of 1.2 MB kept in memory (budget {scheduler_mod.FRESH_BYTES} bytes)"
     got = up.handler.wait_for(4, timeout=30)
     assert sorted(strip_received(m.data) for m in got) == sorted(sent)
-    assert gw.on_loop(getattr, scheduler, "_fresh_bytes") == 0
+    assert gw.on_loop(lambda: scheduler._fresh_bytes) == 0
