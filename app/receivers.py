@@ -40,6 +40,7 @@ import time
 from typing import TYPE_CHECKING
 
 from app import children, spool
+from app.backoff import restart_pause
 
 if TYPE_CHECKING:
     from app.gateway import Gateway
@@ -150,11 +151,9 @@ class Receivers:
             pass  # BrokenPipe flushing into the dead pipe: it is closed all the same
         if self._stopping or self._procs.get(slot) is not proc:
             return
-        # 1 s, then twice as long each time it ends again soon after starting (at most a
-        # minute): one that cannot start at all does not fill the log.
-        steady = time.monotonic() - self._started.get(slot, 0.0) >= STEADY_SECONDS
-        self._restarts[slot] = restarts = 1 if steady else self._restarts.get(slot, 0) + 1
-        pause = min(MAX_RESTART_PAUSE_SECONDS, RESTART_PAUSE_SECONDS * 2 ** (restarts - 1))
+        self._restarts[slot], pause = restart_pause(
+            self._restarts.get(slot, 0), time.monotonic() - self._started.get(slot, 0.0),
+            RESTART_PAUSE_SECONDS, MAX_RESTART_PAUSE_SECONDS, STEADY_SECONDS)
         log.error("receiving process %d ended (exit status %s); starting it again in %g s",
                   slot, proc.returncode, pause)
         self._loop.call_later(pause, self._restart, slot)

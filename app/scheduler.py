@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from app.backoff import restart_pause
 from app.delivery import Deliverer, Result
 from app.worker import DeliveryProcess
 
@@ -32,9 +33,6 @@ CONTROL_POLL_SECONDS = 1.0
 FRESH_LIMIT = 256  # messages handed over in memory at most; beyond that they are read back
 FRESH_BYTES = 2 << 20  # and at most this many bytes of them: 100 KB mail is read back sooner
 PRUNE_EVERY_SECONDS = 3600.0
-RUNNER_RESTART_SECONDS = 1.0
-RUNNER_MAX_RESTART_SECONDS = 60.0
-RUNNER_STEADY_SECONDS = 60.0  # a runner that ran this long before failing starts again after 1 s
 
 
 def delivers_in_process(processes: int) -> bool:
@@ -102,10 +100,7 @@ class Scheduler:
         after 1 s, then twice as long each time it fails again soon (at most a minute)."""
         if self._stopping or runner.cancelled() or runner.exception() is None:
             return
-        now = time.monotonic()
-        steady = now - self._runner_started >= RUNNER_STEADY_SECONDS
-        self._runner_failures = 1 if steady else self._runner_failures + 1
-        pause = min(RUNNER_MAX_RESTART_SECONDS, RUNNER_RESTART_SECONDS * 2 ** (self._runner_failures - 1))
+        self._runner_failures, pause = restart_pause(self._runner_failures, time.monotonic() - self._runner_started)
         # The traceback once per run of failures; the log stays readable if it keeps failing.
         log.error("the queue runner failed (%s); it starts again in %g s", runner.exception(), pause,
                   exc_info=runner.exception() if self._runner_failures == 1 else None)
