@@ -16,13 +16,13 @@ def _attach_console() -> None:
 
 
 if sys.argv[1:2] == ["delivery-worker"]:
-    # The delivery process (app.worker): straight to its loop, without the command line's imports.
-    from app.worker_child import main as worker_main
+    # The delivery process (app.deliver.helper): straight to its loop, without the command line's imports.
+    from app.deliver.helper_main import main as worker_main
 
     sys.exit(worker_main())
 if sys.argv[1:2] == ["receive-worker"]:
-    # A receiving process (app.receivers), likewise.
-    from app.receiver_child import main as receiver_main
+    # A receiving process (app.receive.helpers), likewise.
+    from app.receive.helper_main import main as receiver_main
 
     sys.exit(receiver_main())
 

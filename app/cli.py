@@ -13,11 +13,13 @@ import sys
 import time
 from pathlib import Path
 
-from app import __version__, addresses, forwarding, logs, loops, passwords
+from app import __version__
 from app import settings as settings_mod
-from app.routing import FORWARD, Router
+from app.mail import addresses, forwarding
+from app.route.router import FORWARD, Router
 from app.settings import Settings, SettingsError
-from app.spool import QueueLocked, Spool
+from app.store.spool import QueueLocked, Spool
+from app.system import logs, loops, passwords
 
 log = logging.getLogger("tenso")
 
@@ -200,7 +202,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 def _queue_offline(settings: Settings, spool: Spool, action: str, ids: list[str]) -> int:
     """No gateway runs on this queue: act on the spool directly."""
-    from app.delivery import Deliverer
+    from app.deliver.attempt import Deliverer
     from app.gateway import Gateway
 
     if action == "delete":

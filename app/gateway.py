@@ -12,15 +12,15 @@ import errno
 import gc
 import logging
 
-from app import inbound
-from app.looplag import LoopLag
-from app.policy import RelayPolicy
-from app.portowner import port_owner
-from app.receivers import Receivers
-from app.routing import Router
-from app.scheduler import Scheduler
+from app.deliver.scheduler import Scheduler
+from app.receive import handler as inbound
+from app.receive.helpers import Receivers
+from app.route.policy import RelayPolicy
+from app.route.router import Router
 from app.settings import Settings, parse_listen
-from app.spool import QueueLocked, Spool
+from app.store.spool import QueueLocked, Spool
+from app.system.looplag import LoopLag
+from app.system.portowner import port_owner
 
 log = logging.getLogger("tenso")
 

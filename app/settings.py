@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app import addresses, forwarding, relaynets
+from app.mail import addresses, forwarding, relaynets
 
 APP_NAME = "Tenso"
 VERSION = 1

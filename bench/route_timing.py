@@ -1,4 +1,4 @@
-"""Route decision time, in-process: app.routing.Router built by app.settings.from_dict.
+"""Route decision time, in-process: app.route.router.Router built by app.settings.from_dict.
 
 bench/run.py runs this with the project's python (it imports ``app``)::
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.routing import Router  # noqa: E402
+from app.route.router import Router  # noqa: E402
 from app.settings import from_dict  # noqa: E402
 
 KINDS = ("address", "domain", "subdomains")

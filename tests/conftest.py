@@ -36,9 +36,9 @@ import pytest  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword  # noqa: E402
 
-from app import loops  # noqa: E402
 from app import settings as settings_mod  # noqa: E402
 from app.gateway import Gateway  # noqa: E402
+from app.system import loops  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mail"  # copied from shared/fixtures

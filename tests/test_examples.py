@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app import settings as settings_mod
-from app.routing import FORWARD, MX, Router
+from app.route.router import FORWARD, MX, Router
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.json"))
@@ -42,7 +42,7 @@ def test_split_domains_rewrites_to_the_internal_servers():
 
 
 def test_gateway_accepts_exactly_the_listed_domains_from_anyone():
-    from app.policy import RelayPolicy
+    from app.route.policy import RelayPolicy
 
     policy = RelayPolicy(Router(settings_mod.load(ROOT / "docs/examples/gateway.json")))
     assert policy.check("a@mail2.akisoftware.jp", "203.0.113.9", False) is None

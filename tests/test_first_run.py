@@ -15,7 +15,7 @@ import pytest
 from conftest import wait_listening
 
 from app import settings as settings_mod
-from app.routing import MX, Router
+from app.route.router import MX, Router
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ import email.policy
 import pytest
 from conftest import FIXTURES, message, send, strip_received
 
-from app import passwords
+from app.system import passwords
 
 
 def test_forwards_to_rule_destination_with_common_account_cram_md5(gateway_factory, upstream_factory):

@@ -49,14 +49,15 @@ from PySide6.QtWidgets import (  # noqa: E402
     QWidget,
 )
 
-from app import passwords, receivers  # noqa: E402
 from app import settings as settings_mod  # noqa: E402
 from app.gui import i18n  # noqa: E402
 from app.gui.controller import GatewayController  # noqa: E402
 from app.gui.rules_model import COL_DESTINATION, COL_MATCH, COL_PORT, RulesModel  # noqa: E402
 from app.gui.tray import Tray  # noqa: E402
 from app.gui.window import MainWindow  # noqa: E402
+from app.receive import helpers as receivers
 from app.settings import Rule  # noqa: E402
+from app.system import passwords  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 TS = REPO / "resources" / "i18n" / "tenso_ja.ts"
@@ -846,7 +847,7 @@ LOG_FLOOD = """
 import logging, sys, time
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
-from app import logs
+from app.system import logs
 from app import settings as settings_mod
 from app.cli import setup_logging
 from app.gui.controller import GatewayController

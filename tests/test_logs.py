@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from app.logs import RotatingFile
+from app.system.logs import RotatingFile
 
 
 def test_rotating_file_rolls_over_near_its_limit_and_keeps_every_line(tmp_path):

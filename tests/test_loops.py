@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app import loops
+from app.system import loops
 from tests.conftest import message, send
 
 uvloop = pytest.importorskip("uvloop")

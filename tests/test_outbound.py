@@ -1,4 +1,4 @@
-"""app.outbound against real servers on loopback: one transaction, with and without RFC 2920 PIPELINING.
+"""app.deliver.outbound against real servers on loopback: one transaction, with and without RFC 2920 PIPELINING.
 
 Two kinds of peer: the aiosmtpd upstream from conftest (a real SMTP implementation,
 optionally advertising PIPELINING), and a scripted raw-socket peer below that records
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import pytest
 from conftest import message
 
-from app import outbound
-from app.outbound import Destination
+from app.deliver import outbound
+from app.deliver.outbound import Destination
 
 HELO_NAME = "tenso.test"
 SENDER = "a@lan.test"

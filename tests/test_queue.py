@@ -441,7 +441,7 @@ def test_stop_with_delivery_in_threads_keeps_the_queue_locked_until_the_attempt_
         gateway_factory, upstream_factory, monkeypatch):
     """A delivery thread cannot be killed as the delivery process is: Stop waits past its grace for
     the attempt to end before it releases the queue, so a new start cannot send the message again."""
-    from app.spool import QueueLocked  # noqa: PLC0415
+    from app.store.spool import QueueLocked  # noqa: PLC0415
 
     monkeypatch.setenv("TENSO_DELIVERY_PROCESS", "0")
     up = upstream_factory()
@@ -471,7 +471,7 @@ def test_new_mail_waiting_for_a_busy_worker_is_kept_in_memory_only_up_to_the_bud
         gateway_factory, upstream_factory, monkeypatch):
     """With delivery in threads, a new message goes to its first attempt from memory, but only
     while those waiting hold under ``FRESH_BYTES``; the rest are read back from the queue intact."""
-    from app import scheduler as scheduler_mod  # noqa: PLC0415
+    from app.deliver import scheduler as scheduler_mod  # noqa: PLC0415
 
     monkeypatch.setenv("TENSO_DELIVERY_PROCESS", "0")
     up = upstream_factory()

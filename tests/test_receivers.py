@@ -30,8 +30,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, children_running, free_port, make_settings, message, stat, write_config
 
-from app import receivers, worker
 from app import settings as settings_mod
+from app.deliver import helper as worker
+from app.receive import helpers as receivers
 
 LINUX = sys.platform.startswith("linux")
 needs_proc = pytest.mark.skipif(not LINUX, reason="finds processes through /proc")

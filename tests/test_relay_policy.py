@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import pytest
 from conftest import message
 
-from app import relaynets
-from app.relaynets import AddressRange, RelayNetworks
+from app.mail import relaynets
+from app.mail.relaynets import AddressRange, RelayNetworks
 
 # --- helpers ------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app import settings as settings_mod
-from app.routing import FORWARD, LOCAL, MX, UNKNOWN_LOCAL, Account, Router
+from app.route.router import FORWARD, LOCAL, MX, UNKNOWN_LOCAL, Account, Router
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -305,7 +305,7 @@ def test_hidden_by_names_the_row_above_that_catches_all_of_a_rows_mail(rules, hi
 
 
 def naive_key(match: str) -> tuple[str, str]:
-    """The row's kind and key, computed without app.addresses."""
+    """The row's kind and key, computed without app.mail.addresses."""
     m = match.strip()
     if m == "*":
         return ("any", "")

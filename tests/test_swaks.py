@@ -12,7 +12,7 @@ import pytest
 import trustme
 from conftest import strip_received, write_tls_files
 
-from app import passwords
+from app.system import passwords
 
 SWAKS = shutil.which("swaks")
 pytestmark = pytest.mark.skipif(SWAKS is None, reason="swaks is not installed (apt-get install swaks)")

@@ -8,7 +8,7 @@ import pytest
 import trustme
 from conftest import message, send
 
-from app import passwords
+from app.system import passwords
 
 
 @pytest.fixture

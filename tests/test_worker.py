@@ -25,7 +25,7 @@ import time
 import pytest
 from conftest import TensoProcess, children_running, free_port, make_settings, message, send, stat, write_config
 
-from app import worker
+from app.deliver import helper as worker
 
 LINUX = sys.platform.startswith("linux")
 needs_proc = pytest.mark.skipif(not LINUX, reason="finds processes through /proc")

@@ -48,11 +48,11 @@ def main() -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from app import passwords
     from app import settings as settings_mod
     from app.gui import i18n
     from app.gui.controller import GatewayController
     from app.gui.window import MainWindow
+    from app.system import passwords
 
     out = ROOT / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)

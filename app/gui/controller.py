@@ -13,11 +13,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from app import logs
 from app import settings as settings_mod
 from app.gateway import Gateway, GatewayError
-from app.logs import LOG_FORMAT
 from app.settings import Settings
+from app.system import logs
+from app.system.logs import LOG_FORMAT
 
 FAILING_NOTICE_SECONDS = 600.0
 

@@ -18,7 +18,6 @@ from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QSystemTrayIcon
 
-from app import passwords
 from app import settings as settings_mod
 from app.cli import setup_logging
 from app.gui import i18n
@@ -27,6 +26,7 @@ from app.gui.i18n import tr
 from app.gui.tray import Tray, state_icon
 from app.gui.window import MainWindow
 from app.settings import SettingsError
+from app.system import passwords
 
 log = logging.getLogger("tenso")
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from app.gui.i18n import tr
-from app.routing import Router
+from app.route.router import Router
 from app.settings import Rule, Settings, check_field
 
 # The row number (No.) is the vertical header: a data column would change under shifting rows.

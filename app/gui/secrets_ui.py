@@ -8,8 +8,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QWidget
 from qasync import asyncSlot
 
-from app import passwords
 from app.gui.i18n import tr
+from app.system import passwords
 
 
 class PasswordField(QWidget):

@@ -21,11 +21,12 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from app import outbound, passwords
+from app.deliver import outbound
 from app.gui.i18n import tr
 from app.gui.secrets_ui import PasswordField
-from app.routing import Account
+from app.route.router import Account
 from app.settings import PerUserAccount
+from app.system import passwords
 
 
 def try_login(host: str, port: int, tls: str, account: Account | None, hostname: str) -> str:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app.gui.i18n import tr
-from app.spool import QueuedMessage
+from app.store.spool import QueuedMessage
 
 COLUMNS = ("Queue ID", "Sender", "Recipients and states", "Attempts", "Next try", "Last reply")
 REFRESH_MS = 2000

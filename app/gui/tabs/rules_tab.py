@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.gui.i18n import tr
 from app.gui.rules_model import COL_DESTINATION, COL_MATCH, RulesModel
-from app.routing import FORWARD, Router
+from app.route.router import FORWARD, Router
 from app.settings import TLS_MODES, Rule, check_field
 
 

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import autostart
 from app.gui.i18n import tr
 from app.settings import Backup, Queue, Server, check_field
+from app.system import autostart
 
 
 def _file_row(edit: QLineEdit, title: str, parent: QWidget, directory: bool = False) -> QHBoxLayout:

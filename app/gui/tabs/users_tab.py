@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import forwarding
 from app.gui.i18n import tr
 from app.gui.secrets_ui import PasswordField
 from app.gui.widgets import ListEditor
+from app.mail import forwarding
 from app.settings import LocalUser, Settings, check_field
 
 COL_TARGETS, COL_ACTION, COL_FILTER, COL_DISABLED = range(4)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from app import addresses
+from app.mail import addresses
 
 SERVICE = "tenso"
 

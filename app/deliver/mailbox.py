@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from app import addresses
+from app.mail import addresses
 from app.settings import fsync_dir
 
 _counter = itertools.count()

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 from aiosmtpd import smtp as aiosmtpd_smtp
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
 
-from app import addresses, passwords
-from app.headers import count_hops
-from app.spool import Envelope as SpoolEnvelope
-from app.spool import new_id
+from app.mail import addresses
+from app.mail.headers import count_hops
+from app.store.spool import Envelope as SpoolEnvelope
+from app.store.spool import new_id
+from app.system import passwords
 
 if TYPE_CHECKING:
     from app.gateway import Gateway

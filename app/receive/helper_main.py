@@ -1,4 +1,4 @@
-"""A receiving process: ``python -m app receive-worker``, started by ``app.receivers``.
+"""A receiving process: ``python -m app receive-worker``, started by ``app.receive.helpers``.
 
 It accepts on the listening sockets it was given, runs the same aiosmtpd server
 and ``InboundHandler`` as the main process on its own event loop, commits each
@@ -20,12 +20,15 @@ import threading
 from pathlib import Path
 from typing import IO
 
-from app import children, inbound, loops, spool
-from app.looplag import LoopLag
-from app.policy import RelayPolicy
-from app.routing import Router
+from app.receive import handler as inbound
+from app.route.policy import RelayPolicy
+from app.route.router import Router
 from app.settings import from_dict
-from app.spool import Spool
+from app.store import spool
+from app.store.spool import Spool
+from app.system import helpers as children
+from app.system import loops
+from app.system.looplag import LoopLag
 
 log = logging.getLogger("tenso")
 

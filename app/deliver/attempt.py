@@ -26,13 +26,15 @@ from datetime import date
 from email.utils import formatdate
 from typing import TYPE_CHECKING
 
-from app import addresses, forwarding, mailbox, outbound, reports, routing
-from app.headers import count_hops
+from app.deliver import mailbox, outbound, reports
+from app.mail import addresses, forwarding
+from app.mail.headers import count_hops
+from app.route import router as routing
 from app.settings import numeric_addresses, reaches_listener
-from app.spool import BOUNCED, DEFERRED, FAILED, SENT, Envelope, QueuedMessage, Recipient, new_id
+from app.store.spool import BOUNCED, DEFERRED, FAILED, SENT, Envelope, QueuedMessage, Recipient, new_id
 
 if TYPE_CHECKING:
-    from app import mx
+    from app.deliver import mx
     from app.gateway import Gateway
 
 log = logging.getLogger("tenso")
@@ -66,7 +68,7 @@ class Deliverer:
 
     @property
     def resolver(self) -> mx.Resolver:
-        from app import mx  # noqa: PLC0415 - dnspython only once mail goes by MX (a smaller delivery process)
+        from app.deliver import mx  # noqa: PLC0415 - dnspython only once mail goes by MX (a smaller delivery process)
 
         servers = self.settings.delivery.dns_servers
         with self._lock:
@@ -181,7 +183,7 @@ class Deliverer:
     def _password(self, message: QueuedMessage, account: routing.Account | None) -> str | None:
         if account is None:
             return None
-        from app import passwords  # noqa: PLC0415 - keyring only once an account is used
+        from app.system import passwords  # noqa: PLC0415 - keyring only once an account is used
 
         try:
             return passwords.get(account.key)
@@ -214,7 +216,7 @@ class Deliverer:
     def _deliver_mx(self, message: QueuedMessage, domain: str, rcpts: list[Recipient], content: bytes) -> None:
         port = self.settings.delivery.mx_port
         now = time.time()
-        from app import mx  # noqa: PLC0415
+        from app.deliver import mx  # noqa: PLC0415
 
         try:
             hosts = self.resolver.mail_hosts(domain)

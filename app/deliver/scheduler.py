@@ -19,9 +19,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from app.backoff import restart_pause
-from app.delivery import Deliverer, Result
-from app.worker import DeliveryProcess
+from app.deliver.attempt import Deliverer, Result
+from app.deliver.helper import DeliveryProcess
+from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
     from app.gateway import Gateway

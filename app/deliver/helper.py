@@ -35,8 +35,9 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from app import children, spool
-from app.delivery import Result
+from app.deliver.attempt import Result
+from app.store import spool
+from app.system import helpers as children
 
 if TYPE_CHECKING:
     from app.gateway import Gateway

@@ -9,9 +9,10 @@ refused here, before any data is accepted, so nothing is stored.
 
 from __future__ import annotations
 
-from app import addresses, routing
-from app.relaynets import RelayNetworks
-from app.routing import Router
+from app.mail import addresses
+from app.mail.relaynets import RelayNetworks
+from app.route import router as routing
+from app.route.router import Router
 
 RELAY_DENIED = "550 5.7.1 Relaying denied: <{}> is not a local recipient and this client may not relay"
 UNKNOWN_USER = "550 5.1.1 <{}>: no such user here"

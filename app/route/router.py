@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app import addresses
+from app.mail import addresses
 from app.settings import Rule, Settings
 
 FORWARD = "forward"  # to the rule's destination server

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import addresses
+from app.mail import addresses
 
 ACTIONS = ("NONE", "DELETE", "FILTERNONE", "FILTERDELETE", "SUBJECTONLY", "FILTERSUBJECTONLY")
 _DISABLED = {"1", "true", "yes", "on", "x", "disabled"}

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.utils import formatdate, make_msgid
 
-from app.spool import QueuedMessage, Recipient
+from app.store.spool import QueuedMessage, Recipient
 
 _STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")

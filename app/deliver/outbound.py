@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from app.routing import Account
+from app.route.router import Account
 
 CONNECT_TIMEOUT = 30.0
 IDLE_REUSE_SECONDS = 30.0  # most servers drop idle sessions after a minute or more

@@ -39,8 +39,9 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from app import children, spool
-from app.backoff import restart_pause
+from app.store import spool
+from app.system import helpers as children
+from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
     from app.gateway import Gateway

@@ -1,8 +1,8 @@
-"""The delivery process itself: ``python -m app delivery-worker``, started by ``app.worker``.
+"""The delivery process itself: ``python -m app delivery-worker``, started by ``app.deliver.helper``.
 
 Reads the parent's lines from stdin, runs each attempt in a thread (up to
 ``queue.workers`` at once) and writes the answers and its log lines to stdout;
-see ``app.worker`` for the protocol.  It imports what delivery needs and no more
+see ``app.deliver.helper`` for the protocol.  It imports what delivery needs and no more
 (no asyncio, no aiosmtpd; dnspython and keyring only once an MX lookup or an
 account needs them), so the second process costs little memory.
 """
@@ -18,11 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
-from app import children, spool
-from app.delivery import Deliverer, Result
-from app.routing import Router
+from app.deliver.attempt import Deliverer, Result
+from app.route.router import Router
 from app.settings import from_dict
-from app.spool import Spool
+from app.store import spool
+from app.store.spool import Spool
+from app.system import helpers as children
 
 log = logging.getLogger("tenso")
 

@@ -1,0 +1,1 @@
+"""Pure values of mail: addresses, relay networks, header counts, forward.txt lines.  No I/O."""
