@@ -19,7 +19,7 @@ from app.mail import addresses, forwarding
 from app.route.router import FORWARD, Router
 from app.settings import Settings, SettingsError
 from app.store.spool import QueueLocked, Spool
-from app.system import logs, loops, passwords
+from app.system import logs, loops, passwords, paths
 
 log = logging.getLogger("tenso")
 
@@ -33,7 +33,7 @@ def setup_logging(level: int = logging.INFO, to_file: bool = True) -> Path | Non
     level = logging.getLevelName(os.environ.get("TENSO_LOG_LEVEL", "").upper() or level)
     if not isinstance(level, int):
         level = logging.INFO
-    return logs.setup(level, settings_mod.data_dir() / "logs" / "tenso.log" if to_file else None)
+    return logs.setup(level, paths.data_dir() / "logs" / "tenso.log" if to_file else None)
 
 
 def _load(path: Path) -> Settings | None:
@@ -202,7 +202,6 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 def _queue_offline(settings: Settings, spool: Spool, action: str, ids: list[str]) -> int:
     """No gateway runs on this queue: act on the spool directly."""
-    from app.deliver.attempt import Deliverer
     from app.gateway import Gateway
 
     if action == "delete":
@@ -210,9 +209,9 @@ def _queue_offline(settings: Settings, spool: Spool, action: str, ids: list[str]
             spool.remove(qid)
         print(f"deleted {' '.join(ids)}")
     elif action == "bounce":
-        deliverer = Deliverer(Gateway(settings))
+        gateway = Gateway(settings)
         for qid in ids:
-            result = deliverer.attempt(qid, bounce_now=True)
+            result = gateway.bounce_offline(qid)
             print(f"{qid}: returned to the sender" + (f" (bounce {', '.join(result.created)})" if result.created
                                                         else " (sender is <>: no bounce)"))
     else:
@@ -314,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"Tenso {__version__}")
     parser.add_argument("--headless", action="store_true", help="run the gateway without a window")
-    config_help = f"settings file (default: {settings_mod.default_config_path()})"
+    config_help = f"settings file (default: {paths.default_config_path()})"
     parser.add_argument("--config", default=None, help=config_help)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -352,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    args.config = args.config or str(settings_mod.default_config_path())
+    args.config = args.config or str(paths.default_config_path())
     if getattr(args, "func", None):
         return args.func(args)
     if args.headless:

@@ -12,14 +12,17 @@ import errno
 import gc
 import logging
 
+from app.deliver.attempt import Deliverer, Result
 from app.deliver.scheduler import Scheduler
-from app.receive import handler as inbound
-from app.receive.helpers import Receivers
+from app.receive import smtp
+from app.receive.handler import InboundHandler, hand_back
+from app.receive.helpers import ReceivingHelpers
 from app.route.policy import RelayPolicy
 from app.route.router import Router
-from app.settings import Settings, parse_listen
-from app.store.spool import QueueLocked, Spool
+from app.settings import Settings
+from app.store.spool import Envelope, QueueLocked, Spool
 from app.system.looplag import LoopLag
+from app.system.net import parse_listen
 from app.system.portowner import port_owner
 
 log = logging.getLogger("tenso")
@@ -66,8 +69,8 @@ class Gateway:
         self.spool = Spool(settings.queue_dir)
         self.scheduler: Scheduler | None = None
         self.servers: list[asyncio.AbstractServer] = []
-        self.handler: inbound.InboundHandler | None = None
-        self.receivers: Receivers | None = None  # server.processes - 1 helpers on the same ports
+        self.handler: InboundHandler | None = None
+        self.receivers: ReceivingHelpers | None = None  # server.processes - 1 helpers on the same ports
         self._lock = None
         self.loop_lag = LoopLag()
 
@@ -115,6 +118,21 @@ class Gateway:
             await self.handler.settle(5.0)
         self.servers.clear()
 
+    def _stored(self, qid: str, envelope: Envelope, parts: tuple[bytes, ...]) -> None:
+        """The handler has made a message durable: deliver it (from memory, when there is room)."""
+        if self.scheduler is not None:
+            self.scheduler.accepted(qid, envelope, parts)
+
+    def _helper_stored(self, ids: list[str]) -> None:
+        """A receiving helper has made these durable: deliver them (read back from the store)."""
+        if self.scheduler is not None:
+            for qid in ids:
+                self.scheduler.wake(qid)
+
+    def bounce_offline(self, qid: str) -> Result:
+        """``tenso queue bounce`` with no gateway running: returns ``qid`` to its sender now."""
+        return Deliverer(self).attempt(qid, bounce_now=True)
+
     @property
     def bound(self) -> list[tuple[str, int]]:
         """The (address, port) pairs actually listening (port 0 in the settings becomes real)."""
@@ -142,14 +160,14 @@ class Gateway:
         tls = None
         if server_settings.tls_cert:
             try:
-                tls = inbound.tls_context(
+                tls = smtp.tls_context(
                     str(self.settings.resolve(server_settings.tls_cert)),
                     str(self.settings.resolve(server_settings.tls_key)),
                 )
             except (OSError, ValueError) as exc:
                 raise GatewayError(f"server.tls_cert: cannot load the certificate: {exc}") from exc
-        self.handler = handler = inbound.InboundHandler(self)
-        factory = inbound.protocol_factory(self, handler, tls)
+        self.handler = handler = InboundHandler(self, self._stored)
+        factory = smtp.protocol_factory(server_settings, handler, tls, hand_back)
         loop = asyncio.get_running_loop()
         for entry in server_settings.listen:
             host, port = parse_listen(entry)
@@ -162,7 +180,7 @@ class Gateway:
             for sock in server.sockets:
                 log.info("listening on %s port %d%s", *sock.getsockname()[:2], " (STARTTLS)" if tls else "")
         if server_settings.processes > 1:
-            self.receivers = Receivers(self, server_settings.processes - 1)
+            self.receivers = ReceivingHelpers(self, server_settings.processes - 1, self._helper_stored)
             self.receivers.start([sock for server in self.servers for sock in server.sockets])
             log.info("receiving in %d processes", server_settings.processes)
 

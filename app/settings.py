@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from app.mail import addresses, forwarding, relaynets
+from app.system.files import fsync_dir
+from app.system.net import numeric_addresses, parse_listen, reaches_listener
+from app.system.paths import data_dir
 
-APP_NAME = "Tenso"
 VERSION = 1
 TLS_MODES = ("none", "opportunistic", "required", "implicit")
 
@@ -470,93 +472,7 @@ def save(settings: Settings, path: Path) -> None:
     fsync_dir(path.parent)
 
 
-def fsync_dir(path: Path) -> None:
-    """Makes a rename in ``path`` durable (no-op on Windows: NTFS journals renames, and
-    directories cannot be opened for fsync there)."""
-    if os.name == "nt":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def parse_listen(value: str) -> tuple[str, int]:
-    """``0.0.0.0:25``, ``[::]:25``, ``:2525`` → (host, port)."""
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ValueError("must be address:port, such as 0.0.0.0:25 or [::]:25")
-    host = host.strip("[]") or "0.0.0.0"
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        if host != "localhost":
-            raise ValueError(f"{host} is not an IP address") from None
-    if not 0 <= int(port) <= 65535:  # 0: any free port (tests, and "just try it")
-        raise ValueError("port must be 1-65535")
-    return host, int(port)
-
-
-def is_local_ip(ip: str) -> bool:
-    """This machine owns ``ip`` when it can bind to it: offline and instant."""
-    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    try:
-        with socket.socket(family, socket.SOCK_STREAM) as s:
-            s.bind((ip, 0))
-    except OSError:
-        return False
-    return True
-
-
-def numeric_addresses(host: str) -> set[str]:
-    """The addresses a numeric host (any spelling: 127.1, 0:0:0:0:0:0:0:1) or localhost stands for.
-
-    Never asks DNS: a name other than localhost gives the empty set."""
-    host = host.strip().strip("[]")
-    if host.lower() == "localhost":
-        return {"127.0.0.1", "::1"}
-    try:
-        infos = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
-    except (socket.gaierror, UnicodeError, ValueError):
-        return set()
-    return {info[4][0] for info in infos}
-
-
-def reaches_listener(addresses: set[str], port: int, listening: list[tuple[str, int]]) -> bool:
-    """Would a connection to one of ``addresses`` on ``port`` arrive at one of our own sockets?"""
-    for host, listen_port in listening:
-        if listen_port != port:
-            continue
-        if host in ("", "0.0.0.0", "::"):  # every local address (:: takes IPv4 too on dual-stack)
-            if any(is_local_ip(ip) for ip in addresses):
-                return True
-        elif numeric_addresses(host) & addresses:
-            return True
-    return False
-
-
 def _is_listening(destination: str, port: int, listening: list[tuple[str, int]]) -> bool:
     """Does a rule point at one of our own listening sockets?  Only numeric addresses and
     localhost are judged here (``check`` works offline); delivery checks resolved names too."""
     return reaches_listener(numeric_addresses(destination), port, listening)
-
-
-def config_dir() -> Path:
-    import platformdirs  # noqa: PLC0415 - not loaded by the helper processes, which are given their paths
-
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False, roaming=True))
-
-
-def data_dir() -> Path:
-    override = os.environ.get("TENSO_DATA_DIR")
-    if override:
-        return Path(override)
-    import platformdirs  # noqa: PLC0415
-
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False, roaming=True))
-
-
-def default_config_path() -> Path:
-    override = os.environ.get("TENSO_CONFIG")
-    return Path(override) if override else config_dir() / "settings.json"

@@ -550,7 +550,7 @@ PARSED_LIKE_AIOSMTPD = [
 def test_plain_address_shortcut_parses_every_form_as_aiosmtpd_does(arg):
     from aiosmtpd.smtp import SMTP
 
-    from app.receive.handler import TensoSMTP
+    from app.receive.smtp import TensoSMTP
 
     server = TensoSMTP.__new__(TensoSMTP)  # _getaddr reads only local_part_limit
     server.local_part_limit = 64
@@ -560,7 +560,7 @@ def test_plain_address_shortcut_parses_every_form_as_aiosmtpd_does(arg):
 def test_plain_address_shortcut_is_taken_for_the_common_form(monkeypatch):
     from aiosmtpd.smtp import SMTP
 
-    from app.receive.handler import TensoSMTP
+    from app.receive.smtp import TensoSMTP
 
     def refuse(self, arg):
         raise AssertionError(f"aiosmtpd's parser called for {arg!r}")
@@ -576,7 +576,7 @@ def test_a_finished_connection_is_freed_without_the_cyclic_collector(gateway_fac
     the stream writer, the cancelled task); collecting them stalled the loop under load."""
     import gc
 
-    from app.receive.handler import TensoSMTP
+    from app.receive.smtp import TensoSMTP
 
     gw = gateway_factory(rules=[{"match": "*", "destination": "127.0.0.1", "port": 9, "tls": "none"}],
                          queue={"workers": 1})

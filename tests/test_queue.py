@@ -35,6 +35,7 @@ from dnsstub import (
 )
 
 from app import settings as settings_mod
+from app.deliver import backup as backup_copies
 
 REPO = Path(__file__).resolve().parents[1]
 SENDER = "a@lan.test"
@@ -280,7 +281,7 @@ def test_prune_removes_day_folders_older_than_keep_days(gateway_factory, tmp_pat
     for name in ("2001-02-03", recent, "notes"):
         (backup / name).mkdir()
         (backup / name / "x.eml").write_bytes(b"Subject: x\r\n\r\nx\r\n")
-    assert gw.gateway.scheduler.deliverer.prune_backups() == 1
+    assert backup_copies.prune(gw.gateway.settings) == 1
     assert sorted(p.name for p in backup.iterdir()) == sorted([recent, "notes"])
 
 

@@ -16,26 +16,38 @@ itself queued and delivered like any other mail; never to ``<>``.
 from __future__ import annotations
 
 import logging
-import shutil
 import socket
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from email.utils import formatdate
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from app.deliver import mailbox, outbound, reports
+from app.deliver import backup, mailbox, outbound, reports
 from app.mail import addresses, forwarding
 from app.mail.headers import count_hops
 from app.route import router as routing
-from app.settings import numeric_addresses, reaches_listener
 from app.store.spool import BOUNCED, DEFERRED, FAILED, SENT, Envelope, QueuedMessage, Recipient, new_id
+from app.system.net import numeric_addresses, reaches_listener
 
 if TYPE_CHECKING:
     from app.deliver import mx
-    from app.gateway import Gateway
+    from app.route.router import Router
+    from app.settings import Settings
+    from app.store.spool import Spool
+
+
+class DeliveryContext(Protocol):
+    """What an attempt needs: the current settings and router, the store, and the addresses
+    Tenso listens on (so that it never delivers to itself)."""
+
+    settings: Settings
+    router: Router
+    spool: Spool
+
+    @property
+    def bound(self) -> list[tuple[str, int]]: ...
 
 log = logging.getLogger("tenso")
 
@@ -51,8 +63,8 @@ class Result:
 
 
 class Deliverer:
-    def __init__(self, gateway: Gateway):
-        self.gateway = gateway
+    def __init__(self, context: DeliveryContext):
+        self.context = context
         self.pool = outbound.Pool()
         self._resolver: mx.Resolver | None = None
         self._resolver_servers: list[str] | None = None
@@ -64,7 +76,7 @@ class Deliverer:
 
     @property
     def settings(self):
-        return self.gateway.settings
+        return self.context.settings
 
     @property
     def resolver(self) -> mx.Resolver:
@@ -97,7 +109,7 @@ class Deliverer:
 
     def is_self(self, ip: str, port: int) -> bool:
         """Would connecting to ip:port reach one of Tenso's own listening sockets?"""
-        bound = self.gateway.bound
+        bound = self.context.bound
         key = (ip, port, tuple(bound))
         found = self._self_cache.get(key)
         if found is None:
@@ -110,7 +122,7 @@ class Deliverer:
                 fresh: tuple[Envelope, tuple[bytes, ...]] | None = None) -> Result:
         """``fresh``: the envelope and bytes just written by the server, so the first attempt
         of a new message does not read back what is still in memory (the same bytes as on disk)."""
-        spool = self.gateway.spool
+        spool = self.context.spool
         content: bytes | None = None
         try:
             if fresh is not None and spool.exists(qid):
@@ -132,7 +144,7 @@ class Deliverer:
         if due:
             if content is None:
                 content = spool.content(qid)
-            self._backup(message, content)
+            backup.keep_copy(self.settings, message, content)
             hops = count_hops(content)
             if hops > self.settings.options.max_forward_count:
                 for r in due:
@@ -153,7 +165,7 @@ class Deliverer:
         return result
 
     def _deliver(self, message: QueuedMessage, due: list[Recipient], content: bytes, result: Result) -> None:
-        router = self.gateway.router
+        router = self.context.router
         forward: dict[outbound.Destination, list[tuple[Recipient, str]]] = defaultdict(list)
         by_domain: dict[str, list[Recipient]] = defaultdict(list)
         now = time.time()
@@ -299,7 +311,7 @@ class Deliverer:
             options = list(message.envelope.mail_options)
         envelope = Envelope(sender=sender, recipients=[target], mail_options=options, client="forward.txt",
                             helo=hostname, received_at=time.time())
-        self.gateway.spool.store(qid, envelope, body)
+        self.context.spool.store(qid, envelope, body)
         log.info("%s created from %s: forward.txt of <%s> to <%s>%s", qid, message.id, user, target,
                  " (subject only)" if subject_only else "")
         return qid
@@ -351,43 +363,12 @@ class Deliverer:
 
     def _report(self, message: QueuedMessage, recipients: list[Recipient], action: str) -> str:
         hostname = self.settings.server.hostname
-        body = reports.delivery_status(hostname, message, recipients, self.gateway.spool.content(message.id), action)
+        body = reports.delivery_status(hostname, message, recipients, self.context.spool.content(message.id), action)
         qid = new_id()
         envelope = Envelope(sender="", recipients=[message.sender], mail_options=["BODY=8BITMIME"],
                             client="bounce", helo=hostname, received_at=time.time())
-        self.gateway.spool.store(qid, envelope, body)
+        self.context.spool.store(qid, envelope, body)
         log.info("%s %s: DSN (%s) to <%s> for %s", message.id, "bounced" if action == "failed" else "delayed",
                  qid, message.sender, ",".join(f"<{r.address}>" for r in recipients),
                  extra={"event": "bounce"} if action == "failed" else None)  # the window's tray says so
         return qid
-
-    # --- backup (送信メールのバックアップ) ---
-
-    def _backup(self, message: QueuedMessage, content: bytes) -> None:
-        backup = self.settings.backup
-        if not backup.enabled or any(r.attempts for r in message.recipients):
-            return
-        if not message.envelope.client or message.envelope.client in ("bounce", "forward.txt"):
-            return
-        day = date.fromtimestamp(message.envelope.received_at).isoformat()
-        folder = self.settings.backup_path / day
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{message.id}.eml").write_bytes(content)
-        except OSError as exc:
-            log.error("%s backup copy not written to %s: %s", message.id, folder, exc)
-
-    def prune_backups(self) -> int:
-        """Removes day folders older than keep_days; returns how many."""
-        backup = self.settings.backup
-        root = self.settings.backup_path
-        if not backup.enabled or not root.is_dir():
-            return 0
-        cutoff = date.fromtimestamp(time.time() - backup.keep_days * 86400).isoformat()
-        removed = 0
-        for folder in root.iterdir():
-            if folder.is_dir() and len(folder.name) == 10 and folder.name < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
-                removed += 1
-        return removed
-

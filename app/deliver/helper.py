@@ -40,7 +40,9 @@ from app.store import spool
 from app.system import helpers as children
 
 if TYPE_CHECKING:
-    from app.gateway import Gateway
+    from app.deliver.attempt import DeliveryContext
+
+from app.settings import to_dict
 
 log = logging.getLogger("tenso")
 
@@ -49,11 +51,11 @@ RETRY_AFTER_CRASH_SECONDS = 60.0
 RESTART_PAUSE_SECONDS = 1.0
 
 
-class DeliveryProcess:
+class DeliveryHelper:
     """The parent side: ``await attempt(...)`` runs one attempt in the child process."""
 
-    def __init__(self, gateway: Gateway, workers: int):
-        self.gateway = gateway
+    def __init__(self, context: DeliveryContext, workers: int):
+        self.context = context
         self.workers = workers
         self._proc: subprocess.Popen | None = None
         self._write_lock = threading.Lock()
@@ -95,17 +97,15 @@ class DeliveryProcess:
 
     def _send_config(self) -> None:
         """The settings and listening addresses, whenever they differ from what the child has."""
-        gateway = self.gateway
-        bound = [list(b) for b in gateway.bound]
-        key = (gateway.settings, bound)  # the object itself, held: an id() could be reused by a newer one
+        context = self.context
+        bound = [list(b) for b in context.bound]
+        key = (context.settings, bound)  # the object itself, held: an id() could be reused by a newer one
         if self._sent_config is not None and key[0] is self._sent_config[0] and bound == self._sent_config[1]:
             return
-        from app.settings import to_dict  # noqa: PLC0415 - avoids an import cycle at module load
-
-        source = str(gateway.settings.source) if gateway.settings.source else None
+        source = str(context.settings.source) if context.settings.source else None
         # The spool the gateway opened: a queue.dir changed while running takes effect at the next start.
-        self._send({"config": to_dict(gateway.settings), "source": source, "bound": bound,
-                    "spool": str(gateway.spool.root), "workers": self.workers, "level": log.getEffectiveLevel(),
+        self._send({"config": to_dict(context.settings), "source": source, "bound": bound,
+                    "spool": str(context.spool.root), "workers": self.workers, "level": log.getEffectiveLevel(),
                     "node": spool.node(1)})
         self._sent_config = key
 

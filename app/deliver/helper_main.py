@@ -29,7 +29,7 @@ log = logging.getLogger("tenso")
 
 
 class _Context:
-    """What a Deliverer needs of the gateway, rebuilt from the parent's config lines."""
+    """The attempt's ``DeliveryContext`` in this process, rebuilt from the parent's config lines."""
 
     def __init__(self) -> None:
         self.settings = None
@@ -53,7 +53,7 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
     children.ToParent.install(writer)
 
     context = _Context()
-    deliverer = Deliverer(context)  # type: ignore[arg-type]  # duck-typed: settings, router, spool, bound
+    deliverer = Deliverer(context)
     executor: ThreadPoolExecutor | None = None
 
     def run(n: int, qid: str, forced: bool, bounce: bool) -> None:

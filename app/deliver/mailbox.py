@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from app.mail import addresses
-from app.settings import fsync_dir
+from app.system.files import fsync_dir
 
 _counter = itertools.count()
 _counter_lock = threading.Lock()

@@ -19,12 +19,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from app.deliver import backup
 from app.deliver.attempt import Deliverer, Result
-from app.deliver.helper import DeliveryProcess
+from app.deliver.helper import DeliveryHelper
 from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
-    from app.gateway import Gateway
+    from app.deliver.attempt import DeliveryContext
 
 log = logging.getLogger("tenso")
 
@@ -47,15 +48,15 @@ def delivers_in_process(processes: int) -> bool:
 
 
 class Scheduler:
-    def __init__(self, gateway: Gateway):
-        self.gateway = gateway
-        self.spool = gateway.spool
-        self.deliverer = Deliverer(gateway)
-        workers = gateway.settings.queue.workers
-        self.process: DeliveryProcess | None = None
+    def __init__(self, context: DeliveryContext):
+        self.context = context
+        self.spool = context.spool
+        self.deliverer = Deliverer(context)
+        workers = context.settings.queue.workers
+        self.process: DeliveryHelper | None = None
         self.executor: ThreadPoolExecutor | None = None
-        if delivers_in_process(gateway.settings.server.processes):
-            self.process = DeliveryProcess(gateway, workers)
+        if delivers_in_process(context.settings.server.processes):
+            self.process = DeliveryHelper(context, workers)
         else:
             self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver")
         self._slots = asyncio.Semaphore(workers)
@@ -242,10 +243,10 @@ class Scheduler:
                 log.error("queue request %s %s failed: %s", action, qid, exc)
         if time.time() - self._last_prune > PRUNE_EVERY_SECONDS:
             self._last_prune = time.time()
-            removed = await asyncio.to_thread(self.deliverer.prune_backups)
+            removed = await asyncio.to_thread(backup.prune, self.context.settings)
             if removed:
                 log.info("backup: removed %d day folder(s) older than %d days", removed,
-                         self.gateway.settings.backup.keep_days)
+                         self.context.settings.backup.keep_days)
 
     async def _attempt(self, qid: str) -> None:
         forced = qid in self._forced

@@ -26,7 +26,7 @@ from app.gui.i18n import tr
 from app.gui.tray import Tray, state_icon
 from app.gui.window import MainWindow
 from app.settings import SettingsError
-from app.system import passwords
+from app.system import passwords, paths
 
 log = logging.getLogger("tenso")
 
@@ -89,7 +89,7 @@ def run(config: Path) -> int:
         return 0
 
     setup_logging()
-    passwords.apply_saved_choice(settings_mod.data_dir())
+    passwords.apply_saved_choice(paths.data_dir())
     first_run = not Path(config).exists()
     try:
         settings = settings_mod.load(config)
@@ -112,7 +112,7 @@ def run(config: Path) -> int:
         window.centralWidget().layout().insertWidget(1, choose)
 
         def choose_file_keyring() -> None:
-            folder = settings_mod.data_dir()
+            folder = paths.data_dir()
             folder.mkdir(parents=True, exist_ok=True)
             passwords.file_keyring_choice(folder).write_text("chosen in the window\n", encoding="utf-8")
             path = passwords.use_file_keyring(folder)

@@ -20,10 +20,11 @@ import threading
 from pathlib import Path
 from typing import IO
 
-from app.receive import handler as inbound
+from app.receive import smtp
+from app.receive.handler import InboundHandler, hand_back
 from app.route.policy import RelayPolicy
 from app.route.router import Router
-from app.settings import from_dict
+from app.settings import Settings, from_dict
 from app.store import spool
 from app.store.spool import Spool
 from app.system import helpers as children
@@ -35,27 +36,23 @@ log = logging.getLogger("tenso")
 STOP_COMMITS_SECONDS = 5.0
 
 
-class _Front:
-    """What the InboundHandler asks of a gateway, in this process: settings, router, policy,
-    spool, and a scheduler whose ``accepted`` tells the parent."""
+class _Context:
+    """The handler's ``ReceiveContext`` in this process, rebuilt from the parent's config lines."""
 
-    def __init__(self, writer: children.Writer):
-        self.writer = writer
-        self.scheduler = self
-        self.settings = self.router = self.policy = self.spool = None
+    settings: Settings
+    policy: RelayPolicy
+    router: Router
+    spool: Spool
 
     def configure(self, msg: dict) -> None:
         settings = from_dict(msg["config"], source=Path(msg["source"]) if msg["source"] else None)
         router = Router(settings)
         self.policy = RelayPolicy(router)
         self.router = router
-        if self.spool is None:
+        if not hasattr(self, "spool"):
             self.spool = Spool(Path(msg["spool"]))  # the parent's: a queue.dir change waits for a restart
         self.settings = settings
         log.setLevel(msg["level"])
-
-    def accepted(self, qid: str, envelope, parts) -> None:
-        self.writer.send({"accepted": qid})
 
 
 def _listening_socket(entry: dict) -> socket.socket:
@@ -66,16 +63,16 @@ def _listening_socket(entry: dict) -> socket.socket:
 
 async def serve(first: dict, stdin: IO[bytes], writer: children.Writer) -> int:
     loop = asyncio.get_running_loop()
-    front = _Front(writer)
+    front = _Context()
     front.configure(first)
     spool.set_node(first["node"])
     server_settings = front.settings.server
     tls = None
     if server_settings.tls_cert:
-        tls = inbound.tls_context(str(front.settings.resolve(server_settings.tls_cert)),
+        tls = smtp.tls_context(str(front.settings.resolve(server_settings.tls_cert)),
                                   str(front.settings.resolve(server_settings.tls_key)))
-    handler = inbound.InboundHandler(front)  # type: ignore[arg-type]  # duck-typed gateway
-    factory = inbound.protocol_factory(front, handler, tls)  # type: ignore[arg-type]
+    handler = InboundHandler(front, lambda qid, envelope, parts: writer.send({"accepted": qid}))
+    factory = smtp.protocol_factory(server_settings, handler, tls, hand_back)
     servers = [await loop.create_server(factory, sock=_listening_socket(e)) for e in first["sockets"]]
     lag = LoopLag()
     lag.start()

@@ -37,6 +37,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from app.store import spool
@@ -44,7 +45,9 @@ from app.system import helpers as children
 from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
-    from app.gateway import Gateway
+    from app.receive.handler import ReceiveContext
+
+from app.settings import to_dict
 
 log = logging.getLogger("tenso")
 
@@ -55,11 +58,13 @@ STEADY_SECONDS = 60.0  # a helper that ran this long before ending starts again 
 STOP_SECONDS = 5.0
 
 
-class Receivers:
-    """The parent side: ``count`` helper processes accepting on ``sockets`` beside this one."""
+class ReceivingHelpers:
+    """The parent side: ``count`` helper processes accepting on ``sockets`` beside this one.
+    ``on_stored`` is told the ids each helper made durable."""
 
-    def __init__(self, gateway: Gateway, count: int):
-        self.gateway = gateway
+    def __init__(self, context: ReceiveContext, count: int, on_stored: Callable[[list[str]], None]):
+        self.context = context
+        self.on_stored = on_stored
         self.count = count
         self._procs: dict[int, subprocess.Popen] = {}
         self._jobs: dict[int, object] = {}
@@ -89,11 +94,9 @@ class Receivers:
         threading.Thread(target=self._read, args=(slot, proc), name=f"receiving-process-{slot}", daemon=True).start()
 
     def _config(self) -> dict:
-        from app.settings import to_dict  # noqa: PLC0415 - avoids an import cycle at module load
-
-        settings = self.gateway.settings
+        settings = self.context.settings
         return {"config": to_dict(settings), "source": str(settings.source) if settings.source else None,
-                "spool": str(self.gateway.spool.root), "level": log.getEffectiveLevel()}
+                "spool": str(self.context.spool.root), "level": log.getEffectiveLevel()}
 
     def configure(self) -> None:
         """New rules and options for every helper (a changed server section restarts them instead)."""
@@ -128,7 +131,7 @@ class Receivers:
                     elif "log" in msg:
                         children.log_line(msg)
                 if accepted:
-                    self._call(self._accepted, accepted)
+                    self._call(self.on_stored, accepted)
         proc.wait()
         self._call(self._ended, slot, proc)
 
@@ -137,12 +140,6 @@ class Receivers:
             self._loop.call_soon_threadsafe(fn, *args)
         except RuntimeError:  # the loop is closed: Tenso has stopped; the spool has the messages
             pass
-
-    def _accepted(self, ids: list[str]) -> None:
-        scheduler = self.gateway.scheduler
-        if scheduler is not None:
-            for qid in ids:
-                scheduler.wake(qid)
 
     def _ended(self, slot: int, proc: subprocess.Popen) -> None:
         try:

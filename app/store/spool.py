@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.settings import fsync_dir
+from app.system.files import fsync_dir
 
 QUEUED = "queued"  # waiting for its first attempt or for the queue runner
 DEFERRED = "deferred"  # temporary failure; next_try says when

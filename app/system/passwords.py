@@ -96,7 +96,7 @@ def _saved_choice_once() -> None:
     global _choice_checked
     with _choice_lock:
         if not _choice_checked:
-            from app.settings import data_dir  # noqa: PLC0415
+            from app.system.paths import data_dir  # noqa: PLC0415
 
             apply_saved_choice(data_dir())
             _choice_checked = True
