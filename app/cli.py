@@ -18,22 +18,12 @@ from app import settings as settings_mod
 from app.mail import addresses, forwarding
 from app.route.router import FORWARD, Router
 from app.settings import Settings, SettingsError
-from app.store.spool import QueueLocked, Spool
+from app.store.spool import WAITING, QueueLocked, Spool
 from app.system import logs, loops, passwords, paths
 
 log = logging.getLogger("tenso")
 
 STOP_GRACE_SECONDS = 10.0
-
-
-def setup_logging(level: int = logging.INFO, to_file: bool = True) -> Path | None:
-    """stderr, plus a rotating file in the data folder (5 x 5 MB).  Returns the file's path.
-
-    TENSO_LOG_LEVEL (DEBUG, INFO, WARNING) overrides the level: WARNING keeps only problems."""
-    level = logging.getLevelName(os.environ.get("TENSO_LOG_LEVEL", "").upper() or level)
-    if not isinstance(level, int):
-        level = logging.INFO
-    return logs.setup(level, paths.data_dir() / "logs" / "tenso.log" if to_file else None)
 
 
 def _load(path: Path) -> Settings | None:
@@ -236,7 +226,7 @@ def _queue_list(spool: Spool, as_json: bool) -> int:
     for m in rows:
         print(f"{m.id}  {_when(m.envelope.received_at)}  {m.size} bytes  from <{m.sender}>")
         for r in m.recipients:
-            nxt = f"  next {_when(r.next_try)}" if r.state in ("queued", "deferred") and r.next_try else ""
+            nxt = f"  next {_when(r.next_try)}" if r.state in WAITING and r.next_try else ""
             print(f"    <{r.address}>  {r.state}  attempts {r.attempts}{nxt}")
             if r.reply:
                 print(f"        {r.reply}")
@@ -250,7 +240,7 @@ def _queue_list(spool: Spool, as_json: bool) -> int:
 def run_headless(config: Path) -> int:
     from app.gateway import Gateway, GatewayError
 
-    log_file = setup_logging()
+    log_file = logs.setup_for_program()
     settings = _load(config)
     if settings is None:
         return 1

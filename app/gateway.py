@@ -12,20 +12,56 @@ import errno
 import gc
 import logging
 
+from app.deliver import outbound
 from app.deliver.attempt import Deliverer, Result
+from app.deliver.outbound import LoginReport
 from app.deliver.scheduler import Scheduler
 from app.receive import smtp
 from app.receive.handler import InboundHandler, hand_back
 from app.receive.helpers import ReceivingHelpers
 from app.route.policy import RelayPolicy
-from app.route.router import Router
+from app.route.router import Account, Decision, Router
 from app.settings import Settings
 from app.store.spool import Envelope, QueueLocked, Spool
+from app.system import passwords
 from app.system.looplag import LoopLag
 from app.system.net import parse_listen
 from app.system.portowner import port_owner
 
 log = logging.getLogger("tenso")
+
+
+# --- what the window asks of the engine without a running gateway ---
+
+
+def route_preview(settings: Settings, recipient: str, sender: str = "") -> Decision:
+    """Where ``recipient`` would go now (the rules tab's test line).  ValueError: bad settings."""
+    return Router(settings).route(recipient, sender)
+
+
+def hidden_rules(settings: Settings) -> dict[int, int]:
+    """Rule index -> the index of the earlier rule that takes all its mail (never reached)."""
+    router = Router(settings)
+    return {i: h for i in range(len(settings.rules)) if (h := router.hidden_by(i)) is not None}
+
+
+def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginReport:
+    """Blocking: connects to rule ``rule_index``'s server and logs in with ``account_key``
+    ("common", "user:ADDRESS" or "" for none), as delivery would.
+    PasswordStoreError when the password cannot be read."""
+    rule = settings.rules[rule_index]
+    accounts = settings.auth_accounts
+    account = None
+    if account_key == "common" and accounts.common.username:
+        account = Account("common", accounts.common.username)
+    elif account_key.startswith("user:"):
+        user = account_key[5:]
+        found = next((a for a in accounts.per_user if a.local_user == user), None)
+        if found and found.username:
+            account = Account(account_key, found.username)
+    password = passwords.get(account.key) if account else None
+    destination = outbound.Destination(rule.destination, rule.port, rule.tls, account)
+    return outbound.try_login(destination, password, settings.server.hostname)
 
 
 class GatewayError(Exception):

@@ -518,13 +518,13 @@ def test_stop_pressed_while_apply_is_still_reconfiguring_waits_for_it(gui, monke
     window = gui.open(server={"listen": ["127.0.0.1:0"], "processes": 2})
     controller = window.controller
     release = asyncio.Event()
-    stop_helpers = receivers.Receivers.stop
+    stop_helpers = receivers.ReceivingHelpers.stop
 
     async def held_stop(self) -> None:  # Apply is held inside the gateway until the test lets it go
         await release.wait()
         await stop_helpers(self)
 
-    monkeypatch.setattr(receivers.Receivers, "stop", held_stop)
+    monkeypatch.setattr(receivers.ReceivingHelpers, "stop", held_stop)
 
     def helpers() -> list[tuple[int, int]]:
         return children_running(os.getpid(), receivers.COMMAND)
@@ -849,7 +849,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 from app.system import logs
 from app import settings as settings_mod
-from app.cli import setup_logging
+from app.system.logs import setup_for_program as setup_logging
 from app.gui.controller import GatewayController
 from app.gui.window import MainWindow
 

@@ -32,6 +32,31 @@ class Destination:
     account: Account | None
 
 
+@dataclass
+class LoginReport:
+    """What a test login found: ``error`` is the server's reply (or why it could not connect)
+    when it failed; else what it offered, and whether the session was encrypted."""
+
+    error: str | None = None
+    offered: str = ""
+    encrypted: bool = False
+    username: str | None = None  # the account used; None: connected without one
+
+
+def try_login(destination: Destination, password: str | None, local_hostname: str) -> LoginReport:
+    """Connects, starts TLS and logs in as delivery would (blocking), then hangs up."""
+    try:
+        conn = connect(destination, password, local_hostname)
+    except DeliveryError as exc:
+        return LoginReport(error=exc.reply)
+    smtp = conn.smtp
+    report = LoginReport(offered=smtp.esmtp_features.get("auth", ""),
+                         encrypted=smtp.sock is not None and hasattr(smtp.sock, "cipher"),
+                         username=destination.account.username if destination.account else None)
+    conn.close()
+    return report
+
+
 class DeliveryError(Exception):
     """The transaction could not happen; ``reply`` is what the queue records."""
 

@@ -1,7 +1,11 @@
 """The engine as the window sees it: Qt signals out, async calls in.
 
-The gateway runs on the same qasync loop as the window.  Log records (from
-any thread) become ``log_line`` signals; Qt queues them to the GUI thread.
+The one module of ``app/gui`` that imports the engine: the tabs get what they need
+(the queue, route previews, test logins, passwords, autostart) from here, and from
+the settings model.  The gateway runs on the same qasync loop as the window.  Log
+records (from any thread) become ``log_line`` signals; Qt queues them to the GUI
+thread.  Anything that blocks (the keyring, a test login, reading the queue) runs
+in a thread.
 """
 
 from __future__ import annotations
@@ -13,11 +17,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from app import gateway as engine
 from app import settings as settings_mod
+from app.deliver.outbound import LoginReport
 from app.gateway import Gateway, GatewayError
+from app.route.router import Decision, RouteKind
 from app.settings import Settings
-from app.system import logs
+from app.store.spool import QueuedMessage, RecipientState
+from app.system import autostart, logs, passwords, paths
 from app.system.logs import LOG_FORMAT
+
+__all__ = ["Decision", "LoginReport", "QueuedMessage", "RecipientState", "RouteKind"]  # for the tabs
 
 FAILING_NOTICE_SECONDS = 600.0
 
@@ -133,6 +143,48 @@ class GatewayController(QObject):
                 self._set_state(PAUSED if self.gateway.spool.paused else RUNNING)
             return None
 
+    @property
+    def paused(self) -> bool:
+        return bool(self.gateway and self.gateway.spool.paused)
+
+    # --- the queue tab ---
+
+    async def queue_messages(self) -> list[QueuedMessage] | None:
+        """What is in the queue now (read in a thread); None when the gateway is stopped."""
+        if self.gateway is None:
+            return None
+        return await asyncio.to_thread(self.gateway.spool.messages)
+
+    async def queue_action(self, action: str, qid: str | None = None) -> None:
+        """``retry`` (``qid`` None: everything), ``bounce`` or ``delete``, as an administrator asks."""
+        scheduler = self.gateway.scheduler if self.gateway else None
+        if scheduler is None:
+            return
+        if action == "retry":
+            scheduler.retry(qid)
+        elif action == "bounce" and qid:
+            scheduler.bounce(qid)
+        elif action == "delete" and qid:
+            await asyncio.to_thread(scheduler.delete, qid)
+
+    # --- the rules and auth tabs ---
+
+    @staticmethod
+    def route_preview(settings: Settings, recipient: str, sender: str) -> Decision:
+        return engine.route_preview(settings, recipient, sender)
+
+    @staticmethod
+    def hidden_rules(settings: Settings) -> dict[int, int]:
+        return engine.hidden_rules(settings)
+
+    @staticmethod
+    async def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginReport | str:
+        """A test login to a rule's server; a text instead when the password cannot be read."""
+        try:
+            return await asyncio.to_thread(engine.check_login, settings, rule_index, account_key)
+        except passwords.PasswordStoreError as exc:
+            return str(exc)
+
     def pause(self, paused: bool) -> None:
         if self.gateway and self.gateway.scheduler:
             self.gateway.scheduler.pause(paused)
@@ -140,3 +192,57 @@ class GatewayController(QObject):
 
     def close(self) -> None:
         logs.remove_handler(self.handler)
+
+
+# --- passwords, the keyring, autostart, logging: the window's calls into the system ---
+
+
+class SecretStoreError(Exception):
+    """The keyring could not be read or written; the text says why."""
+
+
+async def password_is_set(key: str) -> bool:
+    try:
+        return bool(await asyncio.to_thread(passwords.get, key))
+    except (passwords.PasswordStoreError, ValueError) as exc:
+        raise SecretStoreError(str(exc)) from exc
+
+
+async def save_password(key: str, password: str) -> None:
+    try:
+        await asyncio.to_thread(passwords.set, key, password)
+    except (passwords.PasswordStoreError, ValueError) as exc:
+        raise SecretStoreError(str(exc)) from exc
+
+
+async def remove_password(key: str) -> None:
+    try:
+        await asyncio.to_thread(passwords.delete, key)
+    except (passwords.PasswordStoreError, ValueError) as exc:
+        raise SecretStoreError(str(exc)) from exc
+
+
+def keyring_problem() -> str | None:
+    return passwords.keyring_problem()
+
+
+def restore_keyring_choice() -> None:
+    """A file keyring chosen earlier (in the window or by ``password use-file``) is used again."""
+    passwords.apply_saved_choice(paths.data_dir())
+
+
+def choose_file_keyring() -> Path:
+    """The administrator chose to keep passwords in a file in the data folder; returns its path."""
+    folder = paths.data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    passwords.file_keyring_choice(folder).write_text("chosen in the window\n", encoding="utf-8")
+    return passwords.use_file_keyring(folder)
+
+
+def setup_logging() -> None:
+    logs.setup_for_program()
+
+
+autostart_supported = autostart.supported
+autostart_enabled = autostart.enabled
+set_autostart = autostart.set_enabled

@@ -19,14 +19,13 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QSystemTrayIcon
 
 from app import settings as settings_mod
-from app.cli import setup_logging
+from app.gui import controller as engine
 from app.gui import i18n
 from app.gui.controller import GatewayController
 from app.gui.i18n import tr
 from app.gui.tray import Tray, state_icon
 from app.gui.window import MainWindow
 from app.settings import SettingsError
-from app.system import passwords, paths
 
 log = logging.getLogger("tenso")
 
@@ -61,7 +60,7 @@ class SingleInstance:
 
 
 def keyring_hint(window_parent=None) -> str:
-    problem = passwords.keyring_problem()
+    problem = engine.keyring_problem()
     if not problem:
         return ""
     return tr("No OS keyring is available, so passwords cannot be stored safely. "
@@ -88,8 +87,8 @@ def run(config: Path) -> int:
         print("Tenso is already running; its window was brought forward.", file=sys.stderr)
         return 0
 
-    setup_logging()
-    passwords.apply_saved_choice(paths.data_dir())
+    engine.setup_logging()
+    engine.restore_keyring_choice()
     first_run = not Path(config).exists()
     try:
         settings = settings_mod.load(config)
@@ -107,15 +106,12 @@ def run(config: Path) -> int:
         window.show_hint(tr("Welcome to Tenso. First: add a routing rule (for example * → your ISP's "
                             "server, port 587), put its ID in Auth accounts and its password, list your "
                             "LAN under Relay, then press Apply."))
-    if passwords.keyring_problem():
+    if engine.keyring_problem():
         choose = QPushButton(tr("Use a file keyring in the data folder"))
         window.centralWidget().layout().insertWidget(1, choose)
 
         def choose_file_keyring() -> None:
-            folder = paths.data_dir()
-            folder.mkdir(parents=True, exist_ok=True)
-            passwords.file_keyring_choice(folder).write_text("chosen in the window\n", encoding="utf-8")
-            path = passwords.use_file_keyring(folder)
+            path = engine.choose_file_keyring()
             window.show_hint(tr("Passwords are now kept in {0}.").format(path))
             log.warning("passwords are kept in the file %s (chosen in the window)", path)
             choose.hide()

@@ -13,8 +13,8 @@ import dataclasses
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
+from app.gui.controller import GatewayController
 from app.gui.i18n import tr
-from app.route.router import Router
 from app.settings import Rule, Settings, check_field
 
 # The row number (No.) is the vertical header: a data column would change under shifting rows.
@@ -51,8 +51,7 @@ class RulesModel(QAbstractTableModel):
 
     def _recompute(self) -> None:
         try:
-            router = Router(self.settings)
-            self._hidden = {i: h for i in range(len(self.rules)) if (h := router.hidden_by(i)) is not None}
+            self._hidden = GatewayController.hidden_rules(self.settings)
         except ValueError:
             self._hidden = {}
 

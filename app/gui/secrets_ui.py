@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QWidget
 from qasync import asyncSlot
 
+from app.gui import controller
 from app.gui.i18n import tr
-from app.system import passwords
 
 
 class PasswordField(QWidget):
@@ -44,8 +42,8 @@ class PasswordField(QWidget):
             self.status.setText("")
             return
         try:
-            found = await asyncio.to_thread(passwords.get, self.key)
-        except (passwords.PasswordStoreError, ValueError) as exc:
+            found = await controller.password_is_set(self.key)
+        except controller.SecretStoreError as exc:
             self.status.setText(tr("keyring unavailable"))
             self.status.setToolTip(str(exc))
             return
@@ -57,8 +55,8 @@ class PasswordField(QWidget):
         if not self.key or not password:
             return
         try:
-            await asyncio.to_thread(passwords.set, self.key, password)
-        except (passwords.PasswordStoreError, ValueError) as exc:
+            await controller.save_password(self.key, password)
+        except controller.SecretStoreError as exc:
             QMessageBox.warning(self, tr("Password not saved"), str(exc))
             return
         self.edit.clear()
@@ -70,8 +68,8 @@ class PasswordField(QWidget):
         if not self.key:
             return
         try:
-            await asyncio.to_thread(passwords.delete, self.key)
-        except (passwords.PasswordStoreError, ValueError) as exc:
+            await controller.remove_password(self.key)
+        except controller.SecretStoreError as exc:
             QMessageBox.warning(self, tr("Password not removed"), str(exc))
             return
         self.status.setText(tr("not set"))

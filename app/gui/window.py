@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         self.auth_tab = AuthTab(self.working, self.controller)
         self.relay_tab = RelayTab(self.working)
         self.users_tab = UsersTab(self.working)
-        paused = bool(self.controller.gateway and self.controller.gateway.spool.paused)
+        paused = self.controller.paused
         self.server_tab = ServerTab(self.working, paused)
         self.server_tab.pause_toggled.connect(self.controller.pause)
         self.queue_tab = QueueTab(self.controller)

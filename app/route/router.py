@@ -10,14 +10,22 @@ bottom, at a cost that does not grow with the number of rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from app.mail import addresses
 from app.settings import Rule, Settings
 
-FORWARD = "forward"  # to the rule's destination server
-LOCAL = "local"  # MTA: a local user's mailbox
-MX = "mx"  # MTA: the recipient domain's mail exchangers
-UNKNOWN_LOCAL = "unknown-local"  # MTA: a local domain, but no such user
+
+class RouteKind(StrEnum):
+    """Where a decision sends a recipient (the ``route`` command prints these words)."""
+
+    FORWARD = "forward"  # to the rule's destination server
+    LOCAL = "local"  # MTA: a local user's mailbox
+    MX = "mx"  # MTA: the recipient domain's mail exchangers
+    UNKNOWN_LOCAL = "unknown-local"  # MTA: a local domain, but no such user
+
+
+FORWARD, LOCAL, MX, UNKNOWN_LOCAL = RouteKind.FORWARD, RouteKind.LOCAL, RouteKind.MX, RouteKind.UNKNOWN_LOCAL
 
 
 @dataclass(frozen=True)

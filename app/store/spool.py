@@ -23,22 +23,31 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from app.system.files import fsync_dir
 
-QUEUED = "queued"  # waiting for its first attempt or for the queue runner
-DEFERRED = "deferred"  # temporary failure; next_try says when
-SENT = "sent"  # delivered (to a server, a mailbox, or forwarded on)
-FAILED = "failed"  # permanent failure; the reply is kept until the bounce is queued
-BOUNCED = "bounced"  # failed, and the sender has been told (or was <>)
+
+class RecipientState(StrEnum):
+    """A recipient's state, as written in its message's state file and shown by ``queue list``."""
+
+    QUEUED = "queued"  # waiting for its first attempt or for the queue runner
+    DEFERRED = "deferred"  # temporary failure; next_try says when
+    SENT = "sent"  # delivered (to a server, a mailbox, or forwarded on)
+    FAILED = "failed"  # permanent failure; the reply is kept until the bounce is queued
+    BOUNCED = "bounced"  # failed, and the sender has been told (or was <>)
+
+
+QUEUED, DEFERRED, SENT, FAILED, BOUNCED = RecipientState
 FINAL = (SENT, BOUNCED)
+WAITING = (QUEUED, DEFERRED)
 
 
 @dataclass
 class Recipient:
     address: str
-    state: str = QUEUED
+    state: RecipientState = QUEUED
     attempts: int = 0
     next_try: float = 0.0
     reply: str = ""
@@ -71,7 +80,7 @@ class QueuedMessage:
         return self.envelope.sender
 
     def pending(self, now: float) -> list[Recipient]:
-        return [r for r in self.recipients if r.state in (QUEUED, DEFERRED) and r.next_try <= now]
+        return [r for r in self.recipients if r.state in WAITING and r.next_try <= now]
 
     @property
     def done(self) -> bool:
@@ -192,7 +201,7 @@ class Spool:
         except FileNotFoundError:
             pass
         else:
-            recipients = [Recipient(**r) for r in saved["recipients"]]
+            recipients = [Recipient(**{**r, "state": RecipientState(r["state"])}) for r in saved["recipients"]]
         return QueuedMessage(qid, envelope, recipients, size)
 
     def messages(self) -> list[QueuedMessage]:

@@ -9,6 +9,7 @@ formatted once a second (the benchmark showed logging as a large share of CPU).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from logging.handlers import RotatingFileHandler
@@ -105,3 +106,15 @@ def stop() -> None:
         handler = _installed.pop()
         log.removeHandler(handler)
         handler.close()
+
+
+def setup_for_program(level: int = logging.INFO, to_file: bool = True) -> Path | None:
+    """stderr, plus a rotating file in the data folder (5 x 5 MB).  Returns the file's path.
+
+    TENSO_LOG_LEVEL (DEBUG, INFO, WARNING) overrides the level: WARNING keeps only problems."""
+    from app.system import paths  # noqa: PLC0415 - platformdirs only when a program starts
+
+    chosen = logging.getLevelName(os.environ.get("TENSO_LOG_LEVEL", "").upper() or level)
+    if not isinstance(chosen, int):
+        chosen = logging.INFO
+    return setup(chosen, paths.data_dir() / "logs" / "tenso.log" if to_file else None)

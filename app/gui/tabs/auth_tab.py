@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -21,30 +19,24 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from app.deliver import outbound
+from app.gui import controller
+from app.gui.controller import LoginReport
 from app.gui.i18n import tr
 from app.gui.secrets_ui import PasswordField
-from app.route.router import Account
 from app.settings import PerUserAccount
-from app.system import passwords
 
 
-def try_login(host: str, port: int, tls: str, account: Account | None, hostname: str) -> str:
-    """Connects, starts TLS and logs in as delivery would; returns what the server said."""
-    password = passwords.get(account.key) if account else None
-    try:
-        conn = outbound.connect(outbound.Destination(host, port, tls, account), password, hostname)
-    except outbound.DeliveryError as exc:
-        return tr("Failed: {0}").format(exc.reply)
-    smtp = conn.smtp
-    offered = smtp.esmtp_features.get("auth", "")
-    encrypted = smtp.sock is not None and hasattr(smtp.sock, "cipher")
-    conn.close()
-    if account is None:
-        return tr("Connected (no account used). AUTH offered: {0}").format(offered or tr("none"))
-    if not offered:
+def describe_login(report: LoginReport | str) -> str:
+    """A test login's outcome, in the window's language."""
+    if isinstance(report, str):  # the password could not be read
+        return report
+    if report.error is not None:
+        return tr("Failed: {0}").format(report.error)
+    if report.username is None:
+        return tr("Connected (no account used). AUTH offered: {0}").format(report.offered or tr("none"))
+    if not report.offered:
         return tr("Connected, but the server offers no SMTP AUTH: mail is sent without logging in.")
-    return tr("Login accepted as {0} ({1}).").format(account.username, tr("encrypted") if encrypted
+    return tr("Login accepted as {0} ({1}).").format(report.username, tr("encrypted") if report.encrypted
                                                         else tr("not encrypted"))
 
 
@@ -138,9 +130,9 @@ class AuthTab(QWidget):
     async def _refresh_statuses(self) -> None:
         for r, account in enumerate(list(self.settings.auth_accounts.per_user)):
             try:
-                found = await asyncio.to_thread(passwords.get, f"user:{account.local_user}")
+                found = await controller.password_is_set(f"user:{account.local_user}")
                 text = tr("saved") if found else tr("not set")
-            except (passwords.PasswordStoreError, ValueError):
+            except controller.SecretStoreError:
                 text = tr("keyring unavailable")
             item = self.table.item(r, 2)
             if item is not None:
@@ -182,8 +174,8 @@ class AuthTab(QWidget):
         if not ok or not password:
             return
         try:
-            await asyncio.to_thread(passwords.set, key, password)
-        except (passwords.PasswordStoreError, ValueError) as exc:
+            await controller.save_password(key, password)
+        except controller.SecretStoreError as exc:
             self.test_result.setText(str(exc))
             return
         await self._refresh_statuses()
@@ -195,21 +187,9 @@ class AuthTab(QWidget):
             self.test_result.setText(tr("No forwarding rule to test."))
             return
         rule = self.settings.rules[index]
-        key = self.account_choice.currentData()
-        account = None
-        if key == "common" and self.settings.auth_accounts.common.username:
-            account = Account("common", self.settings.auth_accounts.common.username)
-        elif key and key.startswith("user:"):
-            user = key[5:]
-            found = next((a for a in self.settings.auth_accounts.per_user if a.local_user == user), None)
-            if found and found.username:
-                account = Account(key, found.username)
+        key = self.account_choice.currentData() or ""
         self.test_button.setEnabled(False)
         self.test_result.setText(tr("Connecting to {0}:{1}...").format(rule.destination, rule.port))
-        try:
-            result = await asyncio.to_thread(try_login, rule.destination, rule.port, rule.tls, account,
-                                             self.settings.server.hostname)
-        except passwords.PasswordStoreError as exc:
-            result = str(exc)
+        result = describe_login(await self.controller.check_login(self.settings, index, key))
         self.test_button.setEnabled(True)
         self.test_result.setText(result)

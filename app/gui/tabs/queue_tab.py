@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from app.gui.controller import QueuedMessage, RecipientState
 from app.gui.i18n import tr
-from app.store.spool import QueuedMessage
 
 COLUMNS = ("Queue ID", "Sender", "Recipients and states", "Attempts", "Next try", "Last reply")
 REFRESH_MS = 2000
@@ -71,22 +71,23 @@ class QueueTab(QWidget):
 
     @asyncSlot()
     async def refresh(self) -> None:
-        gateway = self.controller.gateway
-        if self._busy or gateway is None or not self.isVisible():
+        if self._busy or not self.controller.running or not self.isVisible():
             return
         self._busy = True
         try:
-            self.messages = await asyncio.to_thread(gateway.spool.messages)
+            messages = await self.controller.queue_messages()
         finally:
             self._busy = False
-        self.show_messages(self.messages)
+        if messages is not None:
+            self.messages = messages
+            self.show_messages(messages)
 
     def show_messages(self, messages: list[QueuedMessage]) -> None:
         selected = self.selected_id()
         self.table.setRowCount(len(messages))
         for r, m in enumerate(messages):
-            states = "\n".join(f"<{x.address}> {tr(x.state)}" for x in m.recipients)
-            waiting = [x for x in m.recipients if x.state in ("queued", "deferred")]
+            states = "\n".join(f"<{x.address}> {tr(str(x.state))}" for x in m.recipients)
+            waiting = [x for x in m.recipients if x.state in (RecipientState.QUEUED, RecipientState.DEFERRED)]
             cells = (m.id, f"<{m.sender}>", states, str(max((x.attempts for x in m.recipients), default=0)),
                      _when(min((x.next_try for x in waiting), default=0)),
                      "\n".join(x.reply for x in m.recipients if x.reply))
@@ -106,21 +107,14 @@ class QueueTab(QWidget):
 
     @asyncSlot()
     async def _act(self, action: str) -> None:
-        gateway = self.controller.gateway
-        if gateway is None or gateway.scheduler is None:
+        if not self.controller.running:
             return
-        scheduler = gateway.scheduler
         if action == "retry_all":
-            scheduler.retry(None)
+            await self.controller.queue_action("retry")
         else:
             qid = self.selected_id()
             if not qid:
                 return
-            if action == "retry":
-                scheduler.retry(qid)
-            elif action == "bounce":
-                scheduler.bounce(qid)
-            elif action == "delete":
-                await asyncio.to_thread(scheduler.delete, qid)
+            await self.controller.queue_action(action, qid)
         await asyncio.sleep(0.3)
         await self.refresh()

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.controller import GatewayController, RouteKind
 from app.gui.i18n import tr
 from app.gui.rules_model import COL_DESTINATION, COL_MATCH, RulesModel
-from app.route.router import FORWARD, Router
 from app.settings import TLS_MODES, Rule, check_field
 
 
@@ -196,17 +196,17 @@ class RulesTab(QWidget):
             self.probe_result.setText("")
             return
         try:
-            d = Router(self.settings).route(recipient, self.probe_sender.text().strip())
+            d = GatewayController.route_preview(self.settings, recipient, self.probe_sender.text().strip())
         except ValueError as exc:
             self.probe_result.setText(str(exc))
             return
         rule = tr("rule No. {0}").format(d.rule) if d.rule else tr("no rule")
-        if d.kind == FORWARD:
+        if d.kind == RouteKind.FORWARD:
             where = f"{d.host}:{d.port} (TLS {d.tls})"
             auth = str(d.auth) if d.auth else tr("none")
         else:
-            where = {"local": tr("MTA: local mailbox"), "mx": tr("MTA: normal delivery by MX"),
-                     "unknown-local": tr("refused: no such local user")}[d.kind]
+            where = {RouteKind.LOCAL: tr("MTA: local mailbox"), RouteKind.MX: tr("MTA: normal delivery by MX"),
+                     RouteKind.UNKNOWN_LOCAL: tr("refused: no such local user")}[d.kind]
             auth = tr("none")
         self.probe_result.setText(
             tr("{0} → {1}\nsent as RCPT TO:<{2}>, auth account: {3}").format(rule, where, d.rcpt, auth)

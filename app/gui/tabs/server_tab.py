@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui import controller
 from app.gui.i18n import tr
 from app.settings import Backup, Queue, Server, check_field
-from app.system import autostart
 
 
 def _file_row(edit: QLineEdit, title: str, parent: QWidget, directory: bool = False) -> QHBoxLayout:
@@ -130,8 +130,8 @@ class ServerTab(QWidget):
 
         self.autostart = QCheckBox(tr("Start Tenso when I log in to Windows"))
         self.autostart.setObjectName("autostart")
-        self.autostart.setVisible(autostart.supported())
-        self.autostart.setChecked(autostart.enabled())
+        self.autostart.setVisible(controller.autostart_supported())
+        self.autostart.setChecked(controller.autostart_enabled())
         self.autostart.toggled.connect(self._autostart)
 
         layout = QVBoxLayout(self)
@@ -144,7 +144,7 @@ class ServerTab(QWidget):
 
     def _autostart(self, on: bool) -> None:
         try:
-            autostart.set_enabled(on)
+            controller.set_autostart(on)
         except OSError as exc:
             self.error.setText(str(exc))
 
