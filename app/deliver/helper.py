@@ -19,7 +19,8 @@ The two talk over the child's stdin and stdout, one JSON object per line:
 The child's log lines come back here and go through this process's logging
 (stderr, the rotating file, the window's log tab and tray), so there is one log.
 If the child dies, the attempts it had are retried a minute later and a new
-child is started: the messages never left the spool.  A clean stop sends
+child is started (at once; after 2, 4 ... 60 s if it keeps dying, ``system.backoff``):
+the messages never left the spool.  A clean stop sends
 ``{"stop": true}``: the child finishes the attempts it has and exits.  If this
 process is killed instead, the child sees its input end without that line and
 exits at once, as if killed with it (the next start retries what was running).
@@ -28,27 +29,23 @@ exits at once, as if killed with it (the next start retries what was running).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import subprocess
-import threading
 import time
 from typing import TYPE_CHECKING
 
 from app.deliver.attempt import Result
+from app.settings import to_dict
 from app.store import spool
-from app.system import helpers as children
+from app.system import helpers
+from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
     from app.deliver.attempt import DeliveryContext
-
-from app.settings import to_dict
 
 log = logging.getLogger("tenso")
 
 COMMAND = "delivery-worker"
 RETRY_AFTER_CRASH_SECONDS = 60.0
-RESTART_PAUSE_SECONDS = 1.0
 
 
 class DeliveryHelper:
@@ -57,8 +54,7 @@ class DeliveryHelper:
     def __init__(self, context: DeliveryContext, workers: int):
         self.context = context
         self.workers = workers
-        self._proc: subprocess.Popen | None = None
-        self._write_lock = threading.Lock()
+        self._helper: helpers.Helper | None = None
         self._pending: dict[int, asyncio.Future] = {}
         self._next = 0
         self._sent_config: tuple | None = None
@@ -68,16 +64,21 @@ class DeliveryHelper:
         self._alive = False
         self._outbox: list[bytes] = []  # lines for the child, written once per loop turn
 
+    @property
+    def _proc(self):
+        """The child's Popen (None before the first start)."""
+        return self._helper.proc if self._helper else None
+
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._spawn()
 
     def _spawn(self) -> None:
-        proc, self._job = children.spawn(COMMAND)
-        self._proc = proc
+        assert self._loop is not None
+        self._helper = helpers.Helper(COMMAND, "delivery process", self._loop, self._answer, self._lost,
+                                      "delivery-process-reader")
         self._alive = True
         self._sent_config = None
-        threading.Thread(target=self._read, args=(proc,), name="delivery-process-reader", daemon=True).start()
 
     # --- requests ---
 
@@ -86,13 +87,14 @@ class DeliveryHelper:
             if self._stopping:
                 return Result(time.time() + RETRY_AFTER_CRASH_SECONDS)
             await self._restart()
+        assert self._loop is not None
         self._next += 1
         n = self._next
         future = self._loop.create_future()
         self._pending[n] = future
         self._send_config()
         self._send({"n": n, "qid": qid, "forced": forced, "bounce": bounce})
-        # If the child dies first, the reader thread answers this with "later" (see _lost).
+        # If the child dies first, its reader thread answers this with "later" (see _lost).
         return await future
 
     def _send_config(self) -> None:
@@ -110,85 +112,52 @@ class DeliveryHelper:
         self._sent_config = key
 
     def _send(self, obj: dict) -> None:
+        assert self._loop is not None
         if not self._outbox:
             self._loop.call_soon(self._flush)
-        self._outbox.append(json.dumps(obj, separators=(",", ":")).encode() + b"\n")
+        self._outbox.append(helpers.encode(obj))
 
     def _flush(self) -> None:
         """Everything asked of the child in this loop turn, in one write."""
         data = b"".join(self._outbox)
         self._outbox.clear()
-        if not data:
+        if not data or self._helper is None:
             return
         try:
-            with self._write_lock:
-                self._proc.stdin.write(data)
-                self._proc.stdin.flush()
+            self._helper.write(data)
         except (OSError, ValueError) as exc:  # the child is gone: the reader thread answers what was pending
             log.error("the delivery process did not take %d request(s): %s", data.count(b"\n"), exc)
 
     async def _restart(self) -> None:
-        self._restarts += 1
+        helper = self._helper
+        ran_for = time.monotonic() - helper.started if helper else 0.0
+        self._restarts, pause = restart_pause(self._restarts, ran_for)
         log.error("the delivery process ended (exit status %s); starting it again",
-                  self._proc.returncode if self._proc else None)
-        await asyncio.sleep(RESTART_PAUSE_SECONDS if self._restarts > 1 else 0)
+                  helper.proc.returncode if helper else None)
+        # At once the first time; if it keeps ending soon after its start, 2, 4 ... 60 s.
+        await asyncio.sleep(pause if self._restarts > 1 else 0)
         if not self._alive:
             self._spawn()
 
-    # --- answers (reader thread) ---
+    # --- answers (on the loop, from the reader thread) ---
 
-    def _read(self, proc: subprocess.Popen) -> None:
-        with proc.stdout:
-            self._read_lines(proc)
-        proc.wait()
-        if proc.stdin and not proc.stdin.closed:
-            try:
-                with self._write_lock:
-                    proc.stdin.close()
-            except OSError:
-                pass
-        self._call(self._lost, proc)
-
-    def _call(self, fn, *args) -> None:
-        try:
-            self._loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:  # the loop is closed: Tenso has stopped, nobody waits for this
-            pass
-
-    def _read_lines(self, proc: subprocess.Popen) -> None:
-        """Whatever has arrived, line by line; the answers in it go to the loop in one call."""
-        partial = b""
-        while chunk := proc.stdout.read1(1 << 16):
-            *lines, partial = (partial + chunk).split(b"\n")
-            answers = []
-            for line in lines:
-                try:
-                    msg = json.loads(line)
-                except ValueError:
-                    log.warning("delivery process: %s", line.decode("utf-8", "replace").rstrip())
-                    continue
-                if "log" in msg:
-                    children.log_line(msg)
-                elif "n" in msg:
-                    answers.append((msg["n"], Result(msg["next_try"], msg["created"])))
-            if answers:
-                self._call(self._answer, answers)
-
-    def _answer(self, answers: list[tuple[int, Result]]) -> None:
-        for n, result in answers:
-            future = self._pending.pop(n, None)
+    def _answer(self, messages: list[dict]) -> None:
+        for msg in messages:
+            if "n" not in msg:
+                continue
+            future = self._pending.pop(msg["n"], None)
             if future is not None and not future.done():
-                future.set_result(result)
+                future.set_result(Result(msg["next_try"], msg["created"]))
 
-    def _lost(self, proc: subprocess.Popen) -> None:
+    def _lost(self, helper: helpers.Helper) -> None:
         """The child is gone: what it had is retried later (its messages are still in the spool)."""
-        if proc is not self._proc:
+        if helper is not self._helper:
             return
         self._alive = False
         later = Result(time.time() + RETRY_AFTER_CRASH_SECONDS)
         if self._pending and not self._stopping:
             log.error("the delivery process ended (exit status %s) with %d attempt(s) running; "
-                      "they are retried in a minute", proc.returncode, len(self._pending))
+                      "they are retried in a minute", helper.proc.returncode, len(self._pending))
         for future in self._pending.values():
             if not future.done():
                 future.set_result(later)
@@ -200,22 +169,17 @@ class DeliveryHelper:
         """Closes the child's input: it finishes what it has, closes its sessions and exits.
         Returns how many attempts were still running after ``grace`` seconds (then it is killed)."""
         self._stopping = True
-        proc = self._proc
-        if proc is None:
+        helper = self._helper
+        if helper is None:
             return 0
         self._send({"stop": True})
         self._flush()
+        helper.close_input()
         try:
-            with self._write_lock:
-                proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            await asyncio.wait_for(asyncio.to_thread(proc.wait), grace)
+            await asyncio.wait_for(asyncio.to_thread(helper.proc.wait), grace)
         except TimeoutError:
             left = len(self._pending)
-            proc.kill()
-            await asyncio.to_thread(proc.wait)
+            helper.proc.kill()
+            await asyncio.to_thread(helper.proc.wait)
             return left
         return 0
-

@@ -23,7 +23,7 @@ from app.route.router import Router
 from app.settings import from_dict
 from app.store import spool
 from app.store.spool import Spool
-from app.system import helpers as children
+from app.system import helpers
 
 log = logging.getLogger("tenso")
 
@@ -49,8 +49,8 @@ class _Context:
 
 def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
     """The child's main loop: attempts in threads, answers as they finish, until stdin closes."""
-    writer = children.Writer(stdout)
-    children.ToParent.install(writer)
+    writer = helpers.Writer(stdout)
+    helpers.ToParent.install(writer)
 
     context = _Context()
     deliverer = Deliverer(context)
@@ -58,7 +58,7 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
 
     def run(n: int, qid: str, forced: bool, bounce: bool) -> None:
         try:
-            if children.parent_gone():
+            if helpers.parent_gone():
                 os._exit(1)  # an attempt must not start after Tenso died: a new one may have its mail
             result = deliverer.attempt(qid, forced, bounce)
         except Exception:
@@ -91,6 +91,6 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
 
 
 def main() -> int:
-    children.die_with_parent()
-    children.leave_ctrl_c_to_parent()
+    helpers.die_with_parent()
+    helpers.leave_ctrl_c_to_parent()
     return serve(sys.stdin.buffer, sys.stdout.buffer)

@@ -27,8 +27,7 @@ from app.route.router import Router
 from app.settings import Settings, from_dict
 from app.store import spool
 from app.store.spool import Spool
-from app.system import helpers as children
-from app.system import loops
+from app.system import helpers, loops
 from app.system.looplag import LoopLag
 
 log = logging.getLogger("tenso")
@@ -61,7 +60,7 @@ def _listening_socket(entry: dict) -> socket.socket:
     return socket.fromshare(base64.b64decode(entry["share"]))
 
 
-async def serve(first: dict, stdin: IO[bytes], writer: children.Writer) -> int:
+async def serve(first: dict, stdin: IO[bytes], writer: helpers.Writer) -> int:
     loop = asyncio.get_running_loop()
     front = _Context()
     front.configure(first)
@@ -104,10 +103,10 @@ async def serve(first: dict, stdin: IO[bytes], writer: children.Writer) -> int:
 
 
 def main() -> int:
-    children.die_with_parent()
-    children.leave_ctrl_c_to_parent()
-    writer = children.Writer(sys.stdout.buffer)
-    children.ToParent.install(writer)
+    helpers.die_with_parent()
+    helpers.leave_ctrl_c_to_parent()
+    writer = helpers.Writer(sys.stdout.buffer)
+    helpers.ToParent.install(writer)
     stdin = sys.stdin.buffer
     first = json.loads(stdin.readline() or b"null")
     if not first:

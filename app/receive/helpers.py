@@ -30,24 +30,21 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 import os
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from app.settings import to_dict
 from app.store import spool
-from app.system import helpers as children
+from app.system import helpers
 from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
     from app.receive.handler import ReceiveContext
-
-from app.settings import to_dict
 
 log = logging.getLogger("tenso")
 
@@ -66,14 +63,16 @@ class ReceivingHelpers:
         self.context = context
         self.on_stored = on_stored
         self.count = count
-        self._procs: dict[int, subprocess.Popen] = {}
-        self._jobs: dict[int, object] = {}
+        self._helpers: dict[int, helpers.Helper] = {}
         self._restarts: dict[int, int] = {}
-        self._started: dict[int, float] = {}
         self._sockets: list = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
-        self._write_lock = threading.Lock()
+
+    @property
+    def _procs(self) -> dict[int, subprocess.Popen]:
+        """Each slot's process."""
+        return {slot: helper.proc for slot, helper in self._helpers.items()}
 
     def start(self, sockets: list) -> None:
         """``sockets``: the listening sockets of this process's servers (kept open by them)."""
@@ -83,15 +82,16 @@ class ReceivingHelpers:
             self._spawn(slot)
 
     def _spawn(self, slot: int) -> None:
+        assert self._loop is not None
         posix = os.name == "posix"
         fds = tuple(s.fileno() for s in self._sockets) if posix else ()
-        proc, self._jobs[slot] = children.spawn(COMMAND, pass_fds=fds)
-        self._procs[slot] = proc
-        self._started[slot] = time.monotonic()
-        handed = [{"fd": fd} for fd in fds] if posix else [{"share": _share(s, proc.pid)} for s in self._sockets]
+        helper = helpers.Helper(COMMAND, f"receiving process {slot}", self._loop, self._messages,
+                                lambda ended: self._ended(slot, ended), f"receiving-process-{slot}", pass_fds=fds)
+        self._helpers[slot] = helper
+        pid = helper.proc.pid
+        handed = [{"fd": fd} for fd in fds] if posix else [{"share": _share(s, pid)} for s in self._sockets]
         # Node 1 is the delivery process's: queue ids made here never meet theirs.
-        self._write(proc, {**self._config(), "sockets": handed, "node": spool.node(1 + slot)})
-        threading.Thread(target=self._read, args=(slot, proc), name=f"receiving-process-{slot}", daemon=True).start()
+        helper.send({**self._config(), "sockets": handed, "node": spool.node(1 + slot)})
 
     def _config(self) -> dict:
         settings = self.context.settings
@@ -101,59 +101,25 @@ class ReceivingHelpers:
     def configure(self) -> None:
         """New rules and options for every helper (a changed server section restarts them instead)."""
         config = self._config()
-        for proc in list(self._procs.values()):
-            self._write(proc, config)
+        for helper in list(self._helpers.values()):
+            helper.send(config)
 
-    def _write(self, proc: subprocess.Popen, obj: dict) -> None:
-        try:
-            with self._write_lock:
-                proc.stdin.write(json.dumps(obj, separators=(",", ":")).encode() + b"\n")
-                proc.stdin.flush()
-        except (OSError, ValueError):
-            pass  # it has ended: its reader thread says so and starts another
+    # --- from the helpers (on the loop) ---
 
-    # --- from the helpers (one reader thread each) ---
+    def _messages(self, messages: list[dict]) -> None:
+        accepted = [msg["accepted"] for msg in messages if "accepted" in msg]
+        if accepted:
+            self.on_stored(accepted)
 
-    def _read(self, slot: int, proc: subprocess.Popen) -> None:
-        partial = b""
-        with proc.stdout:
-            while chunk := proc.stdout.read1(1 << 16):
-                *lines, partial = (partial + chunk).split(b"\n")
-                accepted = []
-                for line in lines:
-                    try:
-                        msg = json.loads(line)
-                    except ValueError:
-                        log.warning("receiving process %d: %s", slot, line.decode("utf-8", "replace").rstrip())
-                        continue
-                    if "accepted" in msg:
-                        accepted.append(msg["accepted"])
-                    elif "log" in msg:
-                        children.log_line(msg)
-                if accepted:
-                    self._call(self.on_stored, accepted)
-        proc.wait()
-        self._call(self._ended, slot, proc)
-
-    def _call(self, fn, *args) -> None:
-        try:
-            self._loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:  # the loop is closed: Tenso has stopped; the spool has the messages
-            pass
-
-    def _ended(self, slot: int, proc: subprocess.Popen) -> None:
-        try:
-            with self._write_lock:
-                proc.stdin.close()
-        except OSError:
-            pass  # BrokenPipe flushing into the dead pipe: it is closed all the same
-        if self._stopping or self._procs.get(slot) is not proc:
+    def _ended(self, slot: int, helper: helpers.Helper) -> None:
+        if self._stopping or self._helpers.get(slot) is not helper:
             return
         self._restarts[slot], pause = restart_pause(
-            self._restarts.get(slot, 0), time.monotonic() - self._started.get(slot, 0.0),
+            self._restarts.get(slot, 0), time.monotonic() - helper.started,
             RESTART_PAUSE_SECONDS, MAX_RESTART_PAUSE_SECONDS, STEADY_SECONDS)
         log.error("receiving process %d ended (exit status %s); starting it again in %g s",
-                  slot, proc.returncode, pause)
+                  slot, helper.proc.returncode, pause)
+        assert self._loop is not None
         self._loop.call_later(pause, self._restart, slot)
 
     def _restart(self, slot: int) -> None:
@@ -166,21 +132,13 @@ class ReceivingHelpers:
         """Each helper closes its copy of the ports, says 421 to its clients, lets the commits in
         flight finish and exits; after STOP_SECONDS it is killed."""
         self._stopping = True
-        procs = list(self._procs.values())
-        for proc in procs:
-            self._write(proc, {"stop": True})
-            try:
-                with self._write_lock:
-                    proc.stdin.close()
-            except OSError:
-                pass
-        for proc in procs:
-            try:
-                await asyncio.wait_for(asyncio.to_thread(proc.wait), STOP_SECONDS)
-            except TimeoutError:
-                proc.kill()
-                await asyncio.to_thread(proc.wait)
-        self._procs.clear()
+        running = list(self._helpers.values())
+        for helper in running:
+            helper.send({"stop": True})
+            helper.close_input()
+        for helper in running:
+            await helper.wait(STOP_SECONDS)
+        self._helpers.clear()
 
 
 def _share(sock, pid: int) -> str:

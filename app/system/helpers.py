@@ -1,4 +1,5 @@
-"""What Tenso's helper processes share: how they are started, and that they end with Tenso.
+"""What Tenso's helper processes share: how they are started, how the parent talks to them,
+and that they end with Tenso.
 
 Tenso starts copies of itself (``tenso delivery-worker``, ``tenso receive-worker``;
 the exe itself when frozen) with pipes on their stdin and stdout.  Each talks to
@@ -17,7 +18,12 @@ import os
 import subprocess
 import sys
 import threading
-from typing import IO
+import time
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger("tenso")
 
@@ -43,6 +49,101 @@ def log_line(msg: dict) -> None:
     """A child's ``{"log": ...}`` line, logged here as if this process had said it."""
     level, text, event = msg["log"]
     log.log(level, "%s", text, extra={"event": event} if event else None)
+
+
+def encode(obj: dict) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+
+
+class Helper:
+    """The parent side of one helper process: started at once, read by a thread of its own.
+
+    Its ``{"log": ...}`` lines go to this process's log; every other line (a JSON object) is
+    handed to ``on_messages`` on ``loop``, all that arrived in one read together.  When the
+    helper ends, its pipes are closed and ``on_ended(self)`` is called on the loop.
+    ``label`` names it in the log ("delivery process", "receiving process 2"), ``thread_name`` its
+    reader thread (the name log records from its lines carry).
+    """
+
+    def __init__(self, command: str, label: str, loop: asyncio.AbstractEventLoop,
+                 on_messages: Callable[[list[dict]], None], on_ended: Callable[[Helper], None],
+                 thread_name: str, pass_fds: tuple[int, ...] = ()):
+        self.label = label
+        self.loop = loop
+        self._on_messages = on_messages
+        self._on_ended = on_ended
+        self.proc, self._job = spawn(command, pass_fds=pass_fds)
+        self.started = time.monotonic()
+        self._write_lock = threading.Lock()
+        threading.Thread(target=self._read, name=thread_name, daemon=True).start()
+
+    def write(self, data: bytes) -> None:
+        """Whole lines to the helper, from any thread.  OSError or ValueError once it has ended."""
+        stdin = self.proc.stdin
+        assert stdin is not None
+        with self._write_lock:
+            stdin.write(data)
+            stdin.flush()
+
+    def send(self, obj: dict) -> None:
+        """One line; nothing happens if the helper has ended (its reader thread says so)."""
+        try:
+            self.write(encode(obj))
+        except (OSError, ValueError):
+            pass
+
+    def close_input(self) -> None:
+        """No more lines: a helper that reads its input to the end then stops."""
+        try:
+            with self._write_lock:
+                if self.proc.stdin and not self.proc.stdin.closed:
+                    self.proc.stdin.close()
+        except OSError:
+            pass  # BrokenPipe flushing into a dead pipe: it is closed all the same
+
+    async def wait(self, timeout: float) -> bool:
+        """Waits up to ``timeout`` s for the helper to exit; kills it after that.  True if it exited."""
+        import asyncio  # noqa: PLC0415 - not in the delivery helper, which never waits for one
+
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self.proc.wait), timeout)
+            return True
+        except TimeoutError:
+            self.proc.kill()
+            await asyncio.to_thread(self.proc.wait)
+            return False
+
+    def call(self, fn: Callable, *args: Any) -> None:
+        """``fn(*args)`` on the loop, from the reader thread."""
+        try:
+            self.loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the loop is closed: Tenso has stopped, nobody waits for this
+            pass
+
+    def _read(self) -> None:
+        proc = self.proc
+        stdout = proc.stdout
+        assert stdout is not None
+        partial = b""
+        with stdout:
+            while chunk := stdout.read1(1 << 16):
+                *lines, partial = (partial + chunk).split(b"\n")
+                messages = []
+                for line in lines:
+                    try:
+                        msg = json.loads(line)
+                    except ValueError:
+                        log.warning("%s: %s", self.label, line.decode("utf-8", "replace").rstrip())
+                        continue
+                    if "log" in msg:
+                        log_line(msg)
+                    else:
+                        messages.append(msg)
+                if messages:
+                    self.call(self._on_messages, messages)
+        proc.wait()
+        self.close_input()
+        self.call(self._on_ended, self)
 
 
 # --- the child's side ---
@@ -83,7 +184,7 @@ class Writer:
         self.lock = threading.Lock()
 
     def send(self, obj: dict) -> None:
-        line = json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+        line = encode(obj)
         with self.lock:
             self.out.write(line)
             self.out.flush()
