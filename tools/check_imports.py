@@ -1,0 +1,127 @@
+"""Checks the shape of app/: no import circle, and each part imports only what it may.
+
+    python tools/check_imports.py [ROOT]   # exit 0 when the shape holds, 1 with each problem listed
+
+Every import counts, also those under ``if TYPE_CHECKING:`` and inside functions: a
+circle that only the type checker sees is still a circle in the design.  The rules:
+
+- no circle between modules of app/;
+- no engine module imports ``app.gateway``: only the doors (``app.cli``, ``app.gui.controller``) do;
+- ``receive/`` and ``deliver/`` do not import each other (they meet in ``store/`` and the gateway);
+- the engine imports no Qt (PySide6, qasync);
+- a module of ``app/gui`` other than the controller imports from the engine only the settings
+  model (``app.settings``) and the pure values of ``app.mail``.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DOORS = {"app.cli", "app.gui.controller", "app.__main__"}
+GUI_MAY_IMPORT = ("app.gui", "app.settings", "app.mail")
+QT = ("PySide6", "qasync")
+
+
+def module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports(path: Path, root: Path, modules: set[str]) -> set[str]:
+    """The app modules (and top-level third-party packages) ``path`` imports."""
+    name = module_name(path, root)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the package, one level up per dot after the first
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([base] if base else []))
+            for alias in node.names:
+                child = f"{base}.{alias.name}"
+                found.add(child if child in modules else base)
+    return found
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def in_part(module: str, part: str) -> bool:
+    return module == part or module.startswith(part + ".")
+
+
+def problems(root: Path = ROOT) -> list[str]:
+    """What breaks the rules in ``root``/app (the repository's own by default)."""
+    paths = sorted((root / "app").rglob("*.py"))
+    modules = {module_name(p, root) for p in paths}
+    raw = {module_name(p, root): imports(p, root, modules) for p in paths}
+    # A package's __init__ is imported with each of its modules; it is not an edge of the design.
+    graph = {m: {i for i in found if i in modules and i != m and not m.startswith(i + ".")} for m, found in raw.items()}
+    found = [f"import circle: {' -> '.join(c)}" for c in cycles(graph)]
+    for module, targets in sorted(raw.items()):
+        gui = in_part(module, "app.gui")
+        for target in sorted(targets):
+            if target == "app.gateway" and module not in DOORS and not gui:
+                found.append(f"{module} imports app.gateway: only {', '.join(sorted(DOORS))} may")
+            if target.split(".")[0] in QT and not gui:
+                found.append(f"{module} imports {target}: the engine runs without Qt")
+            for a, b in (("app.receive", "app.deliver"), ("app.deliver", "app.receive")):
+                if in_part(module, a) and in_part(target, b):
+                    found.append(f"{module} imports {target}: {a[4:]}/ and {b[4:]}/ meet in store/ and the gateway")
+            if gui and module != "app.gui.controller" and target.startswith("app") and target in modules \
+                    and not any(in_part(target, allowed) for allowed in GUI_MAY_IMPORT) and target != "app":
+                found.append(f"{module} imports {target}: the window reaches the engine through app.gui.controller")
+    return found
+
+
+def main() -> int:
+    found = problems(Path(sys.argv[1]) if sys.argv[1:] else ROOT)
+    for line in found:
+        print(line)
+    print(f"tools/check_imports.py: {len(found)} problem(s) in the shape of app/", file=sys.stderr)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
