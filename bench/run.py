@@ -42,7 +42,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-SHARED_POSTFIX = ROOT.parent / "shared" / "bench" / "postfix"
+POSTFIX_CONF = ROOT / "bench" / "postfix"  # the reference set-up: Postfix as a plain relay, fsync as shipped
 HOST = "127.0.0.1"  # loopback only, by design
 SENDER = "bench@source.example"
 RECIPIENT = "someone@destination.example"
@@ -346,7 +346,7 @@ class PostfixRelay:
                               capture_output=True, text=True, timeout=120)
 
     def configure(self) -> None:
-        """/etc/postfix's files as Debian installed them, plus shared/bench/postfix's main.cf and
+        """/etc/postfix's files as Debian installed them, plus bench/postfix's main.cf and
         master.cf with our ports and folders; everything else as shipped (fsync included)."""
         shutil.copytree("/etc/postfix", self.conf, ignore_dangling_symlinks=True)
         main = (self.shipped / "main.cf").read_text()
@@ -933,7 +933,7 @@ def report(args: argparse.Namespace, table: str, notes: list[str], versions: dic
     ]
     if "throughput" in args.parts:
         lines += [
-            f"- Postfix {versions.get('postfix') or 'not run'} (private instance, shared/bench/postfix config, "
+            f"- Postfix {versions.get('postfix') or 'not run'} (private instance, bench/postfix config, "
             "fsync as shipped)",
             f"- load: smtp-source, {args.sessions} sessions, one connection per message, {args.messages:,} messages "
         f"per run after {args.warmup:,} untimed warm-up, {args.rounds} round(s) alternating the relays, "
@@ -982,8 +982,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quiet-wait", type=float, default=20.0,
                         help="before each timed run, wait up to this many seconds for other processes to leave "
                              "the CPUs alone (default 20; 0: do not wait)")
-    parser.add_argument("--postfix-conf", type=Path, default=SHARED_POSTFIX,
-                        help=f"folder with the main.cf and master.cf to adapt (default {SHARED_POSTFIX})")
+    parser.add_argument("--postfix-conf", type=Path, default=POSTFIX_CONF,
+                        help=f"folder with the main.cf and master.cf to adapt (default {POSTFIX_CONF})")
     parser.add_argument("--processes", type=int,
                         help="Tenso's server.processes for the throughput runs (default: Tenso's own default)")
     parser.add_argument("--python", default=tenso_python(), help="python that runs Tenso (default: .venv's)")
