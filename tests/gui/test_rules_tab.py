@@ -1,0 +1,186 @@
+"""The rules tab (転送設定): the rules grid and its model, and the "which rule catches this
+address?" box, which must agree with ``python -m app route`` run in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel, QWidget
+
+from app.gui.rules_model import COL_DESTINATION, COL_MATCH, COL_PORT
+from app.settings import Rule
+from tests.support import REPO
+from tests.support.gateway import make_settings
+from tests.support.gui import THREE_RULES, rule_matches
+
+# --- the rules grid -----------------------------------------------------------------------
+
+
+def test_rules_model_passes_the_qt_model_tester_through_edits_and_moves(qtmodeltester, model_of):
+    model, settings = model_of([*THREE_RULES, {"match": "*", "destination": "MTA"},
+                                {"match": "@d.example", "destination": "d.host.example"}])
+    qtmodeltester.check(model)  # Qt's QAbstractItemModelTester stays attached and checks every signal below
+    assert model.hidden_by(4) == 3
+    assert model.moveRows(QModelIndex(), 4, 1, QModelIndex(), 0)
+    assert model.moveRows(QModelIndex(), 0, 2, QModelIndex(), 5)
+    assert model.setData(model.index(1, COL_DESTINATION), "other.host.example")
+    assert not model.setData(model.index(1, COL_PORT), "70000")
+    qtmodeltester.check(model)
+    assert [r.match for r in settings.rules] == ["@b.example", "@c.example", "*", "@d.example", "@a.example"]
+    assert settings.rules[1].destination == "other.host.example"
+
+
+def test_rules_model_passes_the_qt_model_tester_when_a_rule_is_added_or_deleted_mid_table(qtmodeltester, model_of):
+    # What the tab's Add... (insert below the selected row) and Delete buttons do.
+    model, settings = model_of(THREE_RULES)
+    qtmodeltester.check(model)
+    model.insert_rule(1, Rule(match="@new.example", destination="new.host.example"))
+    assert model.removeRows(0, 1)
+    qtmodeltester.check(model)
+    assert [r.match for r in settings.rules] == ["@new.example", "@b.example", "@c.example"]
+
+
+def test_moved_rows_are_saved_in_the_new_order_on_apply(gui):
+    window = gui.open(rules=THREE_RULES)
+    model = window.rules_tab.model
+    assert model.moveRows(QModelIndex(), 2, 1, QModelIndex(), 0)  # c to the top
+    assert [model.index(r, COL_MATCH).data() for r in range(3)] == ["@c.example", "@a.example", "@b.example"]
+    assert rule_matches(gui.saved()["rules"]) == ["@a.example", "@b.example", "@c.example"]  # not yet applied
+    gui.apply(window)
+    assert window.problems.text() == ""
+    saved = gui.saved()["rules"]
+    assert rule_matches(saved) == ["@c.example", "@a.example", "@b.example"]
+    assert saved[0] == {**THREE_RULES[2], "conversion_host": ""}  # the whole row moved, not just its match
+
+    assert model.moveRows(QModelIndex(), 0, 1, QModelIndex(), 3)  # and back down to the bottom
+    gui.apply(window)
+    assert rule_matches(gui.saved()["rules"]) == ["@a.example", "@b.example", "@c.example"]
+
+
+@pytest.mark.parametrize("typed", ["70000", "0", "port"])
+def test_invalid_port_is_refused_shown_and_not_saved(gui, typed):
+    window = gui.open(rules=THREE_RULES)
+    model = window.rules_tab.model
+    error = window.findChild(QLabel, "rulesError")
+    assert not model.setData(model.index(1, COL_PORT), typed)
+    assert "Rule No. 2" in error.text() and "65535" in error.text(), error.text()
+    assert model.index(1, COL_PORT).data() == 587
+    assert not window.dirty
+
+    assert model.setData(model.index(0, COL_DESTINATION), "new.host.example")  # a good edit clears the error
+    assert error.text() == ""
+    gui.apply(window)
+    saved = gui.saved()["rules"]
+    assert saved[1]["port"] == 587
+    assert saved[0]["destination"] == "new.host.example"
+
+
+def test_invalid_match_is_refused_shown_and_not_saved(gui):
+    window = gui.open(rules=THREE_RULES)
+    model = window.rules_tab.model
+    error = window.findChild(QLabel, "rulesError")
+    assert not model.setData(model.index(2, COL_MATCH), "c.example")  # the @ is missing
+    assert "Rule No. 3" in error.text() and "@domain" in error.text(), error.text()
+    assert model.index(2, COL_MATCH).data() == "@c.example"
+    assert model.setData(model.index(1, COL_PORT), "465")
+    gui.apply(window)
+    saved = gui.saved()["rules"]
+    assert saved[2]["match"] == "@c.example"
+    assert saved[1]["port"] == 465
+
+
+def test_rule_hidden_by_a_catch_all_above_is_greyed_with_a_tooltip_naming_it(gui):
+    window = gui.open(rules=[{"match": "*", "destination": "smarthost.example", "port": 587},
+                             {"match": "@x.example", "destination": "x.host.example"}])
+    model = window.rules_tab.model
+    for col in range(model.columnCount()):
+        brush = model.index(1, col).data(Qt.ItemDataRole.ForegroundRole)
+        assert isinstance(brush, QBrush) and brush.color() == QColor("gray"), col
+        tip = model.index(1, col).data(Qt.ItemDataRole.ToolTipRole)
+        assert "No. 1" in tip and "(*)" in tip, tip
+        assert model.index(0, col).data(Qt.ItemDataRole.ForegroundRole) is None
+        assert model.index(0, col).data(Qt.ItemDataRole.ToolTipRole) is None
+
+    changed = []
+    model.dataChanged.connect(lambda *args: changed.append(args))
+    assert model.moveRows(QModelIndex(), 1, 1, QModelIndex(), 0)  # @x.example above *: nothing is hidden now
+    assert changed, "the view is not told to repaint the rows whose greying changed"
+    for row in range(2):
+        assert model.index(row, COL_MATCH).data(Qt.ItemDataRole.ForegroundRole) is None
+        assert model.index(row, COL_MATCH).data(Qt.ItemDataRole.ToolTipRole) is None
+
+
+# --- which rule catches this address? ----------------------------------------------------
+
+
+ROUTE_SETTINGS = {
+    "local_domains": ["example.jp", "local.test"],
+    "local_users": [{"address": "user1@example.jp"}, {"address": "admin@local.test"}],
+    "rules": [
+        {"match": "user1@example.jp", "destination": "192.168.11.10", "port": 25, "tls": "none"},
+        {"match": "@mail2.example.jp", "destination": "192.168.1.100", "port": 11000,
+         "conversion_host": "example.jp"},
+        {"match": "@example.com", "destination": "MTA"},
+        {"match": "@example.jp", "destination": "mail1.example.net"},
+        {"match": "@*.example.org", "destination": "relay.example.net", "port": 2525, "tls": "required"},
+    ],
+    "auth_accounts": {"common": {"username": "isp-id"},
+                      "per_user": [{"local_user": "user1@example.jp", "username": "id1"}]},
+}
+PROBE_RECIPIENTS = ["user1@example.jp", "Someone@Mail2.example.jp", "x@example.com", "user2@example.jp",
+                    "a@deep.b.example.org", "admin@local.test", "ghost@local.test", "nobody@nowhere.test"]
+GUI_KINDS = {"MTA: local mailbox": "local", "MTA: normal delivery by MX": "mx",
+             "refused: no such local user": "unknown-local"}
+PROBE = re.compile(r"(?:rule No\. (?P<rule>\d+)|no rule) → (?P<where>[^\n]+)\n"
+                   r"sent as RCPT TO:<(?P<rcpt>[^>]*)>, auth account: (?P<auth>[^\n]+)(?:\n\((?P<note>.*)\))?")
+
+
+def probe_answer(text: str) -> dict:
+    m = PROBE.fullmatch(text)
+    assert m, f"unexpected probe text: {text!r}"
+    where = m["where"]
+    if where in GUI_KINDS:
+        delivery, destination, port = GUI_KINDS[where], "MTA", None
+    else:
+        forward = re.fullmatch(r"(.+):(\d+) \(TLS \w+\)", where)
+        assert forward, where
+        delivery, destination, port = "forward", forward[1], int(forward[2])
+    return {"rule": int(m["rule"]) if m["rule"] else None, "destination": destination, "port": port,
+            "rcpt": m["rcpt"], "auth": None if m["auth"] == "none" else m["auth"], "delivery": delivery,
+            "note": m["note"] or ""}
+
+
+def test_which_rule_box_agrees_with_the_route_command(gui):
+    window = gui.open(make_settings(gui.tmp_path, **ROUTE_SETTINGS))
+    tab = window.rules_tab
+    rcpt_edit = window.findChild(QWidget, "probeRecipient")
+    sender_edit = window.findChild(QWidget, "probeSender")
+    result = window.findChild(QLabel, "probeResult")
+    seen_kinds = set()
+    for sender in ("user1@example.jp", ""):
+        cli = subprocess.run([sys.executable, "-m", "app", "route", "--json", "--config", str(gui.config),
+                              "--from", sender, *PROBE_RECIPIENTS],
+                             cwd=REPO, capture_output=True, text=True, timeout=30)
+        assert cli.returncode == 0, cli.stderr
+        expected = json.loads(cli.stdout)
+        sender_edit.setText(sender)
+        for recipient, want in zip(PROBE_RECIPIENTS, expected, strict=True):
+            rcpt_edit.clear()
+            QTest.keyClicks(rcpt_edit, recipient)
+            got = probe_answer(result.text())
+            assert got == {k: want[k] for k in got}, (sender, recipient, result.text())
+            seen_kinds.add(got["delivery"])
+    assert seen_kinds == {"forward", "local", "mx", "unknown-local"}
+    # The box follows the grid as it is edited, before Apply.
+    assert tab.model.moveRows(QModelIndex(), 3, 1, QModelIndex(), 0)  # @example.jp now above user1@example.jp
+    sender_edit.setText("")
+    rcpt_edit.setText("user1@example.jp")
+    assert probe_answer(result.text())["destination"] == "mail1.example.net"

@@ -1,0 +1,249 @@
+"""The window as a whole: start and stop from the tray and the window, the controller's Apply and
+Stop, the window's event loop, the tray's notices, closing, and export / import of the settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import socket
+import time
+
+import pytest
+from PySide6.QtCore import QModelIndex, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from app import settings as settings_mod
+from app.gui.tray import Tray
+from app.receive import helpers as receivers
+from tests.support.gui import THREE_RULES, port_answers, rule_matches, until
+from tests.support.processes import children_running, free_port
+from tests.support.smtp import message, send
+
+# --- start / stop -------------------------------------------------------------------------
+
+
+def test_tray_start_and_stop_open_and_close_the_listening_port(gui):
+    port = free_port()
+    window = gui.open(server={"listen": [f"127.0.0.1:{port}"]})
+    controller = window.controller
+    tray = gui.own(Tray())
+    # Wired exactly as app.gui.main wires it.
+    tray.start_requested.connect(lambda: asyncio.ensure_future(controller.start()))
+    tray.stop_requested.connect(lambda: asyncio.ensure_future(controller.stop()))
+    tray.pause_requested.connect(controller.pause)
+    controller.state_changed.connect(tray.show_state)
+
+    async def scenario() -> None:
+        with pytest.raises(ConnectionRefusedError):
+            await port_answers(port)
+        assert tray.start_action.isEnabled() and not tray.stop_action.isEnabled()
+        tray.start_action.trigger()
+        await until(lambda: controller.running, 10, "the gateway to start")
+        assert (await port_answers(port)).startswith("220 ")
+        assert f"127.0.0.1:{port}" in window.state_label.text()
+        assert tray.stop_action.isEnabled() and not tray.start_action.isEnabled()
+        assert not window.start_button.isEnabled()
+
+        tray.stop_action.trigger()
+        await until(lambda: controller.state == "stopped", 10, "the gateway to stop")
+        with pytest.raises(ConnectionRefusedError):
+            await port_answers(port)
+        assert tray.start_action.isEnabled() and window.start_button.isEnabled()
+
+        tray.start_action.trigger()  # and it comes back on the same port
+        await until(lambda: controller.running, 10, "the gateway to start again")
+        assert (await port_answers(port)).startswith("220 ")
+        window.stop_button.click()  # the window's own Stop
+        await until(lambda: controller.state == "stopped", 10, "the window's Stop")
+        with pytest.raises(ConnectionRefusedError):
+            await port_answers(port)
+
+    gui.run(scenario())
+
+
+def test_stop_pressed_while_apply_is_still_reconfiguring_waits_for_it(gui, monkeypatch):
+    """Apply (2 → 1 receiving processes) stops the helper; Stop pressed meanwhile runs after it, and stops all."""
+    window = gui.open(server={"listen": ["127.0.0.1:0"], "processes": 2})
+    controller = window.controller
+    release = asyncio.Event()
+    stop_helpers = receivers.ReceivingHelpers.stop
+
+    async def held_stop(self) -> None:  # Apply is held inside the gateway until the test lets it go
+        await release.wait()
+        await stop_helpers(self)
+
+    monkeypatch.setattr(receivers.ReceivingHelpers, "stop", held_stop)
+
+    def helpers() -> list[tuple[int, int]]:
+        return children_running(os.getpid(), receivers.COMMAND)
+
+    async def scenario() -> str | None:
+        await controller.start()
+        await until(helpers, 10, "the receive-worker child")
+        port = controller.bound[0][1]
+        one = settings_mod.copy(controller.settings)
+        one.server.processes = 1
+        applying = asyncio.ensure_future(controller.apply(one))
+        await until(lambda: gui.saved()["server"]["processes"] == 1, 10, "Apply to save")
+        stopping = asyncio.ensure_future(controller.stop())
+        await asyncio.sleep(0.3)
+        assert controller.busy and not applying.done() and not stopping.done()
+        assert controller.running  # Stop has not begun: it waits for Apply
+        release.set()
+        await stopping
+        assert applying.done()
+        with pytest.raises(OSError):  # nothing listens any more: Apply did not bind again after Stop
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return await applying
+
+    assert gui.run(scenario()) is None
+    assert controller.state == "stopped" and not controller.running and not helpers()
+
+
+# --- the window's event loop, the tray's notices ----------------------------------------
+
+
+def test_idle_client_is_disconnected_on_the_windows_event_loop_too(gui):
+    """The idle timer runs on qasync's loop in the window (its handles differ from asyncio's)."""
+    window = gui.open(server={"listen": ["127.0.0.1:0"], "timeout_seconds": 1})
+    controller = window.controller
+
+    async def scenario() -> float:
+        await controller.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", controller.bound[0][1])
+        try:
+            assert (await asyncio.wait_for(reader.readline(), 5)).startswith(b"220 ")
+            writer.write(b"EHLO idle.test\r\n")  # one command, then silence
+            started = time.monotonic()
+            while await asyncio.wait_for(reader.readline(), 5):
+                pass  # the EHLO reply, then the end of the connection
+            return time.monotonic() - started
+        finally:
+            writer.close()
+
+    idle = gui.run(scenario())
+    assert 0.8 <= idle < 3.0
+
+
+def test_tray_tells_of_a_bounce_and_once_of_a_destination_that_keeps_failing(gui, upstream_factory):
+    """The notices come from log lines written in the delivery process, through the pipe."""
+    up = upstream_factory()
+    up.handler.rcpt_replies = {"nobody@example.net": "550 5.1.1 no such user"}
+    down = free_port()
+    window = gui.open(rules=[{"match": "@down.example", "destination": "127.0.0.1", "port": down, "tls": "none"},
+                             {"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}])
+    controller = window.controller
+    bounced: list[str] = []
+    failing: list[str] = []
+    controller.bounced.connect(bounced.append)
+    controller.failing.connect(failing.append)
+
+    async def scenario() -> None:
+        await controller.start()
+        port = controller.bound[0][1]
+        await asyncio.to_thread(send, port, "alice@client.test", ["nobody@example.net"], message("bounces"))
+        await until(lambda: bounced, 15, "the bounce notice")
+        for i in range(3):
+            await asyncio.to_thread(send, port, "alice@client.test", [f"u{i}@down.example"], message(f"down {i}"))
+        await until(lambda: len(re.findall(r"down\.example> relay=.*state=deferred",
+                                           window.log_tab.view.toPlainText())) >= 3, 15, "three deferrals logged")
+        await until(lambda: failing, 15, "the failing-destination notice")
+        await asyncio.sleep(1.0)
+
+    tenso_log = logging.getLogger("tenso")
+    level = tenso_log.level
+    tenso_log.setLevel(logging.INFO)  # as logs.setup() does in the program
+    try:
+        gui.run(scenario(), timeout=45)
+    finally:
+        tenso_log.setLevel(level)
+    assert len(bounced) == 1 and "bounced: DSN" in bounced[0] and "<nobody@example.net>" in bounced[0]
+    assert len(failing) == 1, failing  # three messages failed; the tray said so once
+    assert f"relay=127.0.0.1:{down}" in failing[0] and "state=deferred" in failing[0]
+
+
+# --- closing --------------------------------------------------------------------------------
+
+
+def answer_next_question(window: QWidget, button: QMessageBox.StandardButton, seen: list[str]) -> QTimer:
+    """Clicks ``button`` in the next message box shown (found as the active modal widget)."""
+    timer = QTimer(window)
+
+    def look() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and box.isVisible():
+            timer.stop()
+            seen.append(box.text())
+            box.button(button).click()
+
+    timer.timeout.connect(look)
+    timer.start(20)
+    return timer
+
+
+def test_closing_with_unsaved_changes_asks_and_cancel_keeps_the_window(gui):
+    window = gui.open(rules=THREE_RULES)
+    assert window.rules_tab.model.moveRows(QModelIndex(), 2, 1, QModelIndex(), 0)
+    assert window.dirty
+    seen: list[str] = []
+    timer = answer_next_question(window, QMessageBox.StandardButton.Cancel, seen)
+    assert not window.close()
+    timer.stop()
+    assert seen == ["Save the changes before closing?"]
+    assert window.isVisible() and gui.quit_requests == 0
+    assert window.dirty  # the edit is still there
+    assert rule_matches(gui.saved()["rules"]) == ["@a.example", "@b.example", "@c.example"]
+
+    # Save: written to the file, then the window closes.
+    timer = answer_next_question(window, QMessageBox.StandardButton.Save, seen)
+    window.close()
+    timer.stop()
+    gui.run(until(lambda: not window.isVisible(), 10, "the window to close after saving"))
+    assert seen[1:] == ["Save the changes before closing?"]
+    assert rule_matches(gui.saved()["rules"]) == ["@c.example", "@a.example", "@b.example"]
+    assert gui.quit_requests == 1
+
+
+def test_closing_without_changes_does_not_ask(gui):
+    window = gui.open(rules=THREE_RULES)
+    seen: list[str] = []
+    timer = answer_next_question(window, QMessageBox.StandardButton.Cancel, seen)
+    assert window.close()
+    timer.stop()
+    assert seen == [] and not window.isVisible() and gui.quit_requests == 1
+
+
+
+def test_export_then_import_carries_the_settings_but_never_a_password(gui, tmp_path):
+    import keyring
+
+    window = gui.open(rules=THREE_RULES, auth_accounts={"common": {"username": "isp-id"}})
+    window.auth_tab.common_password.edit.setText("secret-not-for-files")
+    window.auth_tab.common_password.save()
+    gui.run(until(lambda: keyring.get_password("tenso", "common") == "secret-not-for-files", 10, "keyring"))
+    exported = tmp_path / "exported.json"
+    assert window.export_settings(str(exported))
+    text = exported.read_text(encoding="utf-8")
+    assert "secret-not-for-files" not in text
+    assert rule_matches(json.loads(text)["rules"]) == ["@a.example", "@b.example", "@c.example"]
+    assert "re-enter" in window.hint.text() or "enter them again" in window.hint.text()
+
+    other = gui.open(rules=[])
+    assert other.import_settings(str(exported))
+    assert [r.match for r in other.working.rules] == ["@a.example", "@b.example", "@c.example"]
+    assert rule_matches(gui.saved()["rules"]) == []  # nothing changes until Apply
+    gui.apply(other)
+    assert rule_matches(gui.saved()["rules"]) == ["@a.example", "@b.example", "@c.example"]
+
+
+def test_importing_a_broken_file_changes_nothing_and_says_why(gui, tmp_path):
+    window = gui.open(rules=THREE_RULES)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"rules": [{"match": "*", "destination": "x", "port": 70000}]}', encoding="utf-8")
+    assert not window.import_settings(str(broken))
+    assert "rules[0].port" in window.problems.text()
+    assert len(window.working.rules) == 3

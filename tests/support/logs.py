@@ -1,0 +1,64 @@
+"""The gateway's log (logger ``tenso``) captured in this process, whatever the logging set-up of the session."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+
+class LogCapture(logging.Handler):
+    """The gateway's records (logger ``tenso``), with the thread that logged each in this process."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[tuple[int, str, str]] = []  # level, message, thread name
+        self.logger = logging.getLogger("tenso")
+        self._lock_ = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self._lock_:
+            self.records.append((record.levelno, record.getMessage(), threading.current_thread().name))
+
+    def __enter__(self) -> LogCapture:
+        self._level = self.logger.level
+        self.logger.setLevel(logging.INFO)  # the child is told the parent's level with its settings
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self._level)
+
+    def matching(self, pattern: str) -> list[tuple[int, str, str]]:
+        with self._lock_:
+            return [r for r in self.records if re.search(pattern, r[1])]
+
+    def text(self) -> str:
+        with self._lock_:
+            return "\n".join(f"{logging.getLevelName(level)} [{thread}] {line}" for level, line, thread in self.records)
+
+
+class TensoLog(logging.Handler):
+    """The gateway's log lines (logger ``tenso``), whatever the logging set-up of the session."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+        self.logger = logging.getLogger("tenso")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    def __enter__(self) -> TensoLog:
+        self._level = self.logger.level
+        self.logger.setLevel(logging.INFO)
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self._level)
+
+    def matching(self, *parts: str) -> list[str]:
+        return [line for line in self.lines if all(p in line for p in parts)]

@@ -1,0 +1,48 @@
+"""The README's copy-paste settings examples are accepted by `check` and route as described."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from app import settings as settings_mod
+from app.route.router import FORWARD, MX, Router
+from tests.support import REPO as ROOT
+
+EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.json"))
+
+
+def test_there_are_three_typical_setups():
+    assert [p.name for p in EXAMPLES] == ["gateway.json", "isp-relay.json", "split-domains.json"]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_check_accepts_the_example_and_readme_shows_it_verbatim(path):
+    result = subprocess.run([sys.executable, "-m", "app", "check", "--config", str(path)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert path.read_text(encoding="utf-8").strip() in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_isp_relay_sends_everything_to_the_isp_with_the_common_account():
+    router = Router(settings_mod.load(ROOT / "docs/examples/isp-relay.json"))
+    d = router.route("anyone@example.org", "staff@lan.example")
+    assert (d.kind, d.host, d.port, d.tls, str(d.auth)) == (FORWARD, "smtp.isp.example", 587, "required",
+                                                            "common (isp-id)")
+
+
+def test_split_domains_rewrites_to_the_internal_servers():
+    router = Router(settings_mod.load(ROOT / "docs/examples/split-domains.json"))
+    d = router.route("u@mail2.example.jp")
+    assert (d.host, d.port, d.rcpt) == ("192.168.1.100", 11000, "u@example.jp")
+    assert router.route("x@example.org").kind == MX
+
+
+def test_gateway_accepts_exactly_the_listed_domains_from_anyone():
+    from app.route.policy import RelayPolicy
+
+    policy = RelayPolicy(Router(settings_mod.load(ROOT / "docs/examples/gateway.json")))
+    assert policy.check("a@mail2.akisoftware.jp", "203.0.113.9", False) is None
+    assert policy.check("a@elsewhere.example", "203.0.113.9", False).startswith("550 5.7.1")

@@ -1,0 +1,62 @@
+"""tools/check_imports.py: the shape of app/ holds, and the checker finds what breaks it."""
+
+from __future__ import annotations
+
+import importlib.util
+import textwrap
+from pathlib import Path
+
+from tests.support import REPO
+
+
+def _checker():
+    spec = importlib.util.spec_from_file_location("check_imports", REPO / "tools" / "check_imports.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def test_the_repository_has_the_shape_it_promises():
+    assert _checker().problems() == []
+
+
+def test_a_circle_seen_only_by_the_type_checker_is_still_a_circle(tmp_path):
+    root = _tree(tmp_path, {
+        "app/__init__.py": "",
+        "app/store/__init__.py": "",
+        "app/store/spool.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from app.deliver import attempt\n",
+        "app/deliver/__init__.py": "",
+        "app/deliver/attempt.py": "from app.store.spool import x\n",
+    })
+    assert _checker().problems(root) == ["import circle: app.deliver.attempt -> app.store.spool"]
+
+
+def test_parts_that_import_what_they_may_not_are_named(tmp_path):
+    root = _tree(tmp_path, {
+        "app/__init__.py": "",
+        "app/gateway.py": "",
+        "app/receive/__init__.py": "",
+        "app/receive/handler.py": "from app import gateway\nfrom app.deliver import scheduler\n",
+        "app/deliver/__init__.py": "",
+        "app/deliver/scheduler.py": "import PySide6\n",
+        "app/store/__init__.py": "",
+        "app/store/spool.py": "",
+        "app/gui/__init__.py": "",
+        "app/gui/controller.py": "from app import gateway\n",
+        "app/gui/tab.py": "from app.store.spool import Spool\nfrom app import settings\nfrom app.gui import controller\n",
+    })
+    found = _checker().problems(root)
+    assert found == [
+        "app.deliver.scheduler imports PySide6: the engine runs without Qt",
+        "app.gui.tab imports app.store.spool: the window reaches the engine through app.gui.controller",
+        "app.receive.handler imports app.deliver.scheduler: receive/ and deliver/ meet in store/ and the gateway",
+        "app.receive.handler imports app.gateway: only app.__main__, app.cli, app.gui.controller may",
+    ], found

@@ -1,0 +1,366 @@
+"""The settings file: `python -m app check` as scripts use it, and save/load as the window uses it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app import cli
+from app import settings as settings_mod
+from tests.support.processes import check
+
+
+def write(tmp_path: Path, data, name: str = "settings.json") -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data, indent=2), encoding="utf-8")
+    return path
+
+
+def problem_lines(result: subprocess.CompletedProcess) -> list[str]:
+    """The per-problem lines `check` prints (after its one heading line)."""
+    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    return [line for line in lines if not line.endswith("the settings have problems:")]
+
+
+def assert_problems(result: subprocess.CompletedProcess, expected: list[tuple[str, str]]) -> None:
+    """Exit 1 and exactly one line per expected problem, each naming its field first."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = problem_lines(result)
+    assert len(lines) == len(expected), lines
+    for field, text in expected:
+        hits = [line for line in lines if line.startswith(f"{field}: ") and text in line]
+        assert len(hits) == 1, (field, text, lines)
+
+
+VALID = {
+    "version": 1,
+    "server": {"hostname": "gateway.example.jp", "listen": ["0.0.0.0:25", "[::]:587"], "max_recipients": 50},
+    "local_domains": ["example.jp"],
+    "local_users": [{"address": "user1@example.jp", "forward": ["someone@example.net,NONE"]}],
+    "rules": [
+        {"match": "user1@example.jp", "destination": "192.168.11.10"},
+        {"match": "@example.jp", "destination": "mail1.akisoftware.jp", "port": 25, "conversion_host": "",
+         "tls": "opportunistic"},
+        {"match": "@*.example.jp", "destination": "2001:db8::25", "port": 2525, "tls": "required"},
+        {"match": "@example.com", "destination": "MTA"},
+        {"match": "*", "destination": "smtp.isp.example", "port": 465, "tls": "implicit"},
+    ],
+    "options": {"skip_local": True, "relay_for_rule_matches": True, "check_local_users": False,
+                "max_forward_count": 20,
+                "relay_networks": ["192.168.1.10", "192.168.0.0/16", "192.168.*.*", "192.168.1.10-192.168.1.50",
+                                   "::1", "2001:db8::/32"],
+                "relay_when_authenticated": False},
+    "auth_accounts": {"common": {"username": "isp-id"},
+                      "per_user": [{"local_user": "user1@example.jp", "username": "id1"}]},
+    "queue": {"dir": "queue", "retry_minutes": [1, 5], "max_age_hours": 48},
+    "mailbox_dir": "mail",
+    "backup": {"enabled": True, "dir": "backup", "keep_days": 7},
+}
+
+
+# --- python -m app check -------------------------------------------------------------------------
+
+
+def test_check_accepts_a_valid_file_with_exit_0(tmp_path):
+    result = check(write(tmp_path, VALID))
+    assert result.returncode == 0, result.stderr
+    assert "OK (5 rules, 1 local users)" in result.stdout
+    assert result.stderr == ""
+
+
+def test_an_empty_object_is_valid_because_every_key_has_a_default(tmp_path):
+    settings = settings_mod.load(write(tmp_path, {}))
+    assert settings == settings_mod.Settings(server=settings.server)  # hostname defaults to this machine
+    assert settings.server.listen == ["0.0.0.0:25"] and settings.server.max_recipients == 100
+
+
+def test_a_file_saved_with_a_utf8_bom_loads(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(VALID, ensure_ascii=False).encode())
+    assert settings_mod.load(path) == settings_mod.from_dict(VALID)
+
+
+def test_check_names_each_bad_field_on_its_own_line(tmp_path):
+    data = {
+        "rules": [
+            {"match": "@example.jp", "destination": "mail1"},
+            {"match": "example.jp", "destination": "mail2"},
+            {"match": "*", "destination": "mail3", "port": 70000, "tls": "always"},
+            {"match": "@example.com", "destination": "bad host!"},
+            {"match": "@example.org", "destination": "mail4", "conversion_host": "not a domain"},
+        ],
+        "server": {"listen": ["0.0.0.0:25", "nowhere"], "max_recipients": 0, "max_message_bytes": 10},
+        "options": {"relay_networks": ["10.0.0.0/8", "192.168.*.1"], "max_forward_count": 0},
+        "local_domains": ["example.jp", "-bad-.jp"],
+        "local_users": [{"address": "not-an-address"}],
+        "queue": {"retry_minutes": [5, 0]},
+    }
+    assert_problems(check(write(tmp_path, data)), [
+        ("rules[1].match", "must be *, @domain, @*.domain or an address"),
+        ("rules[2].port", "must be 1-65535"),
+        ("rules[2].tls", "must be one of none, opportunistic, required, implicit"),
+        ("rules[3].destination", "must be a host name, an IP address or MTA"),
+        ("rules[4].conversion_host", "must be a domain name"),
+        ("server.listen[1]", "must be address:port"),
+        ("server.max_recipients", "must be greater than 0"),
+        ("server.max_message_bytes", "must be at least 1024"),
+        ("options.relay_networks[1]", "a * may only be followed by more *"),
+        ("options.max_forward_count", "must be greater than 0"),
+        ("local_domains[1]", "must be a domain name"),
+        ("local_users[0].address", "must be an address"),
+        ("queue.retry_minutes[1]", "must be greater than 0"),
+    ])
+
+
+def problems_of(data) -> list[str]:
+    with pytest.raises(settings_mod.SettingsError) as caught:
+        settings_mod.from_dict(data)
+    return caught.value.problems
+
+
+def test_rule_problems_also_give_the_grid_row_number():
+    data = {"rules": [{"match": "*", "destination": "a"}, {"match": "*", "destination": "b"},
+                      {"match": "*", "destination": "c", "port": 0}]}
+    assert problems_of(data) == ["rules[2].port: must be 1-65535 (rule No. 3)"]
+
+
+def test_a_rule_or_user_missing_its_required_fields_is_reported():
+    problems = problems_of({"rules": [{"port": 25}], "local_users": [{"forward": []}]})
+    assert [p.split(":")[0] for p in problems] == ["rules[0].match", "rules[0].destination", "local_users[0].address"]
+    assert all("is missing" in p for p in problems)
+
+
+def test_check_reports_unknown_keys_at_top_level_and_nested(tmp_path):
+    data = {
+        "rulez": [],
+        "server": {"hostname": "gw.example.jp", "lisen": ["0.0.0.0:25"]},
+        "rules": [{"match": "*", "destination": "mail", "prot": 25}],
+        "auth_accounts": {"common": {"username": "id", "password": "secret"}},
+        "options": {"skip_locals": True},
+    }
+    assert_problems(check(write(tmp_path, data)), [
+        ("rulez", "unknown setting"),
+        ("server.lisen", "unknown setting"),
+        ("rules[0].prot", "unknown setting"),
+        ("auth_accounts.common.password", "unknown setting"),
+        ("options.skip_locals", "unknown setting"),
+    ])
+
+
+WRONG_TYPES = [
+    ({"server": {"max_recipients": "100"}}, "server.max_recipients", "must be a whole number"),
+    ({"server": {"max_recipients": True}}, "server.max_recipients", "must be a whole number"),
+    ({"server": {"max_recipients": 10.5}}, "server.max_recipients", "must be a whole number"),
+    ({"server": {"listen": "0.0.0.0:25"}}, "server.listen", "must be a list"),
+    ({"server": ["0.0.0.0:25"]}, "server", "must be an object"),
+    ({"options": {"skip_local": "yes"}}, "options.skip_local", "must be true or false"),
+    ({"options": {"skip_local": 1}}, "options.skip_local", "must be true or false"),
+    ({"options": {"relay_networks": ["127.0.0.1", 10]}}, "options.relay_networks[1]", "must be a string"),
+    ({"rules": {"match": "*"}}, "rules", "must be a list"),
+    ({"rules": ["* mail1"]}, "rules[0]", "must be an object"),
+    ({"rules": [{"match": "*", "destination": "mail", "port": "25"}]}, "rules[0].port", "must be a whole number"),
+    ({"rules": [{"match": None, "destination": "mail"}]}, "rules[0].match", "must be a string"),
+    ({"queue": {"retry_minutes": [5, "10"]}}, "queue.retry_minutes[1]", "must be a whole number"),
+    ({"mailbox_dir": 3}, "mailbox_dir", "must be a string"),
+    ({"auth_accounts": {"common": "isp-id"}}, "auth_accounts.common", "must be an object"),
+]
+
+
+@pytest.mark.parametrize("data, field, text", WRONG_TYPES)
+def test_load_reports_a_wrong_type_by_field(tmp_path, data, field, text):
+    with pytest.raises(settings_mod.SettingsError) as caught:
+        settings_mod.load(write(tmp_path, data))
+    assert len(caught.value.problems) == 1, caught.value.problems
+    assert caught.value.problems[0].startswith(f"{field}: ") and text in caught.value.problems[0]
+
+
+def test_check_reports_wrong_types_by_field_one_line_each(tmp_path):
+    data = {
+        "server": {"max_recipients": "100", "auth_requires_tls": "no"},
+        "options": {"skip_local": 1, "relay_networks": ["127.0.0.1", 10]},
+        "rules": [{"match": "*", "destination": "mail", "port": "25"}, "* mail1"],
+        "queue": ["dir"],
+        "mailbox_dir": 3,
+        "local_domains": "example.jp",
+    }
+    assert_problems(check(write(tmp_path, data)), [
+        ("server.max_recipients", "must be a whole number"),
+        ("server.auth_requires_tls", "must be true or false"),
+        ("options.skip_local", "must be true or false"),
+        ("options.relay_networks[1]", "must be a string"),
+        ("rules[0].port", "must be a whole number"),
+        ("rules[1]", "must be an object"),
+        ("queue", "must be an object"),
+        ("mailbox_dir", "must be a string"),
+        ("local_domains", "must be a list"),
+    ])
+
+
+def test_check_reports_cross_field_problems(tmp_path):
+    data = {
+        "version": 2,
+        "server": {"listen": [], "tls_cert": "cert.pem"},
+        "local_users": [{"address": "a@example.jp"}, {"address": "A@Example.jp"}],
+        "auth_accounts": {"per_user": [{"local_user": "b@example.jp", "username": "idb"}]},
+        "rules": [{"match": "@x.jp", "destination": "MTA", "conversion_host": "example.jp"}],
+    }
+    assert_problems(check(write(tmp_path, data)), [
+        ("version", "must be 1"),
+        ("server.listen", "at least one"),
+        ("server.tls_key", "set together"),
+        ("server.tls_cert", "file not found"),
+        ("local_users[1].address", "listed twice"),
+        ("auth_accounts.per_user[0].local_user", "is not a local user"),
+        ("rules[0].conversion_host", "only a forwarding rule"),
+    ])
+
+
+def test_check_reports_broken_json_with_line_and_column(tmp_path):
+    path = write(tmp_path, '{\n  "version": 1,\n  "rules": [,]\n}\n')
+    result = check(path)
+    assert result.returncode == 1
+    assert problem_lines(result) == ["(file): line 3 column 13: Expecting value"]
+
+
+def test_a_json_value_that_is_not_an_object_is_reported(tmp_path):
+    with pytest.raises(settings_mod.SettingsError) as caught:
+        settings_mod.load(write(tmp_path, "[1, 2]"))
+    assert caught.value.problems == ["(file): must be a JSON object"]
+
+
+def test_a_file_that_is_not_utf8_is_reported(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_bytes('{"server": {"hostname": "転送"}}'.encode("shift_jis"))
+    with pytest.raises(settings_mod.SettingsError) as caught:
+        settings_mod.load(path)
+    (line,) = caught.value.problems
+    assert line.startswith("(file): ") and "not UTF-8" in line
+
+
+def test_check_of_a_missing_file_fails_and_names_it(tmp_path):
+    path = tmp_path / "nowhere" / "settings.json"
+    result = check(path)
+    assert result.returncode == 1
+    assert str(path) in result.stderr and "no such file" in result.stderr
+    assert not path.parent.exists()  # checking never creates anything
+
+
+def test_check_warns_about_rules_hidden_by_a_row_above_but_still_exits_0(tmp_path):
+    data = {"rules": [{"match": m, "destination": "x"}
+                      for m in ("@example.jp", "user@example.jp", "*", "@example.com", "user@example.net")]}
+    result = check(write(tmp_path, data))
+    assert result.returncode == 0, result.stderr
+    assert "OK (5 rules" in result.stdout and "warning" not in result.stdout
+    assert result.stderr.splitlines() == [
+        "warning: rules[1].match: rule No. 2 (user@example.jp) can never match: "
+        "rule No. 1 (@example.jp) above it catches all its mail",
+        "warning: rules[3].match: rule No. 4 (@example.com) can never match: "
+        "rule No. 3 (*) above it catches all its mail",
+        "warning: rules[4].match: rule No. 5 (user@example.net) can never match: "
+        "rule No. 3 (*) above it catches all its mail",
+    ]
+
+
+@pytest.mark.parametrize(
+    "rules, warned",
+    [
+        ([("*", "mail2"), ("@example.jp", "mail1")], [(1, 0)]),
+        ([("@example.jp", "mail1"), ("user@example.jp", "mail9")], [(1, 0)]),
+        ([("*", "a"), ("@example.jp", "b"), ("*", "c")], [(1, 0), (2, 0)]),
+        ([("@*.example.jp", "a"), ("@sub.example.jp", "b")], [(1, 0)]),
+        ([("user@example.jp", "a"), ("@example.jp", "b")], []),
+    ],
+)
+def test_warnings_name_the_hidden_row_and_the_row_that_hides_it(rules, warned):
+    settings = settings_mod.from_dict({"rules": [{"match": m, "destination": d} for m, d in rules]})
+    warnings = cli.warnings_for(settings)
+    assert len(warnings) == len(warned), warnings
+    for line, (hidden, hider) in zip(warnings, warned, strict=True):
+        assert line.startswith(f"rules[{hidden}].match: rule No. {hidden + 1} ({rules[hidden][0]}) ")
+        assert f"rule No. {hider + 1} ({rules[hider][0]})" in line
+
+
+def test_check_does_not_warn_when_narrow_rows_come_first(tmp_path):
+    data = {"rules": [{"match": m, "destination": "x"}
+                      for m in ("user@example.jp", "@sub.example.jp", "@example.jp", "@*.example.jp", "*")]}
+    result = check(write(tmp_path, data))
+    assert result.returncode == 0 and result.stderr == ""
+
+
+# --- save and load ---------------------------------------------------------------------------
+
+
+def test_save_then_load_gives_back_the_same_settings(tmp_path):
+    original = settings_mod.from_dict(VALID)
+    path = tmp_path / "conf" / "settings.json"
+    settings_mod.save(original, path)
+    loaded = settings_mod.load(path)
+    assert loaded == original
+    assert loaded.source == path
+    assert settings_mod.to_dict(loaded) == settings_mod.to_dict(original)
+
+
+def test_saved_file_is_readable_json_that_holds_no_password(tmp_path):
+    path = tmp_path / "settings.json"
+    settings_mod.save(settings_mod.from_dict(VALID), path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["rules"][0]["match"] == "user1@example.jp"
+    assert data["version"] == 1 and "source" not in data
+    assert "password" not in path.read_text(encoding="utf-8")
+
+
+def test_save_keeps_japanese_text_readable_in_the_file(tmp_path):
+    user = {"address": "user1@example.jp", "forward": ["転送@例え.jp,NONE"]}
+    settings = settings_mod.from_dict({"local_users": [user]})
+    path = tmp_path / "settings.json"
+    settings_mod.save(settings, path)
+    assert "転送@例え.jp,NONE" in path.read_text(encoding="utf-8")
+    assert settings_mod.load(path).local_users[0].forward == ["転送@例え.jp,NONE"]
+
+
+def test_save_replaces_the_file_by_rename_leaving_no_temp_file(tmp_path):
+    path = tmp_path / "settings.json"
+    settings_mod.save(settings_mod.from_dict({"rules": [{"match": "*", "destination": "old"}]}), path)
+    with open(path, encoding="utf-8") as reader:  # a reader that opened the old file ...
+        settings_mod.save(settings_mod.from_dict({"rules": [{"match": "*", "destination": "new"}]}), path)
+        old = json.loads(reader.read())
+    assert old["rules"][0]["destination"] == "old"  # ... still sees the whole old file, not a half-written one
+    assert settings_mod.load(path).rules[0].destination == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.json"]
+
+
+def test_save_that_cannot_replace_the_file_leaves_no_temp_file(tmp_path):
+    path = tmp_path / "settings.json"
+    path.mkdir()  # something that cannot be replaced by a file
+    (path / "keep").write_text("x")
+    with pytest.raises(OSError):
+        settings_mod.save(settings_mod.from_dict({}), path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.json"]
+    assert (path / "keep").read_text() == "x"
+
+
+def test_relative_folders_resolve_against_the_settings_files_folder(tmp_path, monkeypatch):
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    path = write(conf, {"queue": {"dir": "spool"}, "mailbox_dir": "boxes/mail", "backup": {"dir": "../bak"}})
+    monkeypatch.chdir(tmp_path)  # not the settings folder: the working directory must not matter
+    settings = settings_mod.load(path)
+    assert settings.queue_dir == conf / "spool"
+    assert settings.mailbox_path == conf / "boxes" / "mail"
+    assert settings.backup_path.resolve() == (tmp_path / "bak").resolve()
+
+
+def test_absolute_and_empty_folders_do_not_depend_on_the_settings_file(tmp_path):
+    path = write(tmp_path, {"queue": {"dir": str(tmp_path / "abs-queue")}})
+    settings = settings_mod.load(path)
+    assert settings.queue_dir == tmp_path / "abs-queue"
+    assert settings.mailbox_path == settings_mod.data_dir() / "mailboxes"
+
+
+def test_load_of_a_missing_file_gives_the_defaults(tmp_path):
+    settings = settings_mod.load(tmp_path / "none.json")
+    assert settings.rules == [] and settings.options.max_forward_count == 30
+    assert settings.options.relay_networks == ["127.0.0.0/8", "::1"]
