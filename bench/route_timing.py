@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.route.router import Router  # noqa: E402
-from app.settings import from_dict  # noqa: E402
+from app.route.router import Router
+from app.settings import from_dict
 
 KINDS = ("address", "domain", "subdomains")
 DISTINCT_RECIPIENTS = 4096

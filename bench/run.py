@@ -252,10 +252,10 @@ def ensure_postfix() -> dict[str, str]:
         progress("installing Postfix from Debian's packages (apt-get install postfix)")
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["debconf-set-selections"], check=True,
-                       input=b"postfix postfix/main_mailer_type select No configuration\n")
-        subprocess.run(["apt-get", "install", "-y", "-qq", "postfix"], check=True, env=env,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["debconf-set-selections"], check=True, input=b"postfix postfix/main_mailer_type select No configuration\n"
+        )
+        subprocess.run(["apt-get", "install", "-y", "-qq", "postfix"], check=True, env=env, stdout=subprocess.DEVNULL)
         tools = {name: find_tool(name) for name in names}
     missing = [name for name, path in tools.items() if not path]
     if missing:
@@ -342,8 +342,13 @@ class PostfixRelay:
         self.running = False  # from "postfix start" on, until stopped
 
     def _postfix(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run([self.tools["postfix"], "-c", str(self.conf), *args], check=check,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [self.tools["postfix"], "-c", str(self.conf), *args],
+            check=check,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     def configure(self) -> None:
         """/etc/postfix's files as Debian installed them, plus bench/postfix's main.cf and
@@ -369,8 +374,12 @@ class PostfixRelay:
         (self.conf / "master.cf").write_text(master)
         self.queue.mkdir()
         self.data.mkdir()
-        owner = subprocess.run([self.tools["postconf"], "-c", str(self.conf), "-h", "mail_owner"],
-                               check=True, capture_output=True, text=True).stdout.strip()
+        owner = subprocess.run(
+            [self.tools["postconf"], "-c", str(self.conf), "-h", "mail_owner"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         shutil.chown(self.data, user=owner)
         self._postfix("check")
 
@@ -416,8 +425,9 @@ class PostfixRelay:
         return sum(len(files) for name in POSTFIX_QUEUES for _, _, files in os.walk(self.queue / name))
 
     def version(self) -> str:
-        return subprocess.run([self.tools["postconf"], "-c", str(self.conf), "-h", "mail_version"],
-                              capture_output=True, text=True).stdout.strip()
+        return subprocess.run(
+            [self.tools["postconf"], "-c", str(self.conf), "-h", "mail_version"], capture_output=True, text=True
+        ).stdout.strip()
 
     def loop_lag(self, since: int) -> Lag | None:
         return None
@@ -441,8 +451,12 @@ class Lag:
 
     @classmethod
     def of(cls, windows: list[tuple[float, float]]) -> Lag:
-        return cls(statistics.median(p50 for p50, _ in windows), statistics.median(p99 for _, p99 in windows),
-                   max(p99 for _, p99 in windows), len(windows))
+        return cls(
+            statistics.median(p50 for p50, _ in windows),
+            statistics.median(p99 for _, p99 in windows),
+            max(p99 for _, p99 in windows),
+            len(windows),
+        )
 
     def __str__(self) -> str:
         return f"{self.p50:.1f} / {self.p99:.1f} (worst p99 {self.worst_p99:.1f})"
@@ -458,8 +472,16 @@ class TensoRelay:
 
     name = "Tenso"
 
-    def __init__(self, python: str, work: Path, port: int, sink_port: int, queue: Path | None = None,
-                 lag_seconds: int | None = None, processes: int | None = None):
+    def __init__(
+        self,
+        python: str,
+        work: Path,
+        port: int,
+        sink_port: int,
+        queue: Path | None = None,
+        lag_seconds: int | None = None,
+        processes: int | None = None,
+    ):
         self.python = python
         self.processes = processes
         self.lag_seconds = lag_seconds
@@ -490,8 +512,13 @@ class TensoRelay:
             env["TENSO_LOOP_LAG_SECONDS"] = str(self.lag_seconds)
         with open(self.stderr, "ab") as err:
             t0 = time.monotonic()
-            self.proc = start([self.python, "-m", "app", "--headless", "--config", str(self.config)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+            self.proc = start(
+                [self.python, "-m", "app", "--headless", "--config", str(self.config)],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
         STOPPERS.add(f"Tenso pid {self.proc.pid}", self.stop)
         proc = self.proc
         listening = wait_listening(self.port, t0 + timeout, lambda: proc.poll() is None)
@@ -571,8 +598,23 @@ def source(load: Load, port: int, count: int, size: int, work: Path) -> tuple[su
     """smtp-source: ``count`` messages of ``size`` bytes over ``load.sessions`` parallel sessions,
     one connection per message (no -d)."""
     errors = work / f"smtp-source-{port}.stderr"
-    cmd = [load.tool, "-4", "-s", str(load.sessions), "-m", str(count), "-l", str(size),
-           "-M", CLIENT_NAME, "-f", SENDER, "-t", RECIPIENT, f"{HOST}:{port}"]
+    cmd = [
+        load.tool,
+        "-4",
+        "-s",
+        str(load.sessions),
+        "-m",
+        str(count),
+        "-l",
+        str(size),
+        "-M",
+        CLIENT_NAME,
+        "-f",
+        SENDER,
+        "-t",
+        RECIPIENT,
+        f"{HOST}:{port}",
+    ]
     with open(errors, "wb") as err:
         return start(cmd, stdout=subprocess.DEVNULL, stderr=err), errors
 
@@ -610,8 +652,10 @@ def measure(relay: Relay, sink: Sink, load: Load, size: int, rnd: int, work: Pat
         warm, errors = source(load, relay.port, load.warmup, size, work)
         if sink.wait(deadline, give_up=lambda: warm.poll() not in (None, 0)) is None:
             stop_process(warm, grace=5)
-            raise BenchError(f"warm-up: the sink saw {sink.count} of its messages; smtp-source exit "
-                             f"{warm.poll()}: {errors.read_text(errors='replace').strip()[:300]}")
+            raise BenchError(
+                f"warm-up: the sink saw {sink.count} of its messages; smtp-source exit "
+                f"{warm.poll()}: {errors.read_text(errors='replace').strip()[:300]}"
+            )
         try:
             warm.wait(max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
@@ -647,8 +691,9 @@ def measure(relay: Relay, sink: Sink, load: Load, size: int, rnd: int, work: Pat
         why = errors.read_text(errors="replace").strip()[:300]
         raise BenchError(f"the sink saw {sink.count - base} of {load.n}; smtp-source exit {src.returncode} {why}")
     if not drained:
-        load.notes.append(f"{relay.name} {size_label(size)} round {rnd}: {relay.queued()} message(s) still queued "
-                          "30 s after the run")
+        load.notes.append(
+            f"{relay.name} {size_label(size)} round {rnd}: {relay.queued()} message(s) still queued 30 s after the run"
+        )
     run.e2e_s = reached - t0
     run.msgs_per_s = load.n / run.e2e_s
     run.inject_s = (src_done[0] - t0) if src_done else 0.0
@@ -658,8 +703,10 @@ def measure(relay: Relay, sink: Sink, load: Load, size: int, rnd: int, work: Pat
         load.notes.append(f"{relay.name} {size_label(size)} round {rnd}: {run.extra} message(s) delivered twice")
     busy = run.background_cpu_s / run.window_s  # in cores
     if busy > 0.1:
-        load.notes.append(f"{relay.name} {size_label(size)} round {rnd}: other processes on the machine used "
-                          f"{busy:.2f} core(s) (user time) on average during the run; its figures are disturbed")
+        load.notes.append(
+            f"{relay.name} {size_label(size)} round {rnd}: other processes on the machine used "
+            f"{busy:.2f} core(s) (user time) on average during the run; its figures are disturbed"
+        )
     return run
 
 
@@ -670,8 +717,9 @@ def throughput(args: argparse.Namespace, tools: dict[str, str], work: Path, note
     def ours() -> list[int]:
         return [pid for relay in relays for pid in relay.pids()] + [sink.proc.pid for sink in sinks.values()]
 
-    load = Load(tools["smtp-source"], args.messages, args.sessions, args.warmup, args.timeout, args.quiet_wait,
-                ours, notes)
+    load = Load(
+        tools["smtp-source"], args.messages, args.sessions, args.warmup, args.timeout, args.quiet_wait, ours, notes
+    )
     postfix_version = ""
     if "postfix" in args.relays:
         sink = Sink(tools["smtp-sink"], free_port(), work)
@@ -680,14 +728,22 @@ def throughput(args: argparse.Namespace, tools: dict[str, str], work: Path, note
         postfix.configure()
         postfix.start()
         postfix_version = postfix.version()
-        progress(f"Postfix {postfix_version} (private instance, master pid {postfix.master}) "
-                 f"on {HOST}:{postfix.port} -> smtp-sink {HOST}:{sink.port}")
+        progress(
+            f"Postfix {postfix_version} (private instance, master pid {postfix.master}) "
+            f"on {HOST}:{postfix.port} -> smtp-sink {HOST}:{sink.port}"
+        )
         relays.append(postfix)
         sinks[postfix.name] = sink
     if "tenso" in args.relays:
         sink = Sink(tools["smtp-sink"], free_port(), work)
-        tenso = TensoRelay(args.python, work / "tenso", free_port(), sink.port, lag_seconds=LAG_REPORT_SECONDS,
-                           processes=args.processes)
+        tenso = TensoRelay(
+            args.python,
+            work / "tenso",
+            free_port(),
+            sink.port,
+            lag_seconds=LAG_REPORT_SECONDS,
+            processes=args.processes,
+        )
         tenso.configure()
         tenso.start()
         progress(f"Tenso (pid {tenso.proc.pid}) on {HOST}:{tenso.port} -> smtp-sink {HOST}:{sink.port}")
@@ -706,12 +762,17 @@ def throughput(args: argparse.Namespace, tools: dict[str, str], work: Path, note
                     wait_drained(relay, time.monotonic() + 30)
                 runs.append(run)
                 lag = f", loop lag p50 / p99 {run.lag} ms over {run.lag.windows} report(s)" if run.lag else ""
-                progress(f"round {rnd} {size:>6} B {relay.name:<7} " + (
-                    f"FAILED: {run.error}" if run.error else
-                    f"{run.msgs_per_s:7.1f} msg/s (smtp-source done after {run.inject_s:.2f} s, sink after "
-                    f"{run.e2e_s:.2f} s), peak PSS {run.peak_pss_kb / 1024:.1f} MiB in {run.peak_procs} "
-                    f"process(es), CPU {run.cpu_ms_per_msg:.2f} ms/msg{lag}; other processes "
-                    f"{run.background_cpu_s / run.window_s:.2f} core(s) (user)"))
+                progress(
+                    f"round {rnd} {size:>6} B {relay.name:<7} "
+                    + (
+                        f"FAILED: {run.error}"
+                        if run.error
+                        else f"{run.msgs_per_s:7.1f} msg/s (smtp-source done after {run.inject_s:.2f} s, sink after "
+                        f"{run.e2e_s:.2f} s), peak PSS {run.peak_pss_kb / 1024:.1f} MiB in {run.peak_procs} "
+                        f"process(es), CPU {run.cpu_ms_per_msg:.2f} ms/msg{lag}; other processes "
+                        f"{run.background_cpu_s / run.window_s:.2f} core(s) (user)"
+                    )
+                )
     for relay in relays:
         relay.stop()
     for sink in sinks.values():
@@ -728,14 +789,27 @@ def write_spool(queue: Path, count: int, size: int) -> None:
     for name in ("tmp", "msg", "state", "control"):
         (queue / name).mkdir(parents=True, exist_ok=True)
     now = time.time()
-    envelope = json.dumps({
-        "sender": SENDER, "recipients": [RECIPIENT], "mail_options": [], "client": HOST,
-        "helo": CLIENT_NAME, "auth_user": "", "received_at": now,
-    }, separators=(",", ":")).encode() + b"\n"
+    envelope = (
+        json.dumps(
+            {
+                "sender": SENDER,
+                "recipients": [RECIPIENT],
+                "mail_options": [],
+                "client": HOST,
+                "helo": CLIENT_NAME,
+                "auth_user": "",
+                "received_at": now,
+            },
+            separators=(",", ":"),
+        ).encode()
+        + b"\n"
+    )
     date = formatdate(now, localtime=True)
-    head = (f"Received: from {CLIENT_NAME} ([{HOST}])\r\n\tby tenso-bench.localdomain (Tenso) with ESMTP;\r\n"
-            f"\t{date}\r\nDate: {date}\r\nFrom: <{SENDER}>\r\nTo: <{RECIPIENT}>\r\n"
-            "Subject: queued for the start-up benchmark\r\n\r\n").encode()
+    head = (
+        f"Received: from {CLIENT_NAME} ([{HOST}])\r\n\tby tenso-bench.localdomain (Tenso) with ESMTP;\r\n"
+        f"\t{date}\r\nDate: {date}\r\nFrom: <{SENDER}>\r\nTo: <{RECIPIENT}>\r\n"
+        "Subject: queued for the start-up benchmark\r\n\r\n"
+    ).encode()
     line = b"La de da de da, this message waits in the queue.\r\n"
     content = envelope + head + line * max(1, (size - len(head)) // len(line))
     first = int(now * 1e6) - count  # ids as spool.new_id() makes them: microseconds in hex, then a pid part
@@ -818,16 +892,20 @@ def startup(args: argparse.Namespace, work: Path, messages: int, notes: list[str
         result.rss_kb.append(rss)
         result.pss_kb.append(pss)
         result.hwm_kb.append(hwm)
-        progress(f"start-up with {messages:,} queued: listening after {listen_s:.3f} s, 220 after "
-                 f"{greeting_s:.3f} s; idle RSS {rss / 1024:.1f} MiB, PSS {pss / 1024:.1f} MiB, "
-                 f"peak RSS {hwm / 1024:.1f} MiB")
+        progress(
+            f"start-up with {messages:,} queued: listening after {listen_s:.3f} s, 220 after "
+            f"{greeting_s:.3f} s; idle RSS {rss / 1024:.1f} MiB, PSS {pss / 1024:.1f} MiB, "
+            f"peak RSS {hwm / 1024:.1f} MiB"
+        )
     if messages:
         result.first_delivery_s = first_delivery(args, work, queue)
         if result.first_delivery_s is None:
             notes.append(f"restart with {messages:,} queued: nothing reached the sink within 60 s")
         else:
-            progress(f"restart with {messages:,} queued and delivery on: the sink had the first message "
-                     f"{result.first_delivery_s:.3f} s after the start")
+            progress(
+                f"restart with {messages:,} queued and delivery on: the sink had the first message "
+                f"{result.first_delivery_s:.3f} s after the start"
+            )
     shutil.rmtree(queue, ignore_errors=True)
     return result
 
@@ -836,8 +914,15 @@ def startup(args: argparse.Namespace, work: Path, messages: int, notes: list[str
 
 
 def route_timing(args: argparse.Namespace) -> list[dict]:
-    cmd = [args.python, str(ROOT / "bench" / "route_timing.py"), "--rules", "10", "10000",
-           "--decisions", str(args.route_decisions)]
+    cmd = [
+        args.python,
+        str(ROOT / "bench" / "route_timing.py"),
+        "--rules",
+        "10",
+        "10000",
+        "--decisions",
+        str(args.route_decisions),
+    ]
     proc = start(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = proc.communicate(timeout=1800)
     if proc.returncode != 0:
@@ -864,30 +949,66 @@ def _per_round(by_round: dict[int, Run]) -> str:
     return " / ".join("fail" if run.error else f"{run.msgs_per_s:.0f}" for _, run in sorted(by_round.items())) or "—"
 
 
-def table_rows(args: argparse.Namespace, runs: list[Run], routes: list[dict],
-               starts: dict[int, Startup]) -> list[list[str]]:
+def table_rows(
+    args: argparse.Namespace, runs: list[Run], routes: list[dict], starts: dict[int, Startup]
+) -> list[list[str]]:
     rows = [["figure", "Postfix", "Tenso", "Tenso/Postfix"]]
     for size in args.sizes:
         label = size_label(size)
-        by = {relay: {run.round: run for run in runs if run.size == size and run.relay == relay}
-              for relay in ("Postfix", "Tenso")}
+        by = {
+            relay: {run.round: run for run in runs if run.size == size and run.relay == relay}
+            for relay in ("Postfix", "Tenso")
+        }
         ok = {relay: [run for run in by_round.values() if not run.error] for relay, by_round in by.items()}
-        ratios = [by["Tenso"][r].msgs_per_s / by["Postfix"][r].msgs_per_s for r in sorted(by["Tenso"])
-                  if r in by["Postfix"] and not by["Tenso"][r].error and not by["Postfix"][r].error]
-        rows.append([f"{label}: msg/s per round", _per_round(by["Postfix"]), _per_round(by["Tenso"]),
-                     " / ".join(f"{r:.2f}" for r in ratios) or "—"])
+        ratios = [
+            by["Tenso"][r].msgs_per_s / by["Postfix"][r].msgs_per_s
+            for r in sorted(by["Tenso"])
+            if r in by["Postfix"] and not by["Tenso"][r].error and not by["Postfix"][r].error
+        ]
+        rows.append(
+            [
+                f"{label}: msg/s per round",
+                _per_round(by["Postfix"]),
+                _per_round(by["Tenso"]),
+                " / ".join(f"{r:.2f}" for r in ratios) or "—",
+            ]
+        )
         medians = {relay: _median([run.msgs_per_s for run in done]) for relay, done in ok.items()}
-        rows.append([f"{label}: msg/s, median of {args.rounds}", _num(medians["Postfix"], ".0f"),
-                     _num(medians["Tenso"], ".0f"), _num(_median(ratios), ".2f")])
+        rows.append(
+            [
+                f"{label}: msg/s, median of {args.rounds}",
+                _num(medians["Postfix"], ".0f"),
+                _num(medians["Tenso"], ".0f"),
+                _num(_median(ratios), ".2f"),
+            ]
+        )
         peaks = {relay: max((run.peak_pss_kb / 1024 for run in done), default=None) for relay, done in ok.items()}
-        rows.append([f"{label}: peak PSS, MiB (process tree)", _num(peaks["Postfix"], ".1f"),
-                     _num(peaks["Tenso"], ".1f"), _ratio(peaks["Tenso"], peaks["Postfix"])])
+        rows.append(
+            [
+                f"{label}: peak PSS, MiB (process tree)",
+                _num(peaks["Postfix"], ".1f"),
+                _num(peaks["Tenso"], ".1f"),
+                _ratio(peaks["Tenso"], peaks["Postfix"]),
+            ]
+        )
         cpu = {relay: _median([run.cpu_ms_per_msg for run in done]) for relay, done in ok.items()}
-        rows.append([f"{label}: CPU ms per message", _num(cpu["Postfix"], ".2f"), _num(cpu["Tenso"], ".2f"),
-                     _ratio(cpu["Tenso"], cpu["Postfix"])])
+        rows.append(
+            [
+                f"{label}: CPU ms per message",
+                _num(cpu["Postfix"], ".2f"),
+                _num(cpu["Tenso"], ".2f"),
+                _ratio(cpu["Tenso"], cpu["Postfix"]),
+            ]
+        )
         lags = [run.lag for run in ok["Tenso"] if run.lag]
-        lag = (f"{statistics.median(x.p50 for x in lags):.1f} / {statistics.median(x.p99 for x in lags):.1f}, "
-               f"worst {max(x.worst_p99 for x in lags):.1f}") if lags else "n/a"
+        lag = (
+            (
+                f"{statistics.median(x.p50 for x in lags):.1f} / {statistics.median(x.p99 for x in lags):.1f}, "
+                f"worst {max(x.worst_p99 for x in lags):.1f}"
+            )
+            if lags
+            else "n/a"
+        )
         rows.append([f"{label}: event-loop lag p50 / p99, ms", "—", lag if ok["Tenso"] else "—", ""])
     for route in routes:
         rows.append([f"route decision, {route['rules']:,} rules, µs", "—", f"{route['decision_us']:.2f}", ""])
@@ -898,8 +1019,9 @@ def table_rows(args: argparse.Namespace, runs: list[Run], routes: list[dict],
         rows.append([f"start-up to listening, {what}, s", "—", _num(_median(result.listen_s), ".3f"), ""])
     for messages, result in sorted(starts.items()):
         if messages:
-            rows.append([f"restart to first delivery, {messages:,} queued, s", "—",
-                         _num(result.first_delivery_s, ".3f"), ""])
+            rows.append(
+                [f"restart to first delivery, {messages:,} queued, s", "—", _num(result.first_delivery_s, ".3f"), ""]
+            )
     for messages, result in sorted(starts.items()):
         what = f"{messages:,} queued" if messages else "empty spool"
         rss, pss = _median(result.rss_kb), _median(result.pss_kb)
@@ -936,20 +1058,24 @@ def report(args: argparse.Namespace, table: str, notes: list[str], versions: dic
             f"- Postfix {versions.get('postfix') or 'not run'} (private instance, bench/postfix config, "
             "fsync as shipped)",
             f"- load: smtp-source, {args.sessions} sessions, one connection per message, {args.messages:,} messages "
-        f"per run after {args.warmup:,} untimed warm-up, {args.rounds} round(s) alternating the relays, "
-        f"sizes {sizes}; each relay forwards to its own smtp-sink; loopback only",
-        "- msg/s: messages / (smtp-source start → the sink has counted all of them); memory: summed PSS of the "
-        "process tree every 0.2 s; CPU: utime+stime of the tree incl. reaped children, until the relay's queue "
-        "is empty",
+            f"per run after {args.warmup:,} untimed warm-up, {args.rounds} round(s) alternating the relays, "
+            f"sizes {sizes}; each relay forwards to its own smtp-sink; loopback only",
+            "- msg/s: messages / (smtp-source start → the sink has counted all of them); memory: summed PSS of the "
+            "process tree every 0.2 s; CPU: utime+stime of the tree incl. reaped children, until the relay's queue "
+            "is empty",
         ]
     if "route" in args.parts:
-        lines.append(f"- route: Router.route over {args.route_decisions:,} recipients (a mix hitting address, "
-                     "domain and subdomain rows and `*`), median of 5 repeats")
+        lines.append(
+            f"- route: Router.route over {args.route_decisions:,} recipients (a mix hitting address, "
+            "domain and subdomain rows and `*`), median of 5 repeats"
+        )
     if "startup" in args.parts:
-        lines.append(f"- start-up: {args.spool_messages:,} messages written in Tenso's spool format, delivery "
-                     f"paused, {args.startup_repeats} start(s), medians; time from process start to a TCP "
-                     "connect accepted; memory once the process is idle; then one more start on that spool with "
-                     "delivery on and the rule pointing at an smtp-sink: time to the first message at the sink")
+        lines.append(
+            f"- start-up: {args.spool_messages:,} messages written in Tenso's spool format, delivery "
+            f"paused, {args.startup_repeats} start(s), medians; time from process start to a TCP "
+            "connect accepted; memory once the process is idle; then one more start on that spool with "
+            "delivery on and the rule pointing at an smtp-sink: time to the first message at the sink"
+        )
     lines += ["", table]
     if notes:
         lines += ["", "Notes:", *(f"- {note}" for note in notes)]
@@ -964,28 +1090,45 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python3 bench/run.py",
         description="Tenso vs Postfix on loopback: msg/s, memory, CPU; Tenso's routing and start-up.",
     )
-    parser.add_argument("--quick", action="store_true",
-                        help="a small run: -n 300, 1 round, warm-up 50, 1 start-up each, fewer route calls")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small run: -n 300, 1 round, warm-up 50, 1 start-up each, fewer route calls",
+    )
     parser.add_argument("--rounds", type=int, help="rounds, each relay once per size per round (default 3)")
     parser.add_argument("-n", "--messages", type=int, help="timed messages per relay and round (default 2000)")
     parser.add_argument("-s", "--sessions", type=int, default=20, help="parallel smtp-source sessions (default 20)")
     parser.add_argument("--sizes", default="1024,102400", help="message sizes in bytes (default 1024,102400)")
     parser.add_argument("--warmup", type=int, help="untimed messages before each timed run (default 200)")
     parser.add_argument("--relays", default="postfix,tenso", help="which relays to drive (default postfix,tenso)")
-    parser.add_argument("--parts", default="throughput,route,startup",
-                        help="what to measure (default throughput,route,startup)")
-    parser.add_argument("--spool-messages", type=int, default=100_000,
-                        help="messages waiting in the spool for the start-up figure (default 100000)")
+    parser.add_argument(
+        "--parts", default="throughput,route,startup", help="what to measure (default throughput,route,startup)"
+    )
+    parser.add_argument(
+        "--spool-messages",
+        type=int,
+        default=100_000,
+        help="messages waiting in the spool for the start-up figure (default 100000)",
+    )
     parser.add_argument("--startup-repeats", type=int, help="starts per spool (default 3)")
     parser.add_argument("--route-decisions", type=int, help="Router.route calls per timing (default 100000)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per timed run (default 600)")
-    parser.add_argument("--quiet-wait", type=float, default=20.0,
-                        help="before each timed run, wait up to this many seconds for other processes to leave "
-                             "the CPUs alone (default 20; 0: do not wait)")
-    parser.add_argument("--postfix-conf", type=Path, default=POSTFIX_CONF,
-                        help=f"folder with the main.cf and master.cf to adapt (default {POSTFIX_CONF})")
-    parser.add_argument("--processes", type=int,
-                        help="Tenso's server.processes for the throughput runs (default: Tenso's own default)")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=20.0,
+        help="before each timed run, wait up to this many seconds for other processes to leave "
+        "the CPUs alone (default 20; 0: do not wait)",
+    )
+    parser.add_argument(
+        "--postfix-conf",
+        type=Path,
+        default=POSTFIX_CONF,
+        help=f"folder with the main.cf and master.cf to adapt (default {POSTFIX_CONF})",
+    )
+    parser.add_argument(
+        "--processes", type=int, help="Tenso's server.processes for the throughput runs (default: Tenso's own default)"
+    )
     parser.add_argument("--python", default=tenso_python(), help="python that runs Tenso (default: .venv's)")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (configs, logs) for a look")
     args = parser.parse_args(argv)
@@ -1017,9 +1160,14 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[Run] = []
     routes: list[dict] = []
     starts: dict[int, Startup] = {}
-    versions = {"tenso_python": subprocess.run(
-        [args.python, "-c", "import platform; print(platform.python_version())"],
-        capture_output=True, text=True, check=True).stdout.strip()}
+    versions = {
+        "tenso_python": subprocess.run(
+            [args.python, "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    }
     work = Path(tempfile.mkdtemp(prefix="tenso-bench-"))
     work.chmod(0o755)  # Postfix's own user walks down to its queue and data folders
     try:
@@ -1032,8 +1180,10 @@ def main(argv: list[str] | None = None) -> int:
             progress("timing Router.route with 10 and 10,000 rules")
             routes = route_timing(args)
             for route in routes:
-                progress(f"{route['rules']:,} rules: {route['decision_us']:.2f} µs per decision "
-                         f"(best {route['decision_us_min']:.2f}), table built in {route['build_ms']:.1f} ms")
+                progress(
+                    f"{route['rules']:,} rules: {route['decision_us']:.2f} µs per decision "
+                    f"(best {route['decision_us_min']:.2f}), table built in {route['build_ms']:.1f} ms"
+                )
         if "startup" in args.parts:
             for messages in (0, args.spool_messages):
                 starts[messages] = startup(args, work, messages, notes)

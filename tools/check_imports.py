@@ -109,8 +109,14 @@ def problems(root: Path = ROOT) -> list[str]:
             for a, b in (("app.receive", "app.deliver"), ("app.deliver", "app.receive")):
                 if in_part(module, a) and in_part(target, b):
                     found.append(f"{module} imports {target}: {a[4:]}/ and {b[4:]}/ meet in store/ and the gateway")
-            if gui and module != "app.gui.controller" and target.startswith("app") and target in modules \
-                    and not any(in_part(target, allowed) for allowed in GUI_MAY_IMPORT) and target != "app":
+            if (
+                gui
+                and module != "app.gui.controller"
+                and target.startswith("app")
+                and target in modules
+                and not any(in_part(target, allowed) for allowed in GUI_MAY_IMPORT)
+                and target != "app"
+            ):
                 found.append(f"{module} imports {target}: the window reaches the engine through app.gui.controller")
     return found
 

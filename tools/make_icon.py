@@ -1,6 +1,6 @@
 """Draws Tenso's icon (転 on a green badge, as the tray shows "running") into resources/.
 
-    QT_QPA_PLATFORM=offscreen python tools/make_icon.py   # writes resources/tenso.png and tenso.ico
+QT_QPA_PLATFORM=offscreen python tools/make_icon.py   # writes resources/tenso.png and tenso.ico
 """
 
 from __future__ import annotations

@@ -26,8 +26,10 @@ DEMO = {
     "server": {"hostname": "gateway.example.jp", "listen": ["127.0.0.1:0"]},
     "local_domains": ["example.jp"],
     "local_users": [
-        {"address": "user1@example.jp",
-         "forward": ["user1@example.net,NONE", "boss@example.net,FILTERSUBJECTONLY,client.example"]},
+        {
+            "address": "user1@example.jp",
+            "forward": ["user1@example.net,NONE", "boss@example.net,FILTERSUBJECTONLY,client.example"],
+        },
         {"address": "user2@example.jp", "forward": []},
     ],
     "rules": [
@@ -38,8 +40,10 @@ DEMO = {
         {"match": "@mail2.example.jp", "destination": "192.168.1.100", "port": 11000, "conversion_host": "example.jp"},
     ],
     "options": {"relay_networks": ["127.0.0.0/8", "192.168.1.0/24", "192.168.11.*"], "relay_for_rule_matches": True},
-    "auth_accounts": {"common": {"username": "isp-id"},
-                      "per_user": [{"local_user": "user1@example.jp", "username": "id1"}]},
+    "auth_accounts": {
+        "common": {"username": "isp-id"},
+        "per_user": [{"local_user": "user1@example.jp", "username": "id1"}],
+    },
     "queue": {"dir": str(SANDBOX / "queue")},
 }
 

@@ -22,14 +22,37 @@ CONTEXT = "Tenso"
 
 # Texts the window shows that come from the engine (settings checks) or from tables.
 EXTRA = [
-    "must be 1-65535", "must be greater than 0", "must be a host name", "must be an address such as user@example.jp",
-    "must be a domain name such as example.jp", "must be *, @domain, @*.domain or an address",
-    "must be a host name, an IP address or MTA", "must be one of none, opportunistic, required, implicit",
-    "must list at least one address:port", "must list at least one step", "is listed twice",
-    "queued", "deferred", "sent", "failed", "bounced",
-    "Queue ID", "Sender", "Recipients and states", "Attempts", "Next try", "Last reply",
-    "No.", "Match (識別ドメイン)", "Destination (転送先)", "Port (ポート)", "Conversion host (変換ホスト名)",
-    "Running", "Stopped", "Running, delivery paused", "Error",
+    "must be 1-65535",
+    "must be greater than 0",
+    "must be a host name",
+    "must be an address such as user@example.jp",
+    "must be a domain name such as example.jp",
+    "must be *, @domain, @*.domain or an address",
+    "must be a host name, an IP address or MTA",
+    "must be one of none, opportunistic, required, implicit",
+    "must list at least one address:port",
+    "must list at least one step",
+    "is listed twice",
+    "queued",
+    "deferred",
+    "sent",
+    "failed",
+    "bounced",
+    "Queue ID",
+    "Sender",
+    "Recipients and states",
+    "Attempts",
+    "Next try",
+    "Last reply",
+    "No.",
+    "Match (識別ドメイン)",
+    "Destination (転送先)",
+    "Port (ポート)",
+    "Conversion host (変換ホスト名)",
+    "Running",
+    "Stopped",
+    "Running, delivery paused",
+    "Error",
 ]
 
 
@@ -38,8 +61,14 @@ def collect() -> list[str]:
     for path in sorted((ROOT / "app" / "gui").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "tr"
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "tr"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 found.append(node.args[0].value)
     found += EXTRA
     return list(dict.fromkeys(found))
@@ -73,8 +102,10 @@ def write(strings: list[str], translations: dict[str, str]) -> list[str]:
             missing.append(source)
     ET.indent(root)
     TS.parent.mkdir(parents=True, exist_ok=True)
-    TS.write_text('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n'
-                  + ET.tostring(root, encoding="unicode") + "\n", encoding="utf-8")
+    TS.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n' + ET.tostring(root, encoding="unicode") + "\n",
+        encoding="utf-8",
+    )
     return missing
 
 

@@ -45,9 +45,12 @@ def forwarding(net, senders, gateway_factory, tmp_path):
     def start(users: dict[str, list[str]], rules: list[dict] | None = None, **sections):
         rules = rules or [{"match": "@example.net", "destination": "127.0.0.1", "port": net.port, "tls": "none"}]
         rules = [*rules, {"match": "@client.test", "destination": "127.0.0.1", "port": senders.port, "tls": "none"}]
-        gw = gateway_factory(local_domains=["example.test"],
-                             local_users=[{"address": a, "forward": lines} for a, lines in users.items()],
-                             rules=rules, **sections)
+        gw = gateway_factory(
+            local_domains=["example.test"],
+            local_users=[{"address": a, "forward": lines} for a, lines in users.items()],
+            rules=rules,
+            **sections,
+        )
         gw.mailboxes = tmp_path / "mailboxes"
         return gw
 
@@ -62,8 +65,7 @@ def deliver(gw, sender: str, rcpt: str, data: bytes) -> None:
 
 def kept(gw, user: str, sender: str) -> list[bytes]:
     """The user's Maildir, each message as the client sent it (no delivery headers, no Received)."""
-    return [strip_received(without_delivery_headers(raw, sender, user))
-            for raw in maildir_messages(gw.mailboxes, user)]
+    return [strip_received(without_delivery_headers(raw, sender, user)) for raw in maildir_messages(gw.mailboxes, user)]
 
 
 def forwarded_body(data: bytes) -> bytes:
@@ -103,8 +105,10 @@ def test_filternone_forwards_only_mail_whose_sender_contains_the_filter_text(for
     (copy,) = net.handler.wait_for(1)
     assert forwarded_body(copy.data) == from_boss
     boxed = maildir_messages(gw.mailboxes, "user1@example.test")
-    assert [strip_received(without_delivery_headers(raw, s, "user1@example.test"))
-            for raw, s in zip(boxed, [BOSS, OTHER], strict=True)] == [from_boss, from_other]  # both kept
+    assert [
+        strip_received(without_delivery_headers(raw, s, "user1@example.test"))
+        for raw, s in zip(boxed, [BOSS, OTHER], strict=True)
+    ] == [from_boss, from_other]  # both kept
 
 
 def test_filterdelete_forwards_matching_mail_only_and_keeps_the_rest(forwarding, net):
@@ -151,11 +155,15 @@ def test_disabled_lines_are_skipped(forwarding, net):
 
 
 def test_first_applicable_line_wins(forwarding, net):
-    gw = forwarding({"user1@example.test": [
-        "never@example.net,FILTERNONE,nobody-matches-this",  # does not apply: read on
-        "first@example.net,second@example.net,DELETE",  # applies: processing ends here
-        "third@example.net,NONE",
-    ]})
+    gw = forwarding(
+        {
+            "user1@example.test": [
+                "never@example.net,FILTERNONE,nobody-matches-this",  # does not apply: read on
+                "first@example.net,second@example.net,DELETE",  # applies: processing ends here
+                "third@example.net,NONE",
+            ]
+        }
+    )
     data = message("first match")
     deliver(gw, BOSS, "user1@example.test", data)
     got = net.handler.wait_for(2)
@@ -165,8 +173,9 @@ def test_first_applicable_line_wins(forwarding, net):
 
 
 def test_forwards_chain_from_user1_to_user2_to_an_upstream(forwarding, net):
-    gw = forwarding({"user1@example.test": ["user2@example.test,DELETE"],
-                     "user2@example.test": ["far@example.net,NONE"]})
+    gw = forwarding(
+        {"user1@example.test": ["user2@example.test,DELETE"], "user2@example.test": ["far@example.net,NONE"]}
+    )
     data = message("passed along")
     deliver(gw, BOSS, "user1@example.test", data)
     (copy,) = net.handler.wait_for(1)
@@ -181,9 +190,16 @@ def test_forwarded_copies_go_through_the_routing_rules(forwarding, net, upstream
     org = upstream_factory()
     gw = forwarding(
         {"user1@example.test": ["a@example.net,b@example.org,NONE"]},
-        rules=[{"match": "@example.net", "destination": "127.0.0.1", "port": net.port, "tls": "none"},
-               {"match": "@example.org", "destination": "127.0.0.1", "port": org.port, "tls": "none",
-                "conversion_host": "internal.example.org"}],
+        rules=[
+            {"match": "@example.net", "destination": "127.0.0.1", "port": net.port, "tls": "none"},
+            {
+                "match": "@example.org",
+                "destination": "127.0.0.1",
+                "port": org.port,
+                "tls": "none",
+                "conversion_host": "internal.example.org",
+            },
+        ],
     )
     deliver(gw, BOSS, "user1@example.test", message("routed copies"))
     (to_net,) = net.handler.wait_for(1)
@@ -194,13 +210,20 @@ def test_forwarded_copies_go_through_the_routing_rules(forwarding, net, upstream
 
 
 def test_forward_loop_between_two_local_users_ends_in_a_5_4_6_bounce(forwarding, senders):
-    gw = forwarding({"user1@example.test": ["user2@example.test,NONE"],
-                     "user2@example.test": ["user1@example.test,NONE"],
-                     "user3@example.test": []},
-                    options={"max_forward_count": 5})
+    gw = forwarding(
+        {
+            "user1@example.test": ["user2@example.test,NONE"],
+            "user2@example.test": ["user1@example.test,NONE"],
+            "user3@example.test": [],
+        },
+        options={"max_forward_count": 5},
+    )
     send(gw.port, "user3@example.test", ["user1@example.test"], message("round and round"))
-    wait_until(lambda: maildir_messages(gw.mailboxes, "user3@example.test") and gw.spool.ids() == [],
-               timeout=20, what="the loop to end in a bounce")
+    wait_until(
+        lambda: maildir_messages(gw.mailboxes, "user3@example.test") and gw.spool.ids() == [],
+        timeout=20,
+        what="the loop to end in a bounce",
+    )
     (raw,) = maildir_messages(gw.mailboxes, "user3@example.test")
     report = parse(without_delivery_headers(raw, "", "user3@example.test"))
     (status,) = delivery_status(report)
@@ -216,20 +239,32 @@ def test_forward_loop_between_two_local_users_ends_in_a_5_4_6_bounce(forwarding,
 
 def _config(tmp_path: Path) -> Path:
     path = tmp_path / "settings.json"
-    path.write_text(json.dumps({
-        "version": 1,
-        "server": {"listen": ["127.0.0.1:0"], "hostname": "tenso.test"},
-        "local_domains": ["example.test"],
-        "local_users": [{"address": "user1@example.test", "forward": ["old@example.net,NONE"]},
-                        {"address": "user2@example.test"}],
-        "queue": {"dir": str(tmp_path / "queue")},
-    }), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "server": {"listen": ["127.0.0.1:0"], "hostname": "tenso.test"},
+                "local_domains": ["example.test"],
+                "local_users": [
+                    {"address": "user1@example.test", "forward": ["old@example.net,NONE"]},
+                    {"address": "user2@example.test"},
+                ],
+                "queue": {"dir": str(tmp_path / "queue")},
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
 def _import(config: Path, user: str, forward_txt: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app", "import-forward", "--config", str(config), user,
-                           str(forward_txt)], cwd=REPO, capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "app", "import-forward", "--config", str(config), user, str(forward_txt)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 def _forward_lines(config: Path, user: str) -> list[str]:
@@ -240,16 +275,27 @@ def _forward_lines(config: Path, user: str) -> list[str]:
 def test_import_forward_writes_the_lines_into_the_settings_file(tmp_path):
     config = _config(tmp_path)
     forward_txt = tmp_path / "forward.txt"
-    forward_txt.write_text("# from the old server\n\nfwd@example.net,NONE\n"
-                           "a@example.net,b@example.net,FILTERDELETE,boss@,\n"
-                           "pager@example.net,SUBJECTONLY,,1\n", encoding="utf-8")
+    forward_txt.write_text(
+        "# from the old server\n\nfwd@example.net,NONE\n"
+        "a@example.net,b@example.net,FILTERDELETE,boss@,\n"
+        "pager@example.net,SUBJECTONLY,,1\n",
+        encoding="utf-8",
+    )
     done = _import(config, "User1@Example.test", forward_txt)
     assert done.returncode == 0, done.stderr
     assert _forward_lines(config, "user1@example.test") == [
-        "fwd@example.net,NONE", "a@example.net,b@example.net,FILTERDELETE,boss@,", "pager@example.net,SUBJECTONLY,,1"]
+        "fwd@example.net,NONE",
+        "a@example.net,b@example.net,FILTERDELETE,boss@,",
+        "pager@example.net,SUBJECTONLY,,1",
+    ]
     assert _forward_lines(config, "user2@example.test") == []
-    check = subprocess.run([sys.executable, "-m", "app", "check", "--config", str(config)], cwd=REPO,
-                           capture_output=True, text=True, timeout=30)
+    check = subprocess.run(
+        [sys.executable, "-m", "app", "check", "--config", str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert check.returncode == 0, check.stderr
 
 
@@ -267,9 +313,12 @@ def test_import_forward_with_a_bad_line_names_it_and_changes_nothing(tmp_path):
 def test_import_forward_reads_a_shift_jis_file_with_japanese_comments_and_filter(tmp_path):
     config = _config(tmp_path)
     forward_txt = tmp_path / "forward.txt"
-    forward_txt.write_bytes("# 転送設定 (営業部)\r\nfwd@example.net,FILTERNONE,営業部\r\n"
-                            "keitai@example.net,SUBJECTONLY\r\n".encode("cp932"))
+    forward_txt.write_bytes(
+        "# 転送設定 (営業部)\r\nfwd@example.net,FILTERNONE,営業部\r\nkeitai@example.net,SUBJECTONLY\r\n".encode("cp932")
+    )
     done = _import(config, "user1@example.test", forward_txt)
     assert done.returncode == 0, done.stderr
-    assert _forward_lines(config, "user1@example.test") == ["fwd@example.net,FILTERNONE,営業部",
-                                                           "keitai@example.net,SUBJECTONLY"]
+    assert _forward_lines(config, "user1@example.test") == [
+        "fwd@example.net,FILTERNONE,営業部",
+        "keitai@example.net,SUBJECTONLY",
+    ]

@@ -16,8 +16,10 @@ from tests.support.waiting import wait_until as _wait_until
 def test_forwards_to_rule_destination_with_common_account_cram_md5(gateway_factory, upstream_factory):
     up = upstream_factory(accounts={"isp-id": "isp-secret"})
     passwords.set("common", "isp-secret")
-    gw = gateway_factory(rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
-                         auth_accounts={"common": {"username": "isp-id"}})
+    gw = gateway_factory(
+        rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
+        auth_accounts={"common": {"username": "isp-id"}},
+    )
     data = message("hello")
     send(gw.port, "a@lan.test", ["someone@example.net"], data)
     (got,) = up.handler.wait_for(1)
@@ -31,8 +33,10 @@ def test_forwards_to_rule_destination_with_common_account_cram_md5(gateway_facto
 def test_uses_login_or_plain_when_the_destination_offers_only_that(gateway_factory, upstream_factory, mechanism):
     up = upstream_factory(accounts={"isp-id": "pw-" + mechanism}, mechanisms=(mechanism,))
     passwords.set("common", "pw-" + mechanism)
-    gw = gateway_factory(rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
-                         auth_accounts={"common": {"username": "isp-id"}})
+    gw = gateway_factory(
+        rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
+        auth_accounts={"common": {"username": "isp-id"}},
+    )
     send(gw.port, "a@lan.test", ["x@example.net"], message())
     (got,) = up.handler.wait_for(1)
     assert (got.auth_user, got.auth_mechanism) == ("isp-id", mechanism)
@@ -46,8 +50,10 @@ def test_local_user_sender_authenticates_with_its_own_account_others_with_common
         local_domains=["example.jp"],
         local_users=[{"address": "user1@example.jp"}, {"address": "user2@example.jp"}],
         rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
-        auth_accounts={"common": {"username": "isp-id"},
-                       "per_user": [{"local_user": "user1@example.jp", "username": "id1"}]},
+        auth_accounts={
+            "common": {"username": "isp-id"},
+            "per_user": [{"local_user": "user1@example.jp", "username": "id1"}],
+        },
     )
     send(gw.port, "User1@Example.jp", ["x@example.net"], message("from user1"))
     send(gw.port, "user2@example.jp", ["y@example.net"], message("from user2"))
@@ -59,8 +65,10 @@ def test_local_user_sender_authenticates_with_its_own_account_others_with_common
 def test_wrong_password_keeps_the_message_queued_with_the_servers_reply(gateway_factory, upstream_factory):
     up = upstream_factory(accounts={"isp-id": "right"})
     passwords.set("common", "wrong")
-    gw = gateway_factory(rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
-                         auth_accounts={"common": {"username": "isp-id"}})
+    gw = gateway_factory(
+        rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
+        auth_accounts={"common": {"username": "isp-id"}},
+    )
     send(gw.port, "a@lan.test", ["x@example.net"], message())
     qid = _wait_for_attempt(gw)
     (rcpt,) = gw.spool.load(qid).recipients
@@ -71,8 +79,17 @@ def test_wrong_password_keeps_the_message_queued_with_the_servers_reply(gateway_
 
 def test_conversion_host_rewrites_the_recipient_domain_only(gateway_factory, upstream_factory):
     up = upstream_factory()
-    gw = gateway_factory(rules=[{"match": "@mail2.example.jp", "destination": "127.0.0.1", "port": up.port,
-                                 "conversion_host": "example.jp", "tls": "none"}])
+    gw = gateway_factory(
+        rules=[
+            {
+                "match": "@mail2.example.jp",
+                "destination": "127.0.0.1",
+                "port": up.port,
+                "conversion_host": "example.jp",
+                "tls": "none",
+            }
+        ]
+    )
     data = message()
     send(gw.port, "a@lan.test", ["u@MAIL2.example.jp"], data)
     (got,) = up.handler.wait_for(1)
@@ -82,10 +99,12 @@ def test_conversion_host_rewrites_the_recipient_domain_only(gateway_factory, ups
 
 def test_recipients_routing_differently_become_one_transaction_per_destination(gateway_factory, upstream_factory):
     up1, up2 = upstream_factory(), upstream_factory()
-    gw = gateway_factory(rules=[
-        {"match": "@one.example", "destination": "127.0.0.1", "port": up1.port, "tls": "none"},
-        {"match": "*", "destination": "127.0.0.1", "port": up2.port, "tls": "none"},
-    ])
+    gw = gateway_factory(
+        rules=[
+            {"match": "@one.example", "destination": "127.0.0.1", "port": up1.port, "tls": "none"},
+            {"match": "*", "destination": "127.0.0.1", "port": up2.port, "tls": "none"},
+        ]
+    )
     send(gw.port, "a@lan.test", ["a@one.example", "b@two.example", "c@one.example", "d@three.example"], message())
     (m1,) = up1.handler.wait_for(1)
     (m2,) = up2.handler.wait_for(1)
@@ -96,8 +115,10 @@ def test_recipients_routing_differently_become_one_transaction_per_destination(g
 
 def test_per_recipient_outcomes_sent_deferred_bounced(gateway_factory, upstream_factory):
     up = upstream_factory()
-    up.handler.rcpt_replies = {"later@example.net": "451 4.2.0 try later",
-                               "nobody@example.net": "550 5.1.1 no such user"}
+    up.handler.rcpt_replies = {
+        "later@example.net": "451 4.2.0 try later",
+        "nobody@example.net": "550 5.1.1 no such user",
+    }
     gw = gateway_factory(rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}])
     send(gw.port, "a@lan.test", ["ok@example.net", "later@example.net", "nobody@example.net"], message())
     (got,) = up.handler.wait_for(1)
@@ -123,8 +144,11 @@ def test_per_recipient_outcomes_sent_deferred_bounced(gateway_factory, upstream_
 def test_connections_to_a_destination_are_reused(gateway_factory, upstream_factory):
     up = upstream_factory(accounts={"isp-id": "pw"})
     passwords.set("common", "pw")
-    gw = gateway_factory(rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
-                         auth_accounts={"common": {"username": "isp-id"}}, queue={"workers": 1})
+    gw = gateway_factory(
+        rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
+        auth_accounts={"common": {"username": "isp-id"}},
+        queue={"workers": 1},
+    )
     for i in range(5):
         send(gw.port, "a@lan.test", [f"x{i}@example.net"], message(f"m{i}"))
         up.handler.wait_for(i + 1)

@@ -256,8 +256,10 @@ def test_auth_works_in_clear_when_tls_not_required(gateway_factory, user_passwor
 
 
 def test_authenticated_client_outside_relay_networks_may_relay(gateway_factory, user_password):
-    gw = gateway_factory(server={"auth_requires_tls": False},
-                         **local_user_settings(relay_networks=["10.0.0.0/8"], relay_when_authenticated=True))
+    gw = gateway_factory(
+        server={"auth_requires_tls": False},
+        **local_user_settings(relay_networks=["10.0.0.0/8"], relay_when_authenticated=True),
+    )
     with client(gw.port) as c:
         c.mail("a@lan.test")
         code, resp = c.rcpt(OUTSIDE)
@@ -274,8 +276,10 @@ def test_authenticated_client_outside_relay_networks_may_relay(gateway_factory, 
 def test_authenticated_client_outside_relay_networks_refused_when_relay_when_authenticated_off(
     gateway_factory, user_password
 ):
-    gw = gateway_factory(server={"auth_requires_tls": False},
-                         **local_user_settings(relay_networks=["10.0.0.0/8"], relay_when_authenticated=False))
+    gw = gateway_factory(
+        server={"auth_requires_tls": False},
+        **local_user_settings(relay_networks=["10.0.0.0/8"], relay_when_authenticated=False),
+    )
     with client(gw.port) as c:
         code, resp = c.login(USER, user_password)
         assert code == 235, resp
@@ -383,8 +387,9 @@ def test_recipients_beyond_max_recipients_get_452_and_first_ones_are_kept(gatewa
 
 
 def hops(n: int) -> str:
-    return "".join(f"Received: from hop{i}.test by hop{i + 1}.test; Mon, 1 Jan 2024 00:00:0{i % 10} +0000\r\n"
-                   for i in range(n))
+    return "".join(
+        f"Received: from hop{i}.test by hop{i + 1}.test; Mon, 1 Jan 2024 00:00:0{i % 10} +0000\r\n" for i in range(n)
+    )
 
 
 def test_message_with_max_forward_count_received_headers_gets_554_and_is_not_stored(gateway_factory):
@@ -527,23 +532,54 @@ def test_enhanced_status_codes_advertised_only_if_every_reply_carries_one(gatewa
         assert code == 250
         if "ENHANCEDSTATUSCODES" not in text.upper():
             return  # not promised, so not owed
-        replies = [(line, *raw.cmd(line)) for line in (
-            "RCPT TO:<x@example.net>", "DATA", "MAIL FROM:<a@lan.test> SIZE=9999", "MAIL FROM:<a@lan.test>",
-            "RCPT TO:<x@example.net>", "RSET", "NOOP",
-        )]
-    lacking = [f"{line} -> {code} {text}" for line, code, text in replies
-               if not re.match(r"[245]\.\d{1,3}\.\d{1,3} ", text)]
+        replies = [
+            (line, *raw.cmd(line))
+            for line in (
+                "RCPT TO:<x@example.net>",
+                "DATA",
+                "MAIL FROM:<a@lan.test> SIZE=9999",
+                "MAIL FROM:<a@lan.test>",
+                "RCPT TO:<x@example.net>",
+                "RSET",
+                "NOOP",
+            )
+        ]
+    lacking = [
+        f"{line} -> {code} {text}" for line, code, text in replies if not re.match(r"[245]\.\d{1,3}\.\d{1,3} ", text)
+    ]
     assert not lacking, lacking
 
 
 PARSED_LIKE_AIOSMTPD = [
-    "<a@example.com>", "<a@example.com> SIZE=100", "<a.b+tag@sub.example.com>  BODY=8BITMIME SMTPUTF8",
-    "<a@example.com>\tSIZE=1", "<a@example.com>(comment) SIZE=1", "<a@example.com> (comment)",
-    "<\"quoted local\"@example.com>", "<a@[192.0.2.1]>", "< a@example.com >", " <a@example.com>",
-    "<a..b@example.com>", "<.a@example.com>", "<a@example..com>", "<a@example.com.>", "<a@-example.com>",
-    "<@relay.example:a@example.com>", "<a@b@example.com>", "<aé@example.com>", "<a@exämple.com>",
-    "<>", "<a>", "a@example.com", "a@example.com SIZE=1", "<a@example.com", "a@example.com>", "",
-    "<" + "x" * 64 + "@example.com>", "<" + "x" * 65 + "@example.com>", "<a@example.com>x",
+    "<a@example.com>",
+    "<a@example.com> SIZE=100",
+    "<a.b+tag@sub.example.com>  BODY=8BITMIME SMTPUTF8",
+    "<a@example.com>\tSIZE=1",
+    "<a@example.com>(comment) SIZE=1",
+    "<a@example.com> (comment)",
+    '<"quoted local"@example.com>',
+    "<a@[192.0.2.1]>",
+    "< a@example.com >",
+    " <a@example.com>",
+    "<a..b@example.com>",
+    "<.a@example.com>",
+    "<a@example..com>",
+    "<a@example.com.>",
+    "<a@-example.com>",
+    "<@relay.example:a@example.com>",
+    "<a@b@example.com>",
+    "<aé@example.com>",
+    "<a@exämple.com>",
+    "<>",
+    "<a>",
+    "a@example.com",
+    "a@example.com SIZE=1",
+    "<a@example.com",
+    "a@example.com>",
+    "",
+    "<" + "x" * 64 + "@example.com>",
+    "<" + "x" * 65 + "@example.com>",
+    "<a@example.com>x",
 ]
 
 
@@ -579,8 +615,9 @@ def test_a_finished_connection_is_freed_without_the_cyclic_collector(gateway_fac
 
     from app.receive.smtp import TensoSMTP
 
-    gw = gateway_factory(rules=[{"match": "*", "destination": "127.0.0.1", "port": 9, "tls": "none"}],
-                         queue={"workers": 1})
+    gw = gateway_factory(
+        rules=[{"match": "*", "destination": "127.0.0.1", "port": 9, "tls": "none"}], queue={"workers": 1}
+    )
     send(gw.port, "a@lan.test", ["b@example.net"], message("warm-up"))
     gc.collect()
     gc.set_debug(gc.DEBUG_SAVEALL)  # whatever the collector frees from here on is kept to look at

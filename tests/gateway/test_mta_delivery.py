@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import SettingsError  # noqa: E402
+from app.settings import SettingsError
 from tests.support import FIXTURES, REPO
 from tests.support.dnsstub import DNSStub, MailHosts, dead_udp_port
 from tests.support.gateway import make_settings, wait_attempts
@@ -63,8 +63,9 @@ def mta(dns, hosts, gateway_factory):
 
 
 def bounces(tmp_path: Path) -> list:
-    return [parse(without_delivery_headers(raw, "", SENDER)) for raw in maildir_messages(tmp_path / "mailboxes",
-                                                                                         SENDER)]
+    return [
+        parse(without_delivery_headers(raw, "", SENDER)) for raw in maildir_messages(tmp_path / "mailboxes", SENDER)
+    ]
 
 
 def only_message_id(gw) -> str:
@@ -148,8 +149,7 @@ def test_local_and_remote_recipients_of_one_message_are_handled_separately(dns, 
     wait_until(lambda: len(bounces(tmp_path)) == 1 and gw.spool.ids() == [], what="bounce delivered")
     (local,) = maildir_messages(tmp_path / "mailboxes", "user1@example.test")
     assert strip_received(without_delivery_headers(local, SENDER, "user1@example.test")) == data
-    assert [s["Final-Recipient"] for s in delivery_status(bounces(tmp_path)[0])] == [
-        "rfc822; rcpt@no-such-domain.test"]
+    assert [s["Final-Recipient"] for s in delivery_status(bounces(tmp_path)[0])] == ["rfc822; rcpt@no-such-domain.test"]
 
 
 def test_mx_hosts_all_unreachable_defers_and_does_not_bounce(dns, hosts, mta, tmp_path):
@@ -207,8 +207,12 @@ def test_nxdomain_bounces_with_status_5_1_2(dns, hosts, mta, tmp_path):
 
 def test_dns_server_down_defers_with_4xx_and_does_not_bounce(hosts, gateway_factory, tmp_path):
     # Nothing answers on this port: the resolver waits for its whole timeout (about 10 s).
-    gw = gateway_factory(delivery={"dns_servers": [f"127.0.0.1:{dead_udp_port()}"], "mx_port": hosts.port},
-                         local_domains=["example.test"], local_users=[{"address": SENDER}], rules=[])
+    gw = gateway_factory(
+        delivery={"dns_servers": [f"127.0.0.1:{dead_udp_port()}"], "mx_port": hosts.port},
+        local_domains=["example.test"],
+        local_users=[{"address": SENDER}],
+        rules=[],
+    )
     send(gw.port, SENDER, ["rcpt@dns-down.test"], message())
     qid = only_message_id(gw)
     rcpt = wait_attempts(gw, qid, 1, timeout=30)["rcpt@dns-down.test"]
@@ -251,18 +255,26 @@ def _write_settings(path: Path, data: dict) -> Path:
 
 
 def _check(config: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app", "check", "--config", str(config)], cwd=REPO,
-                          capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "app", "check", "--config", str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 @pytest.mark.parametrize("destination", ["127.0.0.1", "localhost"])
 def test_check_reports_a_rule_whose_destination_is_tenso_itself(tmp_path, destination):
     port = _free_port()
-    config = _write_settings(tmp_path / "settings.json", {
-        "server": {"listen": [f"127.0.0.1:{port}"], "hostname": "tenso.test"},
-        "rules": [{"match": "*", "destination": destination, "port": port}],
-        "queue": {"dir": str(tmp_path / "queue")},
-    })
+    config = _write_settings(
+        tmp_path / "settings.json",
+        {
+            "server": {"listen": [f"127.0.0.1:{port}"], "hostname": "tenso.test"},
+            "rules": [{"match": "*", "destination": destination, "port": port}],
+            "queue": {"dir": str(tmp_path / "queue")},
+        },
+    )
     done = _check(config)
     assert done.returncode == 1
     assert f"rules[0].destination: {destination}:{port} is Tenso itself" in done.stdout + done.stderr
@@ -299,11 +311,14 @@ def test_rule_to_a_host_name_that_resolves_to_the_gateway_bounces_instead_of_loo
     port = _free_port()
     settings = {
         "server": {"listen": [f"{address}:{port}"], "hostname": "tenso.test"},
-        "local_domains": ["example.test"], "local_users": [{"address": SENDER}],
+        "local_domains": ["example.test"],
+        "local_users": [{"address": SENDER}],
         "rules": [{"match": "@example.net", "destination": name, "port": port, "tls": "none"}],
     }
-    config = _write_settings(tmp_path / "settings.json", {**settings, "queue": {"dir": str(tmp_path / "queue")},
-                                                          "mailbox_dir": str(tmp_path / "mailboxes")})
+    config = _write_settings(
+        tmp_path / "settings.json",
+        {**settings, "queue": {"dir": str(tmp_path / "queue")}, "mailbox_dir": str(tmp_path / "mailboxes")},
+    )
     assert _check(config).returncode == 0  # check works offline: it cannot see through the name
     with TensoLog() as log:
         gw = gateway_factory(**settings)
@@ -325,21 +340,27 @@ def _ipv6_loopback() -> bool:
     return True
 
 
-@pytest.mark.parametrize(("listen", "destination"), [
-    ("localhost", "localhost"),
-    ("localhost", "127.0.0.1"),
-    ("[::1]", "0:0:0:0:0:0:0:1"),
-])
+@pytest.mark.parametrize(
+    ("listen", "destination"),
+    [
+        ("localhost", "localhost"),
+        ("localhost", "127.0.0.1"),
+        ("[::1]", "0:0:0:0:0:0:0:1"),
+    ],
+)
 def test_check_reports_tenso_itself_however_the_address_is_written(tmp_path, listen, destination):
     """The same socket named two ways: ``listen`` accepts ``localhost``, and IPv6 has many spellings."""
     if ":" in destination and not _ipv6_loopback():
         pytest.skip("no IPv6 loopback here")
     port = _free_port()
-    config = _write_settings(tmp_path / "settings.json", {
-        "server": {"listen": [f"{listen}:{port}"], "hostname": "tenso.test"},
-        "rules": [{"match": "*", "destination": destination, "port": port}],
-        "queue": {"dir": str(tmp_path / "queue")},
-    })
+    config = _write_settings(
+        tmp_path / "settings.json",
+        {
+            "server": {"listen": [f"{listen}:{port}"], "hostname": "tenso.test"},
+            "rules": [{"match": "*", "destination": destination, "port": port}],
+            "queue": {"dir": str(tmp_path / "queue")},
+        },
+    )
     done = _check(config)
     assert done.returncode == 1, done.stdout
     assert "rules[0].destination:" in done.stderr and "is Tenso itself" in done.stderr
@@ -349,9 +370,11 @@ def test_rule_to_the_gateways_own_ipv6_address_spelled_out_is_refused_as_a_loop(
     # 0:0:0:0:0:0:0:1 is [::1] however it is written; the settings never get as far as a loop.
     port = _free_port()
     with pytest.raises(SettingsError) as refused:
-        make_settings(tmp_path, server={"listen": [f"[::1]:{port}"]},
-                      rules=[{"match": "@example.net", "destination": "0:0:0:0:0:0:0:1", "port": port,
-                              "tls": "none"}])
+        make_settings(
+            tmp_path,
+            server={"listen": [f"[::1]:{port}"]},
+            rules=[{"match": "@example.net", "destination": "0:0:0:0:0:0:0:1", "port": port, "tls": "none"}],
+        )
     assert "is Tenso itself" in str(refused.value)
 
 
@@ -359,7 +382,8 @@ def _self_mx_gateway(dns, hosts, gateway_factory, port: int, **extra):
     return gateway_factory(
         server={"listen": [f"127.0.0.1:{port}"]},
         delivery={"dns_servers": [dns.address], "mx_port": port},
-        local_domains=["example.test"], local_users=[{"address": SENDER}],
+        local_domains=["example.test"],
+        local_users=[{"address": SENDER}],
         **extra,
     )
 
@@ -371,7 +395,10 @@ def test_mx_pointing_back_at_the_gateway_bounces_loops_back_to_myself(dns, hosts
     dns.a("mx.mail1.test", "127.0.0.1")
     with TensoLog() as log:
         gw = _self_mx_gateway(
-            dns, hosts, gateway_factory, port,
+            dns,
+            hosts,
+            gateway_factory,
+            port,
             rules=[{"match": "@mail1.test", "destination": "127.0.0.1", "port": _free_port(), "tls": "none"}],
             options={"relay_for_rule_matches": True, "check_local_users": True, "relay_networks": ["10.0.0.0/8"]},
         )
@@ -403,17 +430,22 @@ def test_mx_preferred_over_the_gateway_is_used_and_less_preferred_ones_never(dns
     send(gw.port, SENDER, ["rcpt@worse.test"], message("to worse"))
     wait_until(lambda: len(bounces(tmp_path)) == 1 and gw.spool.ids() == [], what="bounce delivered")
     (status,) = delivery_status(bounces(tmp_path)[0])
-    assert status["Final-Recipient"] == "rfc822; rcpt@worse.test" and "loops back to myself" in status[
-        "Diagnostic-Code"]
+    assert (
+        status["Final-Recipient"] == "rfc822; rcpt@worse.test" and "loops back to myself" in status["Diagnostic-Code"]
+    )
     assert len(other.messages) == 1  # RFC 5321 5.1: hosts less preferred than this one are not tried
 
 
 def test_message_with_more_received_headers_than_max_forward_count_is_refused(gateway_factory, upstream_factory):
     up = upstream_factory()
-    gw = gateway_factory(options={"max_forward_count": 5},
-                         rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}])
-    hops = "".join(f"Received: from hop{i}.example.net by hop{i + 1}.example.net; "
-                   f"Thu, 1 Jan 2026 00:00:0{i} +0000\r\n" for i in range(6))
+    gw = gateway_factory(
+        options={"max_forward_count": 5},
+        rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
+    )
+    hops = "".join(
+        f"Received: from hop{i}.example.net by hop{i + 1}.example.net; Thu, 1 Jan 2026 00:00:0{i} +0000\r\n"
+        for i in range(6)
+    )
     with pytest.raises(smtplib.SMTPDataError) as refused:
         send(gw.port, "a@lan.test", ["x@example.net"], hops.encode() + message("looping"))
     assert refused.value.smtp_code == 554 and b"5.4.6" in refused.value.smtp_error

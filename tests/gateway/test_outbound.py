@@ -83,8 +83,10 @@ def test_all_recipients_accepted_message_arrives_byte_for_byte(pool, upstream):
 
 
 def test_per_recipient_replies_are_the_servers_and_only_the_accepted_get_the_message(pool, upstream):
-    upstream.handler.rcpt_replies = {"nobody@example.net": "550 5.1.1 no such user",
-                                     "later@example.net": "451 4.2.0 try later"}
+    upstream.handler.rcpt_replies = {
+        "nobody@example.net": "550 5.1.1 no such user",
+        "later@example.net": "451 4.2.0 try later",
+    }
     data = message("mixed")
     results = _deliver(pool, upstream.port, ["nobody@example.net", "ok@example.net", "later@example.net"], data)
     assert results == {
@@ -98,11 +100,12 @@ def test_per_recipient_replies_are_the_servers_and_only_the_accepted_get_the_mes
 
 
 def test_every_recipient_refused_sends_no_message(pool, upstream):
-    upstream.handler.rcpt_replies = {"nobody@example.net": "550 5.1.1 no such user",
-                                     "later@example.net": "452 4.2.2 mailbox full"}
+    upstream.handler.rcpt_replies = {
+        "nobody@example.net": "550 5.1.1 no such user",
+        "later@example.net": "452 4.2.2 mailbox full",
+    }
     results = _deliver(pool, upstream.port, ["nobody@example.net", "later@example.net"], message("refused"))
-    assert results == {"nobody@example.net": "550 5.1.1 no such user",
-                       "later@example.net": "452 4.2.2 mailbox full"}
+    assert results == {"nobody@example.net": "550 5.1.1 no such user", "later@example.net": "452 4.2.2 mailbox full"}
     assert upstream.messages == []
     _next_message_arrives_on_the_same_session(pool, upstream)
 
@@ -110,11 +113,14 @@ def test_every_recipient_refused_sends_no_message(pool, upstream):
 def test_refused_data_is_the_reply_of_the_accepted_recipients(pool, upstream):
     upstream.handler.rcpt_replies = {"nobody@example.net": "550 5.1.1 no such user"}
     upstream.handler.data_replies = ["554 5.6.0 content refused"]
-    results = _deliver(pool, upstream.port, ["ok1@example.net", "nobody@example.net", "ok2@example.net"],
-                       message("refused content"))
-    assert results == {"ok1@example.net": "554 5.6.0 content refused",
-                       "nobody@example.net": "550 5.1.1 no such user",
-                       "ok2@example.net": "554 5.6.0 content refused"}
+    results = _deliver(
+        pool, upstream.port, ["ok1@example.net", "nobody@example.net", "ok2@example.net"], message("refused content")
+    )
+    assert results == {
+        "ok1@example.net": "554 5.6.0 content refused",
+        "nobody@example.net": "550 5.1.1 no such user",
+        "ok2@example.net": "554 5.6.0 content refused",
+    }
     assert upstream.messages == []
     _next_message_arrives_on_the_same_session(pool, upstream)
 
@@ -174,8 +180,9 @@ class ScriptedPeer:
 
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="scripted-peer", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="scripted-peer", daemon=True
+        )
         self.thread.start()
 
     def stop(self) -> None:
@@ -281,13 +288,18 @@ def peer_factory():
 DOTS = b"Subject: dots\r\n\r\n.leading dot\r\n..two dots\r\n.\r\nlast line\r\n"
 
 
-@pytest.mark.parametrize(("content", "on_the_wire"), [
-    (DOTS, b"Subject: dots\r\n\r\n..leading dot\r\n...two dots\r\n..\r\nlast line\r\n.\r\n"),
-    (b"Subject: no final newline\r\n\r\nlast", b"Subject: no final newline\r\n\r\nlast\r\n.\r\n"),
-    (b".starts with a dot\r\n", b"..starts with a dot\r\n.\r\n"),
-], ids=["dot-lines", "no-final-crlf", "leading-dot"])
+@pytest.mark.parametrize(
+    ("content", "on_the_wire"),
+    [
+        (DOTS, b"Subject: dots\r\n\r\n..leading dot\r\n...two dots\r\n..\r\nlast line\r\n.\r\n"),
+        (b"Subject: no final newline\r\n\r\nlast", b"Subject: no final newline\r\n\r\nlast\r\n.\r\n"),
+        (b".starts with a dot\r\n", b"..starts with a dot\r\n.\r\n"),
+    ],
+    ids=["dot-lines", "no-final-crlf", "leading-dot"],
+)
 def test_pipelined_commands_go_in_one_write_and_the_body_with_its_dot_in_another(
-        pool, peer_factory, content, on_the_wire):
+    pool, peer_factory, content, on_the_wire
+):
     peer = peer_factory(pipelining=True)
     rcpts = ["x@example.net", "y@example.net", "z@example.org"]
     results = _deliver(pool, peer.port, rcpts, content)
@@ -295,9 +307,11 @@ def test_pipelined_commands_go_in_one_write_and_the_body_with_its_dot_in_another
     ehlo, *commands = peer.command_chunks
     assert ehlo.upper() == f"EHLO {HELO_NAME}\r\n".upper().encode()  # smtplib's own, in lower case
     assert commands == [
-        (f"MAIL FROM:<{SENDER}> SIZE={len(content)}\r\n"
-         "RCPT TO:<x@example.net>\r\nRCPT TO:<y@example.net>\r\nRCPT TO:<z@example.org>\r\n"
-         "DATA\r\n").encode(),
+        (
+            f"MAIL FROM:<{SENDER}> SIZE={len(content)}\r\n"
+            "RCPT TO:<x@example.net>\r\nRCPT TO:<y@example.net>\r\nRCPT TO:<z@example.org>\r\n"
+            "DATA\r\n"
+        ).encode(),
     ]
     (txn,) = peer.transactions
     assert (txn.mail_from, txn.rcpts) == (SENDER, rcpts)
@@ -326,9 +340,11 @@ def test_without_pipelining_each_command_waits_for_its_reply(pool, peer_factory)
 
 
 def test_354_after_every_recipient_refused_gets_a_lone_dot_never_the_message(pool, peer_factory):
-    peer = peer_factory(pipelining=True, data_without_recipients=True,
-                        rcpt_replies={"nobody@example.net": "550 5.1.1 no such user",
-                                      "gone@example.net": "550 5.1.6 moved away"})
+    peer = peer_factory(
+        pipelining=True,
+        data_without_recipients=True,
+        rcpt_replies={"nobody@example.net": "550 5.1.1 no such user", "gone@example.net": "550 5.1.6 moved away"},
+    )
     secret = message("must not leave", "confidential body\r\n")
     results = _deliver(pool, peer.port, ["nobody@example.net", "gone@example.net"], secret)
     assert results == {"nobody@example.net": "550 5.1.1 no such user", "gone@example.net": "550 5.1.6 moved away"}

@@ -177,14 +177,19 @@ def test_bounce_is_never_sent_to_the_null_sender(gateway_factory, upstream_facto
 
 def test_each_recipient_outcome_is_handled_on_its_own(gateway_factory, upstream_factory):
     up = upstream_factory()
-    up.handler.rcpt_replies = {"later@example.net": "451 4.2.0 try later",
-                               "nobody@example.net": "550 5.1.1 no such user"}
+    up.handler.rcpt_replies = {
+        "later@example.net": "451 4.2.0 try later",
+        "nobody@example.net": "550 5.1.1 no such user",
+    }
     gw = gateway_factory(rules=[rule(up.port)])
     send(gw.port, SENDER, ["ok@example.net", "later@example.net", "nobody@example.net"], message("mixed"))
     qid = only_id(gw)
     state = wait_attempts(gw, qid, 1)
     assert {a: r.state for a, r in state.items()} == {
-        "ok@example.net": "sent", "later@example.net": "deferred", "nobody@example.net": "bounced"}
+        "ok@example.net": "sent",
+        "later@example.net": "deferred",
+        "nobody@example.net": "bounced",
+    }
     up.handler.wait_for(2)  # the message to ok@, and the bounce for nobody@
     del up.handler.rcpt_replies["later@example.net"]
     retry_now(gw, qid)
@@ -233,8 +238,11 @@ def test_retry_now_requested_during_an_attempt_is_not_lost(slow_refuser, gateway
     retry_now(gw, qid)  # the administrator presses "retry now" while that attempt still waits
     wait_until(lambda: recipients(gw, qid)["x@example.net"].attempts >= 1, what="first attempt recorded")
     # The request must lead to another attempt now, not at the next scheduled time (5 minutes away).
-    wait_until(lambda: recipients(gw, qid)["x@example.net"].attempts >= 2, timeout=3,
-               what="the retry requested during the first attempt")
+    wait_until(
+        lambda: recipients(gw, qid)["x@example.net"].attempts >= 2,
+        timeout=3,
+        what="the retry requested during the first attempt",
+    )
 
 
 # --- backup (送信メールのバックアップ) ---------------------------------------------------------------
@@ -280,19 +288,29 @@ def test_prune_removes_day_folders_older_than_keep_days(gateway_factory, tmp_pat
 
 def _config(tmp_path: Path, rules: list[dict]) -> Path:
     path = tmp_path / "settings.json"
-    path.write_text(json.dumps({
-        "version": 1,
-        "server": {"listen": ["127.0.0.1:0"], "hostname": "tenso.test"},
-        "rules": rules,
-        "queue": {"dir": str(tmp_path / "queue")},
-        "mailbox_dir": str(tmp_path / "mailboxes"),
-    }), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "server": {"listen": ["127.0.0.1:0"], "hostname": "tenso.test"},
+                "rules": rules,
+                "queue": {"dir": str(tmp_path / "queue")},
+                "mailbox_dir": str(tmp_path / "mailboxes"),
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
 def queue_cli(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app", "queue", *args, "--config", str(config)], cwd=REPO,
-                          capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "app", "queue", *args, "--config", str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 @pytest.fixture
@@ -393,8 +411,11 @@ def test_a_queue_runner_that_fails_starts_again_and_delivers(tmp_path, gateway_f
     send(gw.port, SENDER, ["x@example.net"], message("after the failure"))
     (got,) = up.handler.wait_for(1, timeout=10)
     assert got.rcpt_tos == ["x@example.net"]
-    assert any(r.getMessage() == "the queue runner failed (injected: the control folder read went wrong); "
-               "it starts again in 1 s" for r in caplog.records), caplog.text
+    assert any(
+        r.getMessage() == "the queue runner failed (injected: the control folder read went wrong); "
+        "it starts again in 1 s"
+        for r in caplog.records
+    ), caplog.text
     assert gw.call(gw.gateway.scheduler.stop(grace=5)) == 0  # stopping after a failure is clean
 
 
@@ -429,10 +450,11 @@ def test_queue_commands_act_on_the_spool_when_no_gateway_runs(queued, gateway_fa
 
 
 def test_stop_with_delivery_in_threads_keeps_the_queue_locked_until_the_attempt_ends(
-        gateway_factory, upstream_factory, monkeypatch):
+    gateway_factory, upstream_factory, monkeypatch
+):
     """A delivery thread cannot be killed as the delivery process is: Stop waits past its grace for
     the attempt to end before it releases the queue, so a new start cannot send the message again."""
-    from app.store.spool import QueueLocked  # noqa: PLC0415
+    from app.store.spool import QueueLocked
 
     monkeypatch.setenv("TENSO_DELIVERY_PROCESS", "0")
     up = upstream_factory()
@@ -459,10 +481,11 @@ def test_stop_with_delivery_in_threads_keeps_the_queue_locked_until_the_attempt_
 
 
 def test_new_mail_waiting_for_a_busy_worker_is_kept_in_memory_only_up_to_the_budget(
-        gateway_factory, upstream_factory, monkeypatch):
+    gateway_factory, upstream_factory, monkeypatch
+):
     """With delivery in threads, a new message goes to its first attempt from memory, but only
     while those waiting hold under ``FRESH_BYTES``; the rest are read back from the queue intact."""
-    from app.deliver import scheduler as scheduler_mod  # noqa: PLC0415
+    from app.deliver import scheduler as scheduler_mod
 
     monkeypatch.setenv("TENSO_DELIVERY_PROCESS", "0")
     up = upstream_factory()

@@ -26,8 +26,14 @@ class Session:
         return [r for r, (code, _) in self.rcpt.items() if code == 250]
 
 
-def smtp_session(port: int, recipients: list[str], source: str = "127.0.0.1", host: str = "127.0.0.1",
-                 sender: str = "sender@client.test", data: bool = True) -> Session:
+def smtp_session(
+    port: int,
+    recipients: list[str],
+    source: str = "127.0.0.1",
+    host: str = "127.0.0.1",
+    sender: str = "sender@client.test",
+    data: bool = True,
+) -> Session:
     """One transaction, recipient by recipient, then DATA whatever the RCPT replies were.
 
     Recipients are sent as written between the angle brackets, so source routes and quoted
@@ -88,8 +94,10 @@ needs_aliases = pytest.mark.skipif(not loopback_alias_usable(), reason="127.0.0.
 # --- relay networks over SMTP ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("entry", ["127.0.0.1", "127.0.0.0/8", "127.0.0.1/32", "127.0.*.*", "127.*.*.*",
-                                   "127.0.0.1-127.0.0.5", " 127.0.0.1 "])
+@pytest.mark.parametrize(
+    "entry",
+    ["127.0.0.1", "127.0.0.0/8", "127.0.0.1/32", "127.0.*.*", "127.*.*.*", "127.0.0.1-127.0.0.5", " 127.0.0.1 "],
+)
 def test_client_in_relay_networks_may_relay_in_every_form(gateway_factory, upstream_factory, entry):
     up = upstream_factory()
     gw = gateway_factory(rules=forward_all(up), options={"relay_networks": ["10.0.0.0/8", entry]})
@@ -114,8 +122,9 @@ def test_client_in_relay_networks_may_relay_in_every_form(gateway_factory, upstr
         ("127.0.1.*", "127.0.0.200", False),
     ],
 )
-def test_relay_network_boundaries_decide_for_each_client_address(gateway_factory, upstream_factory, entry, source,
-                                                                  allowed):
+def test_relay_network_boundaries_decide_for_each_client_address(
+    gateway_factory, upstream_factory, entry, source, allowed
+):
     up = upstream_factory()
     gw = gateway_factory(rules=forward_all(up), options={"relay_networks": [entry]})
     session = smtp_session(gw.port, ["someone@example.net"], source=source)
@@ -128,8 +137,9 @@ def test_relay_network_boundaries_decide_for_each_client_address(gateway_factory
 
 
 @pytest.mark.parametrize("entry", ["10.0.0.0/8", "127.0.0.2", "127.1.*.*", "127.0.0.2-127.0.0.9", "::1"])
-def test_client_not_in_relay_networks_is_refused_at_rcpt_and_nothing_is_stored(gateway_factory, upstream_factory,
-                                                                                entry):
+def test_client_not_in_relay_networks_is_refused_at_rcpt_and_nothing_is_stored(
+    gateway_factory, upstream_factory, entry
+):
     up = upstream_factory()
     gw = gateway_factory(rules=forward_all(up), options={"relay_networks": [entry]})
     session = smtp_session(gw.port, ["someone@example.net", "other@example.org"])
@@ -138,11 +148,16 @@ def test_client_not_in_relay_networks_is_refused_at_rcpt_and_nothing_is_stored(g
     assert_nothing_relayed(gw, up, session)
 
 
-def test_refused_and_accepted_recipients_in_one_transaction_only_deliver_the_accepted(gateway_factory,
-                                                                                        upstream_factory):
+def test_refused_and_accepted_recipients_in_one_transaction_only_deliver_the_accepted(
+    gateway_factory, upstream_factory
+):
     up = upstream_factory()
-    gw = gateway_factory(local_domains=["local.test"], local_users=[{"address": "user1@local.test"}],
-                         rules=forward_all(up), options={"relay_networks": ["10.0.0.0/8"]})
+    gw = gateway_factory(
+        local_domains=["local.test"],
+        local_users=[{"address": "user1@local.test"}],
+        rules=forward_all(up),
+        options={"relay_networks": ["10.0.0.0/8"]},
+    )
     session = smtp_session(gw.port, ["someone@example.net", "user1@local.test"])
     assert session.accepted() == ["user1@local.test"]
     assert session.rcpt["someone@example.net"][0] == 550
@@ -153,8 +168,9 @@ def test_refused_and_accepted_recipients_in_one_transaction_only_deliver_the_acc
 @needs_ipv6
 def test_ipv6_client_in_relay_networks_may_relay(gateway_factory, upstream_factory):
     up = upstream_factory()
-    gw = gateway_factory(server={"listen": ["[::1]:0"]}, rules=forward_all(up),
-                         options={"relay_networks": ["10.0.0.0/8", "::1"]})
+    gw = gateway_factory(
+        server={"listen": ["[::1]:0"]}, rules=forward_all(up), options={"relay_networks": ["10.0.0.0/8", "::1"]}
+    )
     session = smtp_session(gw.port, ["someone@example.net"], source="::1", host="::1")
     assert session.accepted() == ["someone@example.net"]
     (got,) = up.handler.wait_for(1)
@@ -165,8 +181,7 @@ def test_ipv6_client_in_relay_networks_may_relay(gateway_factory, upstream_facto
 @pytest.mark.parametrize("entry", ["127.0.0.0/8", "::2", "2001:db8::/32", "::2-::ff"])
 def test_ipv6_client_outside_relay_networks_is_refused(gateway_factory, upstream_factory, entry):
     up = upstream_factory()
-    gw = gateway_factory(server={"listen": ["[::1]:0"]}, rules=forward_all(up),
-                         options={"relay_networks": [entry]})
+    gw = gateway_factory(server={"listen": ["[::1]:0"]}, rules=forward_all(up), options={"relay_networks": [entry]})
     session = smtp_session(gw.port, ["someone@example.net"], source="::1", host="::1")
     code, reply = session.rcpt["someone@example.net"]
     assert code == 550 and reply.startswith(b"5.7.1")
@@ -188,10 +203,12 @@ def test_ipv6_relay_networks_in_cidr_range_and_bracket_forms(gateway_factory, up
 UNTRUSTED = {"relay_networks": ["10.0.0.0/8"]}
 
 
-@pytest.mark.parametrize("recipient", ["anyone@ours.test", "ANYONE@Ours.Test", "boss@partner.test",
-                                       "x@deep.sub.ours.test"])
-def test_relay_for_rule_matches_accepts_address_and_domain_rows_from_any_client(gateway_factory, upstream_factory,
-                                                                                recipient):
+@pytest.mark.parametrize(
+    "recipient", ["anyone@ours.test", "ANYONE@Ours.Test", "boss@partner.test", "x@deep.sub.ours.test"]
+)
+def test_relay_for_rule_matches_accepts_address_and_domain_rows_from_any_client(
+    gateway_factory, upstream_factory, recipient
+):
     up = upstream_factory()
     gw = gateway_factory(
         rules=forward_all(up, {"match": "@ours.test"}, {"match": "boss@partner.test"}, {"match": "@*.sub.ours.test"}),
@@ -206,8 +223,9 @@ def test_relay_for_rule_matches_accepts_address_and_domain_rows_from_any_client(
 
 def test_relay_for_rule_matches_never_opens_the_star_row(gateway_factory, upstream_factory):
     up = upstream_factory()
-    gw = gateway_factory(rules=forward_all(up, {"match": "@ours.test"}),
-                         options={**UNTRUSTED, "relay_for_rule_matches": True})
+    gw = gateway_factory(
+        rules=forward_all(up, {"match": "@ours.test"}), options={**UNTRUSTED, "relay_for_rule_matches": True}
+    )
     session = smtp_session(gw.port, ["someone@example.net", "x@ours.test", "other@partner.test", "x@ours.test.evil"])
     assert session.accepted() == ["x@ours.test"]
     for refused in ("someone@example.net", "other@partner.test", "x@ours.test.evil"):
@@ -219,16 +237,18 @@ def test_relay_for_rule_matches_never_opens_the_star_row(gateway_factory, upstre
 
 def test_without_relay_for_rule_matches_a_matching_row_does_not_open_relay(gateway_factory, upstream_factory):
     up = upstream_factory()
-    gw = gateway_factory(rules=forward_all(up, {"match": "@ours.test"}, {"match": "boss@partner.test"}),
-                         options=UNTRUSTED)
+    gw = gateway_factory(
+        rules=forward_all(up, {"match": "@ours.test"}, {"match": "boss@partner.test"}), options=UNTRUSTED
+    )
     session = smtp_session(gw.port, ["x@ours.test", "boss@partner.test"])
     assert_nothing_relayed(gw, up, session)
 
 
 def test_relay_for_rule_matches_accepts_a_row_whose_destination_is_mta(gateway_factory):
     # Example 3's rows forward; a row can also say MTA.  Either way the recipient matched a row.
-    gw = gateway_factory(rules=[{"match": "@ours.test", "destination": "MTA"}],
-                         options={**UNTRUSTED, "relay_for_rule_matches": True})
+    gw = gateway_factory(
+        rules=[{"match": "@ours.test", "destination": "MTA"}], options={**UNTRUSTED, "relay_for_rule_matches": True}
+    )
     session = smtp_session(gw.port, ["x@ours.test", "x@example.net"], data=False)  # no MX lookups in tests
     assert session.accepted() == ["x@ours.test"]
     assert session.rcpt["x@example.net"][0] == 550
@@ -236,10 +256,12 @@ def test_relay_for_rule_matches_accepts_a_row_whose_destination_is_mta(gateway_f
 
 def test_local_users_are_accepted_from_any_client(gateway_factory, upstream_factory, tmp_path):
     up = upstream_factory()
-    gw = gateway_factory(local_domains=["local.test"],
-                         local_users=[{"address": "user1@local.test"}, {"address": "user2@other.test"}],
-                         rules=[{"match": "@example.net", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
-                         options=UNTRUSTED)
+    gw = gateway_factory(
+        local_domains=["local.test"],
+        local_users=[{"address": "user1@local.test"}, {"address": "user2@other.test"}],
+        rules=[{"match": "@example.net", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
+        options=UNTRUSTED,
+    )
     session = smtp_session(gw.port, ["user1@local.test", "USER2@Other.Test"])
     assert session.accepted() == ["user1@local.test", "USER2@Other.Test"]
     assert session.data[0] == 250
@@ -249,9 +271,12 @@ def test_local_users_are_accepted_from_any_client(gateway_factory, upstream_fact
 @pytest.mark.parametrize("trusted", [True, False], ids=["trusted-client", "untrusted-client"])
 def test_unknown_user_at_a_local_domain_gets_550_5_1_1(gateway_factory, upstream_factory, trusted):
     up = upstream_factory()
-    gw = gateway_factory(local_domains=["local.test"], local_users=[{"address": "user1@local.test"}],
-                         rules=[{"match": "@example.net", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
-                         options={"relay_networks": ["127.0.0.0/8"] if trusted else ["10.0.0.0/8"]})
+    gw = gateway_factory(
+        local_domains=["local.test"],
+        local_users=[{"address": "user1@local.test"}],
+        rules=[{"match": "@example.net", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
+        options={"relay_networks": ["127.0.0.0/8"] if trusted else ["10.0.0.0/8"]},
+    )
     session = smtp_session(gw.port, ["nobody@local.test", "NOBODY@LOCAL.TEST"])
     for code, reply in session.rcpt.values():
         assert code == 550 and reply.startswith(b"5.1.1"), reply

@@ -20,8 +20,12 @@ USER, PASSWORD = "user1@example.test", "swaks-secret"
 
 
 def swaks(port: int, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([SWAKS, "--server", "127.0.0.1", "--port", str(port), "--helo", "client.test",
-                           "--timeout", "20", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [SWAKS, "--server", "127.0.0.1", "--port", str(port), "--helo", "client.test", "--timeout", "20", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture
@@ -32,12 +36,30 @@ def tls_files(tmp_path):
 def test_swaks_logs_in_after_starttls_and_relays_through_tenso(gateway_factory, upstream_factory, tls_files):
     up = upstream_factory()
     passwords.set(f"local:{USER}", PASSWORD)
-    gw = gateway_factory(server=tls_files, local_users=[{"address": USER}],
-                         options={"relay_networks": ["10.0.0.0/8"]},  # only a login lets this client relay
-                         rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}])
-    result = swaks(gw.port, "--tls", "--auth", "PLAIN", "--auth-user", USER, "--auth-password", PASSWORD,
-                   "--from", USER, "--to", "someone@example.net", "--header", "Subject: from swaks",
-                   "--body", "hello from swaks")
+    gw = gateway_factory(
+        server=tls_files,
+        local_users=[{"address": USER}],
+        options={"relay_networks": ["10.0.0.0/8"]},  # only a login lets this client relay
+        rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
+    )
+    result = swaks(
+        gw.port,
+        "--tls",
+        "--auth",
+        "PLAIN",
+        "--auth-user",
+        USER,
+        "--auth-password",
+        PASSWORD,
+        "--from",
+        USER,
+        "--to",
+        "someone@example.net",
+        "--header",
+        "Subject: from swaks",
+        "--body",
+        "hello from swaks",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "queued as" in result.stdout
     (got,) = up.handler.wait_for(1)
@@ -48,8 +70,10 @@ def test_swaks_logs_in_after_starttls_and_relays_through_tenso(gateway_factory, 
 
 def test_swaks_from_outside_without_login_is_refused_and_nothing_is_stored(gateway_factory, upstream_factory):
     up = upstream_factory()
-    gw = gateway_factory(options={"relay_networks": ["10.0.0.0/8"]},
-                         rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}])
+    gw = gateway_factory(
+        options={"relay_networks": ["10.0.0.0/8"]},
+        rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
+    )
     result = swaks(gw.port, "--from", "a@outside.example", "--to", "victim@example.net")
     assert result.returncode != 0
     assert "550 5.7.1" in result.stdout

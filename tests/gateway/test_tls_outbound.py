@@ -43,7 +43,8 @@ def _state(gw):
 
 
 def test_required_tls_with_a_trusted_certificate_sends_encrypted_and_authenticates(
-        gateway_factory, upstream_factory, ca):
+    gateway_factory, upstream_factory, ca
+):
     up = upstream_factory(accounts={"isp-id": "pw"}, tls_context=server_context(ca.issue_cert("localhost")))
     passwords.set("common", "pw")
     gw = gateway_factory(rules=[rule(up.port, "required")], auth_accounts={"common": {"username": "isp-id"}})
@@ -53,8 +54,7 @@ def test_required_tls_with_a_trusted_certificate_sends_encrypted_and_authenticat
     assert got.auth_mechanism == "PLAIN"  # over TLS the simple mechanism is fine
 
 
-def test_required_tls_refuses_a_certificate_for_another_host_and_keeps_the_mail(
-        gateway_factory, upstream_factory, ca):
+def test_required_tls_refuses_a_certificate_for_another_host_and_keeps_the_mail(gateway_factory, upstream_factory, ca):
     up = upstream_factory(tls_context=server_context(ca.issue_cert("other.example")))
     gw = gateway_factory(rules=[rule(up.port, "required")])
     send(gw.port, "a@lan.test", ["x@example.net"], message())

@@ -1,5 +1,4 @@
-"""The authentication tab: a password typed in the window goes to the keyring, never the settings file.
-"""
+"""The authentication tab: a password typed in the window goes to the keyring, never the settings file."""
 
 from __future__ import annotations
 

@@ -30,8 +30,12 @@ def start_xvfb(log: Path) -> tuple[subprocess.Popen, str]:
     """Xvfb on the first free display number (-displayfd: Xvfb picks it and tells us)."""
     read_end, write_end = os.pipe()
     with open(log, "wb") as out:
-        proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x900x24",
-                                 "-nolisten", "tcp"], pass_fds=(write_end,), stdout=out, stderr=out)
+        proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+            pass_fds=(write_end,),
+            stdout=out,
+            stderr=out,
+        )
     os.close(write_end)
     try:
         number = b""
@@ -51,8 +55,14 @@ def start_xvfb(log: Path) -> tuple[subprocess.Popen, str]:
 
 def run_child(mode: str, display: str, *args: str) -> dict:
     env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
-    result = subprocess.run([sys.executable, str(Path(__file__).resolve()), mode, *args], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), mode, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     assert result.returncode == 0 and lines, f"child {mode} failed ({result.returncode}):\n{result.stderr[-3000:]}"
     return json.loads(lines[-1])
@@ -151,8 +161,13 @@ def child_drag() -> dict:
     while not state["done"] and time.monotonic() < deadline:
         QTest.qWait(20)
     QTest.qWait(100)
-    seen = {"platform": app.platformName(), "before": before, "after": [r.match for r in settings.rules],
-            "destinations": [r.destination for r in settings.rules], "drag_started": state["drag_started"]}
+    seen = {
+        "platform": app.platformName(),
+        "before": before,
+        "after": [r.match for r in settings.rules],
+        "destinations": [r.destination for r in settings.rules],
+        "drag_started": state["drag_started"],
+    }
     tab.hide()
     tab.deleteLater()
     QTest.qWait(50)
@@ -173,8 +188,11 @@ def child_tray(config: str, port: str) -> dict:
     app = QApplication([])
     app.setQuitOnLastWindowClosed(False)
     seen: dict = {"platform": app.platformName(), "tray_before_trayer": QSystemTrayIcon.isSystemTrayAvailable()}
-    trayer = subprocess.Popen(["trayer", "--edge", "bottom", "--align", "right", "--height", "24"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    trayer = subprocess.Popen(
+        ["trayer", "--edge", "bottom", "--align", "right", "--height", "24"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     loop = None
     controller = None
     try:

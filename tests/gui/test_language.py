@@ -47,10 +47,12 @@ def last_changed(path: Path) -> float:
     """When ``path`` last changed: its commit time when unmodified in git (a checkout sets
     every mtime to the clone's time, in no useful order), else its mtime."""
     try:
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", str(path)], cwd=REPO,
-                               capture_output=True, text=True, timeout=10)
-        committed = subprocess.run(["git", "log", "-1", "--format=%ct", "--", str(path)], cwd=REPO,
-                                   capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", str(path)], cwd=REPO, capture_output=True, text=True, timeout=10
+        )
+        committed = subprocess.run(
+            ["git", "log", "-1", "--format=%ct", "--", str(path)], cwd=REPO, capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return path.stat().st_mtime
     if dirty.returncode == 0 and not dirty.stdout.strip() and committed.stdout.strip():
@@ -63,8 +65,11 @@ def test_compiled_qm_is_current_with_the_ts_source(qapp):
     assert last_changed(QM) >= last_changed(TS), f"{QM.name} is older than {TS.name}: run tools/update_ts.py --release"
     translator = QTranslator()
     assert translator.load(str(QM))
-    stale = [source for source, translation in ts_translations().items()
-             if translator.translate("Tenso", source) != (translation.text or "")]
+    stale = [
+        source
+        for source, translation in ts_translations().items()
+        if translator.translate("Tenso", source) != (translation.text or "")
+    ]
     assert not stale, f"{QM.name} does not carry these translations of {TS.name}: {stale}"
 
 

@@ -1,5 +1,4 @@
-"""The log tab: the window process shows thousands of log lines and keeps running.
-"""
+"""The log tab: the window process shows thousands of log lines and keeps running."""
 
 from __future__ import annotations
 
@@ -52,9 +51,14 @@ def test_window_process_survives_thousands_of_log_lines(tmp_path):
     # (PySide6 6.12.0 on Python 3.11: aborts after ~1,600 lines, and at exit after ~60.)
     config = tmp_path / "settings.json"
     settings_mod.save(make_settings(tmp_path), config)
-    result = subprocess.run([sys.executable, "-c", LOG_FLOOD, str(config), "4000"], cwd=REPO,
-                            capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    result = subprocess.run(
+        [sys.executable, "-c", LOG_FLOOD, str(config), "4000"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert "Fatal Python error" not in result.stderr, result.stderr[-1500:]
     assert result.returncode == 0, result.stderr[-1500:]
     assert "shown 4000" in result.stdout

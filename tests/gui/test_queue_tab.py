@@ -1,5 +1,4 @@
-"""The queue tab: mail stuck behind a down destination is shown, and Retry now delivers it.
-"""
+"""The queue tab: mail stuck behind a down destination is shown, and Retry now delivers it."""
 
 from __future__ import annotations
 
@@ -32,8 +31,11 @@ def test_queue_shows_mail_stuck_behind_a_down_destination_and_retry_now_delivers
         port = controller.bound[0][1]
         window.tabs.setCurrentWidget(queue)
         await asyncio.to_thread(send, port, "alice@client.test", ["bob@far.example"], message("stuck"))
-        await until(lambda: table.rowCount() == 1 and "deferred" in cell(0, 2), 15,
-                    "the queue view to show the deferred message")
+        await until(
+            lambda: table.rowCount() == 1 and "deferred" in cell(0, 2),
+            15,
+            "the queue view to show the deferred message",
+        )
         state["qid"] = cell(0, 0)
         assert "<bob@far.example> deferred" in cell(0, 2)
         assert cell(0, 1) == "<alice@client.test>"

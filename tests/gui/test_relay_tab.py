@@ -1,5 +1,4 @@
-"""The relay tab: its checkboxes and the relay networks editor, round trips through the settings file.
-"""
+"""The relay tab: its checkboxes and the relay networks editor, round trips through the settings file."""
 
 from __future__ import annotations
 
@@ -9,8 +8,12 @@ from PySide6.QtWidgets import QCheckBox, QStyle, QStyleOptionButton
 
 from app import settings as settings_mod
 
-RELAY_BOXES = {"skipLocal": "skip_local", "relayForRuleMatches": "relay_for_rule_matches",
-               "checkLocalUsers": "check_local_users", "relayWhenAuthenticated": "relay_when_authenticated"}
+RELAY_BOXES = {
+    "skipLocal": "skip_local",
+    "relayForRuleMatches": "relay_for_rule_matches",
+    "checkLocalUsers": "check_local_users",
+    "relayWhenAuthenticated": "relay_when_authenticated",
+}
 
 
 def check_indicator(box: QCheckBox) -> QPoint:

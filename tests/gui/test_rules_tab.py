@@ -25,8 +25,9 @@ from tests.support.gui import THREE_RULES, rule_matches
 
 
 def test_rules_model_passes_the_qt_model_tester_through_edits_and_moves(qtmodeltester, model_of):
-    model, settings = model_of([*THREE_RULES, {"match": "*", "destination": "MTA"},
-                                {"match": "@d.example", "destination": "d.host.example"}])
+    model, settings = model_of(
+        [*THREE_RULES, {"match": "*", "destination": "MTA"}, {"match": "@d.example", "destination": "d.host.example"}]
+    )
     qtmodeltester.check(model)  # Qt's QAbstractItemModelTester stays attached and checks every signal below
     assert model.hidden_by(4) == 3
     assert model.moveRows(QModelIndex(), 4, 1, QModelIndex(), 0)
@@ -98,8 +99,12 @@ def test_invalid_match_is_refused_shown_and_not_saved(gui):
 
 
 def test_rule_hidden_by_a_catch_all_above_is_greyed_with_a_tooltip_naming_it(gui):
-    window = gui.open(rules=[{"match": "*", "destination": "smarthost.example", "port": 587},
-                             {"match": "@x.example", "destination": "x.host.example"}])
+    window = gui.open(
+        rules=[
+            {"match": "*", "destination": "smarthost.example", "port": 587},
+            {"match": "@x.example", "destination": "x.host.example"},
+        ]
+    )
     model = window.rules_tab.model
     for col in range(model.columnCount()):
         brush = model.index(1, col).data(Qt.ItemDataRole.ForegroundRole)
@@ -126,21 +131,35 @@ ROUTE_SETTINGS = {
     "local_users": [{"address": "user1@example.jp"}, {"address": "admin@local.test"}],
     "rules": [
         {"match": "user1@example.jp", "destination": "192.168.11.10", "port": 25, "tls": "none"},
-        {"match": "@mail2.example.jp", "destination": "192.168.1.100", "port": 11000,
-         "conversion_host": "example.jp"},
+        {"match": "@mail2.example.jp", "destination": "192.168.1.100", "port": 11000, "conversion_host": "example.jp"},
         {"match": "@example.com", "destination": "MTA"},
         {"match": "@example.jp", "destination": "mail1.example.net"},
         {"match": "@*.example.org", "destination": "relay.example.net", "port": 2525, "tls": "required"},
     ],
-    "auth_accounts": {"common": {"username": "isp-id"},
-                      "per_user": [{"local_user": "user1@example.jp", "username": "id1"}]},
+    "auth_accounts": {
+        "common": {"username": "isp-id"},
+        "per_user": [{"local_user": "user1@example.jp", "username": "id1"}],
+    },
 }
-PROBE_RECIPIENTS = ["user1@example.jp", "Someone@Mail2.example.jp", "x@example.com", "user2@example.jp",
-                    "a@deep.b.example.org", "admin@local.test", "ghost@local.test", "nobody@nowhere.test"]
-GUI_KINDS = {"MTA: local mailbox": "local", "MTA: normal delivery by MX": "mx",
-             "refused: no such local user": "unknown-local"}
-PROBE = re.compile(r"(?:rule No\. (?P<rule>\d+)|no rule) → (?P<where>[^\n]+)\n"
-                   r"sent as RCPT TO:<(?P<rcpt>[^>]*)>, auth account: (?P<auth>[^\n]+)(?:\n\((?P<note>.*)\))?")
+PROBE_RECIPIENTS = [
+    "user1@example.jp",
+    "Someone@Mail2.example.jp",
+    "x@example.com",
+    "user2@example.jp",
+    "a@deep.b.example.org",
+    "admin@local.test",
+    "ghost@local.test",
+    "nobody@nowhere.test",
+]
+GUI_KINDS = {
+    "MTA: local mailbox": "local",
+    "MTA: normal delivery by MX": "mx",
+    "refused: no such local user": "unknown-local",
+}
+PROBE = re.compile(
+    r"(?:rule No\. (?P<rule>\d+)|no rule) → (?P<where>[^\n]+)\n"
+    r"sent as RCPT TO:<(?P<rcpt>[^>]*)>, auth account: (?P<auth>[^\n]+)(?:\n\((?P<note>.*)\))?"
+)
 
 
 def probe_answer(text: str) -> dict:
@@ -153,9 +172,15 @@ def probe_answer(text: str) -> dict:
         forward = re.fullmatch(r"(.+):(\d+) \(TLS \w+\)", where)
         assert forward, where
         delivery, destination, port = "forward", forward[1], int(forward[2])
-    return {"rule": int(m["rule"]) if m["rule"] else None, "destination": destination, "port": port,
-            "rcpt": m["rcpt"], "auth": None if m["auth"] == "none" else m["auth"], "delivery": delivery,
-            "note": m["note"] or ""}
+    return {
+        "rule": int(m["rule"]) if m["rule"] else None,
+        "destination": destination,
+        "port": port,
+        "rcpt": m["rcpt"],
+        "auth": None if m["auth"] == "none" else m["auth"],
+        "delivery": delivery,
+        "note": m["note"] or "",
+    }
 
 
 def test_which_rule_box_agrees_with_the_route_command(gui):
@@ -166,9 +191,24 @@ def test_which_rule_box_agrees_with_the_route_command(gui):
     result = window.findChild(QLabel, "probeResult")
     seen_kinds = set()
     for sender in ("user1@example.jp", ""):
-        cli = subprocess.run([sys.executable, "-m", "app", "route", "--json", "--config", str(gui.config),
-                              "--from", sender, *PROBE_RECIPIENTS],
-                             cwd=REPO, capture_output=True, text=True, timeout=30)
+        cli = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "route",
+                "--json",
+                "--config",
+                str(gui.config),
+                "--from",
+                sender,
+                *PROBE_RECIPIENTS,
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert cli.returncode == 0, cli.stderr
         expected = json.loads(cli.stdout)
         sender_edit.setText(sender)

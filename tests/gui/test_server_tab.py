@@ -1,5 +1,4 @@
-"""The server tab: the receiving processes set in the window start and stop a helper process on Apply.
-"""
+"""The server tab: the receiving processes set in the window start and stop a helper process on Apply."""
 
 from __future__ import annotations
 
@@ -20,8 +19,10 @@ from tests.support.smtp import message, send
 def test_receiving_processes_set_in_the_window_start_and_stop_a_helper_on_apply(gui, upstream_factory):
     """Server → Receiving processes: 2 starts one ``receive-worker`` on the same port at Apply, 1 stops it."""
     up = upstream_factory()
-    window = gui.open(server={"listen": ["127.0.0.1:0"]},
-                      rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}])
+    window = gui.open(
+        server={"listen": ["127.0.0.1:0"]},
+        rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
+    )
     controller = window.controller
     spin = window.findChild(QSpinBox, "processes")
     assert spin.value() == 1 and (spin.minimum(), spin.maximum()) == (1, 16)

@@ -134,8 +134,12 @@ def test_tray_tells_of_a_bounce_and_once_of_a_destination_that_keeps_failing(gui
     up = upstream_factory()
     up.handler.rcpt_replies = {"nobody@example.net": "550 5.1.1 no such user"}
     down = free_port()
-    window = gui.open(rules=[{"match": "@down.example", "destination": "127.0.0.1", "port": down, "tls": "none"},
-                             {"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}])
+    window = gui.open(
+        rules=[
+            {"match": "@down.example", "destination": "127.0.0.1", "port": down, "tls": "none"},
+            {"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"},
+        ]
+    )
     controller = window.controller
     bounced: list[str] = []
     failing: list[str] = []
@@ -149,8 +153,11 @@ def test_tray_tells_of_a_bounce_and_once_of_a_destination_that_keeps_failing(gui
         await until(lambda: bounced, 15, "the bounce notice")
         for i in range(3):
             await asyncio.to_thread(send, port, "alice@client.test", [f"u{i}@down.example"], message(f"down {i}"))
-        await until(lambda: len(re.findall(r"down\.example> relay=.*state=deferred",
-                                           window.log_tab.view.toPlainText())) >= 3, 15, "three deferrals logged")
+        await until(
+            lambda: len(re.findall(r"down\.example> relay=.*state=deferred", window.log_tab.view.toPlainText())) >= 3,
+            15,
+            "three deferrals logged",
+        )
         await until(lambda: failing, 15, "the failing-destination notice")
         await asyncio.sleep(1.0)
 
@@ -215,7 +222,6 @@ def test_closing_without_changes_does_not_ask(gui):
     assert window.close()
     timer.stop()
     assert seen == [] and not window.isVisible() and gui.quit_requests == 1
-
 
 
 def test_export_then_import_carries_the_settings_but_never_a_password(gui, tmp_path):

@@ -46,11 +46,15 @@ def test_binary_relays_a_message_headless(tmp_path, upstream_factory):
     up = upstream_factory()
     port = free_port()
     config = tmp_path / "settings.json"
-    config.write_text(json.dumps({
-        "server": {"listen": [f"127.0.0.1:{port}"], "hostname": "binary.test"},
-        "rules": [{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
-        "queue": {"dir": str(tmp_path / "queue")},
-    }))
+    config.write_text(
+        json.dumps(
+            {
+                "server": {"listen": [f"127.0.0.1:{port}"], "hostname": "binary.test"},
+                "rules": [{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
+                "queue": {"dir": str(tmp_path / "queue")},
+            }
+        )
+    )
     log = tmp_path / "stderr.log"
     with open(log, "w") as err:
         proc = subprocess.Popen([BINARY, "--headless", "--config", str(config)], stderr=err)
@@ -72,10 +76,15 @@ def test_binary_relays_a_message_headless(tmp_path, upstream_factory):
 def test_binary_window_starts_offscreen_and_quits_cleanly(tmp_path):
     port = free_port()
     config = tmp_path / "settings.json"
-    config.write_text(json.dumps({"server": {"listen": [f"127.0.0.1:{port}"]},
-                                  "queue": {"dir": str(tmp_path / "queue")}}))
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "XDG_RUNTIME_DIR": str(tmp_path)}
+    config.write_text(
+        json.dumps({"server": {"listen": [f"127.0.0.1:{port}"]}, "queue": {"dir": str(tmp_path / "queue")}})
+    )
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_RUNTIME_DIR": str(tmp_path),
+    }
     log = tmp_path / "stderr.log"
     with open(log, "w") as err:
         proc = subprocess.Popen([BINARY, "--config", str(config)], env=env, stderr=err)

@@ -34,8 +34,10 @@ RECEIVED_ID = re.compile(rb"\(Tenso\) with \S+ id ([0-9A-F]+)")
 
 def submit(port: int, message_id: str) -> str | None:
     """One SMTP transaction; the queue id from the 250 reply to DATA, or None without a 250."""
-    data = (f"From: a@lan.test\r\nTo: b@example.net\r\nSubject: durability {message_id}\r\n"
-            f"Message-ID: <{message_id}>\r\n\r\nbody of {message_id}\r\n").encode()
+    data = (
+        f"From: a@lan.test\r\nTo: b@example.net\r\nSubject: durability {message_id}\r\n"
+        f"Message-ID: <{message_id}>\r\n\r\nbody of {message_id}\r\n"
+    ).encode()
     try:
         client = smtplib.SMTP("127.0.0.1", port, timeout=10)
     except OSError:
@@ -68,8 +70,10 @@ def wait_spool_empty(tmp_path: Path, timeout: float, log: TensoProcess) -> None:
     while spool_files(tmp_path):
         if time.monotonic() > deadline:
             left = sorted(spool_files(tmp_path))
-            raise AssertionError(f"{len(left)} message(s) still in queue/msg after {timeout} s, such as "
-                                 f"{left[:5]}; the gateway's log ends:\n{log.log[-3000:]}")
+            raise AssertionError(
+                f"{len(left)} message(s) still in queue/msg after {timeout} s, such as "
+                f"{left[:5]}; the gateway's log ends:\n{log.log[-3000:]}"
+            )
         time.sleep(0.1)
 
 
@@ -220,8 +224,9 @@ def small_disk(tmp_path):
         pytest.skip("mounting a small tmpfs needs Linux and root")
     folder = tmp_path / "small"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True, text=True
+    )
     if mounted.returncode:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     yield folder
@@ -229,13 +234,16 @@ def small_disk(tmp_path):
 
 
 def test_full_disk_answers_452_keeps_no_partial_file_and_accepts_again_once_mail_has_left(
-        small_disk, gateway_factory, upstream_factory):  # the disk first: unmounted after the gateway stops
+    small_disk, gateway_factory, upstream_factory
+):  # the disk first: unmounted after the gateway stops
     """The queue's disk fills up: the message that does not fit gets 452 4.3.1 (the client keeps it
     and retries), nothing half-written stays behind, the accepted ones are delivered once delivery
     goes on, and with room again the next message is accepted."""
     up = upstream_factory()
-    gw = gateway_factory(rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
-                         queue={"dir": str(small_disk / "queue")})
+    gw = gateway_factory(
+        rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
+        queue={"dir": str(small_disk / "queue")},
+    )
     gw.on_loop(gw.gateway.scheduler.pause, True)  # keep what is accepted on the small disk
     body = ("y" * 998 + "\r\n") * 300  # 300 KB: the fourth cannot fit in 1 MiB
     accepted: list[bytes] = []

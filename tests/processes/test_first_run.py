@@ -38,9 +38,14 @@ def port_25_free() -> bool:
 @pytest.mark.skipif(not port_25_free(), reason="port 25 is taken or needs administrator rights here")
 def test_first_start_opens_the_window_with_defaults_and_listens_on_port_25(tmp_path):
     config = tmp_path / "config" / "settings.json"  # does not exist: a first start
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "TENSO_CONFIG": str(config),
-           "TENSO_DATA_DIR": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
-           "XDG_RUNTIME_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "TENSO_CONFIG": str(config),
+        "TENSO_DATA_DIR": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+        "XDG_RUNTIME_DIR": str(tmp_path),
+    }
     log = tmp_path / "stderr.log"
     with open(log, "w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env, stderr=err)

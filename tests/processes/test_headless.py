@@ -21,10 +21,18 @@ from app import __version__
 from tests.support import REPO
 
 
-def tenso(*args: str, stdin: str = "", env: dict[str, str] | None = None,
-          timeout: float = 20) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO, input=stdin, capture_output=True,
-                          text=True, timeout=timeout, env=env)
+def tenso(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 20
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=REPO,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def test_version_prints_the_package_version():
@@ -36,21 +44,32 @@ def test_version_prints_the_package_version():
 
 def test_headless_with_invalid_settings_exits_1_naming_each_field(tmp_path):
     config = tmp_path / "settings.json"
-    config.write_text(json.dumps({
-        "version": 1,
-        "server": {"listen": ["127.0.0.1:99999"], "max_recipients": 0},
-        "rules": [
-            {"match": "*", "destination": "127.0.0.1", "port": 2525},
-            {"match": "@example.jp", "destination": "bad host!", "port": 70000, "tls": "sometimes"},
-        ],
-        "queue": {"dir": str(tmp_path / "queue")},
-        "optoins": {},
-    }), encoding="utf-8")
+    config.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "server": {"listen": ["127.0.0.1:99999"], "max_recipients": 0},
+                "rules": [
+                    {"match": "*", "destination": "127.0.0.1", "port": 2525},
+                    {"match": "@example.jp", "destination": "bad host!", "port": 70000, "tls": "sometimes"},
+                ],
+                "queue": {"dir": str(tmp_path / "queue")},
+                "optoins": {},
+            }
+        ),
+        encoding="utf-8",
+    )
     result = tenso("--headless", "--config", str(config))
     assert result.returncode == 1, result.stderr
     problems = [line.strip() for line in result.stderr.splitlines()]
-    for field in ("server.listen[0]:", "server.max_recipients:", "rules[1].destination:", "rules[1].port:",
-                  "rules[1].tls:", "optoins: unknown setting"):
+    for field in (
+        "server.listen[0]:",
+        "server.max_recipients:",
+        "rules[1].destination:",
+        "rules[1].port:",
+        "rules[1].tls:",
+        "optoins: unknown setting",
+    ):
         assert any(line.startswith(field) for line in problems), f"{field} not named:\n{result.stderr}"
     assert not any(line.startswith("rules[0]") for line in problems), result.stderr
     assert "Traceback" not in result.stderr
@@ -63,10 +82,15 @@ def test_headless_on_a_taken_port_says_cannot_listen_and_exits_nonzero(tmp_path)
         taken.listen()
         port = taken.getsockname()[1]
         config = tmp_path / "settings.json"
-        config.write_text(json.dumps({
-            "server": {"hostname": "tenso.test", "listen": [f"127.0.0.1:{port}"]},
-            "queue": {"dir": str(tmp_path / "queue")},
-        }), encoding="utf-8")
+        config.write_text(
+            json.dumps(
+                {
+                    "server": {"hostname": "tenso.test", "listen": [f"127.0.0.1:{port}"]},
+                    "queue": {"dir": str(tmp_path / "queue")},
+                }
+            ),
+            encoding="utf-8",
+        )
         result = tenso("--headless", "--config", str(config))
     assert result.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
@@ -77,8 +101,9 @@ def test_password_set_common_stores_stdin_in_the_keyring_and_nowhere_else(tmp_pa
     password = "pw-" + secrets.token_urlsafe(12)
     assert keyring.get_password("tenso", "common") != password
     config = tmp_path / "settings.json"
-    original = json.dumps({"auth_accounts": {"common": {"username": "isp-id"}},
-                           "queue": {"dir": str(tmp_path / "queue")}})
+    original = json.dumps(
+        {"auth_accounts": {"common": {"username": "isp-id"}}, "queue": {"dir": str(tmp_path / "queue")}}
+    )
     config.write_text(original, encoding="utf-8")
     env = {**os.environ, "TENSO_CONFIG": str(config)}
 

@@ -204,8 +204,9 @@ def two_processes(tenso, tmp_path, monkeypatch):
     return start
 
 
-def sent_by_both(port: int, main_node: int, helper_node: int, prefix: str, batch: int = 40,
-                 rounds: int = 6) -> dict[str, str]:
+def sent_by_both(
+    port: int, main_node: int, helper_node: int, prefix: str, batch: int = 40, rounds: int = 6
+) -> dict[str, str]:
     """Batches of concurrent mail until both processes have accepted some: recipient -> queue id.
 
     A helper just started takes a moment (Python starting, imports) before it accepts: a half
@@ -216,12 +217,15 @@ def sent_by_both(port: int, main_node: int, helper_node: int, prefix: str, batch
             time.sleep(0.5)
         ids.update(send_many(port, [f"{prefix}{round_}-{i}@example.net" for i in range(batch)]))
         nodes = {node_of(q) for q in ids.values()}
-        assert nodes <= {main_node, helper_node}, \
+        assert nodes <= {main_node, helper_node}, (
             f"queue ids from nodes {sorted(nodes)}, expected only {main_node} (main) and {helper_node} (helper)"
+        )
         if nodes == {main_node, helper_node}:
             return ids
-    pytest.fail(f"{len(ids)} messages over {rounds} rounds, all accepted by node(s) {sorted(nodes)}: "
-                f"one process took every connection")
+    pytest.fail(
+        f"{len(ids)} messages over {rounds} rounds, all accepted by node(s) {sorted(nodes)}: "
+        f"one process took every connection"
+    )
 
 
 # --- 1. two processes share the port ---------------------------------------------------------------
@@ -233,8 +237,9 @@ def test_two_processes_both_accept_and_every_message_is_delivered_once(two_proce
     tenso = two_processes(up.port)
     pid = tenso.proc.pid
     helper = one_child(pid, receivers.COMMAND)
-    assert children_running(pid, worker.COMMAND) == [], \
+    assert children_running(pid, worker.COMMAND) == [], (
         "with two receiving processes delivery runs in threads of the main one, not in a delivery process"
+    )
     main_node, helper_node = pid % 4096, (pid + 2) % 4096
 
     ids = sent_by_both(tenso.port, main_node, helper_node, "m")
@@ -251,14 +256,18 @@ def test_two_processes_both_accept_and_every_message_is_delivered_once(two_proce
         (rcpt,) = m.rcpt_tos
         assert f" id {ids[rcpt]}".encode() in m.data.split(b"\r\n\r\n", 1)[0], m.data[:300]
 
-    wait_until(lambda: not any((tenso.config.parent / "queue" / "msg").iterdir()), 10,
-               "the queue emptying (the parent delivered and removed what the helper accepted)")
+    wait_until(
+        lambda: not any((tenso.config.parent / "queue" / "msg").iterdir()),
+        10,
+        "the queue emptying (the parent delivered and removed what the helper accepted)",
+    )
     tenso.wait_log(r"removed: delivered to every recipient", count=len(ids), timeout=10)
     log = tenso.log
     assert re.search(rf"^{STAMP} INFO receiving in 2 processes$", log, re.MULTILINE), log
     for rcpt, qid in ids.items():
-        accepted = re.findall(rf"^{STAMP} INFO {qid} accepted from=<a@lan\.test> to=<{re.escape(rcpt)}> ",
-                              log, re.MULTILINE)
+        accepted = re.findall(
+            rf"^{STAMP} INFO {qid} accepted from=<a@lan\.test> to=<{re.escape(rcpt)}> ", log, re.MULTILINE
+        )
         assert len(accepted) == 1, f"{qid} ({rcpt}): {len(accepted)} accepted line(s) in:\n{log}"
     assert "Traceback" not in log and "receiving process" not in log, log
     assert not gone(helper), "the helper ended while mail was being sent"
@@ -276,8 +285,9 @@ def test_killed_receiving_process_is_restarted_and_mail_keeps_flowing(two_proces
     main_node, helper_node = pid % 4096, (pid + 2) % 4096
 
     os.kill(first[0], signal.SIGKILL)
-    tenso.wait_log(rf"(?m)^{STAMP} ERROR receiving process 1 ended \(exit status -9\); starting it again(?: in 1 s)?$",
-                   timeout=5)
+    tenso.wait_log(
+        rf"(?m)^{STAMP} ERROR receiving process 1 ended \(exit status -9\); starting it again(?: in 1 s)?$", timeout=5
+    )
     # Meanwhile the main process alone answers on the port.
     early = send_many(tenso.port, [f"gap{i}@example.net" for i in range(3)], threads=3)
     assert {node_of(q) for q in early.values()} == {main_node}, early
@@ -374,8 +384,11 @@ class Senders:
     def _one(self, rcpt: str) -> None:
         with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as client:
             client.ehlo("client.test")
-            for step in (lambda: client.mail("a@lan.test"), lambda: client.rcpt(rcpt),
-                         lambda: client.data(message(rcpt))):
+            for step in (
+                lambda: client.mail("a@lan.test"),
+                lambda: client.rcpt(rcpt),
+                lambda: client.data(message(rcpt)),
+            ):
                 code, text = step()
                 if code != 250:
                     with self._lock:
@@ -473,8 +486,11 @@ def test_sigterm_stops_both_processes_and_every_accepted_message_is_delivered_af
     assert unlogged == [], f"250 given but no accepted line: {unlogged}\n{log}"
 
     second = tenso(first.config, first.port)  # the same settings, queue and port
-    wait_until(lambda: set(accepted) <= set(delivered(up)), 20,
-               f"every accepted message delivered after the restart:\n{second.log}")
+    wait_until(
+        lambda: set(accepted) <= set(delivered(up)),
+        20,
+        f"every accepted message delivered after the restart:\n{second.log}",
+    )
     time.sleep(0.3)
     counts = delivered(up)
     assert [r for r in accepted if counts[r] != 1] == [], {r: counts[r] for r in accepted if counts[r] != 1}
@@ -482,30 +498,42 @@ def test_sigterm_stops_both_processes_and_every_accepted_message_is_delivered_af
 
 
 @needs_proc
-@pytest.mark.parametrize("processes", [
-    1,
-    2,
-])
-def test_ctrl_c_in_the_console_stops_without_refusing_mail_for_good(tmp_path, upstream_factory, sessions,
-                                                                     processes):
+@pytest.mark.parametrize(
+    "processes",
+    [
+        1,
+        2,
+    ],
+)
+def test_ctrl_c_in_the_console_stops_without_refusing_mail_for_good(tmp_path, upstream_factory, sessions, processes):
     """Ctrl+C in a console sends SIGINT to the whole process group: Tenso and its helpers."""
     up = upstream_factory()
     port = free_port()
     config = config_with_processes(tmp_path, port, up.port, processes=processes)
     log_path = tmp_path / "tenso.log"
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "app", "--headless", "--config", str(config)], cwd=REPO,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "--headless", "--config", str(config)],
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
     senders = None
     try:
-        wait_until(lambda: proc.poll() is not None or "running (headless)" in log_path.read_text(), 15,
-                   "Tenso starting")
+        wait_until(
+            lambda: proc.poll() is not None or "running (headless)" in log_path.read_text(), 15, "Tenso starting"
+        )
         assert proc.poll() is None, log_path.read_text()
         nodes = {(proc.pid + k) % 4096 for k in ((0, 2) if processes == 2 else (0,))}
         senders = Senders(port, threads=10)  # many sessions, so that some are mid-DATA at Ctrl+C
         # Every process up and working (the delivery process too: mail is arriving) before Ctrl+C.
-        wait_until(lambda: senders.busy(60, nodes) and len(up.messages) >= 10, 20,
-                   "60 messages accepted, some by each process, and 10 delivered")
+        wait_until(
+            lambda: senders.busy(60, nodes) and len(up.messages) >= 10,
+            20,
+            "60 messages accepted, some by each process, and 10 delivered",
+        )
         if processes == 2:
             (helper,) = children_running(proc.pid, receivers.COMMAND)
             idle = sessions.in_both(port, helper[0])
@@ -552,8 +580,9 @@ def test_settings_applied_to_the_running_gateway_reach_the_receiving_process(
         up.handler.wait_for(len(ids), timeout=20)
 
         # After: 127.0.0.1 is no longer a relay network; no process may take a recipient.
-        closed = make_settings(tmp_path, server=server, rules=[rule(up.port)],
-                               options={"relay_networks": ["192.0.2.0/24"]})
+        closed = make_settings(
+            tmp_path, server=server, rules=[rule(up.port)], options={"relay_networks": ["192.0.2.0/24"]}
+        )
         gw.call(gw.gateway.reconfigure(closed))
         assert gw.gateway.receivers._procs[1] is helper, "an unchanged server section restarted the helper"
         tried = 0
@@ -565,8 +594,9 @@ def test_settings_applied_to_the_running_gateway_reach_the_receiving_process(
             accepted = [(r, c, t) for r, (c, t) in zip(rcpts, replies, strict=True) if c != 550]
             assert accepted == [], f"recipients accepted after relaying was closed: {accepted}"
             assert all(t.startswith(b"5.7.1 Relaying denied") for _, t in replies), replies
-            refused_by_helper = wait_until(lambda: log.matching(r"^refused RCPT <after\d+-\d+@example\.net>"),
-                                           5, "the refusals logged")
+            refused_by_helper = wait_until(
+                lambda: log.matching(r"^refused RCPT <after\d+-\d+@example\.net>"), 5, "the refusals logged"
+            )
             if any(thread == HELPER_THREAD for _, _, thread in refused_by_helper):
                 break
         else:
@@ -591,8 +621,11 @@ def test_changed_server_section_restarts_the_receiving_process_with_the_new_sett
     gw = gateway_factory(make_settings(tmp_path, server=server, rules=[rule(up.port)]))
     old = gw.gateway.receivers._procs[1]
 
-    gw.call(gw.gateway.reconfigure(make_settings(tmp_path, server={**server, "hostname": "renamed.test"},
-                                                 rules=[rule(up.port)])))
+    gw.call(
+        gw.gateway.reconfigure(
+            make_settings(tmp_path, server={**server, "hostname": "renamed.test"}, rules=[rule(up.port)])
+        )
+    )
     assert old.poll() is not None, "the old helper still runs after the server section changed"
     new = gw.gateway.receivers._procs[1]
     assert new is not old and new.poll() is None
@@ -636,8 +669,11 @@ def test_message_complete_when_the_helper_is_stopped_is_not_left_unannounced_in_
 
         if rcpt in queued_recipients(gw.spool.root) or delivered(up)[rcpt]:
             # On disk (whatever the client was told): the scheduler must have it and deliver it now.
-            wait_until(lambda r=rcpt: delivered(up)[r], 3,
-                       f"{rcpt} (in the spool; client told {answer.strip()!r}) delivered while Tenso runs")
+            wait_until(
+                lambda r=rcpt: delivered(up)[r],
+                3,
+                f"{rcpt} (in the spool; client told {answer.strip()!r}) delivered while Tenso runs",
+            )
 
 
 # --- 6. the setting itself -----------------------------------------------------------------------------

@@ -129,8 +129,11 @@ def test_killed_delivery_process_is_replaced_and_the_next_mail_is_delivered(gate
         os.kill(first.pid, signal.SIGKILL)
         # The reader thread reaps the child and closes both pipes (no descriptors left behind), then
         # hands the news to the loop; one trip through the loop makes sure it has been taken.
-        wait_until(lambda: first.returncode is not None and first.stdin.closed and first.stdout.closed, 5,
-                   "the parent noticing its child's death")
+        wait_until(
+            lambda: first.returncode is not None and first.stdin.closed and first.stdout.closed,
+            5,
+            "the parent noticing its child's death",
+        )
         assert first.returncode == -signal.SIGKILL
         gw.call(asyncio.sleep(0))
 
@@ -172,8 +175,11 @@ def test_attempt_running_when_the_child_dies_is_answered_and_retry_now_delivers_
         assert process._pending, "the parent should be waiting for the child's answer"
 
         os.kill(first.pid, signal.SIGKILL)
-        line = wait_until(lambda: log.matching(r"ended \(exit status -9\) with 1 attempt\(s\) running"), 5,
-                          "the parent reporting the lost attempt")
+        line = wait_until(
+            lambda: log.matching(r"ended \(exit status -9\) with 1 attempt\(s\) running"),
+            5,
+            "the parent reporting the lost attempt",
+        )
         assert line[0][0] == logging.ERROR
         wait_until(lambda: not process._pending, 5, "the lost attempt answered")
         assert queue_ids(gw) == {qid}  # still queued: the attempt never finished
@@ -245,8 +251,9 @@ def test_child_log_lines_and_bounce_reach_the_parent(headless, upstream_factory)
     assert refused == {}  # Tenso accepts both; the upstream refuses one later
     tenso.wait_log(r"bounced: DSN", timeout=10)
     qid = re.search(r"INFO (\S+) accepted from=<a@lan\.test>", tenso.log).group(1)
-    dsn = re.search(rf"INFO {qid} bounced: DSN \((\S+)\) to <a@lan\.test> for <bad@example\.net>$",
-                    tenso.log, re.MULTILINE)
+    dsn = re.search(
+        rf"INFO {qid} bounced: DSN \((\S+)\) to <a@lan\.test> for <bad@example\.net>$", tenso.log, re.MULTILINE
+    )
     assert dsn, tenso.log
     dsn = dsn.group(1)
 
@@ -333,12 +340,16 @@ def test_two_settings_changes_in_a_row_both_reach_the_child(gateway_factory, ups
         expected = sum(counts) + 1
         send(gw.port, "a@lan.test", [f"round{round_}@example.net"], message())
         wait_until(lambda n=expected: sum(len(u.messages) for u in ups) >= n, 10, f"round {round_}'s mail")
-        assert len(ups[route].messages) == counts[route] + 1, \
+        assert len(ups[route].messages) == counts[route] + 1, (
             f"round {round_}: the mail went to upstream {1 - route}, the route before the last two changes"
+        )
         wait_until(lambda: not queue_ids(gw), 5, "the attempt finishing")
         # Something else changed and applied, then the route changed and applied: no mail between.
-        gw.call(gw.gateway.reconfigure(make_settings(tmp_path, rules=[rule(ups[route].port)],
-                                                     options={"max_forward_count": 20 + round_ % 2})))
+        gw.call(
+            gw.gateway.reconfigure(
+                make_settings(tmp_path, rules=[rule(ups[route].port)], options={"max_forward_count": 20 + round_ % 2})
+            )
+        )
         route = 1 - route
         gw.call(gw.gateway.reconfigure(make_settings(tmp_path, rules=[rule(ups[route].port)])))
 
@@ -389,12 +400,18 @@ def test_attempts_of_a_dead_child_are_answered_even_when_new_mail_comes_before_t
             send(gw.port, "a@lan.test", ["after@example.net"], message("after the kill"))
             (after,) = queue_ids(gw) - before
             scheduler = gw.gateway.scheduler
-            wait_until(lambda: after in scheduler._in_flight or delivered(up, "after@example.net"), 5,
-                       "the new mail's attempt starting while the parent still knows nothing")
+            wait_until(
+                lambda: after in scheduler._in_flight or delivered(up, "after@example.net"),
+                5,
+                "the new mail's attempt starting while the parent still knows nothing",
+            )
             hold.go_on.set()
 
-            line = wait_until(lambda: log.matching(r"ended \(exit status -9\) with \d+ attempt\(s\) running"), 5,
-                              f"the lost attempts reported; still waiting for the dead child: {process._pending}")
+            line = wait_until(
+                lambda: log.matching(r"ended \(exit status -9\) with \d+ attempt\(s\) running"),
+                5,
+                f"the lost attempts reported; still waiting for the dead child: {process._pending}",
+            )
             assert line[0][0] == logging.ERROR
             wait_until(lambda: not process._pending, 5, "every attempt given to the dead child answered")
 

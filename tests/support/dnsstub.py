@@ -59,8 +59,9 @@ class DNSStub:
         self.zone = Zone()
         self.server = DNSServer(self.zone, address="127.0.0.1", port=0, logger=DNSLogger(logf=lambda _: None))
         self.port = self.server.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="dns-stub", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.server.serve_forever, kwargs={"poll_interval": 0.05}, name="dns-stub", daemon=True
+        )
         self.thread.start()
 
     @property

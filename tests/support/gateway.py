@@ -29,6 +29,7 @@ class RunningGateway:
 
     def on_loop(self, fn, *args):
         """``fn(*args)`` run on the gateway's loop thread (the gateway is not thread-safe)."""
+
         async def run():
             return fn(*args)
 
@@ -52,8 +53,11 @@ class RunningGateway:
 
 def make_settings(tmp_path: Path, **sections) -> settings_mod.Settings:
     """A settings object as the file would give it: listening on a free loopback port."""
-    data = {"server": {"listen": ["127.0.0.1:0"], "hostname": "tenso.test"}, "queue": {"dir": str(tmp_path / "queue")},
-            "mailbox_dir": str(tmp_path / "mailboxes")}
+    data = {
+        "server": {"listen": ["127.0.0.1:0"], "hostname": "tenso.test"},
+        "queue": {"dir": str(tmp_path / "queue")},
+        "mailbox_dir": str(tmp_path / "mailboxes"),
+    }
     for key, value in sections.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):
             data[key] = {**data[key], **value}

@@ -80,8 +80,7 @@ class Gui:
     def run(self, coro, timeout: float = 30.0):
         return run_on(self.loop, asyncio.wait_for(coro, timeout))
 
-    def open(self, settings: settings_mod.Settings | None = None, has_tray: bool = False,
-             **sections) -> MainWindow:
+    def open(self, settings: settings_mod.Settings | None = None, has_tray: bool = False, **sections) -> MainWindow:
         """Saves the settings as the file, then opens the window on it as app.gui.main does."""
         settings = settings or make_settings(self.tmp_path, **sections)
         settings_mod.save(settings, self.config)
@@ -117,8 +116,11 @@ class Gui:
 
         async def done() -> None:
             # Apply is an asyncSlot: it saves in a thread, then reconfigures the running gateway.
-            await until(lambda: (self.config.stat().st_mtime_ns, self.config.read_bytes()) != before
-                        or window.problems.text(), 10, "Apply to save or report")
+            await until(
+                lambda: (self.config.stat().st_mtime_ns, self.config.read_bytes()) != before or window.problems.text(),
+                10,
+                "Apply to save or report",
+            )
             await until(lambda: not window.controller.busy, 15, "Apply to finish")
             await asyncio.sleep(0.05)
 
@@ -136,8 +138,7 @@ class Gui:
         finally:
             for controller in self.controllers:
                 controller.close()
-            for obj in [*self.others, *self.windows, *(c.handler.bridge for c in self.controllers),
-                        *self.controllers]:
+            for obj in [*self.others, *self.windows, *(c.handler.bridge for c in self.controllers), *self.controllers]:
                 if shiboken6.isValid(obj):
                     shiboken6.delete(obj)
             self.others, self.windows, self.controllers = [], [], []

@@ -22,7 +22,7 @@ def without_delivery_headers(raw: bytes, sender: str, user: str) -> bytes:
     """A Maildir copy minus the Return-Path and Delivered-To lines Tenso puts on top."""
     head = f"Return-Path: <{sender}>\r\nDelivered-To: {user}\r\n".encode()
     assert raw.startswith(head), raw[:200]
-    return raw[len(head):]
+    return raw[len(head) :]
 
 
 def parse(raw: bytes) -> email.message.EmailMessage:

@@ -79,19 +79,29 @@ def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> 
 
 def check(path: Path) -> subprocess.CompletedProcess:
     """``python -m app check --config PATH``, as scripts run it."""
-    return subprocess.run([sys.executable, "-m", "app", "check", "--config", str(path)],
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "app", "check", "--config", str(path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def write_config(tmp_path: Path, listen_port: int, upstream_port: int) -> Path:
     config = tmp_path / "settings.json"
-    config.write_text(json.dumps({
-        "version": 1,
-        "server": {"hostname": "tenso.test", "listen": [f"127.0.0.1:{listen_port}"]},
-        "rules": [{"match": "*", "destination": "127.0.0.1", "port": upstream_port, "tls": "none"}],
-        "queue": {"dir": str(tmp_path / "queue")},
-        "mailbox_dir": str(tmp_path / "mailboxes"),
-    }), encoding="utf-8")
+    config.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "server": {"hostname": "tenso.test", "listen": [f"127.0.0.1:{listen_port}"]},
+                "rules": [{"match": "*", "destination": "127.0.0.1", "port": upstream_port, "tls": "none"}],
+                "queue": {"dir": str(tmp_path / "queue")},
+                "mailbox_dir": str(tmp_path / "mailboxes"),
+            }
+        ),
+        encoding="utf-8",
+    )
     return config
 
 
@@ -104,7 +114,10 @@ class TensoProcess:
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "app", "--headless", "--config", str(config)],
-            cwd=REPO, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=self._log,
         )
 
     @property

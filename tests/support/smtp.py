@@ -142,19 +142,34 @@ class UpstreamController(Controller):
 class Upstream:
     """An SMTP server on 127.0.0.1; with ``accounts`` it refuses mail until AUTH succeeds."""
 
-    def __init__(self, accounts: dict[str, str] | None = None, mechanisms=("CRAM-MD5", "LOGIN", "PLAIN"),
-                 tls_context=None, implicit_tls_context=None, port: int = 0, pipelining: bool = False):
+    def __init__(
+        self,
+        accounts: dict[str, str] | None = None,
+        mechanisms=("CRAM-MD5", "LOGIN", "PLAIN"),
+        tls_context=None,
+        implicit_tls_context=None,
+        port: int = 0,
+        pipelining: bool = False,
+    ):
         self.handler = UpstreamHandler(accounts=dict(accounts or {}), pipelining=pipelining)
         kwargs = {}
         if accounts:
             self.handler.require_auth = True
-            kwargs.update(auth_require_tls=False, authenticator=self.handler.authenticator,
-                          auth_exclude_mechanism=[m for m in ("CRAM-MD5", "LOGIN", "PLAIN") if m not in mechanisms])
+            kwargs.update(
+                auth_require_tls=False,
+                authenticator=self.handler.authenticator,
+                auth_exclude_mechanism=[m for m in ("CRAM-MD5", "LOGIN", "PLAIN") if m not in mechanisms],
+            )
         if tls_context is not None:
             kwargs["tls_context"] = tls_context
-        self.controller = UpstreamController(self.handler, hostname="127.0.0.1", port=port or free_port(),
-                                             server_hostname="upstream.test", ssl_context=implicit_tls_context,
-                                             **kwargs)
+        self.controller = UpstreamController(
+            self.handler,
+            hostname="127.0.0.1",
+            port=port or free_port(),
+            server_hostname="upstream.test",
+            ssl_context=implicit_tls_context,
+            **kwargs,
+        )
         self.controller.start()
         self.port = self.controller.port
 
@@ -179,8 +194,10 @@ def write_tls_files(cert, folder: Path) -> dict:
 
 
 def message(subject: str = "test", body: str = "hello\r\n", extra: str = "") -> bytes:
-    return (f"From: a@client.test\r\nTo: b@example.test\r\nSubject: {subject}\r\n"
-            f"Message-ID: <{secrets.token_hex(8)}@client.test>\r\n{extra}\r\n{body}").encode()
+    return (
+        f"From: a@client.test\r\nTo: b@example.test\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{secrets.token_hex(8)}@client.test>\r\n{extra}\r\n{body}"
+    ).encode()
 
 
 def send(port: int, sender: str, recipients: list[str], data: bytes, **login) -> dict:

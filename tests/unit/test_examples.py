@@ -20,8 +20,13 @@ def test_there_are_three_typical_setups():
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_check_accepts_the_example_and_readme_shows_it_verbatim(path):
-    result = subprocess.run([sys.executable, "-m", "app", "check", "--config", str(path)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "check", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert path.read_text(encoding="utf-8").strip() in (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -29,8 +34,13 @@ def test_check_accepts_the_example_and_readme_shows_it_verbatim(path):
 def test_isp_relay_sends_everything_to_the_isp_with_the_common_account():
     router = Router(settings_mod.load(ROOT / "docs/examples/isp-relay.json"))
     d = router.route("anyone@example.org", "staff@lan.example")
-    assert (d.kind, d.host, d.port, d.tls, str(d.auth)) == (FORWARD, "smtp.isp.example", 587, "required",
-                                                            "common (isp-id)")
+    assert (d.kind, d.host, d.port, d.tls, str(d.auth)) == (
+        FORWARD,
+        "smtp.isp.example",
+        587,
+        "required",
+        "common (isp-id)",
+    )
 
 
 def test_split_domains_rewrites_to_the_internal_servers():

@@ -29,30 +29,44 @@ def test_the_repository_has_the_shape_it_promises():
 
 
 def test_a_circle_seen_only_by_the_type_checker_is_still_a_circle(tmp_path):
-    root = _tree(tmp_path, {
-        "app/__init__.py": "",
-        "app/store/__init__.py": "",
-        "app/store/spool.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from app.deliver import attempt\n",
-        "app/deliver/__init__.py": "",
-        "app/deliver/attempt.py": "from app.store.spool import x\n",
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/store/__init__.py": "",
+            "app/store/spool.py": """
+                from typing import TYPE_CHECKING
+                if TYPE_CHECKING:
+                    from app.deliver import attempt
+            """,
+            "app/deliver/__init__.py": "",
+            "app/deliver/attempt.py": "from app.store.spool import x\n",
+        },
+    )
     assert _checker().problems(root) == ["import circle: app.deliver.attempt -> app.store.spool"]
 
 
 def test_parts_that_import_what_they_may_not_are_named(tmp_path):
-    root = _tree(tmp_path, {
-        "app/__init__.py": "",
-        "app/gateway.py": "",
-        "app/receive/__init__.py": "",
-        "app/receive/handler.py": "from app import gateway\nfrom app.deliver import scheduler\n",
-        "app/deliver/__init__.py": "",
-        "app/deliver/scheduler.py": "import PySide6\n",
-        "app/store/__init__.py": "",
-        "app/store/spool.py": "",
-        "app/gui/__init__.py": "",
-        "app/gui/controller.py": "from app import gateway\n",
-        "app/gui/tab.py": "from app.store.spool import Spool\nfrom app import settings\nfrom app.gui import controller\n",
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/gateway.py": "",
+            "app/receive/__init__.py": "",
+            "app/receive/handler.py": "from app import gateway\nfrom app.deliver import scheduler\n",
+            "app/deliver/__init__.py": "",
+            "app/deliver/scheduler.py": "import PySide6\n",
+            "app/store/__init__.py": "",
+            "app/store/spool.py": "",
+            "app/gui/__init__.py": "",
+            "app/gui/controller.py": "from app import gateway\n",
+            "app/gui/tab.py": """
+                from app.store.spool import Spool
+                from app import settings
+                from app.gui import controller
+            """,
+        },
+    )
     found = _checker().problems(root)
     assert found == [
         "app.deliver.scheduler imports PySide6: the engine runs without Qt",

@@ -22,7 +22,7 @@ def test_rotating_file_rolls_over_near_its_limit_and_keeps_every_line(tmp_path):
     # Each file stays within the limit plus at most one line (the one that crossed it).
     assert all(f.stat().st_size <= 2000 + 70 for f in files)
     kept = "".join(f.read_text(encoding="utf-8") for f in reversed(files)).splitlines()
-    assert kept == lines[-len(kept):] and len(kept) >= 3 * 2000 // 70
+    assert kept == lines[-len(kept) :] and len(kept) >= 3 * 2000 // 70
 
 
 def test_rotating_file_counts_what_an_earlier_run_left_in_the_file(tmp_path):

@@ -42,8 +42,7 @@ def where(decision) -> str:
 
 SETTING_B = [("@example.jp", "mail1.akisoftware.jp"), ("*", "mail2.akisoftware.jp")]
 SETTING_C = [("user1@example.jp", "mail1"), ("user2@example.jp", "mail2"), ("@example.jp", "mail3"), ("*", "mail4")]
-SETTING_D = [("user1@example.jp", "192.168.11.10"), ("@example.jp", "mail1"), ("@example.com", "MTA"),
-             ("*", "mail2")]
+SETTING_D = [("user1@example.jp", "192.168.11.10"), ("@example.jp", "mail1"), ("@example.com", "MTA"), ("*", "mail2")]
 
 
 @pytest.mark.parametrize(
@@ -62,8 +61,20 @@ SETTING_D = [("user1@example.jp", "192.168.11.10"), ("@example.jp", "mail1"), ("
         (SETTING_D, "a@example.com", "MTA:mx", 3),
         (SETTING_D, "a@example.org", "mail2", 4),
     ],
-    ids=["B-a", "B-b", "B-swapped-a", "B-swapped-b", "C-user1", "C-user2", "C-user3", "C-other",
-         "D-user1", "D-user9", "D-example.com-MTA", "D-other"],
+    ids=[
+        "B-a",
+        "B-b",
+        "B-swapped-a",
+        "B-swapped-b",
+        "C-user1",
+        "C-user2",
+        "C-user3",
+        "C-other",
+        "D-user1",
+        "D-user9",
+        "D-example.com-MTA",
+        "D-other",
+    ],
 )
 def test_worked_settings_route_each_recipient_to_the_documented_destination(rules, recipient, expected, rule_no):
     decision = router(rules).route(recipient)
@@ -78,8 +89,10 @@ def test_swapped_setting_b_sends_everything_to_mail2():
         assert where(r.route(recipient)) == "mail2.akisoftware.jp"
 
 
-EXAMPLE_1 = [("@mail2.example.jp", "192.168.1.100", 11000, "example.jp"),
-             ("@mail3.example.jp", "192.168.1.200", 11001, "example.jp")]
+EXAMPLE_1 = [
+    ("@mail2.example.jp", "192.168.1.100", 11000, "example.jp"),
+    ("@mail3.example.jp", "192.168.1.200", 11001, "example.jp"),
+]
 
 
 @pytest.mark.parametrize(
@@ -104,16 +117,22 @@ def test_example_1_local_domain_mail_is_delivered_locally_not_forwarded():
 
 
 def test_example_2_everything_goes_to_the_isp_on_587_with_the_common_account():
-    r = router([("*", "smtp.isp.example", 587)], auth_accounts={"common": {"username": "isp-id"}},
-               options={"relay_networks": ["192.168.0.0/16", "127.0.0.1"]})
+    r = router(
+        [("*", "smtp.isp.example", 587)],
+        auth_accounts={"common": {"username": "isp-id"}},
+        options={"relay_networks": ["192.168.0.0/16", "127.0.0.1"]},
+    )
     for recipient in ("friend@example.net", "a@example.jp"):
         decision = r.route(recipient, sender="me@lan.example")
         assert (decision.kind, decision.host, decision.port, decision.rule) == (FORWARD, "smtp.isp.example", 587, 1)
         assert decision.auth == Account("common", "isp-id")
 
 
-EXAMPLE_3 = [("@mail1.akisoftware.jp", "192.168.1.100"), ("@mail2.akisoftware.jp", "192.168.1.101"),
-             ("@mail3.akisoftware.jp", "192.168.1.102")]
+EXAMPLE_3 = [
+    ("@mail1.akisoftware.jp", "192.168.1.100"),
+    ("@mail2.akisoftware.jp", "192.168.1.101"),
+    ("@mail3.akisoftware.jp", "192.168.1.102"),
+]
 
 
 @pytest.mark.parametrize(
@@ -204,8 +223,10 @@ def test_internationalized_domain_row_matches_both_spellings_of_the_domain(match
 
 # --- options that change the decision ------------------------------------------------------
 
-LOCALS = {"local_domains": ["local.test"],
-          "local_users": [{"address": "user1@local.test"}, {"address": "user2@example.jp"}]}
+LOCALS = {
+    "local_domains": ["local.test"],
+    "local_users": [{"address": "user1@local.test"}, {"address": "user2@example.jp"}],
+}
 
 
 def test_without_skip_local_a_star_row_forwards_local_users_too():
@@ -241,9 +262,13 @@ def test_unknown_user_at_local_domain_without_a_rule_is_unknown_local():
     assert r.route("user1@local.test").kind == LOCAL
 
 
-ACCOUNTS = {"common": {"username": "isp-id"},
-            "per_user": [{"local_user": "user1@local.test", "username": "id1"},
-                         {"local_user": "user2@example.jp", "username": ""}]}
+ACCOUNTS = {
+    "common": {"username": "isp-id"},
+    "per_user": [
+        {"local_user": "user1@local.test", "username": "id1"},
+        {"local_user": "user2@example.jp", "username": ""},
+    ],
+}
 
 
 @pytest.mark.parametrize(
@@ -278,21 +303,33 @@ def test_normal_delivery_carries_no_auth_account():
 @pytest.mark.parametrize(
     "rules, hidden",
     [
-        ([("*", "a"), ("@example.jp", "b"), ("user@example.jp", "c"), ("@*.example.jp", "d"), ("*", "e")],
-         {1: 0, 2: 0, 3: 0, 4: 0}),
+        (
+            [("*", "a"), ("@example.jp", "b"), ("user@example.jp", "c"), ("@*.example.jp", "d"), ("*", "e")],
+            {1: 0, 2: 0, 3: 0, 4: 0},
+        ),
         ([("@example.jp", "a"), ("user@example.jp", "b")], {1: 0}),
         ([("user@example.jp", "a"), ("@example.jp", "b")], {}),
-        ([("@*.example.jp", "a"), ("@sub.example.jp", "b"), ("u@x.sub.example.jp", "c"), ("@example.jp", "d")],
-         {1: 0, 2: 0}),
+        (
+            [("@*.example.jp", "a"), ("@sub.example.jp", "b"), ("u@x.sub.example.jp", "c"), ("@example.jp", "d")],
+            {1: 0, 2: 0},
+        ),
         ([("@*.jp", "a"), ("@*.example.jp", "b")], {1: 0}),
         ([("@*.example.jp", "a"), ("@*.jp", "b")], {}),
         ([("@example.jp", "a"), ("@EXAMPLE.JP", "b"), ("USER@Example.JP", "c")], {1: 0, 2: 0}),
         ([("user@example.jp", "a"), ("User@Example.jp", "b")], {1: 0}),
         ([("@example.jp", "a"), ("@sub.example.jp", "b"), ("@example.jpn", "c"), ("*", "d")], {}),
     ],
-    ids=["star-hides-all", "domain-hides-address", "address-above-domain", "subdomains-hide",
-         "wider-subdomains-hide", "narrower-subdomains-above", "case-insensitive-duplicates",
-         "duplicate-address", "nothing-hidden"],
+    ids=[
+        "star-hides-all",
+        "domain-hides-address",
+        "address-above-domain",
+        "subdomains-hide",
+        "wider-subdomains-hide",
+        "narrower-subdomains-above",
+        "case-insensitive-duplicates",
+        "duplicate-address",
+        "nothing-hidden",
+    ],
 )
 def test_hidden_by_names_the_row_above_that_catches_all_of_a_rows_mail(rules, hidden):
     r = router(rules)
@@ -337,8 +374,13 @@ def naive_first_match(rows: list[tuple[str, str]], recipient: str) -> tuple[int 
             if first_any is None:
                 first_any = i
             continue
-        if (address == key) if kind == "address" else (domain == key) if kind == "domain" else \
-                domain.endswith("." + key):
+        if (
+            (address == key)
+            if kind == "address"
+            else (domain == key)
+            if kind == "domain"
+            else domain.endswith("." + key)
+        ):
             return (i if first_any is None else first_any), i
     return first_any, None
 
@@ -448,47 +490,110 @@ def test_lookup_time_does_not_grow_with_the_number_of_rules(big_table):
 
 def test_route_command_prints_each_decision_as_json(tmp_path):
     config = tmp_path / "settings.json"
-    config.write_text(json.dumps({
-        "local_domains": ["mail.example.jp"],
-        "local_users": [{"address": "boss@mail.example.jp"}],
-        "rules": [
-            {"match": "@mail2.example.jp", "destination": "192.168.1.100", "port": 11000,
-             "conversion_host": "example.jp"},
-            {"match": "@example.com", "destination": "MTA"},
-            {"match": "*", "destination": "smtp.isp.example", "port": 587},
-        ],
-        "auth_accounts": {"common": {"username": "isp-id"},
-                          "per_user": [{"local_user": "boss@mail.example.jp", "username": "boss-id"}]},
-    }), encoding="utf-8")
+    config.write_text(
+        json.dumps(
+            {
+                "local_domains": ["mail.example.jp"],
+                "local_users": [{"address": "boss@mail.example.jp"}],
+                "rules": [
+                    {
+                        "match": "@mail2.example.jp",
+                        "destination": "192.168.1.100",
+                        "port": 11000,
+                        "conversion_host": "example.jp",
+                    },
+                    {"match": "@example.com", "destination": "MTA"},
+                    {"match": "*", "destination": "smtp.isp.example", "port": 587},
+                ],
+                "auth_accounts": {
+                    "common": {"username": "isp-id"},
+                    "per_user": [{"local_user": "boss@mail.example.jp", "username": "boss-id"}],
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
     result = subprocess.run(
-        [sys.executable, "-m", "app", "route", "--config", str(config), "--json", "--from", "boss@mail.example.jp",
-         "u@mail2.example.jp", "a@example.com", "x@example.net"],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "route",
+            "--config",
+            str(config),
+            "--json",
+            "--from",
+            "boss@mail.example.jp",
+            "u@mail2.example.jp",
+            "a@example.com",
+            "x@example.net",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     decisions = json.loads(result.stdout)
     keys = {"recipient", "rule", "destination", "port", "rcpt", "auth"}
     assert all(keys <= set(d) for d in decisions)
     assert [{k: d[k] for k in sorted(keys)} for d in decisions] == [
-        {"recipient": "u@mail2.example.jp", "rule": 1, "destination": "192.168.1.100", "port": 11000,
-         "rcpt": "u@example.jp", "auth": "user:boss@mail.example.jp (boss-id)"},
-        {"recipient": "a@example.com", "rule": 2, "destination": "MTA", "port": None,
-         "rcpt": "a@example.com", "auth": None},
-        {"recipient": "x@example.net", "rule": 3, "destination": "smtp.isp.example", "port": 587,
-         "rcpt": "x@example.net", "auth": "user:boss@mail.example.jp (boss-id)"},
+        {
+            "recipient": "u@mail2.example.jp",
+            "rule": 1,
+            "destination": "192.168.1.100",
+            "port": 11000,
+            "rcpt": "u@example.jp",
+            "auth": "user:boss@mail.example.jp (boss-id)",
+        },
+        {
+            "recipient": "a@example.com",
+            "rule": 2,
+            "destination": "MTA",
+            "port": None,
+            "rcpt": "a@example.com",
+            "auth": None,
+        },
+        {
+            "recipient": "x@example.net",
+            "rule": 3,
+            "destination": "smtp.isp.example",
+            "port": 587,
+            "rcpt": "x@example.net",
+            "auth": "user:boss@mail.example.jp (boss-id)",
+        },
     ]
 
 
 def test_route_command_uses_the_common_account_for_other_senders_and_no_rule_is_null(tmp_path):
     config = tmp_path / "settings.json"
-    config.write_text(json.dumps({
-        "rules": [{"match": "@example.jp", "destination": "mail1"}],
-        "auth_accounts": {"common": {"username": "isp-id"}},
-    }), encoding="utf-8")
+    config.write_text(
+        json.dumps(
+            {
+                "rules": [{"match": "@example.jp", "destination": "mail1"}],
+                "auth_accounts": {"common": {"username": "isp-id"}},
+            }
+        ),
+        encoding="utf-8",
+    )
     result = subprocess.run(
-        [sys.executable, "-m", "app", "route", "--config", str(config), "--json", "--from", "me@lan.example",
-         "a@EXAMPLE.jp", "b@example.net"],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "route",
+            "--config",
+            str(config),
+            "--json",
+            "--from",
+            "me@lan.example",
+            "a@EXAMPLE.jp",
+            "b@example.net",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     first, second = json.loads(result.stdout)

@@ -42,19 +42,36 @@ VALID = {
     "local_users": [{"address": "user1@example.jp", "forward": ["someone@example.net,NONE"]}],
     "rules": [
         {"match": "user1@example.jp", "destination": "192.168.11.10"},
-        {"match": "@example.jp", "destination": "mail1.akisoftware.jp", "port": 25, "conversion_host": "",
-         "tls": "opportunistic"},
+        {
+            "match": "@example.jp",
+            "destination": "mail1.akisoftware.jp",
+            "port": 25,
+            "conversion_host": "",
+            "tls": "opportunistic",
+        },
         {"match": "@*.example.jp", "destination": "2001:db8::25", "port": 2525, "tls": "required"},
         {"match": "@example.com", "destination": "MTA"},
         {"match": "*", "destination": "smtp.isp.example", "port": 465, "tls": "implicit"},
     ],
-    "options": {"skip_local": True, "relay_for_rule_matches": True, "check_local_users": False,
-                "max_forward_count": 20,
-                "relay_networks": ["192.168.1.10", "192.168.0.0/16", "192.168.*.*", "192.168.1.10-192.168.1.50",
-                                   "::1", "2001:db8::/32"],
-                "relay_when_authenticated": False},
-    "auth_accounts": {"common": {"username": "isp-id"},
-                      "per_user": [{"local_user": "user1@example.jp", "username": "id1"}]},
+    "options": {
+        "skip_local": True,
+        "relay_for_rule_matches": True,
+        "check_local_users": False,
+        "max_forward_count": 20,
+        "relay_networks": [
+            "192.168.1.10",
+            "192.168.0.0/16",
+            "192.168.*.*",
+            "192.168.1.10-192.168.1.50",
+            "::1",
+            "2001:db8::/32",
+        ],
+        "relay_when_authenticated": False,
+    },
+    "auth_accounts": {
+        "common": {"username": "isp-id"},
+        "per_user": [{"local_user": "user1@example.jp", "username": "id1"}],
+    },
     "queue": {"dir": "queue", "retry_minutes": [1, 5], "max_age_hours": 48},
     "mailbox_dir": "mail",
     "backup": {"enabled": True, "dir": "backup", "keep_days": 7},
@@ -98,21 +115,24 @@ def test_check_names_each_bad_field_on_its_own_line(tmp_path):
         "local_users": [{"address": "not-an-address"}],
         "queue": {"retry_minutes": [5, 0]},
     }
-    assert_problems(check(write(tmp_path, data)), [
-        ("rules[1].match", "must be *, @domain, @*.domain or an address"),
-        ("rules[2].port", "must be 1-65535"),
-        ("rules[2].tls", "must be one of none, opportunistic, required, implicit"),
-        ("rules[3].destination", "must be a host name, an IP address or MTA"),
-        ("rules[4].conversion_host", "must be a domain name"),
-        ("server.listen[1]", "must be address:port"),
-        ("server.max_recipients", "must be greater than 0"),
-        ("server.max_message_bytes", "must be at least 1024"),
-        ("options.relay_networks[1]", "a * may only be followed by more *"),
-        ("options.max_forward_count", "must be greater than 0"),
-        ("local_domains[1]", "must be a domain name"),
-        ("local_users[0].address", "must be an address"),
-        ("queue.retry_minutes[1]", "must be greater than 0"),
-    ])
+    assert_problems(
+        check(write(tmp_path, data)),
+        [
+            ("rules[1].match", "must be *, @domain, @*.domain or an address"),
+            ("rules[2].port", "must be 1-65535"),
+            ("rules[2].tls", "must be one of none, opportunistic, required, implicit"),
+            ("rules[3].destination", "must be a host name, an IP address or MTA"),
+            ("rules[4].conversion_host", "must be a domain name"),
+            ("server.listen[1]", "must be address:port"),
+            ("server.max_recipients", "must be greater than 0"),
+            ("server.max_message_bytes", "must be at least 1024"),
+            ("options.relay_networks[1]", "a * may only be followed by more *"),
+            ("options.max_forward_count", "must be greater than 0"),
+            ("local_domains[1]", "must be a domain name"),
+            ("local_users[0].address", "must be an address"),
+            ("queue.retry_minutes[1]", "must be greater than 0"),
+        ],
+    )
 
 
 def problems_of(data) -> list[str]:
@@ -122,8 +142,13 @@ def problems_of(data) -> list[str]:
 
 
 def test_rule_problems_also_give_the_grid_row_number():
-    data = {"rules": [{"match": "*", "destination": "a"}, {"match": "*", "destination": "b"},
-                      {"match": "*", "destination": "c", "port": 0}]}
+    data = {
+        "rules": [
+            {"match": "*", "destination": "a"},
+            {"match": "*", "destination": "b"},
+            {"match": "*", "destination": "c", "port": 0},
+        ]
+    }
     assert problems_of(data) == ["rules[2].port: must be 1-65535 (rule No. 3)"]
 
 
@@ -141,13 +166,16 @@ def test_check_reports_unknown_keys_at_top_level_and_nested(tmp_path):
         "auth_accounts": {"common": {"username": "id", "password": "secret"}},
         "options": {"skip_locals": True},
     }
-    assert_problems(check(write(tmp_path, data)), [
-        ("rulez", "unknown setting"),
-        ("server.lisen", "unknown setting"),
-        ("rules[0].prot", "unknown setting"),
-        ("auth_accounts.common.password", "unknown setting"),
-        ("options.skip_locals", "unknown setting"),
-    ])
+    assert_problems(
+        check(write(tmp_path, data)),
+        [
+            ("rulez", "unknown setting"),
+            ("server.lisen", "unknown setting"),
+            ("rules[0].prot", "unknown setting"),
+            ("auth_accounts.common.password", "unknown setting"),
+            ("options.skip_locals", "unknown setting"),
+        ],
+    )
 
 
 WRONG_TYPES = [
@@ -186,17 +214,20 @@ def test_check_reports_wrong_types_by_field_one_line_each(tmp_path):
         "mailbox_dir": 3,
         "local_domains": "example.jp",
     }
-    assert_problems(check(write(tmp_path, data)), [
-        ("server.max_recipients", "must be a whole number"),
-        ("server.auth_requires_tls", "must be true or false"),
-        ("options.skip_local", "must be true or false"),
-        ("options.relay_networks[1]", "must be a string"),
-        ("rules[0].port", "must be a whole number"),
-        ("rules[1]", "must be an object"),
-        ("queue", "must be an object"),
-        ("mailbox_dir", "must be a string"),
-        ("local_domains", "must be a list"),
-    ])
+    assert_problems(
+        check(write(tmp_path, data)),
+        [
+            ("server.max_recipients", "must be a whole number"),
+            ("server.auth_requires_tls", "must be true or false"),
+            ("options.skip_local", "must be true or false"),
+            ("options.relay_networks[1]", "must be a string"),
+            ("rules[0].port", "must be a whole number"),
+            ("rules[1]", "must be an object"),
+            ("queue", "must be an object"),
+            ("mailbox_dir", "must be a string"),
+            ("local_domains", "must be a list"),
+        ],
+    )
 
 
 def test_check_reports_cross_field_problems(tmp_path):
@@ -207,15 +238,18 @@ def test_check_reports_cross_field_problems(tmp_path):
         "auth_accounts": {"per_user": [{"local_user": "b@example.jp", "username": "idb"}]},
         "rules": [{"match": "@x.jp", "destination": "MTA", "conversion_host": "example.jp"}],
     }
-    assert_problems(check(write(tmp_path, data)), [
-        ("version", "must be 1"),
-        ("server.listen", "at least one"),
-        ("server.tls_key", "set together"),
-        ("server.tls_cert", "file not found"),
-        ("local_users[1].address", "listed twice"),
-        ("auth_accounts.per_user[0].local_user", "is not a local user"),
-        ("rules[0].conversion_host", "only a forwarding rule"),
-    ])
+    assert_problems(
+        check(write(tmp_path, data)),
+        [
+            ("version", "must be 1"),
+            ("server.listen", "at least one"),
+            ("server.tls_key", "set together"),
+            ("server.tls_cert", "file not found"),
+            ("local_users[1].address", "listed twice"),
+            ("auth_accounts.per_user[0].local_user", "is not a local user"),
+            ("rules[0].conversion_host", "only a forwarding rule"),
+        ],
+    )
 
 
 def test_check_reports_broken_json_with_line_and_column(tmp_path):
@@ -249,8 +283,12 @@ def test_check_of_a_missing_file_fails_and_names_it(tmp_path):
 
 
 def test_check_warns_about_rules_hidden_by_a_row_above_but_still_exits_0(tmp_path):
-    data = {"rules": [{"match": m, "destination": "x"}
-                      for m in ("@example.jp", "user@example.jp", "*", "@example.com", "user@example.net")]}
+    data = {
+        "rules": [
+            {"match": m, "destination": "x"}
+            for m in ("@example.jp", "user@example.jp", "*", "@example.com", "user@example.net")
+        ]
+    }
     result = check(write(tmp_path, data))
     assert result.returncode == 0, result.stderr
     assert "OK (5 rules" in result.stdout and "warning" not in result.stdout
@@ -284,8 +322,12 @@ def test_warnings_name_the_hidden_row_and_the_row_that_hides_it(rules, warned):
 
 
 def test_check_does_not_warn_when_narrow_rows_come_first(tmp_path):
-    data = {"rules": [{"match": m, "destination": "x"}
-                      for m in ("user@example.jp", "@sub.example.jp", "@example.jp", "@*.example.jp", "*")]}
+    data = {
+        "rules": [
+            {"match": m, "destination": "x"}
+            for m in ("user@example.jp", "@sub.example.jp", "@example.jp", "@*.example.jp", "*")
+        ]
+    }
     result = check(write(tmp_path, data))
     assert result.returncode == 0 and result.stderr == ""
 
