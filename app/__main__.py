@@ -10,9 +10,9 @@ def _attach_console() -> None:
         import ctypes
 
         if ctypes.windll.kernel32.AttachConsole(-1):  # the console of the shell that started us
-            sys.stdout = open("CONOUT$", "w", encoding="utf-8")  # noqa: SIM115
-            sys.stderr = open("CONOUT$", "w", encoding="utf-8")  # noqa: SIM115
-            sys.stdin = open("CONIN$", encoding="utf-8")  # noqa: SIM115
+            sys.stdout = open("CONOUT$", "w", encoding="utf-8")
+            sys.stderr = open("CONOUT$", "w", encoding="utf-8")
+            sys.stdin = open("CONIN$", encoding="utf-8")
 
 
 if sys.argv[1:2] == ["delivery-worker"]:

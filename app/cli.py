@@ -286,7 +286,7 @@ def run_desktop(config: Path) -> int:
               file=sys.stderr)
         return run_headless(config)
     try:
-        from app.gui import main as gui_main  # noqa: PLC0415 - Qt only when asked for
+        from app.gui import main as gui_main  # Qt only when asked for
     except ImportError:
         print("The window is not available here (PySide6 or app.gui missing); running headless.",
               file=sys.stderr)

@@ -22,7 +22,7 @@ from app.receive.helpers import ReceivingHelpers
 from app.route.policy import RelayPolicy
 from app.route.router import Account, Decision, Router
 from app.settings import Settings
-from app.store.spool import Envelope, QueueLocked, Spool
+from app.store.spool import Envelope, QueueLock, QueueLocked, Spool
 from app.system import passwords
 from app.system.looplag import LoopLag
 from app.system.net import parse_listen
@@ -104,10 +104,10 @@ class Gateway:
         self.policy = RelayPolicy(self.router)
         self.spool = Spool(settings.queue_dir)
         self.scheduler: Scheduler | None = None
-        self.servers: list[asyncio.AbstractServer] = []
+        self.servers: list[asyncio.Server] = []
         self.handler: InboundHandler | None = None
         self.receivers: ReceivingHelpers | None = None  # server.processes - 1 helpers on the same ports
-        self._lock = None
+        self._lock: QueueLock | None = None
         self.loop_lag = LoopLag()
 
     def apply(self, settings: Settings) -> None:

@@ -21,7 +21,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from app.mail import addresses, forwarding, relaynets
 from app.system.files import fsync_dir
@@ -337,7 +337,7 @@ def _build(tp: Any, value: Any, path: str, problems: list[str]) -> Any:
         if not isinstance(value, dict):
             problems.append(f"{path}: must be {_type_name(tp)}")
             return None
-        return _build_object(tp, value, path, problems)
+        return _build_object(cast(type, tp), value, path, problems)  # a field's type: the class, not an instance
     if origin is list:
         if not isinstance(value, list):
             problems.append(f"{path}: must be {_type_name(tp)}")

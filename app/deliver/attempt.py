@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from app.deliver import backup, mailbox, outbound, reports
 from app.mail import addresses, forwarding
@@ -75,12 +75,12 @@ class Deliverer:
     # --- helpers ---
 
     @property
-    def settings(self):
+    def settings(self) -> Settings:
         return self.context.settings
 
     @property
     def resolver(self) -> mx.Resolver:
-        from app.deliver import mx  # noqa: PLC0415 - dnspython only once mail goes by MX (a smaller delivery process)
+        from app.deliver import mx  # dnspython only once mail goes by MX (a smaller delivery process)
 
         servers = self.settings.delivery.dns_servers
         with self._lock:
@@ -100,7 +100,7 @@ class Deliverer:
             return cached[1]
         try:
             infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-            found = tuple(sorted({info[4][0] for info in infos}))
+            found = tuple(sorted({cast(str, info[4][0]) for info in infos}))  # AF_INET/AF_INET6: strings
         except OSError:
             found = ()
         with self._lock:
@@ -172,6 +172,8 @@ class Deliverer:
         for rcpt in due:
             decision = router.route(rcpt.address, message.sender)
             if decision.kind == routing.FORWARD:
+                # A FORWARD decision always has these (Router.route); the others leave them None.
+                assert decision.host is not None and decision.port is not None and decision.tls is not None
                 dest = outbound.Destination(decision.host, decision.port, decision.tls, decision.auth)
                 loop = next((ip for ip in self.host_addresses(dest.host) if self.is_self(ip, dest.port)), None)
                 if loop:
@@ -195,7 +197,7 @@ class Deliverer:
     def _password(self, message: QueuedMessage, account: routing.Account | None) -> str | None:
         if account is None:
             return None
-        from app.system import passwords  # noqa: PLC0415 - keyring only once an account is used
+        from app.system import passwords  # keyring only once an account is used
 
         try:
             return passwords.get(account.key)
@@ -228,7 +230,7 @@ class Deliverer:
     def _deliver_mx(self, message: QueuedMessage, domain: str, rcpts: list[Recipient], content: bytes) -> None:
         port = self.settings.delivery.mx_port
         now = time.time()
-        from app.deliver import mx  # noqa: PLC0415
+        from app.deliver import mx
 
         try:
             hosts = self.resolver.mail_hosts(domain)

@@ -20,7 +20,7 @@ from typing import IO
 
 from app.deliver.attempt import Deliverer, Result
 from app.route.router import Router
-from app.settings import from_dict
+from app.settings import Settings, from_dict
 from app.store import spool
 from app.store.spool import Spool
 from app.system import helpers
@@ -29,18 +29,22 @@ log = logging.getLogger("tenso")
 
 
 class _Context:
-    """The attempt's ``DeliveryContext`` in this process, rebuilt from the parent's config lines."""
+    """The attempt's ``DeliveryContext`` in this process, rebuilt from the parent's config lines.
+
+    ``settings``, ``router`` and ``spool`` exist once the first config line is applied: the
+    attempts start only after that (``serve``)."""
+
+    settings: Settings
+    router: Router
+    spool: Spool
 
     def __init__(self) -> None:
-        self.settings = None
-        self.router = None
-        self.spool = None
         self.bound: list[tuple[str, int]] = []
 
     def configure(self, msg: dict) -> None:
         settings = from_dict(msg["config"], source=Path(msg["source"]) if msg["source"] else None)
         self.router = Router(settings)
-        if self.spool is None or str(self.spool.root) != msg["spool"]:
+        if not hasattr(self, "spool") or str(self.spool.root) != msg["spool"]:
             self.spool = Spool(Path(msg["spool"]))
         self.settings = settings
         self.bound = [(ip, port) for ip, port in msg["bound"]]

@@ -23,7 +23,7 @@ DNS_TIMEOUT = 10.0
 NEGATIVE_TTL = 60.0
 
 
-class LookupError(Exception):  # noqa: A001 - the domain-specific meaning is the point
+class LookupError(Exception):  # the domain-specific meaning is the point
     """No route to the domain's mail; ``permanent`` separates 5xx from 4xx."""
 
     def __init__(self, reply: str, permanent: bool):
@@ -77,7 +77,7 @@ class Resolver:
             answer = self._resolver.resolve(name, rdtype, raise_on_no_answer=False)
             records = list(answer) if answer.rrset is not None else None
             ttl = answer.rrset.ttl if answer.rrset is not None else NEGATIVE_TTL
-            result: object = records
+            result = records
         except dns.resolver.NXDOMAIN:
             result, ttl = LookupError(f"550 5.1.2 domain {name} does not exist", True), NEGATIVE_TTL
         except (dns.exception.Timeout, dns.resolver.NoNameservers, dns.resolver.LifetimeTimeout) as exc:

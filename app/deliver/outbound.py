@@ -136,6 +136,7 @@ def connect(destination: Destination, password: str | None, local_hostname: str)
         raise DeliveryError(f"cannot connect to {host}:{port}: {exc}") from exc
     try:
         # Commands are whole lines written at once; waiting to coalesce them only adds latency.
+        assert smtp.sock is not None  # connected by the constructor
         smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         code, resp = smtp.ehlo()
         if code != 250:

@@ -93,6 +93,7 @@ class Scheduler:
         if self._stopping:
             return
         self._runner_started = time.monotonic()
+        assert self._loop is not None  # start() sets it first
         self._runner = self._loop.create_task(self._run(), name="tenso-scheduler")
         self._runner.add_done_callback(self._runner_ended)
 
@@ -105,6 +106,7 @@ class Scheduler:
         # The traceback once per run of failures; the log stays readable if it keeps failing.
         log.error("the queue runner failed (%s); it starts again in %g s", runner.exception(), pause,
                   exc_info=runner.exception() if self._runner_failures == 1 else None)
+        assert self._loop is not None  # the runner was started on it
         self._loop.call_later(pause, self._start_runner)
 
     def wake(self, qid: str, when: float = 0.0) -> None:
@@ -178,6 +180,7 @@ class Scheduler:
             # until its attempt ends, or a new start could send the same message again.
             log.warning("waiting for %d delivery attempt(s) to end before the queue is released", left)
             await asyncio.wait(self._tasks)
+        assert self.executor is not None  # threads, as there is no delivery process
         self.executor.shutdown(wait=False, cancel_futures=True)
         await asyncio.to_thread(self.deliverer.pool.close_all)
         return 0
@@ -185,6 +188,7 @@ class Scheduler:
     # --- the loop ---
 
     async def _run(self) -> None:
+        assert self._loop is not None  # start() sets it before the runner
         was_paused = None
         next_poll = 0.0
         while not self._stopping:

@@ -45,6 +45,7 @@ def install(code: str) -> bool:
     global _installed
     app = QCoreApplication.instance()
     if _installed is not None:
+        assert app is not None  # a translator was installed into it
         app.removeTranslator(_installed)
         _installed = None
     if code == "en":
@@ -52,6 +53,7 @@ def install(code: str) -> bool:
     translator = QTranslator(app)
     if not translator.load(str(resources_dir() / "i18n" / f"tenso_{code}.qm")):
         return False
+    assert app is not None  # the window's QApplication exists before any language is chosen
     app.installTranslator(translator)
     _installed = translator
     return True

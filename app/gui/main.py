@@ -12,11 +12,12 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import cast
 
 import qasync
 from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QSystemTrayIcon, QVBoxLayout
 
 from app import settings as settings_mod
 from app.gui import controller as engine
@@ -76,7 +77,7 @@ def show_window(window: MainWindow) -> None:
 
 
 def run(config: Path) -> int:
-    app = QApplication.instance() or QApplication(sys.argv)
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv))  # a widgets application
     app.setApplicationName("Tenso")
     app.setQuitOnLastWindowClosed(False)
     app.setWindowIcon(state_icon("running"))
@@ -108,7 +109,9 @@ def run(config: Path) -> int:
                             "LAN under Relay, then press Apply."))
     if engine.keyring_problem():
         choose = QPushButton(tr("Use a file keyring in the data folder"))
-        window.centralWidget().layout().insertWidget(1, choose)
+        central = window.centralWidget()
+        assert central is not None  # MainWindow.build() made it
+        cast(QVBoxLayout, central.layout()).insertWidget(1, choose)
 
         def choose_file_keyring() -> None:
             path = engine.choose_file_keyring()

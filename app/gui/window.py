@@ -8,6 +8,7 @@ hands it to the running gateway; Cancel throws the copy away.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
@@ -48,6 +49,7 @@ STATE_TEXT = {
 
 class MainWindow(QMainWindow):
     quit_requested = Signal()
+    tabs: QTabWidget  # made by build(), again on a language change
 
     def __init__(self, controller: GatewayController, has_tray: bool, keyring_problem: str = ""):
         super().__init__()
@@ -185,7 +187,9 @@ class MainWindow(QMainWindow):
         """First run: let the administrator confirm the private ranges that may relay."""
         button = QPushButton(tr("Allow my LAN to send through Tenso (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)"))
         button.setObjectName("allowLan")
-        self.centralWidget().layout().insertWidget(1, button)
+        central = self.centralWidget()
+        assert central is not None  # build() made it
+        cast(QVBoxLayout, central.layout()).insertWidget(1, button)
 
         def allow() -> None:
             for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"):

@@ -27,8 +27,8 @@ def is_hostname(value: str) -> bool:
 def split(address: str) -> tuple[str, str]:
     """``"a@b"@c.jp`` → (``"a@b"``, ``c.jp``); an address without a domain has ``""``."""
     if '"' not in address and "\\" not in address:  # the usual case, without a Python loop
-        local, at, domain = address.rpartition("@")
-        return (local, domain) if at else (address, "")
+        local, sep, domain = address.rpartition("@")
+        return (local, domain) if sep else (address, "")
     in_quotes = False
     at = -1
     escaped = False

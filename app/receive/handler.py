@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from email.utils import formatdate
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
@@ -61,7 +61,7 @@ _date_cache: tuple[int, str] = (-1, "")
 
 def _date_now() -> str:
     """The Received: header's date (RFC 5322, local time), formatted once a second."""
-    global _date_cache  # noqa: PLW0603 - one cached value for the whole process
+    global _date_cache  # one cached value for the whole process
     second = int(time.time())
     if _date_cache[0] != second:
         _date_cache = (second, formatdate(second, localtime=True))
@@ -86,7 +86,8 @@ class InboundHandler:
         """Says 421 to every connected client and hangs up (Python >= 3.12 waits for them otherwise)."""
         for session in list(self.sessions):
             if session.transport is not None and not session.transport.is_closing():
-                session.transport.write(b"421 4.3.2 Tenso is shutting down, try again later\r\n")
+                transport = cast(asyncio.WriteTransport, session.transport)  # a connection's: it writes
+                transport.write(b"421 4.3.2 Tenso is shutting down, try again later\r\n")
                 session.transport.close()
 
     async def settle(self, timeout: float) -> None:
@@ -190,7 +191,7 @@ class InboundHandler:
     async def _verify(self, server: SMTP, parsed: AuthResult) -> AuthResult:
         if not parsed.success:
             return parsed
-        login, password = parsed.auth_data
+        login, password = cast(LoginPassword, parsed.auth_data)  # what hand_back accepts
         user = login.decode("utf-8", "replace")
         ok = False
         if addresses.is_address(user) and self.context.router.is_local_user(user):

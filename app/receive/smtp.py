@@ -79,8 +79,10 @@ def install_aiosmtpd_patches() -> None:
     found = version("aiosmtpd")
     if found != AIOSMTPD_VERSION:
         log.warning("aiosmtpd %s is installed; Tenso's adaptations were written for %s", found, AIOSMTPD_VERSION)
+    # Monkeypatching aiosmtpd.smtp's namespace: its ``dir`` is the builtin (no module attribute to
+    # type), its ``inspect`` the module (which _tables stands in for).
     aiosmtpd_smtp.dir = _tables.dir  # type: ignore[attr-defined]
-    aiosmtpd_smtp.inspect = _tables  # type: ignore[attr-defined]
+    aiosmtpd_smtp.inspect = _tables  # type: ignore[assignment]
     _installed = True
 
 
@@ -120,6 +122,7 @@ class TensoSMTP(SMTP):
         self.event_handler.sessions.discard(self)
         transport = self.transport
         super().connection_lost(error)
+        assert self._handler_coroutine is not None  # set in connection_made (aiosmtpd asserts it too)
         self._handler_coroutine.add_done_callback(self._release)
         # asyncio (3.11) keeps the transport's own read callback as a bound method: a cycle
         # of one closed transport.  Its reading is over (this is its last call to us).
@@ -133,7 +136,7 @@ class TensoSMTP(SMTP):
         under load stalled the loop for up to 10 ms at a time."""
         self._handler_coroutine = None
         self._client_connected_cb = None
-        self._reader = self._writer = None
+        self._reader = self._writer = None  # type: ignore[assignment]  # aiosmtpd types them as always set; freed on purpose
         self._smtp_methods = {}
         self._auth_methods = {}
         self._timeout_handle = None
@@ -148,6 +151,7 @@ class TensoSMTP(SMTP):
         """
         if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
             return
+        assert self.envelope is not None  # as in aiosmtpd's smtp_DATA: made at connection
         if not self.envelope.rcpt_tos:
             await self.push("503 Error: need RCPT command")
             return
@@ -194,7 +198,7 @@ class TensoSMTP(SMTP):
         if leftover:
             # A client that sent its next command before our reply (QUIT right after ".") gets
             # it read as the next command; aiosmtpd itself works on this buffer the same way.
-            reader._buffer[0:0] = leftover
+            reader._buffer[0:0] = leftover  # type: ignore[attr-defined]  # asyncio.StreamReader's private buffer
         if limit and dropped + end > limit:
             return None
         return bytes(buf[2 : end + 2])

@@ -42,7 +42,7 @@ class Account:
 @dataclass(frozen=True)
 class Decision:
     recipient: str  # as received in RCPT TO
-    kind: str  # FORWARD, LOCAL, MX or UNKNOWN_LOCAL
+    kind: RouteKind  # FORWARD, LOCAL, MX or UNKNOWN_LOCAL
     rule: int | None  # 1-based row number, None when no row decided
     host: str | None  # destination host for FORWARD
     port: int | None
@@ -53,7 +53,10 @@ class Decision:
 
     @property
     def destination(self) -> str:
-        return self.host if self.kind == FORWARD else "MTA"
+        if self.kind == FORWARD:
+            assert self.host is not None  # a FORWARD decision always names its host (route())
+            return self.host
+        return "MTA"
 
     def as_json(self) -> dict:
         return {

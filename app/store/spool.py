@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -288,9 +289,9 @@ class QueueLock:
 
     def __init__(self, path: Path):
         self.path = path
-        self._file = open(path, "a+b")  # noqa: SIM115 - held for the gateway's lifetime
+        self._file = open(path, "a+b")  # held for the gateway's lifetime
         try:
-            if os.name == "nt":
+            if sys.platform == "win32":  # os.name == "nt", in the spelling mypy reads
                 import msvcrt
 
                 self._file.seek(0)

@@ -20,10 +20,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import asyncio
+    import io
 
 log = logging.getLogger("tenso")
 
@@ -103,7 +104,7 @@ class Helper:
 
     async def wait(self, timeout: float) -> bool:
         """Waits up to ``timeout`` s for the helper to exit; kills it after that.  True if it exited."""
-        import asyncio  # noqa: PLC0415 - not in the delivery helper, which never waits for one
+        import asyncio  # not in the delivery helper, which never waits for one
 
         try:
             await asyncio.wait_for(asyncio.to_thread(self.proc.wait), timeout)
@@ -122,7 +123,7 @@ class Helper:
 
     def _read(self) -> None:
         proc = self.proc
-        stdout = proc.stdout
+        stdout = cast("io.BufferedReader | None", proc.stdout)  # a PIPE opened buffered: it has read1
         assert stdout is not None
         partial = b""
         with stdout:
@@ -156,8 +157,8 @@ def parent_gone() -> bool:
 
 def die_with_parent() -> None:
     if sys.platform.startswith("linux"):
-        import ctypes  # noqa: PLC0415
-        import signal  # noqa: PLC0415
+        import ctypes
+        import signal
 
         try:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -171,7 +172,7 @@ def leave_ctrl_c_to_parent() -> None:
     """Ctrl+C in a console reaches every process attached to it.  A helper ignores it: the
     parent stops it in order (421 to its clients, commits finished), which a helper stopping
     on its own, in the middle, would not."""
-    import signal  # noqa: PLC0415
+    import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -215,8 +216,8 @@ def _kill_with_us(proc: subprocess.Popen) -> object:
     process ends in any way.  (Linux: the child asks for that itself, with PR_SET_PDEATHSIG.)"""
     if sys.platform != "win32":
         return None
-    import ctypes  # noqa: PLC0415
-    from ctypes import wintypes  # noqa: PLC0415
+    import ctypes
+    from ctypes import wintypes
 
     class Basic(ctypes.Structure):
         _fields_ = [("PerProcessUserTimeLimit", ctypes.c_int64), ("PerJobUserTimeLimit", ctypes.c_int64),
@@ -238,8 +239,10 @@ def _kill_with_us(proc: subprocess.Popen) -> object:
     job = kernel32.CreateJobObjectW(None, None)
     info = Extended()
     info.BasicLimitInformation.LimitFlags = 0x2000  # JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+    # Popen._handle is CPython's private Windows handle, not in typeshed; unused-ignore: other
+    # platforms' mypy never reaches this line.
     ok = job and kernel32.SetInformationJobObject(job, 9, ctypes.byref(info), ctypes.sizeof(info)) and \
-        kernel32.AssignProcessToJobObject(job, int(proc._handle))
+        kernel32.AssignProcessToJobObject(job, int(proc._handle))  # type: ignore[attr-defined, unused-ignore]
     if not ok:
         log.warning("a helper process will not end with Tenso if Tenso is killed (job object: error %d)",
                     ctypes.get_last_error())

@@ -26,7 +26,7 @@ class Formatter(logging.Formatter):
     _second = -1
     _text = ""
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         second = int(record.created)
         if second != self._second:
             self._second, self._text = second, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
@@ -44,7 +44,7 @@ class RotatingFile(RotatingFileHandler):
         super().__init__(*args, **kwargs)
         self._size: int | None = None
 
-    def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802
+    def shouldRollover(self, record: logging.LogRecord) -> bool:
         if self.stream is None:
             self.stream = self._open()
         if self._size is None:
@@ -58,7 +58,7 @@ class RotatingFile(RotatingFileHandler):
             self._size += len(text.encode("utf-8", "replace")) + 1
         return text
 
-    def doRollover(self) -> None:  # noqa: N802
+    def doRollover(self) -> None:
         super().doRollover()
         self._size = None
 
@@ -112,7 +112,7 @@ def setup_for_program(level: int = logging.INFO, to_file: bool = True) -> Path |
     """stderr, plus a rotating file in the data folder (5 x 5 MB).  Returns the file's path.
 
     TENSO_LOG_LEVEL (DEBUG, INFO, WARNING) overrides the level: WARNING keeps only problems."""
-    from app.system import paths  # noqa: PLC0415 - platformdirs only when a program starts
+    from app.system import paths  # platformdirs only when a program starts
 
     chosen = logging.getLevelName(os.environ.get("TENSO_LOG_LEVEL", "").upper() or level)
     if not isinstance(chosen, int):

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     if os.environ.get("TENSO_EVENT_LOOP", "").lower() != "asyncio":
         try:
-            import uvloop  # noqa: PLC0415 - optional: not on Windows
+            import uvloop  # optional: not on Windows
         except ImportError:
             pass
         else:
@@ -30,7 +33,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return loop_factory()()
 
 
-def run(main) -> object:
+def run(main: Coroutine[Any, Any, _T]) -> _T:
     """``asyncio.run(main)`` on the chosen loop."""
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(main)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from typing import cast
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -44,7 +45,7 @@ def numeric_addresses(host: str) -> set[str]:
         infos = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
     except (socket.gaierror, UnicodeError, ValueError):
         return set()
-    return {info[4][0] for info in infos}
+    return {cast(str, info[4][0]) for info in infos}  # AF_INET/AF_INET6 addresses: strings
 
 
 def reaches_listener(addresses: set[str], port: int, listening: list[tuple[str, int]]) -> bool:

@@ -96,7 +96,7 @@ def _saved_choice_once() -> None:
     global _choice_checked
     with _choice_lock:
         if not _choice_checked:
-            from app.system.paths import data_dir  # noqa: PLC0415
+            from app.system.paths import data_dir
 
             apply_saved_choice(data_dir())
             _choice_checked = True
@@ -107,7 +107,7 @@ def get(key: str) -> str | None:
     return _call("get_password", SERVICE, normalize_key(key))
 
 
-def set(key: str, password: str) -> None:  # noqa: A001 - mirrors `password set`
+def set(key: str, password: str) -> None:  # mirrors `password set`
     _call("set_password", SERVICE, normalize_key(key), password)
 
 

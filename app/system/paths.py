@@ -9,7 +9,7 @@ APP_NAME = "Tenso"
 
 
 def config_dir() -> Path:
-    import platformdirs  # noqa: PLC0415 - not loaded by the helper processes, which are given their paths
+    import platformdirs  # not loaded by the helper processes, which are given their paths
 
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False, roaming=True))
 
@@ -18,7 +18,7 @@ def data_dir() -> Path:
     override = os.environ.get("TENSO_DATA_DIR")
     if override:
         return Path(override)
-    import platformdirs  # noqa: PLC0415
+    import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False, roaming=True))
 

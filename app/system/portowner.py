@@ -60,5 +60,5 @@ def _windows(port: int) -> str:
 def port_owner(port: int) -> str:
     try:
         return _windows(port) if sys.platform == "win32" else _linux(port)
-    except Exception:  # noqa: BLE001 - a hint for a message, never a reason to fail
+    except Exception:  # a hint for a message, never a reason to fail
         return ""

@@ -22,10 +22,10 @@ class RelayTab(QWidget):
         self.check_users.setObjectName("checkLocalUsers")
         self.relay_auth = QCheckBox(tr("Clients that log in with SMTP AUTH may relay"))
         self.relay_auth.setObjectName("relayWhenAuthenticated")
-        for box, name in ((self.skip_local, "skip_local"), (self.relay_rules, "relay_for_rule_matches"),
-                          (self.check_users, "check_local_users"), (self.relay_auth, "relay_when_authenticated")):
-            box.setChecked(getattr(options, name))
-            box.toggled.connect(lambda on, name=name: setattr(options, name, on))
+        for check, name in ((self.skip_local, "skip_local"), (self.relay_rules, "relay_for_rule_matches"),
+                            (self.check_users, "check_local_users"), (self.relay_auth, "relay_when_authenticated")):
+            check.setChecked(getattr(options, name))
+            check.toggled.connect(lambda on, name=name: setattr(options, name, on))
         self.max_forward = QSpinBox()
         self.max_forward.setObjectName("maxForwardCount")
         self.max_forward.setRange(1, 1000)

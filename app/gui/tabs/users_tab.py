@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -97,10 +98,11 @@ class ForwardEditor(QWidget):
     def lines(self) -> list[str]:
         found = []
         for r in range(self.table.rowCount()):
-            targets = self.table.item(r, COL_TARGETS).text().strip()
-            action = self.table.cellWidget(r, COL_ACTION).currentText()
-            text = self.table.item(r, COL_FILTER).text().strip()
-            disabled = self.table.item(r, COL_DISABLED).checkState() == Qt.CheckState.Checked
+            # Every row has its three items and its combo box (_append).
+            targets = cast(QTableWidgetItem, self.table.item(r, COL_TARGETS)).text().strip()
+            action = cast(QComboBox, self.table.cellWidget(r, COL_ACTION)).currentText()
+            text = cast(QTableWidgetItem, self.table.item(r, COL_FILTER)).text().strip()
+            disabled = cast(QTableWidgetItem, self.table.item(r, COL_DISABLED)).checkState() == Qt.CheckState.Checked
             found.append(f"{targets},{action},{text}" + (",1" if disabled else ""))
         return found
 
@@ -147,6 +149,7 @@ class ForwardEditor(QWidget):
         if problems:
             self.error.setText(tr("Nothing imported: ") + "; ".join(problems))
             return False
+        assert self.user is not None  # import_file asks only with a user shown
         self.user.forward = good
         self.show_user(self.user)
         self.error.setText(tr("Imported {0} line(s).").format(len(good)))
