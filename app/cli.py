@@ -128,8 +128,9 @@ def cmd_import_forward(args: argparse.Namespace) -> int:
     settings = _load(config)
     if settings is None:
         return 1
-    user = next((u for u in settings.local_users
-                 if addresses.normalize(u.address) == addresses.normalize(args.user)), None)
+    user = next(
+        (u for u in settings.local_users if addresses.normalize(u.address) == addresses.normalize(args.user)), None
+    )
     if user is None:
         print(f"{args.user} is not a local user; add it to local_users first", file=sys.stderr)
         return 1
@@ -202,8 +203,10 @@ def _queue_offline(settings: Settings, spool: Spool, action: str, ids: list[str]
         gateway = Gateway(settings)
         for qid in ids:
             result = gateway.bounce_offline(qid)
-            print(f"{qid}: returned to the sender" + (f" (bounce {', '.join(result.created)})" if result.created
-                                                        else " (sender is <>: no bounce)"))
+            print(
+                f"{qid}: returned to the sender"
+                + (f" (bounce {', '.join(result.created)})" if result.created else " (sender is <>: no bounce)")
+            )
     else:
         print("no gateway is running on this queue; everything in it is tried as soon as Tenso starts")
     return 0
@@ -212,11 +215,31 @@ def _queue_offline(settings: Settings, spool: Spool, action: str, ids: list[str]
 def _queue_list(spool: Spool, as_json: bool) -> int:
     rows = spool.messages()
     if as_json:
-        print(json.dumps([{
-            "id": m.id, "sender": m.sender, "size": m.size, "received": m.envelope.received_at,
-            "recipients": [{"address": r.address, "state": r.state, "attempts": r.attempts,
-                            "next_try": r.next_try, "reply": r.reply} for r in m.recipients],
-        } for m in rows], ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": m.id,
+                        "sender": m.sender,
+                        "size": m.size,
+                        "received": m.envelope.received_at,
+                        "recipients": [
+                            {
+                                "address": r.address,
+                                "state": r.state,
+                                "attempts": r.attempts,
+                                "next_try": r.next_try,
+                                "reply": r.reply,
+                            }
+                            for r in m.recipients
+                        ],
+                    }
+                    for m in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     if spool.paused:
         print("delivery is PAUSED (python -m app queue resume)")
@@ -279,17 +302,19 @@ def run_headless(config: Path) -> int:
 
 
 def run_desktop(config: Path) -> int:
-    no_screen = (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
-                 and not os.environ.get("WAYLAND_DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"))
+    no_screen = (
+        sys.platform.startswith("linux")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+        and not os.environ.get("QT_QPA_PLATFORM")
+    )
     if no_screen:
-        print("No screen here (DISPLAY is not set); running headless. Use --headless to say so.",
-              file=sys.stderr)
+        print("No screen here (DISPLAY is not set); running headless. Use --headless to say so.", file=sys.stderr)
         return run_headless(config)
     try:
         from app.gui import main as gui_main  # Qt only when asked for
     except ImportError:
-        print("The window is not available here (PySide6 or app.gui missing); running headless.",
-              file=sys.stderr)
+        print("The window is not available here (PySide6 or app.gui missing); running headless.", file=sys.stderr)
         return run_headless(config)
     return gui_main.run(config)
 
@@ -298,9 +323,7 @@ def run_desktop(config: Path) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m app", description="Tenso: an SMTP forwarding gateway."
-    )
+    parser = argparse.ArgumentParser(prog="python -m app", description="Tenso: an SMTP forwarding gateway.")
     parser.add_argument("--version", action="version", version=f"Tenso {__version__}")
     parser.add_argument("--headless", action="store_true", help="run the gateway without a window")
     config_help = f"settings file (default: {paths.default_config_path()})"

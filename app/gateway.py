@@ -71,8 +71,11 @@ class GatewayError(Exception):
 def _bind_problem(entry: str, exc: OSError) -> str:
     if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
         owner = port_owner(parse_listen(entry)[1])
-        why = f"the port is already in use by {owner}" if owner else \
-            "the port is already in use (is another mail server running?)"
+        why = (
+            f"the port is already in use by {owner}"
+            if owner
+            else "the port is already in use (is another mail server running?)"
+        )
     elif exc.errno == errno.EACCES:
         why = "permission denied (ports below 1024 need administrator rights on this system)"
     elif exc.errno == errno.EADDRNOTAVAIL:

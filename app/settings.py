@@ -278,9 +278,7 @@ class Settings:
             seen.add(user.address.lower())
         for i, account in enumerate(self.auth_accounts.per_user):
             if account.local_user and account.local_user.lower() not in users:
-                found.append(
-                    f"auth_accounts.per_user[{i}].local_user: {account.local_user} is not a local user"
-                )
+                found.append(f"auth_accounts.per_user[{i}].local_user: {account.local_user} is not a local user")
         listening = [parse_listen(entry) for entry in self.server.listen]
         for i, rule in enumerate(self.rules):
             if _is_listening(rule.destination, rule.port, listening):
@@ -289,9 +287,7 @@ class Settings:
                     f"mail would loop (rule No. {i + 1})"
                 )
             if rule.destination.upper() == "MTA" and rule.conversion_host:
-                found.append(
-                    f"rules[{i}].conversion_host: only a forwarding rule can rewrite (rule No. {i + 1})"
-                )
+                found.append(f"rules[{i}].conversion_host: only a forwarding rule can rewrite (rule No. {i + 1})")
         return found
 
     # --- derived paths ---

@@ -49,6 +49,7 @@ class DeliveryContext(Protocol):
     @property
     def bound(self) -> list[tuple[str, int]]: ...
 
+
 log = logging.getLogger("tenso")
 
 HOST_CACHE_SECONDS = 60.0
@@ -118,8 +119,13 @@ class Deliverer:
 
     # --- the attempt ---
 
-    def attempt(self, qid: str, forced: bool = False, bounce_now: bool = False,
-                fresh: tuple[Envelope, tuple[bytes, ...]] | None = None) -> Result:
+    def attempt(
+        self,
+        qid: str,
+        forced: bool = False,
+        bounce_now: bool = False,
+        fresh: tuple[Envelope, tuple[bytes, ...]] | None = None,
+    ) -> Result:
         """``fresh``: the envelope and bytes just written by the server, so the first attempt
         of a new message does not read back what is still in memory (the same bytes as on disk)."""
         spool = self.context.spool
@@ -177,8 +183,12 @@ class Deliverer:
                 dest = outbound.Destination(decision.host, decision.port, decision.tls, decision.auth)
                 loop = next((ip for ip in self.host_addresses(dest.host) if self.is_self(ip, dest.port)), None)
                 if loop:
-                    self._record(message, rcpt, f"554 5.4.6 rule {decision.rule} sends to {dest.host}:{dest.port}, "
-                                 "which loops back to myself", now)
+                    self._record(
+                        message,
+                        rcpt,
+                        f"554 5.4.6 rule {decision.rule} sends to {dest.host}:{dest.port}, which loops back to myself",
+                        now,
+                    )
                     continue
                 forward[dest].append((rcpt, decision.rcpt))
             elif decision.kind == routing.LOCAL:
@@ -205,14 +215,21 @@ class Deliverer:
             log.error("%s cannot read the password for %s: %s", message.id, account.key, exc)
             return None
 
-    def _deliver_forward(self, message: QueuedMessage, dest: outbound.Destination,
-                         items: list[tuple[Recipient, str]], content: bytes) -> None:
+    def _deliver_forward(
+        self, message: QueuedMessage, dest: outbound.Destination, items: list[tuple[Recipient, str]], content: bytes
+    ) -> None:
         by_rcpt: dict[str, list[Recipient]] = defaultdict(list)
         for rcpt, sent_as in items:
             by_rcpt[sent_as].append(rcpt)
         replies = outbound.deliver(
-            self.pool, dest, self._password(message, dest.account), self.settings.server.hostname,
-            message.sender, list(by_rcpt), content, message.envelope.mail_options,
+            self.pool,
+            dest,
+            self._password(message, dest.account),
+            self.settings.server.hostname,
+            message.sender,
+            list(by_rcpt),
+            content,
+            message.envelope.mail_options,
         )
         now = time.time()
         for sent_as, reply in replies.items():
@@ -221,9 +238,17 @@ class Deliverer:
                 shown = f"<{rcpt.address}>" + (f" as <{sent_as}>" if sent_as != rcpt.address else "")
                 # A destination that cannot be reached or logged in to (our own 451 4.4.x): the tray says so.
                 failing = reply.startswith(("451 4.4.0 ", "451 4.4.2 "))
-                log.info("%s to=%s relay=%s:%d%s state=%s reply=%s", message.id, shown, dest.host, dest.port,
-                         f" auth={dest.account.key}" if dest.account else "", rcpt.state, reply,
-                         extra={"event": "failing"} if failing else None)
+                log.info(
+                    "%s to=%s relay=%s:%d%s state=%s reply=%s",
+                    message.id,
+                    shown,
+                    dest.host,
+                    dest.port,
+                    f" auth={dest.account.key}" if dest.account else "",
+                    rcpt.state,
+                    reply,
+                    extra={"event": "failing"} if failing else None,
+                )
 
     # --- MX ---
 
@@ -256,8 +281,15 @@ class Deliverer:
             dest = outbound.Destination(ip, port, "opportunistic", None)
             try:
                 replies = outbound.deliver(
-                    self.pool, dest, None, self.settings.server.hostname, message.sender,
-                    [r.address for r in rcpts], content, message.envelope.mail_options, raise_unreachable=True,
+                    self.pool,
+                    dest,
+                    None,
+                    self.settings.server.hostname,
+                    message.sender,
+                    [r.address for r in rcpts],
+                    content,
+                    message.envelope.mail_options,
+                    raise_unreachable=True,
                 )
             except outbound.DeliveryError as exc:
                 last = f"451 4.4.1 {host.name} [{ip}]: {exc.reply}"
@@ -266,8 +298,15 @@ class Deliverer:
             now = time.time()
             for r in rcpts:
                 self._record(message, r, replies[r.address], now)
-                log.info("%s to=<%s> mx=%s [%s] state=%s reply=%s", message.id, r.address, host.name, ip,
-                         r.state, replies[r.address])
+                log.info(
+                    "%s to=<%s> mx=%s [%s] state=%s reply=%s",
+                    message.id,
+                    r.address,
+                    host.name,
+                    ip,
+                    r.state,
+                    replies[r.address],
+                )
             return
         for r in rcpts:
             self._record(message, r, last.format(domain=domain), time.time())
@@ -297,8 +336,7 @@ class Deliverer:
         self._record(message, rcpt, reply, time.time())
         log.info("%s to=<%s> local: %s", message.id, user, reply[10:])
 
-    def _forward_copy(self, message: QueuedMessage, user: str, target: str, content: bytes,
-                      subject_only: bool) -> str:
+    def _forward_copy(self, message: QueuedMessage, user: str, target: str, content: bytes, subject_only: bool) -> str:
         """Queues the forward.txt copy as a new message; it goes through the rules like any mail."""
         qid = new_id()
         hostname = self.settings.server.hostname
@@ -307,15 +345,29 @@ class Deliverer:
             options: list[str] = []
         else:
             # A Received header per forward hop, so a forward loop meets the hop limit.
-            received = (f"Received: by {hostname} (Tenso) with forward.txt id {qid}\r\n"
-                        f"\tfor <{target}> (forwarded for <{user}>); {formatdate(localtime=True)}\r\n")
+            received = (
+                f"Received: by {hostname} (Tenso) with forward.txt id {qid}\r\n"
+                f"\tfor <{target}> (forwarded for <{user}>); {formatdate(localtime=True)}\r\n"
+            )
             sender, body = message.sender, received.encode("utf-8", "surrogateescape") + content
             options = list(message.envelope.mail_options)
-        envelope = Envelope(sender=sender, recipients=[target], mail_options=options, client="forward.txt",
-                            helo=hostname, received_at=time.time())
+        envelope = Envelope(
+            sender=sender,
+            recipients=[target],
+            mail_options=options,
+            client="forward.txt",
+            helo=hostname,
+            received_at=time.time(),
+        )
         self.context.spool.store(qid, envelope, body)
-        log.info("%s created from %s: forward.txt of <%s> to <%s>%s", qid, message.id, user, target,
-                 " (subject only)" if subject_only else "")
+        log.info(
+            "%s created from %s: forward.txt of <%s> to <%s>%s",
+            qid,
+            message.id,
+            user,
+            target,
+            " (subject only)" if subject_only else "",
+        )
         return qid
 
     # --- outcomes ---
@@ -334,8 +386,7 @@ class Deliverer:
         age = now - message.envelope.received_at
         if age >= max_age:
             rcpt.state = FAILED
-            rcpt.reply = (f"554 4.4.7 gave up after {age / 3600:.0f} hours in the queue; "
-                          f"last reply: {reply}")
+            rcpt.reply = f"554 4.4.7 gave up after {age / 3600:.0f} hours in the queue; last reply: {reply}"
             return
         rcpt.state = DEFERRED
         rcpt.next_try = min(now + self.retry_delay(rcpt.attempts), message.envelope.received_at + max_age)
@@ -356,8 +407,11 @@ class Deliverer:
                 r.state = BOUNCED
         hours = self.settings.delivery.delay_warning_hours
         if hours and message.sender:
-            late = [r for r in message.recipients if r.state == DEFERRED and not r.warned
-                    and time.time() - message.envelope.received_at >= hours * 3600]
+            late = [
+                r
+                for r in message.recipients
+                if r.state == DEFERRED and not r.warned and time.time() - message.envelope.received_at >= hours * 3600
+            ]
             if late:
                 result.created.append(self._report(message, late, "delayed"))
                 for r in late:
@@ -367,10 +421,22 @@ class Deliverer:
         hostname = self.settings.server.hostname
         body = reports.delivery_status(hostname, message, recipients, self.context.spool.content(message.id), action)
         qid = new_id()
-        envelope = Envelope(sender="", recipients=[message.sender], mail_options=["BODY=8BITMIME"],
-                            client="bounce", helo=hostname, received_at=time.time())
+        envelope = Envelope(
+            sender="",
+            recipients=[message.sender],
+            mail_options=["BODY=8BITMIME"],
+            client="bounce",
+            helo=hostname,
+            received_at=time.time(),
+        )
         self.context.spool.store(qid, envelope, body)
-        log.info("%s %s: DSN (%s) to <%s> for %s", message.id, "bounced" if action == "failed" else "delayed",
-                 qid, message.sender, ",".join(f"<{r.address}>" for r in recipients),
-                 extra={"event": "bounce"} if action == "failed" else None)  # the window's tray says so
+        log.info(
+            "%s %s: DSN (%s) to <%s> for %s",
+            message.id,
+            "bounced" if action == "failed" else "delayed",
+            qid,
+            message.sender,
+            ",".join(f"<{r.address}>" for r in recipients),
+            extra={"event": "bounce"} if action == "failed" else None,
+        )  # the window's tray says so
         return qid

@@ -75,8 +75,9 @@ class DeliveryHelper:
 
     def _spawn(self) -> None:
         assert self._loop is not None
-        self._helper = helpers.Helper(COMMAND, "delivery process", self._loop, self._answer, self._lost,
-                                      "delivery-process-reader")
+        self._helper = helpers.Helper(
+            COMMAND, "delivery process", self._loop, self._answer, self._lost, "delivery-process-reader"
+        )
         self._alive = True
         self._sent_config = None
 
@@ -106,9 +107,17 @@ class DeliveryHelper:
             return
         source = str(context.settings.source) if context.settings.source else None
         # The spool the gateway opened: a queue.dir changed while running takes effect at the next start.
-        self._send({"config": to_dict(context.settings), "source": source, "bound": bound,
-                    "spool": str(context.spool.root), "workers": self.workers, "level": log.getEffectiveLevel(),
-                    "node": spool.node(1)})
+        self._send(
+            {
+                "config": to_dict(context.settings),
+                "source": source,
+                "bound": bound,
+                "spool": str(context.spool.root),
+                "workers": self.workers,
+                "level": log.getEffectiveLevel(),
+                "node": spool.node(1),
+            }
+        )
         self._sent_config = key
 
     def _send(self, obj: dict) -> None:
@@ -132,8 +141,9 @@ class DeliveryHelper:
         helper = self._helper
         ran_for = time.monotonic() - helper.started if helper else 0.0
         self._restarts, pause = restart_pause(self._restarts, ran_for)
-        log.error("the delivery process ended (exit status %s); starting it again",
-                  helper.proc.returncode if helper else None)
+        log.error(
+            "the delivery process ended (exit status %s); starting it again", helper.proc.returncode if helper else None
+        )
         # At once the first time; if it keeps ending soon after its start, 2, 4 ... 60 s.
         await asyncio.sleep(pause if self._restarts > 1 else 0)
         if not self._alive:
@@ -156,8 +166,11 @@ class DeliveryHelper:
         self._alive = False
         later = Result(time.time() + RETRY_AFTER_CRASH_SECONDS)
         if self._pending and not self._stopping:
-            log.error("the delivery process ended (exit status %s) with %d attempt(s) running; "
-                      "they are retried in a minute", helper.proc.returncode, len(self._pending))
+            log.error(
+                "the delivery process ended (exit status %s) with %d attempt(s) running; they are retried in a minute",
+                helper.proc.returncode,
+                len(self._pending),
+            )
         for future in self._pending.values():
             if not future.done():
                 future.set_result(later)

@@ -50,9 +50,11 @@ def try_login(destination: Destination, password: str | None, local_hostname: st
     except DeliveryError as exc:
         return LoginReport(error=exc.reply)
     smtp = conn.smtp
-    report = LoginReport(offered=smtp.esmtp_features.get("auth", ""),
-                         encrypted=smtp.sock is not None and hasattr(smtp.sock, "cipher"),
-                         username=destination.account.username if destination.account else None)
+    report = LoginReport(
+        offered=smtp.esmtp_features.get("auth", ""),
+        encrypted=smtp.sock is not None and hasattr(smtp.sock, "cipher"),
+        username=destination.account.username if destination.account else None,
+    )
     conn.close()
     return report
 

@@ -56,16 +56,20 @@ def delivery_status(
     boundary = f"=_tenso_{secrets.token_hex(12)}"
     failed = action == "failed"
     if failed:
-        intro = ("This is the mail gateway at {host}.\n\n"
-                 "Your message could not be delivered to the recipients below.\n"
-                 "The reasons given by the receiving servers follow each address.\n\n"
-                 "メールを以下の宛先に配送できませんでした。\n")
+        intro = (
+            "This is the mail gateway at {host}.\n\n"
+            "Your message could not be delivered to the recipients below.\n"
+            "The reasons given by the receiving servers follow each address.\n\n"
+            "メールを以下の宛先に配送できませんでした。\n"
+        )
         subject = "Undelivered Mail Returned to Sender"
     else:
-        intro = ("This is the mail gateway at {host}.\n\n"
-                 "Your message has not been delivered yet to the recipients below.\n"
-                 "Tenso keeps trying; you do not need to send it again.\n\n"
-                 "メールの配送が遅れています (再送を続けています)。\n")
+        intro = (
+            "This is the mail gateway at {host}.\n\n"
+            "Your message has not been delivered yet to the recipients below.\n"
+            "Tenso keeps trying; you do not need to send it again.\n\n"
+            "メールの配送が遅れています (再送を続けています)。\n"
+        )
         subject = "Delayed Mail (still being retried)"
     lines = [intro.format(host=hostname)]
     for r in recipients:
@@ -99,9 +103,7 @@ def delivery_status(
         "Content-Transfer-Encoding: 8bit\n\n"
         f"{human}\n"
         f"--{boundary}\n"
-        "Content-Type: message/delivery-status\n\n"
-        + "\n".join(status)
-        + f"\n--{boundary}\n"
+        "Content-Type: message/delivery-status\n\n" + "\n".join(status) + f"\n--{boundary}\n"
         "Content-Type: text/rfc822-headers\n\n"
     )
     return _crlf(head) + original_headers(content) + _crlf(f"\n--{boundary}--\n")

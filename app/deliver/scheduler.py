@@ -104,8 +104,12 @@ class Scheduler:
             return
         self._runner_failures, pause = restart_pause(self._runner_failures, time.monotonic() - self._runner_started)
         # The traceback once per run of failures; the log stays readable if it keeps failing.
-        log.error("the queue runner failed (%s); it starts again in %g s", runner.exception(), pause,
-                  exc_info=runner.exception() if self._runner_failures == 1 else None)
+        log.error(
+            "the queue runner failed (%s); it starts again in %g s",
+            runner.exception(),
+            pause,
+            exc_info=runner.exception() if self._runner_failures == 1 else None,
+        )
         assert self._loop is not None  # the runner was started on it
         self._loop.call_later(pause, self._start_runner)
 
@@ -249,8 +253,11 @@ class Scheduler:
             self._last_prune = time.time()
             removed = await asyncio.to_thread(backup.prune, self.context.settings)
             if removed:
-                log.info("backup: removed %d day folder(s) older than %d days", removed,
-                         self.context.settings.backup.keep_days)
+                log.info(
+                    "backup: removed %d day folder(s) older than %d days",
+                    removed,
+                    self.context.settings.backup.keep_days,
+                )
 
     async def _attempt(self, qid: str) -> None:
         forced = qid in self._forced

@@ -64,10 +64,12 @@ def keyring_hint(window_parent=None) -> str:
     problem = engine.keyring_problem()
     if not problem:
         return ""
-    return tr("No OS keyring is available, so passwords cannot be stored safely. "
-              "You can choose to keep them in a file in Tenso's data folder: anyone who can read "
-              "your user account's files can read them. Until you choose, forwarding with SMTP AUTH "
-              "and local user logins cannot work.")
+    return tr(
+        "No OS keyring is available, so passwords cannot be stored safely. "
+        "You can choose to keep them in a file in Tenso's data folder: anyone who can read "
+        "your user account's files can read them. Until you choose, forwarding with SMTP AUTH "
+        "and local user logins cannot work."
+    )
 
 
 def show_window(window: MainWindow) -> None:
@@ -94,8 +96,9 @@ def run(config: Path) -> int:
     try:
         settings = settings_mod.load(config)
     except SettingsError as exc:
-        QMessageBox.critical(None, "Tenso", tr("The settings file {0} has problems:").format(config)
-                             + "\n\n" + "\n".join(exc.problems))
+        QMessageBox.critical(
+            None, "Tenso", tr("The settings file {0} has problems:").format(config) + "\n\n" + "\n".join(exc.problems)
+        )
         return 1
 
     controller = GatewayController(config, settings)
@@ -104,9 +107,13 @@ def run(config: Path) -> int:
     if first_run:
         window.offer_lan_relay()
         window.tabs.setCurrentWidget(window.rules_tab)
-        window.show_hint(tr("Welcome to Tenso. First: add a routing rule (for example * → your ISP's "
-                            "server, port 587), put its ID in Auth accounts and its password, list your "
-                            "LAN under Relay, then press Apply."))
+        window.show_hint(
+            tr(
+                "Welcome to Tenso. First: add a routing rule (for example * → your ISP's "
+                "server, port 587), put its ID in Auth accounts and its password, list your "
+                "LAN under Relay, then press Apply."
+            )
+        )
     if engine.keyring_problem():
         choose = QPushButton(tr("Use a file keyring in the data folder"))
         central = window.centralWidget()

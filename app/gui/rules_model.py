@@ -19,8 +19,13 @@ from app.settings import Rule, Settings, check_field
 
 # The row number (No.) is the vertical header: a data column would change under shifting rows.
 COL_MATCH, COL_DESTINATION, COL_PORT, COL_CONVERSION, COL_TLS = range(5)
-FIELDS = {COL_MATCH: "match", COL_DESTINATION: "destination", COL_PORT: "port",
-          COL_CONVERSION: "conversion_host", COL_TLS: "tls"}
+FIELDS = {
+    COL_MATCH: "match",
+    COL_DESTINATION: "destination",
+    COL_PORT: "port",
+    COL_CONVERSION: "conversion_host",
+    COL_TLS: "tls",
+}
 HEADERS = {
     COL_MATCH: "Match (識別ドメイン)",
     COL_DESTINATION: "Destination (転送先)",
@@ -88,8 +93,7 @@ class RulesModel(QAbstractTableModel):
         rule = self.rules[index.row()]
         col = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            if (role == Qt.ItemDataRole.DisplayRole and col in (COL_PORT, COL_TLS)
-                    and rule.destination.upper() == "MTA"):
+            if role == Qt.ItemDataRole.DisplayRole and col in (COL_PORT, COL_TLS) and rule.destination.upper() == "MTA":
                 return "—"  # normal delivery: port and TLS are the MX hosts' own
             return getattr(rule, FIELDS[col])
         hider = self._hidden.get(index.row())
@@ -97,7 +101,8 @@ class RulesModel(QAbstractTableModel):
             return QBrush(QColor("gray"))
         if role == Qt.ItemDataRole.ToolTipRole and hider is not None:
             return tr("This rule never matches: rule No. {0} ({1}) above it catches all its mail.").format(
-                hider + 1, self.rules[hider].match)
+                hider + 1, self.rules[hider].match
+            )
         if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_PORT:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -107,8 +112,12 @@ class RulesModel(QAbstractTableModel):
     def flags(self, index):
         if not index.isValid():
             return Qt.ItemFlag.ItemIsDropEnabled  # drops go between rows, never onto one
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
-                | Qt.ItemFlag.ItemIsEditable)
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemIsDragEnabled
+            | Qt.ItemFlag.ItemIsEditable
+        )
 
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
         if role != Qt.ItemDataRole.EditRole or not index.isValid():
@@ -156,8 +165,9 @@ class RulesModel(QAbstractTableModel):
             return False
         if source_row <= destination_child <= source_row + count:
             return False  # onto itself: nothing moves
-        if not self.beginMoveRows(source_parent, source_row, source_row + count - 1,
-                                  destination_parent, destination_child):
+        if not self.beginMoveRows(
+            source_parent, source_row, source_row + count - 1, destination_parent, destination_child
+        ):
             return False
         moving = self.rules[source_row : source_row + count]
         del self.rules[source_row : source_row + count]

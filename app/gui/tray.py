@@ -66,8 +66,12 @@ class Tray(QSystemTrayIcon):
 
     def show_state(self, state: str, detail: str) -> None:
         self.setIcon(state_icon(state))
-        texts = {RUNNING: tr("Tenso: running"), PAUSED: tr("Tenso: running, delivery paused"),
-                 STOPPED: tr("Tenso: stopped"), ERROR: tr("Tenso: error")}
+        texts = {
+            RUNNING: tr("Tenso: running"),
+            PAUSED: tr("Tenso: running, delivery paused"),
+            STOPPED: tr("Tenso: stopped"),
+            ERROR: tr("Tenso: error"),
+        }
         tip = texts.get(state, "Tenso")
         if detail:
             tip += "\n" + detail

@@ -15,8 +15,7 @@ class ListEditor(QWidget):
 
     changed = Signal()
 
-    def __init__(self, values: list[str], check: Callable[[str], str | None], placeholder: str = "",
-                 parent=None):
+    def __init__(self, values: list[str], check: Callable[[str], str | None], placeholder: str = "", parent=None):
         super().__init__(parent)
         self.values = values  # edited in place: it is the settings' own list
         self.check = check

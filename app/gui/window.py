@@ -161,8 +161,12 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.problems.setText(str(exc))
             return False
-        self.show_hint(tr("Settings exported to {0}. Passwords are not in the file: enter them again on the "
-                          "new machine (Auth accounts, Local users).").format(path))
+        self.show_hint(
+            tr(
+                "Settings exported to {0}. Passwords are not in the file: enter them again on the "
+                "new machine (Auth accounts, Local users)."
+            ).format(path)
+        )
         return True
 
     def import_settings(self, path: str | None = None) -> bool:
@@ -179,8 +183,9 @@ class MainWindow(QMainWindow):
         imported.source = self.working.source
         self.working = imported
         self.build()
-        self.show_hint(tr("Settings imported from {0}. Check them, enter the passwords, then press Apply.")
-                       .format(path))
+        self.show_hint(
+            tr("Settings imported from {0}. Check them, enter the passwords, then press Apply.").format(path)
+        )
         return True
 
     def offer_lan_relay(self) -> None:
@@ -232,9 +237,13 @@ class MainWindow(QMainWindow):
         if state == ERROR and detail:
             text += ": " + detail
             if "cannot listen" in detail:
-                self.show_hint(tr("Tenso cannot receive mail on that address and port. Choose another one "
-                                  "under Server → Listen on (for example 0.0.0.0:2525), press Apply, "
-                                  "and point your mail clients at it."))
+                self.show_hint(
+                    tr(
+                        "Tenso cannot receive mail on that address and port. Choose another one "
+                        "under Server → Listen on (for example 0.0.0.0:2525), press Apply, "
+                        "and point your mail clients at it."
+                    )
+                )
         self.state_label.setText(text)
         self.state_label.setStyleSheet("color: #b00020" if state == ERROR else "")
         self.start_button.setEnabled(not self.controller.running)
@@ -289,8 +298,11 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.dirty:
             answer = QMessageBox.question(
-                self, "Tenso", tr("Save the changes before closing?"),
-                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                self,
+                "Tenso",
+                tr("Save the changes before closing?"),
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
                 | QMessageBox.StandardButton.Cancel,
             )
             if answer == QMessageBox.StandardButton.Cancel:
@@ -312,4 +324,3 @@ class MainWindow(QMainWindow):
     async def _save_then_close(self) -> None:
         if await self.apply_now():
             self.close()
-

@@ -115,8 +115,9 @@ class InboundHandler:
             return TOO_MANY_RECIPIENTS
         refusal = self.context.policy.check(address, client_ip(session), bool(session.authenticated))
         if refusal:
-            log.info("refused RCPT <%s> from <%s> client=%s: %s", address, envelope.mail_from,
-                     client_ip(session), refusal)
+            log.info(
+                "refused RCPT <%s> from <%s> client=%s: %s", address, envelope.mail_from, client_ip(session), refusal
+            )
             return refusal
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
@@ -127,8 +128,12 @@ class InboundHandler:
         content: bytes = envelope.original_content or b""
         hops = count_hops(content)
         if hops >= settings.options.max_forward_count:
-            log.warning("refused message from <%s>: %d Received headers (max %d)",
-                        envelope.mail_from, hops, settings.options.max_forward_count)
+            log.warning(
+                "refused message from <%s>: %d Received headers (max %d)",
+                envelope.mail_from,
+                hops,
+                settings.options.max_forward_count,
+            )
             return MAIL_LOOP.format(hops)
         qid = new_id()
         received = self.received_header(server, session, envelope, qid)
@@ -155,9 +160,15 @@ class InboundHandler:
         except OSError as exc:
             log.error("%s not stored: %s", qid, exc)
             return NO_SPACE if exc.errno in (errno.ENOSPC, errno.EDQUOT) else STORE_FAILED
-        log.info("%s accepted from=<%s> to=%s size=%d client=%s%s", qid, stored.sender,
-                 ",".join(f"<{r}>" for r in stored.recipients), len(content), stored.client,
-                 f" auth={stored.auth_user}" if stored.auth_user else "")
+        log.info(
+            "%s accepted from=<%s> to=%s size=%d client=%s%s",
+            qid,
+            stored.sender,
+            ",".join(f"<{r}>" for r in stored.recipients),
+            len(content),
+            stored.client,
+            f" auth={stored.auth_user}" if stored.auth_user else "",
+        )
         self.on_stored(qid, stored, (received, content))
         return None
 
@@ -215,5 +226,3 @@ def hand_back(server: SMTP, session: Session, envelope: Envelope, mechanism: str
     if not isinstance(data, LoginPassword):
         return AuthResult(success=False, handled=False)
     return AuthResult(success=True, auth_data=data)
-
-

@@ -69,8 +69,9 @@ async def serve(first: dict, stdin: IO[bytes], writer: helpers.Writer) -> int:
     server_settings = front.settings.server
     tls = None
     if server_settings.tls_cert:
-        tls = smtp.tls_context(str(front.settings.resolve(server_settings.tls_cert)),
-                                  str(front.settings.resolve(server_settings.tls_key)))
+        tls = smtp.tls_context(
+            str(front.settings.resolve(server_settings.tls_cert)), str(front.settings.resolve(server_settings.tls_key))
+        )
     handler = InboundHandler(front, lambda qid, envelope, parts: writer.send({"accepted": qid}))
     factory = smtp.protocol_factory(server_settings, handler, tls, hand_back)
     servers = [await loop.create_server(factory, sock=_listening_socket(e)) for e in first["sockets"]]

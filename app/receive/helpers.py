@@ -85,8 +85,15 @@ class ReceivingHelpers:
         assert self._loop is not None
         posix = os.name == "posix"
         fds = tuple(s.fileno() for s in self._sockets) if posix else ()
-        helper = helpers.Helper(COMMAND, f"receiving process {slot}", self._loop, self._messages,
-                                lambda ended: self._ended(slot, ended), f"receiving-process-{slot}", pass_fds=fds)
+        helper = helpers.Helper(
+            COMMAND,
+            f"receiving process {slot}",
+            self._loop,
+            self._messages,
+            lambda ended: self._ended(slot, ended),
+            f"receiving-process-{slot}",
+            pass_fds=fds,
+        )
         self._helpers[slot] = helper
         pid = helper.proc.pid
         handed = [{"fd": fd} for fd in fds] if posix else [{"share": _share(s, pid)} for s in self._sockets]
@@ -95,8 +102,12 @@ class ReceivingHelpers:
 
     def _config(self) -> dict:
         settings = self.context.settings
-        return {"config": to_dict(settings), "source": str(settings.source) if settings.source else None,
-                "spool": str(self.context.spool.root), "level": log.getEffectiveLevel()}
+        return {
+            "config": to_dict(settings),
+            "source": str(settings.source) if settings.source else None,
+            "spool": str(self.context.spool.root),
+            "level": log.getEffectiveLevel(),
+        }
 
     def configure(self) -> None:
         """New rules and options for every helper (a changed server section restarts them instead)."""
@@ -115,10 +126,18 @@ class ReceivingHelpers:
         if self._stopping or self._helpers.get(slot) is not helper:
             return
         self._restarts[slot], pause = restart_pause(
-            self._restarts.get(slot, 0), time.monotonic() - helper.started,
-            RESTART_PAUSE_SECONDS, MAX_RESTART_PAUSE_SECONDS, STEADY_SECONDS)
-        log.error("receiving process %d ended (exit status %s); starting it again in %g s",
-                  slot, helper.proc.returncode, pause)
+            self._restarts.get(slot, 0),
+            time.monotonic() - helper.started,
+            RESTART_PAUSE_SECONDS,
+            MAX_RESTART_PAUSE_SECONDS,
+            STEADY_SECONDS,
+        )
+        log.error(
+            "receiving process %d ended (exit status %s); starting it again in %g s",
+            slot,
+            helper.proc.returncode,
+            pause,
+        )
         assert self._loop is not None
         self._loop.call_later(pause, self._restart, slot)
 

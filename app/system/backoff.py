@@ -4,8 +4,9 @@ queue runner): one that cannot run at all must not fill the log or spin."""
 from __future__ import annotations
 
 
-def restart_pause(failures: int, ran_for: float, first: float = 1.0, longest: float = 60.0,
-                  steady: float = 60.0) -> tuple[int, float]:
+def restart_pause(
+    failures: int, ran_for: float, first: float = 1.0, longest: float = 60.0, steady: float = 60.0
+) -> tuple[int, float]:
     """``first`` s, then twice as long each time it ends again within ``steady`` s of starting,
     at most ``longest`` s.  ``failures``: the count so far (0 at first); returns the new count
     and the pause."""

@@ -40,8 +40,12 @@ def spawn(name: str, pass_fds: tuple[int, ...] = ()) -> tuple[subprocess.Popen, 
     """Starts the helper with pipes on stdin and stdout; returns it and its job (keep both)."""
     flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # no console window flashing on Windows
     proc = subprocess.Popen(
-        command(name), stdin=subprocess.PIPE, stdout=subprocess.PIPE, creationflags=flags,
-        env=dict(os.environ, TENSO_PARENT_PID=str(os.getpid())), pass_fds=pass_fds,
+        command(name),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        creationflags=flags,
+        env=dict(os.environ, TENSO_PARENT_PID=str(os.getpid())),
+        pass_fds=pass_fds,
     )
     return proc, _kill_with_us(proc)
 
@@ -66,9 +70,16 @@ class Helper:
     reader thread (the name log records from its lines carry).
     """
 
-    def __init__(self, command: str, label: str, loop: asyncio.AbstractEventLoop,
-                 on_messages: Callable[[list[dict]], None], on_ended: Callable[[Helper], None],
-                 thread_name: str, pass_fds: tuple[int, ...] = ()):
+    def __init__(
+        self,
+        command: str,
+        label: str,
+        loop: asyncio.AbstractEventLoop,
+        on_messages: Callable[[list[dict]], None],
+        on_ended: Callable[[Helper], None],
+        thread_name: str,
+        pass_fds: tuple[int, ...] = (),
+    ):
         self.label = label
         self.loop = loop
         self._on_messages = on_messages
@@ -220,16 +231,27 @@ def _kill_with_us(proc: subprocess.Popen) -> object:
     from ctypes import wintypes
 
     class Basic(ctypes.Structure):
-        _fields_ = [("PerProcessUserTimeLimit", ctypes.c_int64), ("PerJobUserTimeLimit", ctypes.c_int64),
-                    ("LimitFlags", wintypes.DWORD), ("MinimumWorkingSetSize", ctypes.c_size_t),
-                    ("MaximumWorkingSetSize", ctypes.c_size_t), ("ActiveProcessLimit", wintypes.DWORD),
-                    ("Affinity", ctypes.c_size_t), ("PriorityClass", wintypes.DWORD),
-                    ("SchedulingClass", wintypes.DWORD)]
+        _fields_ = [
+            ("PerProcessUserTimeLimit", ctypes.c_int64),
+            ("PerJobUserTimeLimit", ctypes.c_int64),
+            ("LimitFlags", wintypes.DWORD),
+            ("MinimumWorkingSetSize", ctypes.c_size_t),
+            ("MaximumWorkingSetSize", ctypes.c_size_t),
+            ("ActiveProcessLimit", wintypes.DWORD),
+            ("Affinity", ctypes.c_size_t),
+            ("PriorityClass", wintypes.DWORD),
+            ("SchedulingClass", wintypes.DWORD),
+        ]
 
     class Extended(ctypes.Structure):
-        _fields_ = [("BasicLimitInformation", Basic), ("IoInfo", ctypes.c_uint64 * 6),
-                    ("ProcessMemoryLimit", ctypes.c_size_t), ("JobMemoryLimit", ctypes.c_size_t),
-                    ("PeakProcessMemoryUsed", ctypes.c_size_t), ("PeakJobMemoryUsed", ctypes.c_size_t)]
+        _fields_ = [
+            ("BasicLimitInformation", Basic),
+            ("IoInfo", ctypes.c_uint64 * 6),
+            ("ProcessMemoryLimit", ctypes.c_size_t),
+            ("JobMemoryLimit", ctypes.c_size_t),
+            ("PeakProcessMemoryUsed", ctypes.c_size_t),
+            ("PeakJobMemoryUsed", ctypes.c_size_t),
+        ]
 
     kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
     kernel32.CreateJobObjectW.restype = wintypes.HANDLE
@@ -241,9 +263,14 @@ def _kill_with_us(proc: subprocess.Popen) -> object:
     info.BasicLimitInformation.LimitFlags = 0x2000  # JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
     # Popen._handle is CPython's private Windows handle, not in typeshed; unused-ignore: other
     # platforms' mypy never reaches this line.
-    ok = job and kernel32.SetInformationJobObject(job, 9, ctypes.byref(info), ctypes.sizeof(info)) and \
-        kernel32.AssignProcessToJobObject(job, int(proc._handle))  # type: ignore[attr-defined, unused-ignore]
+    ok = (
+        job
+        and kernel32.SetInformationJobObject(job, 9, ctypes.byref(info), ctypes.sizeof(info))
+        and kernel32.AssignProcessToJobObject(job, int(proc._handle))
+    )  # type: ignore[attr-defined, unused-ignore]
     if not ok:
-        log.warning("a helper process will not end with Tenso if Tenso is killed (job object: error %d)",
-                    ctypes.get_last_error())
+        log.warning(
+            "a helper process will not end with Tenso if Tenso is killed (job object: error %d)",
+            ctypes.get_last_error(),
+        )
     return job  # kept open as long as this process lives

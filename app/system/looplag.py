@@ -51,7 +51,8 @@ class LoopLag:
             if now - last_report >= self.report_seconds:
                 p50, p99, worst = self.summary()
                 if worst >= 1.0:  # nothing to say about an idle loop
-                    log.info("loop lag p50=%.1fms p99=%.1fms max=%.1fms over %d samples",
-                             p50, p99, worst, len(self.samples))
+                    log.info(
+                        "loop lag p50=%.1fms p99=%.1fms max=%.1fms over %d samples", p50, p99, worst, len(self.samples)
+                    )
                 self.samples = []
                 last_report = now

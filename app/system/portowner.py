@@ -48,8 +48,9 @@ def _windows(port: int) -> str:
         if len(parts) >= 5 and parts[3].upper() == "LISTENING" and parts[1].rsplit(":", 1)[-1] == str(port):
             pid = parts[4]
             try:
-                task = subprocess.run(["tasklist", "/FI", f"PID eq {pid}", "/FO", "CSV", "/NH"],
-                                      capture_output=True, text=True, timeout=5).stdout
+                task = subprocess.run(
+                    ["tasklist", "/FI", f"PID eq {pid}", "/FO", "CSV", "/NH"], capture_output=True, text=True, timeout=5
+                ).stdout
                 name = task.split(",")[0].strip('"') if task.startswith('"') else "a program"
             except (OSError, subprocess.SubprocessError):
                 name = "a program"

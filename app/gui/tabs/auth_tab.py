@@ -36,8 +36,9 @@ def describe_login(report: LoginReport | str) -> str:
         return tr("Connected (no account used). AUTH offered: {0}").format(report.offered or tr("none"))
     if not report.offered:
         return tr("Connected, but the server offers no SMTP AUTH: mail is sent without logging in.")
-    return tr("Login accepted as {0} ({1}).").format(report.username, tr("encrypted") if report.encrypted
-                                                        else tr("not encrypted"))
+    return tr("Login accepted as {0} ({1}).").format(
+        report.username, tr("encrypted") if report.encrypted else tr("not encrypted")
+    )
 
 
 class AuthTab(QWidget):
@@ -56,8 +57,14 @@ class AuthTab(QWidget):
         form = QFormLayout(common)
         form.addRow(tr("ID"), self.common_user)
         form.addRow(tr("Password"), self.common_password)
-        form.addRow(QLabel(tr("Used for every destination that asks for SMTP AUTH, unless the sender "
-                              "has an account of its own below.")))
+        form.addRow(
+            QLabel(
+                tr(
+                    "Used for every destination that asks for SMTP AUTH, unless the sender "
+                    "has an account of its own below."
+                )
+            )
+        )
 
         per_user = QGroupBox(tr("Per local user accounts"))
         self.table = QTableWidget(0, 3)

@@ -88,9 +88,14 @@ class QueueTab(QWidget):
         for r, m in enumerate(messages):
             states = "\n".join(f"<{x.address}> {tr(str(x.state))}" for x in m.recipients)
             waiting = [x for x in m.recipients if x.state in (RecipientState.QUEUED, RecipientState.DEFERRED)]
-            cells = (m.id, f"<{m.sender}>", states, str(max((x.attempts for x in m.recipients), default=0)),
-                     _when(min((x.next_try for x in waiting), default=0)),
-                     "\n".join(x.reply for x in m.recipients if x.reply))
+            cells = (
+                m.id,
+                f"<{m.sender}>",
+                states,
+                str(max((x.attempts for x in m.recipients), default=0)),
+                _when(min((x.next_try for x in waiting), default=0)),
+                "\n".join(x.reply for x in m.recipients if x.reply),
+            )
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
             if m.id == selected:

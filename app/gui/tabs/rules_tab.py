@@ -66,13 +66,21 @@ class RuleDialog(QDialog):
         self.validate()
 
     def rule(self) -> Rule:
-        return Rule(self.match.text().strip(), self.destination.text().strip(), self.port.value(),
-                    self.conversion.text().strip(), self.tls.currentText())
+        return Rule(
+            self.match.text().strip(),
+            self.destination.text().strip(),
+            self.port.value(),
+            self.conversion.text().strip(),
+            self.tls.currentText(),
+        )
 
     def validate(self) -> bool:
         rule = self.rule()
-        for name, label in (("match", "Match (識別ドメイン)"), ("destination", "Destination (転送先)"),
-                            ("conversion_host", "Conversion host (変換ホスト名)")):
+        for name, label in (
+            ("match", "Match (識別ドメイン)"),
+            ("destination", "Destination (転送先)"),
+            ("conversion_host", "Conversion host (変換ホスト名)"),
+        ):
             problem = check_field(Rule, name, getattr(rule, name))
             if problem:
                 self.error.setText(f"{tr(label)}: {tr(problem)}")
@@ -125,9 +133,13 @@ class RulesTab(QWidget):
         self.up_button.clicked.connect(lambda: self.move_rule(-1))
         self.down_button.clicked.connect(lambda: self.move_rule(1))
 
-        hint = QLabel(tr("Rules are tried from the top; the first match decides. "
-                         "A recipient that matches no rule gets normal delivery (MTA). "
-                         "Drag a row to reorder. Greyed rows can never match."))
+        hint = QLabel(
+            tr(
+                "Rules are tried from the top; the first match decides. "
+                "A recipient that matches no rule gets normal delivery (MTA). "
+                "Drag a row to reorder. Greyed rows can never match."
+            )
+        )
         hint.setWordWrap(True)
 
         # "which rule catches this address?"
@@ -205,11 +217,13 @@ class RulesTab(QWidget):
             where = f"{d.host}:{d.port} (TLS {d.tls})"
             auth = str(d.auth) if d.auth else tr("none")
         else:
-            where = {RouteKind.LOCAL: tr("MTA: local mailbox"), RouteKind.MX: tr("MTA: normal delivery by MX"),
-                     RouteKind.UNKNOWN_LOCAL: tr("refused: no such local user")}[d.kind]
+            where = {
+                RouteKind.LOCAL: tr("MTA: local mailbox"),
+                RouteKind.MX: tr("MTA: normal delivery by MX"),
+                RouteKind.UNKNOWN_LOCAL: tr("refused: no such local user"),
+            }[d.kind]
             auth = tr("none")
         self.probe_result.setText(
             tr("{0} → {1}\nsent as RCPT TO:<{2}>, auth account: {3}").format(rule, where, d.rcpt, auth)
             + (f"\n({d.note})" if d.note else "")
         )
-

@@ -41,8 +41,9 @@ class ForwardEditor(QWidget):
         self.user: LocalUser | None = None
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("forwardTable")
-        self.table.setHorizontalHeaderLabels([tr("Forward to (comma separated)"), tr("Action"), tr("Filter (sender contains)"),
-                                              tr("Disabled")])
+        self.table.setHorizontalHeaderLabels(
+            [tr("Forward to (comma separated)"), tr("Action"), tr("Filter (sender contains)"), tr("Disabled")]
+        )
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_TARGETS, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_ACTION, QHeaderView.ResizeMode.ResizeToContents)
@@ -71,7 +72,7 @@ class ForwardEditor(QWidget):
         self.user = user
         self.table.blockSignals(True)
         self.table.setRowCount(0)
-        for line in (user.forward if user else []):
+        for line in user.forward if user else []:
             try:
                 rule = forwarding.parse_line(line)
             except ValueError:
@@ -160,8 +161,9 @@ class UsersTab(QWidget):
     def __init__(self, settings: Settings, parent=None):
         super().__init__(parent)
         self.settings = settings
-        self.domains = ListEditor(settings.local_domains, lambda v: check_field(Settings, "local_domains", [v]),
-                                  "example.jp")
+        self.domains = ListEditor(
+            settings.local_domains, lambda v: check_field(Settings, "local_domains", [v]), "example.jp"
+        )
         domains_box = QGroupBox(tr("Local domains"))
         QVBoxLayout(domains_box).addWidget(self.domains)
 
