@@ -91,7 +91,7 @@ _frozen = False
 def _freeze_once() -> None:
     """What exists at the first start (modules, classes, the window) lives as long as the
     process: moved out of the cyclic collector's sight, a full collection under load walks
-    only the mail's objects (37 ms of loop time -> under 10).  Once: a later start would also
+    only the mail's objects, and stalls the loop far less.  Once: a later start would also
     pin whatever garbage happened to be waiting."""
     global _frozen
     if not _frozen:

@@ -42,8 +42,8 @@ def delivers_in_process(processes: int) -> bool:
     With one receiving process (the default) delivery gets a process of its own, so sending
     never competes with receiving for one interpreter.  With ``server.processes`` 2 or more the
     receiving helpers already carry most of the receiving work, and a third interpreter would
-    cost its ~17 MiB for no measured gain (bench/: same messages/second within noise); attempts
-    then run in threads here.  ``TENSO_DELIVERY_PROCESS=0`` asks for threads in every case."""
+    cost its memory for no measured gain (the README's Performance section); attempts then run
+    in threads here.  ``TENSO_DELIVERY_PROCESS=0`` asks for threads in every case."""
     return os.environ.get("TENSO_DELIVERY_PROCESS", "1") != "0" and processes <= 1
 
 

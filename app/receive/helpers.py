@@ -1,8 +1,8 @@
 """More than one process receiving on the same ports (``server.processes``).
 
-One Python process runs one thread of Python at a time, and one event loop
-spends ~2.5 ms of CPU on every SMTP connection: a busy gateway's receiving is
-bound to one core.  With ``server.processes`` = N, N-1 helper processes
+One Python process runs one thread of Python at a time, and its event loop
+spends CPU on every SMTP connection: a busy gateway's receiving is bound to one
+core (figures: the README's Performance section).  With ``server.processes`` = N, N-1 helper processes
 (``tenso receive-worker``) accept connections on the very same listening
 sockets as this one (inherited; on Windows handed over with ``socket.share``).
 The kernel gives each new connection to whichever process accepts it first, so

@@ -35,8 +35,8 @@ _SCANNED = ("smtp_", "handle_", "auth_")
 
 class _PerClassTables:
     """aiosmtpd 1.4 rebuilds, for every connection, method tables that depend only on the
-    classes (``dir``, ``inspect.getmembers``, ``inspect.signature``): 0.3 ms of event-loop
-    time per connection, a tenth of all of it under load.  These stand-ins, installed in
+    classes (``dir``, ``inspect.getmembers``, ``inspect.signature``): a large share of the
+    event loop's time per connection under load.  These stand-ins, installed in
     aiosmtpd.smtp's module namespace, compute the names once per class and bind them per
     instance, so every table still holds the new connection's own bound methods.
     """
@@ -100,7 +100,7 @@ class TensoSMTP(SMTP):
         """aiosmtpd's address parsing, with a shortcut for the plain ``<local@domain>`` form.
 
         aiosmtpd runs the email package's full RFC 5322 header parser on every MAIL and RCPT
-        (and defines a class each call): ~10% of the event loop under load.  A dot-atom in
+        (and defines a class each call), a visible share of the event loop under load.  A dot-atom in
         angle brackets parses to itself; anything else (quotes, comments, literals, UTF-8,
         spaces inside) still goes through aiosmtpd, so the answers are the same.
         """
@@ -132,8 +132,8 @@ class TensoSMTP(SMTP):
     def _release(self, task: asyncio.Task) -> None:
         """Drops what ties a finished connection to itself (its tables of bound methods, the
         stream writer that points back, the finished task), so it is freed at once instead of
-        waiting for the cyclic garbage collector: ~50 objects a connection, whose collection
-        under load stalled the loop for up to 10 ms at a time."""
+        waiting for the cyclic garbage collector, whose passes over them under load stalled
+        the loop."""
         self._handler_coroutine = None
         self._client_connected_cb = None
         self._reader = self._writer = None  # type: ignore[assignment]  # aiosmtpd types them as always set; freed on purpose

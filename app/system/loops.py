@@ -3,8 +3,8 @@
 uvloop (libuv, in C) where it is installed: Linux and macOS.  Its transports
 accept, read and write without going through Python, and a send does not let go
 of the GIL, so the receiving loop is not kept waiting by the spool's threads
-after every reply: 10-15% less CPU per message and half the loop lag under
-load (bench/).  Windows, or ``TENSO_EVENT_LOOP=asyncio``, keeps asyncio's own
+after every reply: less CPU per message and less loop lag under load
+(bench/run.py measures it).  Windows, or ``TENSO_EVENT_LOOP=asyncio``, keeps asyncio's own
 loop.  The window runs on qasync's loop either way.
 """
 

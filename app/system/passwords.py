@@ -5,7 +5,7 @@ Keys (INTERFACES.md): ``common`` (the 共通アカウント towards destinations
 ``local:ADDRESS`` (the password a local user logs in to Tenso with).  keyring
 is called plainly so its own configuration (``PYTHON_KEYRING_BACKEND``, its
 config file) picks the backend.  Every call may block: call from a thread.
-keyring (and what it imports: ~4 MiB) is loaded at the first call, not with
+keyring (and all it imports) is loaded at the first call, not with
 this module: most of Tenso's processes never read a password.
 """
 
