@@ -17,14 +17,14 @@ def _attach_console() -> None:
 
 if sys.argv[1:2] == ["delivery-worker"]:
     # The delivery process (app.deliver.helper): straight to its loop, without the command line's imports.
-    from app.deliver.helper_main import main as worker_main
+    from app.deliver.helper_main import main as delivery_helper_main
 
-    sys.exit(worker_main())
+    sys.exit(delivery_helper_main())
 if sys.argv[1:2] == ["receive-worker"]:
     # A receiving process (app.receive.helpers), likewise.
-    from app.receive.helper_main import main as receiver_main
+    from app.receive.helper_main import main as receiving_helper_main
 
-    sys.exit(receiver_main())
+    sys.exit(receiving_helper_main())
 
 _attach_console()
 from app.cli import main  # noqa: E402

@@ -127,7 +127,7 @@ class Gateway:
 
         Mail already accepted is untouched (it is in the spool).  If the new
         addresses cannot be bound, the old settings and ports come back and
-        GatewayError says why.  The queue folder and worker count take effect
+        GatewayError says why.  The queue folder and delivery thread count take effect
         at the next start.
         """
         old = self.settings

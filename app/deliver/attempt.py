@@ -1,4 +1,4 @@
-"""One delivery attempt of one queued message, start to finish, in a worker thread.
+"""One delivery attempt of one queued message, start to finish, in a delivery thread.
 
 Every due recipient is routed afresh (a corrected rule also fixes mail that is
 already waiting) and handed to one of three ways out:

@@ -2,7 +2,7 @@
 
 Maildir needs no locks: a message is written to ``tmp/``, fsynced and renamed
 into ``new/``, so a reader (a POP server, a mail client, ``mailbox.Maildir``)
-sees whole messages only.  Blocking: call from worker threads.
+sees whole messages only.  Blocking: call from a thread.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ sender: lowest preference first, equal preferences shuffled, the domain's own
 address when there is no MX, and RFC 7505's null MX (``MX 0 .``) as a
 permanent failure.  The servers asked are the system's, or ``dns_servers``
 from the settings (``127.0.0.1:5353`` style entries carry a port).
-Everything blocks: call from worker threads.
+Everything blocks: call from a thread.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The spool holds the state; this module keeps only an index of when to look at
 each message next (a heap of due times), rebuilt from the spool at start.
-Attempts run in the delivery process (``worker``), or in a thread pool here
+Attempts run in the delivery helper process (``deliver.helper``), or in a thread pool here
 (see ``delivers_in_process``); never on the event loop.  Queue control (retry
 now, delete, bounce now, pause) comes from the window through the methods
 below, or from ``python -m app queue`` through the spool's control folder,

@@ -13,7 +13,7 @@ A message exists once ``msg/<id>`` exists: it is written to ``tmp/``, fsynced,
 renamed into ``msg/`` and the directory fsynced before the client hears 250.
 Concurrent commits share directory fsyncs (group commit), so durability costs
 one file fsync per message plus a fraction of a directory fsync.  All methods
-block: the server calls them from worker threads, never on the event loop.
+block: the server calls them from threads, never on the event loop.
 """
 
 from __future__ import annotations
