@@ -364,7 +364,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    args.config = args.config or str(paths.default_config_path())
+    named = args.config is not None
+    default = paths.default_config_path()
+    args.config = args.config or str(default)
+    if named and args.command in (None, "route", "queue") and not Path(args.config).exists():
+        # Only the per-user default may be missing (a first start); a named file that is not
+        # there is a typo, and starting with defaults on port 25 would hide it.
+        print(
+            f"{args.config}: no such settings file; check the --config path (without --config, Tenso uses {default})",
+            file=sys.stderr,
+        )
+        return 2
     if getattr(args, "func", None):
         return args.func(args)
     if args.headless:

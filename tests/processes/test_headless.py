@@ -133,3 +133,23 @@ def test_password_set_with_an_invalid_key_exits_2():
     assert "bogus" in result.stderr and "common, user:ADDRESS or local:ADDRESS" in result.stderr
     assert keyring.get_password("tenso", "bogus") is None
     assert "secret-for-bogus" not in result.stdout + result.stderr
+
+
+def test_a_mistyped_config_path_is_an_error_not_a_start_with_defaults(tmp_path):
+    """``--config typo.json`` used to start on 0.0.0.0:25 with defaults and say nothing."""
+    typo = tmp_path / "settngs.json"
+    data = tmp_path / "data"
+    env = {**os.environ, "TENSO_DATA_DIR": str(data)}
+    for args in (("--headless",), ("route", "someone@example.com"), ("queue", "list")):
+        result = tenso(*args, "--config", str(typo), env=env, timeout=5)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert f"{typo}: no such settings file" in result.stderr, result.stderr
+        assert "listening" not in result.stderr
+    assert not typo.exists() and not data.exists(), "nothing is created for a file that is not there"
+
+
+def test_the_per_user_default_may_be_missing_on_a_first_start(tmp_path):
+    env = {**os.environ, "TENSO_CONFIG": str(tmp_path / "first" / "settings.json")}
+    result = tenso("route", "someone@example.com", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "mx" in result.stdout.lower()
