@@ -108,6 +108,8 @@ def parse_match(value: str) -> Match:
         if not is_hostname(domain):
             raise ValueError("must be *, @domain, @*.domain or an address")
         return Match("domain", ascii_domain(domain))
-    if is_address(value):
+    # "*@example.jp" is a valid address (a * may stand in a local part) but nobody means it:
+    # it would match nothing.  A * stands alone, or as @*.domain.
+    if is_address(value) and "*" not in value:
         return Match("address", normalize(value))
     raise ValueError("must be *, @domain, @*.domain or an address")

@@ -224,3 +224,39 @@ def test_which_rule_box_agrees_with_the_route_command(gui):
     sender_edit.setText("")
     rcpt_edit.setText("user1@example.jp")
     assert probe_answer(result.text())["destination"] == "mail1.example.net"
+
+
+def test_the_add_dialog_starts_empty_and_refuses_a_match_that_can_never_match(gui):
+    """The dialog used to start with "*": typing @example.jp after it gave "*@example.jp", which
+    passed every check and then matched nothing."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox
+
+    window = gui.open(rules=THREE_RULES)
+    tab = window.rules_tab
+    seen = {}
+
+    def fill_in() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:  # not shown yet
+            QTimer.singleShot(20, fill_in)
+            return
+        ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        seen["start"] = dialog.match.text()
+        seen["hint"] = dialog.match.placeholderText()
+        dialog.destination.setText("mail.example.jp")
+        QTest.keyClicks(dialog.match, "*@example.jp")
+        seen["star_ok"] = ok.isEnabled()
+        seen["star_error"] = dialog.error.text()
+        dialog.match.clear()
+        QTest.keyClicks(dialog.match, "@example.jp")
+        seen["domain_ok"] = ok.isEnabled()
+        ok.click()
+
+    QTimer.singleShot(0, fill_in)
+    tab.add_rule()
+    assert seen["start"] == "", "the match field starts empty"
+    assert all(form in seen["hint"] for form in ("@example.jp", "@*.example.jp", "user@example.jp", "*"))
+    assert seen["star_ok"] is False and "must be *, @domain, @*.domain or an address" in seen["star_error"]
+    assert seen["domain_ok"] is True
+    assert [r.match for r in tab.settings.rules][-1] == "@example.jp"

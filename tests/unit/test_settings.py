@@ -406,3 +406,12 @@ def test_load_of_a_missing_file_gives_the_defaults(tmp_path):
     settings = settings_mod.load(tmp_path / "none.json")
     assert settings.rules == [] and settings.options.max_forward_count == 30
     assert settings.options.relay_networks == ["127.0.0.0/8", "::1"]
+
+
+@pytest.mark.parametrize("match", ["*@example.jp", "user*@example.jp", "*@*.example.jp", "@*example.jp"])
+def test_a_match_with_a_star_in_any_other_place_is_refused(tmp_path, match):
+    """``*@example.jp`` is a valid address (a * may stand in a local part), so it passed ``check``
+    and then matched nothing: a * stands alone or as ``@*.domain``."""
+    result = check(write(tmp_path, {"rules": [{"match": match, "destination": "mail.example.jp"}]}))
+    assert result.returncode == 1, result.stdout
+    assert "rules[0].match: must be *, @domain, @*.domain or an address" in result.stderr, result.stderr

@@ -34,7 +34,7 @@ class RuleDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(tr("Routing rule"))
         self.match = QLineEdit(rule.match)
-        self.match.setPlaceholderText("@example.jp / user@example.jp / *")
+        self.match.setPlaceholderText("@example.jp / @*.example.jp / user@example.jp / *")
         self.destination = QLineEdit(rule.destination)
         self.destination.setPlaceholderText(tr("host name, IP address or MTA"))
         self.port = QSpinBox()
@@ -177,7 +177,7 @@ class RulesTab(QWidget):
         return rows[0].row() if rows else None
 
     def add_rule(self) -> None:
-        dialog = RuleDialog(Rule(match="*", destination="", tls="opportunistic"), self)
+        dialog = RuleDialog(Rule(match="", destination="", tls="opportunistic"), self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             row = self.selected_row()
             at = len(self.model.rules) if row is None else row + 1
