@@ -184,6 +184,11 @@ def cmd_queue(args: argparse.Namespace) -> int:
         for qid in ids:
             spool.request(args.action, qid)
         print(f"{args.action} requested for {' '.join(ids)}; the running gateway acts within a second")
+        if args.action in ("bounce", "retry") and spool.paused:
+            print(
+                f"note: delivery is paused: the {args.action} is carried out when delivery resumes "
+                "(python -m app queue resume)"
+            )
         return 0
     try:
         return _queue_offline(settings, spool, args.action, ids)
@@ -206,6 +211,11 @@ def _queue_offline(settings: Settings, spool: Spool, action: str, ids: list[str]
             print(
                 f"{qid}: returned to the sender"
                 + (f" (bounce {', '.join(result.created)})" if result.created else " (sender is <>: no bounce)")
+            )
+        if spool.paused:
+            print(
+                "note: delivery is paused: the bounce messages wait in the queue until delivery resumes "
+                "(python -m app queue resume)"
             )
     else:
         print("no gateway is running on this queue; everything in it is tried as soon as Tenso starts")

@@ -140,6 +140,10 @@
       <translation>ローカルユーザー</translation>
     </message>
     <message>
+      <source>Failed: {0}</source>
+      <translation>失敗: {0}</translation>
+    </message>
+    <message>
       <source>Connected (no account used). AUTH offered: {0}</source>
       <translation>接続しました(アカウント未使用)。対応している認証方式: {0}</translation>
     </message>
@@ -158,10 +162,6 @@
     <message>
       <source>No forwarding rule to test.</source>
       <translation>テストできる転送設定がありません。</translation>
-    </message>
-    <message>
-      <source>Failed: {0}</source>
-      <translation>失敗: {0}</translation>
     </message>
     <message>
       <source>Connecting to {0}:{1}...</source>
@@ -192,8 +192,24 @@
       <translation>今すぐ返送</translation>
     </message>
     <message>
+      <source>Return {0} message(s) to the sender now? The {1} recipient(s) still waiting are given up and the sender gets a bounce.</source>
+      <translation>{0} 通のメールを今すぐ差出人に返送しますか？ 配送待ちの {1} 件の宛先への配送をやめ、差出人にエラーメールを送ります。</translation>
+    </message>
+    <message>
+      <source>Delivery is paused: the bounce is made and sent when delivery resumes.</source>
+      <translation>配送は一時停止中です。返送は配送を再開したときに行われます。</translation>
+    </message>
+    <message>
+      <source>Delete from the queue</source>
+      <translation>キューから削除</translation>
+    </message>
+    <message>
       <source>{0} message(s) in the queue</source>
       <translation>キュー内のメール: {0} 通</translation>
+    </message>
+    <message>
+      <source>Delete {0} message(s) with {1} recipient(s) from the queue? Nothing is sent to the sender, and the mail cannot be recovered.</source>
+      <translation>宛先 {1} 件の {0} 通のメールをキューから削除しますか？ 差出人には何も通知されず、メールは元に戻せません。</translation>
     </message>
     <message>
       <source>Do not forward mail for local users (ローカル宛のメールを転送の処理対象としない)</source>

@@ -58,3 +58,57 @@ def test_queue_shows_mail_stuck_behind_a_down_destination_and_retry_now_delivers
     got = state["upstream"].messages[0]
     assert got.rcpt_tos == ["bob@far.example"] and got.mail_from == "alice@client.test"
     assert b"Subject: stuck" in got.data
+
+
+def test_delete_and_bounce_ask_first_naming_how_much_mail_and_cancel_keeps_it(gui):
+    """One click on Delete used to remove the selected message at once, without a word."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    down = free_port()
+    window = gui.open(rules=[{"match": "*", "destination": "127.0.0.1", "port": down, "tls": "none"}])
+    controller = window.controller
+    queue = window.queue_tab
+    table = queue.table
+    asked: list[str] = []
+
+    def answer(button: QMessageBox.StandardButton) -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, lambda: answer(button))
+            return
+        assert box.objectName() == "queueConfirm"
+        asked.append(box.text())
+        box.button(button).click()
+
+    async def press(button, reply: QMessageBox.StandardButton) -> None:
+        QTimer.singleShot(0, lambda: answer(reply))
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+        await asyncio.sleep(0.5)
+
+    async def scenario() -> None:
+        await controller.start()
+        port = controller.bound[0][1]
+        window.tabs.setCurrentWidget(queue)
+        await asyncio.to_thread(send, port, "alice@client.test", ["bob@far.example", "carol@far.example"], message())
+        await until(lambda: table.rowCount() == 1 and "deferred" in table.item(0, 2).text(), 15, "the message")
+        qid = table.item(0, 0).text()
+        table.selectRow(0)
+
+        await press(queue.delete_button, QMessageBox.StandardButton.Cancel)
+        assert "Delete 1 message(s) with 2 recipient(s)" in asked[-1], asked
+        assert controller.gateway.spool.ids() == [qid], "Cancel deleted the message"
+
+        controller.pause(True)
+        await press(queue.bounce_button, QMessageBox.StandardButton.Cancel)
+        assert "The 2 recipient(s) still waiting are given up" in asked[-1], asked
+        assert "Delivery is paused" in asked[-1], asked
+        assert controller.gateway.spool.load(qid).recipients[0].state == "deferred"
+        controller.pause(False)
+
+        table.selectRow(0)
+        await press(queue.delete_button, QMessageBox.StandardButton.Yes)
+        await until(lambda: controller.gateway.spool.ids() == [], 10, "the message deleted after Yes")
+
+    gui.run(scenario(), timeout=45)
+    assert len(asked) == 3

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -110,6 +111,40 @@ class QueueTab(QWidget):
         item = self.table.item(rows[0].row(), 0)
         return item.text() if item else None
 
+    def confirmation(self, action: str, qid: str) -> str:
+        """What Delete and Bounce now ask before they act: how many messages and recipients."""
+        message = next((m for m in self.messages if m.id == qid), None)
+        recipients = len(message.recipients) if message else 0
+        waiting = (
+            sum(r.state in (RecipientState.QUEUED, RecipientState.DEFERRED) for r in message.recipients)
+            if message
+            else 0
+        )
+        if action == "delete":
+            return tr(
+                "Delete {0} message(s) with {1} recipient(s) from the queue? "
+                "Nothing is sent to the sender, and the mail cannot be recovered."
+            ).format(1, recipients)
+        text = tr(
+            "Return {0} message(s) to the sender now? The {1} recipient(s) still waiting are given up "
+            "and the sender gets a bounce."
+        ).format(1, waiting)
+        if self.controller.paused:
+            text += "\n\n" + tr("Delivery is paused: the bounce is made and sent when delivery resumes.")
+        return text
+
+    def confirmed(self, action: str, qid: str) -> bool:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            tr("Delete from the queue") if action == "delete" else tr("Bounce now"),
+            self.confirmation(action, qid),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("queueConfirm")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
     @asyncSlot()
     async def _act(self, action: str) -> None:
         if not self.controller.running:
@@ -119,6 +154,8 @@ class QueueTab(QWidget):
         else:
             qid = self.selected_id()
             if not qid:
+                return
+            if action in ("delete", "bounce") and not self.confirmed(action, qid):
                 return
             await self.controller.queue_action(action, qid)
         await asyncio.sleep(0.3)
