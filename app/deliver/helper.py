@@ -59,7 +59,9 @@ class DeliveryHelper:
         self._next = 0
         self._sent_config: tuple | None = None
         self._stopping = False
-        self._restarts = 0
+        self._restarts = 0  # quick ends in a row (system.backoff)
+        self._restart_pause = 0.0  # decided when the child ended
+        self._restarting: asyncio.Task | None = None  # one restart, awaited by every attempt waiting
         self._loop: asyncio.AbstractEventLoop | None = None
         self._alive = False
         self._outbox: list[bytes] = []  # lines for the child, written once per loop turn
@@ -138,16 +140,25 @@ class DeliveryHelper:
             log.error("the delivery process did not take %d request(s): %s", data.count(b"\n"), exc)
 
     async def _restart(self) -> None:
+        """Every attempt that finds the child gone waits for the same one restart."""
+        if self._restarting is None:
+            assert self._loop is not None
+            self._restarting = self._loop.create_task(self._respawn())
+        await asyncio.shield(self._restarting)
+
+    async def _respawn(self) -> None:
         helper = self._helper
-        ran_for = time.monotonic() - helper.started if helper else 0.0
-        self._restarts, pause = restart_pause(self._restarts, ran_for)
-        log.error(
-            "the delivery process ended (exit status %s); starting it again", helper.proc.returncode if helper else None
-        )
-        # At once the first time; if it keeps ending soon after its start, 2, 4 ... 60 s.
-        await asyncio.sleep(pause if self._restarts > 1 else 0)
-        if not self._alive:
-            self._spawn()
+        try:
+            log.error(
+                "the delivery process ended (exit status %s); starting it again",
+                helper.proc.returncode if helper else None,
+            )
+            # At once the first time; if it keeps ending soon after its start, 2, 4 ... 60 s.
+            await asyncio.sleep(self._restart_pause if self._restarts > 1 else 0)
+            if not self._alive and not self._stopping:
+                self._spawn()
+        finally:
+            self._restarting = None
 
     # --- answers (on the loop, from the reader thread) ---
 
@@ -164,6 +175,8 @@ class DeliveryHelper:
         if helper is not self._helper:
             return
         self._alive = False
+        # How long it ran is measured now, at its end: time spent dead is not time it ran.
+        self._restarts, self._restart_pause = restart_pause(self._restarts, time.monotonic() - helper.started)
         later = Result(time.time() + RETRY_AFTER_CRASH_SECONDS)
         if self._pending and not self._stopping:
             log.error(

@@ -16,9 +16,9 @@ import logging
 import re
 import ssl
 from functools import partial
-from importlib.metadata import version
 from typing import TYPE_CHECKING
 
+import aiosmtpd
 from aiosmtpd import smtp as aiosmtpd_smtp
 from aiosmtpd.smtp import MISSING, SMTP, syntax
 
@@ -76,7 +76,7 @@ def install_aiosmtpd_patches() -> None:
     global _installed
     if _installed:
         return
-    found = version("aiosmtpd")
+    found = aiosmtpd.__version__
     if found != AIOSMTPD_VERSION:
         log.warning("aiosmtpd %s is installed; Tenso's adaptations were written for %s", found, AIOSMTPD_VERSION)
     # Monkeypatching aiosmtpd.smtp's namespace: its ``dir`` is the builtin (no module attribute to

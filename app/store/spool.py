@@ -41,6 +41,16 @@ class RecipientState(StrEnum):
 
 
 QUEUED, DEFERRED, SENT, FAILED, BOUNCED = RecipientState
+
+
+def _state(word: str) -> RecipientState:
+    """A state file's word; one this version does not know (a newer Tenso's) is kept as it is."""
+    try:
+        return RecipientState(word)
+    except ValueError:
+        return word  # type: ignore[return-value]  # shown, and left as it is: neither waiting nor final
+
+
 FINAL = (SENT, BOUNCED)
 WAITING = (QUEUED, DEFERRED)
 
@@ -202,7 +212,7 @@ class Spool:
         except FileNotFoundError:
             pass
         else:
-            recipients = [Recipient(**{**r, "state": RecipientState(r["state"])}) for r in saved["recipients"]]
+            recipients = [Recipient(**{**r, "state": _state(r.get("state", QUEUED))}) for r in saved["recipients"]]
         return QueuedMessage(qid, envelope, recipients, size)
 
     def messages(self) -> list[QueuedMessage]:

@@ -112,6 +112,35 @@ def headless(tenso, tmp_path, monkeypatch):
 
 
 @needs_proc
+def test_attempts_that_find_the_delivery_process_gone_share_one_restart(gateway_factory, upstream_factory):
+    """Several attempts arriving after the child died wait for one restart, not one pause each
+    (each used to count as another failure: 0, 2, 4, 8 ... s behind a child that was running)."""
+    up = upstream_factory()
+    with LogCapture() as log:
+        gw = gateway_factory(rules=[rule(up.port)])
+        process = gw.gateway.scheduler.process
+        first = process._proc
+        os.kill(first.pid, signal.SIGKILL)
+        wait_until(lambda: first.returncode is not None and first.stdout.closed, 5, "the parent noticing")
+        gw.call(asyncio.sleep(0))
+
+        began = time.monotonic()
+        threads = [
+            threading.Thread(target=send, args=(gw.port, "a@lan.test", [f"r{i}@example.net"], message(f"after {i}")))
+            for i in range(6)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        up.handler.wait_for(6, timeout=10)
+        took = time.monotonic() - began
+        assert took < 3, f"6 messages after the kill took {took:.1f} s"
+        assert len(log.matching(r"the delivery process ended .*; starting it again")) == 1, log.text()
+        assert [pid for pid, _ in delivery_children(os.getpid())] == [process._proc.pid]
+
+
+@needs_proc
 def test_killed_delivery_process_is_replaced_and_the_next_mail_is_delivered(gateway_factory, upstream_factory):
     up = upstream_factory()
     with LogCapture() as log:
