@@ -170,7 +170,7 @@ class Server:
     tls_key: str = ""
     auth_requires_tls: bool = True
     timeout_seconds: int = _checked(300, _positive)
-    # Processes accepting connections on the same ports (receivers.py); 1: this one alone.
+    # Processes accepting connections on the same ports (receive/helpers.py); 1: this one alone.
     processes: int = _checked(1, _processes)
 
 

@@ -8,9 +8,13 @@ circle that only the type checker sees is still a circle in the design.  The rul
 - no circle between modules of app/;
 - no engine module imports ``app.gateway``: only the doors (``app.cli``, ``app.gui.controller``) do;
 - ``receive/`` and ``deliver/`` do not import each other (they meet in ``store/`` and the gateway);
-- the engine imports no Qt (PySide6, qasync);
+- the engine imports no Qt (PySide6, qasync) and nothing of ``app/gui`` (only ``app.cli`` starts
+  the window);
 - a module of ``app/gui`` other than the controller imports from the engine only the settings
-  model (``app.settings``) and the pure values of ``app.mail``.
+  model (``app.settings``, and of it only what it defines itself, not what it imports) and the
+  values of ``app.mail``.
+
+Dynamic imports (``importlib.import_module``) are not seen; Tenso has none.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-DOORS = {"app.cli", "app.gui.controller", "app.__main__"}
+DOORS = {"app.cli", "app.gui.controller"}
 GUI_MAY_IMPORT = ("app.gui", "app.settings", "app.mail")
 QT = ("PySide6", "qasync")
 
@@ -31,6 +35,28 @@ def module_name(path: Path, root: Path) -> str:
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
+
+
+def defined_names(path: Path) -> set[str]:
+    """What a module defines itself at its top level (classes, functions, assignments)."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def names_from(path: Path, module: str) -> set[str]:
+    """The names ``path`` takes with ``from <module> import ...``."""
+    return {
+        alias.name
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+        if isinstance(node, ast.ImportFrom) and node.module == module
+        for alias in node.names
+    }
 
 
 def imports(path: Path, root: Path, modules: set[str]) -> set[str]:
@@ -99,13 +125,24 @@ def problems(root: Path = ROOT) -> list[str]:
     # A package's __init__ is imported with each of its modules; it is not an edge of the design.
     graph = {m: {i for i in found if i in modules and i != m and not m.startswith(i + ".")} for m, found in raw.items()}
     found = [f"import circle: {' -> '.join(c)}" for c in cycles(graph)]
+    settings_path = root / "app" / "settings.py"
+    model = defined_names(settings_path) if settings_path.exists() else set()
     for module, targets in sorted(raw.items()):
         gui = in_part(module, "app.gui")
+        path = next(p for p in paths if module_name(p, root) == module)
+        if gui and module != "app.gui.controller":
+            for name in sorted(names_from(path, "app.settings") - model):
+                found.append(
+                    f"{module} takes {name} from app.settings, which only imports it: "
+                    "the window reaches the engine through app.gui.controller"
+                )
         for target in sorted(targets):
             if target == "app.gateway" and module not in DOORS and not gui:
                 found.append(f"{module} imports app.gateway: only {', '.join(sorted(DOORS))} may")
             if target.split(".")[0] in QT and not gui:
                 found.append(f"{module} imports {target}: the engine runs without Qt")
+            if in_part(target, "app.gui") and not gui and module != "app.cli":
+                found.append(f"{module} imports {target}: the engine runs without the window")
             for a, b in (("app.receive", "app.deliver"), ("app.deliver", "app.receive")):
                 if in_part(module, a) and in_part(target, b):
                     found.append(f"{module} imports {target}: {a[4:]}/ and {b[4:]}/ meet in store/ and the gateway")

@@ -13,7 +13,7 @@ delivers it as if it had been accepted here.  Nothing else moves: the queue
 runner, the window and the queue lock stay in this one, and so does delivery, in
 threads (no separate delivery process then: ``scheduler.delivers_in_process``).
 
-One JSON object per line, as with the delivery process (``children``):
+One JSON object per line, as with the delivery helper (``system.helpers``):
 
     parent -> child   {"config": {...settings...}, "source": path, "spool": path, "sockets": [...],
                        "node": 3, "level": 20}      (again, without "sockets", when settings change)

@@ -1,4 +1,4 @@
-"""Receiving in more than one process (``server.processes``; app/receivers.py, app/receiver_child.py).
+"""Receiving in more than one process (``server.processes``; app/receive/helpers.py, app/receive/helper_main.py).
 
 With ``server.processes`` = N, Tenso starts N-1 ``python -m app receive-worker`` children that
 accept on the very same listening sockets, store into the shared spool and tell the parent the

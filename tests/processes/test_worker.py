@@ -1,4 +1,4 @@
-"""The delivery process (app/worker.py, app/worker_child.py): a real child, killed for real.
+"""The delivery process (app/deliver/helper.py, app/deliver/helper_main.py): a real child, killed for real.
 
 Delivery attempts run in ``python -m app delivery-worker``, a child of Tenso talking JSON
 lines over its stdin and stdout.  These tests kill that child and Tenso itself with real

@@ -72,5 +72,27 @@ def test_parts_that_import_what_they_may_not_are_named(tmp_path):
         "app.deliver.scheduler imports PySide6: the engine runs without Qt",
         "app.gui.tab imports app.store.spool: the window reaches the engine through app.gui.controller",
         "app.receive.handler imports app.deliver.scheduler: receive/ and deliver/ meet in store/ and the gateway",
-        "app.receive.handler imports app.gateway: only app.__main__, app.cli, app.gui.controller may",
+        "app.receive.handler imports app.gateway: only app.cli, app.gui.controller may",
     ], found
+
+
+def test_the_engine_may_not_reach_into_the_window_nor_the_window_past_the_settings_model(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/settings.py": "from app.system.paths import data_dir\n\nclass Rule:\n    pass\n",
+            "app/system/__init__.py": "",
+            "app/system/paths.py": "def data_dir():\n    pass\n",
+            "app/deliver/__init__.py": "",
+            "app/deliver/attempt.py": "from app.gui import i18n\n",
+            "app/gui/__init__.py": "",
+            "app/gui/i18n.py": "",
+            "app/gui/tab.py": "from app.settings import Rule, data_dir\n",
+        },
+    )
+    assert _checker().problems(root) == [
+        "app.deliver.attempt imports app.gui.i18n: the engine runs without the window",
+        "app.gui.tab takes data_dir from app.settings, which only imports it: "
+        "the window reaches the engine through app.gui.controller",
+    ]
