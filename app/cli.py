@@ -1,4 +1,4 @@
-"""The command line of INTERFACES.md: run, route, check, password, version."""
+"""The command line (the README's "The command line"): run, route, check, password, version."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
     xvfb-run -a python tools/screenshots.py        # writes docs/screenshots/<lang>-<tab>.png
 
-Uses a demo settings file (the worked examples of FORWARDING.md) and a
+Uses a demo settings file (the README's typical setups) and a
 throw-away data folder and keyring, so nothing of the user's is touched.
 """
 

@@ -1,6 +1,6 @@
 """Passwords in the OS keyring, service ``tenso``; never in the settings file or a log.
 
-Keys (INTERFACES.md): ``common`` (the 共通アカウント towards destinations),
+Keys (the README's "Passwords"): ``common`` (the 共通アカウント towards destinations),
 ``user:ADDRESS`` (a local user's own account towards destinations) and
 ``local:ADDRESS`` (the password a local user logs in to Tenso with).  keyring
 is called plainly so its own configuration (``PYTHON_KEYRING_BACKEND``, its

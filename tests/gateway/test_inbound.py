@@ -1,4 +1,4 @@
-"""Inbound SMTP (FORWARDING.md section 7): what a client sees on the wire, and what lands in the spool.
+"""Inbound SMTP: what a client sees on the wire, and what lands in the spool.
 
 Every test talks to the real gateway over a loopback socket: smtplib where a
 well-behaved client is enough, a raw socket where the input must be malformed

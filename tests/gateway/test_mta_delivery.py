@@ -1,4 +1,4 @@
-"""Normal delivery (MTA, FORWARDING.md section 3) and the loop guards of section 2, end to end.
+"""Normal delivery (MTA) and the loop guards, end to end.
 
 A real DNS server on 127.0.0.1 (dnslib) answers MX and A records for ``.test`` domains; the
 mail hosts it names are aiosmtpd servers, each on its own loopback address and all on the

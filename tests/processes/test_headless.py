@@ -1,4 +1,4 @@
-"""The command line of INTERFACES.md, run as administrators run it: `python -m app ...` in a subprocess.
+"""The command line, run as administrators run it: `python -m app ...` in a subprocess.
 
 The subprocesses inherit the session's sandbox (tests/support/sandbox.py: PYTHON_KEYRING_BACKEND,
 XDG_DATA_HOME, TENSO_DATA_DIR), so `password set` writes to the same file keyring this process reads.

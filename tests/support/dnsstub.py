@@ -1,7 +1,7 @@
 """Real network parts for the MTA tests: a DNS server on loopback, and mail hosts on their own
 loopback addresses.
 
-Normal delivery (FORWARDING.md section 3) asks DNS for a domain's MX hosts and connects to
+Normal delivery (MTA) asks DNS for a domain's MX hosts and connects to
 ``delivery.mx_port`` on each host's address.  So the tests need a DNS server they control
 (dnslib's ``DNSServer`` with a resolver answering from a small zone) and several mail hosts
 that share one port, each on its own loopback address (127.0.0.2, 127.0.0.3, ...).  Every

@@ -1,4 +1,4 @@
-"""The rule table (転送設定): FORWARDING.md's worked examples, matching details, the
+"""The rule table (転送設定): the specification's worked examples, matching details, the
 options that change a decision, hidden rows, and the keyed lookup's first-match order."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def where(decision) -> str:
     return decision.host if decision.kind == FORWARD else f"MTA:{decision.kind}"
 
 
-# --- the worked examples of FORWARDING.md ------------------------------------------------
+# --- the specification's worked examples ------------------------------------------------
 
 SETTING_B = [("@example.jp", "mail1.akisoftware.jp"), ("*", "mail2.akisoftware.jp")]
 SETTING_C = [("user1@example.jp", "mail1"), ("user2@example.jp", "mail2"), ("@example.jp", "mail3"), ("*", "mail4")]
