@@ -53,6 +53,66 @@ def warnings_for(settings: Settings) -> list[str]:
     return found
 
 
+def _hidden_rules_of_broken_file(path: Path) -> list[str]:
+    """The hidden-row warnings of a file that has problems elsewhere: from the rules whose match
+    is valid (the others are problems already), each under its own index."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        rows = data.get("rules", []) if isinstance(data, dict) else []
+    except (OSError, ValueError):
+        return []
+    matches = {i: row.get("match") for i, row in enumerate(rows) if isinstance(row, dict)}
+    valid = {
+        i: m
+        for i, m in matches.items()
+        if isinstance(m, str) and settings_mod.check_field(settings_mod.Rule, "match", m) is None
+    }
+    if not valid:
+        return []
+    order = sorted(valid)
+    placed = [settings_mod.Rule(match=valid[i], destination="MTA") for i in order]
+    found = []
+    router = Router(settings_mod.Settings(rules=placed))
+    for k, i in enumerate(order):
+        hider = router.hidden_by(k)
+        if hider is not None:
+            h = order[hider]
+            found.append(
+                f"rules[{i}].match: rule No. {i + 1} ({valid[i]}) can never match: "
+                f"rule No. {h + 1} ({valid[h]}) above it catches all its mail"
+            )
+    return found
+
+
+def _password_warnings(settings: Settings) -> list[str]:
+    """Accounts a rule would log in with whose password is not stored: that mail would wait."""
+    servers = [(i, r) for i, r in enumerate(settings.rules) if r.destination.upper() != "MTA"]
+    if not servers:
+        return []
+    i, first = servers[0]
+    accounts = settings.auth_accounts
+    needed: dict[str, str] = {}  # keyring key -> the account, in words
+    if accounts.common.username:
+        needed["common"] = f"the common account {accounts.common.username} (rules[{i}] to {first.destination}" + (
+            f" and {len(servers) - 1} more rule(s) to a server)" if len(servers) > 1 else ")"
+        )
+    for a in accounts.per_user:
+        if a.username:
+            needed[f"user:{a.local_user}"] = f"the account {a.username} of {a.local_user}"
+    found = []
+    for key, account in needed.items():
+        try:
+            stored = passwords.get(key)
+        except (passwords.PasswordStoreError, ValueError) as exc:
+            return [f"the passwords cannot be checked: {exc}"]
+        if stored is None:
+            found.append(
+                f"{account} has no password stored: mail that needs it waits in the queue; "
+                f"run: python -m app password set {key}"
+            )
+    return found
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     path = Path(args.config)
     if not path.exists():
@@ -60,8 +120,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 1
     settings = _load(path)
     if settings is None:
+        for warning in _hidden_rules_of_broken_file(path):
+            print(f"warning: {warning}", file=sys.stderr)
         return 1
-    for warning in warnings_for(settings):
+    for warning in warnings_for(settings) + _password_warnings(settings):
         print(f"warning: {warning}", file=sys.stderr)
     print(f"{path}: OK ({len(settings.rules)} rules, {len(settings.local_users)} local users)")
     return 0
@@ -73,6 +135,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_route(args: argparse.Namespace) -> int:
     settings = _load(Path(args.config))
     if settings is None:
+        return 1
+    not_addresses = [r for r in args.recipients if not addresses.is_address(r)]
+    if args.sender and not addresses.is_address(args.sender):
+        not_addresses.append(f"--from {args.sender}")
+    if not_addresses:
+        for text in not_addresses:
+            print(f"{text}: not an address (write it as user@example.jp)", file=sys.stderr)
         return 1
     router = Router(settings)
     decisions = [router.route(r, args.sender or "") for r in args.recipients]
@@ -289,12 +358,28 @@ def run_headless(config: Path) -> int:
                 loop.add_signal_handler(sig, stop.set)
             except NotImplementedError:  # Windows: no loop signal handlers
                 signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+        reloading: set[asyncio.Task] = set()
+
+        def reload() -> None:
+            task = loop.create_task(_reload(gateway, config))
+            reloading.add(task)
+            task.add_done_callback(reloading.discard)
+
+        gateway.on_reload = reload  # python -m app reload (every system), through the queue folder
+        if hasattr(signal, "SIGHUP"):
+            loop.add_signal_handler(signal.SIGHUP, reload)
         try:
             await gateway.start()
         except GatewayError as exc:
             log.error("%s", exc)
             return 2
-        log.info("Tenso %s running (headless); stop with Ctrl+C or SIGTERM; log file %s", __version__, log_file)
+        log.info(
+            "Tenso %s running (headless); stop with Ctrl+C or SIGTERM, reload the settings with "
+            "python -m app reload%s; log file %s",
+            __version__,
+            " or SIGHUP" if hasattr(signal, "SIGHUP") else "",
+            log_file,
+        )
         await stop.wait()
         log.info("stopping: no new mail is accepted")
         left = await gateway.stop(STOP_GRACE_SECONDS)
@@ -309,6 +394,55 @@ def run_headless(config: Path) -> int:
         logging.shutdown()
         os._exit(0)
     return code
+
+
+async def _reload(gateway, config: Path) -> None:
+    """Reads the settings file again and applies it; a file with problems changes nothing."""
+    from app.gateway import GatewayError
+
+    if not config.exists():
+        log.error("settings not reloaded: %s is gone; the running settings stay", config)
+        return
+    try:
+        new = await asyncio.to_thread(settings_mod.load, config)
+    except SettingsError as exc:
+        log.error(
+            "settings not reloaded: %s has problems (%s); the running settings stay", config, "; ".join(exc.problems)
+        )
+        return
+    old = gateway.settings
+    try:
+        await gateway.reconfigure(new)
+    except GatewayError as exc:
+        log.error("settings not reloaded: %s; the running settings stay", exc)
+        return
+    log.info("settings reloaded from %s: %d rule(s)", config, len(new.rules))
+    if (
+        new.queue.dir != old.queue.dir
+        or new.queue.workers != old.queue.workers
+        or (new.server.processes != old.server.processes)
+    ):
+        log.warning("queue.dir, queue.workers and server.processes take effect at the next start of Tenso")
+    for warning in warnings_for(new):
+        log.warning("%s", warning)
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    """Asks the gateway running on this settings file's queue to read its settings file again."""
+    settings = _load(Path(args.config))
+    if settings is None:
+        print("nothing was reloaded: fix these first", file=sys.stderr)
+        return 1
+    spool = Spool(settings.queue_dir)
+    try:
+        lock = spool.lock()
+    except QueueLocked:
+        spool.request("reload", "ALL")
+        print(f"reload requested: the gateway running on {spool.root} reads its settings file again within a second")
+        return 0
+    lock.release()
+    print(f"no gateway is running on {spool.root}; the settings are read when Tenso starts", file=sys.stderr)
+    return 1
 
 
 def run_desktop(config: Path) -> int:
@@ -363,6 +497,10 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--json", action="store_true", help="list as JSON")
     queue.set_defaults(func=cmd_queue)
 
+    reload = sub.add_parser("reload", help="make the running gateway read its settings file again")
+    reload.add_argument("--config", default=None, help=config_help)
+    reload.set_defaults(func=cmd_reload)
+
     importer = sub.add_parser("import-forward", help="import a local user's forward.txt from the original")
     importer.add_argument("--config", default=None, help=config_help)
     importer.add_argument("user", metavar="USER", help="the local user's address")
@@ -377,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     named = args.config is not None
     default = paths.default_config_path()
     args.config = args.config or str(default)
-    if named and args.command in (None, "route", "queue") and not Path(args.config).exists():
+    if named and args.command in (None, "route", "queue", "reload") and not Path(args.config).exists():
         # Only the per-user default may be missing (a first start); a named file that is not
         # there is a typo, and starting with defaults on port 25 would hide it.
         print(

@@ -11,6 +11,7 @@ import asyncio
 import errno
 import gc
 import logging
+from collections.abc import Callable
 
 from app.deliver import outbound
 from app.deliver.attempt import Deliverer, Result
@@ -112,6 +113,7 @@ class Gateway:
         self.receivers: ReceivingHelpers | None = None  # server.processes - 1 helpers on the same ports
         self._lock: QueueLock | None = None
         self.loop_lag = LoopLag()
+        self.on_reload: Callable[[], None] | None = None  # set by the headless runner: SIGHUP, reload
 
     def apply(self, settings: Settings) -> None:
         """New rules and options; they take effect for the next recipient and the next attempt."""
@@ -184,7 +186,7 @@ class Gateway:
             raise GatewayError(f"{exc}; stop it first, or give this one its own queue.dir") from exc
         ids = await asyncio.to_thread(self.spool.recover)
         log.info("queue %s: %d message(s) waiting", self.spool.root, len(ids))
-        self.scheduler = Scheduler(self)
+        self.scheduler = Scheduler(self, lambda: self.on_reload() if self.on_reload else None)
         self.scheduler.start(ids)
         self.loop_lag.start()
         try:

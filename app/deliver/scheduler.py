@@ -16,6 +16,7 @@ import heapq
 import logging
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -48,8 +49,9 @@ def delivers_in_process(processes: int) -> bool:
 
 
 class Scheduler:
-    def __init__(self, context: DeliveryContext):
+    def __init__(self, context: DeliveryContext, on_reload: Callable[[], None] | None = None):
         self.context = context
+        self.on_reload = on_reload  # ``python -m app reload`` arrived through the control folder
         self.spool = context.spool
         self.deliverer = Deliverer(context)
         workers = context.settings.queue.workers
@@ -247,6 +249,11 @@ class Scheduler:
                     self.bounce(target)
                 elif action == "delete" and target:
                     await asyncio.to_thread(self.delete, target)
+                elif action == "reload":
+                    if self.on_reload is not None:
+                        self.on_reload()
+                    else:
+                        log.warning("reload requested: this gateway takes new settings from its window (Apply)")
             except OSError as exc:  # the others in the batch are still carried out
                 log.error("queue request %s %s failed: %s", action, qid, exc)
         if time.time() - self._last_prune > PRUNE_EVERY_SECONDS:

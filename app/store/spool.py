@@ -261,7 +261,7 @@ class Spool:
             self._paused_flag.unlink(missing_ok=True)
 
     def request(self, action: str, qid: str) -> Path:
-        """Leaves ``action`` (retry, delete, bounce) on ``qid`` (or ``ALL``) for the running gateway."""
+        """Leaves ``action`` (retry, delete, bounce, reload) on ``qid`` (or ``ALL``) for the running gateway."""
         path = self.control / f"{time.time_ns()}-{action}-{qid}"
         path.touch()
         return path

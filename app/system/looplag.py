@@ -1,9 +1,11 @@
 """Event-loop lag: how late the loop wakes a task that asked to sleep.
 
 Blocking work on the loop (smtplib, fsync, DNS, keyring) shows up here first,
-and in the window as a freeze.  The monitor samples every 50 ms and logs
+and in the window as a freeze.  The monitor samples every 50 ms and reports
 p50/p99/max every ``TENSO_LOOP_LAG_SECONDS`` seconds (60 by default) when
-there was traffic worth reporting.
+there was traffic worth reporting: at DEBUG level, so an administrator's log is
+not filled with it, and at INFO when the loop was slow enough to notice
+(``SLOW_MS``) or when ``TENSO_LOOP_LAG_SECONDS`` is set (someone asked: bench/).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 log = logging.getLogger("tenso")
 
 SAMPLE_SECONDS = 0.05
+SLOW_MS = 250.0  # a p99 this late is a window that stuttered, or replies that waited
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -26,6 +29,7 @@ def percentile(values: list[float], fraction: float) -> float:
 class LoopLag:
     def __init__(self, report_seconds: float | None = None):
         self.report_seconds = report_seconds or float(os.environ.get("TENSO_LOOP_LAG_SECONDS", "60"))
+        self.asked = "TENSO_LOOP_LAG_SECONDS" in os.environ
         self.samples: list[float] = []  # seconds late, since the last report
         self._task: asyncio.Task | None = None
 
@@ -51,8 +55,14 @@ class LoopLag:
             if now - last_report >= self.report_seconds:
                 p50, p99, worst = self.summary()
                 if worst >= 1.0:  # nothing to say about an idle loop
-                    log.info(
-                        "loop lag p50=%.1fms p99=%.1fms max=%.1fms over %d samples", p50, p99, worst, len(self.samples)
+                    level = logging.INFO if self.asked or p99 >= SLOW_MS else logging.DEBUG
+                    log.log(
+                        level,
+                        "loop lag p50=%.1fms p99=%.1fms max=%.1fms over %d samples",
+                        p50,
+                        p99,
+                        worst,
+                        len(self.samples),
                     )
                 self.samples = []
                 last_report = now

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from app import cli
 from app import settings as settings_mod
+from tests.support import REPO
 from tests.support.processes import check
 
 
@@ -22,7 +24,9 @@ def write(tmp_path: Path, data, name: str = "settings.json") -> Path:
 def problem_lines(result: subprocess.CompletedProcess) -> list[str]:
     """The per-problem lines `check` prints (after its one heading line)."""
     lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-    return [line for line in lines if not line.endswith("the settings have problems:")]
+    return [
+        line for line in lines if not line.endswith("the settings have problems:") and not line.startswith("warning: ")
+    ]
 
 
 def assert_problems(result: subprocess.CompletedProcess, expected: list[tuple[str, str]]) -> None:
@@ -82,6 +86,10 @@ VALID = {
 
 
 def test_check_accepts_a_valid_file_with_exit_0(tmp_path):
+    from app.system import passwords
+
+    passwords.set("common", "isp-pw")  # stored, so check has nothing to warn about
+    passwords.set("user:user1@example.jp", "user1-pw")
     result = check(write(tmp_path, VALID))
     assert result.returncode == 0, result.stderr
     assert "OK (5 rules, 1 local users)" in result.stdout
@@ -415,3 +423,54 @@ def test_a_match_with_a_star_in_any_other_place_is_refused(tmp_path, match):
     result = check(write(tmp_path, {"rules": [{"match": match, "destination": "mail.example.jp"}]}))
     assert result.returncode == 1, result.stdout
     assert "rules[0].match: must be *, @domain, @*.domain or an address" in result.stderr, result.stderr
+
+
+def test_check_warns_about_an_account_whose_password_is_not_stored_and_names_the_command(tmp_path):
+    from app.system import passwords
+
+    user = "pw-check@example.jp"
+    passwords.delete(f"user:{user}")
+    passwords.set("common", "stored")
+    data = {
+        "rules": [{"match": "*", "destination": "smtp.isp.example", "port": 587}],
+        "local_users": [{"address": user}],
+        "auth_accounts": {"common": {"username": "isp-id"}, "per_user": [{"local_user": user, "username": "id1"}]},
+    }
+    result = check(write(tmp_path, data))
+    assert result.returncode == 0, "a warning does not change the exit code"
+    assert (
+        f"warning: the account id1 of {user} has no password stored: mail that needs it waits in the queue; "
+        f"run: python -m app password set user:{user}"
+    ) in result.stderr, result.stderr
+    assert "common account" not in result.stderr, "the common password is stored"
+    passwords.delete("common")
+    result = check(write(tmp_path, data))
+    assert "warning: the common account isp-id (rules[0] to smtp.isp.example) has no password stored" in result.stderr
+
+
+def test_check_shows_hidden_rows_beside_the_problems_of_a_broken_file(tmp_path):
+    data = {
+        "rules": [
+            {"match": "@example.jp", "destination": "mail1"},
+            {"match": "user@example.jp", "destination": "mail2"},
+            {"match": "@example.com", "destination": "bad host!"},
+        ]
+    }
+    result = check(write(tmp_path, data))
+    assert result.returncode == 1
+    assert "rules[2].destination:" in result.stderr
+    assert "warning: rules[1].match: rule No. 2 (user@example.jp) can never match: rule No. 1" in result.stderr
+
+
+def test_route_refuses_text_that_is_no_address(tmp_path):
+    path = write(tmp_path, {"rules": [{"match": "*", "destination": "mail1"}]})
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "route", "--config", str(path), "ok@example.com", "no-at-sign", "a b@c"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1, result.stdout
+    assert "no-at-sign: not an address" in result.stderr and "a b@c: not an address" in result.stderr
+    assert result.stdout == ""
