@@ -164,6 +164,20 @@ def cmd_route(args: argparse.Namespace) -> int:
 
 
 def cmd_password(args: argparse.Namespace) -> int:
+    if args.action == "use-file":
+        problem = passwords.keyring_problem()
+        if not problem:
+            print(f"passwords are already kept by {passwords.backend_name()}; nothing changed")
+            return 0
+        if "asks for its own password" in problem:
+            print(problem, file=sys.stderr)
+            return 1
+        path = passwords.choose_file_keyring(paths.data_dir())
+        print(f"passwords are now kept in {path}: anyone who can read this account's files can read them")
+        return 0
+    if not args.key:
+        print(f"password {args.action} needs a KEY: common, user:ADDRESS or local:ADDRESS", file=sys.stderr)
+        return 2
     try:
         key = passwords.normalize_key(args.key)
     except ValueError as exc:
@@ -185,7 +199,7 @@ def cmd_password(args: argparse.Namespace) -> int:
     except passwords.PasswordStoreError as exc:
         print(f"cannot store the password: {exc}", file=sys.stderr)
         return 1
-    print(f"password for {key} stored in the keyring")
+    print(f"password for {key} stored in {passwords.backend_name()}")
     return 0
 
 
@@ -348,6 +362,10 @@ def run_headless(config: Path) -> int:
         return 1
     for warning in warnings_for(settings):
         log.warning("%s", warning)
+    passwords.apply_saved_choice(paths.data_dir())
+    problem = passwords.keyring_problem()
+    if problem:
+        log.warning("passwords: %s; until then no SMTP AUTH login can be made or checked", problem)
 
     async def main() -> int:
         gateway = Gateway(settings)
@@ -486,8 +504,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     password = sub.add_parser("password", help="store a password in the OS keyring")
-    password.add_argument("action", choices=["set", "delete"])
-    password.add_argument("key", metavar="KEY", help="common, user:ADDRESS or local:ADDRESS")
+    password.add_argument("action", choices=["set", "delete", "use-file"])
+    password.add_argument(
+        "key", metavar="KEY", nargs="?", help="common, user:ADDRESS or local:ADDRESS (not for use-file)"
+    )
     password.set_defaults(func=cmd_password)
 
     queue = sub.add_parser("queue", help="list the queue, retry, delete or bounce messages, pause delivery")

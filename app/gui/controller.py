@@ -233,10 +233,7 @@ def restore_keyring_choice() -> None:
 
 def choose_file_keyring() -> Path:
     """The administrator chose to keep passwords in a file in the data folder; returns its path."""
-    folder = paths.data_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    passwords.file_keyring_choice(folder).write_text("chosen in the window\n", encoding="utf-8")
-    return passwords.use_file_keyring(folder)
+    return passwords.choose_file_keyring(paths.data_dir())
 
 
 def setup_logging() -> None:

@@ -11,6 +11,7 @@ this module: most of Tenso's processes never read a password.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -32,15 +33,84 @@ def normalize_key(key: str) -> str:
     raise ValueError(f"{key!r}: the key must be common, user:ADDRESS or local:ADDRESS")
 
 
-def keyring_problem() -> str:
-    """Empty when a usable keyring is configured, else why not (for the window and the log)."""
-    import keyring
-    from keyring.backends import chainer, fail
+NO_OS_KEYRING = (
+    "no OS keyring is available on this machine (Windows Credential Manager, macOS Keychain, "
+    "Secret Service), so passwords cannot be stored safely; to keep them in a file in Tenso's data "
+    "folder instead, readable by anyone who can read this account's files, run "
+    "python -m app password use-file (or press the button in the window)"
+)
+PROMPTS = (
+    "the keyring backend {0} asks for its own password on a terminal, which a gateway running in "
+    "the background can never answer; choose another one with PYTHON_KEYRING_BACKEND, or run "
+    "python -m app password use-file"
+)
 
+_file_choice: Path | None = None  # the file keyring the administrator chose, once applied
+
+
+def _is_os_keyring(backend) -> bool:
+    """A keyring of the operating system (or a chain holding one), not a file or a stand-in."""
+    from keyring.backends import chainer
+
+    if isinstance(backend, chainer.ChainerBackend):
+        return any(_is_os_keyring(b) for b in backend.backends)
+    module = type(backend).__module__
+    return module.startswith("keyring.backends.") and module.rsplit(".", 1)[-1] not in ("fail", "null", "chainer")
+
+
+def _chosen_explicitly() -> bool:
+    """PYTHON_KEYRING_BACKEND, or keyring's own configuration file, names the backend."""
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return True
+    from keyring import core
+
+    try:
+        return core.load_config() is not None
+    except Exception:  # a broken keyringrc: keyring falls back to choosing by itself
+        return False
+
+
+def keyring_problem() -> str:
+    """Empty when passwords can be kept safely and unattended, else why not and what to do.
+
+    keyring on its own falls back to keyrings.alt's plain-text file when there is no OS keyring,
+    without a word: that counts as no keyring, unless the administrator chose a backend
+    (``PYTHON_KEYRING_BACKEND``, keyring's configuration file, or ``password use-file``).  A
+    backend that prompts on a terminal (keyrings.alt's EncryptedKeyring) is never usable."""
+    import keyring
+    from keyring.backends import chainer
+
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # a backend named by PYTHON_KEYRING_BACKEND that cannot load
+        return (
+            f"the keyring backend {os.environ.get('PYTHON_KEYRING_BACKEND', '')} cannot be used ({exc}); "
+            "choose another one with PYTHON_KEYRING_BACKEND, or remove it to use the OS keyring"
+        )
+    module, cls = type(backend).__module__, type(backend).__name__
+    if module in ("keyring.backends.fail", "keyring.backends.null") or (
+        isinstance(backend, chainer.ChainerBackend) and not backend.backends
+    ):
+        return NO_OS_KEYRING  # nothing to keep a password in, whoever chose it
+    if "Encrypted" in cls and module.startswith("keyrings.alt"):
+        return PROMPTS.format(f"{module}.{cls}")
+    if _is_os_keyring(backend) or _file_choice is not None or _chosen_explicitly():
+        return ""
+    return NO_OS_KEYRING
+
+
+def backend_name() -> str:
+    """The backend in use, in words, for the log and the command line."""
+    import keyring
+
+    if _file_choice is not None:
+        return f"the file {_file_choice} (chosen with password use-file or in the window)"
     backend = keyring.get_keyring()
-    if isinstance(backend, fail.Keyring) or (isinstance(backend, chainer.ChainerBackend) and not backend.backends):
-        return "no OS keyring is available on this machine"
-    return ""
+    path = getattr(backend, "file_path", None)
+    kind = f"{type(backend).__module__}.{type(backend).__name__}"
+    if path:
+        return f"the keyring file {path} ({kind})"
+    return f"the keyring ({kind})"
 
 
 def file_keyring_choice(data_dir: Path) -> Path:
@@ -57,16 +127,25 @@ def use_file_keyring(data_dir: Path) -> Path:
     import keyring
     from keyrings.alt.file import PlaintextKeyring
 
+    global _file_choice
     backend = PlaintextKeyring()
     path = data_dir / "keyring.cfg"
     backend.file_path = str(path)
     keyring.set_keyring(backend)
+    _file_choice = path
     return path
+
+
+def choose_file_keyring(data_dir: Path) -> Path:
+    """The administrator's choice (``password use-file``, the window's button): recorded, then used."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    file_keyring_choice(data_dir).write_text("chosen by the administrator\n", encoding="utf-8")
+    return use_file_keyring(data_dir)
 
 
 def apply_saved_choice(data_dir: Path) -> Path | None:
     """At start: honour an earlier explicit choice of the file keyring when no OS keyring exists."""
-    if keyring_problem() and file_keyring_choice(data_dir).exists():
+    if _file_choice is None and keyring_problem() and file_keyring_choice(data_dir).exists():
         return use_file_keyring(data_dir)
     return None
 
@@ -75,6 +154,9 @@ def _call(name: str, *args):
     import keyring
     import keyring.errors
 
+    problem = keyring_problem()
+    if problem:
+        raise PasswordStoreError(problem)
     try:
         return getattr(keyring, name)(*args)
     except keyring.errors.NoKeyringError as exc:
@@ -108,10 +190,12 @@ def get(key: str) -> str | None:
 
 
 def set(key: str, password: str) -> None:  # mirrors `password set`
+    _saved_choice_once()
     _call("set_password", SERVICE, normalize_key(key), password)
 
 
 def delete(key: str) -> None:
+    _saved_choice_once()
     try:
         _call("delete_password", SERVICE, normalize_key(key))
     except PasswordStoreError as exc:
