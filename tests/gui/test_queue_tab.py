@@ -109,6 +109,8 @@ def test_delete_and_bounce_ask_first_naming_how_much_mail_and_cancel_keeps_it(gu
         table.selectRow(0)
         await press(queue.delete_button, QMessageBox.StandardButton.Yes)
         await until(lambda: controller.gateway.spool.ids() == [], 10, "the message deleted after Yes")
+        await until(lambda: table.rowCount() == 0, 10, "the tab refreshed after the delete (its slot has ended)")
+        await controller.stop()
 
     gui.run(scenario(), timeout=45)
     assert len(asked) == 3

@@ -133,7 +133,8 @@ class QueueTab(QWidget):
             text += "\n\n" + tr("Delivery is paused: the bounce is made and sent when delivery resumes.")
         return text
 
-    def confirmed(self, action: str, qid: str) -> bool:
+    async def confirmed(self, action: str, qid: str) -> bool:
+        """Asks, without a nested event loop (``open``, not ``exec``): the gateway runs on this loop."""
         box = QMessageBox(
             QMessageBox.Icon.Warning,
             tr("Delete from the queue") if action == "delete" else tr("Bounce now"),
@@ -143,7 +144,18 @@ class QueueTab(QWidget):
         )
         box.setObjectName("queueConfirm")
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        return box.exec() == QMessageBox.StandardButton.Yes
+        answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        def finished(_result: int) -> None:
+            if not answered.done():
+                answered.set_result(box.clickedButton() is box.button(QMessageBox.StandardButton.Yes))
+
+        box.finished.connect(finished)
+        box.open()
+        try:
+            return await answered
+        finally:
+            box.deleteLater()
 
     @asyncSlot()
     async def _act(self, action: str) -> None:
@@ -155,7 +167,7 @@ class QueueTab(QWidget):
             qid = self.selected_id()
             if not qid:
                 return
-            if action in ("delete", "bounce") and not self.confirmed(action, qid):
+            if action in ("delete", "bounce") and not await self.confirmed(action, qid):
                 return
             await self.controller.queue_action(action, qid)
         await asyncio.sleep(0.3)
