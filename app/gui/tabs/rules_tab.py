@@ -81,9 +81,11 @@ class RuleDialog(QDialog):
             ("destination", "Destination (転送先)"),
             ("conversion_host", "Conversion host (変換ホスト名)"),
         ):
-            problem = check_field(Rule, name, getattr(rule, name))
+            value = getattr(rule, name)
+            problem = check_field(Rule, name, value)
             if problem:
-                self.error.setText(f"{tr(label)}: {tr(problem)}")
+                # A field not filled in yet is no mistake: OK waits, the hint shows the forms.
+                self.error.setText("" if value == "" else f"{tr(label)}: {tr(problem)}")
                 self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
                 return False
         self.error.setText("")
