@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLocale, QSettings, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, QTranslator
 
 CONTEXT = "Tenso"
 LANGUAGES = {"en": "English", "ja": "日本語"}
@@ -37,17 +37,22 @@ def save_language(code: str) -> None:
     QSettings("Tenso", "Tenso").setValue("language", code)
 
 
-_installed: QTranslator | None = None
+_installed: list[QTranslator] = []
+
+
+def qt_translations_dir() -> str:
+    """Qt's own translations (qtbase_ja.qm: the standard buttons OK, Cancel, Yes ..., the
+    file dialogs), shipped with PySide6 and collected into the exe by PyInstaller's hook."""
+    return QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
 
 
 def install(code: str) -> bool:
     """Loads the translation for ``code`` into the running application; English needs none."""
-    global _installed
     app = QCoreApplication.instance()
-    if _installed is not None:
+    for translator in _installed:
         assert app is not None  # a translator was installed into it
-        app.removeTranslator(_installed)
-        _installed = None
+        app.removeTranslator(translator)
+    _installed.clear()
     if code == "en":
         return True
     translator = QTranslator(app)
@@ -55,5 +60,10 @@ def install(code: str) -> bool:
         return False
     assert app is not None  # the window's QApplication exists before any language is chosen
     app.installTranslator(translator)
-    _installed = translator
+    _installed.append(translator)
+    qt = QTranslator(app)
+    bundled = str(Path(getattr(sys, "_MEIPASS", "")) / "PySide6" / "Qt" / "translations")  # the exe's copy
+    if any(qt.load(f"qtbase_{code}", folder) for folder in (qt_translations_dir(), bundled)):
+        app.installTranslator(qt)  # without it the standard buttons stay English
+        _installed.append(qt)
     return True

@@ -139,3 +139,19 @@ def test_choosing_japanese_in_the_window_retranslates_every_tab(gui, english):
     left, looked = untranslated_texts(window, sources)
     assert not left, "still in English after choosing 日本語:\n" + "\n".join(left)
     assert looked > 60
+
+
+def test_the_standard_buttons_speak_japanese_too(qapp):
+    """Dialogs read OK/Cancel in the Japanese window: Qt's own translation was not loaded."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    try:
+        assert i18n.install("ja")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        assert buttons.button(QDialogButtonBox.StandardButton.Cancel).text() == "キャンセル"
+        buttons.deleteLater()
+    finally:
+        i18n.install("en")
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    assert buttons.button(QDialogButtonBox.StandardButton.Cancel).text() == "Cancel"
+    buttons.deleteLater()
