@@ -312,6 +312,22 @@
       <translation>該当する設定なし</translation>
     </message>
     <message>
+      <source>No encryption: the mail and the password cross the network readable. Only for a server on this LAN.</source>
+      <translation>暗号化しません。メールとパスワードは読める状態でネットワークを流れます。同じLAN内のサーバー専用です。</translation>
+    </message>
+    <message>
+      <source>Encrypted when the server offers STARTTLS, without checking its certificate; plain otherwise.</source>
+      <translation>サーバーがSTARTTLSに対応していれば暗号化します(証明書は検証しません)。対応していなければ暗号化せずに送ります。</translation>
+    </message>
+    <message>
+      <source>STARTTLS with a verified certificate, or the mail waits in the queue. For an ISP or Microsoft 365 on port 587.</source>
+      <translation>STARTTLSと証明書の検証が必須です。できなければメールはキューで待ちます。プロバイダーやMicrosoft 365のポート587向けです。</translation>
+    </message>
+    <message>
+      <source>TLS from the first byte (SMTPS, usually port 465), with a verified certificate.</source>
+      <translation>接続の最初からTLSを使います(SMTPS、通常はポート465)。証明書を検証します。</translation>
+    </message>
+    <message>
       <source>rule No. {0}</source>
       <translation>No.{0}</translation>
     </message>

@@ -260,3 +260,34 @@ def test_the_add_dialog_starts_empty_and_refuses_a_match_that_can_never_match(gu
     assert seen["star_ok"] is False and "must be *, @domain, @*.domain or an address" in seen["star_error"]
     assert seen["domain_ok"] is True
     assert [r.match for r in tab.settings.rules][-1] == "@example.jp"
+
+
+def test_the_tls_choices_are_explained_in_the_windows_language(gui):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.gui import i18n
+
+    window = gui.open(rules=THREE_RULES)
+    seen = {}
+
+    def look() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, look)
+            return
+        seen["opportunistic"] = dialog.tls_help.text()
+        seen["tooltips"] = [dialog.tls.itemData(i, Qt.ItemDataRole.ToolTipRole) for i in range(dialog.tls.count())]
+        dialog.tls.setCurrentText("required")
+        seen["required"] = dialog.tls_help.text()
+        dialog.reject()
+
+    try:
+        assert i18n.install("ja")
+        QTimer.singleShot(0, look)
+        window.rules_tab.add_rule()
+    finally:
+        i18n.install("en")
+    assert seen["opportunistic"].startswith("サーバーがSTARTTLSに対応していれば暗号化します"), seen
+    assert "証明書の検証が必須" in seen["required"]
+    assert len(seen["tooltips"]) == 4 and all(seen["tooltips"]), seen["tooltips"]

@@ -27,6 +27,23 @@ from app.gui.rules_model import COL_DESTINATION, COL_MATCH, RulesModel
 from app.settings import TLS_MODES, Rule, check_field
 
 
+def tls_explanation(mode: str) -> str:
+    """What a TLS choice does, in the window's language (the choices themselves are settings words)."""
+    return {
+        "none": tr(
+            "No encryption: the mail and the password cross the network readable. Only for a server on this LAN."
+        ),
+        "opportunistic": tr(
+            "Encrypted when the server offers STARTTLS, without checking its certificate; plain otherwise."
+        ),
+        "required": tr(
+            "STARTTLS with a verified certificate, or the mail waits in the queue. For an ISP or "
+            "Microsoft 365 on port 587."
+        ),
+        "implicit": tr("TLS from the first byte (SMTPS, usually port 465), with a verified certificate."),
+    }.get(mode, "")
+
+
 class RuleDialog(QDialog):
     """Add or edit one rule with every field at once; OK only when all fields are valid."""
 
@@ -44,7 +61,13 @@ class RuleDialog(QDialog):
         self.conversion.setPlaceholderText(tr("optional, e.g. example.jp"))
         self.tls = QComboBox()
         self.tls.addItems(TLS_MODES)
+        for i, mode in enumerate(TLS_MODES):
+            self.tls.setItemData(i, tls_explanation(mode), Qt.ItemDataRole.ToolTipRole)
         self.tls.setCurrentText(rule.tls)
+        self.tls_help = QLabel(tls_explanation(rule.tls))
+        self.tls_help.setObjectName("tlsHelp")
+        self.tls_help.setWordWrap(True)
+        self.tls.currentTextChanged.connect(lambda mode: self.tls_help.setText(tls_explanation(mode)))
         self.error = QLabel()
         self.error.setObjectName("ruleDialogError")
         self.error.setStyleSheet("color: #b00020")
@@ -54,6 +77,7 @@ class RuleDialog(QDialog):
         form.addRow(tr("Port (ポート)"), self.port)
         form.addRow(tr("Conversion host (変換ホスト名)"), self.conversion)
         form.addRow("TLS", self.tls)
+        form.addRow("", self.tls_help)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
