@@ -450,6 +450,12 @@ def load(path: Path) -> Settings:
     return from_dict(data, source=path)
 
 
+def last_good_path(path: Path) -> Path:
+    """Where the window keeps a copy of the last settings file that loaded without problems."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.last-good{path.suffix}")
+
+
 def save(settings: Settings, path: Path) -> None:
     """Atomic: a reader sees the old file or the new one, never half of either."""
     path = Path(path)

@@ -131,6 +131,7 @@ class GatewayController(QObject):
         async with self._turn:
             try:
                 await asyncio.to_thread(settings_mod.save, settings, self.config_path)
+                await asyncio.to_thread(settings_mod.save, settings, settings_mod.last_good_path(self.config_path))
             except OSError as exc:
                 return f"cannot save {self.config_path}: {exc}"
             self.settings = settings

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import cast
 
 import qasync
-from PySide6.QtCore import QByteArray, QTimer
+from PySide6.QtCore import QByteArray, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QSystemTrayIcon, QVBoxLayout
 
@@ -26,7 +27,7 @@ from app.gui.controller import GatewayController
 from app.gui.i18n import tr
 from app.gui.tray import Tray, state_icon
 from app.gui.window import MainWindow
-from app.settings import SettingsError
+from app.settings import Settings, SettingsError
 
 log = logging.getLogger("tenso")
 
@@ -78,6 +79,56 @@ def show_window(window: MainWindow) -> None:
     window.activateWindow()
 
 
+def ask_about_broken_settings(config: Path, problems: list[str], last_good: Path | None) -> str:
+    """The settings file has problems: "last-good" (start with the copy kept), or "quit".
+    "Open the folder" shows the file in the file manager and asks again."""
+    box = QMessageBox(
+        QMessageBox.Icon.Critical,
+        "Tenso",
+        tr("The settings file {0} has problems:").format(config) + "\n\n" + "\n".join(problems),
+    )
+    box.setObjectName("brokenSettings")
+    folder = box.addButton(tr("Open the folder"), QMessageBox.ButtonRole.ActionRole)
+    good = (
+        box.addButton(tr("Start with the last good settings"), QMessageBox.ButtonRole.AcceptRole) if last_good else None
+    )
+    quit_ = box.addButton(tr("Quit"), QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(good or quit_)
+    while True:
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is folder:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(config.parent)))
+            continue
+        return "last-good" if good is not None and clicked is good else "quit"
+
+
+def load_at_start(config: Path, ask=ask_about_broken_settings) -> tuple[Settings, Path] | None:
+    """The settings to start with and the file they came from; None to quit.  A file that loads
+    is kept as the last good copy, which a later broken file can fall back on."""
+    try:
+        settings = settings_mod.load(config)
+    except SettingsError as exc:
+        last_good = settings_mod.last_good_path(config)
+        if ask(config, exc.problems, last_good if last_good.exists() else None) != "last-good":
+            return None
+        try:
+            return settings_mod.load(last_good), last_good
+        except SettingsError as again:
+            QMessageBox.critical(
+                None,
+                "Tenso",
+                tr("The settings file {0} has problems:").format(last_good) + "\n\n" + "\n".join(again.problems),
+            )
+            return None
+    if config.exists():
+        try:
+            settings_mod.save(settings, settings_mod.last_good_path(config))
+        except OSError as exc:
+            log.warning("the last good copy of the settings was not written: %s", exc)
+    return settings, config
+
+
 def run(config: Path) -> int:
     app = cast(QApplication, QApplication.instance() or QApplication(sys.argv))  # a widgets application
     app.setApplicationName("Tenso")
@@ -93,17 +144,20 @@ def run(config: Path) -> int:
     engine.setup_logging()
     engine.restore_keyring_choice()
     first_run = not Path(config).exists()
-    try:
-        settings = settings_mod.load(config)
-    except SettingsError as exc:
-        QMessageBox.critical(
-            None, "Tenso", tr("The settings file {0} has problems:").format(config) + "\n\n" + "\n".join(exc.problems)
-        )
+    loaded = load_at_start(Path(config))
+    if loaded is None:
         return 1
+    settings, started_from = loaded
 
     controller = GatewayController(config, settings)
     has_tray = QSystemTrayIcon.isSystemTrayAvailable()
     window = MainWindow(controller, has_tray, keyring_hint())
+    if started_from != config:
+        window.show_hint(
+            tr(
+                "Started with the last good settings ({0}): {1} still has problems. Apply saves these settings over it."
+            ).format(started_from, config)
+        )
     if first_run:
         window.offer_lan_relay()
         window.tabs.setCurrentWidget(window.rules_tab)

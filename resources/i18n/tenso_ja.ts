@@ -8,12 +8,28 @@
       <translation>OS のキーリング(資格情報の保管場所)が見つからないため、パスワードを安全に保存できません。Tenso のデータフォルダー内のファイルに保存することもできますが、このユーザーアカウントのファイルを読める人は誰でもパスワードを読めます。選択するまで、SMTP認証を使う転送とローカルユーザーのログインは動作しません。</translation>
     </message>
     <message>
+      <source>Open the folder</source>
+      <translation>フォルダーを開く</translation>
+    </message>
+    <message>
+      <source>Quit</source>
+      <translation>終了</translation>
+    </message>
+    <message>
+      <source>Start with the last good settings</source>
+      <translation>前回正常だった設定で起動</translation>
+    </message>
+    <message>
       <source>Welcome to Tenso. First: add a routing rule (for example * → your ISP's server, port 587), put its ID in Auth accounts and its password, list your LAN under Relay, then press Apply.</source>
       <translation>Tenso へようこそ。まず転送設定を追加し(例: * → プロバイダーの送信サーバー、ポート 587)、認証タブに ID とパスワードを入れ、中継タブで LAN を許可してから「適用」を押してください。</translation>
     </message>
     <message>
       <source>Use a file keyring in the data folder</source>
       <translation>データフォルダー内のファイルにパスワードを保存する</translation>
+    </message>
+    <message>
+      <source>Started with the last good settings ({0}): {1} still has problems. Apply saves these settings over it.</source>
+      <translation>前回正常だった設定({0})で起動しました。{1} には問題が残っています。[適用] を押すと、この設定で上書き保存します。</translation>
     </message>
     <message>
       <source>Tenso: mail returned to sender</source>
@@ -24,12 +40,12 @@
       <translation>Tenso: 転送先への配送が失敗し続けています</translation>
     </message>
     <message>
-      <source>Passwords are now kept in {0}.</source>
-      <translation>パスワードは {0} に保存されます。</translation>
-    </message>
-    <message>
       <source>The settings file {0} has problems:</source>
       <translation>設定ファイル {0} に問題があります:</translation>
+    </message>
+    <message>
+      <source>Passwords are now kept in {0}.</source>
+      <translation>パスワードは {0} に保存されます。</translation>
     </message>
     <message>
       <source>This rule never matches: rule No. {0} ({1}) above it catches all its mail.</source>
@@ -552,10 +568,6 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>Pause delivery</source>
       <translation>配送を一時停止</translation>
-    </message>
-    <message>
-      <source>Quit</source>
-      <translation>終了</translation>
     </message>
     <message>
       <source>Tenso: running</source>

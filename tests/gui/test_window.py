@@ -253,3 +253,49 @@ def test_importing_a_broken_file_changes_nothing_and_says_why(gui, tmp_path):
     assert not window.import_settings(str(broken))
     assert "rules[0].port" in window.problems.text()
     assert len(window.working.rules) == 3
+
+
+def _click_in_broken_settings_box(label: str, seen: dict) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    box = QApplication.activeModalWidget()
+    if not isinstance(box, QMessageBox):
+        QTimer.singleShot(20, lambda: _click_in_broken_settings_box(label, seen))
+        return
+    assert box.objectName() == "brokenSettings"
+    seen["text"] = box.text()
+    seen["buttons"] = [b.text() for b in box.buttons()]
+    next(b for b in box.buttons() if b.text() == label).click()
+
+
+def test_a_broken_settings_file_at_start_offers_the_last_good_settings_instead_of_a_dead_end(qapp, tmp_path):
+    """A broken file used to end in one error box and exit 1."""
+    import json
+
+    from PySide6.QtCore import QTimer
+
+    from app import settings as settings_mod
+    from app.gui import main as gui_main
+
+    config = tmp_path / "settings.json"
+    good = {"server": {"listen": ["127.0.0.1:0"]}, "rules": [{"match": "*", "destination": "smtp.isp.example"}]}
+    config.write_text(json.dumps(good), encoding="utf-8")
+    settings, source = gui_main.load_at_start(config)
+    assert source == config and settings_mod.last_good_path(config).exists(), "a good file is kept as last good"
+
+    config.write_text(json.dumps({**good, "rules": [{"match": "*", "destination": "bad host!"}]}), encoding="utf-8")
+    seen: dict = {}
+    QTimer.singleShot(0, lambda: _click_in_broken_settings_box("Start with the last good settings", seen))
+    settings, source = gui_main.load_at_start(config)
+    assert "rules[0].destination" in seen["text"]
+    assert set(seen["buttons"]) == {"Open the folder", "Start with the last good settings", "Quit"}
+    assert source == settings_mod.last_good_path(config)
+    assert settings.rules[0].destination == "smtp.isp.example"
+    assert "bad host!" in config.read_text(encoding="utf-8"), "the broken file is left for the administrator"
+
+    settings_mod.last_good_path(config).unlink()
+    seen = {}
+    QTimer.singleShot(0, lambda: _click_in_broken_settings_box("Quit", seen))
+    assert gui_main.load_at_start(config) is None
+    assert "Start with the last good settings" not in seen["buttons"], "no copy, no such choice"
