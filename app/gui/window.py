@@ -285,6 +285,7 @@ class MainWindow(QMainWindow):
             self.problems.setText(tr("Saved, but not applied: {0}").format(error))
             return False
         self.problems.setText("")
+        self.show_hint(self.keyring_problem)  # the first-start hint has done its job; a keyring problem stays
         self.saved_snapshot = settings_mod.to_dict(checked)
         return True
 

@@ -299,3 +299,25 @@ def test_a_broken_settings_file_at_start_offers_the_last_good_settings_instead_o
     QTimer.singleShot(0, lambda: _click_in_broken_settings_box("Quit", seen))
     assert gui_main.load_at_start(config) is None
     assert "Start with the last good settings" not in seen["buttons"], "no copy, no such choice"
+
+
+def test_first_hour_details_common_password_state_hint_after_apply_and_the_tls_column(gui):
+    """Seen by a new user: the common password field said nothing while per-user rows said
+    "not set"; the welcome hint stayed after Apply; the TLS column was cut to "op…"."""
+    from app.gui.rules_model import COL_TLS
+    from app.system import passwords
+    from tests.support.gui import until
+
+    passwords.delete("common")
+    window = gui.open(rules=[{"match": "*", "destination": "smtp.isp.example", "tls": "opportunistic"}])
+    gui.run(until(lambda: window.auth_tab.common_password.status.text() != "", 5, "the common password's state"))
+    assert window.auth_tab.common_password.status.text() == "not set"
+
+    window.show_hint("Welcome to Tenso. First: add a routing rule ...")
+    assert window.hint.isVisibleTo(window)
+    assert gui.run(window.apply_now())
+    assert not window.hint.isVisibleTo(window), "the welcome hint stays after Apply"
+
+    view = window.rules_tab.view
+    needed = view.fontMetrics().horizontalAdvance("opportunistic")
+    assert view.horizontalHeader().sectionSize(COL_TLS) > needed

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.gui.controller import GatewayController, RouteKind
 from app.gui.i18n import tr
-from app.gui.rules_model import COL_DESTINATION, COL_MATCH, RulesModel
+from app.gui.rules_model import COL_DESTINATION, COL_MATCH, COL_TLS, RulesModel
 from app.settings import TLS_MODES, Rule, check_field
 
 
@@ -138,6 +138,9 @@ class RulesTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_MATCH, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_DESTINATION, QHeaderView.ResizeMode.Stretch)
+        # Wide enough for the longest choice, whatever the rows hold now ("op…" otherwise).
+        header.setSectionResizeMode(COL_TLS, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(COL_TLS, self.view.fontMetrics().horizontalAdvance("opportunistic") + 24)
 
         self.error = QLabel()
         self.error.setObjectName("rulesError")
