@@ -58,8 +58,10 @@ def _hidden_rules_of_broken_file(path: Path) -> list[str]:
     is valid (the others are problems already), each under its own index."""
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-        rows = data.get("rules", []) if isinstance(data, dict) else []
+        rows = data.get("rules") if isinstance(data, dict) else None
     except (OSError, ValueError):
+        return []
+    if not isinstance(rows, list):
         return []
     matches = {i: row.get("match") for i, row in enumerate(rows) if isinstance(row, dict)}
     valid = {
@@ -169,9 +171,6 @@ def cmd_password(args: argparse.Namespace) -> int:
         if not problem:
             print(f"passwords are already kept by {passwords.backend_name()}; nothing changed")
             return 0
-        if "asks for its own password" in problem:
-            print(problem, file=sys.stderr)
-            return 1
         path = passwords.choose_file_keyring(paths.data_dir())
         print(f"passwords are now kept in {path}: anyone who can read this account's files can read them")
         return 0
@@ -377,9 +376,15 @@ def run_headless(config: Path) -> int:
             except NotImplementedError:  # Windows: no loop signal handlers
                 signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
         reloading: set[asyncio.Task] = set()
+        turn = asyncio.Lock()  # a reload and the stop, one at a time: a reload must not rebind after it
+
+        async def reload_in_turn() -> None:
+            async with turn:
+                if not stop.is_set():
+                    await _reload(gateway, config)
 
         def reload() -> None:
-            task = loop.create_task(_reload(gateway, config))
+            task = loop.create_task(reload_in_turn())
             reloading.add(task)
             task.add_done_callback(reloading.discard)
 
@@ -400,7 +405,11 @@ def run_headless(config: Path) -> int:
         )
         await stop.wait()
         log.info("stopping: no new mail is accepted")
-        left = await gateway.stop(STOP_GRACE_SECONDS)
+        gateway.on_reload = None
+        if hasattr(signal, "SIGHUP"):
+            loop.remove_signal_handler(signal.SIGHUP)
+        async with turn:  # a reload under way finishes first
+            left = await gateway.stop(STOP_GRACE_SECONDS)
         log.info("stopped")
         return 100 if left else 0
 
@@ -435,12 +444,8 @@ async def _reload(gateway, config: Path) -> None:
         log.error("settings not reloaded: %s; the running settings stay", exc)
         return
     log.info("settings reloaded from %s: %d rule(s)", config, len(new.rules))
-    if (
-        new.queue.dir != old.queue.dir
-        or new.queue.workers != old.queue.workers
-        or (new.server.processes != old.server.processes)
-    ):
-        log.warning("queue.dir, queue.workers and server.processes take effect at the next start of Tenso")
+    if new.queue.dir != old.queue.dir or new.queue.workers != old.queue.workers:
+        log.warning("queue.dir and queue.workers take effect at the next start of Tenso")
     for warning in warnings_for(new):
         log.warning("%s", warning)
 
@@ -456,7 +461,10 @@ def cmd_reload(args: argparse.Namespace) -> int:
         lock = spool.lock()
     except QueueLocked:
         spool.request("reload", "ALL")
-        print(f"reload requested: the gateway running on {spool.root} reads its settings file again within a second")
+        print(
+            f"reload requested: a headless gateway running on {spool.root} reads its settings file again within "
+            "a second (the log says how it went); a gateway in the window takes new settings with Apply instead"
+        )
         return 0
     lock.release()
     print(f"no gateway is running on {spool.root}; the settings are read when Tenso starts", file=sys.stderr)

@@ -131,9 +131,12 @@ class GatewayController(QObject):
         async with self._turn:
             try:
                 await asyncio.to_thread(settings_mod.save, settings, self.config_path)
-                await asyncio.to_thread(settings_mod.save, settings, settings_mod.last_good_path(self.config_path))
             except OSError as exc:
                 return f"cannot save {self.config_path}: {exc}"
+            try:  # the copy a broken file falls back on at the next start; its failure is no failure of Apply
+                await asyncio.to_thread(settings_mod.save, settings, settings_mod.last_good_path(self.config_path))
+            except OSError as exc:
+                log.warning("the last good copy of the settings was not written: %s", exc)
             self.settings = settings
             if self.gateway:
                 try:

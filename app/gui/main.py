@@ -176,6 +176,7 @@ def run(config: Path) -> int:
 
         def choose_file_keyring() -> None:
             path = engine.choose_file_keyring()
+            window.keyring_problem = ""  # solved: Apply and a language change no longer show it
             window.show_hint(tr("Passwords are now kept in {0}.").format(path))
             log.warning("passwords are kept in the file %s (chosen in the window)", path)
             choose.hide()

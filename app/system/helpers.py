@@ -180,12 +180,15 @@ def die_with_parent() -> None:
 
 
 def leave_ctrl_c_to_parent() -> None:
-    """Ctrl+C in a console reaches every process attached to it.  A helper ignores it: the
-    parent stops it in order (421 to its clients, commits finished), which a helper stopping
-    on its own, in the middle, would not."""
+    """Ctrl+C in a console reaches every process attached to it, and SIGHUP (reload, or a closed
+    terminal) every process of the group.  A helper ignores both: the parent stops it in order
+    (421 to its clients, commits finished), which a helper stopping on its own, in the middle,
+    would not; and a reload is the parent's to do."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
 class Writer:

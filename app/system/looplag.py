@@ -5,7 +5,7 @@ and in the window as a freeze.  The monitor samples every 50 ms and reports
 p50/p99/max every ``TENSO_LOOP_LAG_SECONDS`` seconds (60 by default) when
 there was traffic worth reporting: at DEBUG level, so an administrator's log is
 not filled with it, and at INFO when the loop was slow enough to notice
-(``SLOW_MS``) or when ``TENSO_LOOP_LAG_SECONDS`` is set (someone asked: bench/).
+(one wake-up ``SLOW_MS`` late) or when ``TENSO_LOOP_LAG_SECONDS`` is set (someone asked: bench/).
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ import time
 log = logging.getLogger("tenso")
 
 SAMPLE_SECONDS = 0.05
-SLOW_MS = 250.0  # a p99 this late is a window that stuttered, or replies that waited
+SLOW_MS = 250.0  # one wake-up this late is a window that stuttered, or replies that waited
+
+
+def report_level(worst_ms: float, asked: bool) -> int:
+    """INFO when someone asked for the report or the loop froze at least once; else DEBUG."""
+    return logging.INFO if asked or worst_ms >= SLOW_MS else logging.DEBUG
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -55,7 +60,7 @@ class LoopLag:
             if now - last_report >= self.report_seconds:
                 p50, p99, worst = self.summary()
                 if worst >= 1.0:  # nothing to say about an idle loop
-                    level = logging.INFO if self.asked or p99 >= SLOW_MS else logging.DEBUG
+                    level = report_level(worst, self.asked)
                     log.log(
                         level,
                         "loop lag p50=%.1fms p99=%.1fms max=%.1fms over %d samples",

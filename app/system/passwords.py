@@ -70,7 +70,26 @@ def _chosen_explicitly() -> bool:
         return False
 
 
+_verdict: tuple[tuple, str] | None = None  # (backend id, file choice, env) -> the problem text
+
+
 def keyring_problem() -> str:
+    """``_keyring_problem``, worked out once per backend and choice: it is asked on every
+    password read (each SMTP AUTH), and asking a chain of backends may open D-Bus sessions."""
+    global _verdict
+    import keyring
+
+    try:
+        backend = keyring.get_keyring()
+    except Exception:  # a backend named by PYTHON_KEYRING_BACKEND that cannot load
+        return _keyring_problem()
+    key = (id(backend), _file_choice, os.environ.get("PYTHON_KEYRING_BACKEND"))
+    if _verdict is None or _verdict[0] != key:
+        _verdict = (key, _keyring_problem())
+    return _verdict[1]
+
+
+def _keyring_problem() -> str:
     """Empty when passwords can be kept safely and unattended, else why not and what to do.
 
     keyring on its own falls back to keyrings.alt's plain-text file when there is no OS keyring,
@@ -92,7 +111,7 @@ def keyring_problem() -> str:
         isinstance(backend, chainer.ChainerBackend) and not backend.backends
     ):
         return NO_OS_KEYRING  # nothing to keep a password in, whoever chose it
-    if "Encrypted" in cls and module.startswith("keyrings.alt"):
+    if ("Encrypted" in cls and module.startswith("keyrings.alt")) or cls == "CryptFileKeyring":
         return PROMPTS.format(f"{module}.{cls}")
     if _is_os_keyring(backend) or _file_choice is not None or _chosen_explicitly():
         return ""
@@ -169,19 +188,17 @@ def _call(name: str, *args):
 
 
 _choice_lock = threading.Lock()
-_choice_checked = False
 
 
 def _saved_choice_once() -> None:
-    """A process that reads passwords without having started the window (the delivery
-    process) still honours the administrator's file-keyring choice."""
-    global _choice_checked
+    """A process that reads passwords without having started the window (the delivery and
+    receiving helpers) honours the administrator's file-keyring choice, also one made after it
+    started (``password use-file`` or the window's button): looked for until it is applied."""
     with _choice_lock:
-        if not _choice_checked:
+        if _file_choice is None and keyring_problem():
             from app.system.paths import data_dir
 
             apply_saved_choice(data_dir())
-            _choice_checked = True
 
 
 def get(key: str) -> str | None:

@@ -82,9 +82,11 @@ def test_delete_and_bounce_ask_first_naming_how_much_mail_and_cancel_keeps_it(gu
         box.button(button).click()
 
     async def press(button, reply: QMessageBox.StandardButton) -> None:
+        before = len(asked)
         QTimer.singleShot(0, lambda: answer(reply))
         QTest.mouseClick(button, Qt.MouseButton.LeftButton)
-        await asyncio.sleep(0.5)
+        await until(lambda: len(asked) > before, 10, "the confirmation")
+        await asyncio.sleep(0.3)  # the slot goes on after the answer
 
     async def scenario() -> None:
         await controller.start()

@@ -309,7 +309,7 @@ def test_first_hour_details_common_password_state_hint_after_apply_and_the_tls_c
     from tests.support.gui import until
 
     passwords.delete("common")
-    window = gui.open(rules=[{"match": "*", "destination": "smtp.isp.example", "tls": "opportunistic"}])
+    window = gui.open(rules=[{"match": "*", "destination": "smtp.isp.example", "tls": "none"}])
     gui.run(until(lambda: window.auth_tab.common_password.status.text() != "", 5, "the common password's state"))
     assert window.auth_tab.common_password.status.text() == "not set"
 

@@ -88,3 +88,25 @@ def test_the_headless_gateway_says_at_start_that_passwords_cannot_be_kept(tmp_pa
     finally:
         proc.kill()
         proc.wait(10)
+
+
+def test_a_running_process_sees_a_file_choice_made_after_it_was_refused(tmp_path):
+    """The delivery helper read a password before the administrator chose the file (in the window
+    or with password use-file): it used to stay refused until Tenso restarted."""
+    script = """
+import subprocess, sys
+from app.system import passwords
+try:
+    passwords.get("common")
+    print("not refused")
+except passwords.PasswordStoreError:
+    print("refused")
+subprocess.run([sys.executable, "-m", "app", "password", "use-file"], check=True, capture_output=True)
+subprocess.run([sys.executable, "-m", "app", "password", "set", "common"], input="late-choice\\n",
+               text=True, check=True, capture_output=True)
+print(passwords.get("common"))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=_env(tmp_path), capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.split() == ["refused", "late-choice"], (result.stdout, result.stderr)

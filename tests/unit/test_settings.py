@@ -474,3 +474,10 @@ def test_route_refuses_text_that_is_no_address(tmp_path):
     assert result.returncode == 1, result.stdout
     assert "no-at-sign: not an address" in result.stderr and "a b@c: not an address" in result.stderr
     assert result.stdout == ""
+
+
+def test_check_of_a_file_whose_rules_are_not_a_list_says_so_without_a_traceback(tmp_path):
+    for rules in (5, None, "x", {"match": "*"}):
+        result = check(write(tmp_path, {"rules": rules}))
+        assert result.returncode == 1, rules
+        assert "Traceback" not in result.stderr and "rules" in result.stderr, result.stderr

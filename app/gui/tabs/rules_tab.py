@@ -99,7 +99,10 @@ class RuleDialog(QDialog):
         )
 
     def validate(self) -> bool:
+        """OK only when every field is valid; the first field that holds a mistake says so
+        (one not filled in yet is no mistake, and does not hide a later one)."""
         rule = self.rule()
+        waiting = False
         for name, label in (
             ("match", "Match (識別ドメイン)"),
             ("destination", "Destination (転送先)"),
@@ -107,14 +110,15 @@ class RuleDialog(QDialog):
         ):
             value = getattr(rule, name)
             problem = check_field(Rule, name, value)
-            if problem:
-                # A field not filled in yet is no mistake: OK waits, the hint shows the forms.
-                self.error.setText("" if value == "" else f"{tr(label)}: {tr(problem)}")
+            if problem and value == "":
+                waiting = True  # OK waits; the field's hint shows what goes there
+            elif problem:
+                self.error.setText(f"{tr(label)}: {tr(problem)}")
                 self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
                 return False
         self.error.setText("")
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
-        return True
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not waiting)
+        return not waiting
 
 
 class RulesTab(QWidget):
