@@ -156,8 +156,8 @@ def connect(destination: Destination, password: str | None, local_hostname: str)
         if destination.account and smtp.has_extn("auth"):
             if password is None:
                 raise DeliveryError(
-                    f"no password stored for {destination.account.key}: "
-                    f"run  python -m app password set {destination.account.key}"
+                    f"no password stored for {destination.account.key}: save it in the window "
+                    f"(Auth accounts) or run: python -m app password set {destination.account.key}"
                 )
             _auth(smtp, destination.account, password, encrypted)
     except ssl.SSLCertVerificationError as exc:

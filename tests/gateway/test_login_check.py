@@ -40,3 +40,13 @@ def test_login_check_without_an_account_says_what_the_server_offers(tmp_path, up
     offered = report.offered.split()
     assert "LOGIN" in offered and "CRAM-MD5" not in offered, offered
     assert report.encrypted is False
+
+
+def test_a_missing_password_says_where_to_set_it_in_the_window_and_on_the_command_line(tmp_path, upstream_factory):
+    up = upstream_factory(accounts={"isp-id": "pw"})
+    passwords.delete("common")
+    settings = _settings(tmp_path, up.port, auth_accounts={"common": {"username": "isp-id"}})
+    report = gateway.check_login(settings, 0, "common")
+    assert report.error == (
+        "no password stored for common: save it in the window (Auth accounts) or run: python -m app password set common"
+    )
