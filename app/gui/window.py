@@ -72,6 +72,9 @@ class MainWindow(QMainWindow):
     def build(self) -> None:
         old_index = self.tabs.currentIndex() if hasattr(self, "tabs") else 0
         self.tabs = QTabWidget()
+        # Room under the text: with a CJK fallback font in some labels, Latin descenders (g, y)
+        # were cut off at 100% scaling.
+        self.tabs.tabBar().setStyleSheet("QTabBar::tab { padding: 4px 12px 5px 12px; }")
         self.tabs.setObjectName("tabs")
         self.rules_tab = RulesTab(self.working)
         self.auth_tab = AuthTab(self.working, self.controller)
