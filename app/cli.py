@@ -41,14 +41,19 @@ def _load(path: Path) -> Settings | None:
 
 def warnings_for(settings: Settings) -> list[str]:
     """Things that are allowed but almost certainly not meant."""
-    router = Router(settings)
+    return _hidden_row_warnings(Router(settings), list(enumerate(r.match for r in settings.rules)))
+
+
+def _hidden_row_warnings(router: Router, rows: list[tuple[int, str]]) -> list[str]:
+    """``rows``: the file's index and match of each rule in ``router``'s table, in its order."""
     found = []
-    for i, rule in enumerate(settings.rules):
-        hider = router.hidden_by(i)
+    for k, (i, match) in enumerate(rows):
+        hider = router.hidden_by(k)
         if hider is not None:
+            h, above = rows[hider]
             found.append(
-                f"rules[{i}].match: rule No. {i + 1} ({rule.match}) can never match: "
-                f"rule No. {hider + 1} ({settings.rules[hider].match}) above it catches all its mail"
+                f"rules[{i}].match: rule No. {i + 1} ({match}) can never match: "
+                f"rule No. {h + 1} ({above}) above it catches all its mail"
             )
     return found
 
@@ -69,21 +74,9 @@ def _hidden_rules_of_broken_file(path: Path) -> list[str]:
         for i, m in matches.items()
         if isinstance(m, str) and settings_mod.check_field(settings_mod.Rule, "match", m) is None
     }
-    if not valid:
-        return []
-    order = sorted(valid)
-    placed = [settings_mod.Rule(match=valid[i], destination="MTA") for i in order]
-    found = []
-    router = Router(settings_mod.Settings(rules=placed))
-    for k, i in enumerate(order):
-        hider = router.hidden_by(k)
-        if hider is not None:
-            h = order[hider]
-            found.append(
-                f"rules[{i}].match: rule No. {i + 1} ({valid[i]}) can never match: "
-                f"rule No. {h + 1} ({valid[h]}) above it catches all its mail"
-            )
-    return found
+    rows = sorted(valid.items())
+    router = Router(settings_mod.Settings(rules=[settings_mod.Rule(match=m, destination="MTA") for _, m in rows]))
+    return _hidden_row_warnings(router, rows)
 
 
 def _password_warnings(settings: Settings) -> list[str]:

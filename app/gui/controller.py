@@ -23,11 +23,11 @@ from app.deliver.outbound import LoginReport
 from app.gateway import Gateway, GatewayError
 from app.route.router import Decision, RouteKind
 from app.settings import Settings
-from app.store.spool import QueuedMessage, RecipientState
+from app.store.spool import WAITING, QueuedMessage, RecipientState
 from app.system import autostart, logs, passwords, paths
 from app.system.logs import LOG_FORMAT
 
-__all__ = ["Decision", "LoginReport", "QueuedMessage", "RecipientState", "RouteKind"]  # for the tabs
+__all__ = ["WAITING", "Decision", "LoginReport", "QueuedMessage", "RecipientState", "RouteKind"]  # for the tabs
 
 FAILING_NOTICE_SECONDS = 600.0
 
@@ -133,10 +133,7 @@ class GatewayController(QObject):
                 await asyncio.to_thread(settings_mod.save, settings, self.config_path)
             except OSError as exc:
                 return f"cannot save {self.config_path}: {exc}"
-            try:  # the copy a broken file falls back on at the next start; its failure is no failure of Apply
-                await asyncio.to_thread(settings_mod.save, settings, settings_mod.last_good_path(self.config_path))
-            except OSError as exc:
-                log.warning("the last good copy of the settings was not written: %s", exc)
+            await asyncio.to_thread(keep_last_good, settings, self.config_path)
             self.settings = settings
             if self.gateway:
                 try:
@@ -196,6 +193,15 @@ class GatewayController(QObject):
 
     def close(self) -> None:
         logs.remove_handler(self.handler)
+
+
+def keep_last_good(settings: Settings, config: Path) -> None:
+    """The copy a broken settings file falls back on at the next start (blocking).  Failing to
+    write it fails nothing else: a warning in the log."""
+    try:
+        settings_mod.save(settings, settings_mod.last_good_path(config))
+    except OSError as exc:
+        log.warning("the last good copy of the settings was not written: %s", exc)
 
 
 # --- passwords, the keyring, autostart, logging: the window's calls into the system ---

@@ -79,14 +79,14 @@ def show_window(window: MainWindow) -> None:
     window.activateWindow()
 
 
+def _problems_text(path: Path, problems: list[str]) -> str:
+    return tr("The settings file {0} has problems:").format(path) + "\n\n" + "\n".join(problems)
+
+
 def ask_about_broken_settings(config: Path, problems: list[str], last_good: Path | None) -> str:
     """The settings file has problems: "last-good" (start with the copy kept), or "quit".
     "Open the folder" shows the file in the file manager and asks again."""
-    box = QMessageBox(
-        QMessageBox.Icon.Critical,
-        "Tenso",
-        tr("The settings file {0} has problems:").format(config) + "\n\n" + "\n".join(problems),
-    )
+    box = QMessageBox(QMessageBox.Icon.Critical, "Tenso", _problems_text(config, problems))
     box.setObjectName("brokenSettings")
     folder = box.addButton(tr("Open the folder"), QMessageBox.ButtonRole.ActionRole)
     good = (
@@ -115,17 +115,10 @@ def load_at_start(config: Path, ask=ask_about_broken_settings) -> tuple[Settings
         try:
             return settings_mod.load(last_good), last_good
         except SettingsError as again:
-            QMessageBox.critical(
-                None,
-                "Tenso",
-                tr("The settings file {0} has problems:").format(last_good) + "\n\n" + "\n".join(again.problems),
-            )
+            QMessageBox.critical(None, "Tenso", _problems_text(last_good, again.problems))
             return None
     if config.exists():
-        try:
-            settings_mod.save(settings, settings_mod.last_good_path(config))
-        except OSError as exc:
-            log.warning("the last good copy of the settings was not written: %s", exc)
+        engine.keep_last_good(settings, config)
     return settings, config
 
 

@@ -81,31 +81,26 @@ def keyring_problem() -> str:
 
     try:
         backend = keyring.get_keyring()
-    except Exception:  # a backend named by PYTHON_KEYRING_BACKEND that cannot load
-        return _keyring_problem()
+    except Exception as exc:  # a backend named by PYTHON_KEYRING_BACKEND that cannot load
+        return (
+            f"the keyring backend {os.environ.get('PYTHON_KEYRING_BACKEND', '')} cannot be used ({exc}); "
+            "choose another one with PYTHON_KEYRING_BACKEND, or remove it to use the OS keyring"
+        )
     key = (id(backend), _file_choice, os.environ.get("PYTHON_KEYRING_BACKEND"))
     if _verdict is None or _verdict[0] != key:
-        _verdict = (key, _keyring_problem())
+        _verdict = (key, _keyring_problem(backend))
     return _verdict[1]
 
 
-def _keyring_problem() -> str:
+def _keyring_problem(backend) -> str:
     """Empty when passwords can be kept safely and unattended, else why not and what to do.
 
     keyring on its own falls back to keyrings.alt's plain-text file when there is no OS keyring,
     without a word: that counts as no keyring, unless the administrator chose a backend
     (``PYTHON_KEYRING_BACKEND``, keyring's configuration file, or ``password use-file``).  A
     backend that prompts on a terminal (keyrings.alt's EncryptedKeyring) is never usable."""
-    import keyring
     from keyring.backends import chainer
 
-    try:
-        backend = keyring.get_keyring()
-    except Exception as exc:  # a backend named by PYTHON_KEYRING_BACKEND that cannot load
-        return (
-            f"the keyring backend {os.environ.get('PYTHON_KEYRING_BACKEND', '')} cannot be used ({exc}); "
-            "choose another one with PYTHON_KEYRING_BACKEND, or remove it to use the OS keyring"
-        )
     module, cls = type(backend).__module__, type(backend).__name__
     if module in ("keyring.backends.fail", "keyring.backends.null") or (
         isinstance(backend, chainer.ChainerBackend) and not backend.backends

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from app.gui.controller import QueuedMessage, RecipientState
+from app.gui.controller import WAITING, QueuedMessage
 from app.gui.i18n import tr
 
 COLUMNS = ("Queue ID", "Sender", "Recipients and states", "Attempts", "Next try", "Last reply")
@@ -88,7 +88,7 @@ class QueueTab(QWidget):
         self.table.setRowCount(len(messages))
         for r, m in enumerate(messages):
             states = "\n".join(f"<{x.address}> {tr(str(x.state))}" for x in m.recipients)
-            waiting = [x for x in m.recipients if x.state in (RecipientState.QUEUED, RecipientState.DEFERRED)]
+            waiting = [x for x in m.recipients if x.state in WAITING]
             cells = (
                 m.id,
                 f"<{m.sender}>",
@@ -115,11 +115,7 @@ class QueueTab(QWidget):
         """What Delete and Bounce now ask before they act: how many messages and recipients."""
         message = next((m for m in self.messages if m.id == qid), None)
         recipients = len(message.recipients) if message else 0
-        waiting = (
-            sum(r.state in (RecipientState.QUEUED, RecipientState.DEFERRED) for r in message.recipients)
-            if message
-            else 0
-        )
+        waiting = sum(r.state in WAITING for r in message.recipients) if message else 0
         if action == "delete":
             return tr(
                 "Delete {0} message(s) with {1} recipient(s) from the queue? "
