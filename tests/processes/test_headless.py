@@ -11,28 +11,12 @@ import os
 import re
 import secrets
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import keyring
 
 from app import __version__
-from tests.support import REPO
-
-
-def tenso(
-    *args: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 20
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=REPO,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
+from tests.support.processes import run_app as tenso
 
 
 def test_version_prints_the_package_version():

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 from tests.support import REPO
-from tests.support.processes import free_port, wait_listening
+from tests.support.processes import free_port, run_app, wait_listening
 
 
 def _env(tmp_path, **extra) -> dict[str, str]:
@@ -30,29 +30,23 @@ def _env(tmp_path, **extra) -> dict[str, str]:
     return env
 
 
-def _tenso(env, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args], cwd=REPO, env=env, input=stdin, capture_output=True, text=True, timeout=30
-    )
-
-
 def _files(tmp_path) -> list[str]:
     return sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
 
 
 def test_without_an_os_keyring_a_password_is_refused_until_the_administrator_chooses_a_file(tmp_path):
     env = _env(tmp_path)
-    refused = _tenso(env, "password", "set", "common", stdin="secret-1\n")
+    refused = run_app("password", "set", "common", stdin="secret-1\n", env=env, timeout=30)
     assert refused.returncode == 1, refused.stdout
     assert "no OS keyring is available" in refused.stderr and "python -m app password use-file" in refused.stderr
     assert _files(tmp_path) == [], "nothing may be written before the choice"
 
-    chose = _tenso(env, "password", "use-file")
+    chose = run_app("password", "use-file", env=env, timeout=30)
     assert chose.returncode == 0, chose.stderr
     keyring_file = tmp_path / "tenso" / "keyring.cfg"
     assert str(keyring_file) in chose.stdout and "anyone who can read this account's files" in chose.stdout
 
-    stored = _tenso(env, "password", "set", "common", stdin="secret-1\n")
+    stored = run_app("password", "set", "common", stdin="secret-1\n", env=env, timeout=30)
     assert stored.returncode == 0, stored.stderr
     assert f"stored in the file {keyring_file}" in stored.stdout
     assert keyring_file.exists()
@@ -61,7 +55,7 @@ def test_without_an_os_keyring_a_password_is_refused_until_the_administrator_cho
 
 def test_a_backend_that_prompts_on_a_terminal_is_refused_without_waiting(tmp_path):
     env = _env(tmp_path, PYTHON_KEYRING_BACKEND="keyrings.alt.file.EncryptedKeyring")
-    result = _tenso(env, "password", "set", "common", stdin="secret-2\n")
+    result = run_app("password", "set", "common", stdin="secret-2\n", env=env, timeout=30)
     assert result.returncode == 1
     assert "EncryptedKeyring" in result.stderr and "Traceback" not in result.stderr, result.stderr
 

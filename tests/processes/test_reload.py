@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 
 import pytest
 
-from tests.support import REPO
-from tests.support.processes import free_port, write_config
+from tests.support.processes import free_port, run_app, write_config
 from tests.support.smtp import message, send
 
 needs_sighup = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this system")
@@ -21,16 +18,6 @@ def _point_rule_at(config, port: int) -> None:
     data = json.loads(config.read_text(encoding="utf-8"))
     data["rules"][0]["port"] = port
     config.write_text(json.dumps(data), encoding="utf-8")
-
-
-def _reload_command(config) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "reload", "--config", str(config)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
 
 
 @needs_sighup
@@ -66,7 +53,7 @@ def test_the_reload_command_reaches_the_running_gateway_through_its_queue(tmp_pa
     gw = tenso(config, port)
     _point_rule_at(config, second.port)
 
-    result = _reload_command(config)
+    result = run_app("reload", "--config", str(config), timeout=30)
     assert result.returncode == 0, result.stderr
     assert "reload requested" in result.stdout
     gw.wait_log(r"settings reloaded from .*settings\.json")
@@ -77,6 +64,6 @@ def test_the_reload_command_reaches_the_running_gateway_through_its_queue(tmp_pa
 
 def test_the_reload_command_says_so_when_no_gateway_runs(tmp_path):
     config = write_config(tmp_path, free_port(), free_port())
-    result = _reload_command(config)
+    result = run_app("reload", "--config", str(config), timeout=30)
     assert result.returncode == 1
     assert "no gateway is running on" in result.stderr

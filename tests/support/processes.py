@@ -77,15 +77,24 @@ def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> 
 # --- Tenso as administrators run it: python -m app ... -----------------------------------
 
 
-def check(path: Path) -> subprocess.CompletedProcess:
-    """``python -m app check --config PATH``, as scripts run it."""
+def run_app(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 20
+) -> subprocess.CompletedProcess:
+    """``python -m app ARGS`` from the repository, as an administrator types it; its output as text."""
     return subprocess.run(
-        [sys.executable, "-m", "app", "check", "--config", str(path)],
+        [sys.executable, "-m", "app", *args],
         cwd=REPO,
+        input=stdin,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
+        env=env,
     )
+
+
+def check(path: Path) -> subprocess.CompletedProcess:
+    """``python -m app check --config PATH``, as scripts run it."""
+    return run_app("check", "--config", str(path), timeout=60)
 
 
 def write_config(tmp_path: Path, listen_port: int, upstream_port: int) -> Path:
