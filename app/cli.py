@@ -15,9 +15,11 @@ from pathlib import Path
 
 from app import __version__
 from app import settings as settings_mod
+from app import status as status_mod
 from app.mail import addresses, forwarding
 from app.route.router import FORWARD, Router
 from app.settings import Settings, SettingsError
+from app.status import missing_passwords
 from app.store.spool import WAITING, QueueLocked, Spool
 from app.system import logs, loops, passwords, paths
 
@@ -81,31 +83,15 @@ def _hidden_rules_of_broken_file(path: Path) -> list[str]:
 
 def _password_warnings(settings: Settings) -> list[str]:
     """Accounts a rule would log in with whose password is not stored: that mail would wait."""
-    servers = [(i, r) for i, r in enumerate(settings.rules) if r.destination.upper() != "MTA"]
-    if not servers:
-        return []
-    i, first = servers[0]
-    accounts = settings.auth_accounts
-    needed: dict[str, str] = {}  # keyring key -> the account, in words
-    if accounts.common.username:
-        needed["common"] = f"the common account {accounts.common.username} (rules[{i}] to {first.destination}" + (
-            f" and {len(servers) - 1} more rule(s) to a server)" if len(servers) > 1 else ")"
-        )
-    for a in accounts.per_user:
-        if a.username:
-            needed[f"user:{a.local_user}"] = f"the account {a.username} of {a.local_user}"
-    found = []
-    for key, account in needed.items():
-        try:
-            stored = passwords.get(key)
-        except (passwords.PasswordStoreError, ValueError) as exc:
-            return [f"the passwords cannot be checked: {exc}"]
-        if stored is None:
-            found.append(
-                f"{account} has no password stored: mail that needs it waits in the queue; "
-                f"run: python -m app password set {key}"
-            )
-    return found
+    try:
+        missing = missing_passwords(settings)
+    except (passwords.PasswordStoreError, ValueError) as exc:
+        return [f"the passwords cannot be checked: {exc}"]
+    return [
+        f"{m.account} has no password stored: mail that needs it waits in the queue; "
+        f"run: python -m app password set {m.key}"
+        for m in missing
+    ]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -464,6 +450,66 @@ def cmd_reload(args: argparse.Namespace) -> int:
     return 1
 
 
+# --- status ---------------------------------------------------------------------
+
+OUTCOME_WORDS = {
+    "received": "received",
+    "relayed": "relayed",
+    "local": "delivered locally",
+    "deferred": "deferred",
+    "bounced": "bounced",
+    "refused": "refused at RCPT",
+}
+
+
+def _ago(t: float | None, now: float) -> str:
+    if t is None:
+        return "never"
+    shown = time.strftime("%H:%M" if now - t < 20 * 3600 else "%Y-%m-%d %H:%M", time.localtime(t))
+    minutes = int((now - t) // 60)
+    ago = f"{minutes} min ago" if minutes < 120 else f"{minutes // 60} h ago"
+    return f"{shown} ({ago})"
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """What the gateway on this settings file's queue is doing: the Status tab, in text."""
+    settings = _load(Path(args.config))
+    if settings is None:
+        return 1
+    found = status_mod.from_outside(settings)
+    if args.json:
+        print(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
+        return 0
+    now = time.time()
+    if found.state == status_mod.State.STOPPED:
+        print(f"Tenso is not running on the queue {settings.queue_dir}")
+    else:
+        print(f"Tenso is running, listening on {', '.join(found.listening) or '(nothing)'}")
+        if found.state == status_mod.State.PAUSED:
+            print("delivery is PAUSED: mail is accepted and kept (python -m app queue resume)")
+    print("today: " + ", ".join(f"{OUTCOME_WORDS[o]} {n}" for o, n in found.today.items()))
+    if found.queue_messages:
+        print(
+            f"queue: {found.queue_messages} message(s), {found.queue_recipients} recipient(s) waiting"
+            + (f"; the oldest received {_ago(found.oldest, now)}" if found.oldest else "")
+        )
+    else:
+        print("queue: empty")
+    if found.destinations:
+        print("destinations:")
+    for d in found.destinations:
+        mark = "FAILING " if d.failing else ""
+        line = f"  {mark}{d.name}: last success {_ago(d.last_success, now)}"
+        if d.last_failure:
+            line += f"; last failure {_ago(d.last_failure, now)}: {d.last_reply}"
+        print(line)
+    for m in found.missing_passwords:
+        print(f"no password stored for {m.account}: run python -m app password set {m.key}")
+    if found.password_problem:
+        print(f"the passwords cannot be checked: {found.password_problem}")
+    return 0
+
+
 def run_desktop(config: Path) -> int:
     no_screen = (
         sys.platform.startswith("linux")
@@ -522,6 +568,11 @@ def build_parser() -> argparse.ArgumentParser:
     reload.add_argument("--config", default=None, help=config_help)
     reload.set_defaults(func=cmd_reload)
 
+    status = sub.add_parser("status", help="what the gateway is doing: counts, queue, destinations")
+    status.add_argument("--config", default=None, help=config_help)
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(func=cmd_status)
+
     importer = sub.add_parser("import-forward", help="import a local user's forward.txt from the original")
     importer.add_argument("--config", default=None, help=config_help)
     importer.add_argument("user", metavar="USER", help="the local user's address")
@@ -536,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
     named = args.config is not None
     default = paths.default_config_path()
     args.config = args.config or str(default)
-    if named and args.command in (None, "route", "queue", "reload") and not Path(args.config).exists():
+    if named and args.command in (None, "route", "queue", "reload", "status") and not Path(args.config).exists():
         # Only the per-user default may be missing (a first start); a named file that is not
         # there is a typo, and starting with defaults on port 25 would hide it.
         print(

@@ -23,6 +23,9 @@ from app.receive.helpers import ReceivingHelpers
 from app.route.policy import RelayPolicy
 from app.route.router import Account, Decision, Router
 from app.settings import Settings
+from app.status import State, Status, gather
+from app.store.activity import FILE_NAME as ACTIVITY_FILE
+from app.store.activity import Activity, Delivered, Outcome
 from app.store.spool import Envelope, QueueLock, QueueLocked, Spool
 from app.system import passwords
 from app.system.looplag import LoopLag
@@ -30,6 +33,8 @@ from app.system.net import parse_listen
 from app.system.portowner import port_owner
 
 log = logging.getLogger("tenso")
+
+ACTIVITY_SAVE_SECONDS = 5.0  # the status counts reach the disk this often (when they changed)
 
 
 # --- what the window asks of the engine without a running gateway ---
@@ -114,6 +119,8 @@ class Gateway:
         self._lock: QueueLock | None = None
         self.loop_lag = LoopLag()
         self.on_reload: Callable[[], None] | None = None  # set by the headless runner: SIGHUP, reload
+        self.activity = Activity(self.spool.root / ACTIVITY_FILE)  # the status counts
+        self._saver: asyncio.Task | None = None
 
     def apply(self, settings: Settings) -> None:
         """New rules and options; they take effect for the next recipient and the next attempt."""
@@ -161,14 +168,42 @@ class Gateway:
 
     def _stored(self, qid: str, envelope: Envelope, parts: tuple[bytes, ...]) -> None:
         """The handler has made a message durable: deliver it (from memory, when there is room)."""
+        self.activity.count(Outcome.RECEIVED)
         if self.scheduler is not None:
             self.scheduler.accepted(qid, envelope, parts)
 
     def _helper_stored(self, ids: list[str]) -> None:
         """A receiving helper has made these durable: deliver them (read back from the store)."""
+        self.activity.count(Outcome.RECEIVED, len(ids))
         if self.scheduler is not None:
             for qid in ids:
                 self.scheduler.wake(qid)
+
+    def _refused(self, n: int = 1) -> None:
+        self.activity.count(Outcome.REFUSED, n)
+
+    def _delivered(self, outcomes: list[Delivered]) -> None:
+        self.activity.delivered(outcomes)
+
+    async def _save_activity(self) -> None:
+        """Writes the status counts every few seconds while they change (off the loop)."""
+        while True:
+            await asyncio.sleep(ACTIVITY_SAVE_SECONDS)
+            if self.activity.dirty:
+                await asyncio.to_thread(self.activity.save)
+
+    @property
+    def state(self) -> State:
+        if not self.servers:
+            return State.STOPPED
+        return State.PAUSED if self.spool.paused else State.RUNNING
+
+    def listening(self) -> list[str]:
+        return [f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}" for ip, port in self.bound]
+
+    def status(self) -> Status:
+        """Blocking (reads the queue, asks the keyring): call it in a thread."""
+        return gather(self.settings, self.activity, self.state, self.listening(), self.spool)
 
     def bounce_offline(self, qid: str) -> Result:
         """``tenso queue bounce`` with no gateway running: returns ``qid`` to its sender now."""
@@ -186,7 +221,9 @@ class Gateway:
             raise GatewayError(f"{exc}; stop it first, or give this one its own queue.dir") from exc
         ids = await asyncio.to_thread(self.spool.recover)
         log.info("queue %s: %d message(s) waiting", self.spool.root, len(ids))
-        self.scheduler = Scheduler(self, lambda: self.on_reload() if self.on_reload else None)
+        await asyncio.to_thread(self.activity.load)
+        self._saver = asyncio.get_running_loop().create_task(self._save_activity())
+        self.scheduler = Scheduler(self, lambda: self.on_reload() if self.on_reload else None, self._delivered)
         self.scheduler.start(ids)
         self.loop_lag.start()
         try:
@@ -207,7 +244,7 @@ class Gateway:
                 )
             except (OSError, ValueError) as exc:
                 raise GatewayError(f"server.tls_cert: cannot load the certificate: {exc}") from exc
-        self.handler = handler = InboundHandler(self, self._stored)
+        self.handler = handler = InboundHandler(self, self._stored, self._refused)
         factory = smtp.protocol_factory(server_settings, handler, tls, hand_back)
         loop = asyncio.get_running_loop()
         for entry in server_settings.listen:
@@ -221,7 +258,7 @@ class Gateway:
             for sock in server.sockets:
                 log.info("listening on %s port %d%s", *sock.getsockname()[:2], " (STARTTLS)" if tls else "")
         if server_settings.processes > 1:
-            self.receivers = ReceivingHelpers(self, server_settings.processes - 1, self._helper_stored)
+            self.receivers = ReceivingHelpers(self, server_settings.processes - 1, self._helper_stored, self._refused)
             self.receivers.start([sock for server in self.servers for sock in server.sockets])
             log.info("receiving in %d processes", server_settings.processes)
 
@@ -234,6 +271,10 @@ class Gateway:
         await self._close_servers()
         self.loop_lag.stop()
         left = await self.scheduler.stop(grace) if self.scheduler else 0
+        if self._saver:
+            self._saver.cancel()
+            self._saver = None
+            await asyncio.to_thread(self.activity.save)
         if self._lock:
             self._lock.release()
             self._lock = None

@@ -28,6 +28,7 @@ from app.deliver import backup, mailbox, outbound, reports
 from app.mail import addresses, forwarding
 from app.mail.headers import count_hops
 from app.route import router as routing
+from app.store.activity import LOCAL_DESTINATION, MX_DESTINATION, Delivered, Outcome
 from app.store.spool import BOUNCED, DEFERRED, FAILED, SENT, Envelope, QueuedMessage, Recipient, new_id
 from app.system.net import numeric_addresses, reaches_listener
 
@@ -57,10 +58,12 @@ HOST_CACHE_SECONDS = 60.0
 
 @dataclass
 class Result:
-    """What an attempt leaves for the scheduler: when to look again, and new messages to wake."""
+    """What an attempt leaves for the scheduler: when to look again, new messages to wake,
+    and each recipient's outcome (for the status counts)."""
 
     next_try: float | None
     created: list[str] = field(default_factory=list)
+    outcomes: list[Delivered] = field(default_factory=list)
 
 
 class Deliverer:
@@ -143,7 +146,7 @@ class Deliverer:
         result = Result(None)
         if bounce_now:
             for r in message.pending(float("inf")):
-                self._record(message, r, "554 5.0.0 returned to the sender by the administrator", now)
+                self._record(message, r, "554 5.0.0 returned to the sender by the administrator", now, result)
             due = []
         else:
             due = message.pending(float("inf") if forced else now)
@@ -154,7 +157,7 @@ class Deliverer:
             hops = count_hops(content)
             if hops > self.settings.options.max_forward_count:
                 for r in due:
-                    self._record(message, r, f"554 5.4.6 mail loop: {hops} Received headers", now)
+                    self._record(message, r, f"554 5.4.6 mail loop: {hops} Received headers", now, result)
             else:
                 self._deliver(message, due, content, result)
         self._finish(message, result)
@@ -188,6 +191,7 @@ class Deliverer:
                         rcpt,
                         f"554 5.4.6 rule {decision.rule} sends to {dest.host}:{dest.port}, which loops back to myself",
                         now,
+                        result,
                     )
                     continue
                 forward[dest].append((rcpt, decision.rcpt))
@@ -196,11 +200,11 @@ class Deliverer:
             elif decision.kind == routing.MX:
                 by_domain[addresses.domain_of(rcpt.address)].append(rcpt)
             else:
-                self._record(message, rcpt, f"550 5.1.1 <{rcpt.address}>: no such user here", now)
+                self._record(message, rcpt, f"550 5.1.1 <{rcpt.address}>: no such user here", now, result)
         for dest, items in forward.items():
-            self._deliver_forward(message, dest, items, content)
+            self._deliver_forward(message, dest, items, content, result)
         for domain, rcpts in by_domain.items():
-            self._deliver_mx(message, domain, rcpts, content)
+            self._deliver_mx(message, domain, rcpts, content, result)
 
     # --- rule destinations ---
 
@@ -216,7 +220,12 @@ class Deliverer:
             return None
 
     def _deliver_forward(
-        self, message: QueuedMessage, dest: outbound.Destination, items: list[tuple[Recipient, str]], content: bytes
+        self,
+        message: QueuedMessage,
+        dest: outbound.Destination,
+        items: list[tuple[Recipient, str]],
+        content: bytes,
+        result: Result,
     ) -> None:
         by_rcpt: dict[str, list[Recipient]] = defaultdict(list)
         for rcpt, sent_as in items:
@@ -232,9 +241,10 @@ class Deliverer:
             message.envelope.mail_options,
         )
         now = time.time()
+        via = f"{dest.host}:{dest.port}"
         for sent_as, reply in replies.items():
             for rcpt in by_rcpt[sent_as]:
-                self._record(message, rcpt, reply, now)
+                self._record(message, rcpt, reply, now, result, via)
                 shown = f"<{rcpt.address}>" + (f" as <{sent_as}>" if sent_as != rcpt.address else "")
                 # A destination that cannot be reached or logged in to (our own 451 4.4.x): the tray says so.
                 failing = reply.startswith(("451 4.4.0 ", "451 4.4.2 "))
@@ -252,7 +262,9 @@ class Deliverer:
 
     # --- MX ---
 
-    def _deliver_mx(self, message: QueuedMessage, domain: str, rcpts: list[Recipient], content: bytes) -> None:
+    def _deliver_mx(
+        self, message: QueuedMessage, domain: str, rcpts: list[Recipient], content: bytes, result: Result
+    ) -> None:
         port = self.settings.delivery.mx_port
         now = time.time()
         from app.deliver import mx
@@ -261,7 +273,7 @@ class Deliverer:
             hosts = self.resolver.mail_hosts(domain)
         except mx.LookupError as exc:
             for r in rcpts:
-                self._record(message, r, exc.reply, now)
+                self._record(message, r, exc.reply, now, result, MX_DESTINATION)
                 log.info("%s to=<%s> mx lookup: %s", message.id, r.address, exc.reply)
             return
         candidates = [(h, ip) for h in hosts for ip in h.addresses]
@@ -273,7 +285,7 @@ class Deliverer:
             if not candidates:
                 reply = f"554 5.4.6 mail for {domain} loops back to myself (MX {mine[0][0].name} is this gateway)"
                 for r in rcpts:
-                    self._record(message, r, reply, now)
+                    self._record(message, r, reply, now, result, MX_DESTINATION)
                     log.warning("%s to=<%s> %s", message.id, r.address, reply)
                 return
         last = "451 4.4.1 no mail host of {domain} answered"
@@ -297,7 +309,7 @@ class Deliverer:
                 continue
             now = time.time()
             for r in rcpts:
-                self._record(message, r, replies[r.address], now)
+                self._record(message, r, replies[r.address], now, result, MX_DESTINATION)
                 log.info(
                     "%s to=<%s> mx=%s [%s] state=%s reply=%s",
                     message.id,
@@ -309,7 +321,7 @@ class Deliverer:
                 )
             return
         for r in rcpts:
-            self._record(message, r, last.format(domain=domain), time.time())
+            self._record(message, r, last.format(domain=domain), time.time(), result, MX_DESTINATION)
             log.info("%s to=<%s> deferred: %s", message.id, r.address, r.reply)
 
     # --- local users ---
@@ -328,12 +340,19 @@ class Deliverer:
                 result.created.append(qid)
                 done.append(f"{'notice' if outcome.subject_only else 'forwarded'} to <{target}> as {qid}")
         except OSError as exc:
-            self._record(message, rcpt, f"451 4.3.0 local delivery to {user} failed: {exc}", time.time())
+            self._record(
+                message,
+                rcpt,
+                f"451 4.3.0 local delivery to {user} failed: {exc}",
+                time.time(),
+                result,
+                LOCAL_DESTINATION,
+            )
             log.error("%s to=<%s> local delivery failed: %s", message.id, user, exc)
             return
         rule = f" (forward.txt line {outcome.line})" if outcome.line else ""
         reply = "250 2.0.0 " + ("; ".join(done) or "discarded") + rule
-        self._record(message, rcpt, reply, time.time())
+        self._record(message, rcpt, reply, time.time(), result, LOCAL_DESTINATION)
         log.info("%s to=<%s> local: %s", message.id, user, reply[10:])
 
     def _forward_copy(self, message: QueuedMessage, user: str, target: str, content: bytes, subject_only: bool) -> str:
@@ -372,7 +391,24 @@ class Deliverer:
 
     # --- outcomes ---
 
-    def _record(self, message: QueuedMessage, rcpt: Recipient, reply: str, now: float) -> None:
+    def _record(
+        self,
+        message: QueuedMessage,
+        rcpt: Recipient,
+        reply: str,
+        now: float,
+        result: Result,
+        via: str | None = None,
+    ) -> None:
+        """The recipient's new state from ``reply``; ``via``: the destination that answered."""
+        self._set_state(message, rcpt, reply, now)
+        if rcpt.state == SENT:
+            outcome = Outcome.LOCAL if via == LOCAL_DESTINATION else Outcome.RELAYED
+        else:
+            outcome = Outcome.DEFERRED if rcpt.state == DEFERRED else Outcome.BOUNCED
+        result.outcomes.append(Delivered(outcome, via, rcpt.reply))
+
+    def _set_state(self, message: QueuedMessage, rcpt: Recipient, reply: str, now: float) -> None:
         rcpt.attempts += 1
         rcpt.reply = reply
         rcpt.updated = now

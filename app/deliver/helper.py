@@ -13,7 +13,8 @@ The two talk over the child's stdin and stdout, one JSON object per line:
     parent -> child   {"config": {...settings...}, "source": path, "spool": path, "bound": [[ip, port], ...], ...}
                       {"n": 7, "qid": "...", "forced": false, "bounce": false}
                       {"stop": true}
-    child -> parent   {"n": 7, "next_try": 1790000000.0, "created": ["..."]}
+    child -> parent   {"n": 7, "next_try": 1790000000.0, "created": ["..."],
+                       "outcomes": [["relayed", "smtp.example.jp:587", "250 ok"], ...]}
                       {"log": [20, "the line", "bounce"]}
 
 The child's log lines come back here and go through this process's logging
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING
 from app.deliver.attempt import Result
 from app.settings import to_dict
 from app.store import spool
+from app.store.activity import Delivered, Outcome
 from app.system import helpers
 from app.system.backoff import restart_pause
 
@@ -168,7 +170,8 @@ class DeliveryHelper:
                 continue
             future = self._pending.pop(msg["n"], None)
             if future is not None and not future.done():
-                future.set_result(Result(msg["next_try"], msg["created"]))
+                outcomes = [Delivered(Outcome(o), via, reply) for o, via, reply in msg.get("outcomes", [])]
+                future.set_result(Result(msg["next_try"], msg["created"], outcomes))
 
     def _lost(self, helper: helpers.Helper) -> None:
         """The child is gone: what it had is retried later (its messages are still in the spool)."""

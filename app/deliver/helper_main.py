@@ -69,7 +69,8 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
             log.exception("%s delivery attempt failed; retrying in 5 minutes", qid)
             result = Result(time.time() + 300)
         try:
-            writer.send({"n": n, "next_try": result.next_try, "created": result.created})
+            outcomes = [[o.outcome, o.destination, o.reply] for o in result.outcomes]
+            writer.send({"n": n, "next_try": result.next_try, "created": result.created, "outcomes": outcomes})
         except (OSError, ValueError):
             pass
 

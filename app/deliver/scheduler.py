@@ -27,6 +27,7 @@ from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
     from app.deliver.attempt import DeliveryContext
+    from app.store.activity import Delivered
 
 log = logging.getLogger("tenso")
 
@@ -49,9 +50,15 @@ def delivers_in_process(processes: int) -> bool:
 
 
 class Scheduler:
-    def __init__(self, context: DeliveryContext, on_reload: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        context: DeliveryContext,
+        on_reload: Callable[[], None] | None = None,
+        on_outcomes: Callable[[list[Delivered]], None] | None = None,
+    ):
         self.context = context
         self.on_reload = on_reload  # ``python -m app reload`` arrived through the control folder
+        self.on_outcomes = on_outcomes  # each attempt's outcomes, for the status counts
         self.spool = context.spool
         self.deliverer = Deliverer(context)
         workers = context.settings.queue.workers
@@ -290,6 +297,8 @@ class Scheduler:
         finally:
             self._in_flight.discard(qid)
             self._slots.release()
+        if self.on_outcomes and result.outcomes:
+            self.on_outcomes(result.outcomes)
         if self._stopping:
             return
         for created in result.created:

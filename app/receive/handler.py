@@ -76,9 +76,10 @@ def client_ip(session: Session) -> str:
 class InboundHandler:
     """aiosmtpd hooks; what they decide comes from ``context``, read afresh for every command."""
 
-    def __init__(self, context: ReceiveContext, on_stored: OnStored):
+    def __init__(self, context: ReceiveContext, on_stored: OnStored, on_refused: Callable[[], None] | None = None):
         self.context = context
         self.on_stored = on_stored
+        self.on_refused = on_refused  # a recipient refused by the relay policy (the status counts)
         self.sessions: set[TensoSMTP] = set()  # open client connections, closed on stop
         self.committing: set[asyncio.Task] = set()  # messages being written to the spool
 
@@ -118,6 +119,8 @@ class InboundHandler:
             log.info(
                 "refused RCPT <%s> from <%s> client=%s: %s", address, envelope.mail_from, client_ip(session), refusal
             )
+            if self.on_refused:
+                self.on_refused()
             return refusal
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)

@@ -72,7 +72,11 @@ async def serve(first: dict, stdin: IO[bytes], writer: helpers.Writer) -> int:
         tls = smtp.tls_context(
             str(front.settings.resolve(server_settings.tls_cert)), str(front.settings.resolve(server_settings.tls_key))
         )
-    handler = InboundHandler(front, lambda qid, envelope, parts: writer.send({"accepted": qid}))
+    handler = InboundHandler(
+        front,
+        lambda qid, envelope, parts: writer.send({"accepted": qid}),
+        lambda: writer.send({"refused": 1}),
+    )
     factory = smtp.protocol_factory(server_settings, handler, tls, hand_back)
     servers = [await loop.create_server(factory, sock=_listening_socket(e)) for e in first["sockets"]]
     lag = LoopLag()

@@ -19,6 +19,7 @@ One JSON object per line, as with the delivery helper (``system.helpers``):
                        "node": 3, "level": 20}      (again, without "sockets", when settings change)
                       {"stop": true}
     child -> parent   {"accepted": "<queue id>"}
+                      {"refused": 1}                 (a recipient refused at RCPT)
                       {"log": [20, "the line", ""]}
 
 A helper that dies is started again a second later (longer if it keeps dying);
@@ -57,11 +58,19 @@ STOP_SECONDS = 5.0
 
 class ReceivingHelpers:
     """The parent side: ``count`` helper processes accepting on ``sockets`` beside this one.
-    ``on_stored`` is told the ids each helper made durable."""
+    ``on_stored`` is told the ids each helper made durable, ``on_refused`` how many recipients
+    they refused."""
 
-    def __init__(self, context: ReceiveContext, count: int, on_stored: Callable[[list[str]], None]):
+    def __init__(
+        self,
+        context: ReceiveContext,
+        count: int,
+        on_stored: Callable[[list[str]], None],
+        on_refused: Callable[[int], None] | None = None,
+    ):
         self.context = context
         self.on_stored = on_stored
+        self.on_refused = on_refused
         self.count = count
         self._helpers: dict[int, helpers.Helper] = {}
         self._restarts: dict[int, int] = {}
@@ -121,6 +130,9 @@ class ReceivingHelpers:
         accepted = [msg["accepted"] for msg in messages if "accepted" in msg]
         if accepted:
             self.on_stored(accepted)
+        refused = sum(1 for msg in messages if "refused" in msg)
+        if refused and self.on_refused:
+            self.on_refused(refused)
 
     def _ended(self, slot: int, helper: helpers.Helper) -> None:
         if self._stopping or self._helpers.get(slot) is not helper:

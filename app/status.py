@@ -1,0 +1,145 @@
+"""The gateway at a glance: the Status tab and ``python -m app status`` show this.
+
+``gather`` puts together what is running (from the gateway, or from the queue's lock when asked
+from the command line), today's counts and the last 24 hours (``store.activity``), the queue
+(read from the spool: blocking, so never on the event loop) and the accounts that cannot log
+in because their password is not stored.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from app.settings import Settings
+from app.store import activity as activity_mod
+from app.store.activity import Activity, DestinationStatus, Outcome
+from app.store.spool import WAITING, QueueLocked, Spool
+from app.system import passwords
+
+
+class State(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"  # running, receiving, not delivering
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class MissingPassword:
+    key: str  # the keyring entry (``common``, ``user:ADDRESS``)
+    account: str  # the account, in words
+
+
+@dataclass
+class Status:
+    state: State
+    listening: list[str]
+    today: dict[Outcome, int]
+    queue_messages: int
+    queue_recipients: int  # recipients still waiting (queued or deferred)
+    oldest: float | None  # when the oldest waiting message was received
+    destinations: list[DestinationStatus]
+    missing_passwords: list[MissingPassword] = field(default_factory=list)
+    hours: list[tuple[int, dict[Outcome, int]]] = field(default_factory=list)
+    password_problem: str = ""  # the keyring could not be asked
+
+    def as_json(self) -> dict:
+        def iso(t: float | None) -> str | None:
+            return None if t is None else time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))
+
+        return {
+            "state": self.state,
+            "listening": self.listening,
+            "today": {o.value: n for o, n in self.today.items()},
+            "queue": {"messages": self.queue_messages, "recipients": self.queue_recipients, "oldest": iso(self.oldest)},
+            "destinations": [
+                {
+                    "name": d.name,
+                    "last_success": iso(d.last_success),
+                    "last_failure": iso(d.last_failure),
+                    "last_reply": d.last_reply or None,
+                    "failing": d.failing,
+                }
+                for d in self.destinations
+            ],
+            "missing_passwords": [{"key": m.key, "account": m.account} for m in self.missing_passwords],
+            "hours": [
+                {"start": iso(start), **{o.value: counts.get(o, 0) for o in Outcome}} for start, counts in self.hours
+            ],
+        }
+
+
+def needed_passwords(settings: Settings) -> dict[str, str]:
+    """The keyring entries a rule would log in with (key -> the account, in words)."""
+    servers = [(i, r) for i, r in enumerate(settings.rules) if r.destination.upper() != "MTA"]
+    if not servers:
+        return {}
+    i, first = servers[0]
+    accounts = settings.auth_accounts
+    needed: dict[str, str] = {}
+    if accounts.common.username:
+        needed["common"] = f"the common account {accounts.common.username} (rules[{i}] to {first.destination}" + (
+            f" and {len(servers) - 1} more rule(s) to a server)" if len(servers) > 1 else ")"
+        )
+    for a in accounts.per_user:
+        if a.username:
+            needed[f"user:{a.local_user}"] = f"the account {a.username} of {a.local_user}"
+    return needed
+
+
+def missing_passwords(settings: Settings) -> list[MissingPassword]:
+    """Blocking (the keyring).  PasswordStoreError or ValueError when it cannot be asked."""
+    return [
+        MissingPassword(key, words) for key, words in needed_passwords(settings).items() if passwords.get(key) is None
+    ]
+
+
+def activity_path(settings: Settings) -> Path:
+    return settings.queue_dir / activity_mod.FILE_NAME
+
+
+def gather(
+    settings: Settings,
+    activity: Activity,
+    state: State,
+    listening: list[str],
+    spool: Spool | None = None,
+) -> Status:
+    """Blocking: reads the queue and asks the keyring.  Call it in a thread."""
+    spool = spool or Spool(settings.queue_dir)
+    messages = spool.messages()
+    waiting = [m for m in messages if any(r.state in WAITING for r in m.recipients)]
+    problem = ""
+    try:
+        missing = missing_passwords(settings)
+    except (passwords.PasswordStoreError, ValueError) as exc:
+        missing, problem = [], str(exc)
+    return Status(
+        state=state,
+        listening=listening,
+        today=activity.today(),
+        queue_messages=len(messages),
+        queue_recipients=sum(1 for m in messages for r in m.recipients if r.state in WAITING),
+        oldest=min((m.envelope.received_at for m in waiting), default=None),
+        destinations=sorted(activity.destinations(), key=lambda d: d.name),
+        missing_passwords=missing,
+        hours=activity.last_hours(24),
+        password_problem=problem,
+    )
+
+
+def from_outside(settings: Settings) -> Status:
+    """``python -m app status``: what the files say, with or without a gateway running.
+
+    Running or not comes from the queue's lock (held by the gateway), the counts from what the
+    gateway last wrote (every few seconds), the listening addresses from the settings."""
+    spool = Spool(settings.queue_dir)
+    try:
+        spool.lock().release()
+        state = State.STOPPED
+    except QueueLocked:
+        state = State.PAUSED if spool.paused else State.RUNNING
+    listening = list(settings.server.listen) if state != State.STOPPED else []
+    return gather(settings, activity_mod.read(activity_path(settings)), state, listening, spool)

@@ -1,0 +1,128 @@
+"""The status view's figures (the README's "Status"): counted by the running engine from real
+mail, kept across a restart, and read by ``python -m app status`` from outside.
+
+One message goes to four recipients: one relayed to an upstream, one to a rule whose server is
+down (deferred), one local user (delivered locally) and one that no rule takes from a client that may not relay
+(refused at RCPT).  Run with the delivery helper process (``server.processes`` 1: outcomes cross the pipe)
+and with receiving helpers (2: refusals cross theirs, delivery in threads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import smtplib
+
+import pytest
+
+from app import settings as settings_mod
+from app.status import State
+from app.store.activity import Outcome
+from tests.support.gateway import make_settings, rule
+from tests.support.processes import free_port, run_app
+from tests.support.smtp import message
+from tests.support.waiting import wait_until
+
+SENDER = "a@lan.test"
+
+
+def settings_for(tmp_path, up_port: int, down_port: int, processes: int) -> settings_mod.Settings:
+    return make_settings(
+        tmp_path,
+        server={"processes": processes},
+        local_domains=["lan.test"],
+        local_users=[{"address": "u1@lan.test"}],
+        options={"relay_networks": [], "relay_for_rule_matches": True},
+        rules=[rule(up_port, "@ok.test"), rule(down_port, "@down.test")],
+    )
+
+
+def send_mixed(port: int) -> dict:
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        return client.sendmail(SENDER, ["x@ok.test", "y@down.test", "u1@lan.test", "z@elsewhere.test"], message())
+
+
+EXPECTED = {
+    Outcome.RECEIVED: 1,
+    Outcome.RELAYED: 1,
+    Outcome.LOCAL: 1,
+    Outcome.DEFERRED: 1,
+    Outcome.BOUNCED: 0,
+    Outcome.REFUSED: 1,
+}
+
+
+@pytest.mark.parametrize("processes", [1, 2], ids=["delivery-helper", "receiving-helpers"])
+def test_counts_destinations_and_restart(tmp_path, gateway_factory, upstream_factory, processes):
+    up = upstream_factory()
+    down_port = free_port()  # nothing listens there
+    settings = settings_for(tmp_path, up.port, down_port, processes)
+    gw = gateway_factory(settings)
+
+    refused = send_mixed(gw.port)
+    assert list(refused) == ["z@elsewhere.test"]
+    up.handler.wait_for(1)
+    wait_until(lambda: gw.gateway.activity.today() == EXPECTED, what=f"today's counts to be {EXPECTED}")
+
+    by_name = {d.name: d for d in gw.gateway.activity.destinations()}
+    ok, down = by_name[f"127.0.0.1:{up.port}"], by_name[f"127.0.0.1:{down_port}"]
+    assert ok.last_success and not ok.failing
+    assert down.failing and down.last_success is None and down.last_reply.startswith("451 4.4.0")
+    assert by_name["local mailbox"].last_success
+
+    status = gw.call(_in_thread(gw.gateway.status))
+    assert status.state == State.RUNNING
+    assert status.listening == [f"127.0.0.1:{gw.port}"]
+    assert (status.queue_messages, status.queue_recipients) == (1, 1)  # y@down.test waits
+    hour = status.hours[-1][1]
+    assert hour[Outcome.RELAYED] == 1 and hour[Outcome.REFUSED] == 1 and len(status.hours) == 24
+
+    gw.stop()
+    again = gateway_factory(settings)
+    assert again.gateway.activity.today() == EXPECTED, "a restart must not zero today's counts"
+    assert again.gateway.activity.destinations()
+
+
+async def _in_thread(fn):
+    return await asyncio.to_thread(fn)
+
+
+def test_status_command_reads_a_running_and_a_stopped_gateway(tmp_path, gateway_factory, upstream_factory):
+    up = upstream_factory()
+    down_port = free_port()
+    settings = settings_for(tmp_path, up.port, down_port, 1)
+    config = tmp_path / "settings.json"
+    settings_mod.save(settings, config)
+    gw = gateway_factory(settings_mod.load(config))
+    send_mixed(gw.port)
+    up.handler.wait_for(1)
+    wait_until(lambda: gw.gateway.activity.today() == EXPECTED, what="the counts")
+
+    running = json.loads(run_app("status", "--config", str(config), "--json").stdout)
+    assert running["state"] == "running"
+    assert running["queue"] == {"messages": 1, "recipients": 1, "oldest": running["queue"]["oldest"]}
+    assert running["queue"]["oldest"] is not None
+
+    gw.stop()  # writes the counts
+    stopped = run_app("status", "--config", str(config), "--json")
+    found = json.loads(stopped.stdout)
+    assert found["state"] == "stopped"
+    assert found["today"] == {o.value: n for o, n in EXPECTED.items()}
+    failing = [d for d in found["destinations"] if d["failing"]]
+    assert [d["name"] for d in failing] == [f"127.0.0.1:{down_port}"]
+    assert failing[0]["last_reply"].startswith("451 ")
+
+    text = run_app("status", "--config", str(config)).stdout
+    assert "Tenso is not running" in text
+    assert "received 1, relayed 1, delivered locally 1, deferred 1, bounced 0, refused at RCPT 1" in text
+    assert f"FAILING 127.0.0.1:{down_port}" in text
+    assert "1 message(s), 1 recipient(s) waiting" in text
+
+
+def test_missing_password_is_listed(tmp_path, gateway_factory, upstream_factory):
+    up = upstream_factory()
+    settings = make_settings(tmp_path, rules=[rule(up.port)], auth_accounts={"common": {"username": "isp-id"}})
+    gw = gateway_factory(settings)
+    status = gw.call(_in_thread(gw.gateway.status))
+    assert [m.key for m in status.missing_passwords] == ["common"]
+    assert "isp-id" in status.missing_passwords[0].account
