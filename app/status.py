@@ -29,7 +29,9 @@ class State(StrEnum):
 @dataclass(frozen=True)
 class MissingPassword:
     key: str  # the keyring entry (``common``, ``user:ADDRESS``)
-    account: str  # the account, in words
+    account: str  # the account, in English words (the command line; the window words its own)
+    username: str
+    local_user: str = ""  # for ``user:ADDRESS``
 
 
 @dataclass
@@ -71,29 +73,30 @@ class Status:
         }
 
 
-def needed_passwords(settings: Settings) -> dict[str, str]:
-    """The keyring entries a rule would log in with (key -> the account, in words)."""
+def needed_passwords(settings: Settings) -> list[MissingPassword]:
+    """The accounts a rule would log in with, whose password must be in the keyring."""
     servers = [(i, r) for i, r in enumerate(settings.rules) if r.destination.upper() != "MTA"]
     if not servers:
-        return {}
+        return []
     i, first = servers[0]
     accounts = settings.auth_accounts
-    needed: dict[str, str] = {}
+    needed: list[MissingPassword] = []
     if accounts.common.username:
-        needed["common"] = f"the common account {accounts.common.username} (rules[{i}] to {first.destination}" + (
-            f" and {len(servers) - 1} more rule(s) to a server)" if len(servers) > 1 else ")"
+        rules = f"rules[{i}] to {first.destination}" + (
+            f" and {len(servers) - 1} more rule(s) to a server" if len(servers) > 1 else ""
         )
+        words = f"the common account {accounts.common.username} ({rules})"
+        needed.append(MissingPassword("common", words, accounts.common.username))
     for a in accounts.per_user:
         if a.username:
-            needed[f"user:{a.local_user}"] = f"the account {a.username} of {a.local_user}"
+            words = f"the account {a.username} of {a.local_user}"
+            needed.append(MissingPassword(f"user:{a.local_user}", words, a.username, a.local_user))
     return needed
 
 
 def missing_passwords(settings: Settings) -> list[MissingPassword]:
     """Blocking (the keyring).  PasswordStoreError or ValueError when it cannot be asked."""
-    return [
-        MissingPassword(key, words) for key, words in needed_passwords(settings).items() if passwords.get(key) is None
-    ]
+    return [m for m in needed_passwords(settings) if passwords.get(m.key) is None]
 
 
 def activity_path(settings: Settings) -> Path:

@@ -3,7 +3,9 @@
     xvfb-run -a python tools/screenshots.py        # writes docs/screenshots/<lang>-<tab>.png
 
 Uses a demo settings file (the README's typical setups) and a
-throw-away data folder and keyring, so nothing of the user's is touched.
+throw-away data folder and keyring, so nothing of the user's is touched.  The Status tab shows a
+made-up office day (``demo_activity``: counts per hour, one destination failing), written into
+the throw-away queue folder as a gateway would have left it.
 """
 
 from __future__ import annotations
@@ -48,6 +50,41 @@ DEMO = {
 }
 
 
+def demo_activity(queue: Path) -> None:
+    """An office day: mail from 8:00 to 18:00, a few deferrals, the ISP failing since a while."""
+    import random
+    import time
+
+    from app.store.activity import FILE_NAME, Activity, Delivered, Outcome
+
+    queue.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    clock = [now]
+    activity = Activity(queue / FILE_NAME, lambda: clock[0])
+    rng = random.Random(7)
+    for hours_ago in range(23, -1, -1):
+        clock[0] = now - hours_ago * 3600 - 1800
+        hour = time.localtime(clock[0]).tm_hour
+        busy = 8 <= hour <= 18
+        for _ in range(rng.randint(18, 40) if busy else rng.randint(0, 3)):
+            activity.count(Outcome.RECEIVED)
+            kind = rng.random()
+            if kind < 0.72:
+                activity.delivered([Delivered(Outcome.RELAYED, "smtp.isp.example:587", "250 2.0.0 OK")])
+            elif kind < 0.9:
+                activity.delivered([Delivered(Outcome.LOCAL, "local mailbox", "250 2.0.0 stored")])
+            elif kind < 0.97:
+                activity.delivered([Delivered(Outcome.RELAYED, "mail1.akisoftware.jp:25", "250 ok")])
+            else:
+                activity.delivered([Delivered(Outcome.BOUNCED, "MX", "550 5.1.1 <nobody@example.com>: no such user")])
+        if busy:
+            activity.count(Outcome.REFUSED, rng.randint(0, 2))
+    clock[0] = now - 600
+    reply = "451 4.4.0 cannot connect to mail1.akisoftware.jp:25: timed out"
+    activity.delivered([Delivered(Outcome.DEFERRED, "mail1.akisoftware.jp:25", reply)] * 3)
+    activity.save()
+
+
 def main() -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -63,6 +100,7 @@ def main() -> int:
     config = SANDBOX / "settings.json"
     config.write_text(json.dumps(DEMO), encoding="utf-8")
     passwords.set("common", "demo")
+    demo_activity(Path(DEMO["queue"]["dir"]))
     app = QApplication(sys.argv)  # noqa: F841 - must exist before any widget
     settings = settings_mod.load(config)
     controller = GatewayController(config, settings)
@@ -85,7 +123,7 @@ def main() -> int:
                 if window.tabs.widget(index) is window.users_tab:
                     window.users_tab.users.setCurrentRow(0)
                 await asyncio.sleep(0.4)
-                name = ["rules", "auth", "relay", "users", "server", "queue", "log"][index]
+                name = ["status", "rules", "auth", "relay", "users", "server", "queue", "log"][index]
                 path = out / f"{lang}-{name}.png"
                 window.grab().save(str(path))
                 shots.append(path)

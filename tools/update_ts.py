@@ -1,4 +1,4 @@
-"""Collects every tr("...") string of app/gui into resources/i18n/tenso_ja.ts, keeping translations.
+"""Collects every tr("...") and tr_later("...") string of app/gui into resources/i18n/tenso_ja.ts, keeping translations.
 
     python tools/update_ts.py            # merge; new strings are marked unfinished
     python tools/update_ts.py --release  # also compile tenso_ja.qm with pyside6-lrelease
@@ -64,7 +64,7 @@ def collect() -> list[str]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id == "tr"
+                and node.func.id in ("tr", "tr_later")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)

@@ -23,11 +23,23 @@ from app.deliver.outbound import LoginReport
 from app.gateway import Gateway, GatewayError
 from app.route.router import Decision, RouteKind
 from app.settings import Settings
+from app.status import State, Status, from_outside
+from app.store.activity import Outcome
 from app.store.spool import WAITING, QueuedMessage, RecipientState
 from app.system import autostart, logs, passwords, paths
 from app.system.logs import LOG_FORMAT
 
-__all__ = ["WAITING", "Decision", "LoginReport", "QueuedMessage", "RecipientState", "RouteKind"]  # for the tabs
+__all__ = [  # for the tabs
+    "WAITING",
+    "Decision",
+    "LoginReport",
+    "Outcome",
+    "QueuedMessage",
+    "RecipientState",
+    "RouteKind",
+    "State",
+    "Status",
+]
 
 FAILING_NOTICE_SECONDS = 600.0
 
@@ -60,6 +72,7 @@ class GatewayController(QObject):
     log_line = Signal(str)
     bounced = Signal(str)  # the log line that says so
     failing = Signal(str)
+    activity_changed = Signal()  # something was counted (the Status tab asks for the figures)
 
     def __init__(self, config_path: Path, settings: Settings):
         super().__init__()
@@ -116,6 +129,7 @@ class GatewayController(QObject):
                 self._set_state(ERROR, str(exc))
                 return
             self.gateway = gateway
+            gateway.activity.listeners.append(self.activity_changed.emit)
             self._set_state(PAUSED if gateway.spool.paused else RUNNING)
 
     async def stop(self) -> None:
@@ -147,6 +161,15 @@ class GatewayController(QObject):
     @property
     def paused(self) -> bool:
         return bool(self.gateway and self.gateway.spool.paused)
+
+    # --- the status tab ---
+
+    async def status(self) -> Status:
+        """The figures of the Status tab (read in a thread: the queue, the keyring).  Stopped:
+        what the files say (another Tenso may be running on the same queue)."""
+        if self.gateway is not None:
+            return await asyncio.to_thread(self.gateway.status)
+        return await asyncio.to_thread(from_outside, self.settings)
 
     # --- the queue tab ---
 

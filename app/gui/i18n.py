@@ -20,6 +20,12 @@ def tr(text: str) -> str:
     return QCoreApplication.translate(CONTEXT, text)
 
 
+def tr_later(text: str) -> str:
+    """Marks a text for translation where it is declared (a table of labels), for
+    ``tools/update_ts.py`` to collect; ``tr`` translates it where it is shown."""
+    return text
+
+
 def resources_dir() -> Path:
     """``resources/`` beside the source tree, or inside the PyInstaller bundle when frozen."""
     base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))

@@ -36,6 +36,7 @@ from app.gui.tabs.queue_tab import QueueTab
 from app.gui.tabs.relay_tab import RelayTab
 from app.gui.tabs.rules_tab import RulesTab
 from app.gui.tabs.server_tab import ServerTab
+from app.gui.tabs.status_tab import StatusTab
 from app.gui.tabs.users_tab import UsersTab
 from app.settings import SettingsError
 
@@ -84,6 +85,8 @@ class MainWindow(QMainWindow):
         self.server_tab = ServerTab(self.working, paused)
         self.server_tab.pause_toggled.connect(self.controller.pause)
         self.queue_tab = QueueTab(self.controller)
+        self.status_tab = StatusTab(self.controller)
+        self.tabs.addTab(self.status_tab, tr("Status"))
         self.tabs.addTab(self.rules_tab, tr("Routing rules (転送設定)"))
         self.tabs.addTab(self.auth_tab, tr("Auth accounts (認証)"))
         self.tabs.addTab(self.relay_tab, tr("Relay (中継)"))
@@ -215,6 +218,8 @@ class MainWindow(QMainWindow):
             self.auth_tab.refresh_choices()
         elif widget is self.queue_tab:
             self.queue_tab.refresh()
+        elif widget is self.status_tab:
+            self.status_tab.refresh()
 
     def show_hint(self, text: str) -> None:
         self.hint.setText(text)

@@ -55,11 +55,11 @@ class DestinationStatus:
     last_success: float | None = None
     last_failure: float | None = None
     last_reply: str = ""  # the reply of the last failure
-    failures: int = 0  # failed attempts since the last success
+    failures: int = 0  # temporary failures since the last success
 
     @property
     def failing(self) -> bool:
-        """Still failing: the last thing that happened there was a failure."""
+        """Still failing: no success since the last temporary failure."""
         return self.failures > 0
 
 
@@ -121,7 +121,10 @@ class Activity:
                 else:
                     status.last_failure = now
                     status.last_reply = item.reply
-                    status.failures += 1
+                    if item.outcome == Outcome.DEFERRED:
+                        # Only a temporary failure (no connection, 4xx, login refused) says the
+                        # destination does not work; a 550 for one address says it does.
+                        status.failures += 1
         if changed:
             self._changed()
 

@@ -4,6 +4,26 @@
   <context>
     <name>Tenso</name>
     <message>
+      <source>Relayed</source>
+      <translation>中継済み</translation>
+    </message>
+    <message>
+      <source>Delivered locally</source>
+      <translation>ローカル配送</translation>
+    </message>
+    <message>
+      <source>Deferred</source>
+      <translation>再送待ち</translation>
+    </message>
+    <message>
+      <source>Bounced</source>
+      <translation>返送</translation>
+    </message>
+    <message>
+      <source>Refused at RCPT</source>
+      <translation>RCPTで拒否</translation>
+    </message>
+    <message>
       <source>No OS keyring is available, so passwords cannot be stored safely. You can choose to keep them in a file in Tenso's data folder: anyone who can read your user account's files can read them. Until you choose, forwarding with SMTP AUTH and local user logins cannot work.</source>
       <translation>OS のキーリング(資格情報の保管場所)が見つからないため、パスワードを安全に保存できません。Tenso のデータフォルダー内のファイルに保存することもできますが、このユーザーアカウントのファイルを読める人は誰でもパスワードを読めます。選択するまで、SMTP認証を使う転送とローカルユーザーのログインは動作しません。</translation>
     </message>
@@ -28,6 +48,10 @@
       <translation>データフォルダー内のファイルにパスワードを保存する</translation>
     </message>
     <message>
+      <source>The settings file {0} has problems:</source>
+      <translation>設定ファイル {0} に問題があります:</translation>
+    </message>
+    <message>
       <source>Started with the last good settings ({0}): {1} still has problems. Apply saves these settings over it.</source>
       <translation>前回正常だった設定({0})で起動しました。{1} には問題が残っています。[適用] を押すと、この設定で上書き保存します。</translation>
     </message>
@@ -38,10 +62,6 @@
     <message>
       <source>Tenso: a destination keeps failing</source>
       <translation>Tenso: 転送先への配送が失敗し続けています</translation>
-    </message>
-    <message>
-      <source>The settings file {0} has problems:</source>
-      <translation>設定ファイル {0} に問題があります:</translation>
     </message>
     <message>
       <source>Passwords are now kept in {0}.</source>
@@ -486,6 +506,110 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>再送間隔: {0}</translation>
     </message>
     <message>
+      <source>Last success</source>
+      <translation>最後の成功</translation>
+    </message>
+    <message>
+      <source>Last failure</source>
+      <translation>最後の失敗</translation>
+    </message>
+    <message>
+      <source>Last failure's reply</source>
+      <translation>最後の失敗の応答</translation>
+    </message>
+    <message>
+      <source>Received</source>
+      <translation>受信</translation>
+    </message>
+    <message>
+      <source>Running</source>
+      <translation>稼働中</translation>
+    </message>
+    <message>
+      <source>Running, delivery paused</source>
+      <translation>稼働中(配送一時停止)</translation>
+    </message>
+    <message>
+      <source>Stopped</source>
+      <translation>停止中</translation>
+    </message>
+    <message>
+      <source>never</source>
+      <translation>なし</translation>
+    </message>
+    <message>
+      <source>{0} ({1} h ago)</source>
+      <translation>{0}({1} 時間前)</translation>
+    </message>
+    <message>
+      <source>Today</source>
+      <translation>今日</translation>
+    </message>
+    <message>
+      <source>No mail has been sent yet.</source>
+      <translation>まだメールは送られていません。</translation>
+    </message>
+    <message>
+      <source>Last 24 hours (recipients per hour)</source>
+      <translation>過去24時間(1時間ごとの宛先数)</translation>
+    </message>
+    <message>
+      <source>Destinations</source>
+      <translation>転送先</translation>
+    </message>
+    <message>
+      <source>Queue: empty</source>
+      <translation>キュー: 空</translation>
+    </message>
+    <message>
+      <source>{0} (just now)</source>
+      <translation>{0}(たった今)</translation>
+    </message>
+    <message>
+      <source>{0} ({1} min ago)</source>
+      <translation>{0}({1} 分前)</translation>
+    </message>
+    <message>
+      <source>Queue: {0} message(s), {1} recipient(s) waiting</source>
+      <translation>キュー: {0} 通、配送待ちの宛先 {1} 件</translation>
+    </message>
+    <message>
+      <source>No password stored for {0}: mail that needs it waits in the queue. Set it in Auth accounts.</source>
+      <translation>{0} のパスワードが保存されていません。それが必要なメールはキューで待ちます。「認証」タブで設定してください。</translation>
+    </message>
+    <message>
+      <source>Failing: the last attempt there failed</source>
+      <translation>失敗中: 最後の配送が失敗しました</translation>
+    </message>
+    <message>
+      <source>listening on {0}</source>
+      <translation>{0} で待ち受け中</translation>
+    </message>
+    <message>
+      <source>; the oldest received {0}</source>
+      <translation>、最も古いメールの受信 {0}</translation>
+    </message>
+    <message>
+      <source>The passwords cannot be checked: {0}</source>
+      <translation>パスワードを確認できません: {0}</translation>
+    </message>
+    <message>
+      <source>MX (normal delivery)</source>
+      <translation>MX(通常配送)</translation>
+    </message>
+    <message>
+      <source>Local mailboxes</source>
+      <translation>ローカルメールボックス</translation>
+    </message>
+    <message>
+      <source>the common account {0}</source>
+      <translation>共通アカウント {0}</translation>
+    </message>
+    <message>
+      <source>the account {0} of {1}</source>
+      <translation>{1} のアカウント {0}</translation>
+    </message>
+    <message>
       <source>Add line</source>
       <translation>行を追加</translation>
     </message>
@@ -586,6 +710,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>Tenso: エラー</translation>
     </message>
     <message>
+      <source>Status</source>
+      <translation>状態</translation>
+    </message>
+    <message>
       <source>Routing rules (転送設定)</source>
       <translation>転送設定</translation>
     </message>
@@ -660,10 +788,6 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>Tenso cannot receive mail on that address and port. Choose another one under Server → Listen on (for example 0.0.0.0:2525), press Apply, and point your mail clients at it.</source>
       <translation>このアドレスとポートではメールを受信できません。サーバータブの「待ち受けアドレス」で別のポート(例: 0.0.0.0:2525)を指定して「適用」を押し、メールソフトの送信先もそのポートに変更してください。</translation>
-    </message>
-    <message>
-      <source>listening on {0}</source>
-      <translation>{0} で待ち受け中</translation>
     </message>
     <message>
       <source>Not saved. Fix these first:</source>
@@ -764,18 +888,6 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>No.</source>
       <translation>No.</translation>
-    </message>
-    <message>
-      <source>Running</source>
-      <translation>稼働中</translation>
-    </message>
-    <message>
-      <source>Stopped</source>
-      <translation>停止中</translation>
-    </message>
-    <message>
-      <source>Running, delivery paused</source>
-      <translation>稼働中(配送一時停止)</translation>
     </message>
     <message>
       <source>Error</source>

@@ -124,7 +124,7 @@ def test_window_built_in_japanese_shows_no_english_source_text(gui, english):
     assert looked > 60
     ja = {s: t.text for s, t in ts_translations().items()}
     assert window.apply_button.text() == ja["Apply"]
-    assert window.tabs.tabText(0) == ja["Routing rules (転送設定)"]
+    assert window.tabs.tabText(window.tabs.indexOf(window.rules_tab)) == ja["Routing rules (転送設定)"]
     assert window.rules_tab.model.headerData(COL_MATCH, Qt.Orientation.Horizontal) == ja["Match (識別ドメイン)"]
 
 

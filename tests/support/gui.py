@@ -130,6 +130,7 @@ class Gui:
         for window in self.windows:
             if shiboken6.isValid(window):
                 window.queue_tab.timer.stop()
+                window.status_tab.timer.stop()
                 window.hide()
         try:
             for controller in self.controllers:

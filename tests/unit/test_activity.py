@@ -49,6 +49,11 @@ def test_a_destination_is_failing_until_it_succeeds_again():
     assert not d.failing and d.last_failure and d.last_success
     assert d.last_reply == "451 4.4.0 cannot connect", "the last failure's reply stays to be read"
 
+    activity.delivered([Delivered(Outcome.BOUNCED, name, "550 5.1.1 <nobody@example.jp>: no such user")])
+    (d,) = activity.destinations()
+    assert not d.failing, "a server that refuses one address is a server that works"
+    assert d.last_reply.startswith("550 5.1.1")
+
 
 def test_kept_in_a_file_and_a_broken_file_starts_from_zero(tmp_path):
     path = tmp_path / "activity.json"

@@ -1,0 +1,239 @@
+"""Status (状態): is mail flowing?  The state, today's counts, the queue, each destination, the
+accounts that cannot log in, and the last 24 hours.
+
+The figures come from the engine (``controller.status()``, read in a thread): the tab asks again
+shortly after the engine says something was counted (``activity_changed``) and every few seconds
+while it is visible, so the ages ("5 min ago") stay true.  Nothing is read on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import shiboken6
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from app.gui.chart import HourChart
+from app.gui.controller import Outcome, State, Status
+from app.gui.i18n import tr, tr_later
+
+COUNTS = (
+    (Outcome.RECEIVED, tr_later("Received")),
+    (Outcome.RELAYED, tr_later("Relayed")),
+    (Outcome.LOCAL, tr_later("Delivered locally")),
+    (Outcome.DEFERRED, tr_later("Deferred")),
+    (Outcome.BOUNCED, tr_later("Bounced")),
+    (Outcome.REFUSED, tr_later("Refused at RCPT")),
+)
+STATE_WORDS = {
+    State.RUNNING: (tr_later("Running"), "#2e7d32"),
+    State.PAUSED: (tr_later("Running, delivery paused"), "#b26a00"),
+    State.STOPPED: (tr_later("Stopped"), "#616161"),
+}
+COLUMNS = (
+    "",
+    tr_later("Destination"),
+    tr_later("Last success"),
+    tr_later("Last failure"),
+    tr_later("Last failure's reply"),
+)
+FAILING_RED = "#c62828"
+REFRESH_MS = 5000
+SOON_MS = 400  # after a count changed: one refresh for a burst of mail
+
+
+def ago(t: float | None, now: float) -> str:
+    if t is None:
+        return tr("never")
+    shown = time.strftime("%H:%M" if now - t < 20 * 3600 else "%m-%d %H:%M", time.localtime(t))
+    minutes = max(0, int((now - t) // 60))
+    if minutes < 1:
+        return tr("{0} (just now)").format(shown)
+    if minutes < 120:
+        return tr("{0} ({1} min ago)").format(shown, minutes)
+    return tr("{0} ({1} h ago)").format(shown, minutes // 60)
+
+
+class StatusTab(QWidget):
+    def __init__(self, controller, parent=None):
+        super().__init__(parent)
+        self.controller = controller
+        self.state = QLabel()
+        self.state.setObjectName("statusState")
+        font = self.state.font()
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.state.setFont(font)
+        self.listening = QLabel()
+        self.listening.setObjectName("statusListening")
+        self.listening.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        today = QGroupBox(tr("Today"))
+        grid = QGridLayout(today)
+        self.counts: dict[Outcome, QLabel] = {}
+        for column, (outcome, label) in enumerate(COUNTS):
+            number = QLabel("0")
+            number.setObjectName(f"count_{outcome.value}")
+            number.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            big = number.font()
+            big.setPointSizeF(big.pointSizeF() * 1.6)
+            number.setFont(big)
+            caption = QLabel(tr(label))
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            grid.addWidget(number, 0, column)
+            grid.addWidget(caption, 1, column)
+            self.counts[outcome] = number
+        self.queue = QLabel()
+        self.queue.setObjectName("statusQueue")
+        grid.addWidget(self.queue, 2, 0, 1, len(COUNTS))
+
+        self.destinations = QTableWidget(0, len(COLUMNS))
+        self.destinations.setObjectName("statusDestinations")
+        self.destinations.setHorizontalHeaderLabels([tr(c) for c in COLUMNS])
+        self.destinations.verticalHeader().setVisible(False)
+        self.destinations.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.destinations.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        header = self.destinations.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.no_destinations = QLabel(tr("No mail has been sent yet."))
+        self.no_destinations.setObjectName("statusNoDestinations")
+
+        self.accounts = QLabel()
+        self.accounts.setObjectName("statusAccounts")
+        self.accounts.setWordWrap(True)
+        self.accounts.setStyleSheet(f"color: {FAILING_RED}")
+
+        self.chart = HourChart()
+        chart_box = QGroupBox(tr("Last 24 hours (recipients per hour)"))
+        QVBoxLayout(chart_box).addWidget(self.chart)
+
+        top = QHBoxLayout()
+        top.addWidget(self.state)
+        top.addSpacing(16)
+        top.addWidget(self.listening, 1)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        destinations_box = QGroupBox(tr("Destinations"))
+        box_layout = QVBoxLayout(destinations_box)
+        box_layout.addWidget(self.destinations)
+        box_layout.addWidget(self.no_destinations)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(line)
+        layout.addWidget(today)
+        layout.addWidget(self.accounts)
+        layout.addWidget(destinations_box, 1)
+        layout.addWidget(chart_box, 1)
+
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(REFRESH_MS)
+        self.soon = QTimer(self)
+        self.soon.setSingleShot(True)
+        self.soon.timeout.connect(self.refresh)
+        # Methods, not lambdas: Qt disconnects them when the tab is deleted (a language change).
+        controller.activity_changed.connect(self._counted)
+        controller.state_changed.connect(self._state_changed)
+        self._busy = False
+        self.shown: Status | None = None
+        self.destinations.setVisible(False)
+
+    def _counted(self) -> None:
+        if not self.soon.isActive():
+            self.soon.start(SOON_MS)  # one refresh for a burst of mail
+
+    def _state_changed(self, state: str, detail: str) -> None:
+        self.soon.start(0)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.soon.start(0)  # the window opens on this tab: figures at once, not in five seconds
+
+    @asyncSlot()
+    async def refresh(self) -> None:
+        if not shiboken6.isValid(self) or self._busy or not self.isVisible():
+            return  # not valid: deleted by a language change after the timer had fired
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # Qt ran the timer while no event loop runs (processEvents at teardown)
+            return
+        self._busy = True
+        try:
+            status = await self.controller.status()
+        finally:
+            self._busy = False
+        if shiboken6.isValid(self):
+            self.show_status(status)
+
+    def show_status(self, status: Status) -> None:
+        self.shown = status
+        now = time.time()
+        words, colour = STATE_WORDS[status.state]
+        self.state.setText(tr(words))
+        self.state.setStyleSheet(f"color: {colour}")
+        self.listening.setText(tr("listening on {0}").format(", ".join(status.listening)) if status.listening else "")
+        for outcome, label in self.counts.items():
+            label.setText(str(status.today.get(outcome, 0)))
+        if status.queue_messages:
+            text = tr("Queue: {0} message(s), {1} recipient(s) waiting").format(
+                status.queue_messages, status.queue_recipients
+            )
+            if status.oldest:
+                text += tr("; the oldest received {0}").format(ago(status.oldest, now))
+        else:
+            text = tr("Queue: empty")
+        self.queue.setText(text)
+        self.show_destinations(status, now)
+        problems = [
+            tr("No password stored for {0}: mail that needs it waits in the queue. Set it in Auth accounts.").format(
+                tr("the common account {0}").format(m.username)
+                if m.key == "common"
+                else tr("the account {0} of {1}").format(m.username, m.local_user)
+            )
+            for m in status.missing_passwords
+        ]
+        if status.password_problem:
+            problems.append(tr("The passwords cannot be checked: {0}").format(status.password_problem))
+        self.accounts.setText("\n".join(problems))
+        self.accounts.setVisible(bool(problems))
+        self.chart.set_hours([(start, {o.value: n for o, n in counts.items()}) for start, counts in status.hours])
+
+    def show_destinations(self, status: Status, now: float) -> None:
+        table = self.destinations
+        table.setRowCount(len(status.destinations))
+        red = QBrush(QColor(FAILING_RED))
+        for row, d in enumerate(status.destinations):
+            mark = QTableWidgetItem("●" if d.failing else "")
+            mark.setForeground(red)
+            mark.setToolTip(tr("Failing: the last attempt there failed") if d.failing else "")
+            name = {"MX": tr("MX (normal delivery)"), "local mailbox": tr("Local mailboxes")}.get(d.name, d.name)
+            cells = [
+                mark,
+                QTableWidgetItem(name),
+                QTableWidgetItem(ago(d.last_success, now)),
+                QTableWidgetItem(ago(d.last_failure, now) if d.last_failure else ""),
+                QTableWidgetItem(d.last_reply if d.last_failure else ""),
+            ]
+            for column, item in enumerate(cells):
+                if d.failing and column:
+                    item.setForeground(red)
+                table.setItem(row, column, item)
+        table.setVisible(bool(status.destinations))
+        self.no_destinations.setVisible(not status.destinations)

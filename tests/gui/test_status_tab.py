@@ -1,0 +1,71 @@
+"""The Status tab: the window opens on it, and real mail through the running gateway shows up
+in its counts, its destinations (a red mark for the one that is down) and its chart, pushed by
+the engine (the tab's own five-second timer is stopped here), in English and in Japanese."""
+
+from __future__ import annotations
+
+import asyncio
+
+from app.gui import i18n
+from app.store.activity import Outcome
+from tests.support.gui import until
+from tests.support.processes import free_port
+from tests.support.smtp import message, send
+
+
+def test_mail_shows_in_the_counts_destinations_and_chart_without_polling(gui, upstream_factory, english):
+    up = upstream_factory()
+    down = free_port()
+    window = gui.open(
+        rules=[
+            {"match": "@up.example", "destination": "127.0.0.1", "port": up.port, "tls": "none"},
+            {"match": "@down.example", "destination": "127.0.0.1", "port": down, "tls": "none"},
+        ]
+    )
+    tab = window.status_tab
+    assert window.tabs.currentWidget() is tab, "the window opens on Status"
+    tab.timer.stop()  # only the engine's activity_changed may update it now
+    controller = window.controller
+
+    def count(name: str) -> str:
+        return tab.counts[Outcome(name)].text()
+
+    async def scenario() -> None:
+        await controller.start()
+        await until(lambda: tab.state.text() == "Running", 5, "the state to read Running")
+        port = controller.bound[0][1]
+        assert tab.listening.text() == f"listening on 127.0.0.1:{port}"
+        await asyncio.to_thread(send, port, "alice@client.test", ["bob@up.example"], message("one"))
+        await asyncio.to_thread(send, port, "alice@client.test", ["carol@down.example"], message("two"))
+        await until(
+            lambda: (count("received"), count("relayed"), count("deferred")) == ("2", "1", "1"),
+            5,
+            "the counts to show 2 received, 1 relayed, 1 deferred",
+        )
+        await until(lambda: tab.destinations.rowCount() == 2, 5, "both destinations")
+        rows = {tab.destinations.item(r, 1).text(): r for r in range(2)}
+        failing = rows[f"127.0.0.1:{down}"]
+        working = rows[f"127.0.0.1:{up.port}"]
+        assert tab.destinations.item(failing, 0).text() == "●"
+        assert tab.destinations.item(failing, 4).text().startswith("451 4.4.0")
+        assert tab.destinations.item(working, 0).text() == ""
+        assert tab.destinations.item(working, 3).text() == "", "no failure there"
+        assert "Queue: 1 message(s), 1 recipient(s) waiting" in tab.queue.text()
+        hour = tab.chart.hours[-1][1]
+        assert hour.get("relayed") == 1 and hour.get("deferred") == 1
+        assert tab.chart.peak() == 2
+
+    gui.run(scenario())
+
+
+def test_in_japanese(gui, english):
+    i18n.install("ja")
+    window = gui.open()
+    tab = window.status_tab
+
+    async def scenario() -> None:
+        await until(lambda: tab.state.text() == "停止中", 5, "the state in Japanese")
+        assert tab.queue.text() == "キュー: 空"
+        assert window.tabs.tabText(0) == "状態"
+
+    gui.run(scenario())
