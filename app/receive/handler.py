@@ -22,6 +22,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from app.mail import addresses
 from app.mail.headers import count_hops
+from app.mail.lineends import has_bare_line_ends, to_crlf
 from app.store.spool import Envelope as SpoolEnvelope
 from app.store.spool import new_id
 from app.system import passwords
@@ -53,6 +54,7 @@ TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 MAIL_LOOP = "554 5.4.6 Too many hops ({} Received headers): mail loop?"
 NO_SPACE = "452 4.3.1 Insufficient system storage, try again later"
 STORE_FAILED = "451 4.3.0 Message could not be stored, try again later"
+BARE_NEWLINE = "550 5.5.2 Message refused: bare CR or LF in the data; lines must end with CRLF"
 AUTH_FAILED_DELAY = 1.0  # seconds; slows down password guessing
 
 
@@ -126,6 +128,12 @@ class InboundHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope):
         settings = self.context.settings
         content: bytes = envelope.original_content or b""
+        if has_bare_line_ends(content):
+            # What a lax server behind Tenso could take for an end of data (mail/lineends.py).
+            if settings.server.bare_newlines == "refuse":
+                log.info("refused message from <%s> client=%s: bare CR or LF", envelope.mail_from, client_ip(session))
+                return BARE_NEWLINE
+            content = to_crlf(content)
         hops = count_hops(content)
         if hops >= settings.options.max_forward_count:
             log.warning(
