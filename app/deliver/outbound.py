@@ -358,5 +358,9 @@ def deliver(
         if conn is not None:
             conn.smtp.close()
         return dict.fromkeys(rcpts, f"451 4.4.2 connection to {destination.host}:{destination.port} lost: {exc}")
+    except UnicodeError:
+        if conn is not None:
+            conn.smtp.close()  # perhaps mid-transaction: not one to reuse
+        raise
     pool.give_back(conn)
     return results

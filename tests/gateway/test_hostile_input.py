@@ -9,10 +9,13 @@ are about.  Destinations are real servers on loopback: aiosmtpd for a strict one
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
-from tests.support.gateway import rule
+from app.store.spool import Envelope, Spool, new_id
+from tests.support.gateway import make_settings, rule
+from tests.support.logs import LogCapture
 from tests.support.smtp import LaxUpstream, Raw, strip_received
 from tests.support.waiting import wait_until
 
@@ -125,3 +128,70 @@ def test_refuse_mode_answers_550_5_5_2_to_bare_line_ends_and_stores_nothing(gate
     assert gw.spool.ids() == []
     code, text = send_raw(gw.port, b"a@lan.test", [b"x@dest.test"], HEADER + b"one\r\ntwo\r\n")
     assert code == 250, text
+
+
+# --- 2. envelopes that are not text -----------------------------------------------------------
+
+NOT_TEXT = [
+    b"\xe2\x82@dest.test",  # invalid UTF-8 (a cut-off three-byte sequence)
+    b"caf\xe9@dest.test",  # Latin-1, not UTF-8
+    b"a\x00b@dest.test",
+    b"a\x01b@dest.test",
+    b"a\rb@dest.test",
+    b"a\x1bb@dest.test",  # ESC: the start of a terminal escape for whoever reads the log
+    b"a\x7f@dest.test",
+    b"a\xc2\x85b@dest.test",  # U+0085, a C1 control character in valid UTF-8
+]
+
+RELAY_OPTIONS = {
+    "relay networks": {"rules": parked_rules()},
+    "relay for rule matches": {
+        "rules": [{**rule(9), "match": "@dest.test"}],
+        "options": {"relay_networks": [], "relay_for_rule_matches": True},
+    },
+    "local user": {"rules": parked_rules(), "options": {"relay_networks": []}, "local_domains": ["dest.test"]},
+}
+
+
+@pytest.mark.parametrize("relay", RELAY_OPTIONS)
+def test_mail_from_that_is_not_text_gets_501_5_1_7_under_every_relay_option(gateway_factory, relay):
+    gw = gateway_factory(**RELAY_OPTIONS[relay])
+    with Raw(gw.port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        for address in NOT_TEXT:
+            code, text = raw.cmd(b"MAIL FROM:<" + address.replace(b"dest", b"src") + b"> SMTPUTF8")
+            assert (code, text[:6]) == (501, "5.1.7 "), (address, code, text)
+        assert raw.cmd("MAIL FROM:<a@src.test>")[0] == 250  # the session goes on
+
+
+@pytest.mark.parametrize("relay", RELAY_OPTIONS)
+def test_rcpt_to_that_is_not_text_gets_553_5_1_3_under_every_relay_option(gateway_factory, relay):
+    gw = gateway_factory(**RELAY_OPTIONS[relay])
+    with Raw(gw.port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        assert raw.cmd("MAIL FROM:<a@src.test> SMTPUTF8")[0] == 250
+        for address in NOT_TEXT:
+            code, text = raw.cmd(b"RCPT TO:<" + address + b">")
+            assert (code, text[:6]) == (553, "5.1.3 "), (address, code, text)
+        assert raw.cmd("DATA")[0] == 503  # no recipient was taken
+    assert gw.spool.ids() == []
+
+
+def test_a_queued_message_that_cannot_be_encoded_fails_with_a_bounce_not_endless_retries(
+    tmp_path, gateway_factory, upstream_factory
+):
+    """Before: every attempt raised UnicodeEncodeError ("delivery attempt failed; retrying in 5
+    minutes") and the message sat in the queue until it expired."""
+    up = upstream_factory(smtputf8=True)
+    settings = make_settings(tmp_path, rules=[rule(up.port)])
+    qid = new_id()  # as an older Tenso accepted it: the recipient is not UTF-8
+    envelope = Envelope("a@lan.test", ["\udce2\udc82@dest.test"], ["SMTPUTF8"], "127.0.0.1", "client.test")
+    envelope.received_at = time.time()
+    Spool(settings.queue_dir).store(qid, envelope, HEADER + b"body\r\n")
+    with LogCapture() as log:
+        gw = gateway_factory(settings)
+        (bounce,) = up.handler.wait_for(1)
+        wait_until(lambda: gw.spool.ids() == [], what="the message and its bounce gone from the queue")
+    assert bounce.rcpt_tos == ["a@lan.test"] and b"554 5.6.7 cannot be sent" in bounce.data, bounce
+    assert log.matching(rf"{qid} to=<.*> 554 5\.6\.7 cannot be sent: .*surrogates not allowed")
+    assert not log.matching("attempt failed"), log.text()

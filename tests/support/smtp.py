@@ -153,9 +153,10 @@ class Upstream:
         implicit_tls_context=None,
         port: int = 0,
         pipelining: bool = False,
+        smtputf8: bool = False,
     ):
         self.handler = UpstreamHandler(accounts=dict(accounts or {}), pipelining=pipelining)
-        kwargs = {}
+        kwargs: dict = {"enable_SMTPUTF8": True} if smtputf8 else {}
         if accounts:
             self.handler.require_auth = True
             kwargs.update(
