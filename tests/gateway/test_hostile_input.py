@@ -8,6 +8,7 @@ are about.  Destinations are real servers on loopback: aiosmtpd for a strict one
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -16,6 +17,7 @@ import pytest
 from app.store.spool import Envelope, Spool, new_id
 from tests.support.gateway import make_settings, rule
 from tests.support.logs import LogCapture
+from tests.support.processes import TensoProcess, free_port, write_config
 from tests.support.smtp import LaxUpstream, Raw, strip_received
 from tests.support.waiting import wait_until
 
@@ -195,3 +197,29 @@ def test_a_queued_message_that_cannot_be_encoded_fails_with_a_bounce_not_endless
     assert bounce.rcpt_tos == ["a@lan.test"] and b"554 5.6.7 cannot be sent" in bounce.data, bounce
     assert log.matching(rf"{qid} to=<.*> 554 5\.6\.7 cannot be sent: .*surrogates not allowed")
     assert not log.matching("attempt failed"), log.text()
+
+
+# --- 3. log lines never vanish ----------------------------------------------------------------
+
+
+def test_addresses_that_are_not_utf8_are_logged_escaped_in_the_log_file_and_on_stderr(tmp_path):
+    """Before: the file handler failed on the surrogate escapes ("--- Logging error ---") and
+    the line was lost from the log file, so a hostile client could hide its traffic."""
+    port = free_port()
+    env = {**os.environ, "TENSO_DATA_DIR": str(tmp_path / "data")}
+    tenso = TensoProcess(write_config(tmp_path, port, 9), port, tmp_path / "stderr.log", env=env)
+    try:
+        tenso.wait_listening()
+        with Raw(port) as raw:
+            assert raw.cmd("EHLO client.test")[0] == 250
+            raw.cmd(b"MAIL FROM:<\xe2\x82@src.test>")
+            assert raw.cmd(b"MAIL FROM:<a@lan.test>")[0] == 250
+            raw.cmd(b"RCPT TO:<caf\xe9@dest.test>")
+        tenso.wait_log(r"refused RCPT")
+    finally:
+        tenso.close()
+    stderr = tenso.log
+    file = (tmp_path / "data" / "logs" / "tenso.log").read_text(encoding="utf-8")
+    for line in (r"refused MAIL FROM:<\xe2\x82@src.test> client=127.0.0.1", r"refused RCPT <caf\xe9@dest.test>"):
+        assert line in file and line in stderr, (line, file, stderr)
+    assert "Logging error" not in stderr
