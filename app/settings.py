@@ -30,6 +30,7 @@ from app.system.paths import data_dir
 
 VERSION = 1
 TLS_MODES = ("none", "opportunistic", "required", "implicit")
+BARE_NEWLINE_MODES = ("normalize", "refuse")  # server.bare_newlines (mail/lineends.py says why)
 
 
 class SettingsError(Exception):
@@ -132,6 +133,10 @@ def _tls(value: str) -> str | None:
     return None if value in TLS_MODES else "must be one of " + ", ".join(TLS_MODES)
 
 
+def _bare_newlines(value: str) -> str | None:
+    return None if value in BARE_NEWLINE_MODES else "must be one of " + ", ".join(BARE_NEWLINE_MODES)
+
+
 def _optional(check: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
     return lambda value: None if value == "" else check(value)
 
@@ -170,6 +175,8 @@ class Server:
     tls_key: str = ""
     auth_requires_tls: bool = True
     timeout_seconds: int = _checked(300, _positive)
+    # A bare CR or LF in a message: made CRLF (normalize), or the message refused with 550 5.5.2.
+    bare_newlines: str = _checked("normalize", _bare_newlines)
     # Processes accepting connections on the same ports (receive/helpers.py); 1: this one alone.
     processes: int = _checked(1, _processes)
 

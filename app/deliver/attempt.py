@@ -196,15 +196,36 @@ class Deliverer:
                     continue
                 forward[dest].append((rcpt, decision.rcpt))
             elif decision.kind == routing.LOCAL:
-                self._deliver_local(message, rcpt, content, result)
+                try:
+                    self._deliver_local(message, rcpt, content, result)
+                except UnicodeError as exc:
+                    self._unsendable(message, [rcpt], exc)
             elif decision.kind == routing.MX:
                 by_domain[addresses.domain_of(rcpt.address)].append(rcpt)
             else:
                 self._record(message, rcpt, f"550 5.1.1 <{rcpt.address}>: no such user here", now, result)
         for dest, items in forward.items():
-            self._deliver_forward(message, dest, items, content, result)
+            try:
+                self._deliver_forward(message, dest, items, content, result)
+            except UnicodeError as exc:
+                self._unsendable(message, [rcpt for rcpt, _ in items], exc, result, f"{dest.host}:{dest.port}")
         for domain, rcpts in by_domain.items():
-            self._deliver_mx(message, domain, rcpts, content, result)
+            try:
+                self._deliver_mx(message, domain, rcpts, content, result)
+            except UnicodeError as exc:
+                self._unsendable(message, rcpts, exc, result, MX_DESTINATION)
+
+    def _unsendable(
+        self, message: QueuedMessage, rcpts: list[Recipient], exc: UnicodeError, result: Result, via: str
+    ) -> None:
+        """Text that cannot be encoded for the way out (an address that is not UTF-8, queued by
+        an older Tenso) never will be: the recipients fail, and the sender gets the bounce,
+        instead of an exception retried until the message expires."""
+        reply = f"554 5.6.7 cannot be sent: {exc}"  # str() of the error shows the character escaped
+        now = time.time()
+        for rcpt in rcpts:
+            self._record(message, rcpt, reply, now, result, via)
+            log.warning("%s to=<%s> %s", message.id, rcpt.address, reply)
 
     # --- rule destinations ---
 

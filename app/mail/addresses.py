@@ -8,6 +8,7 @@ outside quotes; comparisons are case-insensitive on the whole address.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 _LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)$", re.IGNORECASE)
@@ -72,6 +73,24 @@ def normalize(address: str) -> str:
 def is_address(value: str) -> bool:
     local, domain = split(value)
     return bool(local) and is_hostname(domain) and not any(c.isspace() for c in local)
+
+
+def not_text(address: str) -> str | None:
+    """Why ``address`` is no text that can be sent on, or None when it is.
+
+    aiosmtpd hands over bytes that are not UTF-8 as surrogate escapes: accepted, they could
+    never be encoded for a MAIL or RCPT of Tenso's own.  NUL and the other control characters
+    (a CR, an ESC for a terminal) are no part of any address (RFC 5321 4.1.2, RFC 6531 3.3).
+    """
+    if address.isascii() and address.isprintable():
+        return None
+    for ch in address:
+        category = unicodedata.category(ch)
+        if category == "Cs":
+            return "bytes that are not UTF-8"
+        if category == "Cc":
+            return "a control character"
+    return None
 
 
 def has_routing_tricks(address: str) -> bool:

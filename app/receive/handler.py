@@ -22,6 +22,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from app.mail import addresses
 from app.mail.headers import count_hops
+from app.mail.lineends import has_bare_line_ends, to_crlf
 from app.store.spool import Envelope as SpoolEnvelope
 from app.store.spool import new_id
 from app.system import passwords
@@ -53,6 +54,9 @@ TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 MAIL_LOOP = "554 5.4.6 Too many hops ({} Received headers): mail loop?"
 NO_SPACE = "452 4.3.1 Insufficient system storage, try again later"
 STORE_FAILED = "451 4.3.0 Message could not be stored, try again later"
+SENDER_NOT_TEXT = "501 5.1.7 Sender address refused: it holds {}"
+RECIPIENT_NOT_TEXT = "553 5.1.3 Recipient address refused: it holds {}"
+BARE_NEWLINE = "550 5.5.2 Message refused: bare CR or LF in the data; lines must end with CRLF"
 AUTH_FAILED_DELAY = 1.0  # seconds; slows down password guessing
 
 
@@ -111,7 +115,22 @@ class InboundHandler:
         # so the whole reply leaves in one write instead of one per line.
         return ["\r\n".join([*responses[:-1], "250-PIPELINING", responses[-1]])]
 
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str, options):
+        problem = addresses.not_text(address)
+        if problem:
+            log.info("refused MAIL FROM:<%s> client=%s: %s", address, client_ip(session), problem)
+            return SENDER_NOT_TEXT.format(problem)
+        envelope.mail_from = address  # what aiosmtpd does itself when there is no hook
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options):
+        problem = addresses.not_text(address)  # before any relay decision: under every option
+        if problem:
+            log.info(
+                "refused RCPT <%s> from <%s> client=%s: %s", address, envelope.mail_from, client_ip(session), problem
+            )
+            return RECIPIENT_NOT_TEXT.format(problem)
         if len(envelope.rcpt_tos) >= self.context.settings.server.max_recipients:
             return TOO_MANY_RECIPIENTS
         refusal = self.context.policy.check(address, client_ip(session), bool(session.authenticated))
@@ -129,6 +148,12 @@ class InboundHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope):
         settings = self.context.settings
         content: bytes = envelope.original_content or b""
+        if has_bare_line_ends(content):
+            # What a lax server behind Tenso could take for an end of data (mail/lineends.py).
+            if settings.server.bare_newlines == "refuse":
+                log.info("refused message from <%s> client=%s: bare CR or LF", envelope.mail_from, client_ip(session))
+                return BARE_NEWLINE
+            content = to_crlf(content)
         hops = count_hops(content)
         if hops >= settings.options.max_forward_count:
             log.warning(

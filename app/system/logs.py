@@ -4,12 +4,18 @@ Lines are written as they happen (not through a queue): a line about a message t
 got its 250 is in the file even if the process is killed a moment later.  Records
 skip the caller and thread lookups nobody reads, and the timestamp's date part is
 formatted once a second (the benchmark showed logging as a large share of CPU).
+
+What a client sent is logged as it came, and a hostile client sends what no handler can
+write (bytes that are not UTF-8, which aiosmtpd hands over as surrogate escapes) or what
+rewrites a terminal (CR, ESC): a failed write used to lose the line ("--- Logging error ---"),
+so the traffic was hidden.  Every line is made printable first (``printable``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 from logging.handlers import RotatingFileHandler
@@ -20,11 +26,33 @@ log = logging.getLogger("tenso")
 _installed: list[logging.Handler] = []
 
 
+# Surrogates (lone, or escapes of bytes that were not UTF-8) and control characters other
+# than tab and newline (a message may hold several lines: a settings file's problems).
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"  # a byte that was not UTF-8: the byte itself
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with backslash escapes for what no log can write or show as it is:
+    ``<\\udce2\\udc82@x>`` (the bytes E2 82 received) is logged as ``<\\xe2\\x82@x>``."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
 class Formatter(logging.Formatter):
-    """The standard format, with the date part of the timestamp computed once a second."""
+    """The standard format, with the date part of the timestamp computed once a second, and
+    every line printable in any handler (stderr, the file, the window's Log tab)."""
 
     _second = -1
     _text = ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         second = int(record.created)
@@ -73,6 +101,7 @@ def setup(level: int = logging.INFO, file: Path | None = None) -> Path | None:
     logging.logProcesses = False
     logging.logMultiprocessing = False
     formatter = Formatter(LOG_FORMAT)
+    # stderr writes what its encoding lacks as backslash escapes itself (Python's default for it).
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     written = None
     if file is not None:

@@ -19,7 +19,7 @@ import trustme
 
 from app.system import passwords
 from tests.support import FIXTURES
-from tests.support.smtp import b64, message, send, strip_received, write_tls_files
+from tests.support.smtp import Raw, b64, message, send, strip_received, write_tls_files
 
 USER = "user1@example.test"
 PASSWORD = "inbound-secret-1"
@@ -47,42 +47,6 @@ def local_user_settings(**options) -> dict:
         "rules": parked_rules(),
         "options": options,
     }
-
-
-class Raw:
-    """A byte-level SMTP client: sends exactly what it is given and reads whole replies."""
-
-    def __init__(self, port: int, timeout: float = 5.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buffer = b""
-        self.greeting = self.reply()
-
-    def __enter__(self) -> Raw:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.sock.close()
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def reply(self) -> tuple[int, str]:
-        """One (possibly multi-line) reply: its code and the text of its lines joined by newlines."""
-        lines = []
-        while True:
-            while b"\r\n" not in self.buffer:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    raise ConnectionError(f"connection closed; partial reply {self.buffer!r}, lines {lines}")
-                self.buffer += chunk
-            line, self.buffer = self.buffer.split(b"\r\n", 1)
-            lines.append(line.decode("utf-8", "replace"))
-            if line[3:4] != b"-":
-                return int(line[:3]), "\n".join(text[4:] for text in lines)
-
-    def cmd(self, line: str | bytes) -> tuple[int, str]:
-        self.send((line.encode() if isinstance(line, str) else line) + b"\r\n")
-        return self.reply()
 
 
 def client(port: int) -> smtplib.SMTP:

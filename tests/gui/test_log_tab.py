@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import sys
 from app import settings as settings_mod
 from tests.support import REPO
 from tests.support.gateway import make_settings
+from tests.support.gui import until
 
 # --- staying up ------------------------------------------------------------------------------
 
@@ -62,3 +64,16 @@ def test_window_process_survives_thousands_of_log_lines(tmp_path):
     assert "Fatal Python error" not in result.stderr, result.stderr[-1500:]
     assert result.returncode == 0, result.stderr[-1500:]
     assert "shown 4000" in result.stdout
+
+
+def test_a_line_with_bytes_that_are_not_utf8_is_shown_escaped_in_the_log_tab(gui):
+    """Hostile input (issue 17): the window's handler gets the line as the file does."""
+    window = gui.open()
+    logging.getLogger("tenso").warning("refused RCPT <%s> client=127.0.0.1", "caf\udce9\ud800@dest.test")
+    gui.run(
+        until(
+            lambda: any(r"refused RCPT <caf\xe9\ud800@dest.test>" in line for line in window.log_tab.lines),
+            10,
+            "the line",
+        )
+    )

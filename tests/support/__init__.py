@@ -1,7 +1,8 @@
 """Helpers shared by the test suite (the fixtures that use them are in the conftest.py files).
 
 - ``sandbox``: the session's keyring and data folders (set on import, before anything else)
-- ``smtp``: upstream SMTP servers that check AUTH themselves, clients, messages, TLS files
+- ``smtp``: upstream SMTP servers that check AUTH themselves, a lax one that ends the data at any
+  bare CR or LF, clients (smtplib, and raw bytes), messages, TLS files
 - ``gateway``: the real engine on its own loop thread, settings for it, its queue
 - ``processes``: Tenso as a subprocess, processes read from /proc, free ports
 - ``dnsstub``: a DNS server and mail hosts on loopback addresses, for MX delivery

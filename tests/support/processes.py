@@ -117,7 +117,7 @@ def write_config(tmp_path: Path, listen_port: int, upstream_port: int) -> Path:
 class TensoProcess:
     """`python -m app --headless --config FILE`, its stderr in a file so a full pipe never blocks it."""
 
-    def __init__(self, config: Path, port: int, log_path: Path):
+    def __init__(self, config: Path, port: int, log_path: Path, env: dict[str, str] | None = None):
         self.port = port
         self.log_path = log_path
         self._log = open(log_path, "wb")
@@ -127,6 +127,7 @@ class TensoProcess:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=self._log,
+            env=env,
         )
 
     @property

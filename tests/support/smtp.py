@@ -6,10 +6,13 @@ makes them); clients are smtplib; messages are small and unique (a fresh Message
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
+import re
 import secrets
 import smtplib
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -150,9 +153,10 @@ class Upstream:
         implicit_tls_context=None,
         port: int = 0,
         pipelining: bool = False,
+        smtputf8: bool = False,
     ):
         self.handler = UpstreamHandler(accounts=dict(accounts or {}), pipelining=pipelining)
-        kwargs = {}
+        kwargs: dict = {"enable_SMTPUTF8": True} if smtputf8 else {}
         if accounts:
             self.handler.require_auth = True
             kwargs.update(
@@ -179,6 +183,100 @@ class Upstream:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+class LaxUpstream:
+    """A destination server as the vulnerable ones were (the CVE-2023-51764 family): a bare CR,
+    a bare LF or a CRLF each ends a line, and a "." alone between any two of them ends the data.
+
+    Whatever follows such an end is read as commands, so a message that carries one and a
+    second MAIL/RCPT/DATA behind it arrives here as two transactions (``transactions``).  An
+    asyncio server on 127.0.0.1 in a thread of its own.
+    """
+
+    LINE_END = re.compile(rb"\r\n|\r|\n")
+    DATA_END = re.compile(rb"(\r\n|\r|\n)\.(?:\r\n|\r|\n)")
+    STUFFED = re.compile(rb"(^|\r\n|\r|\n)\.")
+
+    def __init__(self) -> None:
+        self.transactions: list[Received] = []
+        self.sessions_ended = 0
+        self.open: set[asyncio.StreamWriter] = set()
+        self.changed = threading.Condition()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="lax-upstream", daemon=True)
+        self.thread.start()
+        start = asyncio.start_server(self._session, "127.0.0.1", 0)
+        self.server = asyncio.run_coroutine_threadsafe(start, self.loop).result(10)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.open.add(writer)
+        writer.write(b"220 lax.test ESMTP\r\n")
+        buf, in_data, eof = b"", False, False
+        mail_from, rcpts = "", []
+        while True:
+            found = (self.DATA_END if in_data else self.LINE_END).search(buf)
+            # A CR at the very end may be the first half of a CRLF: wait for the next byte.
+            if found is None or (found.group().endswith(b"\r") and found.end() == len(buf) and not eof):
+                if eof:
+                    break
+                chunk = await reader.read(65536)
+                eof = not chunk
+                buf += chunk
+                continue
+            if in_data:
+                data = self.STUFFED.sub(rb"\1", buf[2 : found.start()] + found.group(1) if found.start() else b"")
+                with self.changed:
+                    self.transactions.append(Received(mail_from, rcpts, data, [], None, None, False))
+                    self.changed.notify_all()
+                buf, in_data, mail_from, rcpts = buf[found.end() :], False, "", []
+                writer.write(b"250 2.0.0 OK lax\r\n")
+                continue
+            line, buf = buf[: found.start()], buf[found.end() :]
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                writer.write(b"250-lax.test\r\n250 8BITMIME\r\n")
+            elif verb == b"MAIL":
+                mail_from = line.partition(b":")[2].strip().strip(b"<>").decode("utf-8", "replace")
+                writer.write(b"250 2.1.0 OK\r\n")
+            elif verb == b"RCPT":
+                rcpts = [*rcpts, line.partition(b":")[2].strip().strip(b"<>").decode("utf-8", "replace")]
+                writer.write(b"250 2.1.5 OK\r\n")
+            elif verb == b"DATA":
+                buf, in_data = b"\r\n" + buf, True  # the data starts at a line start
+                writer.write(b"354 go ahead\r\n")
+            elif verb == b"QUIT":
+                writer.write(b"221 bye\r\n")
+                break
+            else:
+                writer.write(b"250 OK\r\n")  # HELO, RSET, NOOP and whatever else: a lax server
+        writer.close()
+        self.open.discard(writer)
+        with self.changed:
+            self.sessions_ended += 1
+            self.changed.notify_all()
+
+    def wait(self, predicate, timeout: float = 15.0, what: str = "the lax upstream") -> None:
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while not predicate():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{what}: not within {timeout} s ({self.transactions})")
+                self.changed.wait(left)
+
+    def stop(self) -> None:
+        async def close() -> None:
+            self.server.close()
+            for writer in list(self.open):
+                writer.close()
+            await self.server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
 
 
 def write_tls_files(cert, folder: Path) -> dict:
@@ -215,6 +313,42 @@ def strip_received(data: bytes) -> bytes:
     while data[end + 2 : end + 3] in (b"\t", b" "):
         end = data.index(b"\r\n", end + 2)
     return data[end + 2 :]
+
+
+class Raw:
+    """A byte-level SMTP client: sends exactly what it is given and reads whole replies."""
+
+    def __init__(self, port: int, timeout: float = 5.0, host: str = "127.0.0.1"):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buffer = b""
+        self.greeting = self.reply()
+
+    def __enter__(self) -> Raw:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.sock.close()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def reply(self) -> tuple[int, str]:
+        """One (possibly multi-line) reply: its code and the text of its lines joined by newlines."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buffer:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError(f"connection closed; partial reply {self.buffer!r}, lines {lines}")
+                self.buffer += chunk
+            line, self.buffer = self.buffer.split(b"\r\n", 1)
+            lines.append(line.decode("utf-8", "replace"))
+            if line[3:4] != b"-":
+                return int(line[:3]), "\n".join(text[4:] for text in lines)
+
+    def cmd(self, line: str | bytes) -> tuple[int, str]:
+        self.send((line.encode() if isinstance(line, str) else line) + b"\r\n")
+        return self.reply()
 
 
 def b64(text: str) -> str:

@@ -1,10 +1,14 @@
-"""The rotating log file: rolls over at its size limit without asking the file every line."""
+"""The log: the rotating file rolls over at its size limit without asking the file every line,
+and every line reaches every handler, whatever a client put in it."""
 
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 from app.system.logs import RotatingFile
+from tests.support import REPO
 
 
 def test_rotating_file_rolls_over_near_its_limit_and_keeps_every_line(tmp_path):
@@ -37,3 +41,39 @@ def test_rotating_file_counts_what_an_earlier_run_left_in_the_file(tmp_path):
     handler.close()
     assert (tmp_path / "tenso.log.1").read_text(encoding="utf-8").startswith("y" * 1990)
     assert "second line of this run" in path.read_text(encoding="utf-8")
+
+
+# --- lines that no handler could write -------------------------------------------------------
+
+LOG_ONE_LINE = """
+import logging, sys
+from pathlib import Path
+from app.system import logs
+logs.setup(file=Path(sys.argv[1]))
+logging.getLogger("tenso").info(sys.argv[2].encode().decode("unicode_escape"))
+logs.stop()
+"""
+
+
+def log_in_a_process(tmp_path, text: str) -> tuple[str, str]:
+    """Logs ``text`` (given with backslash escapes) through logs.setup in a real process: its
+    stderr and the log file, as text."""
+    path = tmp_path / "tenso.log"
+    result = subprocess.run(
+        [sys.executable, "-c", LOG_ONE_LINE, str(path), text],
+        cwd=REPO,
+        capture_output=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stderr.decode("utf-8", "replace"), path.read_text(encoding="utf-8")
+
+
+def test_a_line_with_bytes_that_are_not_utf8_reaches_the_file_and_stderr_escaped(tmp_path):
+    """Before: the file handler failed ("--- Logging error ---", surrogates not allowed) and the
+    line, about a message that got its 250, was missing from the file."""
+    # aiosmtpd hands the bytes E2 82 over as the surrogate escapes U+DCE2 U+DC82.
+    stderr, file = log_in_a_process(tmp_path, r"Q1 accepted from=<\udce2\udc82@src.test> to=<a\x1bb@dest.test>")
+    line = r"INFO Q1 accepted from=<\xe2\x82@src.test> to=<a\x1bb@dest.test>"
+    assert line in file and line in stderr, (file, stderr)
+    assert "Logging error" not in stderr

@@ -160,6 +160,14 @@ def test_rule_problems_also_give_the_grid_row_number():
     assert problems_of(data) == ["rules[2].port: must be 1-65535 (rule No. 3)"]
 
 
+def test_bare_newlines_is_normalize_by_default_and_takes_only_normalize_or_refuse():
+    assert settings_mod.from_dict({}).server.bare_newlines == "normalize"
+    assert settings_mod.from_dict({"server": {"bare_newlines": "refuse"}}).server.bare_newlines == "refuse"
+    assert problems_of({"server": {"bare_newlines": "strip"}}) == [
+        "server.bare_newlines: must be one of normalize, refuse"
+    ]
+
+
 def test_a_rule_or_user_missing_its_required_fields_is_reported():
     problems = problems_of({"rules": [{"port": 25}], "local_users": [{"forward": []}]})
     assert [p.split(":")[0] for p in problems] == ["rules[0].match", "rules[0].destination", "local_users[0].address"]

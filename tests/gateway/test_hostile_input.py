@@ -1,0 +1,225 @@
+"""Hostile input harms nothing (issue 17): what a client sends on purpose to break, hide or
+smuggle is refused, normalized or logged as one line, and never leaves Tenso as something else.
+
+Clients are raw sockets (tests.support.smtp.Raw): smtplib would repair the bytes these tests
+are about.  Destinations are real servers on loopback: aiosmtpd for a strict one, and
+``LaxUpstream`` for a server that ends the data at any bare CR or LF, as vulnerable ones did.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import pytest
+
+from app.store.spool import Envelope, Spool, new_id
+from tests.support.gateway import make_settings, rule
+from tests.support.logs import LogCapture
+from tests.support.processes import TensoProcess, free_port, write_config
+from tests.support.smtp import LaxUpstream, Raw, strip_received
+from tests.support.waiting import wait_until
+
+QUEUED_AS = re.compile(r"queued as (\S+)")
+HEADER = b"From: a@lan.test\r\nTo: x@dest.test\r\nSubject: hostile\r\n\r\n"
+
+
+@pytest.fixture
+def lax_upstream():
+    # Requested before gateway_factory, so the gateway (and its pooled sessions) stops first.
+    up = LaxUpstream()
+    yield up
+    up.stop()
+
+
+def parked_rules() -> list[dict]:
+    """Mail for anyone to a loopback port where nothing listens: it stays in the queue."""
+    return [rule(9)]
+
+
+def as_client_meant(wire: bytes) -> bytes:
+    """What ``wire`` (sent after DATA) means: the dot taken off each line that starts with one
+    (RFC 5321 4.5.2; a line ends with CRLF), then every bare CR and bare LF made a CRLF."""
+    return re.sub(rb"\r\n|\r|\n", b"\r\n", wire.replace(b"\r\n.", b"\r\n"))
+
+
+def send_raw(port: int, sender: bytes, recipients: list[bytes], data: bytes) -> tuple[int, str]:
+    """One transaction over a raw socket; ``data`` is sent as is (no dot-stuffing), then CRLF "." CRLF."""
+    with Raw(port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        assert raw.cmd(b"MAIL FROM:<" + sender + b">")[0] == 250
+        for rcpt in recipients:
+            assert raw.cmd(b"RCPT TO:<" + rcpt + b">")[0] == 250
+        assert raw.cmd("DATA")[0] == 354
+        raw.send(data)
+        reply = raw.cmd(b".")
+        raw.cmd("QUIT")
+        return reply
+
+
+def queue_id(text: str) -> str:
+    found = QUEUED_AS.search(text)
+    assert found, text
+    return found.group(1)
+
+
+# --- 1. SMTP smuggling, and 8. a bare LF followed by a dot ----------------------------------
+
+# Every way a lax server could see an end of data other than CRLF "." CRLF.
+FALSE_ENDS = [
+    b"\r.\r",
+    b"\n.\n",
+    b"\r\n.\n",
+    b"\n.\r\n",
+    b"\r.\r\n",
+    b"\r\n.\r",
+    b"\r.\n",
+    b"\n.\r",
+]
+
+
+@pytest.mark.parametrize(
+    "false_end", FALSE_ENDS, ids=[e.decode().encode("unicode_escape").decode() for e in FALSE_ENDS]
+)
+def test_a_smuggled_second_message_reaches_a_lax_upstream_as_part_of_the_one_message(
+    lax_upstream, gateway_factory, false_end
+):
+    """Before: the bytes left Tenso as received.  Those with the dot after a bare CR ended the
+    data at the lax server and delivered the smuggled message to the victim; those with the dot
+    after a bare LF were stuffed by accident and arrived with bare LFs and an extra dot."""
+    gw = gateway_factory(rules=[rule(lax_upstream.port)])
+    smuggled = b"MAIL FROM:<boss@lan.test>\r\nRCPT TO:<victim@dest.test>\r\nDATA\r\nSubject: smuggled\r\n\r\nwire money"
+    body = HEADER + b"first part" + false_end + smuggled + false_end + b"rest of the first message\r\n"
+    code, text = send_raw(gw.port, b"a@lan.test", [b"x@dest.test"], body)
+    assert code == 250, text
+    qid = queue_id(text)
+    lax_upstream.wait(lambda: lax_upstream.transactions, what="the first transaction")
+    wait_until(lambda: not gw.spool.exists(qid), what=f"{qid} delivered")
+    gw.stop()  # the pooled session ends: the lax server has read every byte Tenso sent
+    lax_upstream.wait(lambda: lax_upstream.sessions_ended, what="the session's end")
+    assert [t.rcpt_tos for t in lax_upstream.transactions] == [["x@dest.test"]], lax_upstream.transactions
+    assert strip_received(lax_upstream.transactions[0].data) == as_client_meant(body)
+
+
+def test_bare_line_ends_are_stored_as_crlf_and_every_other_byte_as_received(gateway_factory):
+    gw = gateway_factory(rules=parked_rules())
+    body = HEADER + b"\x93\xfa\x96{\x8c\xea\nShift_JIS after a bare LF\r\x1b$B$3$s\x1b(B\r\n\r\n\tend\r\n"
+    code, text = send_raw(gw.port, b"a@lan.test", [b"x@dest.test"], body)
+    assert code == 250, text
+    assert strip_received(gw.spool.content(queue_id(text))) == as_client_meant(body)
+
+
+def test_a_dot_after_a_bare_line_end_arrives_once_at_a_strict_upstream(gateway_factory, upstream_factory):
+    """Before: outbound dot-stuffing made ``\\n.`` ``\\n..``, and a strict server (dots are
+    removed after CRLF only) stored the extra dot."""
+    up = upstream_factory()
+    gw = gateway_factory(rules=[rule(up.port)])
+    wire = HEADER + b"one\n.after LF\r\n..stuffed by the client\r\ntwo\r.after CR\r\n"
+    meant = HEADER + b"one\r\n.after LF\r\n.stuffed by the client\r\ntwo\r\n.after CR\r\n"
+    code, text = send_raw(gw.port, b"a@lan.test", [b"x@dest.test"], wire)
+    assert code == 250, text
+    (got,) = up.handler.wait_for(1)
+    assert strip_received(got.data) == meant
+
+
+def test_refuse_mode_answers_550_5_5_2_to_bare_line_ends_and_stores_nothing(gateway_factory):
+    gw = gateway_factory(server={"bare_newlines": "refuse"}, rules=parked_rules())
+    code, text = send_raw(gw.port, b"a@lan.test", [b"x@dest.test"], HEADER + b"one\ntwo\r\n")
+    assert (code, text[:5]) == (550, "5.5.2"), text
+    assert gw.spool.ids() == []
+    code, text = send_raw(gw.port, b"a@lan.test", [b"x@dest.test"], HEADER + b"one\r\ntwo\r\n")
+    assert code == 250, text
+
+
+# --- 2. envelopes that are not text -----------------------------------------------------------
+
+NOT_TEXT = [
+    b"\xe2\x82@dest.test",  # invalid UTF-8 (a cut-off three-byte sequence)
+    b"caf\xe9@dest.test",  # Latin-1, not UTF-8
+    b"a\x00b@dest.test",
+    b"a\x01b@dest.test",
+    b"a\rb@dest.test",
+    b"a\x1bb@dest.test",  # ESC: the start of a terminal escape for whoever reads the log
+    b"a\x7f@dest.test",
+    b"a\xc2\x85b@dest.test",  # U+0085, a C1 control character in valid UTF-8
+]
+
+RELAY_OPTIONS = {
+    "relay networks": {"rules": parked_rules()},
+    "relay for rule matches": {
+        "rules": [{**rule(9), "match": "@dest.test"}],
+        "options": {"relay_networks": [], "relay_for_rule_matches": True},
+    },
+    "local user": {"rules": parked_rules(), "options": {"relay_networks": []}, "local_domains": ["dest.test"]},
+}
+
+
+@pytest.mark.parametrize("relay", RELAY_OPTIONS)
+def test_mail_from_that_is_not_text_gets_501_5_1_7_under_every_relay_option(gateway_factory, relay):
+    gw = gateway_factory(**RELAY_OPTIONS[relay])
+    with Raw(gw.port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        for address in NOT_TEXT:
+            code, text = raw.cmd(b"MAIL FROM:<" + address.replace(b"dest", b"src") + b"> SMTPUTF8")
+            assert (code, text[:6]) == (501, "5.1.7 "), (address, code, text)
+        assert raw.cmd("MAIL FROM:<a@src.test>")[0] == 250  # the session goes on
+
+
+@pytest.mark.parametrize("relay", RELAY_OPTIONS)
+def test_rcpt_to_that_is_not_text_gets_553_5_1_3_under_every_relay_option(gateway_factory, relay):
+    gw = gateway_factory(**RELAY_OPTIONS[relay])
+    with Raw(gw.port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        assert raw.cmd("MAIL FROM:<a@src.test> SMTPUTF8")[0] == 250
+        for address in NOT_TEXT:
+            code, text = raw.cmd(b"RCPT TO:<" + address + b">")
+            assert (code, text[:6]) == (553, "5.1.3 "), (address, code, text)
+        assert raw.cmd("DATA")[0] == 503  # no recipient was taken
+    assert gw.spool.ids() == []
+
+
+def test_a_queued_message_that_cannot_be_encoded_fails_with_a_bounce_not_endless_retries(
+    tmp_path, gateway_factory, upstream_factory
+):
+    """Before: every attempt raised UnicodeEncodeError ("delivery attempt failed; retrying in 5
+    minutes") and the message sat in the queue until it expired."""
+    up = upstream_factory(smtputf8=True)
+    settings = make_settings(tmp_path, rules=[rule(up.port)])
+    qid = new_id()  # as an older Tenso accepted it: the recipient is not UTF-8
+    envelope = Envelope("a@lan.test", ["\udce2\udc82@dest.test"], ["SMTPUTF8"], "127.0.0.1", "client.test")
+    envelope.received_at = time.time()
+    Spool(settings.queue_dir).store(qid, envelope, HEADER + b"body\r\n")
+    with LogCapture() as log:
+        gw = gateway_factory(settings)
+        (bounce,) = up.handler.wait_for(1)
+        wait_until(lambda: gw.spool.ids() == [], what="the message and its bounce gone from the queue")
+    assert bounce.rcpt_tos == ["a@lan.test"] and b"554 5.6.7 cannot be sent" in bounce.data, bounce
+    assert log.matching(rf"{qid} to=<.*> 554 5\.6\.7 cannot be sent: .*surrogates not allowed")
+    assert not log.matching("attempt failed"), log.text()
+
+
+# --- 3. log lines never vanish ----------------------------------------------------------------
+
+
+def test_addresses_that_are_not_utf8_are_logged_escaped_in_the_log_file_and_on_stderr(tmp_path):
+    """Before: the file handler failed on the surrogate escapes ("--- Logging error ---") and
+    the line was lost from the log file, so a hostile client could hide its traffic."""
+    port = free_port()
+    env = {**os.environ, "TENSO_DATA_DIR": str(tmp_path / "data")}
+    tenso = TensoProcess(write_config(tmp_path, port, 9), port, tmp_path / "stderr.log", env=env)
+    try:
+        tenso.wait_listening()
+        with Raw(port) as raw:
+            assert raw.cmd("EHLO client.test")[0] == 250
+            raw.cmd(b"MAIL FROM:<\xe2\x82@src.test>")
+            assert raw.cmd(b"MAIL FROM:<a@lan.test>")[0] == 250
+            raw.cmd(b"RCPT TO:<caf\xe9@dest.test>")
+        tenso.wait_log(r"refused RCPT")
+    finally:
+        tenso.close()
+    stderr = tenso.log
+    file = (tmp_path / "data" / "logs" / "tenso.log").read_text(encoding="utf-8")
+    for line in (r"refused MAIL FROM:<\xe2\x82@src.test> client=127.0.0.1", r"refused RCPT <caf\xe9@dest.test>"):
+        assert line in file and line in stderr, (line, file, stderr)
+    assert "Logging error" not in stderr
