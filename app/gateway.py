@@ -64,7 +64,7 @@ def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginR
         if found and found.username:
             account = Account(account_key, found.username)
     password = passwords.get(account.key) if account else None
-    destination = outbound.Destination(rule.destination, rule.port, rule.tls, account)
+    destination = outbound.Destination(rule.destination, rule.port, rule.tls, account, rule_index + 1)
     return outbound.try_login(destination, password, settings.server.hostname)
 
 

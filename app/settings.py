@@ -538,9 +538,16 @@ def copy(settings: Settings) -> Settings:
 def to_dict(settings: Settings) -> dict:
     data = dataclasses.asdict(settings)
     data.pop("source", None)
+    # Keys of the accounts feature at their defaults are left out: a file saved by this version
+    # reads as before to anyone who never used accounts (and to an older Tenso).
     for account in data["accounts"]:
         if account["oauth2"] is None:  # a password account: written as it is typed
             del account["oauth2"]
+    if not data["accounts"]:
+        del data["accounts"]
+    for row in [*data["rules"], *data["auth_accounts"]["per_user"]]:
+        if row["account"] == "":
+            del row["account"]
     return data
 
 
