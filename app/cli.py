@@ -43,7 +43,59 @@ def _load(path: Path) -> Settings | None:
 
 def warnings_for(settings: Settings) -> list[str]:
     """Things that are allowed but almost certainly not meant."""
-    return _hidden_row_warnings(Router(settings), list(enumerate(r.match for r in settings.rules)))
+    router = Router(settings)
+    return (
+        _hidden_row_warnings(router, list(enumerate(r.match for r in settings.rules)))
+        + _common_account_warnings(settings)
+        + _cleartext_login_warnings(settings, router)
+    )
+
+
+def _common_account_warnings(settings: Settings) -> list[str]:
+    """Rules that would hand the common account's password to a server it was not meant for.
+
+    A rule that names no account sends the common account (or the sender's per-user one) to its
+    destination whenever that server offers AUTH; the original product did so to every rule's
+    server.  The common account is taken to belong to the destination of the catch-all rule
+    (``*``): that is the ISP or Microsoft 365 that everything else goes to.  Without a ``*`` rule
+    it is taken to belong to the destination of the first forwarding rule that names no account.
+    Every other destination that would get it is named: set the rule's account to ``none`` (the
+    server takes mail without a login, as internal servers do) or to the account it needs.
+    """
+    common = settings.auth_accounts.common.username
+    rows = [(i, r) for i, r in enumerate(settings.rules) if r.destination.upper() != "MTA" and not r.account]
+    if not common or not rows:
+        return []
+    catch_all = next((r for r in settings.rules if r.match.strip() == "*" and r.destination.upper() != "MTA"), None)
+    meant = (catch_all or rows[0][1]).destination.lower()
+    why = "the rule for *" if catch_all else "the first rule that sends to a server"
+    return [
+        f"rules[{i}].account: rule No. {i + 1} ({r.match}) sends the common account's password ({common}) to "
+        f"{r.destination} whenever it offers AUTH, but the common account looks meant for {meant} ({why}); "
+        f'set this rule\'s account to "none" if {r.destination} takes mail without a login, '
+        "or name the account it needs"
+        for i, r in rows
+        if r.destination.lower() != meant
+    ]
+
+
+def _cleartext_login_warnings(settings: Settings, router: Router) -> list[str]:
+    """``tls: none`` with a login: the password may cross the network readable (plain LOGIN)."""
+    found = []
+    for i, r in enumerate(settings.rules):
+        if r.destination.upper() == "MTA" or r.tls != "none":
+            continue
+        account = router.account_for("", r)
+        per_user = not r.account and any(a.username or a.account for a in settings.auth_accounts.per_user)
+        if account is None and not per_user:
+            continue
+        who = f"the account {account.describe()}" if account else "the senders' per-user accounts"
+        found.append(
+            f"rules[{i}].tls: rule No. {i + 1} logs in to {r.destination} with {who} without TLS: when the server "
+            "offers no CRAM-MD5 the password crosses the network readable (LOGIN/PLAIN); use opportunistic or "
+            "required if the server offers STARTTLS"
+        )
+    return found
 
 
 def _hidden_row_warnings(router: Router, rows: list[tuple[int, str]]) -> list[str]:
@@ -88,7 +140,7 @@ def _password_warnings(settings: Settings) -> list[str]:
     except (passwords.PasswordStoreError, ValueError) as exc:
         return [f"the passwords cannot be checked: {exc}"]
     return [
-        f"{m.account} has no password stored: mail that needs it waits in the queue; "
+        f"{m.words} has no password stored: mail that needs it waits in the queue; "
         f"run: python -m app password set {m.key}"
         for m in missing
     ]
@@ -135,7 +187,7 @@ def cmd_route(args: argparse.Namespace) -> int:
             where = f"{d.host}:{d.port} (TLS {d.tls})"
         else:
             where = f"MTA ({d.kind})"
-        auth = str(d.auth) if d.auth and d.kind == FORWARD else "none"
+        auth = d.auth.describe() if d.auth and d.kind == FORWARD else "none"
         note = f"  [{d.note}]" if d.note else ""
         print(f"{d.recipient}: {rule} -> {where}, RCPT TO:<{d.rcpt}>, auth {auth}{note}")
     return 0
@@ -154,7 +206,8 @@ def cmd_password(args: argparse.Namespace) -> int:
         print(f"passwords are now kept in {path}: anyone who can read this account's files can read them")
         return 0
     if not args.key:
-        print(f"password {args.action} needs a KEY: common, user:ADDRESS or local:ADDRESS", file=sys.stderr)
+        keys = "common, user:ADDRESS, local:ADDRESS or account:NAME"
+        print(f"password {args.action} needs a KEY: {keys}", file=sys.stderr)
         return 2
     try:
         key = passwords.normalize_key(args.key)
@@ -504,7 +557,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             line += f"; last failure {_ago(d.last_failure, now)}: {d.last_reply}"
         print(line)
     for m in found.missing_passwords:
-        print(f"no password stored for {m.account}: run python -m app password set {m.key}")
+        print(f"no password stored for {m.words}: run python -m app password set {m.key}")
     if found.password_problem:
         print(f"the passwords cannot be checked: {found.password_problem}")
     return 0
@@ -553,7 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
     password = sub.add_parser("password", help="store a password in the OS keyring")
     password.add_argument("action", choices=["set", "delete", "use-file"])
     password.add_argument(
-        "key", metavar="KEY", nargs="?", help="common, user:ADDRESS or local:ADDRESS (not for use-file)"
+        "key", metavar="KEY", nargs="?", help="common, user:ADDRESS, local:ADDRESS or account:NAME (not for use-file)"
     )
     password.set_defaults(func=cmd_password)
 

@@ -21,7 +21,7 @@ from app.receive import smtp
 from app.receive.handler import InboundHandler, hand_back
 from app.receive.helpers import ReceivingHelpers
 from app.route.policy import RelayPolicy
-from app.route.router import Account, Decision, Router
+from app.route.router import Account, Decision, Router, named_account
 from app.settings import Settings
 from app.status import State, Status, gather
 from app.store.activity import FILE_NAME as ACTIVITY_FILE
@@ -53,12 +53,15 @@ def hidden_rules(settings: Settings) -> dict[int, int]:
 
 def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginReport:
     """Blocking: connects to rule ``rule_index``'s server and logs in with ``account_key``
-    ("common", "user:ADDRESS" or "" for none), as delivery would.
+    ("common", "user:ADDRESS", "account:NAME" or "" for none), as delivery would.
     PasswordStoreError when the password cannot be read."""
     rule = settings.rules[rule_index]
     accounts = settings.auth_accounts
     account = None
-    if account_key == "common" and accounts.common.username:
+    named = settings.account(account_key[8:]) if account_key.startswith("account:") else None
+    if named is not None:
+        account = named_account(named)
+    elif account_key == "common" and accounts.common.username:
         account = Account("common", accounts.common.username)
     elif account_key.startswith("user:"):
         user = account_key[5:]
@@ -66,7 +69,7 @@ def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginR
         if found and found.username:
             account = Account(account_key, found.username)
     password = passwords.get(account.key) if account else None
-    destination = outbound.Destination(rule.destination, rule.port, rule.tls, account)
+    destination = outbound.Destination(rule.destination, rule.port, rule.tls, account, rule_index + 1)
     return outbound.try_login(destination, password, settings.server.hostname)
 
 

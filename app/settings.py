@@ -17,6 +17,7 @@ import json
 import os
 import socket
 import tempfile
+import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ from app.system.paths import data_dir
 VERSION = 1
 TLS_MODES = ("none", "opportunistic", "required", "implicit")
 BARE_NEWLINE_MODES = ("normalize", "refuse")  # server.bare_newlines (mail/lineends.py says why)
+PROVIDERS = ("microsoft", "google", "generic")
+FLOWS = ("authorization_code", "device_code", "client_credentials")
+NO_ACCOUNT = "none"  # rules[].account: never log in
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 class SettingsError(Exception):
@@ -137,6 +142,38 @@ def _bare_newlines(value: str) -> str | None:
     return None if value in BARE_NEWLINE_MODES else "must be one of " + ", ".join(BARE_NEWLINE_MODES)
 
 
+def _account_name(value: str) -> str | None:
+    if not value:
+        return "must be a name such as m365"
+    if value.lower() in (NO_ACCOUNT, "common") or not all(c.isalnum() or c in "._-" for c in value):
+        return "must be letters, digits, '.', '_' or '-', and not none or common"
+    return None
+
+
+def _rule_account(value: str) -> str | None:
+    return None if value in ("", NO_ACCOUNT) else _account_name(value)
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[str], str | None]:
+    return lambda value: None if value in choices else "must be one of " + ", ".join(choices)
+
+
+def _url(value: str) -> str | None:
+    """https, or plain http to this machine only (a test or a local stand-in)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        return "must be a URL such as https://login.example.com/token"
+    if not host or parts.scheme not in ("https", "http"):
+        return "must be a URL such as https://login.example.com/token"
+    if parts.scheme == "http" and host.lower() not in LOOPBACK_HOSTS:
+        return "must be https (plain http only to 127.0.0.1, ::1 or localhost)"
+    return None
+
+
 def _optional(check: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
     return lambda value: None if value == "" else check(value)
 
@@ -194,6 +231,8 @@ class Rule:
     port: int = _checked(25, _port)
     conversion_host: str = _checked("", _optional(_domain))
     tls: str = _checked("opportunistic", _tls)
+    # "": the sender's per-user account, else the common one (the original); "none": no login; a name.
+    account: str = _checked("", _rule_account)
 
 
 @dataclass
@@ -214,7 +253,37 @@ class CommonAccount:
 @dataclass
 class PerUserAccount:
     local_user: str = _checked("", _address)
+    username: str = ""  # a password account (keyring key user:ADDRESS), as in the original
+    account: str = _checked("", _optional(_account_name))  # or the name of an entry in accounts
+
+
+@dataclass
+class OAuth2:
+    """How an account signs in with OAuth 2.0 (app/accounts/); its tokens never live here."""
+
+    provider: str = _checked("", _choice(PROVIDERS))
+    tenant: str = ""  # microsoft: the directory (contoso.onmicrosoft.com, its id, or organizations)
+    client_id: str = ""
+    flow: str = _checked("authorization_code", _choice(FLOWS))
+    scope: str = ""  # empty: the provider's preset
+    authorize_url: str = _checked("", _optional(_url))
+    token_url: str = _checked("", _optional(_url))
+    device_url: str = _checked("", _optional(_url))
+    graph_url: str = _checked("", _optional(_url))
+
+
+@dataclass
+class UpstreamAccount:
+    """An account Tenso logs in to destinations with: a password in the keyring under
+    ``account:NAME``, or OAuth 2.0 (then ``account:NAME`` holds the client secret, if any)."""
+
+    name: str = _checked("", _account_name)
     username: str = ""
+    oauth2: OAuth2 | None = None
+
+    @property
+    def key(self) -> str:
+        return f"account:{self.name.lower()}"
 
 
 @dataclass
@@ -254,6 +323,7 @@ class Settings:
     local_domains: list[str] = _checked([], _each(_domain))
     local_users: list[LocalUser] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    accounts: list[UpstreamAccount] = field(default_factory=list)
     options: Options = field(default_factory=Options)
     auth_accounts: AuthAccounts = field(default_factory=AuthAccounts)
     queue: Queue = field(default_factory=Queue)
@@ -286,6 +356,7 @@ class Settings:
         for i, account in enumerate(self.auth_accounts.per_user):
             if account.local_user and account.local_user.lower() not in users:
                 found.append(f"auth_accounts.per_user[{i}].local_user: {account.local_user} is not a local user")
+        found.extend(self._account_problems())
         listening = [parse_listen(entry) for entry in self.server.listen]
         for i, rule in enumerate(self.rules):
             if _is_listening(rule.destination, rule.port, listening):
@@ -295,6 +366,39 @@ class Settings:
                 )
             if rule.destination.upper() == "MTA" and rule.conversion_host:
                 found.append(f"rules[{i}].conversion_host: only a forwarding rule can rewrite (rule No. {i + 1})")
+        return found
+
+    def account(self, name: str) -> UpstreamAccount | None:
+        return next((a for a in self.accounts if a.name.lower() == name.lower()), None)
+
+    def _account_problems(self) -> list[str]:
+        found = []
+        seen: set[str] = set()
+        for i, account in enumerate(self.accounts):
+            if account.name.lower() in seen:
+                found.append(f"accounts[{i}].name: {account.name} is listed twice")
+            seen.add(account.name.lower())
+            if not account.username:
+                found.append(f"accounts[{i}].username: is missing (the user name or mailbox the destination knows)")
+            if account.oauth2 is not None:
+                found.extend(f"accounts[{i}].oauth2.{p}" for p in _oauth2_problems(account))
+        for i, user in enumerate(self.auth_accounts.per_user):
+            where = f"auth_accounts.per_user[{i}]"
+            if user.username and user.account:
+                found.append(f"{where}.account: give either username or account, not both")
+            elif user.account and self.account(user.account) is None:
+                found.append(f"{where}.account: no account named {user.account} in accounts")
+        for i, rule in enumerate(self.rules):
+            if rule.account in ("", NO_ACCOUNT):
+                continue
+            named = self.account(rule.account)
+            if named is None:
+                found.append(f"rules[{i}].account: no account named {rule.account} in accounts (rule No. {i + 1})")
+            elif named.oauth2 is not None and rule.tls == "none":
+                found.append(
+                    f"rules[{i}].tls: the OAuth 2.0 account {named.name} is only used over TLS; "
+                    f"choose required or implicit (rule No. {i + 1})"
+                )
         return found
 
     # --- derived paths ---
@@ -336,6 +440,11 @@ def _type_name(tp: Any) -> str:
 def _build(tp: Any, value: Any, path: str, problems: list[str]) -> Any:
     """Turns JSON ``value`` into ``tp``; appends problems and returns None when it cannot."""
     origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):  # an optional section: null or left out means none
+        if value is None:
+            return None
+        (tp,) = [t for t in typing.get_args(tp) if t is not type(None)]
+        origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             problems.append(f"{path}: must be {_type_name(tp)}")
@@ -436,6 +545,16 @@ def copy(settings: Settings) -> Settings:
 def to_dict(settings: Settings) -> dict:
     data = dataclasses.asdict(settings)
     data.pop("source", None)
+    # Keys of the accounts feature at their defaults are left out: a file saved by this version
+    # reads as before to anyone who never used accounts (and to an older Tenso).
+    for account in data["accounts"]:
+        if account["oauth2"] is None:  # a password account: written as it is typed
+            del account["oauth2"]
+    if not data["accounts"]:
+        del data["accounts"]
+    for row in [*data["rules"], *data["auth_accounts"]["per_user"]]:
+        if row["account"] == "":
+            del row["account"]
     return data
 
 
@@ -479,6 +598,27 @@ def save(settings: Settings, path: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def _oauth2_problems(account: UpstreamAccount) -> list[str]:
+    """What an OAuth 2.0 account lacks for its provider and flow (each text starts with the field)."""
+    o = account.oauth2
+    assert o is not None
+    found = []
+    if not o.client_id:
+        found.append("client_id: is missing (the application (client) id of the app registration)")
+    if o.provider == "microsoft" and not o.tenant:
+        found.append("tenant: is missing (the tenant's domain such as contoso.onmicrosoft.com, or its id)")
+    if o.provider == "generic":
+        if not o.token_url:
+            found.append("token_url: is missing (a generic provider needs its token endpoint)")
+        if o.flow == "authorization_code" and not o.authorize_url:
+            found.append("authorize_url: is missing (needed for the authorization_code flow)")
+        if o.flow == "device_code" and not o.device_url:
+            found.append("device_url: is missing (needed for the device_code flow)")
+    if o.provider == "google" and o.flow != "authorization_code":
+        found.append(f"flow: Google offers only authorization_code for mail (https://mail.google.com/), not {o.flow}")
+    return found
 
 
 def _is_listening(destination: str, port: int, listening: list[tuple[str, int]]) -> bool:

@@ -29,9 +29,10 @@ class State(StrEnum):
 @dataclass(frozen=True)
 class MissingPassword:
     key: str  # the keyring entry (``common``, ``user:ADDRESS``)
-    account: str  # the account, in English words (the command line; the window words its own)
+    words: str  # the account, in English words (the command line; the window words its own)
     username: str
     local_user: str = ""  # for ``user:ADDRESS``
+    name: str = ""  # for ``account:NAME``
 
 
 @dataclass
@@ -66,7 +67,7 @@ class Status:
                 }
                 for d in self.destinations
             ],
-            "missing_passwords": [{"key": m.key, "account": m.account} for m in self.missing_passwords],
+            "missing_passwords": [{"key": m.key, "account": m.words} for m in self.missing_passwords],
             "hours": [
                 {"start": iso(start), **{o.value: counts.get(o, 0) for o in Outcome}} for start, counts in self.hours
             ],
@@ -91,6 +92,11 @@ def needed_passwords(settings: Settings) -> list[MissingPassword]:
         if a.username:
             words = f"the account {a.username} of {a.local_user}"
             needed.append(MissingPassword(f"user:{a.local_user}", words, a.username, a.local_user))
+    named = {r.account.lower() for r in settings.rules} | {a.account.lower() for a in accounts.per_user}
+    for upstream in settings.accounts:
+        if upstream.oauth2 is None and upstream.name.lower() in named:
+            words = f"the account {upstream.name} ({upstream.username})"
+            needed.append(MissingPassword(upstream.key, words, upstream.username, name=upstream.name))
     return needed
 
 

@@ -183,7 +183,7 @@ class Deliverer:
             if decision.kind == routing.FORWARD:
                 # A FORWARD decision always has these (Router.route); the others leave them None.
                 assert decision.host is not None and decision.port is not None and decision.tls is not None
-                dest = outbound.Destination(decision.host, decision.port, decision.tls, decision.auth)
+                dest = outbound.Destination(decision.host, decision.port, decision.tls, decision.auth, decision.rule)
                 loop = next((ip for ip in self.host_addresses(dest.host) if self.is_self(ip, dest.port)), None)
                 if loop:
                     self._record(
@@ -199,7 +199,7 @@ class Deliverer:
                 try:
                     self._deliver_local(message, rcpt, content, result)
                 except UnicodeError as exc:
-                    self._unsendable(message, [rcpt], exc)
+                    self._unsendable(message, [rcpt], exc, result, LOCAL_DESTINATION)
             elif decision.kind == routing.MX:
                 by_domain[addresses.domain_of(rcpt.address)].append(rcpt)
             else:
@@ -275,7 +275,7 @@ class Deliverer:
                     shown,
                     dest.host,
                     dest.port,
-                    f" auth={dest.account.key}" if dest.account else "",
+                    f" auth={dest.account.name}" if dest.account else "",
                     rcpt.state,
                     reply,
                     extra={"event": "failing"} if failing else None,

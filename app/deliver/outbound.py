@@ -15,7 +15,7 @@ import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.mail.lineends import to_crlf
 from app.route.router import Account
@@ -31,6 +31,7 @@ class Destination:
     port: int
     tls: str  # none | opportunistic | required | implicit
     account: Account | None
+    rule: int | None = field(default=None, compare=False)  # 1-based, for the settings named in a reply
 
 
 @dataclass
@@ -41,6 +42,7 @@ class LoginReport:
     error: str | None = None
     offered: str = ""
     encrypted: bool = False
+    verified: bool = False  # the certificate verified against the destination's name
     username: str | None = None  # the account used; None: connected without one
 
 
@@ -54,6 +56,7 @@ def try_login(destination: Destination, password: str | None, local_hostname: st
     report = LoginReport(
         offered=smtp.esmtp_features.get("auth", ""),
         encrypted=smtp.sock is not None and hasattr(smtp.sock, "cipher"),
+        verified=conn.protection == VERIFIED,
         username=destination.account.username if destination.account else None,
     )
     conn.close()
@@ -88,22 +91,81 @@ def _reply(code: int, text: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}"
 
 
+CLEAR, ENCRYPTED, VERIFIED = "clear", "encrypted", "verified"  # what protects a session
+
+
 class Connection:
-    def __init__(self, smtp: smtplib.SMTP, destination: Destination):
+    def __init__(self, smtp: smtplib.SMTP, destination: Destination, protection: str = CLEAR):
         self.smtp = smtp
         self.destination = destination
+        self.protection = protection  # CLEAR, ENCRYPTED (certificate not verified) or VERIFIED
         self.idle_since = time.monotonic()
 
     def close(self) -> None:
         _quietly_close(self.smtp)
 
 
-def _auth(smtp: smtplib.SMTP, account: Account, password: str, encrypted: bool) -> None:
+class _NotVerified(Exception):
+    """Opportunistic TLS met a certificate that does not verify; the session is gone."""
+
+
+def _setting(destination: Destination, name: str) -> str:
+    return f"rules[{destination.rule - 1}].{name}" if destination.rule else f"the rule's {name}"
+
+
+def _certificate_names(smtp: smtplib.SMTP) -> list[str]:
+    """The DNS names an (unverified) server certificate is for, to say what the rule should name."""
+    sock = smtp.sock
+    der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
+    if not der:
+        return []
+    try:
+        from cryptography import x509
+
+        names = x509.load_der_x509_certificate(der).extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        return [str(n) for n in names.value.get_values_for_type(x509.DNSName)][:3]
+    except Exception:  # no cryptography, no SAN, an odd certificate: the hint is left out
+        return []
+
+
+def _password_mechanisms(destination: Destination, protection: str, problem: str) -> tuple[list[str], str]:
+    """The mechanisms this session may send a password with, and why the others are not allowed.
+
+    LOGIN and PLAIN show the password to whoever reads the session, so they go only over TLS whose
+    certificate verified against the destination's name; over TLS that did not verify, or without
+    TLS, only CRAM-MD5 (the password never crosses); plain LOGIN without TLS only where the rule
+    says ``tls: none`` on purpose."""
+    if protection == VERIFIED:
+        return ["PLAIN", "LOGIN", "CRAM-MD5"], ""
+    if destination.tls == "none":
+        return ["CRAM-MD5", "LOGIN", "PLAIN"], ""
+    host = destination.host
+    if protection == ENCRYPTED:
+        why = (
+            f"the TLS certificate of {host} did not verify ({problem}), so the password goes only by CRAM-MD5; "
+            f"make the certificate verify (a certificate for {host} from a trusted CA, or its CA in SSL_CERT_FILE, "
+            f"or {_setting(destination, 'destination')} set to the name its certificate is for)"
+        )
+    else:
+        why = (
+            f"{host} offers no STARTTLS, so the password goes only by CRAM-MD5; to send it unencrypted on purpose "
+            f"(old ISP servers), set {_setting(destination, 'tls')} to none"
+        )
+    return ["CRAM-MD5"], why
+
+
+def _auth(smtp: smtplib.SMTP, destination: Destination, password: str, protection: str, problem: str = "") -> None:
+    account = destination.account
+    assert account is not None
     offered = smtp.esmtp_features.get("auth", "").upper().split()
-    # Without TLS, CRAM-MD5 keeps the password off the wire; with TLS, PLAIN is simplest.
-    order = ["CRAM-MD5", "LOGIN", "PLAIN"] if not encrypted else ["PLAIN", "LOGIN", "CRAM-MD5"]
+    order, why = _password_mechanisms(destination, protection, problem)
     mechanisms = [m for m in order if m in offered]
     if not mechanisms:
+        if why:
+            raise DeliveryError(
+                f"not logged in as {account.name}: {why}, which {destination.host} does not offer "
+                f"({' '.join(offered)}); the mail waits"
+            )
         raise DeliveryError(f"the server offers no AUTH mechanism Tenso speaks ({' '.join(offered)})")
     mechanism = mechanisms[0]
     user = account.username
@@ -124,7 +186,8 @@ def _auth(smtp: smtplib.SMTP, account: Account, password: str, encrypted: bool) 
         raise DeliveryError(f"AUTH {mechanism} as {user} refused: {_reply(code, resp)}")
 
 
-def connect(destination: Destination, password: str | None, local_hostname: str) -> Connection:
+def _open(destination: Destination, local_hostname: str, verify: bool) -> tuple[smtplib.SMTP, str]:
+    """A greeted session, TLS as the rule says; raises _NotVerified (opportunistic, ``verify``)."""
     host, port, tls = destination.host, destination.port, destination.tls
     try:
         if tls == "implicit":
@@ -146,21 +209,19 @@ def connect(destination: Destination, password: str | None, local_hostname: str)
             code, resp = smtp.helo()
             if code != 250:
                 raise DeliveryError(f"{host} refused HELO: {_reply(code, resp)}", permanent=500 <= code < 600)
-        encrypted = tls == "implicit"
+        protection = VERIFIED if tls == "implicit" else CLEAR
         if tls in ("opportunistic", "required") and smtp.has_extn("starttls"):
-            context = verified_context() if tls == "required" else unverified_context()
-            code, resp = smtp.starttls(context=context)
+            try:
+                smtp.starttls(context=verified_context() if verify else unverified_context())
+            except ssl.SSLCertVerificationError as exc:
+                if tls == "required":
+                    raise
+                smtp.close()
+                raise _NotVerified(exc.verify_message) from exc
             smtp.ehlo()
-            encrypted = True
+            protection = VERIFIED if verify else ENCRYPTED
         elif tls == "required":
             raise DeliveryError(f"{host} does not offer STARTTLS, and this rule requires TLS")
-        if destination.account and smtp.has_extn("auth"):
-            if password is None:
-                raise DeliveryError(
-                    f"no password stored for {destination.account.key}: save it in the window "
-                    f"(Auth accounts) or run: python -m app password set {destination.account.key}"
-                )
-            _auth(smtp, destination.account, password, encrypted)
     except ssl.SSLCertVerificationError as exc:
         smtp.close()
         raise DeliveryError(f"TLS certificate of {host} not trusted: {exc.verify_message}") from exc
@@ -170,7 +231,41 @@ def connect(destination: Destination, password: str | None, local_hostname: str)
     except (OSError, smtplib.SMTPException) as exc:
         smtp.close()
         raise DeliveryError(f"{host}:{port}: {exc}") from exc
-    return Connection(smtp, destination)
+    return smtp, protection
+
+
+def connect(destination: Destination, password: str | None, local_hostname: str) -> Connection:
+    """A session ready for MAIL: TLS as the rule says, logged in when the server offers AUTH.
+
+    Opportunistic TLS first tries a certificate verified against the destination's name (like
+    ``required``); when it does not verify, a second session still encrypts the mail, but the
+    password then goes only by CRAM-MD5 (``_password_mechanisms``)."""
+    problem = ""
+    try:
+        smtp, protection = _open(destination, local_hostname, verify=True)
+    except _NotVerified as exc:
+        problem = str(exc)
+        smtp, protection = _open(destination, local_hostname, verify=False)
+    conn = Connection(smtp, destination, protection)
+    host, port = destination.host, destination.port
+    try:
+        if destination.account and smtp.has_extn("auth"):
+            if password is None:
+                raise DeliveryError(
+                    f"no password stored for {destination.account.key}: save it in the window "
+                    f"(Auth accounts) or run: python -m app password set {destination.account.key}"
+                )
+            if protection == ENCRYPTED:
+                names = _certificate_names(smtp)
+                problem += f"; it is for {', '.join(names)}" if names else ""
+            _auth(smtp, destination, password, protection, problem)
+    except DeliveryError:
+        _quietly_close(smtp)
+        raise
+    except (OSError, smtplib.SMTPException) as exc:
+        smtp.close()
+        raise DeliveryError(f"{host}:{port}: {exc}") from exc
+    return conn
 
 
 def _quietly_close(smtp: smtplib.SMTP) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.mail import addresses
-from app.settings import Rule, Settings
+from app.settings import NO_ACCOUNT, Rule, Settings, UpstreamAccount
 
 
 class RouteKind(StrEnum):
@@ -30,13 +30,27 @@ FORWARD, LOCAL, MX, UNKNOWN_LOCAL = RouteKind.FORWARD, RouteKind.LOCAL, RouteKin
 
 @dataclass(frozen=True)
 class Account:
-    """The credentials a destination gets: keyring key and the user name sent."""
+    """The credentials a destination gets: keyring key, the user name sent, and how.
 
-    key: str  # "common" or "user:<local user>"
+    ``name`` is what ``route`` and the window show: ``common``, ``user:ADDRESS`` or the name of
+    an entry in ``accounts``.  ``oauth2``: the account signs in with tokens (app/accounts/), and
+    ``key`` then holds its client secret, if any, not a password."""
+
+    key: str  # keyring key: "common", "user:<local user>" or "account:<name>"
     username: str
+    name: str = ""
+    oauth2: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.key)
 
     def __str__(self) -> str:
-        return f"{self.key} ({self.username})"
+        return self.name
+
+    def describe(self) -> str:
+        """The name and the user name, for the command line and the log."""
+        return f"{self.name} ({self.username}{', OAuth 2.0' if self.oauth2 else ''})"
 
 
 @dataclass(frozen=True)
@@ -65,10 +79,14 @@ class Decision:
             "destination": self.destination,
             "port": self.port,
             "rcpt": self.rcpt,
-            "auth": str(self.auth) if self.auth else None,
+            "auth": self.auth.name if self.auth else None,
             "delivery": self.kind,
             "note": self.note,
         }
+
+
+def named_account(account: UpstreamAccount) -> Account:
+    return Account(account.key, account.username, account.name, account.oauth2 is not None)
 
 
 class Router:
@@ -90,11 +108,14 @@ class Router:
                 index[match.kind].setdefault(match.key, i)
         self.local_users = {addresses.normalize(u.address) for u in settings.local_users}
         self.local_domains = {addresses.ascii_domain(d) for d in settings.local_domains}
-        self._per_user = {
-            addresses.normalize(a.local_user): Account(f"user:{addresses.normalize(a.local_user)}", a.username)
-            for a in settings.auth_accounts.per_user
-            if a.username
-        }
+        self._named = {a.name.lower(): named_account(a) for a in settings.accounts}
+        self._per_user: dict[str, Account] = {}
+        for a in settings.auth_accounts.per_user:
+            user = addresses.normalize(a.local_user)
+            if a.account and a.account.lower() in self._named:
+                self._per_user[user] = self._named[a.account.lower()]
+            elif a.username:
+                self._per_user[user] = Account(f"user:{user}", a.username)
         common = settings.auth_accounts.common.username
         self._common = Account("common", common) if common else None
 
@@ -139,8 +160,13 @@ class Router:
     def is_local_domain(self, address: str) -> bool:
         return addresses.domain_of(address) in self.local_domains
 
-    def account_for(self, sender: str) -> Account | None:
-        """The per-user account when the sender is a local user that has one, else the common one."""
+    def account_for(self, sender: str, rule: Rule | None = None) -> Account | None:
+        """The account ``rule`` logs in with: the one it names, none for ``none``; for a rule that
+        names none (and without a rule), the per-user account of a local sender, else the common one."""
+        if rule is not None and rule.account == NO_ACCOUNT:
+            return None
+        if rule is not None and rule.account:
+            return self._named.get(rule.account.lower())  # settings.problems: every name exists
         return self._per_user.get(addresses.normalize(sender)) or self._common
 
     # --- the decision ---
@@ -169,7 +195,7 @@ class Router:
             port=rule.port,
             tls=rule.tls,
             rcpt=rcpt,
-            auth=self.account_for(sender),
+            auth=self.account_for(sender, rule),
         )
 
     def _mta(self, recipient: str, rule: int | None, note: str) -> Decision:

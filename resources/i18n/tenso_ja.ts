@@ -606,6 +606,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>共通アカウント {0}</translation>
     </message>
     <message>
+      <source>the account {0} ({1})</source>
+      <translation>アカウント {0}({1})</translation>
+    </message>
+    <message>
       <source>the account {0} of {1}</source>
       <translation>{1} のアカウント {0}</translation>
     </message>

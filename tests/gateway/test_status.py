@@ -125,4 +125,4 @@ def test_missing_password_is_listed(tmp_path, gateway_factory, upstream_factory)
     gw = gateway_factory(settings)
     status = gw.call(_in_thread(gw.gateway.status))
     assert [m.key for m in status.missing_passwords] == ["common"]
-    assert "isp-id" in status.missing_passwords[0].account
+    assert "isp-id" in status.missing_passwords[0].words

@@ -34,7 +34,7 @@ def test_check_accepts_the_example_and_readme_shows_it_verbatim(path):
 def test_isp_relay_sends_everything_to_the_isp_with_the_common_account():
     router = Router(settings_mod.load(ROOT / "docs/examples/isp-relay.json"))
     d = router.route("anyone@example.org", "staff@lan.example")
-    assert (d.kind, d.host, d.port, d.tls, str(d.auth)) == (
+    assert (d.kind, d.host, d.port, d.tls, d.auth.describe()) == (
         FORWARD,
         "smtp.isp.example",
         587,

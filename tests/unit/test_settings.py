@@ -45,15 +45,16 @@ VALID = {
     "local_domains": ["example.jp"],
     "local_users": [{"address": "user1@example.jp", "forward": ["someone@example.net,NONE"]}],
     "rules": [
-        {"match": "user1@example.jp", "destination": "192.168.11.10"},
+        {"match": "user1@example.jp", "destination": "192.168.11.10", "account": "none"},
         {
             "match": "@example.jp",
             "destination": "mail1.akisoftware.jp",
             "port": 25,
             "conversion_host": "",
             "tls": "opportunistic",
+            "account": "none",
         },
-        {"match": "@*.example.jp", "destination": "2001:db8::25", "port": 2525, "tls": "required"},
+        {"match": "@*.example.jp", "destination": "2001:db8::25", "port": 2525, "tls": "required", "account": "none"},
         {"match": "@example.com", "destination": "MTA"},
         {"match": "*", "destination": "smtp.isp.example", "port": 465, "tls": "implicit"},
     ],

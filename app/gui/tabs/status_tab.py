@@ -205,6 +205,8 @@ class StatusTab(QWidget):
             tr("No password stored for {0}: mail that needs it waits in the queue. Set it in Auth accounts.").format(
                 tr("the common account {0}").format(m.username)
                 if m.key == "common"
+                else tr("the account {0} ({1})").format(m.name, m.username)
+                if m.name
                 else tr("the account {0} of {1}").format(m.username, m.local_user)
             )
             for m in status.missing_passwords
