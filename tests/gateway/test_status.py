@@ -121,8 +121,15 @@ def test_status_command_reads_a_running_and_a_stopped_gateway(tmp_path, gateway_
 
 def test_missing_password_is_listed(tmp_path, gateway_factory, upstream_factory):
     up = upstream_factory()
-    settings = make_settings(tmp_path, rules=[rule(up.port)], auth_accounts={"common": {"username": "isp-id"}})
+    user = "status-test@lan.test"  # a key no other test stores (the session shares one keyring)
+    settings = make_settings(
+        tmp_path,
+        rules=[rule(up.port)],
+        local_domains=["lan.test"],
+        local_users=[{"address": user}],
+        auth_accounts={"per_user": [{"local_user": user, "username": "id-status"}]},
+    )
     gw = gateway_factory(settings)
     status = gw.call(_in_thread(gw.gateway.status))
-    assert [m.key for m in status.missing_passwords] == ["common"]
-    assert "isp-id" in status.missing_passwords[0].words
+    assert [m.key for m in status.missing_passwords] == [f"user:{user}"]
+    assert status.missing_passwords[0].words == f"the account id-status of {user}"
