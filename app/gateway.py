@@ -17,6 +17,7 @@ from app.deliver import outbound
 from app.deliver.attempt import Deliverer, Result
 from app.deliver.outbound import LoginReport
 from app.deliver.scheduler import Scheduler
+from app.problems import Problem
 from app.receive import smtp
 from app.receive.handler import InboundHandler, hand_back
 from app.receive.helpers import ReceivingHelpers
@@ -74,24 +75,32 @@ def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginR
 
 
 class GatewayError(Exception):
-    """The gateway cannot start; the message says why and what to change."""
+    """The gateway cannot start; the message says why and what to change (``problem``: the
+    same, for the window to word in its language)."""
+
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.problem = problem
 
 
-def _bind_problem(entry: str, exc: OSError) -> str:
+def _bind_problem(entry: str, exc: OSError) -> Problem:
+    why: object
     if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
         owner = port_owner(parse_listen(entry)[1])
         why = (
-            f"the port is already in use by {owner}"
+            Problem("", "the port is already in use by {owner}", owner=owner)
             if owner
-            else "the port is already in use (is another mail server running?)"
+            else Problem("", "the port is already in use (is another mail server running?)")
         )
     elif exc.errno == errno.EACCES:
-        why = "permission denied (ports below 1024 need administrator rights on this system)"
+        why = Problem("", "permission denied (ports below 1024 need administrator rights on this system)")
     elif exc.errno == errno.EADDRNOTAVAIL:
-        why = "this machine has no such address"
+        why = Problem("", "this machine has no such address")
     else:
         why = exc.strerror or str(exc)
-    return f"cannot listen on {entry}: {why}; choose another address:port in server.listen"
+    return Problem(
+        "", "cannot listen on {entry}: {why}; choose another address:port in server.listen", entry=entry, why=why
+    )
 
 
 _frozen = False
@@ -221,7 +230,9 @@ class Gateway:
         try:
             self._lock = self.spool.lock()
         except QueueLocked as exc:
-            raise GatewayError(f"{exc}; stop it first, or give this one its own queue.dir") from exc
+            raise GatewayError(
+                Problem("", "{why}; stop it first, or give this one its own queue.dir", why=exc.args[0])
+            ) from exc
         ids = await asyncio.to_thread(self.spool.recover)
         log.info("queue %s: %d message(s) waiting", self.spool.root, len(ids))
         await asyncio.to_thread(self.activity.load)
@@ -246,7 +257,9 @@ class Gateway:
                     str(self.settings.resolve(server_settings.tls_key)),
                 )
             except (OSError, ValueError) as exc:
-                raise GatewayError(f"server.tls_cert: cannot load the certificate: {exc}") from exc
+                raise GatewayError(
+                    Problem("server.tls_cert", "cannot load the certificate: {why}", why=str(exc))
+                ) from exc
         self.handler = handler = InboundHandler(self, self._stored, self._refused)
         factory = smtp.protocol_factory(server_settings, handler, tls, hand_back)
         loop = asyncio.get_running_loop()

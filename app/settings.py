@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from app.mail import addresses, forwarding, relaynets
+from app.problems import Problem
 from app.system.files import fsync_dir
 from app.system.net import numeric_addresses, parse_listen, reaches_listener
 from app.system.paths import data_dir
@@ -41,7 +42,7 @@ LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 class SettingsError(Exception):
     """A settings file that cannot be used; ``problems`` name each field."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[Problem]):
         super().__init__("\n".join(problems))
         self.problems = problems
 
@@ -334,70 +335,101 @@ class Settings:
     # Where the file was read from: relative folders are taken from there.
     source: Path | None = field(default=None, compare=False, repr=False, metadata={"internal": True})
 
-    def problems(self) -> list[str]:
+    def problems(self) -> list[Problem]:
         """Checks that involve more than one field."""
-        found = []
+        found: list[Problem] = []
         if self.version != VERSION:
-            found.append(f"version: must be {VERSION}")
+            found.append(Problem("version", "must be {version}", version=VERSION))
         if not self.server.listen:
-            found.append("server.listen: must list at least one address:port")
+            found.append(Problem("server.listen", "must list at least one address:port"))
         if bool(self.server.tls_cert) != bool(self.server.tls_key):
-            found.append("server.tls_key: tls_cert and tls_key must be set together")
+            found.append(Problem("server.tls_key", "tls_cert and tls_key must be set together"))
         for name in ("tls_cert", "tls_key"):
             value = getattr(self.server, name)
             if value and not self.resolve(value).is_file():
-                found.append(f"server.{name}: file not found: {self.resolve(value)}")
+                found.append(Problem(f"server.{name}", "file not found: {path}", path=str(self.resolve(value))))
         users = {u.address.lower() for u in self.local_users}
         seen: set[str] = set()
         for i, user in enumerate(self.local_users):
             if user.address.lower() in seen:
-                found.append(f"local_users[{i}].address: {user.address} is listed twice")
+                found.append(Problem(f"local_users[{i}].address", "{address} is listed twice", address=user.address))
             seen.add(user.address.lower())
         for i, account in enumerate(self.auth_accounts.per_user):
             if account.local_user and account.local_user.lower() not in users:
-                found.append(f"auth_accounts.per_user[{i}].local_user: {account.local_user} is not a local user")
+                found.append(
+                    Problem(
+                        f"auth_accounts.per_user[{i}].local_user",
+                        "{address} is not a local user",
+                        address=account.local_user,
+                    )
+                )
         found.extend(self._account_problems())
         listening = [parse_listen(entry) for entry in self.server.listen]
         for i, rule in enumerate(self.rules):
             if _is_listening(rule.destination, rule.port, listening):
                 found.append(
-                    f"rules[{i}].destination: {rule.destination}:{rule.port} is Tenso itself (server.listen); "
-                    f"mail would loop (rule No. {i + 1})"
+                    Problem(
+                        f"rules[{i}].destination",
+                        "{host}:{port} is Tenso itself (server.listen); mail would loop (rule No. {number})",
+                        host=rule.destination,
+                        port=rule.port,
+                        number=i + 1,
+                    )
                 )
             if rule.destination.upper() == "MTA" and rule.conversion_host:
-                found.append(f"rules[{i}].conversion_host: only a forwarding rule can rewrite (rule No. {i + 1})")
+                found.append(
+                    Problem(
+                        f"rules[{i}].conversion_host",
+                        "only a forwarding rule can rewrite (rule No. {number})",
+                        number=i + 1,
+                    )
+                )
         return found
 
     def account(self, name: str) -> UpstreamAccount | None:
         return next((a for a in self.accounts if a.name.lower() == name.lower()), None)
 
-    def _account_problems(self) -> list[str]:
-        found = []
+    def _account_problems(self) -> list[Problem]:
+        found: list[Problem] = []
         seen: set[str] = set()
         for i, account in enumerate(self.accounts):
             if account.name.lower() in seen:
-                found.append(f"accounts[{i}].name: {account.name} is listed twice")
+                found.append(Problem(f"accounts[{i}].name", "{name} is listed twice", name=account.name))
             seen.add(account.name.lower())
             if not account.username:
-                found.append(f"accounts[{i}].username: is missing (the user name or mailbox the destination knows)")
+                found.append(
+                    Problem(f"accounts[{i}].username", "is missing (the user name or mailbox the destination knows)")
+                )
             if account.oauth2 is not None:
-                found.extend(f"accounts[{i}].oauth2.{p}" for p in _oauth2_problems(account))
+                found.extend(_oauth2_problems(account, f"accounts[{i}].oauth2"))
         for i, user in enumerate(self.auth_accounts.per_user):
             where = f"auth_accounts.per_user[{i}]"
             if user.username and user.account:
-                found.append(f"{where}.account: give either username or account, not both")
+                found.append(Problem(f"{where}.account", "give either username or account, not both"))
             elif user.account and self.account(user.account) is None:
-                found.append(f"{where}.account: no account named {user.account} in accounts")
+                found.append(Problem(f"{where}.account", "no account named {name} in accounts", name=user.account))
         for i, rule in enumerate(self.rules):
             if rule.account in ("", NO_ACCOUNT):
                 continue
             named = self.account(rule.account)
             if named is None:
-                found.append(f"rules[{i}].account: no account named {rule.account} in accounts (rule No. {i + 1})")
+                found.append(
+                    Problem(
+                        f"rules[{i}].account",
+                        "no account named {name} in accounts (rule No. {number})",
+                        name=rule.account,
+                        number=i + 1,
+                    )
+                )
             elif named.oauth2 is not None and rule.tls == "none":
                 found.append(
-                    f"rules[{i}].tls: the OAuth 2.0 account {named.name} is only used over TLS; "
-                    f"choose required or implicit (rule No. {i + 1})"
+                    Problem(
+                        f"rules[{i}].tls",
+                        "the OAuth 2.0 account {name} is only used over TLS; choose required or implicit "
+                        "(rule No. {number})",
+                        name=named.name,
+                        number=i + 1,
+                    )
                 )
         return found
 
@@ -437,7 +469,7 @@ def _type_name(tp: Any) -> str:
     return {str: "a string", int: "a whole number", bool: "true or false"}.get(tp, str(tp))
 
 
-def _build(tp: Any, value: Any, path: str, problems: list[str]) -> Any:
+def _build(tp: Any, value: Any, path: str, problems: list[Problem]) -> Any:
     """Turns JSON ``value`` into ``tp``; appends problems and returns None when it cannot."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):  # an optional section: null or left out means none
@@ -447,19 +479,19 @@ def _build(tp: Any, value: Any, path: str, problems: list[str]) -> Any:
         origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
-            problems.append(f"{path}: must be {_type_name(tp)}")
+            problems.append(Problem(path, "must be {kind}", ("kind",), kind=_type_name(tp)))
             return None
         return _build_object(cast(type, tp), value, path, problems)  # a field's type: the class, not an instance
     if origin is list:
         if not isinstance(value, list):
-            problems.append(f"{path}: must be {_type_name(tp)}")
+            problems.append(Problem(path, "must be {kind}", ("kind",), kind=_type_name(tp)))
             return None
         (item_tp,) = typing.get_args(tp)
         items = [_build(item_tp, item, f"{path}[{i}]", problems) for i, item in enumerate(value)]
         return items
     ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
     if not ok:
-        problems.append(f"{path}: must be {_type_name(tp)}")
+        problems.append(Problem(path, "must be {kind}", ("kind",), kind=_type_name(tp)))
         return None
     return value.strip() if isinstance(value, str) else value
 
@@ -472,13 +504,13 @@ def _shape(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field]]:
     return hints, fields
 
 
-def _build_object(cls: type, data: dict, path: str, problems: list[str]) -> Any:
+def _build_object(cls: type, data: dict, path: str, problems: list[Problem]) -> Any:
     hints, fields = _shape(cls)
     prefix = f"{path}." if path else ""
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in fields:
-            problems.append(f"{prefix}{key}: unknown setting")
+            problems.append(Problem(f"{prefix}{key}", "unknown setting"))
             continue
         before = len(problems)
         built = _build(hints[key], value, prefix + key, problems)
@@ -490,11 +522,11 @@ def _build_object(cls: type, data: dict, path: str, problems: list[str]) -> Any:
                 for i, item in enumerate(built):
                     problem = check(item)
                     if problem:
-                        problems.append(f"{prefix}{key}[{i}]: {problem}")
+                        problems.append(Problem(f"{prefix}{key}[{i}]", "{check}", ("check",), check=problem))
             else:
                 problem = check(built)
                 if problem:
-                    problems.append(f"{prefix}{key}: {problem}{_rule_hint(path)}")
+                    problems.append(_failed_check(f"{prefix}{key}", "{check}", problem, path))
         values[key] = built
     obj = cls(**values)
     # Defaults of required-looking fields (match, destination, address) are "" and must be filled.
@@ -502,21 +534,29 @@ def _build_object(cls: type, data: dict, path: str, problems: list[str]) -> Any:
         if name not in data and f.metadata.get("check") and not getattr(f.metadata["check"], "each", False):
             problem = f.metadata["check"](getattr(obj, name))
             if problem:
-                problems.append(f"{prefix}{name}: is missing ({problem}){_rule_hint(path)}")
+                problems.append(_failed_check(f"{prefix}{name}", "is missing ({check})", problem, path))
     return obj
 
 
-def _rule_hint(path: str) -> str:
-    """`rules[2]` is the third row of the window's grid: say so, the GUI numbers from 1."""
+def _failed_check(field: str, template: str, check: str, path: str) -> Problem:
+    """A field's check failed; under ``rules[N]`` the problem also names the grid's row."""
+    number = _rule_number(path)
+    if number is None:
+        return Problem(field, template, ("check",), check=check)
+    return Problem(field, template + " (rule No. {number})", ("check",), check=check, number=number)
+
+
+def _rule_number(path: str) -> int | None:
+    """`rules[2]` is the third row of the window's grid: the GUI numbers from 1."""
     if path.startswith("rules[") and path.endswith("]"):
-        return f" (rule No. {int(path[6:-1]) + 1})"
-    return ""
+        return int(path[6:-1]) + 1
+    return None
 
 
 def from_dict(data: Any, source: Path | None = None) -> Settings:
-    problems: list[str] = []
+    problems: list[Problem] = []
     if not isinstance(data, dict):
-        raise SettingsError(["(file): must be a JSON object"])
+        raise SettingsError([Problem("(file)", "must be a JSON object")])
     settings = _build_object(Settings, data, "", problems)
     settings.source = source
     if not problems:
@@ -566,13 +606,14 @@ def load(path: Path) -> Settings:
     except FileNotFoundError:
         return from_dict({}, source=path)
     except OSError as exc:
-        raise SettingsError([f"(file): cannot read {path}: {exc.strerror}"]) from exc
+        raise SettingsError([Problem("(file)", "cannot read {path}: {why}", path=str(path), why=exc.strerror)]) from exc
     except UnicodeDecodeError as exc:
-        raise SettingsError([f"(file): {path} is not UTF-8 text"]) from exc
+        raise SettingsError([Problem("(file)", "{path} is not UTF-8 text", path=str(path))]) from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SettingsError([f"(file): line {exc.lineno} column {exc.colno}: {exc.msg}"]) from exc
+        where = Problem("(file)", "line {line} column {column}: {why}", line=exc.lineno, column=exc.colno, why=exc.msg)
+        raise SettingsError([where]) from exc
     return from_dict(data, source=path)
 
 
@@ -600,24 +641,32 @@ def save(settings: Settings, path: Path) -> None:
     fsync_dir(path.parent)
 
 
-def _oauth2_problems(account: UpstreamAccount) -> list[str]:
-    """What an OAuth 2.0 account lacks for its provider and flow (each text starts with the field)."""
+def _oauth2_problems(account: UpstreamAccount, where: str) -> list[Problem]:
+    """What an OAuth 2.0 account lacks for its provider and flow; ``where``: its oauth2 field."""
     o = account.oauth2
     assert o is not None
     found = []
     if not o.client_id:
-        found.append("client_id: is missing (the application (client) id of the app registration)")
+        found.append(Problem(f"{where}.client_id", "is missing (the application (client) id of the app registration)"))
     if o.provider == "microsoft" and not o.tenant:
-        found.append("tenant: is missing (the tenant's domain such as contoso.onmicrosoft.com, or its id)")
+        found.append(
+            Problem(f"{where}.tenant", "is missing (the tenant's domain such as contoso.onmicrosoft.com, or its id)")
+        )
     if o.provider == "generic":
         if not o.token_url:
-            found.append("token_url: is missing (a generic provider needs its token endpoint)")
+            found.append(Problem(f"{where}.token_url", "is missing (a generic provider needs its token endpoint)"))
         if o.flow == "authorization_code" and not o.authorize_url:
-            found.append("authorize_url: is missing (needed for the authorization_code flow)")
+            found.append(Problem(f"{where}.authorize_url", "is missing (needed for the authorization_code flow)"))
         if o.flow == "device_code" and not o.device_url:
-            found.append("device_url: is missing (needed for the device_code flow)")
+            found.append(Problem(f"{where}.device_url", "is missing (needed for the device_code flow)"))
     if o.provider == "google" and o.flow != "authorization_code":
-        found.append(f"flow: Google offers only authorization_code for mail (https://mail.google.com/), not {o.flow}")
+        found.append(
+            Problem(
+                f"{where}.flow",
+                "Google offers only authorization_code for mail (https://mail.google.com/), not {flow}",
+                flow=o.flow,
+            )
+        )
     return found
 
 

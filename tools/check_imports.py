@@ -12,7 +12,7 @@ circle that only the type checker sees is still a circle in the design.  The rul
   the window);
 - a module of ``app/gui`` other than the controller imports from the engine only the settings
   model (``app.settings``, and of it only what it defines itself, not what it imports) and the
-  values of ``app.mail``.
+  values of ``app.mail`` and ``app.problems``.
 
 Dynamic imports (``importlib.import_module``) are not seen; Tenso has none.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 DOORS = {"app.cli", "app.gui.controller"}
-GUI_MAY_IMPORT = ("app.gui", "app.settings", "app.mail")
+GUI_MAY_IMPORT = ("app.gui", "app.settings", "app.mail", "app.problems")
 QT = ("PySide6", "qasync")
 
 

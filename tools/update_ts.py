@@ -20,8 +20,17 @@ ROOT = Path(__file__).resolve().parents[1]
 TS = ROOT / "resources" / "i18n" / "tenso_ja.ts"
 CONTEXT = "Tenso"
 
-# Texts the window shows that come from the engine (settings checks) or from tables.
+# Texts the window shows that the collector cannot find: checks' messages built by joining
+# strings, recipient states, and the kinds of value "must be {kind}" names.
 EXTRA = [
+    "is missing ({check})",  # settings._failed_check, with and without the grid's row
+    "{check} (rule No. {number})",
+    "is missing ({check}) (rule No. {number})",
+    "a list",
+    "an object",
+    "a string",
+    "a whole number",
+    "true or false",
     "must be 1-65535",
     "must be greater than 0",
     "must be a host name",
@@ -56,20 +65,27 @@ EXTRA = [
 ]
 
 
+def _constant(node: ast.expr) -> str | None:
+    """A string literal, also one split over lines ("a " "b" is one Constant already)."""
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
 def collect() -> list[str]:
+    """The window's tr() / tr_later() texts, the engine's Problem templates, the checks' messages."""
     found: list[str] = []
-    for path in sorted((ROOT / "app" / "gui").rglob("*.py")):
+    for path in sorted((ROOT / "app").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        gui = path.is_relative_to(ROOT / "app" / "gui")
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id in ("tr", "tr_later")
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
-            ):
-                found.append(node.args[0].value)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if gui and node.func.id in ("tr", "tr_later") and node.args and _constant(node.args[0]) is not None:
+                    found.append(_constant(node.args[0]))  # type: ignore[arg-type]
+                elif node.func.id == "Problem" and len(node.args) >= 2 and _constant(node.args[1]) is not None:
+                    found.append(_constant(node.args[1]))  # type: ignore[arg-type]
+            elif path.name == "settings.py" and isinstance(node, ast.Return) and node.value is not None:
+                # A check's message: ``return "must be ..."`` or ``return None if ... else "must ..."``
+                values = [node.value.body, node.value.orelse] if isinstance(node.value, ast.IfExp) else [node.value]
+                found += [v for v in map(_constant, values) if v and v.startswith(("must ", "is "))]
     found += EXTRA
     return list(dict.fromkeys(found))
 

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from app.mail.lineends import to_crlf
+from app.problems import Problem
 from app.route.router import Account
 
 CONNECT_TIMEOUT = 30.0
@@ -64,12 +65,27 @@ def try_login(destination: Destination, password: str | None, local_hostname: st
 
 
 class DeliveryError(Exception):
-    """The transaction could not happen; ``reply`` is what the queue records."""
+    """The transaction could not happen; ``reply`` is what the queue records (a ``Problem`` when
+    Tenso worded it: the window's test login shows it in the user's language)."""
 
     def __init__(self, reply: str, permanent: bool = False):
         super().__init__(reply)
         self.reply = reply
         self.permanent = permanent
+
+
+def _unreachable(host: str, port: int, exc: Exception) -> Problem:
+    """Why a connection failed, in words the window can translate (the OS's own words otherwise,
+    which on a Japanese Windows are Japanese already)."""
+    if isinstance(exc, ConnectionRefusedError):
+        why: object = Problem("", "connection refused (nothing listens on that port, or a firewall refuses)")
+    elif isinstance(exc, (TimeoutError, socket.timeout)):
+        why = Problem("", "no answer (timed out): a firewall, or the wrong address or port")
+    elif isinstance(exc, socket.gaierror):
+        why = Problem("", "the host name is not known (DNS)")
+    else:
+        why = str(exc)
+    return Problem("", "cannot connect to {host}:{port}: {why}", host=host, port=port, why=why)
 
 
 def verified_context() -> ssl.SSLContext:
@@ -163,10 +179,18 @@ def _auth(smtp: smtplib.SMTP, destination: Destination, password: str, protectio
     if not mechanisms:
         if why:
             raise DeliveryError(
-                f"not logged in as {account.name}: {why}, which {destination.host} does not offer "
-                f"({' '.join(offered)}); the mail waits"
+                Problem(
+                    "",
+                    "not logged in as {name}: {why}, which {host} does not offer ({offered}); the mail waits",
+                    name=account.name,
+                    why=why,
+                    host=destination.host,
+                    offered=" ".join(offered),
+                )
             )
-        raise DeliveryError(f"the server offers no AUTH mechanism Tenso speaks ({' '.join(offered)})")
+        raise DeliveryError(
+            Problem("", "the server offers no AUTH mechanism Tenso speaks ({offered})", offered=" ".join(offered))
+        )
     mechanism = mechanisms[0]
     user = account.username
     if mechanism == "CRAM-MD5":
@@ -183,7 +207,19 @@ def _auth(smtp: smtplib.SMTP, destination: Destination, password: str, protectio
         code, resp = smtp.docmd("AUTH", "PLAIN " + token)
     if code not in (235, 503):
         # Postfix defers on a refused login too: a wrong password is fixed by the admin, then retried.
-        raise DeliveryError(f"AUTH {mechanism} as {user} refused: {_reply(code, resp)}")
+        raise DeliveryError(
+            Problem(
+                "",
+                "AUTH {mechanism} as {user} refused: {reply}",
+                mechanism=mechanism,
+                user=user,
+                reply=_reply(code, resp),
+            )
+        )
+
+
+def _not_trusted(host: str, exc: ssl.SSLCertVerificationError) -> Problem:
+    return Problem("", "TLS certificate of {host} not trusted: {why}", host=host, why=exc.verify_message)
 
 
 def _open(destination: Destination, local_hostname: str, verify: bool) -> tuple[smtplib.SMTP, str]:
@@ -197,9 +233,9 @@ def _open(destination: Destination, local_hostname: str, verify: bool) -> tuple[
         else:
             smtp = smtplib.SMTP(host, port, local_hostname=local_hostname, timeout=CONNECT_TIMEOUT)
     except ssl.SSLCertVerificationError as exc:
-        raise DeliveryError(f"TLS certificate of {host} not trusted: {exc.verify_message}") from exc
+        raise DeliveryError(_not_trusted(host, exc)) from exc
     except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryError(f"cannot connect to {host}:{port}: {exc}") from exc
+        raise DeliveryError(_unreachable(host, port, exc)) from exc
     try:
         # Commands are whole lines written at once; waiting to coalesce them only adds latency.
         assert smtp.sock is not None  # connected by the constructor
@@ -221,10 +257,10 @@ def _open(destination: Destination, local_hostname: str, verify: bool) -> tuple[
             smtp.ehlo()
             protection = VERIFIED if verify else ENCRYPTED
         elif tls == "required":
-            raise DeliveryError(f"{host} does not offer STARTTLS, and this rule requires TLS")
+            raise DeliveryError(Problem("", "{host} does not offer STARTTLS, and this rule requires TLS", host=host))
     except ssl.SSLCertVerificationError as exc:
         smtp.close()
-        raise DeliveryError(f"TLS certificate of {host} not trusted: {exc.verify_message}") from exc
+        raise DeliveryError(_not_trusted(host, exc)) from exc
     except DeliveryError:
         _quietly_close(smtp)
         raise

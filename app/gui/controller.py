@@ -21,6 +21,8 @@ from app import gateway as engine
 from app import settings as settings_mod
 from app.deliver.outbound import LoginReport
 from app.gateway import Gateway, GatewayError
+from app.gui.i18n import tr
+from app.problems import worded
 from app.route.router import Decision, RouteKind
 from app.settings import Settings
 from app.status import State, Status, from_outside
@@ -126,7 +128,7 @@ class GatewayController(QObject):
                 await gateway.start()
             except GatewayError as exc:
                 log.error("%s", exc)
-                self._set_state(ERROR, str(exc))
+                self._set_state(ERROR, worded(exc.problem, tr))
                 return
             self.gateway = gateway
             gateway.activity.listeners.append(self.activity_changed.emit)
@@ -153,8 +155,8 @@ class GatewayController(QObject):
                 try:
                     await self.gateway.reconfigure(settings)
                 except GatewayError as exc:
-                    self._set_state(ERROR, str(exc))
-                    return str(exc)
+                    self._set_state(ERROR, worded(exc.problem, tr))
+                    return worded(exc.problem, tr)
                 self._set_state(PAUSED if self.gateway.spool.paused else RUNNING)
             return None
 

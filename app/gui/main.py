@@ -27,6 +27,7 @@ from app.gui.controller import GatewayController
 from app.gui.i18n import tr
 from app.gui.tray import Tray, state_icon
 from app.gui.window import MainWindow
+from app.problems import Problem, worded
 from app.settings import Settings, SettingsError
 
 log = logging.getLogger("tenso")
@@ -79,11 +80,11 @@ def show_window(window: MainWindow) -> None:
     window.activateWindow()
 
 
-def _problems_text(path: Path, problems: list[str]) -> str:
-    return tr("The settings file {0} has problems:").format(path) + "\n\n" + "\n".join(problems)
+def _problems_text(path: Path, problems: list[Problem]) -> str:
+    return tr("The settings file {0} has problems:").format(path) + "\n\n" + "\n".join(worded(p, tr) for p in problems)
 
 
-def ask_about_broken_settings(config: Path, problems: list[str], last_good: Path | None) -> str:
+def ask_about_broken_settings(config: Path, problems: list[Problem], last_good: Path | None) -> str:
     """The settings file has problems: "last-good" (start with the copy kept), or "quit".
     "Open the folder" shows the file in the file manager and asks again."""
     box = QMessageBox(QMessageBox.Icon.Critical, "Tenso", _problems_text(config, problems))

@@ -38,6 +38,7 @@ from app.gui.tabs.rules_tab import RulesTab
 from app.gui.tabs.server_tab import ServerTab
 from app.gui.tabs.status_tab import StatusTab
 from app.gui.tabs.users_tab import UsersTab
+from app.problems import worded
 from app.settings import SettingsError
 
 STATE_TEXT = {
@@ -184,7 +185,7 @@ class MainWindow(QMainWindow):
         try:
             imported = settings_mod.load(Path(path))
         except SettingsError as exc:
-            self.problems.setText(tr("Not imported: {0}").format("; ".join(exc.problems)))
+            self.problems.setText(tr("Not imported: {0}").format("; ".join(worded(p, tr) for p in exc.problems)))
             return False
         imported.source = self.working.source
         self.working = imported
@@ -272,10 +273,11 @@ class MainWindow(QMainWindow):
         return settings_mod.to_dict(self.working) != self.saved_snapshot
 
     def validate(self) -> list[str]:
+        """The working copy's problems, in the window's language."""
         try:
             settings_mod.from_dict(settings_mod.to_dict(self.working), source=self.working.source)
         except SettingsError as exc:
-            return exc.problems
+            return [worded(p, tr) for p in exc.problems]
         return []
 
     @asyncSlot()

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from app.problems import Problem
 from app.system.files import fsync_dir
 
 
@@ -312,7 +313,9 @@ class QueueLock:
                 fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             self._file.close()
-            raise QueueLocked(f"another Tenso is running on the queue {path.parent}") from exc
+            raise QueueLocked(
+                Problem("", "another Tenso is running on the queue {path}", path=str(path.parent))
+            ) from exc
 
     def release(self) -> None:
         if not self._file.closed:

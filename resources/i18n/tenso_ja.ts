@@ -4,6 +4,70 @@
   <context>
     <name>Tenso</name>
     <message>
+      <source>cannot connect to {host}:{port}: {why}</source>
+      <translation>{host}:{port} に接続できません: {why}</translation>
+    </message>
+    <message>
+      <source>TLS certificate of {host} not trusted: {why}</source>
+      <translation>{host} のTLS証明書が信頼できません: {why}</translation>
+    </message>
+    <message>
+      <source>connection refused (nothing listens on that port, or a firewall refuses)</source>
+      <translation>接続を拒否されました(そのポートで待ち受けているものがないか、ファイアウォールが拒否しています)</translation>
+    </message>
+    <message>
+      <source>no answer (timed out): a firewall, or the wrong address or port</source>
+      <translation>応答がありません(タイムアウト): ファイアウォール、またはアドレスかポートの誤りです</translation>
+    </message>
+    <message>
+      <source>the server offers no AUTH mechanism Tenso speaks ({offered})</source>
+      <translation>サーバーが Tenso の使える認証方式を提供していません({offered})</translation>
+    </message>
+    <message>
+      <source>AUTH {mechanism} as {user} refused: {reply}</source>
+      <translation>{user} としての AUTH {mechanism} が拒否されました: {reply}</translation>
+    </message>
+    <message>
+      <source>the host name is not known (DNS)</source>
+      <translation>ホスト名が見つかりません(DNS)</translation>
+    </message>
+    <message>
+      <source>not logged in as {name}: {why}, which {host} does not offer ({offered}); the mail waits</source>
+      <translation>{name} としてログインしていません: {why}。{host} はそれを提供していません({offered})。メールは待機します</translation>
+    </message>
+    <message>
+      <source>{host} does not offer STARTTLS, and this rule requires TLS</source>
+      <translation>{host} は STARTTLS を提供していませんが、この設定は TLS を必須にしています</translation>
+    </message>
+    <message>
+      <source>cannot listen on {entry}: {why}; choose another address:port in server.listen</source>
+      <translation>{entry} で待ち受けできません: {why}。「サーバー」タブで別のアドレス:ポートを選んでください</translation>
+    </message>
+    <message>
+      <source>the port is already in use by {owner}</source>
+      <translation>このポートは {owner} が使用中です</translation>
+    </message>
+    <message>
+      <source>the port is already in use (is another mail server running?)</source>
+      <translation>このポートは使用中です(別のメールサーバーが動いていませんか?)</translation>
+    </message>
+    <message>
+      <source>permission denied (ports below 1024 need administrator rights on this system)</source>
+      <translation>許可がありません(このシステムでは1024未満のポートに管理者権限が必要です)</translation>
+    </message>
+    <message>
+      <source>this machine has no such address</source>
+      <translation>このマシンにそのアドレスはありません</translation>
+    </message>
+    <message>
+      <source>{why}; stop it first, or give this one its own queue.dir</source>
+      <translation>{why}。先にそちらを停止するか、こちらに別のキューフォルダを設定してください</translation>
+    </message>
+    <message>
+      <source>cannot load the certificate: {why}</source>
+      <translation>証明書を読み込めません: {why}</translation>
+    </message>
+    <message>
       <source>Relayed</source>
       <translation>中継済み</translation>
     </message>
@@ -810,6 +874,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>1〜65535 で指定してください</translation>
     </message>
     <message>
+      <source>must be 1-16</source>
+      <translation>1〜16 にしてください</translation>
+    </message>
+    <message>
       <source>must be greater than 0</source>
       <translation>0 より大きい値で指定してください</translation>
     </message>
@@ -818,28 +886,188 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>ホスト名で指定してください</translation>
     </message>
     <message>
-      <source>must be an address such as user@example.jp</source>
-      <translation>user@example.jp のようなメールアドレスで指定してください</translation>
-    </message>
-    <message>
       <source>must be a domain name such as example.jp</source>
       <translation>example.jp のようなドメイン名で指定してください</translation>
     </message>
     <message>
-      <source>must be *, @domain, @*.domain or an address</source>
-      <translation>*、@ドメイン、@*.ドメイン、またはメールアドレスで指定してください</translation>
+      <source>must be an address such as user@example.jp</source>
+      <translation>user@example.jp のようなメールアドレスで指定してください</translation>
+    </message>
+    <message>
+      <source>must be a name such as m365</source>
+      <translation>m365 のような名前にしてください</translation>
+    </message>
+    <message>
+      <source>must be letters, digits, '.', '_' or '-', and not none or common</source>
+      <translation>英数字と '.'、'_'、'-' だけにしてください(none と common は使えません)</translation>
+    </message>
+    <message>
+      <source>must be a URL such as https://login.example.com/token</source>
+      <translation>https://login.example.com/token のような URL にしてください</translation>
+    </message>
+    <message>
+      <source>must be https (plain http only to 127.0.0.1, ::1 or localhost)</source>
+      <translation>https にしてください(http は 127.0.0.1、::1、localhost だけ)</translation>
+    </message>
+    <message>
+      <source>must be an IP address, optionally with :port</source>
+      <translation>IPアドレス(:ポートも可)にしてください</translation>
     </message>
     <message>
       <source>must be a host name, an IP address or MTA</source>
       <translation>ホスト名、IPアドレス、または MTA で指定してください</translation>
     </message>
     <message>
-      <source>must be one of none, opportunistic, required, implicit</source>
-      <translation>none、opportunistic、required、implicit のいずれかで指定してください</translation>
+      <source>must be {kind}</source>
+      <translation>{kind}にしてください</translation>
+    </message>
+    <message>
+      <source>line {line} column {column}: {why}</source>
+      <translation>{line} 行 {column} 文字目: {why}</translation>
+    </message>
+    <message>
+      <source>is missing (the application (client) id of the app registration)</source>
+      <translation>未設定です(アプリ登録のアプリケーション (クライアント) ID)</translation>
+    </message>
+    <message>
+      <source>is missing (the tenant's domain such as contoso.onmicrosoft.com, or its id)</source>
+      <translation>未設定です(contoso.onmicrosoft.com のようなテナントのドメイン、またはテナントID)</translation>
+    </message>
+    <message>
+      <source>Google offers only authorization_code for mail (https://mail.google.com/), not {flow}</source>
+      <translation>Google のメール (https://mail.google.com/) は authorization_code だけです({flow} は使えません)</translation>
+    </message>
+    <message>
+      <source>must be {version}</source>
+      <translation>{version} にしてください</translation>
     </message>
     <message>
       <source>must list at least one address:port</source>
       <translation>アドレス:ポートを1つ以上指定してください</translation>
+    </message>
+    <message>
+      <source>tls_cert and tls_key must be set together</source>
+      <translation>tls_cert と tls_key は両方とも設定してください</translation>
+    </message>
+    <message>
+      <source>unknown setting</source>
+      <translation>不明な設定です</translation>
+    </message>
+    <message>
+      <source>must be a JSON object</source>
+      <translation>JSON オブジェクトにしてください</translation>
+    </message>
+    <message>
+      <source>is missing (a generic provider needs its token endpoint)</source>
+      <translation>未設定です(generic プロバイダーにはトークンエンドポイントが必要です)</translation>
+    </message>
+    <message>
+      <source>is missing (needed for the authorization_code flow)</source>
+      <translation>未設定です(authorization_code フローに必要です)</translation>
+    </message>
+    <message>
+      <source>is missing (needed for the device_code flow)</source>
+      <translation>未設定です(device_code フローに必要です)</translation>
+    </message>
+    <message>
+      <source>file not found: {path}</source>
+      <translation>ファイルが見つかりません: {path}</translation>
+    </message>
+    <message>
+      <source>{address} is listed twice</source>
+      <translation>{address} が二重に登録されています</translation>
+    </message>
+    <message>
+      <source>{address} is not a local user</source>
+      <translation>{address} はローカルユーザーではありません</translation>
+    </message>
+    <message>
+      <source>{host}:{port} is Tenso itself (server.listen); mail would loop (rule No. {number})</source>
+      <translation>{host}:{port} は Tenso 自身です(待ち受けアドレス)。メールがループします(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>only a forwarding rule can rewrite (rule No. {number})</source>
+      <translation>変換ホスト名は転送先サーバーのある設定だけで使えます(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>{name} is listed twice</source>
+      <translation>{name} が二重に登録されています</translation>
+    </message>
+    <message>
+      <source>is missing (the user name or mailbox the destination knows)</source>
+      <translation>未設定です(転送先サーバーが知っているユーザー名またはメールボックス)</translation>
+    </message>
+    <message>
+      <source>give either username or account, not both</source>
+      <translation>username と account はどちらか一方だけにしてください</translation>
+    </message>
+    <message>
+      <source>no account named {name} in accounts (rule No. {number})</source>
+      <translation>アカウント {name} がありません(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>cannot read {path}: {why}</source>
+      <translation>{path} を読めません: {why}</translation>
+    </message>
+    <message>
+      <source>{path} is not UTF-8 text</source>
+      <translation>{path} は UTF-8 のテキストではありません</translation>
+    </message>
+    <message>
+      <source>no account named {name} in accounts</source>
+      <translation>アカウント {name} がありません</translation>
+    </message>
+    <message>
+      <source>the OAuth 2.0 account {name} is only used over TLS; choose required or implicit (rule No. {number})</source>
+      <translation>OAuth 2.0 アカウント {name} は TLS でだけ使います。required か implicit を選んでください(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>{check}</source>
+      <translation>{check}</translation>
+    </message>
+    <message>
+      <source>another Tenso is running on the queue {path}</source>
+      <translation>キュー {path} では別の Tenso が動いています</translation>
+    </message>
+    <message>
+      <source>is missing ({check})</source>
+      <translation>未設定です({check})</translation>
+    </message>
+    <message>
+      <source>{check} (rule No. {number})</source>
+      <translation>{check}(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>is missing ({check}) (rule No. {number})</source>
+      <translation>未設定です({check})(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>a list</source>
+      <translation>リスト</translation>
+    </message>
+    <message>
+      <source>an object</source>
+      <translation>オブジェクト</translation>
+    </message>
+    <message>
+      <source>a string</source>
+      <translation>文字列</translation>
+    </message>
+    <message>
+      <source>a whole number</source>
+      <translation>整数</translation>
+    </message>
+    <message>
+      <source>true or false</source>
+      <translation>true または false</translation>
+    </message>
+    <message>
+      <source>must be *, @domain, @*.domain or an address</source>
+      <translation>*、@ドメイン、@*.ドメイン、またはメールアドレスで指定してください</translation>
+    </message>
+    <message>
+      <source>must be one of none, opportunistic, required, implicit</source>
+      <translation>none、opportunistic、required、implicit のいずれかで指定してください</translation>
     </message>
     <message>
       <source>must list at least one step</source>

@@ -38,7 +38,7 @@ def test_every_tr_string_has_a_finished_japanese_translation():
             problems.append(f"not in {TS.name}: {source!r}")
         elif translation.get("type") in ("unfinished", "obsolete", "vanished") or not (translation.text or "").strip():
             problems.append(f"unfinished: {source!r}")
-        elif sorted(re.findall(r"\{\d\}", source)) != sorted(re.findall(r"\{\d\}", translation.text)):
+        elif sorted(re.findall(r"\{\w*\}", source)) != sorted(re.findall(r"\{\w*\}", translation.text)):
             problems.append(f"placeholders differ: {source!r} -> {translation.text!r}")
     assert not problems, "\n".join(problems)
 

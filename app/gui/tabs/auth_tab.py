@@ -23,6 +23,7 @@ from app.gui import controller
 from app.gui.controller import LoginReport
 from app.gui.i18n import tr
 from app.gui.secrets_ui import PasswordField
+from app.problems import worded
 from app.settings import PerUserAccount
 
 
@@ -31,7 +32,7 @@ def describe_login(report: LoginReport | str) -> str:
     if isinstance(report, str):  # the password could not be read
         return report
     if report.error is not None:
-        return tr("Failed: {0}").format(report.error)
+        return tr("Failed: {0}").format(worded(report.error, tr))
     if report.username is None:
         return tr("Connected (no account used). AUTH offered: {0}").format(report.offered or tr("none"))
     if not report.offered:
