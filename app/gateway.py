@@ -31,6 +31,8 @@ from app.system.portowner import port_owner
 
 log = logging.getLogger("tenso")
 
+TOKEN_CHECK_SECONDS = 60.0  # how often the gateway looks for OAuth 2.0 tokens close to expiry
+
 
 # --- what the window asks of the engine without a running gateway ---
 
@@ -117,6 +119,7 @@ class Gateway:
         self._lock: QueueLock | None = None
         self.loop_lag = LoopLag()
         self.on_reload: Callable[[], None] | None = None  # set by the headless runner: SIGHUP, reload
+        self._refresher: asyncio.Task | None = None
 
     def apply(self, settings: Settings) -> None:
         """New rules and options; they take effect for the next recipient and the next attempt."""
@@ -192,12 +195,23 @@ class Gateway:
         self.scheduler = Scheduler(self, lambda: self.on_reload() if self.on_reload else None)
         self.scheduler.start(ids)
         self.loop_lag.start()
+        self._refresher = asyncio.get_running_loop().create_task(self._refresh_tokens())
         try:
             await self._listen()
         except GatewayError:
             await self.stop()
             raise
         _freeze_once()
+
+    async def _refresh_tokens(self) -> None:
+        """OAuth 2.0 access tokens renewed ahead of time, in a thread, so that a delivery seldom
+        waits for a refresh (it refreshes itself only a token within 5 minutes of expiry)."""
+        while True:
+            if any(a.oauth2 is not None for a in self.settings.accounts):
+                from app.accounts import service
+
+                await asyncio.to_thread(service.refresh_due, self.settings)
+            await asyncio.sleep(TOKEN_CHECK_SECONDS)
 
     async def _listen(self) -> None:
         server_settings = self.settings.server
@@ -236,6 +250,9 @@ class Gateway:
         """
         await self._close_servers()
         self.loop_lag.stop()
+        if self._refresher:
+            self._refresher.cancel()
+            self._refresher = None
         left = await self.scheduler.stop(grace) if self.scheduler else 0
         if self._lock:
             self._lock.release()
