@@ -65,9 +65,26 @@ def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginR
         found = next((a for a in accounts.per_user if a.local_user == user), None)
         if found and found.username:
             account = Account(account_key, found.username)
-    password = passwords.get(account.key) if account else None
+    password: outbound.Secret | None = None
+    if account and account.oauth2:
+        password = _token_source(settings, account.name)
+    elif account:
+        password = passwords.get(account.key)
+
     destination = outbound.Destination(rule.destination, rule.port, rule.tls, account, rule_index + 1)
     return outbound.try_login(destination, password, settings.server.hostname)
+
+
+def _token_source(settings: Settings, name: str) -> outbound.TokenSource:
+    from app.accounts import service
+
+    def token(fresh: bool) -> str:
+        try:
+            return service.access_token(settings, name, fresh=fresh)
+        except service.AccountError as exc:
+            raise outbound.DeliveryError(str(exc)) from exc
+
+    return token
 
 
 class GatewayError(Exception):

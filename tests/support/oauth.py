@@ -253,3 +253,62 @@ def browse(url: str) -> str:
     loopback listener, return the page it shows."""
     with urllib.request.urlopen(url, timeout=10) as reply:  # follows the 302
         return reply.read().decode()
+
+
+# --- an SMTP server that takes OAuth 2.0 tokens ----------------------------------------------------
+
+
+def xoauth2_upstream(server: AuthServer, tls_context, hostname: str = "127.0.0.1"):
+    """An aiosmtpd upstream that offers ``AUTH XOAUTH2`` only after STARTTLS and checks each token
+    with ``server``; a refused token gets the 334 error challenge, then 535.  ``handler.reject``:
+    a reply refusing even valid tokens (SMTP AUTH turned off for the tenant)."""
+    import base64 as b64
+
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.support.processes import free_port
+    from tests.support.smtp import UpstreamController, UpstreamHandler
+
+    class Handler(UpstreamHandler):
+        reject: str = ""
+        tokens: list[tuple[str, str, bool]]  # user, token, valid
+
+        async def auth_XOAUTH2(self, smtp, args) -> AuthResult:
+            if len(args) < 2:
+                return AuthResult(success=False, handled=False)
+            fields = dict(
+                part.split("=", 1) if "=" in part else (part, "")
+                for part in b64.b64decode(args[1]).decode().split("\x01")
+                if part
+            )
+            user, token = fields.get("user", ""), fields.get("auth", "").removeprefix("Bearer ")
+            ok = server.valid(token) and not self.reject
+            self.tokens.append((user, token, server.valid(token)))
+            self.auth_attempts.append(("XOAUTH2", user, ok))
+            if ok:
+                smtp.session.tenso_user = user
+                smtp.session.tenso_mechanism = "XOAUTH2"
+                return AuthResult(success=True, auth_data=user)
+            challenge = b'{"status":"401","schemes":"bearer","scope":"https://mail.example/"}'
+            answer = await smtp.challenge_auth(challenge)
+            if answer != b"":  # the client must answer the error challenge with an empty line
+                await smtp.push("501 5.5.2 expected an empty line after the error challenge")
+                return AuthResult(success=False, handled=True)
+            await smtp.push(self.reject or "535 5.7.3 Authentication unsuccessful")
+            return AuthResult(success=False, handled=True)
+
+    handler = Handler(require_auth=True)
+    handler.tokens = []
+    controller = UpstreamController(
+        handler,
+        hostname=hostname,
+        port=free_port(),
+        server_hostname="upstream.test",
+        tls_context=tls_context,
+        require_starttls=False,
+        auth_require_tls=True,  # AUTH is advertised only after STARTTLS
+        auth_exclude_mechanism=["LOGIN", "PLAIN", "CRAM-MD5"],
+        authenticator=lambda *args: AuthResult(success=False, handled=False),
+    )
+    controller.start()
+    return controller, handler
