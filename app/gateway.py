@@ -36,6 +36,7 @@ from app.system.portowner import port_owner
 log = logging.getLogger("tenso")
 
 ACTIVITY_SAVE_SECONDS = 5.0  # the status counts reach the disk this often (when they changed)
+TOKEN_CHECK_SECONDS = 60.0  # how often the gateway looks for OAuth 2.0 tokens close to expiry
 
 
 # --- what the window asks of the engine without a running gateway ---
@@ -69,9 +70,26 @@ def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginR
         found = next((a for a in accounts.per_user if a.local_user == user), None)
         if found and found.username:
             account = Account(account_key, found.username)
-    password = passwords.get(account.key) if account else None
+    password: outbound.Secret | None = None
+    if account and account.oauth2:
+        password = _token_source(settings, account.name)
+    elif account:
+        password = passwords.get(account.key)
+
     destination = outbound.Destination(rule.destination, rule.port, rule.tls, account, rule_index + 1)
     return outbound.try_login(destination, password, settings.server.hostname)
+
+
+def _token_source(settings: Settings, name: str) -> outbound.TokenSource:
+    from app.accounts import service
+
+    def token(fresh: bool) -> str:
+        try:
+            return service.access_token(settings, name, fresh=fresh)
+        except service.AccountError as exc:
+            raise outbound.DeliveryError(str(exc)) from exc
+
+    return token
 
 
 class GatewayError(Exception):
@@ -133,6 +151,7 @@ class Gateway:
         self.on_reload: Callable[[], None] | None = None  # set by the headless runner: SIGHUP, reload
         self.activity = Activity(self.spool.root / ACTIVITY_FILE)  # the status counts
         self._saver: asyncio.Task | None = None
+        self._refresher: asyncio.Task | None = None
 
     def apply(self, settings: Settings) -> None:
         """New rules and options; they take effect for the next recipient and the next attempt."""
@@ -240,12 +259,23 @@ class Gateway:
         self.scheduler = Scheduler(self, lambda: self.on_reload() if self.on_reload else None, self._delivered)
         self.scheduler.start(ids)
         self.loop_lag.start()
+        self._refresher = asyncio.get_running_loop().create_task(self._refresh_tokens())
         try:
             await self._listen()
         except GatewayError:
             await self.stop()
             raise
         _freeze_once()
+
+    async def _refresh_tokens(self) -> None:
+        """OAuth 2.0 access tokens renewed ahead of time, in a thread, so that a delivery seldom
+        waits for a refresh (it refreshes itself only a token within 5 minutes of expiry)."""
+        while True:
+            if any(a.oauth2 is not None for a in self.settings.accounts):
+                from app.accounts import service
+
+                await asyncio.to_thread(service.refresh_due, self.settings)
+            await asyncio.sleep(TOKEN_CHECK_SECONDS)
 
     async def _listen(self) -> None:
         server_settings = self.settings.server
@@ -286,6 +316,9 @@ class Gateway:
         """
         await self._close_servers()
         self.loop_lag.stop()
+        if self._refresher:
+            self._refresher.cancel()
+            self._refresher = None
         left = await self.scheduler.stop(grace) if self.scheduler else 0
         if self._saver:
             self._saver.cancel()

@@ -229,9 +229,11 @@ class Deliverer:
 
     # --- rule destinations ---
 
-    def _password(self, message: QueuedMessage, account: routing.Account | None) -> str | None:
+    def _password(self, message: QueuedMessage, account: routing.Account | None) -> outbound.Secret | None:
         if account is None:
             return None
+        if account.oauth2:
+            return self._token_source(account)
         from app.system import passwords  # keyring only once an account is used
 
         try:
@@ -239,6 +241,20 @@ class Deliverer:
         except passwords.PasswordStoreError as exc:
             log.error("%s cannot read the password for %s: %s", message.id, account.key, exc)
             return None
+
+    def _token_source(self, account: routing.Account) -> outbound.TokenSource:
+        """The account's access token, asked for only when the server offers AUTH (app/accounts)."""
+        from app.accounts import service
+
+        settings = self.settings
+
+        def token(fresh: bool) -> str:
+            try:
+                return service.access_token(settings, account.name, fresh=fresh)
+            except service.AccountError as exc:
+                raise outbound.DeliveryError(str(exc)) from exc
+
+        return token
 
     def _deliver_forward(
         self,

@@ -15,6 +15,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.mail.lineends import to_crlf
@@ -47,7 +48,7 @@ class LoginReport:
     username: str | None = None  # the account used; None: connected without one
 
 
-def try_login(destination: Destination, password: str | None, local_hostname: str) -> LoginReport:
+def try_login(destination: Destination, password: Secret | None, local_hostname: str) -> LoginReport:
     """Connects, starts TLS and logs in as delivery would (blocking), then hangs up."""
     try:
         conn = connect(destination, password, local_hostname)
@@ -170,6 +171,49 @@ def _password_mechanisms(destination: Destination, protection: str, problem: str
     return ["CRAM-MD5"], why
 
 
+# A password, or for an OAuth 2.0 account a source of access tokens: ``source(fresh)`` gives the
+# current token, or (``fresh``) a newly refreshed one; it raises DeliveryError when there is none.
+TokenSource = Callable[[bool], str]
+Secret = str | TokenSource
+
+
+def _bearer(smtp: smtplib.SMTP, destination: Destination, token: TokenSource, protection: str, problem: str) -> None:
+    """SMTP AUTH with an OAuth 2.0 access token: XOAUTH2 (Microsoft, Google), else OAUTHBEARER
+    (RFC 7628), only over TLS that verified.  A refusal of a token Tenso believes valid gets one
+    refresh and one retry; then the mail waits with the server's reply (its 5.7.x text names the
+    tenant setting to change)."""
+    account = destination.account
+    assert account is not None
+    host = destination.host
+    if protection != VERIFIED:
+        why = f"the TLS certificate of {host} did not verify ({problem})" if protection == ENCRYPTED else "no TLS"
+        raise DeliveryError(
+            f"not logged in as {account.name}: an OAuth 2.0 token goes only over TLS with a verified certificate, "
+            f"and this session has {why}; set {_setting(destination, 'tls')} to required (or implicit)"
+        )
+    offered = smtp.esmtp_features.get("auth", "").upper().split()
+    mechanism = next((m for m in ("XOAUTH2", "OAUTHBEARER") if m in offered), None)
+    if mechanism is None:
+        raise DeliveryError(
+            f"{host} offers no XOAUTH2 or OAUTHBEARER for the OAuth 2.0 account {account.name} ({' '.join(offered)})"
+        )
+    user = account.username
+    for retry in (False, True):
+        bearer = token(retry)
+        if mechanism == "XOAUTH2":
+            blob = f"user={user}\x01auth=Bearer {bearer}\x01\x01"
+        else:
+            blob = f"n,a={user},\x01auth=Bearer {bearer}\x01\x01"
+        code, resp = smtp.docmd("AUTH", f"{mechanism} {base64.b64encode(blob.encode()).decode()}")
+        if code == 334:  # the error challenge (base64 JSON): an empty line, then the final reply
+            code, resp = smtp.docmd("")
+        if code in (235, 503):
+            return
+        if code != 535 or retry:
+            break
+    raise DeliveryError(f"AUTH {mechanism} as {user} refused: {_reply(code, resp)}")
+
+
 def _auth(smtp: smtplib.SMTP, destination: Destination, password: str, protection: str, problem: str = "") -> None:
     account = destination.account
     assert account is not None
@@ -270,7 +314,7 @@ def _open(destination: Destination, local_hostname: str, verify: bool) -> tuple[
     return smtp, protection
 
 
-def connect(destination: Destination, password: str | None, local_hostname: str) -> Connection:
+def connect(destination: Destination, password: Secret | None, local_hostname: str) -> Connection:
     """A session ready for MAIL: TLS as the rule says, logged in when the server offers AUTH.
 
     Opportunistic TLS first tries a certificate verified against the destination's name (like
@@ -294,7 +338,10 @@ def connect(destination: Destination, password: str | None, local_hostname: str)
             if protection == ENCRYPTED:
                 names = _certificate_names(smtp)
                 problem += f"; it is for {', '.join(names)}" if names else ""
-            _auth(smtp, destination, password, protection, problem)
+            if callable(password):
+                _bearer(smtp, destination, password, protection, problem)
+            else:
+                _auth(smtp, destination, password, protection, problem)
     except DeliveryError:
         _quietly_close(smtp)
         raise
@@ -452,7 +499,7 @@ class Pool:
 def deliver(
     pool: Pool,
     destination: Destination,
-    password: str | None,
+    password: Secret | None,
     local_hostname: str,
     sender: str,
     rcpts: list[str],

@@ -3,7 +3,9 @@
 Imported first by ``tests.support`` (so by every helper module and by tests/conftest.py): the
 keyring goes to keyrings.alt's plaintext file backend, and Tenso's data folder and the XDG
 data and config folders are in a fresh temporary directory, never the user's own.  The
-subprocesses the tests start inherit these variables.
+subprocesses the tests start inherit these variables; one that imports ``tests.support`` itself
+(a keyring backend of ``tests.support.keyrings`` named by PYTHON_KEYRING_BACKEND) keeps the
+session's sandbox instead of making another.
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ import os
 import tempfile
 from pathlib import Path
 
-SANDBOX = Path(tempfile.mkdtemp(prefix="tenso-tests-"))
-os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
-os.environ["XDG_DATA_HOME"] = str(SANDBOX / "xdg-data")
-os.environ["TENSO_DATA_DIR"] = str(SANDBOX / "tenso-data")
-os.environ["XDG_CONFIG_HOME"] = str(SANDBOX / "xdg-config")  # the default settings file, Qt's QSettings
+if os.environ.get("TENSO_TESTS_SANDBOX"):  # a subprocess of the session: the same folders
+    SANDBOX = Path(os.environ["TENSO_TESTS_SANDBOX"])
+else:
+    SANDBOX = Path(tempfile.mkdtemp(prefix="tenso-tests-"))
+    os.environ["TENSO_TESTS_SANDBOX"] = str(SANDBOX)
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+    os.environ["XDG_DATA_HOME"] = str(SANDBOX / "xdg-data")
+    os.environ["TENSO_DATA_DIR"] = str(SANDBOX / "tenso-data")
+    os.environ["XDG_CONFIG_HOME"] = str(SANDBOX / "xdg-config")  # the default settings file, Qt's QSettings

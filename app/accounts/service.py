@@ -1,0 +1,283 @@
+"""What the rest of Tenso asks of an OAuth 2.0 account: sign in, status, sign out, and a valid
+access token for delivery (refreshed before it expires).
+
+Plain blocking functions on the settings model, usable from any thread (delivery threads, the
+command line, the window's worker thread); no event loop, no Qt.  A refresh is serialized per
+account in this process, and the rotated refresh token is stored (atomically) before the new
+access token is handed out, so a crash in between never leaves only a dead refresh token.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from app.accounts import oauth
+from app.accounts.tokens import TokenSet, TokenStore, TokenStoreError
+from app.settings import Settings, UpstreamAccount
+from app.system import passwords, paths
+
+log = logging.getLogger("tenso")
+
+REFRESH_MARGIN_SECONDS = 300.0  # refresh this long before the access token expires
+
+
+class AccountError(Exception):
+    """The account cannot give a token now; the text says what to do.  ``needs_sign_in``: only a
+    new sign-in helps (the mail waits for it)."""
+
+    def __init__(self, text: str, needs_sign_in: bool = False):
+        super().__init__(text)
+        self.needs_sign_in = needs_sign_in
+
+
+@dataclass
+class AccountStatus:
+    name: str
+    kind: str  # "password" or "oauth2"
+    signed_in: bool
+    expires: datetime | None = None
+    last_refresh: datetime | None = None
+    error: str | None = None
+
+    def as_json(self) -> dict:
+        def iso(when: datetime | None) -> str | None:
+            return when.isoformat(timespec="seconds") if when else None
+
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "signed_in": self.signed_in,
+            "expires": iso(self.expires),
+            "last_refresh": iso(self.last_refresh),
+            "error": self.error,
+        }
+
+
+def _when(ts: float | None) -> datetime | None:
+    return datetime.fromtimestamp(ts, UTC) if ts else None
+
+
+_stores: dict[str, TokenStore] = {}
+_stores_lock = threading.Lock()
+
+
+def store() -> TokenStore:
+    """The token files of this data folder (one store, so its cache is shared by every thread)."""
+    folder = paths.data_dir() / "tokens"
+    with _stores_lock:
+        return _stores.setdefault(str(folder), TokenStore(folder))
+
+
+def _account(settings: Settings, name: str) -> UpstreamAccount:
+    account = settings.account(name)
+    if account is None:
+        raise AccountError(f"no account named {name} in accounts")
+    return account
+
+
+def sign_in_hint(name: str) -> str:
+    return f"sign in again: Auth accounts → {name}, or run: python -m app account login {name}"
+
+
+def _secret(account: UpstreamAccount, needed: bool) -> str | None:
+    try:
+        secret = passwords.get(account.key)
+    except passwords.PasswordStoreError as exc:
+        raise AccountError(f"the client secret of {account.name} cannot be read: {exc}") from exc
+    if secret is None and needed:
+        raise AccountError(
+            f"no client secret stored for {account.name}: run: python -m app password set {account.key}",
+            needs_sign_in=True,
+        )
+    return secret
+
+
+def _tokens_from(reply: dict, old: TokenSet | None = None) -> TokenSet:
+    now = time.time()
+    expires_at = float(reply.get("expires_at") or 0) or (now + float(reply.get("expires_in") or 3600))
+    return TokenSet(
+        access_token=str(reply["access_token"]),
+        refresh_token=str(reply.get("refresh_token") or (old.refresh_token if old else "")),
+        expires_at=expires_at,
+        scope=str(reply.get("scope") or (old.scope if old else "")),
+        signed_in_at=old.signed_in_at if old else now,
+        last_refresh=now if old else None,
+    )
+
+
+# --- sign in, status, sign out ------------------------------------------------------------------------
+
+
+def login(
+    settings: Settings,
+    name: str,
+    show_url: Callable[[str], None] = lambda url: None,
+    open_browser: bool = True,
+    device: bool = False,
+    show_code: Callable[[str, str], None] = lambda url, code: None,
+    secret: str | None = None,
+    timeout: float = oauth.SIGN_IN_SECONDS,
+) -> AccountStatus:
+    """Signs the account in by its flow (``device``: the device flow instead of the browser) and
+    stores the tokens.  ``secret``: a client secret to use, stored under ``account:NAME`` once it
+    worked.  Blocking, for a thread; raises AccountError saying what failed."""
+    account = _account(settings, name)
+    if account.oauth2 is None:
+        raise AccountError(f"{name} is a password account: run python -m app password set {account.key}")
+    ep = oauth.endpoints(account)
+    flow = "device_code" if device else ep.flow
+    client_secret = secret or _secret(account, needed=flow == "client_credentials")
+    try:
+        if flow == "client_credentials":
+            reply = oauth.client_credentials(ep, client_secret or "")
+        elif flow == "device_code":
+            reply = oauth.sign_in_device(ep, client_secret, show_code, timeout)
+        else:
+            reply = oauth.sign_in_browser(ep, client_secret, show_url, open_browser, timeout)
+    except oauth.OAuthFailure as exc:
+        raise AccountError(str(exc)) from exc
+    try:
+        if secret:
+            passwords.set(account.key, secret)
+        store().save(name, _tokens_from(reply))
+    except passwords.PasswordStoreError as exc:
+        raise AccountError(f"the client secret cannot be stored: {exc}") from exc
+    except TokenStoreError as exc:
+        raise AccountError(str(exc)) from exc
+    status = account_status(settings, name)
+    log.info("account %s signed in (%s), access token valid until %s", name, flow, status.expires)
+    return status
+
+
+def account_status(settings: Settings, name: str) -> AccountStatus:
+    """Signed in or not, until when, the last refresh and its error; reads no network."""
+    account = _account(settings, name)
+    if account.oauth2 is None:
+        try:
+            stored = passwords.get(account.key) is not None
+        except passwords.PasswordStoreError as exc:
+            return AccountStatus(account.name, "password", False, error=str(exc))
+        return AccountStatus(account.name, "password", stored, error=None if stored else "no password stored")
+    try:
+        tokens = store().load(name)
+    except TokenStoreError as exc:
+        return AccountStatus(account.name, "oauth2", False, error=str(exc))
+    if tokens is None:
+        return AccountStatus(account.name, "oauth2", False)
+    return AccountStatus(
+        account.name,
+        "oauth2",
+        signed_in=not tokens.needs_sign_in,
+        expires=_when(tokens.expires_at),
+        last_refresh=_when(tokens.last_refresh),
+        error=tokens.error,
+    )
+
+
+def logout(settings: Settings, name: str) -> bool:
+    """Forgets the account's tokens (not its client secret); True when it was signed in."""
+    _account(settings, name)
+    try:
+        return store().delete(name)
+    except TokenStoreError as exc:
+        raise AccountError(str(exc)) from exc
+
+
+# --- tokens for delivery -----------------------------------------------------------------------------
+
+_refreshing: dict[str, threading.Lock] = {}
+_refreshing_lock = threading.Lock()
+_reported: dict[str, str] = {}  # account -> the failure last logged, so it is logged once
+
+
+def _lock_for(name: str) -> threading.Lock:
+    with _refreshing_lock:
+        return _refreshing.setdefault(name.lower(), threading.Lock())
+
+
+def access_token(settings: Settings, name: str, fresh: bool = False, margin: float = REFRESH_MARGIN_SECONDS) -> str:
+    """A valid access token of the account, refreshed first when it expires within ``margin``
+    seconds (or ``fresh``: the server refused the one it had).  Blocking; AccountError when
+    there is none (the mail waits; the text says what to do)."""
+    account = _account(settings, name)
+    tokens = _load(name)
+    if not fresh and tokens.expires_at - time.time() > margin:
+        return tokens.access_token
+    with _lock_for(name):
+        again = _load(name)  # another thread (or process) may have refreshed meanwhile
+        if again.access_token != tokens.access_token and again.expires_at - time.time() > margin:
+            return again.access_token
+        return _refresh(account, again)
+
+
+def _load(name: str) -> TokenSet:
+    try:
+        tokens = store().load(name)
+    except TokenStoreError as exc:
+        raise AccountError(f"account {name}: {exc}", needs_sign_in=True) from exc
+    if tokens is None:
+        raise AccountError(f"account {name} is not signed in: {sign_in_hint(name)[len('sign in again: ') :]}", True)
+    if tokens.needs_sign_in:
+        raise AccountError(f"account {name}: {tokens.error}; {sign_in_hint(name)}", needs_sign_in=True)
+    return tokens
+
+
+def _refresh(account: UpstreamAccount, tokens: TokenSet) -> str:
+    name = account.name
+    ep = oauth.endpoints(account)
+    try:
+        if ep.flow == "client_credentials":
+            reply = oauth.client_credentials(ep, _secret(account, needed=True) or "")
+        elif tokens.refresh_token:
+            reply = oauth.refresh(ep, _secret(account, needed=False), tokens.refresh_token)
+        else:
+            raise oauth.OAuthFailure("no refresh token was given at the sign-in", "invalid_grant")
+    except oauth.OAuthFailure as exc:
+        dead = exc.error in ("invalid_grant", "invalid_client", "unauthorized_client")
+        current = _stored_quietly(name)
+        if dead and current and current.refresh_token != tokens.refresh_token and not current.needs_sign_in:
+            # Another process (the gateway's refresher, the delivery helper) rotated it first.
+            return current.access_token
+        tokens.error, tokens.needs_sign_in = str(exc), dead
+        tokens.last_refresh = time.time()
+        try:
+            store().save(name, tokens)
+        except TokenStoreError:
+            pass  # the failure is reported below all the same
+        text = f"account {name}: {exc}" + (f"; {sign_in_hint(name)}" if dead else "; the mail waits and is tried again")
+        if _reported.get(name.lower()) != str(exc):
+            _reported[name.lower()] = str(exc)
+            log.error("%s", text, extra={"event": "account"})
+        raise AccountError(text, needs_sign_in=dead) from exc
+    new = _tokens_from(reply, tokens)
+    try:
+        store().save(name, new)  # before the token is used: a rotated refresh token is never lost
+    except TokenStoreError as exc:
+        raise AccountError(f"account {name}: the new tokens cannot be stored: {exc}") from exc
+    _reported.pop(name.lower(), None)
+    log.info("account %s: access token refreshed, valid until %s", name, _when(new.expires_at))
+    return new.access_token
+
+
+def _stored_quietly(name: str) -> TokenSet | None:
+    try:
+        return store().load(name)
+    except TokenStoreError:
+        return None
+
+
+def refresh_due(settings: Settings, margin: float = 2 * REFRESH_MARGIN_SECONDS) -> None:
+    """Refreshes every signed-in OAuth 2.0 account whose token expires within ``margin``: run now
+    and then by the gateway (in a thread), so that delivery itself seldom waits for a refresh."""
+    for account in settings.accounts:
+        if account.oauth2 is None:
+            continue
+        try:
+            access_token(settings, account.name, margin=margin)
+        except AccountError:
+            pass  # logged once by _refresh; a never signed-in account is not an error here
