@@ -46,6 +46,18 @@ DEMO = {
         "common": {"username": "isp-id"},
         "per_user": [{"local_user": "user1@example.jp", "username": "id1"}],
     },
+    "accounts": [
+        {
+            "name": "m365",
+            "username": "office@contoso.example",
+            "oauth2": {
+                "provider": "microsoft",
+                "tenant": "contoso.example",
+                "client_id": "11111111-2222-3333-4444-555555555555",
+            },
+        },
+        {"name": "isp", "username": "isp-id"},
+    ],
     "queue": {"dir": str(SANDBOX / "queue")},
 }
 

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -45,6 +46,9 @@ __all__ = [  # for the tabs
 
 FAILING_NOTICE_SECONDS = 600.0
 
+if TYPE_CHECKING:
+    from app.accounts.service import AccountStatus  # authlib and requests load at the first sign-in
+
 log = logging.getLogger("tenso")
 
 RUNNING, STOPPED, PAUSED, ERROR = "running", "stopped", "paused", "error"
@@ -75,6 +79,9 @@ class GatewayController(QObject):
     bounced = Signal(str)  # the log line that says so
     failing = Signal(str)
     activity_changed = Signal()  # something was counted (the Status tab asks for the figures)
+    account_failed = Signal(str)  # an OAuth 2.0 account needs a new sign-in (the log line)
+    sign_in_url = Signal(str)  # a sign-in waits for the browser at this address
+    sign_in_code = Signal(str, str)  # a device sign-in: the address to open and the code to enter
 
     def __init__(self, config_path: Path, settings: Settings):
         super().__init__()
@@ -95,6 +102,8 @@ class GatewayController(QObject):
         self.log_line.emit(line)
         if event == "bounce":
             self.bounced.emit(line)
+        elif event == "account":
+            self.account_failed.emit(line)
         elif event == "failing":
             # One notice per FAILING_NOTICE_SECONDS: an ISP that is down fails every message.
             now = time.monotonic()
@@ -211,6 +220,46 @@ class GatewayController(QObject):
         except passwords.PasswordStoreError as exc:
             return str(exc)
 
+    # --- upstream accounts (OAuth 2.0 sign-in) ---
+
+    @staticmethod
+    async def account_statuses(settings: Settings) -> dict[str, AccountStatus]:
+        """Each named account's state (password stored; signed in, until when, the last error)."""
+        from app.accounts import service
+
+        def read() -> dict[str, AccountStatus]:
+            return {a.name: service.account_status(settings, a.name) for a in settings.accounts}
+
+        return await asyncio.to_thread(read)
+
+    async def sign_in(self, settings: Settings, name: str) -> AccountStatus:
+        """Signs ``name`` in by its flow, in a thread; the address to open (or the device code)
+        arrives as ``sign_in_url`` / ``sign_in_code``.  SignInError says what failed."""
+        from app.accounts import service
+
+        def run() -> AccountStatus:
+            return service.login(
+                settings,
+                name,
+                show_url=self.sign_in_url.emit,  # a signal: Qt carries it to the GUI thread
+                open_browser=False,  # the window opens it (QDesktopServices), not Python's webbrowser
+                show_code=self.sign_in_code.emit,
+            )
+
+        try:
+            return await asyncio.to_thread(run)
+        except service.AccountError as exc:
+            raise SignInError(str(exc)) from exc
+
+    @staticmethod
+    async def sign_out(settings: Settings, name: str) -> None:
+        from app.accounts import service
+
+        try:
+            await asyncio.to_thread(service.logout, settings, name)
+        except service.AccountError as exc:
+            raise SignInError(str(exc)) from exc
+
     def pause(self, paused: bool) -> None:
         if self.gateway and self.gateway.scheduler:
             self.gateway.scheduler.pause(paused)
@@ -230,6 +279,10 @@ def keep_last_good(settings: Settings, config: Path) -> None:
 
 
 # --- passwords, the keyring, autostart, logging: the window's calls into the system ---
+
+
+class SignInError(Exception):
+    """An OAuth 2.0 sign-in (or sign-out) failed; the text says what to do."""
 
 
 class SecretStoreError(Exception):

@@ -189,6 +189,9 @@ def run(config: Path) -> int:
         controller.state_changed.connect(tray.show_state)
         controller.bounced.connect(lambda line: tray.showMessage(tr("Tenso: mail returned to sender"), line))
         controller.failing.connect(lambda line: tray.showMessage(tr("Tenso: a destination keeps failing"), line))
+        controller.account_failed.connect(
+            lambda line: tray.showMessage(tr("Tenso: an account must sign in again"), line)
+        )
         tray.show()
     window.quit_requested.connect(lambda: quitting.set())
     quitting: asyncio.Event  # created on the loop, in main()

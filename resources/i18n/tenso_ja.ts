@@ -128,6 +128,10 @@
       <translation>Tenso: 転送先への配送が失敗し続けています</translation>
     </message>
     <message>
+      <source>Tenso: an account must sign in again</source>
+      <translation>Tenso: アカウントの再サインインが必要です</translation>
+    </message>
+    <message>
       <source>Passwords are now kept in {0}.</source>
       <translation>パスワードは {0} に保存されます。</translation>
     </message>
@@ -172,6 +176,162 @@
       <translation>パスワードを削除できませんでした</translation>
     </message>
     <message>
+      <source>Password</source>
+      <translation>パスワード</translation>
+    </message>
+    <message>
+      <source>Microsoft 365 (OAuth 2.0)</source>
+      <translation>Microsoft 365(OAuth 2.0)</translation>
+    </message>
+    <message>
+      <source>Google (OAuth 2.0)</source>
+      <translation>Google(OAuth 2.0)</translation>
+    </message>
+    <message>
+      <source>Other OAuth 2.0 server</source>
+      <translation>その他の OAuth 2.0 サーバー</translation>
+    </message>
+    <message>
+      <source>Browser sign-in (recommended)</source>
+      <translation>ブラウザーでサインイン(推奨)</translation>
+    </message>
+    <message>
+      <source>Code on another device (server without a browser)</source>
+      <translation>別の端末でコードを入力(ブラウザーのないサーバー向け)</translation>
+    </message>
+    <message>
+      <source>App only, with a client secret (SMTP.SendAsApp / Graph)</source>
+      <translation>アプリのみ・クライアントシークレット使用(SMTP.SendAsApp / Graph)</translation>
+    </message>
+    <message>
+      <source>Name</source>
+      <translation>名前</translation>
+    </message>
+    <message>
+      <source>Kind</source>
+      <translation>種類</translation>
+    </message>
+    <message>
+      <source>User name</source>
+      <translation>ユーザー名</translation>
+    </message>
+    <message>
+      <source>State</source>
+      <translation>状態</translation>
+    </message>
+    <message>
+      <source>Upstream account</source>
+      <translation>送信先アカウント</translation>
+    </message>
+    <message>
+      <source>Name (chosen in a rule)</source>
+      <translation>名前(転送設定で選びます)</translation>
+    </message>
+    <message>
+      <source>User name or mailbox</source>
+      <translation>ユーザー名またはメールボックス</translation>
+    </message>
+    <message>
+      <source>Tenant</source>
+      <translation>テナント</translation>
+    </message>
+    <message>
+      <source>Client ID</source>
+      <translation>クライアントID</translation>
+    </message>
+    <message>
+      <source>Sign-in</source>
+      <translation>サインイン方法</translation>
+    </message>
+    <message>
+      <source>Upstream accounts (chosen per rule)</source>
+      <translation>送信先アカウント(転送設定ごとに選択)</translation>
+    </message>
+    <message>
+      <source>Add...</source>
+      <translation>追加...</translation>
+    </message>
+    <message>
+      <source>Edit...</source>
+      <translation>編集...</translation>
+    </message>
+    <message>
+      <source>Set password...</source>
+      <translation>パスワード設定...</translation>
+    </message>
+    <message>
+      <source>Sign in...</source>
+      <translation>サインイン...</translation>
+    </message>
+    <message>
+      <source>Sign out</source>
+      <translation>サインアウト</translation>
+    </message>
+    <message>
+      <source>not signed in</source>
+      <translation>未サインイン</translation>
+    </message>
+    <message>
+      <source>password saved</source>
+      <translation>パスワード保存済み</translation>
+    </message>
+    <message>
+      <source>no password stored</source>
+      <translation>パスワード未設定</translation>
+    </message>
+    <message>
+      <source>signed in; token valid until {0}</source>
+      <translation>サインイン済み。トークンの有効期限 {0}</translation>
+    </message>
+    <message>
+      <source>Choose it in a rule (Routing rules → Edit → Login account), then Apply.</source>
+      <translation>転送設定で選んでから(転送設定 → 編集 → ログインアカウント)、「適用」を押してください。</translation>
+    </message>
+    <message>
+      <source>Set client secret...</source>
+      <translation>クライアントシークレットを設定...</translation>
+    </message>
+    <message>
+      <source>Sign in again: {0}</source>
+      <translation>再サインインが必要です: {0}</translation>
+    </message>
+    <message>
+      <source>; last refresh {0}</source>
+      <translation>、最終更新 {0}</translation>
+    </message>
+    <message>
+      <source>Saved in the keyring as {0}.</source>
+      <translation>キーリングに {0} として保存しました。</translation>
+    </message>
+    <message>
+      <source>Signing in {0}...</source>
+      <translation>{0} をサインイン中...</translation>
+    </message>
+    <message>
+      <source>Sign in in the browser that opened. If none opened, open this address: {0}</source>
+      <translation>開いたブラウザーでサインインしてください。開かない場合はこのアドレスを開いてください: {0}</translation>
+    </message>
+    <message>
+      <source>On any device, open {0} and enter the code {1}.</source>
+      <translation>任意の端末で {0} を開き、コード {1} を入力してください。</translation>
+    </message>
+    <message>
+      <source>{0} is signed out.</source>
+      <translation>{0} をサインアウトしました。</translation>
+    </message>
+    <message>
+      <source>{name} is listed twice</source>
+      <translation>{name} が二重に登録されています</translation>
+    </message>
+    <message>
+      <source>{0} is signed in; the token is valid until {1}.</source>
+      <translation>{0} はサインインしました。トークンの有効期限は {1} です。</translation>
+    </message>
+    <message>
+      <source>Sign-in failed: {0}</source>
+      <translation>サインインに失敗しました: {0}</translation>
+    </message>
+    <message>
       <source>Connected, but the server offers no SMTP AUTH: mail is sent without logging in.</source>
       <translation>接続しましたが、サーバーは SMTP認証に対応していません。認証なしで送信します。</translation>
     </message>
@@ -196,20 +356,8 @@
       <translation>ID</translation>
     </message>
     <message>
-      <source>Password</source>
-      <translation>パスワード</translation>
-    </message>
-    <message>
       <source>Per local user accounts</source>
       <translation>ローカルユーザー別アカウント</translation>
-    </message>
-    <message>
-      <source>Add...</source>
-      <translation>追加...</translation>
-    </message>
-    <message>
-      <source>Set password...</source>
-      <translation>パスワード設定...</translation>
     </message>
     <message>
       <source>Test login</source>
@@ -352,6 +500,14 @@
       <translation>転送設定</translation>
     </message>
     <message>
+      <source>As the original: the sender's own account, else the common account</source>
+      <translation>従来どおり: 送信者の個別アカウント、なければ共通アカウント</translation>
+    </message>
+    <message>
+      <source>None: never log in</source>
+      <translation>なし: ログインしない</translation>
+    </message>
+    <message>
       <source>host name, IP address or MTA</source>
       <translation>ホスト名、IPアドレス、または MTA</translation>
     </message>
@@ -376,8 +532,8 @@
       <translation>変換ホスト名</translation>
     </message>
     <message>
-      <source>Edit...</source>
-      <translation>編集...</translation>
+      <source>Login account</source>
+      <translation>ログインアカウント</translation>
     </message>
     <message>
       <source>Move up</source>
@@ -988,10 +1144,6 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>only a forwarding rule can rewrite (rule No. {number})</source>
       <translation>変換ホスト名は転送先サーバーのある設定だけで使えます(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>{name} is listed twice</source>
-      <translation>{name} が二重に登録されています</translation>
     </message>
     <message>
       <source>is missing (the user name or mailbox the destination knows)</source>

@@ -23,6 +23,7 @@ from app.gui import controller
 from app.gui.controller import LoginReport
 from app.gui.i18n import tr
 from app.gui.secrets_ui import PasswordField
+from app.gui.tabs.accounts_box import AccountsBox
 from app.problems import worded
 from app.settings import PerUserAccount
 
@@ -102,9 +103,14 @@ class AuthTab(QWidget):
         form2.addRow(tr("Account"), self.account_choice)
         form2.addRow(self.test_button, self.test_result)
 
+        self.accounts = AccountsBox(settings, controller)
+        self.accounts.table.model().rowsInserted.connect(self.refresh_choices)
+        self.accounts.table.model().rowsRemoved.connect(self.refresh_choices)
+
         layout = QVBoxLayout(self)
         layout.addWidget(common)
         layout.addWidget(per_user, 1)
+        layout.addWidget(self.accounts, 1)
         layout.addWidget(tester)
         self.reload()
 
@@ -132,6 +138,8 @@ class AuthTab(QWidget):
         self.account_choice.addItem(tr("common account"), "common")
         for a in self.settings.auth_accounts.per_user:
             self.account_choice.addItem(a.local_user, f"user:{a.local_user}")
+        for named in self.settings.accounts:
+            self.account_choice.addItem(named.name, named.key)
         self.account_choice.addItem(tr("no account"), "")
 
     @asyncSlot()

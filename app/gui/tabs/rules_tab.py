@@ -47,9 +47,18 @@ def tls_explanation(mode: str) -> str:
 class RuleDialog(QDialog):
     """Add or edit one rule with every field at once; OK only when all fields are valid."""
 
-    def __init__(self, rule: Rule, parent=None):
+    def __init__(self, rule: Rule, parent=None, accounts: list[str] | None = None):
         super().__init__(parent)
         self.setWindowTitle(tr("Routing rule"))
+        self.account = QComboBox()
+        self.account.setObjectName("ruleAccount")
+        self.account.addItem(tr("As the original: the sender's own account, else the common account"), "")
+        self.account.addItem(tr("None: never log in"), "none")
+        for name in accounts or []:
+            self.account.addItem(name, name)
+        if self.account.findData(rule.account) < 0:
+            self.account.addItem(rule.account, rule.account)  # a name the accounts list lacks: kept
+        self.account.setCurrentIndex(self.account.findData(rule.account))
         self.match = QLineEdit(rule.match)
         self.match.setPlaceholderText("@example.jp / @*.example.jp / user@example.jp / *")
         self.destination = QLineEdit(rule.destination)
@@ -78,6 +87,7 @@ class RuleDialog(QDialog):
         form.addRow(tr("Conversion host (変換ホスト名)"), self.conversion)
         form.addRow("TLS", self.tls)
         form.addRow("", self.tls_help)
+        form.addRow(tr("Login account"), self.account)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -91,11 +101,12 @@ class RuleDialog(QDialog):
 
     def rule(self) -> Rule:
         return Rule(
-            self.match.text().strip(),
-            self.destination.text().strip(),
-            self.port.value(),
-            self.conversion.text().strip(),
-            self.tls.currentText(),
+            match=self.match.text().strip(),
+            destination=self.destination.text().strip(),
+            port=self.port.value(),
+            conversion_host=self.conversion.text().strip(),
+            tls=self.tls.currentText(),
+            account=self.account.currentData() or "",
         )
 
     def validate(self) -> bool:
@@ -210,7 +221,7 @@ class RulesTab(QWidget):
         return rows[0].row() if rows else None
 
     def add_rule(self) -> None:
-        dialog = RuleDialog(Rule(match="", destination="", tls="opportunistic"), self)
+        dialog = RuleDialog(Rule(match="", destination="", tls="opportunistic"), self, self._account_names())
         if dialog.exec() == QDialog.DialogCode.Accepted:
             row = self.selected_row()
             at = len(self.model.rules) if row is None else row + 1
@@ -221,9 +232,12 @@ class RulesTab(QWidget):
         row = self.selected_row()
         if row is None:
             return
-        dialog = RuleDialog(self.model.rule_copy(row), self)
+        dialog = RuleDialog(self.model.rule_copy(row), self, self._account_names())
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.model.replace_rule(row, dialog.rule())
+
+    def _account_names(self) -> list[str]:
+        return [a.name for a in self.settings.accounts]
 
     def delete_rule(self) -> None:
         row = self.selected_row()

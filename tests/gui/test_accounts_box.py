@@ -1,0 +1,116 @@
+"""The Auth tab's upstream accounts: signing in from the window against a real OAuth 2.0
+authorization server on 127.0.0.1 (tests/support/oauth.py; the "browser" follows the address
+the window was given), the window answering while it waits, the state shown, the red state and
+the tray's signal after a refresh is refused, and a rule keeping the account it names."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QDialogButtonBox
+
+from app.accounts import service
+from app.gui.tabs.accounts_box import AccountDialog
+from app.gui.tabs.rules_tab import RuleDialog
+from app.settings import Rule, UpstreamAccount
+from tests.support.gui import until
+from tests.support.oauth import AuthServer, browse
+
+
+@pytest.fixture
+def auth_server():
+    server = AuthServer()
+    yield server
+    server.stop()
+
+
+def open_with_account(gui, server: AuthServer, name: str):
+    account = {"name": name, "username": server.user, "oauth2": server.oauth2()}
+    window = gui.open(accounts=[account])
+    box = window.auth_tab.accounts
+    box.opens_browser = False  # the test is the browser
+    window.tabs.setCurrentWidget(window.auth_tab)
+    box.table.selectRow(0)
+    return window, box
+
+
+def test_sign_in_from_the_window_while_it_keeps_answering(gui, auth_server):
+    window, box = open_with_account(gui, auth_server, "gui-signin")
+    pages: list[str] = []
+    box.controller.sign_in_url.connect(
+        lambda url: threading.Thread(target=lambda: pages.append(browse(url)), daemon=True).start()
+    )
+    ticks = []
+    timer = gui.own(QTimer())
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    assert box.sign_in_button.isEnabled()
+
+    async def scenario() -> None:
+        box.sign_in_button.click()
+        await until(lambda: "signed in" in box.message.text(), 20, "the sign-in to finish")
+        await until(lambda: "token valid until" in box.table.item(0, 3).text(), 5, "the state cell")
+
+    gui.run(scenario())
+    timer.stop()
+    assert pages, "the browser was given the authorization address"
+    assert len(ticks) > 3, "the window's loop kept running while the sign-in waited"
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert max(gaps) < 1.0, f"the window froze for {max(gaps):.2f} s"
+    assert box.table.item(0, 3).foreground().color().name() != "#c62828"
+    assert service.account_status(window.working, "gui-signin").signed_in
+
+
+def test_a_refused_refresh_turns_the_account_red_and_tells_the_tray(gui, auth_server):
+    window, box = open_with_account(gui, auth_server, "gui-revoked")
+    box.controller.sign_in_url.connect(lambda url: threading.Thread(target=browse, args=(url,), daemon=True).start())
+    told: list[str] = []
+    box.controller.account_failed.connect(told.append)
+
+    async def scenario() -> None:
+        box.sign_in_button.click()
+        await until(lambda: "signed in" in box.message.text(), 20, "the sign-in")
+        auth_server.revoke()
+        with pytest.raises(service.AccountError):
+            await asyncio.to_thread(service.access_token, window.working, "gui-revoked", True)
+        await until(lambda: told, 5, "the tray's notice")
+        box.refresh_statuses()
+        await until(lambda: box.table.item(0, 3).text().startswith("Sign in again"), 5, "the red state")
+
+    gui.run(scenario())
+    assert box.table.item(0, 3).foreground().color().name() == "#c62828"
+    assert "gui-revoked" in told[0] and "sign in again" in told[0]
+
+
+def test_the_rule_dialog_keeps_and_changes_the_account(gui):
+    gui.open()
+    dialog = gui.own(RuleDialog(Rule(match="*", destination="smtp.example.jp", account="m365"), None, ["m365", "isp"]))
+    assert dialog.rule().account == "m365", "editing a rule must not drop its account"
+    dialog.account.setCurrentIndex(dialog.account.findData("none"))
+    assert dialog.rule().account == "none"
+    dialog.account.setCurrentIndex(dialog.account.findData(""))
+    assert dialog.rule().account == ""
+
+
+def test_a_microsoft_account_needs_its_tenant_and_client_id(gui):
+    gui.open()
+    dialog = gui.own(AccountDialog(UpstreamAccount(), ["isp"]))
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    dialog.name.setText("m365")
+    dialog.username.setText("office@contoso.example")
+    assert ok.isEnabled(), "a password account needs only its name and user name"
+    dialog.kind.setCurrentIndex(dialog.kind.findData("microsoft"))
+    assert not ok.isEnabled()
+    dialog.client_id.setText("00000000-0000-0000-0000-000000000001")
+    assert not ok.isEnabled(), "no tenant yet"
+    dialog.tenant.setText("contoso.example")
+    assert ok.isEnabled()
+    account = dialog.account()
+    assert account.oauth2 is not None and account.oauth2.provider == "microsoft"
+    assert account.oauth2.flow == "authorization_code"
+    dialog.name.setText("ISP")
+    assert not ok.isEnabled() and "listed twice" in dialog.error.text()
