@@ -7,6 +7,7 @@ hides the option there and the README explains them.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 VALUE = "Tenso"
@@ -17,11 +18,16 @@ def supported() -> bool:
 
 
 def command() -> str:
-    """What Windows runs at logon: the exe itself, or pythonw -m app from a source tree."""
+    """What Windows runs at logon: the exe itself, or the source tree's ``app`` with pythonw.
+
+    A Run entry has no working folder, so ``pythonw -m app`` would not find ``app``: the command
+    puts the source tree on the path itself."""
     if getattr(sys, "frozen", False):
         return f'"{sys.executable}"'
     pythonw = sys.executable.replace("python.exe", "pythonw.exe")
-    return f'"{pythonw}" -m app'
+    source = Path(__file__).resolve().parents[2]
+    start = f"import runpy, sys; sys.path.insert(0, r'{source}'); runpy.run_module('app', run_name='__main__')"
+    return f'"{pythonw}" -c "{start}"'
 
 
 def enabled() -> bool:
