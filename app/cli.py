@@ -656,6 +656,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(line)
     for m in found.missing_passwords:
         print(f"no password stored for {m.words}: run python -m app password set {m.key}")
+    for needed in found.sign_in_needed:
+        why = f" ({needed.why})" if needed.why else ""
+        print(f"account {needed.account} must sign in{why}: run python -m app account login {needed.account}")
     if found.password_problem:
         print(f"the passwords cannot be checked: {found.password_problem}")
     return 0

@@ -35,6 +35,12 @@ class MissingPassword:
     name: str = ""  # for ``account:NAME``
 
 
+@dataclass(frozen=True)
+class SignInNeeded:
+    account: str  # the name in accounts[]
+    why: str  # "" when never signed in; else the last refresh's error
+
+
 @dataclass
 class Status:
     state: State
@@ -47,6 +53,7 @@ class Status:
     missing_passwords: list[MissingPassword] = field(default_factory=list)
     hours: list[tuple[int, dict[Outcome, int]]] = field(default_factory=list)
     password_problem: str = ""  # the keyring could not be asked
+    sign_in_needed: list[SignInNeeded] = field(default_factory=list)
 
     def as_json(self) -> dict:
         def iso(t: float | None) -> str | None:
@@ -68,6 +75,7 @@ class Status:
                 for d in self.destinations
             ],
             "missing_passwords": [{"key": m.key, "account": m.words} for m in self.missing_passwords],
+            "sign_in_needed": [{"account": n.account, "why": n.why or None} for n in self.sign_in_needed],
             "hours": [
                 {"start": iso(start), **{o.value: counts.get(o, 0) for o in Outcome}} for start, counts in self.hours
             ],
@@ -105,6 +113,22 @@ def missing_passwords(settings: Settings) -> list[MissingPassword]:
     return [m for m in needed_passwords(settings) if passwords.get(m.key) is None]
 
 
+def sign_ins_needed(settings: Settings) -> list[SignInNeeded]:
+    """OAuth 2.0 accounts a rule logs in with that are not signed in, or whose refresh failed."""
+    used = {r.account.lower() for r in settings.rules} | {a.account.lower() for a in settings.auth_accounts.per_user}
+    oauth = [a for a in settings.accounts if a.oauth2 is not None and a.name.lower() in used]
+    if not oauth:
+        return []
+    from app.accounts import service  # authlib loads only where OAuth 2.0 is used
+
+    found = []
+    for account in oauth:
+        state = service.account_status(settings, account.name)
+        if not state.signed_in or state.error:
+            found.append(SignInNeeded(account.name, state.error or ""))
+    return found
+
+
 def activity_path(settings: Settings) -> Path:
     return settings.queue_dir / activity_mod.FILE_NAME
 
@@ -136,6 +160,7 @@ def gather(
         missing_passwords=missing,
         hours=activity.last_hours(24),
         password_problem=problem,
+        sign_in_needed=sign_ins_needed(settings),
     )
 
 

@@ -790,6 +790,14 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>{0}({1} 分前)</translation>
     </message>
     <message>
+      <source>The account {0} must sign in again: {1}. Auth accounts → Sign in...</source>
+      <translation>アカウント {0} の再サインインが必要です: {1}。「認証」→「サインイン...」</translation>
+    </message>
+    <message>
+      <source>The account {0} is not signed in: mail that needs it waits. Auth accounts → Sign in...</source>
+      <translation>アカウント {0} はサインインしていません。それが必要なメールは待機します。「認証」→「サインイン...」</translation>
+    </message>
+    <message>
       <source>Queue: {0} message(s), {1} recipient(s) waiting</source>
       <translation>キュー: {0} 通、配送待ちの宛先 {1} 件</translation>
     </message>

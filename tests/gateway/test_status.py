@@ -133,3 +133,22 @@ def test_missing_password_is_listed(tmp_path, gateway_factory, upstream_factory)
     status = gw.call(_in_thread(gw.gateway.status))
     assert [m.key for m in status.missing_passwords] == [f"user:{user}"]
     assert status.missing_passwords[0].words == f"the account id-status of {user}"
+
+
+def test_an_oauth_account_that_is_not_signed_in_is_listed(tmp_path, gateway_factory, upstream_factory):
+    up = upstream_factory()
+    oauth2 = {
+        "provider": "generic",
+        "client_id": "c",
+        "token_url": "http://127.0.0.1:9/token",
+        "authorize_url": "http://127.0.0.1:9/authorize",
+    }
+    settings = make_settings(
+        tmp_path,
+        accounts=[{"name": "status-oauth", "username": "office@example.jp", "oauth2": oauth2}],
+        rules=[{**rule(up.port), "tls": "required", "account": "status-oauth"}],
+    )
+    gw = gateway_factory(settings)
+    status = gw.call(_in_thread(gw.gateway.status))
+    assert [(n.account, n.why) for n in status.sign_in_needed] == [("status-oauth", "")]
+    assert status.as_json()["sign_in_needed"] == [{"account": "status-oauth", "why": None}]

@@ -211,6 +211,13 @@ class StatusTab(QWidget):
             )
             for m in status.missing_passwords
         ]
+        for needed in status.sign_in_needed:
+            if needed.why:
+                text = tr("The account {0} must sign in again: {1}. Auth accounts → Sign in...")
+                problems.append(text.format(needed.account, needed.why))
+            else:
+                text = tr("The account {0} is not signed in: mail that needs it waits. Auth accounts → Sign in...")
+                problems.append(text.format(needed.account))
         if status.password_problem:
             problems.append(tr("The passwords cannot be checked: {0}").format(status.password_problem))
         self.accounts.setText("\n".join(problems))
