@@ -380,6 +380,10 @@
       <translation>アカウントなし</translation>
     </message>
     <message>
+      <source>(ID and password)</source>
+      <translation>(ID とパスワード)</translation>
+    </message>
+    <message>
       <source>Per user account</source>
       <translation>ユーザー別アカウント</translation>
     </message>
@@ -404,6 +408,10 @@
       <translation>SMTP認証が必要なすべての転送先で使います。送信者に下の個別アカウントがある場合はそちらを使います。</translation>
     </message>
     <message>
+      <source>Or an upstream account</source>
+      <translation>または送信先アカウント</translation>
+    </message>
+    <message>
       <source>Add local users first (Local users tab).</source>
       <translation>先にローカルユーザーを追加してください(ローカルユーザータブ)。</translation>
     </message>
@@ -414,6 +422,10 @@
     <message>
       <source>Connecting to {0}:{1}...</source>
       <translation>{0}:{1} に接続しています...</translation>
+    </message>
+    <message>
+      <source>see Upstream accounts</source>
+      <translation>送信先アカウントを参照</translation>
     </message>
     <message>
       <source>queue id or any text</source>

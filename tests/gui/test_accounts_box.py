@@ -114,3 +114,24 @@ def test_a_microsoft_account_needs_its_tenant_and_client_id(gui):
     assert account.oauth2.flow == "authorization_code"
     dialog.name.setText("ISP")
     assert not ok.isEnabled() and "listed twice" in dialog.error.text()
+
+
+def test_a_local_user_can_use_a_named_account_instead_of_an_id(gui):
+    window = gui.open(
+        local_domains=["example.jp"],
+        local_users=[{"address": "user2@example.jp"}],
+        auth_accounts={"per_user": [{"local_user": "user2@example.jp", "username": "id2"}]},
+        accounts=[{"name": "m365-user2", "username": "user2@contoso.example"}],
+    )
+    auth = window.auth_tab
+    choice = auth.table.cellWidget(0, 3)
+    choice.setCurrentIndex(choice.findData("m365-user2"))
+    gui.settle()
+    (per_user,) = window.working.auth_accounts.per_user
+    assert (per_user.account, per_user.username) == ("m365-user2", "")
+    assert window.validate() == []
+    assert auth.table.item(0, 1).text() == ""
+    gui.apply(window)
+    assert gui.saved()["auth_accounts"]["per_user"] == [
+        {"local_user": "user2@example.jp", "username": "", "account": "m365-user2"}
+    ]

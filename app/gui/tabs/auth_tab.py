@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -69,9 +70,9 @@ class AuthTab(QWidget):
         )
 
         per_user = QGroupBox(tr("Per local user accounts"))
-        self.table = QTableWidget(0, 3)
+        self.table = QTableWidget(0, 4)
         self.table.setObjectName("perUserTable")
-        self.table.setHorizontalHeaderLabels([tr("Local user"), tr("ID"), tr("Password")])
+        self.table.setHorizontalHeaderLabels([tr("Local user"), tr("ID"), tr("Password"), tr("Or an upstream account")])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.itemChanged.connect(self._item_changed)
         add = QPushButton(tr("Add..."))
@@ -104,8 +105,8 @@ class AuthTab(QWidget):
         form2.addRow(self.test_button, self.test_result)
 
         self.accounts = AccountsBox(settings, controller)
-        self.accounts.table.model().rowsInserted.connect(self.refresh_choices)
-        self.accounts.table.model().rowsRemoved.connect(self.refresh_choices)
+        self.accounts.table.model().rowsInserted.connect(self.reload)  # new names to choose
+        self.accounts.table.model().rowsRemoved.connect(self.reload)
 
         layout = QVBoxLayout(self)
         layout.addWidget(common)
@@ -124,6 +125,7 @@ class AuthTab(QWidget):
             self.table.setItem(r, 1, QTableWidgetItem(account.username))
             status = QTableWidgetItem("")
             self.table.setItem(r, 2, status)
+            self.table.setCellWidget(r, 3, self._account_choice(account))
         self.table.blockSignals(False)
         self.common_password.refresh()
         self._refresh_statuses()
@@ -142,9 +144,35 @@ class AuthTab(QWidget):
             self.account_choice.addItem(named.name, named.key)
         self.account_choice.addItem(tr("no account"), "")
 
+    def _account_choice(self, account: PerUserAccount) -> QComboBox:
+        """A person's own named account (their Microsoft 365 sign-in) instead of an ID and password."""
+        choice = QComboBox()
+        choice.addItem(tr("(ID and password)"), "")
+        for named in self.settings.accounts:
+            choice.addItem(named.name, named.name)
+        if account.account and choice.findData(account.account) < 0:
+            choice.addItem(account.account, account.account)
+        choice.setCurrentIndex(max(0, choice.findData(account.account)))
+
+        def chosen() -> None:
+            account.account = choice.currentData() or ""
+            if account.account:
+                account.username = ""  # either an ID or an account, not both
+            QTimer.singleShot(0, self.reload)  # not now: reload() replaces this combo box
+
+        choice.currentIndexChanged.connect(chosen)
+        return choice
+
     @asyncSlot()
     async def _refresh_statuses(self) -> None:
         for r, account in enumerate(list(self.settings.auth_accounts.per_user)):
+            if account.account:
+                item = self.table.item(r, 2)
+                if item is not None:
+                    self.table.blockSignals(True)
+                    item.setText(tr("see Upstream accounts"))
+                    self.table.blockSignals(False)
+                continue
             try:
                 found = await controller.password_is_set(f"user:{account.local_user}")
                 text = tr("saved") if found else tr("not set")
