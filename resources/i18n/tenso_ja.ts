@@ -176,6 +176,22 @@
       <translation>パスワードを削除できませんでした</translation>
     </message>
     <message>
+      <source>The password is kept in the keyring: select the account, then Set password...</source>
+      <translation>パスワードはキーリングに保存します。アカウントを選んで「パスワード設定...」を押してください。</translation>
+    </message>
+    <message>
+      <source>In Entra ID → App registrations, register an app (Mobile and desktop applications, redirect http://localhost) with the delegated permission SMTP.Send; for app-only sending, the application permission SMTP.SendAsApp (or Mail.Send for Graph) with admin consent. Enter its Application (client) ID and your tenant, then Sign in...</source>
+      <translation>Entra ID →「アプリの登録」でアプリを登録します(プラットフォーム「モバイル アプリケーションとデスクトップ アプリケーション」、リダイレクト URI http://localhost)。委任されたアクセス許可 SMTP.Send を追加します。ユーザーなしで送る場合は、アプリケーションのアクセス許可 SMTP.SendAsApp(Graph の場合は Mail.Send)に管理者の同意を与えます。アプリケーション (クライアント) ID とテナントを入力し、「サインイン...」を押してください。</translation>
+    </message>
+    <message>
+      <source>In Google Cloud → APIs &amp; Services → Credentials, create an OAuth client of type Desktop app; the scope is https://mail.google.com/. Enter its client ID, store its client secret with Set client secret..., then Sign in... (an app still in Testing must sign in again every 7 days).</source>
+      <translation>Google Cloud →「API とサービス」→「認証情報」で、種類「デスクトップ アプリ」の OAuth クライアントを作成します。スコープは https://mail.google.com/ です。クライアント ID を入力し、クライアントシークレットを「クライアントシークレットを設定...」で保存してから「サインイン...」を押してください(「テスト」中のアプリは7日ごとに再サインインが必要です)。</translation>
+    </message>
+    <message>
+      <source>Enter the authorization server's addresses (https), its client ID, then Sign in...</source>
+      <translation>認可サーバーのアドレス(https)とクライアント ID を入力し、「サインイン...」を押してください。</translation>
+    </message>
+    <message>
       <source>Password</source>
       <translation>パスワード</translation>
     </message>

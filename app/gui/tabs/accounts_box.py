@@ -44,6 +44,21 @@ FLOWS = (
     ("client_credentials", tr_later("App only, with a client secret (SMTP.SendAsApp / Graph)")),
 )
 RED = "#c62828"
+HELP = {
+    "": tr_later("The password is kept in the keyring: select the account, then Set password..."),
+    "microsoft": tr_later(
+        "In Entra ID → App registrations, register an app (Mobile and desktop applications, redirect "
+        "http://localhost) with the delegated permission SMTP.Send; for app-only sending, the "
+        "application permission SMTP.SendAsApp (or Mail.Send for Graph) with admin consent. Enter its "
+        "Application (client) ID and your tenant, then Sign in..."
+    ),
+    "google": tr_later(
+        "In Google Cloud → APIs & Services → Credentials, create an OAuth client of type Desktop app; "
+        "the scope is https://mail.google.com/. Enter its client ID, store its client secret with "
+        "Set client secret..., then Sign in... (an app still in Testing must sign in again every 7 days)."
+    ),
+    "generic": tr_later("Enter the authorization server's addresses (https), its client ID, then Sign in..."),
+}
 
 
 def kind_label(account: UpstreamAccount) -> str:
@@ -89,6 +104,10 @@ class AccountDialog(QDialog):
         for name, edit in self.urls.items():
             edit.setPlaceholderText("https://")
             form.addRow(name, edit)
+        self.help = QLabel()
+        self.help.setObjectName("accountHelp")
+        self.help.setWordWrap(True)
+        self.help.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error = QLabel()
         self.error.setStyleSheet(f"color: {RED}")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -96,8 +115,10 @@ class AccountDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.help)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
+        self.setMinimumWidth(560)
         self.kind.currentIndexChanged.connect(self._shown)
         for edit in (self.name, self.username, self.client_id, self.tenant, *self.urls.values()):
             edit.textChanged.connect(self.validate)
@@ -111,6 +132,7 @@ class AccountDialog(QDialog):
         form.setRowVisible(self.flow, bool(provider))
         for edit in self.urls.values():
             form.setRowVisible(edit, provider == "generic")
+        self.help.setText(tr(HELP[provider]))
         self.adjustSize()
         self.validate()
 
