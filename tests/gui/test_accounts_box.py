@@ -41,9 +41,12 @@ def open_with_account(gui, server: AuthServer, name: str):
 def test_sign_in_from_the_window_while_it_keeps_answering(gui, auth_server):
     window, box = open_with_account(gui, auth_server, "gui-signin")
     pages: list[str] = []
-    box.controller.sign_in_url.connect(
-        lambda url: threading.Thread(target=lambda: pages.append(browse(url)), daemon=True).start()
-    )
+
+    def person(url: str) -> None:
+        time.sleep(1.0)  # a person takes a while in the browser: the window must answer meanwhile
+        pages.append(browse(url))
+
+    box.controller.sign_in_url.connect(lambda url: threading.Thread(target=person, args=(url,), daemon=True).start())
     ticks = []
     timer = gui.own(QTimer())
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
@@ -58,9 +61,9 @@ def test_sign_in_from_the_window_while_it_keeps_answering(gui, auth_server):
     gui.run(scenario())
     timer.stop()
     assert pages, "the browser was given the authorization address"
-    assert len(ticks) > 3, "the window's loop kept running while the sign-in waited"
+    assert len(ticks) > 10, f"the window's loop ran {len(ticks)} times while the sign-in waited 1 s"
     gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
-    assert max(gaps) < 1.0, f"the window froze for {max(gaps):.2f} s"
+    assert max(gaps) < 0.45, f"the window froze for {max(gaps):.2f} s"
     assert box.table.item(0, 3).foreground().color().name() != "#c62828"
     assert service.account_status(window.working, "gui-signin").signed_in
 
