@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from app.deliver import deadlines
 from app.mail.lineends import to_crlf
 from app.problems import Problem
 from app.route.router import Account
@@ -281,30 +282,35 @@ def _open(destination: Destination, local_hostname: str, verify: bool) -> tuple[
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(_unreachable(host, port, exc)) from exc
     try:
-        # Commands are whole lines written at once; waiting to coalesce them only adds latency.
-        assert smtp.sock is not None  # connected by the constructor
-        smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        code, resp = smtp.ehlo()
-        if code != 250:
-            code, resp = smtp.helo()
+        with deadlines.stage(smtp, "EHLO and STARTTLS", deadlines.CONNECT_SECONDS):
+            # Commands are whole lines written at once; waiting to coalesce them only adds latency.
+            assert smtp.sock is not None  # connected by the constructor
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            code, resp = smtp.ehlo()
             if code != 250:
-                raise DeliveryError(f"{host} refused HELO: {_reply(code, resp)}", permanent=500 <= code < 600)
-        protection = VERIFIED if tls == "implicit" else CLEAR
-        if tls in ("opportunistic", "required") and smtp.has_extn("starttls"):
-            try:
-                smtp.starttls(context=verified_context() if verify else unverified_context())
-            except ssl.SSLCertVerificationError as exc:
-                if tls == "required":
-                    raise
-                smtp.close()
-                raise _NotVerified(exc.verify_message) from exc
-            smtp.ehlo()
-            protection = VERIFIED if verify else ENCRYPTED
-        elif tls == "required":
-            raise DeliveryError(Problem("", "{host} does not offer STARTTLS, and this rule requires TLS", host=host))
+                code, resp = smtp.helo()
+                if code != 250:
+                    raise DeliveryError(f"{host} refused HELO: {_reply(code, resp)}", permanent=500 <= code < 600)
+            protection = VERIFIED if tls == "implicit" else CLEAR
+            if tls in ("opportunistic", "required") and smtp.has_extn("starttls"):
+                try:
+                    smtp.starttls(context=verified_context() if verify else unverified_context())
+                except ssl.SSLCertVerificationError as exc:
+                    if tls == "required":
+                        raise
+                    smtp.close()
+                    raise _NotVerified(exc.verify_message) from exc
+                smtp.ehlo()
+                protection = VERIFIED if verify else ENCRYPTED
+            elif tls == "required":
+                needs = "{host} does not offer STARTTLS, and this rule requires TLS"
+                raise DeliveryError(Problem("", needs, host=host))
     except ssl.SSLCertVerificationError as exc:
         smtp.close()
         raise DeliveryError(_not_trusted(host, exc)) from exc
+    except deadlines.Expired as exc:
+        smtp.close()
+        raise DeliveryError(_too_slow(host, port, exc)) from exc
     except DeliveryError:
         _quietly_close(smtp)
         raise
@@ -329,19 +335,11 @@ def connect(destination: Destination, password: Secret | None, local_hostname: s
     conn = Connection(smtp, destination, protection)
     host, port = destination.host, destination.port
     try:
-        if destination.account and smtp.has_extn("auth"):
-            if password is None:
-                raise DeliveryError(
-                    f"no password stored for {destination.account.key}: save it in the window "
-                    f"(Auth accounts) or run: python -m app password set {destination.account.key}"
-                )
-            if protection == ENCRYPTED:
-                names = _certificate_names(smtp)
-                problem += f"; it is for {', '.join(names)}" if names else ""
-            if callable(password):
-                _bearer(smtp, destination, password, protection, problem)
-            else:
-                _auth(smtp, destination, password, protection, problem)
+        with deadlines.stage(smtp, "AUTH", deadlines.CONNECT_SECONDS):
+            _log_in(smtp, destination, password, protection, problem)
+    except deadlines.Expired as exc:
+        smtp.close()
+        raise DeliveryError(_too_slow(host, port, exc)) from exc
     except DeliveryError:
         _quietly_close(smtp)
         raise
@@ -349,6 +347,38 @@ def connect(destination: Destination, password: Secret | None, local_hostname: s
         smtp.close()
         raise DeliveryError(f"{host}:{port}: {exc}") from exc
     return conn
+
+
+def _log_in(
+    smtp: smtplib.SMTP, destination: Destination, password: Secret | None, protection: str, problem: str
+) -> None:
+    """AUTH with the rule's account, when the server offers it (``problem``: why the certificate
+    did not verify, which limits the mechanisms)."""
+    if not (destination.account and smtp.has_extn("auth")):
+        return
+    if password is None:
+        raise DeliveryError(
+            f"no password stored for {destination.account.key}: save it in the window "
+            f"(Auth accounts) or run: python -m app password set {destination.account.key}"
+        )
+    if protection == ENCRYPTED:
+        names = _certificate_names(smtp)
+        problem += f"; it is for {', '.join(names)}" if names else ""
+    if callable(password):
+        _bearer(smtp, destination, password, protection, problem)
+    else:
+        _auth(smtp, destination, password, protection, problem)
+
+
+def _too_slow(host: str, port: int, exc: deadlines.Expired) -> Problem:
+    return Problem(
+        "",
+        "{host}:{port} is too slow: {what} took longer than {seconds} s; the mail waits for its next try",
+        host=host,
+        port=port,
+        what=exc.what,
+        seconds=round(exc.seconds),
+    )
 
 
 def _quietly_close(smtp: smtplib.SMTP) -> None:
@@ -400,6 +430,15 @@ def transaction(
     for rcpt in accepted:
         results[rcpt] = _reply(code, resp)
     return results
+
+
+def _timed_transaction(
+    conn: Connection, sender: str, rcpts: list[str], content: bytes, mail_options: list[str]
+) -> dict[str, str]:
+    """``transaction`` within its deadline: a server answering a byte at a time is cut off."""
+    seconds = deadlines.transaction_seconds(len(content))
+    with deadlines.stage(conn.smtp, "the transaction (MAIL to the reply after the final dot)", seconds):
+        return transaction(conn, sender, rcpts, content, mail_options)
 
 
 def _pipelined(smtp: smtplib.SMTP, sender: str, rcpts: list[str], content: bytes, options: list[str]) -> dict[str, str]:
@@ -519,14 +558,18 @@ def deliver(
         if conn is None:
             conn = connect(destination, password, local_hostname)
         try:
-            results = transaction(conn, sender, rcpts, content, mail_options)
+            results = _timed_transaction(conn, sender, rcpts, content, mail_options)
         except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError):
             conn.smtp.close()
             if not reused:
                 raise
             # The pooled session had been dropped by the server: one fresh try.
             conn = connect(destination, password, local_hostname)
-            results = transaction(conn, sender, rcpts, content, mail_options)
+            results = _timed_transaction(conn, sender, rcpts, content, mail_options)
+    except deadlines.Expired as exc:
+        if conn is not None:
+            conn.smtp.close()  # cut mid-transaction: not one to reuse
+        return dict.fromkeys(rcpts, f"451 4.4.2 {_too_slow(destination.host, destination.port, exc)}")
     except DeliveryError as exc:
         if raise_unreachable:
             raise
