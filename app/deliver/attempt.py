@@ -29,7 +29,7 @@ from app.mail import addresses, forwarding
 from app.mail.headers import count_hops
 from app.route import router as routing
 from app.store.activity import LOCAL_DESTINATION, MX_DESTINATION, Delivered, Outcome
-from app.store.spool import BOUNCED, DEFERRED, FAILED, SENT, Envelope, QueuedMessage, Recipient, new_id
+from app.store.spool import BOUNCED, DEFERRED, FAILED, SENT, WAITING, Envelope, QueuedMessage, Recipient, new_id
 from app.system.net import numeric_addresses, reaches_listener
 
 if TYPE_CHECKING:
@@ -64,6 +64,12 @@ class Result:
     next_try: float | None
     created: list[str] = field(default_factory=list)
     outcomes: list[Delivered] = field(default_factory=list)
+    waiting_for: list[str] = field(default_factory=list)  # destinations of recipients still waiting
+
+
+def mx_destination(address: str) -> str:
+    """The scheduler's name for normal delivery to an address's domain (its slots are per domain)."""
+    return f"mx:{addresses.domain_of(address).lower()}"
 
 
 class Deliverer:
@@ -214,6 +220,9 @@ class Deliverer:
                 self._deliver_mx(message, domain, rcpts, content, result)
             except UnicodeError as exc:
                 self._unsendable(message, rcpts, exc, result, MX_DESTINATION)
+        waiting = {f"{d.host}:{d.port}" for d, items in forward.items() if any(r.state in WAITING for r, _ in items)}
+        waiting |= {mx_destination(rs[0].address) for rs in by_domain.values() if any(r.state in WAITING for r in rs)}
+        result.waiting_for = sorted(waiting)
 
     def _unsendable(
         self, message: QueuedMessage, rcpts: list[Recipient], exc: UnicodeError, result: Result, via: str

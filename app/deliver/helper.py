@@ -13,7 +13,7 @@ The two talk over the child's stdin and stdout, one JSON object per line:
     parent -> child   {"config": {...settings...}, "source": path, "spool": path, "bound": [[ip, port], ...], ...}
                       {"n": 7, "qid": "...", "forced": false, "bounce": false}
                       {"stop": true}
-    child -> parent   {"n": 7, "next_try": 1790000000.0, "created": ["..."],
+    child -> parent   {"n": 7, "next_try": 1790000000.0, "created": ["..."], "waiting_for": ["host:25"],
                        "outcomes": [["relayed", "smtp.example.jp:587", "250 ok"], ...]}
                       {"log": [20, "the line", "bounce"]}
 
@@ -171,7 +171,7 @@ class DeliveryHelper:
             future = self._pending.pop(msg["n"], None)
             if future is not None and not future.done():
                 outcomes = [Delivered(Outcome(o), via, reply) for o, via, reply in msg.get("outcomes", [])]
-                future.set_result(Result(msg["next_try"], msg["created"], outcomes))
+                future.set_result(Result(msg["next_try"], msg["created"], outcomes, msg.get("waiting_for", [])))
 
     def _lost(self, helper: helpers.Helper) -> None:
         """The child is gone: what it had is retried later (its messages are still in the spool)."""

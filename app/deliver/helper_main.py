@@ -70,7 +70,15 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
             result = Result(time.time() + 300)
         try:
             outcomes = [[o.outcome, o.destination, o.reply] for o in result.outcomes]
-            writer.send({"n": n, "next_try": result.next_try, "created": result.created, "outcomes": outcomes})
+            writer.send(
+                {
+                    "n": n,
+                    "next_try": result.next_try,
+                    "created": result.created,
+                    "outcomes": outcomes,
+                    "waiting_for": result.waiting_for,
+                }
+            )
         except (OSError, ValueError):
             pass
 

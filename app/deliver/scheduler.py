@@ -16,13 +16,15 @@ import heapq
 import logging
 import os
 import time
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from app.deliver import backup
-from app.deliver.attempt import Deliverer, Result
+from app.deliver.attempt import Deliverer, Result, mx_destination
 from app.deliver.helper import DeliveryHelper
+from app.route.router import RouteKind
 from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
@@ -36,6 +38,13 @@ CONTROL_POLL_SECONDS = 1.0
 FRESH_LIMIT = 256  # messages handed over in memory at most; beyond that they are read back
 FRESH_BYTES = 2 << 20  # and at most this many bytes of them: 100 KB mail is read back sooner
 PRUNE_EVERY_SECONDS = 3600.0
+
+
+def reserved_slots(workers: int) -> int:
+    """The last slots, kept for destinations with no attempt running: a destination that is slow
+    (or has a thousand messages) never holds every slot, and a healthy destination's mail still
+    leaves at once.  A quarter of queue.workers (4 of the default 16)."""
+    return max(1, workers // 4) if workers > 1 else 0
 
 
 def delivers_in_process(processes: int) -> bool:
@@ -69,6 +78,14 @@ class Scheduler:
         else:
             self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver")
         self._slots = asyncio.Semaphore(workers)
+        self._workers = workers
+        self._reserved = reserved_slots(workers)
+        # Per destination ("host:port", "mx:domain"): attempts running, and messages waiting for
+        # a slot (parked: not due again until an attempt there, or anywhere, ends).
+        self._dest_of: dict[str, frozenset[str]] = {}  # what each message waits for, once known
+        self._holding: dict[str, frozenset[str]] = {}  # running attempt -> the destinations it counts
+        self._busy: Counter[str] = Counter()
+        self._parked: dict[str, deque[str]] = {}
         self._due: list[tuple[float, str]] = []
         self._in_flight: set[str] = set()
         self._forced: set[str] = set()
@@ -129,6 +146,7 @@ class Scheduler:
 
     def accepted(self, qid: str, envelope, parts: tuple[bytes, ...]) -> None:
         """A new message is on disk: attempt it now, from memory (bounded: not while paused)."""
+        self._dest_of[qid] = self._route(envelope.recipients, envelope.sender)
         if self.executor and len(self._fresh) < FRESH_LIMIT and not self.paused:
             size = sum(map(len, parts))
             if self._fresh_bytes + size <= FRESH_BYTES:
@@ -221,12 +239,20 @@ class Scheduler:
                     if qid in self._forced or qid in self._bounce:
                         self._again.add(qid)  # an explicit request: run again right after
                     continue  # otherwise the running attempt reschedules it
+                destinations = self._destinations(qid)
+                full = self._full(destinations)
+                if full is not None:
+                    self._parked.setdefault(full, deque()).append(qid)
+                    continue
                 await self._slots.acquire()
                 self._in_flight.add(qid)
+                self._holding[qid] = destinations
+                self._busy.update(destinations)
                 try:
                     task = self._loop.create_task(self._attempt(qid))
                 except BaseException:
                     self._in_flight.discard(qid)
+                    self._release(qid)
                     self._slots.release()
                     heapq.heappush(self._due, (when, qid))
                     raise
@@ -273,6 +299,49 @@ class Scheduler:
                     self.context.settings.backup.keep_days,
                 )
 
+    # --- slots per destination ---
+
+    def _route(self, recipients: list[str], sender: str) -> frozenset[str]:
+        """The destinations of a new message's recipients (routing is microseconds; the attempt
+        routes again, and what it finds waiting replaces this)."""
+        found = set()
+        router = self.context.router
+        for rcpt in recipients:
+            try:
+                decision = router.route(rcpt, sender)
+            except ValueError:
+                continue
+            if decision.kind == RouteKind.FORWARD:
+                found.add(f"{decision.host}:{decision.port}")
+            elif decision.kind == RouteKind.MX:
+                found.add(mx_destination(rcpt))
+        return frozenset(found)
+
+    def _destinations(self, qid: str) -> frozenset[str]:
+        return self._dest_of.get(qid, frozenset())  # unknown (recovered at start): counted nowhere
+
+    def _full(self, destinations: frozenset[str]) -> str | None:
+        """A destination of these that may not take another slot now, or None."""
+        free = self._workers - len(self._in_flight)
+        for d in destinations:
+            if self._busy[d] and free <= self._reserved:
+                return d
+        return None
+
+    def _release(self, qid: str) -> None:
+        """An attempt ended: its destinations' counts go down, and parked messages get another look
+        (one per destination: they are parked again at once if their destination is still full)."""
+        for d in self._holding.pop(qid, frozenset()):
+            self._busy[d] -= 1
+            if self._busy[d] <= 0:
+                del self._busy[d]
+        for d in list(self._parked):
+            waiting = self._parked[d]
+            if waiting:
+                self.wake(waiting.popleft())
+            if not waiting:
+                del self._parked[d]
+
     async def _attempt(self, qid: str) -> None:
         forced = qid in self._forced
         bounce = qid in self._bounce
@@ -283,6 +352,7 @@ class Scheduler:
         self._bounce.discard(qid)
         if self._stopping:  # started in the same loop turn as stop(): leave it to the next start
             self._in_flight.discard(qid)
+            self._release(qid)
             self._slots.release()
             return
         try:
@@ -296,7 +366,12 @@ class Scheduler:
             result = Result(time.time() + 300)
         finally:
             self._in_flight.discard(qid)
+            self._release(qid)
             self._slots.release()
+        if result.next_try is None:
+            self._dest_of.pop(qid, None)
+        else:
+            self._dest_of[qid] = frozenset(result.waiting_for)
         if self.on_outcomes and result.outcomes:
             self.on_outcomes(result.outcomes)
         if self._stopping:

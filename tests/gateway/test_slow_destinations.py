@@ -7,6 +7,7 @@ a byte every 0.2 s.  The deadlines are shortened for the test (module constants)
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -14,7 +15,8 @@ import time
 import pytest
 
 from app.deliver import deadlines, outbound
-from tests.support.smtp import message
+from tests.support.gateway import rule
+from tests.support.smtp import message, send
 
 
 class DrippingServer:
@@ -118,3 +120,45 @@ def test_a_server_that_answers_in_time_is_not_cut(short_deadlines):
 def test_the_transaction_deadline_grows_with_the_size():
     assert deadlines.transaction_seconds(0) == deadlines.TRANSACTION_SECONDS
     assert deadlines.transaction_seconds(25 * 2**20) > deadlines.TRANSACTION_SECONDS + 1000
+
+
+def hold(up) -> threading.Event:
+    """The upstream keeps every session waiting in MAIL until the returned event is set."""
+    gate = threading.Event()
+    original = up.handler.handle_MAIL
+
+    async def held(server, session, envelope, address, options):
+        await asyncio.to_thread(gate.wait, 60)
+        return await original(server, session, envelope, address, options)
+
+    up.handler.handle_MAIL = held
+    return gate
+
+
+@pytest.mark.parametrize("in_process", [False, True], ids=["delivery-helper", "threads"])
+def test_slow_destinations_never_take_every_slot(tmp_path, gateway_factory, upstream_factory, monkeypatch, in_process):
+    """queue.workers 4 (one slot kept back): two destinations that hang with three messages each
+    hold three slots at most, and mail for a healthy destination leaves at once."""
+    if in_process:
+        monkeypatch.setenv("TENSO_DELIVERY_PROCESS", "0")
+    slow1, slow2, healthy = upstream_factory(), upstream_factory(), upstream_factory()
+    gates = [hold(slow1), hold(slow2)]
+    gw = gateway_factory(
+        queue={"workers": 4},
+        rules=[rule(slow1.port, "@slow1.test"), rule(slow2.port, "@slow2.test"), rule(healthy.port)],
+    )
+    try:
+        for i in range(3):
+            for domain in ("slow1.test", "slow2.test"):
+                send(gw.port, "a@lan.test", [f"r{i}@{domain}"], message(f"slow {i}"))
+        time.sleep(0.5)  # every slot the slow ones may take is taken
+        started = time.monotonic()
+        send(gw.port, "a@lan.test", ["b@healthy.test"], message("healthy"))
+        healthy.handler.wait_for(1, timeout=5)
+        took = time.monotonic() - started
+    finally:
+        for gate in gates:
+            gate.set()
+    assert took < 2.0, f"the healthy destination's mail waited {took:.1f} s"
+    slow1.handler.wait_for(3, timeout=15)
+    slow2.handler.wait_for(3, timeout=15)
