@@ -2,7 +2,8 @@
 
 ``TensoSMTP`` overrides a few of aiosmtpd's internals (DATA read in large pieces, a plain-address
 shortcut in the address parser, a true idle timer, connections freed without the cyclic
-collector), and ``install_aiosmtpd_patches`` replaces two names in aiosmtpd.smtp's module
+collector, one log line instead of a traceback for a failed TLS handshake or an address the
+email package's parser breaks on), and ``install_aiosmtpd_patches`` replaces two names in aiosmtpd.smtp's module
 namespace so its per-connection method tables are built once per class.  Both lean on the
 internals of the pinned version (``AIOSMTPD_VERSION``, requirements.txt): check them again
 when it changes.  What the server says and decides is the handler's (``receive.handler``).
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import aiosmtpd
 from aiosmtpd import smtp as aiosmtpd_smtp
-from aiosmtpd.smtp import MISSING, SMTP, syntax
+from aiosmtpd.smtp import MISSING, SMTP, TLSSetupException, syntax
 
 if TYPE_CHECKING:
     from app.settings import Server
@@ -91,6 +92,16 @@ _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _PLAIN_ANGLE_ADDR = re.compile(rf"<({_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>[ \t]*")
 
 
+MALFORMED_SENDER = "501 5.1.7 Malformed sender address"
+MALFORMED_RECIPIENT = "501 5.1.3 Malformed recipient address"
+INTERNAL_ERROR = "451 4.3.0 Internal error; try again later"
+
+
+class MalformedAddress(Exception):
+    """An address that made the email package's parser fail with something other than its
+    HeaderParseError (an IndexError for ``a@``, an UnboundLocalError for ``a@[ ``)."""
+
+
 class TensoSMTP(SMTP):
     # Real mail has lines past RFC 5321's 1,000 octets (the fixtures carry a 2,000-byte
     # line); passing them on untouched is better than "500 Line too long".
@@ -112,7 +123,30 @@ class TensoSMTP(SMTP):
                 local_part_ok = not self.local_part_limit or address.rindex("@") <= self.local_part_limit
                 if not rest.startswith("(") and local_part_ok:
                     return address, rest
-        return super()._getaddr(arg)
+        try:
+            return super()._getaddr(arg)
+        except Exception as exc:  # the parser's own bugs on hostile input: any class
+            raise MalformedAddress(arg) from exc
+
+    async def handle_exception(self, error: Exception) -> str:
+        """What aiosmtpd does with an exception from a command: a reply, and one log line for
+        what happens on any network, where aiosmtpd logs a traceback (and answers with the
+        exception's text).  For a TLSSetupException aiosmtpd sends no reply and hangs up."""
+        peer = self.session.peer if self.session else None
+        client = peer[0] if isinstance(peer, tuple) else "?"
+        if isinstance(error, MalformedAddress):
+            log.info("client %s: malformed address %r", client, str(error))
+            in_transaction = self.envelope is not None and self.envelope.mail_from
+            return MALFORMED_RECIPIENT if in_transaction else MALFORMED_SENDER
+        if isinstance(error, TLSSetupException):
+            cause = error.__cause__
+            if cause is None or isinstance(cause, (ConnectionError, ssl.SSLEOFError)):
+                log.info("client %s closed the connection during the TLS handshake", client)
+            else:
+                log.info("client %s: TLS handshake failed: %s", client, cause)
+            return INTERNAL_ERROR  # not sent
+        log.exception("client %s: unexpected error in the SMTP session", client)
+        return INTERNAL_ERROR
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)

@@ -8,17 +8,22 @@ are about.  Destinations are real servers on loopback: aiosmtpd for a strict one
 
 from __future__ import annotations
 
+import gc
 import os
 import re
+import socket
+import ssl
+import struct
 import time
 
 import pytest
+import trustme
 
 from app.store.spool import Envelope, Spool, new_id
 from tests.support.gateway import make_settings, rule
 from tests.support.logs import LogCapture
 from tests.support.processes import TensoProcess, free_port, write_config
-from tests.support.smtp import LaxUpstream, Raw, strip_received
+from tests.support.smtp import LaxUpstream, Raw, strip_received, write_tls_files
 from tests.support.waiting import wait_until
 
 QUEUED_AS = re.compile(r"queued as (\S+)")
@@ -223,3 +228,92 @@ def test_addresses_that_are_not_utf8_are_logged_escaped_in_the_log_file_and_on_s
     for line in (r"refused MAIL FROM:<\xe2\x82@src.test> client=127.0.0.1", r"refused RCPT <caf\xe9@dest.test>"):
         assert line in file and line in stderr, (line, file, stderr)
     assert "Logging error" not in stderr
+
+
+# --- 4. ordinary network events are one line, not a traceback ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_gateway(ca, tmp_path, gateway_factory):
+    return gateway_factory(
+        server=write_tls_files(ca.issue_cert("tenso.test", "127.0.0.1"), tmp_path), rules=parked_rules()
+    )
+
+
+def client_hello() -> bytes:
+    """The first bytes a real TLS client sends."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ssl.create_default_context().wrap_bio(incoming, outgoing, server_hostname="tenso.test")
+    with pytest.raises(ssl.SSLWantReadError):
+        tls.do_handshake()
+    return outgoing.read()
+
+
+def after_starttls(port: int, then) -> None:
+    with Raw(port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        assert raw.cmd("STARTTLS")[0] == 220
+        then(raw.sock)
+
+
+def reset(sock: socket.socket) -> None:
+    """Closes with a TCP RST instead of a FIN, as a crashed or killed client does."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+DROPS = {
+    "hangs up at once": lambda sock: sock.shutdown(socket.SHUT_WR),
+    "resets mid-handshake": lambda sock: (sock.sendall(client_hello()[:40]), time.sleep(0.2), reset(sock)),
+    "resets after its hello": lambda sock: (sock.sendall(client_hello()), time.sleep(0.2), reset(sock)),
+}
+
+
+@pytest.mark.parametrize("drop", DROPS)
+def test_a_client_that_drops_during_the_tls_handshake_is_one_info_line_without_traceback(tls_gateway, drop):
+    with LogCapture() as log:
+        after_starttls(tls_gateway.port, DROPS[drop])
+        wait_until(lambda: log.matching(r"^client 127\.0\.0\.1 closed the connection during the TLS handshake$"))
+        time.sleep(0.2)  # whatever else the session's end would log
+        gc.collect()  # and a task's exception that nobody retrieved
+    assert log.tracebacks == [], log.tracebacks
+    assert len(log.matching("TLS")) == 1, log.text()
+
+
+def test_a_client_that_speaks_plain_text_after_starttls_is_one_info_line_without_traceback(tls_gateway):
+    def plain(sock: socket.socket) -> None:
+        sock.sendall(b"EHLO client.test\r\n")
+        assert sock.recv(100) == b""  # the gateway hangs up
+
+    with LogCapture() as log:
+        after_starttls(tls_gateway.port, plain)
+        wait_until(lambda: log.matching(r"^client 127\.0\.0\.1: TLS handshake failed: .*WRONG_VERSION_NUMBER"))
+        time.sleep(0.2)
+        gc.collect()
+    assert log.tracebacks == [], log.tracebacks
+    assert len(log.matching("TLS")) == 1, log.text()
+
+
+# Each makes the email package's address parser raise (IndexError, UnboundLocalError) inside
+# aiosmtpd's _getaddr, instead of its HeaderParseError.
+PARSER_BREAKERS = [b"<", b"a@", b"<@", b". @", b"a@[ "]
+
+
+def test_an_address_that_breaks_the_stdlib_parser_gets_501_and_no_traceback(gateway_factory):
+    gw = gateway_factory(rules=parked_rules())
+    with LogCapture() as log, Raw(gw.port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        for arg in PARSER_BREAKERS:
+            code, text = raw.cmd(b"MAIL FROM:" + arg)
+            assert (code, text[:6]) == (501, "5.1.7 "), (arg, code, text)
+        assert raw.cmd("MAIL FROM:<a@lan.test>")[0] == 250
+        for arg in PARSER_BREAKERS:
+            code, text = raw.cmd(b"RCPT TO:" + arg)
+            assert (code, text[:6]) == (501, "5.1.3 "), (arg, code, text)
+        assert raw.cmd("RCPT TO:<x@dest.test>")[0] == 250  # the session goes on
+    assert log.tracebacks == [], log.tracebacks
