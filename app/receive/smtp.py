@@ -3,10 +3,11 @@
 ``TensoSMTP`` overrides a few of aiosmtpd's internals (DATA read in large pieces, a plain-address
 shortcut in the address parser, a true idle timer, connections freed without the cyclic
 collector, one log line instead of a traceback for a failed TLS handshake or an address the
-email package's parser breaks on), and ``install_aiosmtpd_patches`` replaces two names in aiosmtpd.smtp's module
-namespace so its per-connection method tables are built once per class.  Both lean on the
-internals of the pinned version (``AIOSMTPD_VERSION``, requirements.txt): check them again
-when it changes.  What the server says and decides is the handler's (``receive.handler``).
+email package's parser breaks on), and ``install_aiosmtpd_patches`` replaces two names in
+aiosmtpd.smtp's module namespace so its per-connection method tables are built once per class,
+and sends aiosmtpd's warnings into Tenso's log.  Both lean on the internals of the pinned
+version (``AIOSMTPD_VERSION``, requirements.txt): check them again when it changes.  What the
+server says and decides is the handler's (``receive.handler``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from app.settings import Server
 
 log = logging.getLogger("tenso")
+aiosmtpd_log = logging.getLogger("mail.log")  # aiosmtpd's own logger
 
 AIOSMTPD_VERSION = "1.4.6"  # the version whose internals TensoSMTP and the patches below were written for
 
@@ -72,8 +74,24 @@ _tables = _PerClassTables()
 _installed = False
 
 
+class _IntoTensoLog(logging.Handler):
+    """aiosmtpd's warnings ("unrecognised: ...", "too many bogus commands") into Tenso's log, so
+    they reach the same handlers (stderr, the file, the window, a helper's parent) in the same
+    format; alone they went to stderr unformatted and nowhere else.  Its lines start with the
+    peer's (host, port): they are given Tenso's "client 192.0.2.1" instead."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args
+        if isinstance(record.msg, str) and record.msg.startswith("%r ") and isinstance(args, tuple) and args:
+            peer = args[0]
+            record.msg = "client %s " + record.msg[3:]
+            record.args = (peer[0] if isinstance(peer, tuple) and peer else peer, *args[1:])
+        log.handle(record)
+
+
 def install_aiosmtpd_patches() -> None:
-    """Installs the per-class method tables into aiosmtpd.smtp (once; before the first server)."""
+    """Installs the per-class method tables into aiosmtpd.smtp, and its warnings into Tenso's
+    log (once; before the first server)."""
     global _installed
     if _installed:
         return
@@ -84,6 +102,10 @@ def install_aiosmtpd_patches() -> None:
     # type), its ``inspect`` the module (which _tables stands in for).
     aiosmtpd_smtp.dir = _tables.dir  # type: ignore[attr-defined]
     aiosmtpd_smtp.inspect = _tables  # type: ignore[assignment]
+    # Its INFO lines are one per command and connection: only its warnings are Tenso's business.
+    aiosmtpd_log.setLevel(logging.WARNING)
+    aiosmtpd_log.addHandler(_IntoTensoLog())
+    aiosmtpd_log.propagate = False
     _installed = True
 
 

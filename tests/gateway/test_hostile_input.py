@@ -207,27 +207,49 @@ def test_a_queued_message_that_cannot_be_encoded_fails_with_a_bounce_not_endless
 # --- 3. log lines never vanish ----------------------------------------------------------------
 
 
-def test_addresses_that_are_not_utf8_are_logged_escaped_in_the_log_file_and_on_stderr(tmp_path):
-    """Before: the file handler failed on the surrogate escapes ("--- Logging error ---") and
-    the line was lost from the log file, so a hostile client could hide its traffic."""
+def headless_session(tmp_path, lines: list[bytes], until: str) -> tuple[str, str]:
+    """``python -m app --headless`` with a data folder of its own: one raw session of ``lines``,
+    then, once a line matching ``until`` is logged, its stderr and its log file."""
     port = free_port()
     env = {**os.environ, "TENSO_DATA_DIR": str(tmp_path / "data")}
     tenso = TensoProcess(write_config(tmp_path, port, 9), port, tmp_path / "stderr.log", env=env)
     try:
         tenso.wait_listening()
         with Raw(port) as raw:
-            assert raw.cmd("EHLO client.test")[0] == 250
-            raw.cmd(b"MAIL FROM:<\xe2\x82@src.test>")
-            assert raw.cmd(b"MAIL FROM:<a@lan.test>")[0] == 250
-            raw.cmd(b"RCPT TO:<caf\xe9@dest.test>")
-        tenso.wait_log(r"refused RCPT")
+            for line in lines:
+                raw.cmd(line)
+        tenso.wait_log(until)
     finally:
         tenso.close()
-    stderr = tenso.log
-    file = (tmp_path / "data" / "logs" / "tenso.log").read_text(encoding="utf-8")
+    return tenso.log, (tmp_path / "data" / "logs" / "tenso.log").read_text(encoding="utf-8")
+
+
+def test_addresses_that_are_not_utf8_are_logged_escaped_in_the_log_file_and_on_stderr(tmp_path):
+    """Before: the file handler failed on the surrogate escapes ("--- Logging error ---") and
+    the line was lost from the log file, so a hostile client could hide its traffic."""
+    session = [
+        b"EHLO client.test",
+        b"MAIL FROM:<\xe2\x82@src.test>",
+        b"MAIL FROM:<a@lan.test>",
+        b"RCPT TO:<caf\xe9@dest.test>",
+    ]
+    stderr, file = headless_session(tmp_path, session, until="refused RCPT")
     for line in (r"refused MAIL FROM:<\xe2\x82@src.test> client=127.0.0.1", r"refused RCPT <caf\xe9@dest.test>"):
         assert line in file and line in stderr, (line, file, stderr)
     assert "Logging error" not in stderr
+
+
+# --- 7. aiosmtpd's own warnings ---------------------------------------------------------------
+
+
+def test_aiosmtpd_warnings_are_in_the_log_file_and_on_stderr_formatted_as_tensos_lines(tmp_path):
+    """Before: ``('127.0.0.1', 40000) unrecognised: FOO`` went to stderr alone, without a time."""
+    stderr, file = headless_session(tmp_path, [b"EHLO client.test", b"FOO bar"], until="unrecognised")
+    line = re.compile(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} WARNING client 127\.0\.0\.1 unrecognised: FOO$", re.MULTILINE
+    )
+    assert line.search(file) and line.search(stderr), (file, stderr)
+    assert "('127.0.0.1'" not in stderr
 
 
 # --- 4. ordinary network events are one line, not a traceback ----------------------------------

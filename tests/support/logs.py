@@ -10,11 +10,11 @@ import threading
 class LogCapture(logging.Handler):
     """The gateway's records (logger ``tenso``), with the thread that logged each in this process.
 
-    ``tracebacks`` holds every record that carried one, from ``tenso`` and from the libraries
-    under it: aiosmtpd (``mail.log``) and asyncio (a callback's or a task's exception), watched
-    at WARNING and above while the capture lasts."""
+    ``tracebacks`` holds every record that carried one, from ``tenso`` (aiosmtpd's warnings come
+    through it, receive/smtp.py) and from asyncio (a callback's or a task's exception), watched at
+    WARNING and above while the capture lasts."""
 
-    WATCHED = ("mail.log", "asyncio")
+    WATCHED = ("asyncio",)
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
