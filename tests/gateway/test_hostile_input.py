@@ -339,3 +339,60 @@ def test_an_address_that_breaks_the_stdlib_parser_gets_501_and_no_traceback(gate
             assert (code, text[:6]) == (501, "5.1.3 "), (arg, code, text)
         assert raw.cmd("RCPT TO:<x@dest.test>")[0] == 250  # the session goes on
     assert log.tracebacks == [], log.tracebacks
+
+
+# --- 9. trace headers as the RFCs write them ----------------------------------------------------
+
+
+def received_of(gw, text: str) -> str:
+    """The Received header Tenso put on the message its reply ``text`` names."""
+    stored = gw.spool.content(queue_id(text))
+    return stored[: len(stored) - len(strip_received(stored))].decode()
+
+
+def test_received_names_an_ipv6_client_with_the_ipv6_address_literal(gateway_factory):
+    """RFC 5321 4.1.3: ``[IPv6:::1]``; before, ``([::1])``."""
+    gw = gateway_factory(server={"listen": ["[::1]:0"]}, rules=parked_rules())
+    with Raw(gw.port, host="::1") as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        assert raw.cmd("MAIL FROM:<a@lan.test>")[0] == 250
+        assert raw.cmd("RCPT TO:<x@dest.test>")[0] == 250
+        assert raw.cmd("DATA")[0] == 354
+        code, text = raw.cmd(HEADER + b"body\r\n.")
+    assert code == 250, text
+    assert received_of(gw, text).startswith("Received: from client.test ([IPv6:::1])\r\n"), received_of(gw, text)
+
+
+def smtputf8_message(raw: Raw) -> tuple[int, str]:
+    assert raw.cmd("MAIL FROM:<差出人@lan.test> SMTPUTF8".encode())[0] == 250
+    assert raw.cmd("RCPT TO:<x@dest.test>")[0] == 250
+    assert raw.cmd("DATA")[0] == 354
+    return raw.cmd(HEADER + "本文\r\n.".encode())
+
+
+def test_received_of_smtputf8_mail_says_with_utf8smtp(gateway_factory):
+    """RFC 6531 4.3 registers UTF8SMTP (and UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA); before, ESMTP."""
+    gw = gateway_factory(rules=parked_rules())
+    with Raw(gw.port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        code, text = smtputf8_message(raw)
+        assert code == 250, text
+        assert " with UTF8SMTP id " in received_of(gw, text), received_of(gw, text)
+        assert raw.cmd("MAIL FROM:<a@lan.test>")[0] == 250  # and mail without SMTPUTF8 stays ESMTP
+        assert raw.cmd("RCPT TO:<x@dest.test>")[0] == 250
+        assert raw.cmd("DATA")[0] == 354
+        code, text = raw.cmd(HEADER + b"body\r\n.")
+        assert " with ESMTP id " in received_of(gw, text), received_of(gw, text)
+
+
+def test_received_of_smtputf8_mail_after_starttls_says_with_utf8smtps(tls_gateway, ca):
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    with Raw(tls_gateway.port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        assert raw.cmd("STARTTLS")[0] == 220
+        raw.sock = context.wrap_socket(raw.sock, server_hostname="127.0.0.1")
+        assert raw.cmd("EHLO client.test")[0] == 250
+        code, text = smtputf8_message(raw)
+    assert code == 250, text
+    assert " with UTF8SMTPS id " in received_of(tls_gateway, text), received_of(tls_gateway, text)
