@@ -77,6 +77,13 @@ def client_ip(session: Session) -> str:
     return peer[0] if isinstance(peer, tuple) else ""
 
 
+def address_literal(ip: str) -> str:
+    """The client's address as RFC 5321 4.1.3 writes it: ``[192.0.2.1]``, ``[IPv6:2001:db8::1]``."""
+    if ":" in ip:
+        return f"[IPv6:{ip.partition('%')[0]}]"  # a link-local address's %zone is no part of it
+    return f"[{ip}]"
+
+
 class InboundHandler:
     """aiosmtpd hooks; what they decide comes from ``context``, read afresh for every command."""
 
@@ -201,7 +208,11 @@ class InboundHandler:
         return None
 
     def received_header(self, server: SMTP, session: Session, envelope: Envelope, qid: str) -> bytes:
-        protocol = "ESMTP" if session.extended_smtp else "SMTP"
+        # The protocol names of RFC 3848 and, for SMTPUTF8 mail, RFC 6531 section 4.3.
+        if envelope.smtp_utf8:
+            protocol = "UTF8SMTP"
+        else:
+            protocol = "ESMTP" if session.extended_smtp else "SMTP"
         if session.ssl:
             protocol += "S"
         if session.authenticated:
@@ -210,7 +221,7 @@ class InboundHandler:
         for_clause = f"\r\n\tfor <{recipients[0]}>" if len(recipients) == 1 else ""
         helo = (session.host_name or "unknown").replace("\r", "").replace("\n", "")
         text = (
-            f"Received: from {helo} ([{client_ip(session)}])\r\n"
+            f"Received: from {helo} ({address_literal(client_ip(session))})\r\n"
             f"\tby {server.hostname} (Tenso) with {protocol} id {qid}{for_clause};\r\n"
             f"\t{_date_now()}\r\n"
         )

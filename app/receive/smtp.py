@@ -2,10 +2,12 @@
 
 ``TensoSMTP`` overrides a few of aiosmtpd's internals (DATA read in large pieces, a plain-address
 shortcut in the address parser, a true idle timer, connections freed without the cyclic
-collector), and ``install_aiosmtpd_patches`` replaces two names in aiosmtpd.smtp's module
-namespace so its per-connection method tables are built once per class.  Both lean on the
-internals of the pinned version (``AIOSMTPD_VERSION``, requirements.txt): check them again
-when it changes.  What the server says and decides is the handler's (``receive.handler``).
+collector, one log line instead of a traceback for a failed TLS handshake or an address the
+email package's parser breaks on), and ``install_aiosmtpd_patches`` replaces two names in
+aiosmtpd.smtp's module namespace so its per-connection method tables are built once per class,
+and sends aiosmtpd's warnings into Tenso's log.  Both lean on the internals of the pinned
+version (``AIOSMTPD_VERSION``, requirements.txt): check them again when it changes.  What the
+server says and decides is the handler's (``receive.handler``).
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from typing import TYPE_CHECKING
 
 import aiosmtpd
 from aiosmtpd import smtp as aiosmtpd_smtp
-from aiosmtpd.smtp import MISSING, SMTP, syntax
+from aiosmtpd.smtp import MISSING, SMTP, TLSSetupException, syntax
 
 if TYPE_CHECKING:
     from app.settings import Server
 
 log = logging.getLogger("tenso")
+aiosmtpd_log = logging.getLogger("mail.log")  # aiosmtpd's own logger
 
 AIOSMTPD_VERSION = "1.4.6"  # the version whose internals TensoSMTP and the patches below were written for
 
@@ -71,8 +74,24 @@ _tables = _PerClassTables()
 _installed = False
 
 
+class _IntoTensoLog(logging.Handler):
+    """aiosmtpd's warnings ("unrecognised: ...", "too many bogus commands") into Tenso's log, so
+    they reach the same handlers (stderr, the file, the window, a helper's parent) in the same
+    format; alone they went to stderr unformatted and nowhere else.  Its lines start with the
+    peer's (host, port): they are given Tenso's "client 192.0.2.1" instead."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args
+        if isinstance(record.msg, str) and record.msg.startswith("%r ") and isinstance(args, tuple) and args:
+            peer = args[0]
+            record.msg = "client %s " + record.msg[3:]
+            record.args = (peer[0] if isinstance(peer, tuple) and peer else peer, *args[1:])
+        log.handle(record)
+
+
 def install_aiosmtpd_patches() -> None:
-    """Installs the per-class method tables into aiosmtpd.smtp (once; before the first server)."""
+    """Installs the per-class method tables into aiosmtpd.smtp, and its warnings into Tenso's
+    log (once; before the first server)."""
     global _installed
     if _installed:
         return
@@ -83,12 +102,26 @@ def install_aiosmtpd_patches() -> None:
     # type), its ``inspect`` the module (which _tables stands in for).
     aiosmtpd_smtp.dir = _tables.dir  # type: ignore[attr-defined]
     aiosmtpd_smtp.inspect = _tables  # type: ignore[assignment]
+    # Its INFO lines are one per command and connection: only its warnings are Tenso's business.
+    aiosmtpd_log.setLevel(logging.WARNING)
+    aiosmtpd_log.addHandler(_IntoTensoLog())
+    aiosmtpd_log.propagate = False
     _installed = True
 
 
 # "<dot-atom@dot-atom>" and what follows it: most addresses in MAIL and RCPT.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _PLAIN_ANGLE_ADDR = re.compile(rf"<({_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>[ \t]*")
+
+
+MALFORMED_SENDER = "501 5.1.7 Malformed sender address"
+MALFORMED_RECIPIENT = "501 5.1.3 Malformed recipient address"
+INTERNAL_ERROR = "451 4.3.0 Internal error; try again later"
+
+
+class MalformedAddress(Exception):
+    """An address that made the email package's parser fail with something other than its
+    HeaderParseError (an IndexError for ``a@``, an UnboundLocalError for ``a@[ ``)."""
 
 
 class TensoSMTP(SMTP):
@@ -112,7 +145,30 @@ class TensoSMTP(SMTP):
                 local_part_ok = not self.local_part_limit or address.rindex("@") <= self.local_part_limit
                 if not rest.startswith("(") and local_part_ok:
                     return address, rest
-        return super()._getaddr(arg)
+        try:
+            return super()._getaddr(arg)
+        except Exception as exc:  # the parser's own bugs on hostile input: any class
+            raise MalformedAddress(arg) from exc
+
+    async def handle_exception(self, error: Exception) -> str:
+        """What aiosmtpd does with an exception from a command: a reply, and one log line for
+        what happens on any network, where aiosmtpd logs a traceback (and answers with the
+        exception's text).  For a TLSSetupException aiosmtpd sends no reply and hangs up."""
+        peer = self.session.peer if self.session else None
+        client = peer[0] if isinstance(peer, tuple) else "?"
+        if isinstance(error, MalformedAddress):
+            log.info("client %s: malformed address %r", client, str(error))
+            in_transaction = self.envelope is not None and self.envelope.mail_from
+            return MALFORMED_RECIPIENT if in_transaction else MALFORMED_SENDER
+        if isinstance(error, TLSSetupException):
+            cause = error.__cause__
+            if cause is None or isinstance(cause, (ConnectionError, ssl.SSLEOFError)):
+                log.info("client %s closed the connection during the TLS handshake", client)
+            else:
+                log.info("client %s: TLS handshake failed: %s", client, cause)
+            return INTERNAL_ERROR  # not sent
+        log.exception("client %s: unexpected error in the SMTP session", client)
+        return INTERNAL_ERROR
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)

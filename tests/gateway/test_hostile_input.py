@@ -8,17 +8,22 @@ are about.  Destinations are real servers on loopback: aiosmtpd for a strict one
 
 from __future__ import annotations
 
+import gc
 import os
 import re
+import socket
+import ssl
+import struct
 import time
 
 import pytest
+import trustme
 
 from app.store.spool import Envelope, Spool, new_id
 from tests.support.gateway import make_settings, rule
 from tests.support.logs import LogCapture
 from tests.support.processes import TensoProcess, free_port, write_config
-from tests.support.smtp import LaxUpstream, Raw, strip_received
+from tests.support.smtp import LaxUpstream, Raw, strip_received, write_tls_files
 from tests.support.waiting import wait_until
 
 QUEUED_AS = re.compile(r"queued as (\S+)")
@@ -202,24 +207,192 @@ def test_a_queued_message_that_cannot_be_encoded_fails_with_a_bounce_not_endless
 # --- 3. log lines never vanish ----------------------------------------------------------------
 
 
-def test_addresses_that_are_not_utf8_are_logged_escaped_in_the_log_file_and_on_stderr(tmp_path):
-    """Before: the file handler failed on the surrogate escapes ("--- Logging error ---") and
-    the line was lost from the log file, so a hostile client could hide its traffic."""
+def headless_session(tmp_path, lines: list[bytes], until: str) -> tuple[str, str]:
+    """``python -m app --headless`` with a data folder of its own: one raw session of ``lines``,
+    then, once a line matching ``until`` is logged, its stderr and its log file."""
     port = free_port()
     env = {**os.environ, "TENSO_DATA_DIR": str(tmp_path / "data")}
     tenso = TensoProcess(write_config(tmp_path, port, 9), port, tmp_path / "stderr.log", env=env)
     try:
         tenso.wait_listening()
         with Raw(port) as raw:
-            assert raw.cmd("EHLO client.test")[0] == 250
-            raw.cmd(b"MAIL FROM:<\xe2\x82@src.test>")
-            assert raw.cmd(b"MAIL FROM:<a@lan.test>")[0] == 250
-            raw.cmd(b"RCPT TO:<caf\xe9@dest.test>")
-        tenso.wait_log(r"refused RCPT")
+            for line in lines:
+                raw.cmd(line)
+        tenso.wait_log(until)
     finally:
         tenso.close()
-    stderr = tenso.log
-    file = (tmp_path / "data" / "logs" / "tenso.log").read_text(encoding="utf-8")
+    return tenso.log, (tmp_path / "data" / "logs" / "tenso.log").read_text(encoding="utf-8")
+
+
+def test_addresses_that_are_not_utf8_are_logged_escaped_in_the_log_file_and_on_stderr(tmp_path):
+    """Before: the file handler failed on the surrogate escapes ("--- Logging error ---") and
+    the line was lost from the log file, so a hostile client could hide its traffic."""
+    session = [
+        b"EHLO client.test",
+        b"MAIL FROM:<\xe2\x82@src.test>",
+        b"MAIL FROM:<a@lan.test>",
+        b"RCPT TO:<caf\xe9@dest.test>",
+    ]
+    stderr, file = headless_session(tmp_path, session, until="refused RCPT")
     for line in (r"refused MAIL FROM:<\xe2\x82@src.test> client=127.0.0.1", r"refused RCPT <caf\xe9@dest.test>"):
         assert line in file and line in stderr, (line, file, stderr)
     assert "Logging error" not in stderr
+
+
+# --- 7. aiosmtpd's own warnings ---------------------------------------------------------------
+
+
+def test_aiosmtpd_warnings_are_in_the_log_file_and_on_stderr_formatted_as_tensos_lines(tmp_path):
+    """Before: ``('127.0.0.1', 40000) unrecognised: FOO`` went to stderr alone, without a time."""
+    stderr, file = headless_session(tmp_path, [b"EHLO client.test", b"FOO bar"], until="unrecognised")
+    line = re.compile(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} WARNING client 127\.0\.0\.1 unrecognised: FOO$", re.MULTILINE
+    )
+    assert line.search(file) and line.search(stderr), (file, stderr)
+    assert "('127.0.0.1'" not in stderr
+
+
+# --- 4. ordinary network events are one line, not a traceback ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_gateway(ca, tmp_path, gateway_factory):
+    return gateway_factory(
+        server=write_tls_files(ca.issue_cert("tenso.test", "127.0.0.1"), tmp_path), rules=parked_rules()
+    )
+
+
+def client_hello() -> bytes:
+    """The first bytes a real TLS client sends."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ssl.create_default_context().wrap_bio(incoming, outgoing, server_hostname="tenso.test")
+    with pytest.raises(ssl.SSLWantReadError):
+        tls.do_handshake()
+    return outgoing.read()
+
+
+def after_starttls(port: int, then) -> None:
+    with Raw(port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        assert raw.cmd("STARTTLS")[0] == 220
+        then(raw.sock)
+
+
+def reset(sock: socket.socket) -> None:
+    """Closes with a TCP RST instead of a FIN, as a crashed or killed client does."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+DROPS = {
+    "hangs up at once": lambda sock: sock.shutdown(socket.SHUT_WR),
+    "resets mid-handshake": lambda sock: (sock.sendall(client_hello()[:40]), time.sleep(0.2), reset(sock)),
+    "resets after its hello": lambda sock: (sock.sendall(client_hello()), time.sleep(0.2), reset(sock)),
+}
+
+
+@pytest.mark.parametrize("drop", DROPS)
+def test_a_client_that_drops_during_the_tls_handshake_is_one_info_line_without_traceback(tls_gateway, drop):
+    with LogCapture() as log:
+        after_starttls(tls_gateway.port, DROPS[drop])
+        wait_until(lambda: log.matching(r"^client 127\.0\.0\.1 closed the connection during the TLS handshake$"))
+        time.sleep(0.2)  # whatever else the session's end would log
+        gc.collect()  # and a task's exception that nobody retrieved
+    assert log.tracebacks == [], log.tracebacks
+    assert len(log.matching("TLS")) == 1, log.text()
+
+
+def test_a_client_that_speaks_plain_text_after_starttls_is_one_info_line_without_traceback(tls_gateway):
+    def plain(sock: socket.socket) -> None:
+        sock.sendall(b"EHLO client.test\r\n")
+        assert sock.recv(100) == b""  # the gateway hangs up
+
+    with LogCapture() as log:
+        after_starttls(tls_gateway.port, plain)
+        wait_until(lambda: log.matching(r"^client 127\.0\.0\.1: TLS handshake failed: .*WRONG_VERSION_NUMBER"))
+        time.sleep(0.2)
+        gc.collect()
+    assert log.tracebacks == [], log.tracebacks
+    assert len(log.matching("TLS")) == 1, log.text()
+
+
+# Each makes the email package's address parser raise (IndexError, UnboundLocalError) inside
+# aiosmtpd's _getaddr, instead of its HeaderParseError.
+PARSER_BREAKERS = [b"<", b"a@", b"<@", b". @", b"a@[ "]
+
+
+def test_an_address_that_breaks_the_stdlib_parser_gets_501_and_no_traceback(gateway_factory):
+    gw = gateway_factory(rules=parked_rules())
+    with LogCapture() as log, Raw(gw.port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        for arg in PARSER_BREAKERS:
+            code, text = raw.cmd(b"MAIL FROM:" + arg)
+            assert (code, text[:6]) == (501, "5.1.7 "), (arg, code, text)
+        assert raw.cmd("MAIL FROM:<a@lan.test>")[0] == 250
+        for arg in PARSER_BREAKERS:
+            code, text = raw.cmd(b"RCPT TO:" + arg)
+            assert (code, text[:6]) == (501, "5.1.3 "), (arg, code, text)
+        assert raw.cmd("RCPT TO:<x@dest.test>")[0] == 250  # the session goes on
+    assert log.tracebacks == [], log.tracebacks
+
+
+# --- 9. trace headers as the RFCs write them ----------------------------------------------------
+
+
+def received_of(gw, text: str) -> str:
+    """The Received header Tenso put on the message its reply ``text`` names."""
+    stored = gw.spool.content(queue_id(text))
+    return stored[: len(stored) - len(strip_received(stored))].decode()
+
+
+def test_received_names_an_ipv6_client_with_the_ipv6_address_literal(gateway_factory):
+    """RFC 5321 4.1.3: ``[IPv6:::1]``; before, ``([::1])``."""
+    gw = gateway_factory(server={"listen": ["[::1]:0"]}, rules=parked_rules())
+    with Raw(gw.port, host="::1") as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        assert raw.cmd("MAIL FROM:<a@lan.test>")[0] == 250
+        assert raw.cmd("RCPT TO:<x@dest.test>")[0] == 250
+        assert raw.cmd("DATA")[0] == 354
+        code, text = raw.cmd(HEADER + b"body\r\n.")
+    assert code == 250, text
+    assert received_of(gw, text).startswith("Received: from client.test ([IPv6:::1])\r\n"), received_of(gw, text)
+
+
+def smtputf8_message(raw: Raw) -> tuple[int, str]:
+    assert raw.cmd("MAIL FROM:<差出人@lan.test> SMTPUTF8".encode())[0] == 250
+    assert raw.cmd("RCPT TO:<x@dest.test>")[0] == 250
+    assert raw.cmd("DATA")[0] == 354
+    return raw.cmd(HEADER + "本文\r\n.".encode())
+
+
+def test_received_of_smtputf8_mail_says_with_utf8smtp(gateway_factory):
+    """RFC 6531 4.3 registers UTF8SMTP (and UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA); before, ESMTP."""
+    gw = gateway_factory(rules=parked_rules())
+    with Raw(gw.port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        code, text = smtputf8_message(raw)
+        assert code == 250, text
+        assert " with UTF8SMTP id " in received_of(gw, text), received_of(gw, text)
+        assert raw.cmd("MAIL FROM:<a@lan.test>")[0] == 250  # and mail without SMTPUTF8 stays ESMTP
+        assert raw.cmd("RCPT TO:<x@dest.test>")[0] == 250
+        assert raw.cmd("DATA")[0] == 354
+        code, text = raw.cmd(HEADER + b"body\r\n.")
+        assert " with ESMTP id " in received_of(gw, text), received_of(gw, text)
+
+
+def test_received_of_smtputf8_mail_after_starttls_says_with_utf8smtps(tls_gateway, ca):
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    with Raw(tls_gateway.port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        assert raw.cmd("STARTTLS")[0] == 220
+        raw.sock = context.wrap_socket(raw.sock, server_hostname="127.0.0.1")
+        assert raw.cmd("EHLO client.test")[0] == 250
+        code, text = smtputf8_message(raw)
+    assert code == 250, text
+    assert " with UTF8SMTPS id " in received_of(tls_gateway, text), received_of(tls_gateway, text)

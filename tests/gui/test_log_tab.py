@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import re
 import subprocess
 import sys
 
@@ -77,3 +79,23 @@ def test_a_line_with_bytes_that_are_not_utf8_is_shown_escaped_in_the_log_tab(gui
             "the line",
         )
     )
+
+
+def test_aiosmtpd_warnings_are_shown_in_the_log_tab_as_tensos_lines(gui):
+    """Before: aiosmtpd's ``unrecognised`` warning went to stderr alone, never to the window."""
+    window = gui.open(server={"listen": ["127.0.0.1:0"]})
+    controller = window.controller
+
+    async def scenario() -> None:
+        await controller.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", controller.bound[0][1])
+        try:
+            assert (await asyncio.wait_for(reader.readline(), 5)).startswith(b"220 ")
+            writer.write(b"FOO bar\r\n")
+            assert (await asyncio.wait_for(reader.readline(), 5)).startswith(b"500 ")
+        finally:
+            writer.close()
+        shown = re.compile(r" WARNING client 127\.0\.0\.1 unrecognised: FOO$")
+        await until(lambda: any(shown.search(line) for line in window.log_tab.lines), 10, "the warning in the Log tab")
+
+    gui.run(scenario())

@@ -8,25 +8,39 @@ import threading
 
 
 class LogCapture(logging.Handler):
-    """The gateway's records (logger ``tenso``), with the thread that logged each in this process."""
+    """The gateway's records (logger ``tenso``), with the thread that logged each in this process.
+
+    ``tracebacks`` holds every record that carried one, from ``tenso`` (aiosmtpd's warnings come
+    through it, receive/smtp.py) and from asyncio (a callback's or a task's exception), watched at
+    WARNING and above while the capture lasts."""
+
+    WATCHED = ("asyncio",)
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.records: list[tuple[int, str, str]] = []  # level, message, thread name
+        self.tracebacks: list[str] = []  # "logger: message" of each record with exc_info
         self.logger = logging.getLogger("tenso")
         self._lock_ = threading.Lock()
+        self._watched = [_Watch(self, name) for name in self.WATCHED]
 
     def emit(self, record: logging.LogRecord) -> None:
         with self._lock_:
             self.records.append((record.levelno, record.getMessage(), threading.current_thread().name))
+            if record.exc_info:
+                self.tracebacks.append(f"{record.name}: {record.getMessage()}")
 
     def __enter__(self) -> LogCapture:
         self._level = self.logger.level
         self.logger.setLevel(logging.INFO)  # the child is told the parent's level with its settings
         self.logger.addHandler(self)
+        for watch in self._watched:
+            watch.logger.addHandler(watch)
         return self
 
     def __exit__(self, *exc) -> None:
+        for watch in self._watched:
+            watch.logger.removeHandler(watch)
         self.logger.removeHandler(self)
         self.logger.setLevel(self._level)
 
@@ -37,6 +51,20 @@ class LogCapture(logging.Handler):
     def text(self) -> str:
         with self._lock_:
             return "\n".join(f"{logging.getLevelName(level)} [{thread}] {line}" for level, line, thread in self.records)
+
+
+class _Watch(logging.Handler):
+    """A library's logger, for LogCapture.tracebacks (its own records are not the gateway's)."""
+
+    def __init__(self, capture: LogCapture, name: str) -> None:
+        super().__init__(logging.WARNING)
+        self.capture = capture
+        self.logger = logging.getLogger(name)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            with self.capture._lock_:
+                self.capture.tracebacks.append(f"{record.name}: {record.getMessage()}")
 
 
 class TensoLog(logging.Handler):
