@@ -374,6 +374,7 @@ def _too_slow(host: str, port: int, exc: deadlines.Expired) -> Problem:
     return Problem(
         "",
         "{host}:{port} is too slow: {what} took longer than {seconds} s; the mail waits for its next try",
+        ("what",),
         host=host,
         port=port,
         what=exc.what,

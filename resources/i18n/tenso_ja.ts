@@ -12,6 +12,10 @@
       <translation>{host} のTLS証明書が信頼できません: {why}</translation>
     </message>
     <message>
+      <source>{host}:{port} is too slow: {what} took longer than {seconds} s; the mail waits for its next try</source>
+      <translation>{host}:{port} の応答が遅すぎます: {what} に {seconds} 秒以上かかりました。メールは次の再送を待ちます</translation>
+    </message>
+    <message>
       <source>connection refused (nothing listens on that port, or a firewall refuses)</source>
       <translation>接続を拒否されました(そのポートで待ち受けているものがないか、ファイアウォールが拒否しています)</translation>
     </message>
@@ -34,10 +38,6 @@
     <message>
       <source>not logged in as {name}: {why}, which {host} does not offer ({offered}); the mail waits</source>
       <translation>{name} としてログインしていません: {why}。{host} はそれを提供していません({offered})。メールは待機します</translation>
-    </message>
-    <message>
-      <source>{host} does not offer STARTTLS, and this rule requires TLS</source>
-      <translation>{host} は STARTTLS を提供していませんが、この設定は TLS を必須にしています</translation>
     </message>
     <message>
       <source>cannot listen on {entry}: {why}; choose another address:port in server.listen</source>
@@ -1216,6 +1216,18 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>another Tenso is running on the queue {path}</source>
       <translation>キュー {path} では別の Tenso が動いています</translation>
+    </message>
+    <message>
+      <source>EHLO and STARTTLS</source>
+      <translation>EHLO と STARTTLS</translation>
+    </message>
+    <message>
+      <source>AUTH</source>
+      <translation>AUTH</translation>
+    </message>
+    <message>
+      <source>the transaction (MAIL to the reply after the final dot)</source>
+      <translation>送信処理(MAIL から最後のドットへの応答まで)</translation>
     </message>
     <message>
       <source>is missing ({check})</source>
