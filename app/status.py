@@ -164,6 +164,12 @@ def gather(
     )
 
 
+def stopped(settings: Settings) -> Status:
+    """The window's gateway is stopped: what the files say, without touching the queue's lock
+    (taking it even for a moment could make a Start pressed at that instant fail)."""
+    return gather(settings, activity_mod.read(activity_path(settings)), State.STOPPED, [])
+
+
 def from_outside(settings: Settings) -> Status:
     """``python -m app status``: what the files say, with or without a gateway running.
 

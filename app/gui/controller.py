@@ -26,7 +26,7 @@ from app.gui.i18n import tr
 from app.problems import worded
 from app.route.router import Decision, RouteKind
 from app.settings import Settings
-from app.status import State, Status, from_outside
+from app.status import State, Status, stopped
 from app.store.activity import Outcome
 from app.store.spool import WAITING, QueuedMessage, RecipientState
 from app.system import autostart, logs, passwords, paths
@@ -177,10 +177,10 @@ class GatewayController(QObject):
 
     async def status(self) -> Status:
         """The figures of the Status tab (read in a thread: the queue, the keyring).  Stopped:
-        what the files say (another Tenso may be running on the same queue)."""
+        what the files say."""
         if self.gateway is not None:
             return await asyncio.to_thread(self.gateway.status)
-        return await asyncio.to_thread(from_outside, self.settings)
+        return await asyncio.to_thread(stopped, self.settings)
 
     # --- the queue tab ---
 
