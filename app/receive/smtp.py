@@ -18,7 +18,7 @@ import logging
 import re
 import ssl
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, AnyStr
 
 import aiosmtpd
 from aiosmtpd import smtp as aiosmtpd_smtp
@@ -117,6 +117,7 @@ _PLAIN_ANGLE_ADDR = re.compile(rf"<({_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A
 MALFORMED_SENDER = "501 5.1.7 Malformed sender address"
 MALFORMED_RECIPIENT = "501 5.1.3 Malformed recipient address"
 INTERNAL_ERROR = "451 4.3.0 Internal error; try again later"
+STARTTLS_PIPELINED = "554 5.5.1 Nothing may follow STARTTLS before the TLS handshake"
 
 
 class MalformedAddress(Exception):
@@ -149,6 +150,29 @@ class TensoSMTP(SMTP):
             return super()._getaddr(arg)
         except Exception as exc:  # the parser's own bugs on hostile input: any class
             raise MalformedAddress(arg) from exc
+
+    @syntax("STARTTLS", when="tls_context")
+    async def smtp_STARTTLS(self, arg: str) -> None:
+        """aiosmtpd's STARTTLS, refusing a client that sent more after it: RFC 3207 and RFC 2920
+        allow nothing behind STARTTLS before the handshake.  aiosmtpd would answer 220 and wait
+        for a handshake that such a client never starts, holding the connection until the idle
+        timeout (and plain text read before TLS is what the CVE-2011-0411 injection is made of)."""
+        if not arg and self.tls_context and self._reader._buffer:  # type: ignore[attr-defined]  # asyncio.StreamReader's
+            peer = self.session.peer if self.session else None
+            log.info("client %s sent more after STARTTLS, before the TLS handshake: hung up", peer[0] if peer else "?")
+            await self.push(STARTTLS_PIPELINED)
+            if self.transport is not None:
+                self.transport.close()
+            return
+        await super().smtp_STARTTLS(arg)
+
+    async def push(self, status: AnyStr) -> None:
+        """aiosmtpd's push, for a reply that echoes what the client sent (``502 Could not VRFY
+        ...``): bytes that were not UTF-8 go back as backslash escapes instead of failing the
+        command with UnicodeEncodeError."""
+        if isinstance(status, str) and not status.isascii():
+            status = status.encode("utf-8", "backslashreplace").decode("utf-8")
+        await super().push(status)
 
     async def handle_exception(self, error: Exception) -> str:
         """What aiosmtpd does with an exception from a command: a reply, and one log line for

@@ -9,7 +9,9 @@ are about.  Destinations are real servers on loopback: aiosmtpd for a strict one
 from __future__ import annotations
 
 import gc
+import logging
 import os
+import random
 import re
 import socket
 import ssl
@@ -321,6 +323,19 @@ def test_a_client_that_speaks_plain_text_after_starttls_is_one_info_line_without
     assert len(log.matching("TLS")) == 1, log.text()
 
 
+def test_a_client_that_sends_more_behind_starttls_gets_554_and_is_hung_up_on_at_once(tls_gateway):
+    """RFC 3207: nothing may follow STARTTLS before the handshake.  Before (found by the fuzz
+    run below): 220, then the gateway waited for a handshake that never came, until the idle
+    timeout (300 s by default)."""
+    with LogCapture() as log, Raw(tls_gateway.port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        raw.send(b"STARTTLS\r\nMAIL FROM:<injected@lan.test>\r\n")
+        assert raw.reply()[0] == 554
+        assert raw.sock.recv(100) == b""  # hung up, within Raw's 5 s timeout
+    assert log.matching(r"^client 127\.0\.0\.1 sent more after STARTTLS, before the TLS handshake: hung up$")
+    assert log.tracebacks == []
+
+
 # Each makes the email package's address parser raise (IndexError, UnboundLocalError) inside
 # aiosmtpd's _getaddr, instead of its HeaderParseError.
 PARSER_BREAKERS = [b"<", b"a@", b"<@", b". @", b"a@[ "]
@@ -396,3 +411,72 @@ def test_received_of_smtputf8_mail_after_starttls_says_with_utf8smtps(tls_gatewa
         code, text = smtputf8_message(raw)
     assert code == 250, text
     assert " with UTF8SMTPS id " in received_of(tls_gateway, text), received_of(tls_gateway, text)
+
+
+def test_a_reply_that_echoes_bytes_that_are_not_utf8_is_sent_escaped(gateway_factory):
+    """aiosmtpd echoes VRFY's argument; before (found by the fuzz run below), bytes that were
+    not UTF-8 failed the reply with UnicodeEncodeError and a traceback."""
+    gw = gateway_factory(rules=parked_rules())
+    with LogCapture() as log, Raw(gw.port) as raw:
+        assert raw.cmd(b"VRFY (\xff") == (502, "Could not VRFY (\\udcff")
+        assert raw.cmd("NOOP")[0] == 250
+    assert log.tracebacks == []
+
+
+# --- a fuzz run: random sessions, a fixed seed and a count ------------------------------------
+
+FUZZ_SEED = 17
+FUZZ_SESSIONS = 2000
+TRANSACTION = b"EHLO fuzz.test\r\nMAIL FROM:<a@lan.test>\r\nRCPT TO:<x@dest.test>\r\nDATA\r\n"
+VERBS = [b"EHLO ", b"HELO ", b"MAIL FROM:", b"RCPT TO:", b"DATA", b"RSET", b"NOOP", b"VRFY ", b"HELP", b"AUTH "]
+VERBS += [b"AUTH PLAIN ", b"AUTH LOGIN", b"STARTTLS", b"BDAT ", b"QUIT", b"", b"\x00", b"\xff\xfe"]
+PIECES = [b"<", b">", b"@", b"a", b"dest.test", b"\x00", b"\r", b"\n", b"\r\n", b".", b" ", b"\t", b"\xe2\x82"]
+PIECES += [b"\xff", b"\x1b", b'"', b"\\", b"(", b")", b"[", b"]", b":", b"SIZE=", b"BODY=8BITMIME", b"SMTPUTF8"]
+PIECES += [b"=", "日本".encode(), b"x" * 1100, b"\r.\r", b"\n.\n", b"AHVzZXIAcGFzcw=="]
+
+
+def fuzz_session(rng, port: int) -> str:
+    """One session of random commands and bytes, all written at once; how it ended."""
+    burst = b"".join(
+        rng.choice(VERBS) + b"".join(rng.choice(PIECES) for _ in range(rng.randint(0, 12))) + b"\r\n"
+        for _ in range(rng.randint(1, 10))
+    )
+    if rng.random() < 0.4:  # half of them a message whose body is the random part
+        burst = TRANSACTION + HEADER + burst
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.recv(1000)  # the greeting
+        if rng.random() < 0.15:
+            sock.sendall(burst[: rng.randint(0, len(burst))])
+            reset(sock)
+            return "reset"
+        # Ends any DATA, AUTH exchange or line left open, then says goodbye.
+        sock.sendall(burst + b"\r\n.\r\nQUIT\r\n")
+        try:
+            while sock.recv(65536):
+                pass
+        except ConnectionResetError:
+            return "reset by the gateway"
+        except TimeoutError:
+            return "stalled"
+        return "closed"
+
+
+def test_random_sessions_leave_the_gateway_answering_and_the_log_without_a_traceback(tls_gateway):
+    rng = random.Random(FUZZ_SEED)
+    started = time.monotonic()
+    with LogCapture() as log:
+        endings = [fuzz_session(rng, tls_gateway.port) for _ in range(FUZZ_SESSIONS)]
+        seconds = time.monotonic() - started
+        code, text = send_raw(tls_gateway.port, b"a@lan.test", [b"x@dest.test"], HEADER + b"still here\r\n")
+        time.sleep(0.5)  # what the last sessions' ends would log
+        gc.collect()
+    counts = {ending: endings.count(ending) for ending in sorted(set(endings))}
+    print(
+        f"fuzz: {FUZZ_SESSIONS} sessions (seed {FUZZ_SEED}) in {seconds:.1f} s, {counts}, "
+        f"{len(log.matching(' accepted '))} accepted, {len(log.tracebacks)} tracebacks"
+    )
+    assert code == 250, text
+    assert log.tracebacks == [], log.tracebacks
+    assert not [r for r in log.records if r[0] >= logging.ERROR], log.text()
+    assert counts.get("stalled", 0) == 0, counts
+    assert seconds < 30, f"{FUZZ_SESSIONS} sessions took {seconds:.1f} s"
