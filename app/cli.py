@@ -17,7 +17,7 @@ from app import __version__
 from app import settings as settings_mod
 from app import status as status_mod
 from app.mail import addresses, forwarding
-from app.route.router import FORWARD, Router
+from app.route.router import FORWARD, GRAPH, Router
 from app.settings import Settings, SettingsError
 from app.status import missing_passwords
 from app.store.spool import WAITING, QueueLocked, Spool
@@ -63,10 +63,10 @@ def _common_account_warnings(settings: Settings) -> list[str]:
     server takes mail without a login, as internal servers do) or to the account it needs.
     """
     common = settings.auth_accounts.common.username
-    rows = [(i, r) for i, r in enumerate(settings.rules) if r.destination.upper() != "MTA" and not r.account]
+    rows = [(i, r) for i, r in enumerate(settings.rules) if r.to_server and not r.account]
     if not common or not rows:
         return []
-    catch_all = next((r for r in settings.rules if r.match.strip() == "*" and r.destination.upper() != "MTA"), None)
+    catch_all = next((r for r in settings.rules if r.match.strip() == "*" and r.to_server), None)
     meant = (catch_all or rows[0][1]).destination.lower()
     why = "the rule for *" if catch_all else "the first rule that sends to a server"
     return [
@@ -83,7 +83,7 @@ def _cleartext_login_warnings(settings: Settings, router: Router) -> list[str]:
     """``tls: none`` with a login: the password may cross the network readable (plain LOGIN)."""
     found = []
     for i, r in enumerate(settings.rules):
-        if r.destination.upper() == "MTA" or r.tls != "none":
+        if not r.to_server or r.tls != "none":
             continue
         account = router.account_for("", r)
         per_user = not r.account and any(a.username or a.account for a in settings.auth_accounts.per_user)
@@ -185,9 +185,11 @@ def cmd_route(args: argparse.Namespace) -> int:
         rule = f"rule {d.rule}" if d.rule else "no rule"
         if d.kind == FORWARD:
             where = f"{d.host}:{d.port} (TLS {d.tls})"
+        elif d.kind == GRAPH:
+            where = f"GRAPH (Microsoft Graph sendMail as {d.auth.username if d.auth else '?'})"
         else:
             where = f"MTA ({d.kind})"
-        auth = d.auth.describe() if d.auth and d.kind == FORWARD else "none"
+        auth = d.auth.describe() if d.auth and d.kind in (FORWARD, GRAPH) else "none"
         note = f"  [{d.note}]" if d.note else ""
         print(f"{d.recipient}: {rule} -> {where}, RCPT TO:<{d.rcpt}>, auth {auth}{note}")
     return 0

@@ -36,6 +36,8 @@ BARE_NEWLINE_MODES = ("normalize", "refuse")  # server.bare_newlines (mail/linee
 PROVIDERS = ("microsoft", "google", "generic")
 FLOWS = ("authorization_code", "device_code", "client_credentials")
 NO_ACCOUNT = "none"  # rules[].account: never log in
+GRAPH = "GRAPH"  # rules[].destination: Microsoft Graph sendMail with the rule's account (deliver/graph.py)
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"  # the application permission Mail.Send
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
@@ -126,12 +128,12 @@ def _match(value: str) -> str | None:
 
 
 def _destination(value: str) -> str | None:
-    if value.upper() == "MTA" or addresses.is_hostname(value):
+    if value.upper() in ("MTA", GRAPH) or addresses.is_hostname(value):
         return None
     try:
         ipaddress.ip_address(value.strip("[]"))
     except ValueError:
-        return "must be a host name, an IP address or MTA"
+        return "must be a host name, an IP address, MTA or GRAPH"
     return None
 
 
@@ -228,12 +230,22 @@ class LocalUser:
 @dataclass
 class Rule:
     match: str = _checked("", _match)
-    destination: str = _checked("", _destination)
+    destination: str = _checked("", _destination)  # a server, MTA (normal delivery) or GRAPH
     port: int = _checked(25, _port)
     conversion_host: str = _checked("", _optional(_domain))
     tls: str = _checked("opportunistic", _tls)
     # "": the sender's per-user account, else the common one (the original); "none": no login; a name.
     account: str = _checked("", _rule_account)
+
+    @property
+    def by_graph(self) -> bool:
+        """Sent through Microsoft Graph, not SMTP: ``port`` and ``tls`` are unused."""
+        return self.destination.upper() == GRAPH
+
+    @property
+    def to_server(self) -> bool:
+        """Sent by SMTP to the rule's own server (not MTA, not GRAPH)."""
+        return self.destination.upper() not in ("MTA", GRAPH)
 
 
 @dataclass
@@ -384,7 +396,21 @@ class Settings:
                         number=i + 1,
                     )
                 )
+            if rule.by_graph and rule.conversion_host:
+                found.append(
+                    Problem(
+                        f"rules[{i}].conversion_host",
+                        "GRAPH takes the recipients from the message's headers, so it cannot rewrite them "
+                        "(rule No. {number})",
+                        number=i + 1,
+                    )
+                )
         return found
+
+    def graph_accounts(self) -> set[str]:
+        """The accounts (lower-case names) that rules with destination GRAPH send with: their
+        tokens are for Microsoft Graph (app/accounts asks for its scope)."""
+        return {r.account.lower() for r in self.rules if r.by_graph and r.account not in ("", NO_ACCOUNT)}
 
     def account(self, name: str) -> UpstreamAccount | None:
         return next((a for a in self.accounts if a.name.lower() == name.lower()), None)
@@ -408,7 +434,11 @@ class Settings:
                 found.append(Problem(f"{where}.account", "give either username or account, not both"))
             elif user.account and self.account(user.account) is None:
                 found.append(Problem(f"{where}.account", "no account named {name} in accounts", name=user.account))
+        graph = self.graph_accounts()
         for i, rule in enumerate(self.rules):
+            if rule.by_graph:
+                found.extend(self._graph_problems(i, rule))
+                continue
             if rule.account in ("", NO_ACCOUNT):
                 continue
             named = self.account(rule.account)
@@ -431,7 +461,62 @@ class Settings:
                         number=i + 1,
                     )
                 )
+            elif named.name.lower() in graph:
+                found.append(
+                    Problem(
+                        f"rules[{i}].account",
+                        "the account {name} gets tokens for Microsoft Graph (a rule with destination GRAPH uses "
+                        "it); a rule that sends by SMTP needs an account of its own (rule No. {number})",
+                        name=named.name,
+                        number=i + 1,
+                    )
+                )
         return found
+
+    def _graph_problems(self, i: int, rule: Rule) -> list[Problem]:
+        """GRAPH sends with the rule's own account: a Microsoft one with the client-credentials
+        flow (the application permission Mail.Send), whose token is for Graph."""
+        if rule.account in ("", NO_ACCOUNT):
+            return [
+                Problem(
+                    f"rules[{i}].account",
+                    "GRAPH sends with the rule's own account: name a microsoft account with the "
+                    "client_credentials flow (rule No. {number})",
+                    number=i + 1,
+                )
+            ]
+        named = self.account(rule.account)
+        if named is None:
+            return [
+                Problem(
+                    f"rules[{i}].account",
+                    "no account named {name} in accounts (rule No. {number})",
+                    name=rule.account,
+                    number=i + 1,
+                )
+            ]
+        o = named.oauth2
+        if o is None or o.provider != "microsoft" or o.flow != "client_credentials":
+            return [
+                Problem(
+                    f"rules[{i}].account",
+                    "GRAPH needs a microsoft OAuth 2.0 account with the client_credentials flow; {name} is not "
+                    "one (rule No. {number})",
+                    name=named.name,
+                    number=i + 1,
+                )
+            ]
+        if o.scope and o.scope != GRAPH_SCOPE:
+            where = self.accounts.index(named)
+            return [
+                Problem(
+                    f"accounts[{where}].oauth2.scope",
+                    "must be {scope} or left out: rule No. {number} sends by GRAPH with this account",
+                    scope=GRAPH_SCOPE,
+                    number=i + 1,
+                )
+            ]
+        return []
 
     # --- derived paths ---
 

@@ -84,7 +84,7 @@ class Status:
 
 def needed_passwords(settings: Settings) -> list[MissingPassword]:
     """The accounts a rule would log in with, whose password must be in the keyring."""
-    servers = [(i, r) for i, r in enumerate(settings.rules) if r.destination.upper() != "MTA"]
+    servers = [(i, r) for i, r in enumerate(settings.rules) if r.to_server]
     if not servers:
         return []
     i, first = servers[0]

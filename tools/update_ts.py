@@ -40,7 +40,7 @@ EXTRA = [
     "must be an address such as user@example.jp",
     "must be a domain name such as example.jp",
     "must be *, @domain, @*.domain or an address",
-    "must be a host name, an IP address or MTA",
+    "must be a host name, an IP address, MTA or GRAPH",
     "must be one of none, opportunistic, required, implicit",
     "must list at least one address:port",
     "must list at least one step",

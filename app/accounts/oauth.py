@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from app.settings import UpstreamAccount
+from app.settings import GRAPH_SCOPE, UpstreamAccount
 
 HTTP_TIMEOUT = 30.0
 SIGN_IN_SECONDS = 300.0  # how long a sign-in waits for the browser or the device code
@@ -83,7 +83,9 @@ class Endpoints:
     extra: tuple[tuple[str, str], ...]
 
 
-def endpoints(account: UpstreamAccount) -> Endpoints:
+def endpoints(account: UpstreamAccount, graph: bool = False) -> Endpoints:
+    """``graph``: the account sends through Microsoft Graph (a rule with destination GRAPH), so its
+    client-credentials token is asked for Graph's scope, not Exchange Online's."""
     o = account.oauth2
     assert o is not None, "a password account has no endpoints"
     preset = PRESETS[o.provider]
@@ -93,6 +95,8 @@ def endpoints(account: UpstreamAccount) -> Endpoints:
         return override or default.format(tenant=tenant)
 
     default_scope = preset.app_scope if o.flow == "client_credentials" else preset.scope
+    if graph and o.flow == "client_credentials":
+        default_scope = GRAPH_SCOPE
     return Endpoints(
         name=account.name,
         provider=o.provider,

@@ -129,7 +129,7 @@ def login(
     account = _account(settings, name)
     if account.oauth2 is None:
         raise AccountError(f"{name} is a password account: run python -m app password set {account.key}")
-    ep = oauth.endpoints(account)
+    ep = oauth.endpoints(account, graph=name.lower() in settings.graph_accounts())
     flow = "device_code" if device else ep.flow
     client_secret = secret or _secret(account, needed=flow == "client_credentials")
     try:
@@ -212,7 +212,7 @@ def access_token(settings: Settings, name: str, fresh: bool = False, margin: flo
         again = _load(name)  # another thread (or process) may have refreshed meanwhile
         if again.access_token != tokens.access_token and again.expires_at - time.time() > margin:
             return again.access_token
-        return _refresh(account, again)
+        return _refresh(account, again, graph=name.lower() in settings.graph_accounts())
 
 
 def _load(name: str) -> TokenSet:
@@ -227,9 +227,9 @@ def _load(name: str) -> TokenSet:
     return tokens
 
 
-def _refresh(account: UpstreamAccount, tokens: TokenSet) -> str:
+def _refresh(account: UpstreamAccount, tokens: TokenSet, graph: bool = False) -> str:
     name = account.name
-    ep = oauth.endpoints(account)
+    ep = oauth.endpoints(account, graph)
     try:
         if ep.flow == "client_credentials":
             reply = oauth.client_credentials(ep, _secret(account, needed=True) or "")

@@ -3,7 +3,8 @@
 Every due recipient is routed afresh (a corrected rule also fixes mail that is
 already waiting) and handed to one of three ways out:
 
-- a rule's destination server (``outbound``), one transaction per destination;
+- a rule's destination server (``outbound``), one transaction per destination, or Microsoft
+  Graph (``graph``, destination ``GRAPH``), one request per mailbox;
 - normal delivery to a local user: their forward.txt decides, then the Maildir;
 - normal delivery to anyone else: the domain's MX hosts, port 25, STARTTLS when offered.
 
@@ -183,6 +184,7 @@ class Deliverer:
         router = self.context.router
         forward: dict[outbound.Destination, list[tuple[Recipient, str]]] = defaultdict(list)
         by_domain: dict[str, list[Recipient]] = defaultdict(list)
+        by_graph: dict[routing.Account, list[Recipient]] = defaultdict(list)
         now = time.time()
         for rcpt in due:
             decision = router.route(rcpt.address, message.sender)
@@ -201,6 +203,9 @@ class Deliverer:
                     )
                     continue
                 forward[dest].append((rcpt, decision.rcpt))
+            elif decision.kind == routing.GRAPH:
+                assert decision.auth is not None  # settings.problems: a GRAPH rule names its account
+                by_graph[decision.auth].append(rcpt)
             elif decision.kind == routing.LOCAL:
                 try:
                     self._deliver_local(message, rcpt, content, result)
@@ -215,6 +220,11 @@ class Deliverer:
                 self._deliver_forward(message, dest, items, content, result)
             except UnicodeError as exc:
                 self._unsendable(message, [rcpt for rcpt, _ in items], exc, result, f"{dest.host}:{dest.port}")
+        for account, rcpts in by_graph.items():
+            try:
+                self._deliver_graph(message, account, rcpts, content, result)
+            except UnicodeError as exc:
+                self._unsendable(message, rcpts, exc, result, f"GRAPH {account.username}")
         for domain, rcpts in by_domain.items():
             try:
                 self._deliver_mx(message, domain, rcpts, content, result)
@@ -305,6 +315,42 @@ class Deliverer:
                     reply,
                     extra={"event": "failing"} if failing else None,
                 )
+
+    def _deliver_graph(
+        self, message: QueuedMessage, account: routing.Account, rcpts: list[Recipient], content: bytes, result: Result
+    ) -> None:
+        from app.deliver import graph  # requests only once a rule sends by Graph
+
+        upstream = self.settings.account(account.name)
+        url = (upstream.oauth2.graph_url if upstream and upstream.oauth2 else "") or graph.GRAPH_URL
+        box = graph.Mailbox(url, account.username, account.name)
+        wanted = [r.address for r in rcpts]
+        folded = {w.casefold() for w in wanted}
+        also = [a for a in graph.header_recipients(content) if a.casefold() not in folded]
+        if also:  # Graph sends to every address of To/Cc/Bcc: there is no envelope to say otherwise
+            log.warning(
+                "%s graph=%s: the headers also name %s, not recipients of this delivery; Graph sends to them too",
+                message.id,
+                box.mailbox,
+                ",".join(f"<{a}>" for a in also),
+            )
+        outcome = graph.send(box, self._token_source(account), graph.with_bcc(content, wanted))
+        now = time.time()
+        for rcpt in rcpts:
+            self._record(message, rcpt, outcome.reply, now, result, box.via)
+            if outcome.retry_after is not None and rcpt.state == DEFERRED:  # Graph said how long to wait
+                latest = message.envelope.received_at + self.settings.queue.max_age_hours * 3600
+                rcpt.next_try = min(now + outcome.retry_after, latest)
+            log.info(
+                "%s to=<%s> graph=%s auth=%s state=%s reply=%s",
+                message.id,
+                rcpt.address,
+                box.mailbox,
+                account.name,
+                rcpt.state,
+                outcome.reply,
+                extra={"event": "failing"} if outcome.reply.startswith(("451 4.4.0 ", "451 4.4.2 ")) else None,
+            )
 
     # --- MX ---
 

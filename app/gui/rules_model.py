@@ -93,8 +93,8 @@ class RulesModel(QAbstractTableModel):
         rule = self.rules[index.row()]
         col = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            if role == Qt.ItemDataRole.DisplayRole and col in (COL_PORT, COL_TLS) and rule.destination.upper() == "MTA":
-                return "—"  # normal delivery: port and TLS are the MX hosts' own
+            if role == Qt.ItemDataRole.DisplayRole and col in (COL_PORT, COL_TLS) and not rule.to_server:
+                return "—"  # normal delivery: port and TLS are the MX hosts' own; GRAPH: unused
             return getattr(rule, FIELDS[col])
         hider = self._hidden.get(index.row())
         if role == Qt.ItemDataRole.ForegroundRole and hider is not None:

@@ -20,12 +20,14 @@ class RouteKind(StrEnum):
     """Where a decision sends a recipient (the ``route`` command prints these words)."""
 
     FORWARD = "forward"  # to the rule's destination server
+    GRAPH = "graph"  # through Microsoft Graph sendMail, with the rule's account
     LOCAL = "local"  # MTA: a local user's mailbox
     MX = "mx"  # MTA: the recipient domain's mail exchangers
     UNKNOWN_LOCAL = "unknown-local"  # MTA: a local domain, but no such user
 
 
 FORWARD, LOCAL, MX, UNKNOWN_LOCAL = RouteKind.FORWARD, RouteKind.LOCAL, RouteKind.MX, RouteKind.UNKNOWN_LOCAL
+GRAPH = RouteKind.GRAPH
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Decision:
     recipient: str  # as received in RCPT TO
     kind: RouteKind  # FORWARD, LOCAL, MX or UNKNOWN_LOCAL
     rule: int | None  # 1-based row number, None when no row decided
-    host: str | None  # destination host for FORWARD
+    host: str | None  # destination host for FORWARD (None for GRAPH: no server of the rule's)
     port: int | None
     tls: str | None
     rcpt: str  # the recipient as it will be sent (after 変換ホスト名)
@@ -70,6 +72,8 @@ class Decision:
         if self.kind == FORWARD:
             assert self.host is not None  # a FORWARD decision always names its host (route())
             return self.host
+        if self.kind == GRAPH:
+            return "GRAPH"
         return "MTA"
 
     def as_json(self) -> dict:
@@ -183,6 +187,8 @@ class Router:
             return self._mta(recipient, index + 1, "")
         if self.options.check_local_users and not local_user:
             return self._mta(recipient, None, f"rule {index + 1} not used: not a local user (check local users)")
+        if rule.by_graph:  # settings.problems: a named Microsoft account, no conversion host
+            return Decision(recipient, GRAPH, index + 1, None, None, None, recipient, self.account_for(sender, rule))
         rcpt = recipient
         if rule.conversion_host:
             local, _ = addresses.split(recipient)

@@ -616,6 +616,14 @@
       <translation>No.{0}</translation>
     </message>
     <message>
+      <source>Rule No. {0}: {1}</source>
+      <translation>No.{0}: {1}</translation>
+    </message>
+    <message>
+      <source>GRAPH: Microsoft Graph, sent as {0}</source>
+      <translation>GRAPH: Microsoft Graph ({0} として送信)</translation>
+    </message>
+    <message>
       <source>MTA: local mailbox</source>
       <translation>MTA: ローカルのメールボックス</translation>
     </message>
@@ -626,10 +634,6 @@
     <message>
       <source>refused: no such local user</source>
       <translation>受信拒否: そのローカルユーザーは存在しません</translation>
-    </message>
-    <message>
-      <source>Rule No. {0}: {1}</source>
-      <translation>No.{0}: {1}</translation>
     </message>
     <message>
       <source>{0} → {1}
@@ -1106,8 +1110,8 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>IPアドレス(:ポートも可)にしてください</translation>
     </message>
     <message>
-      <source>must be a host name, an IP address or MTA</source>
-      <translation>ホスト名、IPアドレス、または MTA で指定してください</translation>
+      <source>must be a host name, an IP address, MTA or GRAPH</source>
+      <translation>ホスト名、IPアドレス、MTA または GRAPH で指定してください</translation>
     </message>
     <message>
       <source>must be {kind}</source>
@@ -1140,6 +1144,22 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>tls_cert and tls_key must be set together</source>
       <translation>tls_cert と tls_key は両方とも設定してください</translation>
+    </message>
+    <message>
+      <source>GRAPH sends with the rule's own account: name a microsoft account with the client_credentials flow (rule No. {number})</source>
+      <translation>GRAPH はその設定自身のアカウントで送信します: client_credentials フローの microsoft アカウントを指定してください(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>no account named {name} in accounts (rule No. {number})</source>
+      <translation>アカウント {name} がありません(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>GRAPH needs a microsoft OAuth 2.0 account with the client_credentials flow; {name} is not one (rule No. {number})</source>
+      <translation>GRAPH には client_credentials フローの microsoft OAuth 2.0 アカウントが必要です。{name} はそうではありません(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>must be {scope} or left out: rule No. {number} sends by GRAPH with this account</source>
+      <translation>{scope} にするか、空欄にしてください: 設定 No. {number} がこのアカウントで GRAPH 送信します</translation>
     </message>
     <message>
       <source>unknown setting</source>
@@ -1182,16 +1202,16 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>変換ホスト名は転送先サーバーのある設定だけで使えます(設定 No. {number})</translation>
     </message>
     <message>
+      <source>GRAPH takes the recipients from the message's headers, so it cannot rewrite them (rule No. {number})</source>
+      <translation>GRAPH は宛先をメールのヘッダーから取るため、変換ホスト名で書き換えられません(設定 No. {number})</translation>
+    </message>
+    <message>
       <source>is missing (the user name or mailbox the destination knows)</source>
       <translation>未設定です(転送先サーバーが知っているユーザー名またはメールボックス)</translation>
     </message>
     <message>
       <source>give either username or account, not both</source>
       <translation>username と account はどちらか一方だけにしてください</translation>
-    </message>
-    <message>
-      <source>no account named {name} in accounts (rule No. {number})</source>
-      <translation>アカウント {name} がありません(設定 No. {number})</translation>
     </message>
     <message>
       <source>cannot read {path}: {why}</source>
@@ -1208,6 +1228,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>the OAuth 2.0 account {name} is only used over TLS; choose required or implicit (rule No. {number})</source>
       <translation>OAuth 2.0 アカウント {name} は TLS でだけ使います。required か implicit を選んでください(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>the account {name} gets tokens for Microsoft Graph (a rule with destination GRAPH uses it); a rule that sends by SMTP needs an account of its own (rule No. {number})</source>
+      <translation>アカウント {name} は Microsoft Graph 用のトークンを受け取ります(転送先 GRAPH の設定が使用)。SMTP で送る設定には別のアカウントを指定してください(設定 No. {number})</translation>
     </message>
     <message>
       <source>{check}</source>

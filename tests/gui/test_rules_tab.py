@@ -226,6 +226,28 @@ def test_which_rule_box_agrees_with_the_route_command(gui):
     assert probe_answer(result.text())["destination"] == "mail1.example.net"
 
 
+def test_a_graph_rule_shows_no_port_or_tls_and_the_which_rule_box_names_graph(gui):
+    account = {
+        "name": "graph",
+        "username": "office@contoso.example",
+        "oauth2": {
+            "provider": "microsoft",
+            "tenant": "contoso.example",
+            "client_id": "c",
+            "flow": "client_credentials",
+        },
+    }
+    rules = [{"match": "*", "destination": "GRAPH", "account": "graph"}]
+    window = gui.open(make_settings(gui.tmp_path, accounts=[account], rules=rules))
+    model = window.rules_tab.model
+    assert (model.index(0, COL_DESTINATION).data(), model.index(0, COL_PORT).data()) == ("GRAPH", "—")
+    rcpt_edit = window.findChild(QWidget, "probeRecipient")
+    QTest.keyClicks(rcpt_edit, "x@example.net")
+    text = window.findChild(QLabel, "probeResult").text()
+    assert text.startswith("rule No. 1 → GRAPH: Microsoft Graph, sent as office@contoso.example\n"), text
+    assert text.endswith("auth account: graph"), text
+
+
 def test_the_add_dialog_starts_empty_and_refuses_a_match_that_can_never_match(gui):
     """The dialog used to start with "*": typing @example.jp after it gave "*@example.jp", which
     passed every check and then matched nothing."""

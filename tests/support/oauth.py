@@ -49,6 +49,7 @@ class AuthServer:
         self.revoked = False
         self.grants: Counter[str] = Counter()  # grant_type -> tokens issued
         self.refused: list[str] = []  # the error of each refused token request
+        self.scopes: list[str] = []  # the scope of each token request that asked for one
         self.lock = threading.Lock()
         server = self
 
@@ -204,6 +205,9 @@ class AuthServer:
 
     def _token(self, handler: BaseHTTPRequestHandler, form: dict) -> None:
         grant = form.get("grant_type", "")
+        if "scope" in form:
+            with self.lock:
+                self.scopes.append(form["scope"])
         if form.get("client_id") != self.client_id:
             self._error(handler, "invalid_client", "unknown client")
             return

@@ -130,7 +130,7 @@ def test_check_names_each_bad_field_on_its_own_line(tmp_path):
             ("rules[1].match", "must be *, @domain, @*.domain or an address"),
             ("rules[2].port", "must be 1-65535"),
             ("rules[2].tls", "must be one of none, opportunistic, required, implicit"),
-            ("rules[3].destination", "must be a host name, an IP address or MTA"),
+            ("rules[3].destination", "must be a host name, an IP address, MTA or GRAPH"),
             ("rules[4].conversion_host", "must be a domain name"),
             ("server.listen[1]", "must be address:port"),
             ("server.max_recipients", "must be greater than 0"),

@@ -134,7 +134,7 @@ class AuthTab(QWidget):
     def refresh_choices(self) -> None:
         self.rule_choice.clear()
         for i, rule in enumerate(self.settings.rules):
-            if rule.destination.upper() != "MTA":
+            if rule.to_server:  # the test login is SMTP: not MTA, not GRAPH
                 self.rule_choice.addItem(f"{i + 1}: {rule.destination}:{rule.port} (TLS {rule.tls})", i)
         self.account_choice.clear()
         self.account_choice.addItem(tr("common account"), "common")

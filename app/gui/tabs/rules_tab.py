@@ -263,6 +263,9 @@ class RulesTab(QWidget):
         if d.kind == RouteKind.FORWARD:
             where = f"{d.host}:{d.port} (TLS {d.tls})"
             auth = str(d.auth) if d.auth else tr("none")
+        elif d.kind == RouteKind.GRAPH:
+            where = tr("GRAPH: Microsoft Graph, sent as {0}").format(d.auth.username if d.auth else "?")
+            auth = str(d.auth) if d.auth else tr("none")
         else:
             where = {
                 RouteKind.LOCAL: tr("MTA: local mailbox"),

@@ -1,0 +1,211 @@
+"""Microsoft Graph as a destination, for tenants that turned SMTP AUTH off: the message goes as
+raw MIME, base64-encoded, in a ``text/plain`` body to ``POST {graph}/v1.0/users/{mailbox}/sendMail``
+with an application token (client credentials, permission Mail.Send).
+
+The bytes go exactly as they were received: Graph is given the MIME, never a JSON message built
+from it, so a scanner's undeclared Shift_JIS arrives as the scanner wrote it.  Graph has no
+envelope and takes the recipients from the headers, so envelope recipients that To, Cc or Bcc do
+not name are added in one ``Bcc:`` line on top, in what goes to Graph only (the queue keeps its
+bytes).  Exchange treats that Bcc as it treats one typed in Outlook: the other recipients do not
+see it.
+
+One request per message and mailbox; a message over Graph's single-request limit (4 MB, after
+base64) is refused here: Graph's upload sessions attach files to a draft built as JSON, which
+would take the message apart (README, "Microsoft Graph").  Blocking, with explicit timeouts:
+runs in delivery threads like outbound.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import re
+import threading
+import time
+from dataclasses import dataclass
+from email import policy
+from email.parser import BytesHeaderParser
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
+
+from app.deliver.outbound import DeliveryError, TokenSource
+
+if TYPE_CHECKING:
+    import requests
+
+GRAPH_URL = "https://graph.microsoft.com"
+MAX_REQUEST_BYTES = 4 * 1024 * 1024  # sendMail's limit for one request, the base64 body included
+TIMEOUT = (15.0, 120.0)  # connect, then each read (a 4 MB upload on a slow office line takes a while)
+MIN_RETRY_AFTER = 1.0  # seconds
+MAX_REPLY_CHARS = 400  # of Graph's error text kept in the reply (it goes into the bounce)
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """Where a GRAPH rule sends from: the account's mailbox (its user name) at a Graph endpoint."""
+
+    url: str  # https://graph.microsoft.com, or the account's graph_url
+    mailbox: str
+    account: str  # the account's name, for the replies and the log
+
+    @property
+    def via(self) -> str:
+        """The destination's name in the status counts and the log."""
+        return f"GRAPH {self.mailbox}"
+
+    @property
+    def send_url(self) -> str:
+        return f"{self.url.rstrip('/')}/v1.0/users/{quote(self.mailbox, safe='@')}/sendMail"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Graph's answer as an SMTP reply for the queue; ``retry_after``: the seconds Graph asked to
+    wait (429, 503), which the recipient's next try honours."""
+
+    reply: str
+    retry_after: float | None = None
+
+
+# --- what goes to Graph --------------------------------------------------------------------------
+
+
+def header_recipients(content: bytes) -> list[str]:
+    """The addresses To, Cc and Bcc name (Graph sends to exactly these)."""
+    end = _HEADER_END.search(content)
+    block = content[: end.start()] + b"\r\n" if end else content
+    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(block)
+    values = [str(v) for name in ("To", "Cc", "Bcc") for v in headers.get_all(name, [])]
+    return [address for _, address in email.utils.getaddresses(values) if "@" in address]
+
+
+def with_bcc(content: bytes, recipients: list[str]) -> bytes:
+    """``content`` with a ``Bcc:`` line on top for the ``recipients`` its headers do not name; the
+    bytes themselves untouched (no line of them is parsed into something else and written back)."""
+    named = {a.casefold() for a in header_recipients(content)}
+    missing = list(dict.fromkeys(r for r in recipients if r.casefold() not in named))
+    if not missing:
+        return content
+    crlf = b"\r\n" if b"\r\n" in content[:4096] or not content else b"\n"
+    line = b"Bcc: " + (b"," + crlf + b" ").join(a.encode("utf-8") for a in missing) + crlf
+    return line + content
+
+
+# --- the request ---------------------------------------------------------------------------------
+
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """One session per delivery thread: kept-alive connections to Graph, never shared."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        import requests  # only once a rule sends by Graph
+
+        session = _local.session = requests.Session()
+    return session
+
+
+def too_big(size: int) -> str:
+    return (
+        f"554 5.3.4 the message is too big for Microsoft Graph: {size:,} bytes base64-encoded, over the "
+        f"{MAX_REQUEST_BYTES // (1024 * 1024)} MB one sendMail request may carry (Tenso does not use Graph's "
+        "upload sessions); send it smaller, or by a rule that delivers by SMTP"
+    )
+
+
+def send(box: Mailbox, token: TokenSource, mime: bytes) -> Outcome:
+    """One sendMail request; a 401 for a token Tenso believed valid gets one refresh and one retry."""
+    import requests
+
+    body = base64.b64encode(mime)
+    if len(body) > MAX_REQUEST_BYTES:
+        return Outcome(too_big(len(body)))
+    host = urlsplit(box.url).netloc
+    answer: requests.Response | None = None
+    for retry in (False, True):
+        try:
+            bearer = token(retry)
+        except DeliveryError as exc:
+            return Outcome(f"451 4.4.0 {exc.reply}")
+        try:
+            answer = _session().post(
+                box.send_url,
+                data=body,
+                headers={"Authorization": f"Bearer {bearer}", "Content-Type": "text/plain"},
+                timeout=TIMEOUT,
+            )
+        except requests.Timeout as exc:
+            return Outcome(f"451 4.4.2 Microsoft Graph ({host}) did not answer in time: {exc}")
+        except requests.RequestException as exc:
+            return Outcome(f"451 4.4.2 cannot reach Microsoft Graph ({host}): {exc}")
+        if answer.status_code != 401:
+            break
+    assert answer is not None
+    return _outcome(box, answer)
+
+
+def _outcome(box: Mailbox, answer: requests.Response) -> Outcome:
+    status = answer.status_code
+    said = f"{status} {answer.reason}" + (f": {detail}" if (detail := _detail(answer)) else "")
+    request_id = answer.headers.get("request-id", "")
+    if 200 <= status < 300:
+        return Outcome(f"250 2.0.0 accepted by Microsoft Graph for {box.mailbox}" + _id(request_id))
+    if status in (429, 503):
+        wait = retry_after(answer.headers.get("Retry-After"))
+        when = f", retry after {wait:.0f} s" if wait is not None else ""
+        return Outcome(f"451 4.3.2 Microsoft Graph is busy{when}: {said}", wait)
+    if status == 401:
+        return Outcome(
+            f"451 4.4.0 Microsoft Graph refused the token of {box.account} after a refresh: {said}; check the app "
+            "registration (client secret, the Mail.Send application permission and its admin consent)"
+        )
+    if status == 403:
+        # The application's permission, not the message: the mail waits until the tenant is fixed.
+        return Outcome(
+            f"451 4.4.0 Microsoft Graph does not let {box.account} send as {box.mailbox}: {said}; grant the "
+            "Mail.Send application permission with admin consent, and include the mailbox in the application "
+            "access policy if there is one"
+        )
+    if status == 404:
+        return Outcome(
+            f"451 4.4.0 Microsoft Graph knows no mailbox {box.mailbox}: {said}; the account's username must be "
+            "a mailbox of the tenant"
+        )
+    if status == 413:
+        return Outcome(f"554 5.3.4 Microsoft Graph refused the message as too large: {said}")
+    if 400 <= status < 500:
+        return Outcome(f"554 5.0.0 Microsoft Graph refused the message: {said}" + _id(request_id))
+    return Outcome(f"451 4.4.0 Microsoft Graph answered {said}" + _id(request_id))
+
+
+def _id(request_id: str) -> str:
+    return f" (request-id {request_id})" if request_id else ""
+
+
+def _detail(answer: requests.Response) -> str:
+    """Graph's error code and message ({"error": {"code", "message"}}), else the start of the text."""
+    try:
+        error = answer.json().get("error") or {}
+        text = f"{error.get('code', '')}: {error.get('message', '')}".strip(": ")
+    except (ValueError, AttributeError):
+        text = answer.text
+    return " ".join(text.split())[:MAX_REPLY_CHARS]
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds from now: a number of seconds or an HTTP date; None when absent or
+    not understood (the retry schedule then applies).  At least a second: a 0 is no reason to
+    ask again at once."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return max(MIN_RETRY_AFTER, float(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(MIN_RETRY_AFTER, when.timestamp() - (time.time() if now is None else now))
