@@ -293,7 +293,8 @@ class Gateway:
         self.handler = handler = InboundHandler(self, self._stored, self._refused)
         factory = smtp.protocol_factory(server_settings, handler, tls, hand_back)
         loop = asyncio.get_running_loop()
-        for entry in server_settings.listen:
+        for listener in server_settings.listeners:
+            entry = listener.address
             host, port = parse_listen(entry)
             try:
                 server = await loop.create_server(factory, host, port, reuse_address=True)

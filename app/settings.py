@@ -32,6 +32,8 @@ from app.system.paths import data_dir
 
 VERSION = 1
 TLS_MODES = ("none", "opportunistic", "required", "implicit")
+LISTENER_TLS = ("starttls", "implicit", "none")  # server.listen[].tls
+TLS_PROFILES = ("modern", "legacy")  # server.listen[].tls_profile (receive/listeners.py says what each allows)
 BARE_NEWLINE_MODES = ("normalize", "refuse")  # server.bare_newlines (mail/lineends.py says why)
 PROVIDERS = ("microsoft", "google", "generic")
 FLOWS = ("authorization_code", "device_code", "client_credentials")
@@ -72,11 +74,19 @@ def _hostname(value: str) -> str | None:
     return None if addresses.is_hostname(value) else "must be a host name"
 
 
-def _listen(value: str) -> str | None:
+def _listen(value: str | Listener) -> str | None:
+    if isinstance(value, Listener):
+        return None  # its fields were checked one by one
     try:
         parse_listen(value)
     except ValueError as exc:
         return str(exc)
+    return None
+
+
+def _login(value: str) -> str | None:
+    if not value or any(c.isspace() or not c.isprintable() for c in value):
+        return "must be a user name without spaces, such as mfp2f"
     return None
 
 
@@ -206,9 +216,28 @@ def _default_hostname() -> str:
 
 
 @dataclass
+class Listener:
+    """One listening address with its own security (``server.listen`` entries given as objects;
+    a plain "ADDRESS:PORT" string is a Listener with the defaults)."""
+
+    address: str = _checked("", _listen)
+    tls: str = _checked("starttls", _choice(LISTENER_TLS))  # starttls: offered when a certificate is set
+    tls_profile: str = _checked("modern", _choice(TLS_PROFILES))
+    require_auth: bool = False  # submission: MAIL before AUTH gets 530 5.7.0
+    networks: list[str] = _checked([], _each(_relay_network))  # empty: any client may connect
+
+    @property
+    def weak(self) -> str:
+        """ "": fine; "plain": passwords and mail cross the LAN readable; "legacy": old TLS."""
+        if self.tls == "none":
+            return "plain"
+        return "legacy" if self.tls_profile == "legacy" else ""
+
+
+@dataclass
 class Server:
     hostname: str = field(default_factory=_default_hostname, metadata={"check": _hostname})
-    listen: list[str] = _checked(["0.0.0.0:25"], _each(_listen))
+    listen: list[str | Listener] = _checked(["0.0.0.0:25"], _each(_listen))
     max_message_bytes: int = _checked(26214400, _at_least(1024))
     max_recipients: int = _checked(100, _positive)
     tls_cert: str = ""
@@ -219,6 +248,16 @@ class Server:
     bare_newlines: str = _checked("normalize", _bare_newlines)
     # Processes accepting connections on the same ports (receive/helpers.py); 1: this one alone.
     processes: int = _checked(1, _processes)
+    # Limits against abuse (receive/door.py); per receiving process.
+    max_connections: int = _checked(200, _positive)
+    max_connections_per_client: int = _checked(20, _positive)
+    auth_failures_limit: int = _checked(10, _at_least(0))  # failed logins in 10 minutes; 0: no ban
+    auth_ban_minutes: int = _checked(30, _positive)
+
+    @property
+    def listeners(self) -> list[Listener]:
+        """Every ``listen`` entry as a Listener (a string gets the defaults)."""
+        return [e if isinstance(e, Listener) else Listener(address=e) for e in self.listen]
 
 
 @dataclass
@@ -306,6 +345,20 @@ class AuthAccounts:
 
 
 @dataclass
+class Device:
+    """A login-only account for a scanner or another machine (not a mailbox): it may relay once
+    logged in; its password is the keyring entry ``device:NAME``."""
+
+    name: str = _checked("", _account_name)
+    login: str = _checked("", _login)  # the SMTP AUTH user name
+    senders: list[str] = _checked([], _each(_address))  # empty: any MAIL FROM
+
+    @property
+    def key(self) -> str:
+        return f"device:{self.name.lower()}"
+
+
+@dataclass
 class Queue:
     dir: str = ""
     retry_minutes: list[int] = _checked([5, 10, 20, 40, 80, 160, 320], _each(_positive))
@@ -337,6 +390,7 @@ class Settings:
     local_users: list[LocalUser] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     accounts: list[UpstreamAccount] = field(default_factory=list)
+    devices: list[Device] = field(default_factory=list)
     options: Options = field(default_factory=Options)
     auth_accounts: AuthAccounts = field(default_factory=AuthAccounts)
     queue: Queue = field(default_factory=Queue)
@@ -376,7 +430,9 @@ class Settings:
                     )
                 )
         found.extend(self._account_problems())
-        listening = [parse_listen(entry) for entry in self.server.listen]
+        found.extend(self._listener_problems())
+        found.extend(self._device_problems(users))
+        listening = [parse_listen(entry.address) for entry in self.server.listeners]
         for i, rule in enumerate(self.rules):
             if _is_listening(rule.destination, rule.port, listening):
                 found.append(
@@ -406,6 +462,54 @@ class Settings:
                     )
                 )
         return found
+
+    def _listener_problems(self) -> list[Problem]:
+        found: list[Problem] = []
+        server = self.server
+        for i, listener in enumerate(server.listeners):
+            where = f"server.listen[{i}]"
+            if listener.tls == "implicit" and not server.tls_cert:
+                found.append(
+                    Problem(
+                        f"{where}.tls",
+                        "implicit TLS needs a certificate: set server.tls_cert and tls_key "
+                        "(python -m app certificate create makes one)",
+                    )
+                )
+            if listener.require_auth and server.auth_requires_tls and listener.tls == "none":
+                found.append(
+                    Problem(
+                        f"{where}.require_auth",
+                        "this listener has no TLS and server.auth_requires_tls allows AUTH only over TLS, "
+                        "so nobody could send here; give it TLS or turn auth_requires_tls off",
+                    )
+                )
+        return found
+
+    def _device_problems(self, users: set[str]) -> list[Problem]:
+        found: list[Problem] = []
+        names: set[str] = set()
+        logins: set[str] = set()
+        for i, device in enumerate(self.devices):
+            if device.name.lower() in names:
+                found.append(Problem(f"devices[{i}].name", "{name} is listed twice", name=device.name))
+            names.add(device.name.lower())
+            if device.login.lower() in logins:
+                found.append(Problem(f"devices[{i}].login", "{login} is listed twice", login=device.login))
+            elif device.login.lower() in users:
+                found.append(
+                    Problem(
+                        f"devices[{i}].login",
+                        "{login} is a local user's address; a device needs a login of its own",
+                        login=device.login,
+                    )
+                )
+            logins.add(device.login.lower())
+        return found
+
+    def device(self, login: str) -> Device | None:
+        """The device that logs in as ``login`` (user names compare without case)."""
+        return next((d for d in self.devices if d.login.lower() == login.lower()), None)
 
     def graph_accounts(self) -> set[str]:
         """The accounts (lower-case names) that rules with destination GRAPH send with: their
@@ -557,10 +661,17 @@ def _type_name(tp: Any) -> str:
 def _build(tp: Any, value: Any, path: str, problems: list[Problem]) -> Any:
     """Turns JSON ``value`` into ``tp``; appends problems and returns None when it cannot."""
     origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):  # an optional section: null or left out means none
-        if value is None:
-            return None
-        (tp,) = [t for t in typing.get_args(tp) if t is not type(None)]
+    if origin in (typing.Union, types.UnionType):
+        choices = [t for t in typing.get_args(tp) if t is not type(None)]
+        if len(choices) > 1:  # "ADDRESS:PORT" or an object (server.listen): the JSON type decides
+            tp = next((t for t in choices if dataclasses.is_dataclass(t)), str) if isinstance(value, dict) else str
+            if not isinstance(value, (str, dict)):
+                problems.append(Problem(path, "must be {kind}", ("kind",), kind="a string or an object"))
+                return None
+        else:  # an optional section: null or left out means none
+            if value is None:
+                return None
+            (tp,) = choices
         origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
@@ -677,6 +788,8 @@ def to_dict(settings: Settings) -> dict:
             del account["oauth2"]
     if not data["accounts"]:
         del data["accounts"]
+    if not data["devices"]:
+        del data["devices"]
     for row in [*data["rules"], *data["auth_accounts"]["per_user"]]:
         if row["account"] == "":
             del row["account"]

@@ -41,6 +41,13 @@ class SignInNeeded:
     why: str  # "" when never signed in; else the last refresh's error
 
 
+@dataclass(frozen=True)
+class AuthBan:
+    client: str  # the client's IP address
+    until: float  # time.time() when AUTH is allowed again
+    failures: int  # failed logins that led to it
+
+
 @dataclass
 class Status:
     state: State
@@ -54,6 +61,7 @@ class Status:
     hours: list[tuple[int, dict[Outcome, int]]] = field(default_factory=list)
     password_problem: str = ""  # the keyring could not be asked
     sign_in_needed: list[SignInNeeded] = field(default_factory=list)
+    auth_bans: list[AuthBan] = field(default_factory=list)  # client addresses barred from AUTH now
 
     def as_json(self) -> dict:
         def iso(t: float | None) -> str | None:
@@ -76,6 +84,7 @@ class Status:
             ],
             "missing_passwords": [{"key": m.key, "account": m.words} for m in self.missing_passwords],
             "sign_in_needed": [{"account": n.account, "why": n.why or None} for n in self.sign_in_needed],
+            "auth_bans": [{"client": b.client, "until": iso(b.until), "failures": b.failures} for b in self.auth_bans],
             "hours": [
                 {"start": iso(start), **{o.value: counts.get(o, 0) for o in Outcome}} for start, counts in self.hours
             ],
@@ -139,6 +148,7 @@ def gather(
     state: State,
     listening: list[str],
     spool: Spool | None = None,
+    auth_bans: list[AuthBan] | None = None,
 ) -> Status:
     """Blocking: reads the queue and asks the keyring.  Call it in a thread."""
     spool = spool or Spool(settings.queue_dir)
@@ -161,6 +171,7 @@ def gather(
         hours=activity.last_hours(24),
         password_problem=problem,
         sign_in_needed=sign_ins_needed(settings),
+        auth_bans=list(auth_bans or []),
     )
 
 
@@ -181,5 +192,5 @@ def from_outside(settings: Settings) -> Status:
         state = State.STOPPED
     except QueueLocked:
         state = State.PAUSED if spool.paused else State.RUNNING
-    listening = list(settings.server.listen) if state != State.STOPPED else []
+    listening = [entry.address for entry in settings.server.listeners] if state != State.STOPPED else []
     return gather(settings, activity_mod.read(activity_path(settings)), state, listening, spool)

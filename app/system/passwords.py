@@ -3,7 +3,8 @@
 Keys (the README's "Passwords"): ``common`` (the 共通アカウント towards destinations),
 ``user:ADDRESS`` (a local user's own account towards destinations) and
 ``local:ADDRESS`` (the password a local user logs in to Tenso with), ``account:NAME`` (an entry
-of ``accounts``: its password, or an OAuth 2.0 client secret) and ``tokens:NAME`` (the key
+of ``accounts``: its password, or an OAuth 2.0 client secret), ``device:NAME`` (an entry of
+``devices``: the password a scanner logs in to Tenso with) and ``tokens:NAME`` (the key
 that encrypts an OAuth 2.0 account's token file).  keyring
 is called plainly so its own configuration (``PYTHON_KEYRING_BACKEND``, its
 config file) picks the backend.  Every call may block: call from a thread.
@@ -32,12 +33,13 @@ def normalize_key(key: str) -> str:
         return key
     if sep and kind in ("user", "local") and addresses.is_address(address):
         return f"{kind}:{addresses.normalize(address)}"
-    if sep and kind == "account" and address and all(c.isalnum() or c in "._-" for c in address):
-        # An entry of accounts: its password, or the client secret of an OAuth 2.0 account.
-        return f"account:{address.lower()}"
+    if sep and kind in ("account", "device") and address and all(c.isalnum() or c in "._-" for c in address):
+        # An entry of accounts (its password, or the client secret of an OAuth 2.0 account), or
+        # of devices (the password a scanner logs in to Tenso with).
+        return f"{kind}:{address.lower()}"
     if sep and kind == "tokens" and address:
         return f"tokens:{address.lower()}"  # the key of an OAuth 2.0 account's token file (app/accounts/tokens.py)
-    raise ValueError(f"{key!r}: the key must be common, user:ADDRESS, local:ADDRESS or account:NAME")
+    raise ValueError(f"{key!r}: the key must be common, user:ADDRESS, local:ADDRESS, account:NAME or device:NAME")
 
 
 NO_OS_KEYRING = (
