@@ -18,8 +18,9 @@ from app.deliver.attempt import Deliverer, Result
 from app.deliver.outbound import LoginReport
 from app.deliver.scheduler import Scheduler
 from app.problems import Problem
-from app.receive import smtp
-from app.receive.handler import InboundHandler, hand_back
+from app.receive import listeners
+from app.receive.door import Door
+from app.receive.handler import InboundHandler
 from app.receive.helpers import ReceivingHelpers
 from app.route.policy import RelayPolicy
 from app.route.router import Account, Decision, Router, named_account
@@ -144,6 +145,8 @@ class Gateway:
         self.spool = Spool(settings.queue_dir)
         self.scheduler: Scheduler | None = None
         self.servers: list[asyncio.Server] = []
+        self._listener_of: list[int] = []  # per listening socket, its index in server.listen
+        self.door = Door()  # connection limits and login bans: kept while the ports are rebound
         self.handler: InboundHandler | None = None
         self.receivers: ReceivingHelpers | None = None  # server.processes - 1 helpers on the same ports
         self._lock: QueueLock | None = None
@@ -196,6 +199,7 @@ class Gateway:
         if self.handler:  # let what is being stored reach the queue runner
             await self.handler.settle(5.0)
         self.servers.clear()
+        self._listener_of.clear()
 
     def _stored(self, qid: str, envelope: Envelope, parts: tuple[bytes, ...]) -> None:
         """The handler has made a message durable: deliver it (from memory, when there is room)."""
@@ -234,7 +238,7 @@ class Gateway:
 
     def status(self) -> Status:
         """Blocking (reads the queue, asks the keyring): call it in a thread."""
-        return gather(self.settings, self.activity, self.state, self.listening(), self.spool)
+        return gather(self.settings, self.activity, self.state, self.listening(), self.spool, self.door.bans())
 
     def bounce_offline(self, qid: str) -> Result:
         """``tenso queue bounce`` with no gateway running: returns ``qid`` to its sender now."""
@@ -279,34 +283,25 @@ class Gateway:
 
     async def _listen(self) -> None:
         server_settings = self.settings.server
-        tls = None
-        if server_settings.tls_cert:
+        try:
+            tls = listeners.contexts(self.settings)
+        except (OSError, ValueError) as exc:
+            raise GatewayError(Problem("server.tls_cert", "cannot load the certificate: {why}", why=str(exc))) from exc
+        self.handler = handler = InboundHandler(self, self._stored, self._refused, self.door)
+        for index, listener in enumerate(server_settings.listeners):
             try:
-                tls = smtp.tls_context(
-                    str(self.settings.resolve(server_settings.tls_cert)),
-                    str(self.settings.resolve(server_settings.tls_key)),
-                )
-            except (OSError, ValueError) as exc:
-                raise GatewayError(
-                    Problem("server.tls_cert", "cannot load the certificate: {why}", why=str(exc))
-                ) from exc
-        self.handler = handler = InboundHandler(self, self._stored, self._refused)
-        factory = smtp.protocol_factory(server_settings, handler, tls, hand_back)
-        loop = asyncio.get_running_loop()
-        for listener in server_settings.listeners:
-            entry = listener.address
-            host, port = parse_listen(entry)
-            try:
-                server = await loop.create_server(factory, host, port, reuse_address=True)
+                server = await listeners.serve(self.settings, index, handler, tls)
             except OSError as exc:
                 await self._close_servers()
-                raise GatewayError(_bind_problem(entry, exc)) from exc
+                raise GatewayError(_bind_problem(listener.address, exc)) from exc
             self.servers.append(server)
+            self._listener_of.extend(index for _ in server.sockets)
             for sock in server.sockets:
-                log.info("listening on %s port %d%s", *sock.getsockname()[:2], " (STARTTLS)" if tls else "")
+                log.info("listening on %s port %d%s", *sock.getsockname()[:2], listeners.describe(listener, tls))
         if server_settings.processes > 1:
             self.receivers = ReceivingHelpers(self, server_settings.processes - 1, self._helper_stored, self._refused)
-            self.receivers.start([sock for server in self.servers for sock in server.sockets])
+            sockets = [sock for server in self.servers for sock in server.sockets]
+            self.receivers.start(list(zip(self._listener_of, sockets, strict=True)))
             log.info("receiving in %d processes", server_settings.processes)
 
     async def stop(self, grace: float = 10.0) -> int:

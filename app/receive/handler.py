@@ -23,12 +23,12 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from app.mail import addresses
 from app.mail.headers import count_hops
 from app.mail.lineends import has_bare_line_ends, to_crlf
+from app.receive.door import Door
 from app.store.spool import Envelope as SpoolEnvelope
 from app.store.spool import new_id
 from app.system import passwords
 
 if TYPE_CHECKING:
-    from app.receive.smtp import TensoSMTP
     from app.route.policy import RelayPolicy
     from app.route.router import Router
     from app.settings import Settings
@@ -57,6 +57,8 @@ STORE_FAILED = "451 4.3.0 Message could not be stored, try again later"
 SENDER_NOT_TEXT = "501 5.1.7 Sender address refused: it holds {}"
 RECIPIENT_NOT_TEXT = "553 5.1.3 Recipient address refused: it holds {}"
 BARE_NEWLINE = "550 5.5.2 Message refused: bare CR or LF in the data; lines must end with CRLF"
+NOT_THIS_DEVICES_SENDER = "550 5.7.1 <{address}> is not a sender the device {device} may use (devices[].senders)"
+AUTH_UNAVAILABLE = "454 4.7.0 Temporary authentication failure"
 AUTH_FAILED_DELAY = 1.0  # seconds; slows down password guessing
 
 
@@ -87,11 +89,20 @@ def address_literal(ip: str) -> str:
 class InboundHandler:
     """aiosmtpd hooks; what they decide comes from ``context``, read afresh for every command."""
 
-    def __init__(self, context: ReceiveContext, on_stored: OnStored, on_refused: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        context: ReceiveContext,
+        on_stored: OnStored,
+        on_refused: Callable[[], None] | None = None,
+        door: Door | None = None,
+    ):
         self.context = context
+        self.door = (
+            door or Door()
+        )  # connection counts and login bans (the gateway keeps one across restarts of its ports)
         self.on_stored = on_stored
         self.on_refused = on_refused  # a recipient refused by the relay policy (the status counts)
-        self.sessions: set[TensoSMTP] = set()  # open client connections, closed on stop
+        self.sessions: set[SMTP] = set()  # open client connections, closed on stop
         self.committing: set[asyncio.Task] = set()  # messages being written to the spool
 
     def close_sessions(self) -> None:
@@ -127,6 +138,12 @@ class InboundHandler:
         if problem:
             log.info("refused MAIL FROM:<%s> client=%s: %s", address, client_ip(session), problem)
             return SENDER_NOT_TEXT.format(problem)
+        device = self._device(session)
+        if device is not None and device.senders and address.lower() not in {s.lower() for s in device.senders}:
+            log.info(
+                "refused MAIL FROM:<%s> client=%s: not a sender of device %s", address, client_ip(session), device.name
+            )
+            return NOT_THIS_DEVICES_SENDER.format(address=address, device=device.name)
         envelope.mail_from = address  # what aiosmtpd does itself when there is no hook
         envelope.mail_options.extend(options)
         return "250 OK"
@@ -227,9 +244,17 @@ class InboundHandler:
         )
         return text.encode("utf-8", "surrogateescape")
 
-    # --- AUTH for local users (passwords under local:ADDRESS in the keyring) ---
-    # aiosmtpd parses PLAIN and LOGIN; its authenticator hook is synchronous, and the
-    # keyring must not be read on the event loop.  So the built-in parser runs with an
+    def _device(self, session: Session):
+        """The device this session logged in as, if it did (its auth_data is ``device:NAME``)."""
+        data = session.auth_data if session.authenticated else None
+        if not isinstance(data, str) or not data.startswith("device:"):
+            return None
+        name = data[7:]
+        return next((d for d in self.context.settings.devices if d.name.lower() == name), None)
+
+    # --- AUTH for local users (passwords under local:ADDRESS in the keyring) and devices
+    # (device:NAME).  aiosmtpd parses PLAIN and LOGIN; its authenticator hook is synchronous,
+    # and the keyring must not be read on the event loop.  So the built-in parser runs with an
     # authenticator that only hands the credentials back, and they are checked here.
 
     async def auth_PLAIN(self, server: SMTP, args: list[str]) -> AuthResult:
@@ -243,21 +268,31 @@ class InboundHandler:
             return parsed
         login, password = cast(LoginPassword, parsed.auth_data)  # what hand_back accepts
         user = login.decode("utf-8", "replace")
+        settings = self.context.settings
+        # A device's login first: checks refuse a login that is also a local user's address.
+        device = settings.device(user)
+        key = identity = ""
+        if device is not None:
+            key = identity = device.key
+        elif addresses.is_address(user) and self.context.router.is_local_user(user):
+            identity = addresses.normalize(user)
+            key = f"local:{identity}"
         ok = False
-        if addresses.is_address(user) and self.context.router.is_local_user(user):
+        if key:
             try:
-                stored = await asyncio.to_thread(passwords.get, f"local:{user}")
+                stored = await asyncio.to_thread(passwords.get, key)
             except passwords.PasswordStoreError as exc:
                 log.error("AUTH for %s cannot be checked: %s", user, exc)
-                return AuthResult(success=False, handled=False, message="454 4.7.0 Temporary authentication failure")
+                return AuthResult(success=False, handled=False, message=AUTH_UNAVAILABLE)
             ok = stored is not None and hmac.compare_digest(stored.encode(), password)
         peer = client_ip(server.session) if server.session else ""
         if not ok:
             log.warning("AUTH failed for %r from %s", user, peer)
+            self.door.failed(peer, settings.server)
             await asyncio.sleep(AUTH_FAILED_DELAY)
             return AuthResult(success=False, handled=False)
-        log.info("AUTH %s from %s", addresses.normalize(user), peer)
-        return AuthResult(success=True, auth_data=addresses.normalize(user))
+        log.info("AUTH %s from %s", identity, peer)
+        return AuthResult(success=True, auth_data=identity)
 
 
 def hand_back(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:

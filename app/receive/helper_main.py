@@ -20,8 +20,8 @@ import threading
 from pathlib import Path
 from typing import IO
 
-from app.receive import smtp
-from app.receive.handler import InboundHandler, hand_back
+from app.receive import listeners
+from app.receive.handler import InboundHandler
 from app.route.policy import RelayPolicy
 from app.route.router import Router
 from app.settings import Settings, from_dict
@@ -66,19 +66,16 @@ async def serve(first: dict, stdin: IO[bytes], writer: helpers.Writer) -> int:
     front = _Context()
     front.configure(first)
     spool.set_node(first["node"])
-    server_settings = front.settings.server
-    tls = None
-    if server_settings.tls_cert:
-        tls = smtp.tls_context(
-            str(front.settings.resolve(server_settings.tls_cert)), str(front.settings.resolve(server_settings.tls_key))
-        )
+    tls = listeners.contexts(front.settings)
     handler = InboundHandler(
         front,
         lambda qid, envelope, parts: writer.send({"accepted": qid}),
         lambda: writer.send({"refused": 1}),
     )
-    factory = smtp.protocol_factory(server_settings, handler, tls, hand_back)
-    servers = [await loop.create_server(factory, sock=_listening_socket(e)) for e in first["sockets"]]
+    servers = [
+        await listeners.serve(front.settings, e["listener"], handler, tls, _listening_socket(e))
+        for e in first["sockets"]
+    ]
     lag = LoopLag()
     lag.start()
     gc.collect()

@@ -15,8 +15,9 @@ threads (no separate delivery process then: ``scheduler.delivers_in_process``).
 
 One JSON object per line, as with the delivery helper (``system.helpers``):
 
-    parent -> child   {"config": {...settings...}, "source": path, "spool": path, "sockets": [...],
-                       "node": 3, "level": 20}      (again, without "sockets", when settings change)
+    parent -> child   {"config": {...settings...}, "source": path, "spool": path,
+                       "sockets": [{"listener": 0, "fd": 5}, ...], "node": 3, "level": 20}
+                      (again, without "sockets", when settings change)
                       {"stop": true}
     child -> parent   {"accepted": "<queue id>"}
                       {"refused": 1}                 (a recipient refused at RCPT)
@@ -74,7 +75,7 @@ class ReceivingHelpers:
         self.count = count
         self._helpers: dict[int, helpers.Helper] = {}
         self._restarts: dict[int, int] = {}
-        self._sockets: list = []
+        self._sockets: list[tuple[int, socket.socket]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
 
@@ -83,8 +84,9 @@ class ReceivingHelpers:
         """Each slot's process."""
         return {slot: helper.proc for slot, helper in self._helpers.items()}
 
-    def start(self, sockets: list) -> None:
-        """``sockets``: the listening sockets of this process's servers (kept open by them)."""
+    def start(self, sockets: list[tuple[int, socket.socket]]) -> None:
+        """``sockets``: the listening sockets of this process's servers (kept open by them),
+        each with the index of its entry in server.listen."""
         self._loop = asyncio.get_running_loop()
         self._sockets = sockets
         for slot in range(1, self.count + 1):
@@ -93,7 +95,7 @@ class ReceivingHelpers:
     def _spawn(self, slot: int) -> None:
         assert self._loop is not None
         posix = os.name == "posix"
-        fds = tuple(s.fileno() for s in self._sockets) if posix else ()
+        fds = tuple(s.fileno() for _, s in self._sockets) if posix else ()
         helper = helpers.Helper(
             COMMAND,
             f"receiving process {slot}",
@@ -105,7 +107,10 @@ class ReceivingHelpers:
         )
         self._helpers[slot] = helper
         pid = helper.proc.pid
-        handed = [{"fd": fd} for fd in fds] if posix else [{"share": _share(s, pid)} for s in self._sockets]
+        handed = [
+            {"listener": i, "fd": s.fileno()} if posix else {"listener": i, "share": _share(s, pid)}
+            for i, s in self._sockets
+        ]
         # Node 1 is the delivery process's: queue ids made here never meet theirs.
         helper.send({**self._config(), "sockets": handed, "node": spool.node(1 + slot)})
 

@@ -18,14 +18,18 @@ import logging
 import re
 import ssl
 from functools import partial
-from typing import TYPE_CHECKING, AnyStr
+from typing import TYPE_CHECKING, AnyStr, cast
 
 import aiosmtpd
 from aiosmtpd import smtp as aiosmtpd_smtp
 from aiosmtpd.smtp import MISSING, SMTP, TLSSetupException, syntax
 
+from app.receive.door import BANNED
+from app.receive.handler import hand_back
+
 if TYPE_CHECKING:
-    from app.settings import Server
+    from app.receive.handler import InboundHandler
+    from app.settings import Listener, Server
 
 log = logging.getLogger("tenso")
 aiosmtpd_log = logging.getLogger("mail.log")  # aiosmtpd's own logger
@@ -118,6 +122,9 @@ MALFORMED_SENDER = "501 5.1.7 Malformed sender address"
 MALFORMED_RECIPIENT = "501 5.1.3 Malformed recipient address"
 INTERNAL_ERROR = "451 4.3.0 Internal error; try again later"
 STARTTLS_PIPELINED = "554 5.5.1 Nothing may follow STARTTLS before the TLS handshake"
+TIMED_OUT = "421 4.4.2 {host} Error: timeout exceeded"
+# Postfix's smtpd_min_data_rate: DATA may last server.timeout_seconds plus 1 s per this many bytes.
+MIN_DATA_RATE = 500  # bytes per second
 
 
 class MalformedAddress(Exception):
@@ -129,6 +136,24 @@ class TensoSMTP(SMTP):
     # Real mail has lines past RFC 5321's 1,000 octets (the fixtures carry a 2,000-byte
     # line); passing them on untouched is better than "500 Line too long".
     line_length_limit = 1 << 20
+    # The prompts of AUTH LOGIN as every mail server writes them ("Username:", "Password:"):
+    # aiosmtpd's own ("User Name" and a NUL) made Xerox devices give up.
+    AuthLoginUsernameChallenge = "Username:"
+    AuthLoginPasswordChallenge = "Password:"
+
+    event_handler: InboundHandler
+
+    def __init__(self, handler, *args, listener: Listener, implicit_tls: bool, auth_required: bool, **kwargs):
+        super().__init__(handler, *args, **kwargs)
+        self.listener = listener
+        self._implicit_tls = implicit_tls
+        # Set here, not passed: aiosmtpd warns for every connection that requires AUTH
+        # without requiring STARTTLS, which is just what an implicit-TLS listener does.
+        self._auth_required = auth_required
+        self._client = ""  # set once admitted (the door counts it until connection_lost)
+        self._admitted = False
+        self._data_started: float | None = None  # loop time DATA's 354 was sent, while reading it
+        self._data_bytes = 0
 
     def _getaddr(self, arg: str):
         """aiosmtpd's address parsing, with a shortcut for the plain ``<local@domain>`` form.
@@ -195,10 +220,31 @@ class TensoSMTP(SMTP):
         return INTERNAL_ERROR
 
     def connection_made(self, transport) -> None:
+        if self._original_transport is not None:  # the TLS layer after STARTTLS: the same client
+            super().connection_made(transport)
+            return
+        peer = transport.get_extra_info("peername")
+        client = peer[0] if isinstance(peer, tuple) else ""
+        handler = self.event_handler
+        refusal = handler.door.admit(client, handler.context.settings.server, self.listener)
+        if refusal:
+            # Answered and closed before aiosmtpd sets anything up: nothing else is spent on it.
+            transport.write(refusal.encode() + b"\r\n")
+            transport.close()
+            return
+        self._client = client
+        self._admitted = True
         super().connection_made(transport)
-        self.event_handler.sessions.add(self)
+        handler.sessions.add(self)
+        if self._implicit_tls:  # TLS from the first byte: the session is as secure as after STARTTLS
+            assert self.session is not None  # made by aiosmtpd's connection_made
+            self.session.ssl = {"ssl_object": transport.get_extra_info("ssl_object")}
 
     def connection_lost(self, error) -> None:
+        if not self._admitted:
+            return  # refused at connect: aiosmtpd never started
+        self._admitted = False
+        self.event_handler.door.leave(self._client)
         self.event_handler.sessions.discard(self)
         transport = self.transport
         super().connection_lost(error)
@@ -221,6 +267,27 @@ class TensoSMTP(SMTP):
         self._auth_methods = {}
         self._timeout_handle = None
 
+    @syntax("AUTH <mechanism>")
+    async def smtp_AUTH(self, arg: str) -> None:
+        """aiosmtpd's AUTH, for what devices send: the mechanism in any case (``auth login``),
+        AUTH after HELO (aiosmtpd answers 500 unless EHLO came first), and a client barred
+        for failed logins answered 454 before anything is read."""
+        if self.event_handler.door.banned(self._client):
+            await self.push(BANNED)
+            return
+        mechanism, sep, rest = (arg or "").strip().partition(" ")
+        arg = mechanism.upper() + sep + rest  # "" still gets aiosmtpd's 501
+        session = self.session
+        assert session is not None
+        if session.host_name and not session.extended_smtp:
+            session.extended_smtp = True  # only for aiosmtpd's check; HELO's session stays plain SMTP
+            try:
+                await super().smtp_AUTH(arg)
+            finally:
+                session.extended_smtp = False
+            return
+        await super().smtp_AUTH(arg)
+
     @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:
         """aiosmtpd's DATA, reading the message in large pieces instead of line by line.
@@ -239,11 +306,14 @@ class TensoSMTP(SMTP):
             await self.push("501 Syntax: DATA")
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
+        self._data_started, self._data_bytes = self.loop.time(), 0
         try:
             content = await self._read_message()
         except asyncio.CancelledError:
             self._writer.close()
             raise
+        finally:
+            self._data_started = None
         if content is None:
             await self.push("552 Error: Too much mail data")
             self._set_post_data_state()
@@ -288,7 +358,10 @@ class TensoSMTP(SMTP):
         and the one timer, when it fires early, sleeps again until the deadline.  It is restarted
         for every command and every piece of DATA (a heap push and a cancel each, before).
         The timer's own due time is kept here: qasync's loop hands back plain Handles, no when()."""
-        self._deadline = self.loop.time() + (duration or self._timeout_duration)
+        self._set_deadline(self.loop.time() + (duration or self._timeout_duration))
+
+    def _set_deadline(self, when: float) -> None:
+        self._deadline = when
         handle = self._timeout_handle
         if handle is None or handle.cancelled() or self._timer_at > self._deadline:
             if handle is not None:
@@ -305,35 +378,49 @@ class TensoSMTP(SMTP):
         else:
             self._timeout_cb()
 
+    def _timeout_cb(self) -> None:
+        """The client took too long: told so (421), then hung up (aiosmtpd only hangs up)."""
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            stage = "in DATA" if self._data_started is not None else "for a command line"
+            log.info("client %s too slow %s (server.timeout_seconds): hung up", self._client, stage)
+            cast(asyncio.WriteTransport, transport).write(TIMED_OUT.format(host=self.hostname).encode() + b"\r\n")
+        super()._timeout_cb()
+
     def data_received(self, data: bytes) -> None:
-        # aiosmtpd restarts its timer per command only, so a 25 MB message on a slow
-        # link would be cut off mid-DATA.  Every byte that arrives proves the client alive:
-        # the timeout becomes a true idle timeout.
+        # Outside DATA, aiosmtpd restarts the timer per command: each command line has
+        # server.timeout_seconds to arrive whole (Postfix's smtpd_per_record_deadline), so
+        # a client dripping one byte a second is cut off.  In DATA, a 25 MB message on a slow
+        # link needs longer: the deadline is timeout_seconds after the last byte, but never
+        # later than timeout_seconds plus 1 s per MIN_DATA_RATE bytes from the 354.
         super().data_received(data)
-        if self.transport is not None and self._timeout_handle is not None:
-            self._reset_timeout()
+        started = self._data_started
+        if started is not None and self.transport is not None and self._timeout_handle is not None:
+            self._data_bytes += len(data)
+            now, timeout = self.loop.time(), self._timeout_duration
+            self._set_deadline(min(now + timeout, started + timeout + self._data_bytes / MIN_DATA_RATE))
 
 
-def tls_context(cert: str, key: str) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    return context
-
-
-def protocol_factory(settings: Server, handler: object, tls: ssl.SSLContext | None, authenticator):
-    """What ``loop.create_server`` calls for each connection: a TensoSMTP session for ``handler``."""
+def protocol_factory(settings: Server, listener: Listener, handler: InboundHandler, starttls: ssl.SSLContext | None):
+    """What ``loop.create_server`` calls for each connection of ``listener``: a TensoSMTP
+    session for ``handler`` (``starttls``: the context STARTTLS offers, None for none)."""
     install_aiosmtpd_patches()
+    implicit = listener.tls == "implicit"
     return partial(
         TensoSMTP,
         handler,
+        listener=listener,
+        implicit_tls=implicit,
+        auth_required=listener.require_auth,
         hostname=settings.hostname,
         ident="ESMTP Tenso",  # not aiosmtpd's "Python SMTP 1.4.6": no version for scanners
         data_size_limit=settings.max_message_bytes,
         enable_SMTPUTF8=True,
         decode_data=False,
-        tls_context=tls,
+        tls_context=starttls,
         timeout=settings.timeout_seconds,
-        auth_require_tls=settings.auth_requires_tls,
-        authenticator=authenticator,
+        # aiosmtpd knows only STARTTLS as TLS: on an implicit-TLS listener every session is TLS.
+        auth_require_tls=settings.auth_requires_tls and not implicit,
+        authenticator=hand_back,
         loop=asyncio.get_running_loop(),
     )

@@ -419,7 +419,8 @@ def test_idle_client_is_disconnected_after_timeout_seconds(gateway_factory):
 
 
 def test_client_still_sending_data_is_not_cut_off_by_idle_timeout(gateway_factory):
-    """The timeout is for idle clients; a message that takes longer than it to arrive is still taken."""
+    """The timeout is for idle clients; a message that takes longer than it to arrive is still taken,
+    as long as it arrives faster than smtp.MIN_DATA_RATE (here 2.5 KB/s against 500 bytes/s)."""
     gw = gateway_factory(server={"timeout_seconds": 1}, rules=parked_rules())
     with Raw(gw.port) as raw:
         assert raw.cmd("EHLO client.test")[0] == 250
@@ -430,11 +431,58 @@ def test_client_still_sending_data_is_not_cut_off_by_idle_timeout(gateway_factor
             raw.send(b"Subject: slow link\r\n\r\n")
             for i in range(6):  # 2.4 s of steady data, never idle for more than 0.4 s
                 time.sleep(0.4)
-                raw.send(b"line %d\r\n" % i)
+                raw.send(b"line %d " % i + b"x" * 990 + b"\r\n")
             code, text = raw.cmd(b".")
         except OSError as exc:
             pytest.fail(f"connection dropped while the client was sending: {exc!r}")
     assert code == 250, text
+
+
+def _drip_until_cut_off(raw: Raw, data: bytes, pause: float, limit: float) -> tuple[float, bytes]:
+    """Sends ``data`` one byte every ``pause`` s, as a hostile slow client does; returns how long the
+    gateway let it go on and what it said, once it hangs up (or after ``limit`` s: not cut off)."""
+    started = time.monotonic()
+    raw.sock.settimeout(pause)
+    said = b""
+    for byte in data:
+        if time.monotonic() - started > limit:
+            break
+        try:
+            raw.send(bytes([byte]))
+            chunk = raw.sock.recv(1024)  # within ``pause``, or socket.timeout: still connected
+        except TimeoutError:
+            continue
+        except OSError:  # reset: hung up
+            break
+        said += chunk
+        if not chunk:
+            break
+    return time.monotonic() - started, said
+
+
+def test_a_command_line_dripped_a_byte_at_a_time_is_cut_off_after_timeout_seconds(gateway_factory):
+    """Every byte arrives well within the idle timeout, but the line never ends: a client like this
+    held a connection slot for as long as it liked (issue 17, item 5)."""
+    gw = gateway_factory(server={"timeout_seconds": 1})
+    with Raw(gw.port) as raw:
+        waited, said = _drip_until_cut_off(raw, b"EHLO " + b"x" * 100 + b"\r\n", 0.2, 8)
+    assert said.startswith(b"421 4.4.2"), said
+    assert waited < 3, waited
+
+
+def test_data_dripped_a_byte_at_a_time_is_cut_off_by_the_data_deadline(gateway_factory):
+    """In DATA the deadline grows with what arrives (1 s per 500 bytes): a few bytes a second
+    never earn the time a real message would."""
+    gw = gateway_factory(server={"timeout_seconds": 1}, rules=parked_rules())
+    with Raw(gw.port) as raw:
+        assert raw.cmd("EHLO client.test")[0] == 250
+        assert raw.cmd("MAIL FROM:<a@lan.test>")[0] == 250
+        assert raw.cmd("RCPT TO:<x@example.net>")[0] == 250
+        assert raw.cmd("DATA")[0] == 354
+        waited, said = _drip_until_cut_off(raw, b"Subject: drip\r\n\r\n" + b"y" * 100, 0.2, 8)
+    assert said.startswith(b"421 4.4.2"), said
+    assert waited < 3, waited
+    assert gw.spool.ids() == []
 
 
 def test_lines_longer_than_1000_bytes_are_accepted_and_stored_byte_for_byte(gateway_factory):
