@@ -92,12 +92,16 @@ def _unreachable(host: str, port: int, exc: Exception) -> Problem:
 
 def verified_context() -> ssl.SSLContext:
     # Honors SSL_CERT_FILE / SSL_CERT_DIR, so a private CA can be trusted without code.
-    return ssl.create_default_context()
+    context = ssl.create_default_context()
+    # Towards destinations TLS 1.2 at least, whatever the machine's OpenSSL configuration
+    # allows: the legacy profile of receive/listeners.py is for old devices on the LAN only.
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 def unverified_context() -> ssl.SSLContext:
     """Opportunistic TLS (like Postfix's "may"): encrypt what can be, trust nobody."""
-    context = ssl.create_default_context()
+    context = verified_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
@@ -267,6 +271,17 @@ def _not_trusted(host: str, exc: ssl.SSLCertVerificationError) -> Problem:
     return Problem("", "TLS certificate of {host} not trusted: {why}", host=host, why=exc.verify_message)
 
 
+def _tls_failed(host: str, port: int, exc: ssl.SSLError) -> Problem:
+    return Problem(
+        "",
+        "TLS with {host}:{port} failed ({why}); Tenso speaks TLS 1.2 or newer to destinations, so a server "
+        "that offers only TLS 1.0 or 1.1 cannot be used with TLS",
+        host=host,
+        port=port,
+        why=exc.reason or str(exc),
+    )
+
+
 def _open(destination: Destination, local_hostname: str, verify: bool) -> tuple[smtplib.SMTP, str]:
     """A greeted session, TLS as the rule says; raises _NotVerified (opportunistic, ``verify``)."""
     host, port, tls = destination.host, destination.port, destination.tls
@@ -279,6 +294,8 @@ def _open(destination: Destination, local_hostname: str, verify: bool) -> tuple[
             smtp = smtplib.SMTP(host, port, local_hostname=local_hostname, timeout=CONNECT_TIMEOUT)
     except ssl.SSLCertVerificationError as exc:
         raise DeliveryError(_not_trusted(host, exc)) from exc
+    except ssl.SSLError as exc:
+        raise DeliveryError(_tls_failed(host, port, exc)) from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(_unreachable(host, port, exc)) from exc
     try:
@@ -314,6 +331,9 @@ def _open(destination: Destination, local_hostname: str, verify: bool) -> tuple[
     except DeliveryError:
         _quietly_close(smtp)
         raise
+    except ssl.SSLError as exc:
+        smtp.close()
+        raise DeliveryError(_tls_failed(host, port, exc)) from exc
     except (OSError, smtplib.SMTPException) as exc:
         smtp.close()
         raise DeliveryError(f"{host}:{port}: {exc}") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import warnings
 
 import pytest
 import trustme
@@ -60,6 +61,24 @@ def test_required_tls_refuses_a_certificate_for_another_host_and_keeps_the_mail(
     send(gw.port, "a@lan.test", ["x@example.net"], message())
     rcpt = _state(gw)
     assert rcpt.state == "deferred" and "certificate" in rcpt.reply
+    assert up.messages == []
+
+
+def test_required_tls_refuses_a_destination_that_offers_only_tls_1_0_and_keeps_the_mail(
+    gateway_factory, upstream_factory, ca
+):
+    """The legacy profile is for listeners: towards a destination Tenso insists on TLS 1.2."""
+    old = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        old.minimum_version = old.maximum_version = ssl.TLSVersion.TLSv1
+    old.set_ciphers("ALL:@SECLEVEL=0")
+    ca.issue_cert("localhost", key_type=trustme.KeyType.RSA).configure_cert(old)
+    up = upstream_factory(tls_context=old)
+    gw = gateway_factory(rules=[rule(up.port, "required")])
+    send(gw.port, "a@lan.test", ["x@example.net"], message())
+    rcpt = _state(gw)
+    assert rcpt.state == "deferred" and "TLS" in rcpt.reply, rcpt.reply
     assert up.messages == []
 
 

@@ -114,7 +114,9 @@ def test_password_set_with_empty_stdin_stores_nothing_and_exits_1():
 def test_password_set_with_an_invalid_key_exits_2():
     result = tenso("password", "set", "bogus", stdin="secret-for-bogus\n")
     assert result.returncode == 2
-    assert "bogus" in result.stderr and "common, user:ADDRESS, local:ADDRESS, account:NAME or device:NAME" in result.stderr
+    assert (
+        "bogus" in result.stderr and "common, user:ADDRESS, local:ADDRESS, account:NAME or device:NAME" in result.stderr
+    )
     assert keyring.get_password("tenso", "bogus") is None
     assert "secret-for-bogus" not in result.stdout + result.stderr
 

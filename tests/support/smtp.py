@@ -318,8 +318,11 @@ def strip_received(data: bytes) -> bytes:
 class Raw:
     """A byte-level SMTP client: sends exactly what it is given and reads whole replies."""
 
-    def __init__(self, port: int, timeout: float = 5.0, host: str = "127.0.0.1"):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port: int, timeout: float = 5.0, host: str = "127.0.0.1", source: str | None = None):
+        # ``source``: another loopback address to come from (127.0.0.2: "another client").
+        self.sock = socket.create_connection(
+            (host, port), timeout=timeout, source_address=(source, 0) if source else None
+        )
         self.buffer = b""
         self.greeting = self.reply()
 
@@ -349,6 +352,17 @@ class Raw:
     def cmd(self, line: str | bytes) -> tuple[int, str]:
         self.send((line.encode() if isinstance(line, str) else line) + b"\r\n")
         return self.reply()
+
+    def line(self, line: str | bytes) -> bytes:
+        """Sends one line and returns the server's next line exactly as sent (with its CRLF)."""
+        self.send((line.encode() if isinstance(line, str) else line) + b"\r\n")
+        while b"\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError(f"connection closed; partial reply {self.buffer!r}")
+            self.buffer += chunk
+        found, self.buffer = self.buffer.split(b"\r\n", 1)
+        return found + b"\r\n"
 
 
 def b64(text: str) -> str:
