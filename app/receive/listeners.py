@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import warnings
 from typing import TYPE_CHECKING
 
 from app.receive import smtp
@@ -37,7 +38,9 @@ def tls_context(cert: str, key: str, profile: str = "modern") -> ssl.SSLContext:
     """A server context for ``profile``; OSError or ssl.SSLError when the pair cannot be loaded."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     if profile == "legacy":
-        context.minimum_version = ssl.TLSVersion.TLSv1
+        with warnings.catch_warnings():  # Python deprecates TLS 1.0: the legacy profile is for exactly that
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
         context.set_ciphers(LEGACY_CIPHERS)
     else:
         context.minimum_version = ssl.TLSVersion.TLSv1_2

@@ -21,6 +21,7 @@ import trustme
 
 from app.settings import SettingsError, from_dict
 from app.system import passwords
+from tests.support import tlsprobe
 from tests.support.gateway import rule
 from tests.support.logs import LogCapture
 from tests.support.smtp import Raw, b64, message, strip_received, write_tls_files
@@ -365,3 +366,17 @@ def test_no_ban_when_auth_failures_limit_is_0(gateway_factory, accounts):
         replies = list(pool.map(lambda i: login_fails(gw.port, USER, f"guess-{i}"), range(12)))
     assert all(r.startswith(b"535 ") for r in replies), replies
     assert login_fails(gw.port, USER, USER_PW).startswith(b"235 ")
+
+
+def test_each_tls_profile_accepts_its_versions_and_suites_and_no_others(gateway_factory, cert_files):
+    gw = gateway_factory(
+        server={
+            **cert_files,
+            "listen": [{"address": "127.0.0.1:0", "tls_profile": "legacy"}, {"address": "127.0.0.1:0"}],
+        }
+    )
+    legacy, modern = ports(gw)
+    results = {"legacy": tlsprobe.matrix(legacy), "modern": tlsprobe.matrix(modern)}
+    print(f"\n{ssl.OPENSSL_VERSION}\n{tlsprobe.table(results)}")
+    for profile, found in results.items():
+        tlsprobe.expect_profile(found, profile)

@@ -89,6 +89,8 @@ def test_a_shift_jis_message_reaches_graph_byte_for_byte_with_a_token_for_graph(
     assert strip_received(sent.mime) == SHIFT_JIS  # only Tenso's own Received line on top; no Bcc
     assert auth.scopes == [GRAPH_SCOPE] and auth.grants["client_credentials"] == 1
     wait_until(lambda: gw.spool.ids() == [], 10, "the message to leave the queue")
+    # The attempt's outcome reaches the counts on the loop, just after the spool lets the message go.
+    wait_until(lambda: gw.gateway.activity.destinations(), 10, "the attempt to be counted")
     (destination,) = gw.gateway.activity.destinations()
     assert destination.name == f"GRAPH {MAILBOX}" and destination.last_success
 

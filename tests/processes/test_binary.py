@@ -13,9 +13,11 @@ import subprocess
 import time
 
 import pytest
+import trustme
 
+from tests.support import tlsprobe
 from tests.support.processes import free_port, wait_listening
-from tests.support.smtp import message, send, strip_received
+from tests.support.smtp import message, send, strip_received, write_tls_files
 
 BINARY = os.environ.get("TENSO_BINARY", "")
 pytestmark = pytest.mark.skipif(not BINARY, reason="set TENSO_BINARY to the built program (done by .ci/run)")
@@ -71,6 +73,36 @@ def test_binary_relays_a_message_headless(tmp_path, upstream_factory):
             proc.kill()
             proc.wait()
     assert "accepted from=<a@lan.test>" in log.read_text()
+
+
+def test_the_binarys_openssl_keeps_each_tls_profile(tmp_path):
+    """The legacy profile needs RSA key exchange and TLS 1.0 from the OpenSSL bundled in the exe,
+    which is not the one of the source tree's Python on every machine: probed here, as users get it."""
+    authority = trustme.CA(key_type=trustme.KeyType.RSA)
+    files = write_tls_files(authority.issue_cert("binary.test", key_type=trustme.KeyType.RSA), tmp_path)
+    legacy, modern = free_port(), free_port()
+    config = tmp_path / "settings.json"
+    listen = [{"address": f"127.0.0.1:{legacy}", "tls_profile": "legacy"}, {"address": f"127.0.0.1:{modern}"}]
+    config.write_text(
+        json.dumps(
+            {"server": {"listen": listen, "hostname": "binary.test", **files}, "queue": {"dir": str(tmp_path / "q")}}
+        )
+    )
+    with open(tmp_path / "stderr.log", "w") as err:
+        proc = subprocess.Popen([BINARY, "--headless", "--config", str(config)], stderr=err)
+    try:
+        wait_listening(legacy, proc)
+        wait_listening(modern, proc)
+        results = {"legacy": tlsprobe.matrix(legacy), "modern": tlsprobe.matrix(modern)}
+        print(f"\nthe built program's listeners:\n{tlsprobe.table(results)}")
+        for profile, found in results.items():
+            tlsprobe.expect_profile(found, profile)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def test_binary_window_starts_offscreen_and_quits_cleanly(tmp_path):
