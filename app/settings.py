@@ -250,7 +250,7 @@ class Server:
     processes: int = _checked(1, _processes)
     # Limits against abuse (receive/door.py); per receiving process.
     max_connections: int = _checked(200, _positive)
-    max_connections_per_client: int = _checked(20, _positive)
+    max_connections_per_client: int = _checked(50, _positive)  # Postfix's smtpd_client_connection_count_limit
     auth_failures_limit: int = _checked(10, _at_least(0))  # failed logins in 10 minutes; 0: no ban
     auth_ban_minutes: int = _checked(30, _positive)
 
