@@ -78,3 +78,43 @@ def test_swaks_from_outside_without_login_is_refused_and_nothing_is_stored(gatew
     assert result.returncode != 0
     assert "550 5.7.1" in result.stdout
     assert gw.spool.ids() == [] and up.messages == []
+
+
+@pytest.fixture
+def rsa_tls_files(tmp_path):
+    """An RSA certificate: TLS 1.0 clients with RSA key exchange need one."""
+    authority = trustme.CA(key_type=trustme.KeyType.RSA)
+    return write_tls_files(authority.issue_cert("tenso.test", "127.0.0.1", key_type=trustme.KeyType.RSA), tmp_path)
+
+
+def test_swaks_as_an_old_scanner_logs_in_as_a_device_over_smtps_and_over_tls_1_0(
+    gateway_factory, upstream_factory, rsa_tls_files
+):
+    """swaks speaking SMTPS (--tlsc) with AUTH LOGIN, and STARTTLS forced to TLS 1.0 with
+    AES128-SHA, logs in as a device and relays: implicit and legacy listeners seen by an
+    independent client."""
+    up = upstream_factory()
+    passwords.set("device:mfp-2f", "scanner-secret")
+    gw = gateway_factory(
+        server={
+            **rsa_tls_files,
+            "listen": [
+                {"address": "127.0.0.1:0", "tls": "implicit", "require_auth": True},
+                {"address": "127.0.0.1:0", "tls_profile": "legacy"},
+            ],
+        },
+        devices=[{"name": "mfp-2f", "login": "mfp2f", "senders": ["scan@example.test"]}],
+        options={"relay_networks": ["10.0.0.0/8"]},
+        rules=[{"match": "*", "destination": "127.0.0.1", "port": up.port, "tls": "none"}],
+    )
+    smtps, legacy = (port for _, port in gw.gateway.bound)
+    login = ["--auth", "LOGIN", "--auth-user", "mfp2f", "--auth-password", "scanner-secret"]
+    mail = ["--from", "scan@example.test", "--to", "office@example.net", "--header", "Subject: scan"]
+    result = swaks(smtps, "--tlsc", *login, *mail)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "334 VXNlcm5hbWU6" in result.stdout and "334 UGFzc3dvcmQ6" in result.stdout, result.stdout
+    old = ["--tls", "--tls-protocol", "tlsv1", "--tls-cipher", "AES128-SHA:@SECLEVEL=0"]
+    result = swaks(legacy, *old, *login, *mail)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "TLS started with cipher TLSv1:AES128-SHA" in result.stdout, result.stdout
+    assert len(up.handler.wait_for(2)) == 2
