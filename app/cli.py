@@ -801,6 +801,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"account {needed.account} must sign in{why}: run python -m app account login {needed.account}")
     if found.password_problem:
         print(f"the passwords cannot be checked: {found.password_problem}")
+    for ban in found.auth_bans:
+        until = time.strftime("%H:%M", time.localtime(ban.until))
+        print(f"{ban.client} may not log in until {until} ({ban.failures} failed logins; server.auth_failures_limit)")
     return 0
 
 

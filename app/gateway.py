@@ -224,6 +224,7 @@ class Gateway:
         """Writes the status counts every few seconds while they change (off the loop)."""
         while True:
             await asyncio.sleep(ACTIVITY_SAVE_SECONDS)
+            self.activity.set_bans([(b.client, b.until, b.failures) for b in self.door.bans()])
             if self.activity.dirty:
                 await asyncio.to_thread(self.activity.save)
 
@@ -259,6 +260,7 @@ class Gateway:
         ids = await asyncio.to_thread(self.spool.recover)
         log.info("queue %s: %d message(s) waiting", self.spool.root, len(ids))
         await asyncio.to_thread(self.activity.load)
+        self.activity.set_bans([])  # an earlier run's bans ended with it
         self._saver = asyncio.get_running_loop().create_task(self._save_activity())
         self.scheduler = Scheduler(self, lambda: self.on_reload() if self.on_reload else None, self._delivered)
         self.scheduler.start(ids)

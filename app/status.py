@@ -193,4 +193,6 @@ def from_outside(settings: Settings) -> Status:
     except QueueLocked:
         state = State.PAUSED if spool.paused else State.RUNNING
     listening = [entry.address for entry in settings.server.listeners] if state != State.STOPPED else []
-    return gather(settings, activity_mod.read(activity_path(settings)), state, listening, spool)
+    activity = activity_mod.read(activity_path(settings))
+    bans = [AuthBan(*ban) for ban in activity.bans()] if state != State.STOPPED else []
+    return gather(settings, activity, state, listening, spool, bans)

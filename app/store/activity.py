@@ -91,6 +91,9 @@ class Activity:
         self._hours: dict[int, dict[str, int]] = {}
         self._destinations: dict[str, DestinationStatus] = {}
         self._dirty = False
+        # Clients barred from AUTH now, as (client, until, failures): the gateway's (receive/door.py),
+        # written here only so that ``python -m app status`` can show them; never read back into a ban.
+        self._bans: list[tuple[str, float, int]] = []
         self.listeners: list[Callable[[], None]] = []  # called after each change, in the caller's thread
 
     # --- recording ---
@@ -167,6 +170,18 @@ class Activity:
         with self._lock:
             return [DestinationStatus(**asdict(d)) for d in self._destinations.values()]
 
+    def set_bans(self, bans: list[tuple[str, float, int]]) -> None:
+        with self._lock:
+            if bans != self._bans:
+                self._bans = list(bans)
+                self._dirty = True
+
+    def bans(self) -> list[tuple[str, float, int]]:
+        """The bans the gateway last wrote that are still in force."""
+        now = self.clock()
+        with self._lock:
+            return [ban for ban in self._bans if ban[1] > now]
+
     # --- on disk ---
 
     def snapshot(self) -> dict:
@@ -178,6 +193,7 @@ class Activity:
                 "version": VERSION,
                 "hours": {str(h): dict(c) for h, c in sorted(self._hours.items())},
                 "destinations": [asdict(d) for d in self._destinations.values()],
+                "auth_bans": [list(ban) for ban in self._bans],
             }
 
     def load(self) -> None:
@@ -188,11 +204,12 @@ class Activity:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             hours = {int(h): {str(o): int(n) for o, n in c.items()} for h, c in data.get("hours", {}).items()}
             destinations = {d["name"]: DestinationStatus(**d) for d in data.get("destinations", [])}
+            bans = [(str(c), float(u), int(f)) for c, u, f in data.get("auth_bans", [])]
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning("%s cannot be read (%s); the status counts start from zero", self.path, exc)
             return
         with self._lock:
-            self._hours, self._destinations = hours, destinations
+            self._hours, self._destinations, self._bans = hours, destinations, bans
 
     def save(self) -> None:
         """Blocking (a file write): call it off the event loop.  Atomic: temp file + rename."""

@@ -152,3 +152,27 @@ def test_an_oauth_account_that_is_not_signed_in_is_listed(tmp_path, gateway_fact
     status = gw.call(_in_thread(gw.gateway.status))
     assert [(n.account, n.why) for n in status.sign_in_needed] == [("status-oauth", "")]
     assert status.as_json()["sign_in_needed"] == [{"account": "status-oauth", "why": None}]
+
+
+def test_status_command_lists_clients_barred_from_auth_while_the_gateway_runs(tmp_path, gateway_factory):
+    settings = make_settings(
+        tmp_path,
+        server={"auth_requires_tls": False, "auth_failures_limit": 1, "auth_ban_minutes": 30},
+        local_domains=["lan.test"],
+        local_users=[{"address": "banned-test@lan.test"}],
+    )
+    config = tmp_path / "settings.json"
+    settings_mod.save(settings, config)
+    gw = gateway_factory(settings_mod.load(config))
+    with smtplib.SMTP("127.0.0.1", gw.port, timeout=10) as c, pytest.raises(smtplib.SMTPAuthenticationError):
+        c.login("banned-test@lan.test", "a guess")
+
+    def listed() -> list:
+        return json.loads(run_app("status", "--config", str(config), "--json").stdout)["auth_bans"]
+
+    wait_until(listed, 15, "the ban to reach the status file")  # written every ACTIVITY_SAVE_SECONDS
+    (ban,) = listed()
+    assert (ban["client"], ban["failures"]) == ("127.0.0.1", 1)
+    assert "127.0.0.1 may not log in until" in run_app("status", "--config", str(config)).stdout
+    gw.stop()
+    assert listed() == []  # a stopped gateway bars nobody: the next start begins without bans
