@@ -444,6 +444,98 @@
       <translation>送信先アカウントを参照</translation>
     </message>
     <message>
+      <source>Address</source>
+      <translation>アドレス</translation>
+    </message>
+    <message>
+      <source>TLS</source>
+      <translation>TLS</translation>
+    </message>
+    <message>
+      <source>Profile</source>
+      <translation>プロファイル</translation>
+    </message>
+    <message>
+      <source>Login required</source>
+      <translation>ログイン必須</translation>
+    </message>
+    <message>
+      <source>Networks (empty: anyone)</source>
+      <translation>接続元(空欄: すべて)</translation>
+    </message>
+    <message>
+      <source>Warning</source>
+      <translation>注意</translation>
+    </message>
+    <message>
+      <source>no TLS: passwords and scans readable on the LAN</source>
+      <translation>TLSなし：パスワードとスキャン画像がLAN上で読めます</translation>
+    </message>
+    <message>
+      <source>legacy TLS: weak ciphers, no forward secrecy</source>
+      <translation>旧式TLS：弱い暗号、前方秘匿性なし</translation>
+    </message>
+    <message>
+      <source>no certificate: STARTTLS not offered</source>
+      <translation>証明書なし：STARTTLSは提供されません</translation>
+    </message>
+    <message>
+      <source>{0} is not an IP address</source>
+      <translation>{0} はIPアドレスではありません</translation>
+    </message>
+    <message>
+      <source>{0} is not a network such as 192.168.0.0/16</source>
+      <translation>{0} は 192.168.0.0/16 のようなネットワークではありません</translation>
+    </message>
+    <message>
+      <source>STARTTLS</source>
+      <translation>STARTTLS</translation>
+    </message>
+    <message>
+      <source>Implicit TLS (SMTPS)</source>
+      <translation>最初からTLS(SMTPS)</translation>
+    </message>
+    <message>
+      <source>None</source>
+      <translation>なし</translation>
+    </message>
+    <message>
+      <source>Modern (TLS 1.2+)</source>
+      <translation>標準(TLS 1.2以上)</translation>
+    </message>
+    <message>
+      <source>Legacy (TLS 1.0+, old devices)</source>
+      <translation>旧式(TLS 1.0以上、古い機器向け)</translation>
+    </message>
+    <message>
+      <source>Listen on</source>
+      <translation>待ち受けアドレス</translation>
+    </message>
+    <message>
+      <source>Clients must log in (SMTP AUTH) before they may send: for a submission port such as 587</source>
+      <translation>送信の前にログイン(SMTP認証)が必要です。587 などのサブミッションポート向け</translation>
+    </message>
+    <message>
+      <source>Who may connect: networks or addresses separated by commas, such as 192.168.1.0/24, 10.0.0.5</source>
+      <translation>接続できる相手: ネットワークまたはアドレスをカンマ区切りで(例: 192.168.1.0/24, 10.0.0.5)</translation>
+    </message>
+    <message>
+      <source>Add listener</source>
+      <translation>待ち受けを追加</translation>
+    </message>
+    <message>
+      <source>Remove listener</source>
+      <translation>待ち受けを削除</translation>
+    </message>
+    <message>
+      <source>Empty: any client may connect</source>
+      <translation>空欄: どのクライアントも接続できます</translation>
+    </message>
+    <message>
+      <source>Listener {0}: {1}: {2}</source>
+      <translation>待ち受け {0}: {1}: {2}</translation>
+    </message>
+    <message>
       <source>queue id or any text</source>
       <translation>キューID または任意の文字列</translation>
     </message>
@@ -646,10 +738,6 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>参照...</translation>
     </message>
     <message>
-      <source>address:port, separated by commas: 0.0.0.0:25, [::]:25, 0.0.0.0:587</source>
-      <translation>アドレス:ポートをカンマ区切りで: 0.0.0.0:25, [::]:25, 0.0.0.0:587</translation>
-    </message>
-    <message>
       <source>2 or more: helper processes accept on the same ports, so a busy gateway uses more than one CPU core</source>
       <translation>2 以上: 補助プロセスが同じポートで受信し、混雑時に複数の CPU コアを使います</translation>
     </message>
@@ -662,20 +750,8 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>受信</translation>
     </message>
     <message>
-      <source>Listen on</source>
-      <translation>待ち受けアドレス</translation>
-    </message>
-    <message>
       <source>Host name (EHLO)</source>
       <translation>ホスト名(EHLO)</translation>
-    </message>
-    <message>
-      <source>Largest message</source>
-      <translation>最大メールサイズ</translation>
-    </message>
-    <message>
-      <source>Recipients per message</source>
-      <translation>1通あたりの最大宛先数</translation>
     </message>
     <message>
       <source>Receiving processes</source>
@@ -734,6 +810,58 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>Windows へのログイン時に Tenso を起動する</translation>
     </message>
     <message>
+      <source>Clients connected at the same time, per receiving process</source>
+      <translation>同時に接続できるクライアント数(受信プロセスごと)</translation>
+    </message>
+    <message>
+      <source>Connections at the same time from one IP address, per receiving process</source>
+      <translation>1つのIPアドレスからの同時接続数(受信プロセスごと)</translation>
+    </message>
+    <message>
+      <source>Off (no ban)</source>
+      <translation>オフ(禁止しない)</translation>
+    </message>
+    <message>
+      <source>Failed logins from one IP address within 10 minutes before it may not log in for a while. 0 = off: no address is ever barred.</source>
+      <translation>1つのIPアドレスから10分以内にこの回数ログインに失敗すると、しばらくログインできなくなります。0 = オフ: どのアドレスも禁止しません。</translation>
+    </message>
+    <message>
+      <source> min</source>
+      <translation> 分</translation>
+    </message>
+    <message>
+      <source>How long an address that failed too often may not log in</source>
+      <translation>失敗が多すぎたアドレスがログインできない時間</translation>
+    </message>
+    <message>
+      <source>Limits</source>
+      <translation>制限</translation>
+    </message>
+    <message>
+      <source>Largest message</source>
+      <translation>最大メールサイズ</translation>
+    </message>
+    <message>
+      <source>Recipients per message</source>
+      <translation>1通あたりの最大宛先数</translation>
+    </message>
+    <message>
+      <source>Connections at once</source>
+      <translation>同時接続数</translation>
+    </message>
+    <message>
+      <source>Connections per client</source>
+      <translation>クライアントごとの同時接続数</translation>
+    </message>
+    <message>
+      <source>Failed logins before a ban</source>
+      <translation>ログイン禁止までの失敗回数</translation>
+    </message>
+    <message>
+      <source>Ban lasts</source>
+      <translation>ログイン禁止の時間</translation>
+    </message>
+    <message>
       <source>TLS certificate</source>
       <translation>TLS 証明書</translation>
     </message>
@@ -748,10 +876,6 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>Retry after: whole minutes separated by commas, e.g. 5, 10, 20</source>
       <translation>再送間隔: 分単位の整数をカンマ区切りで(例: 5, 10, 20)</translation>
-    </message>
-    <message>
-      <source>Listen on: {0}</source>
-      <translation>待ち受けアドレス: {0}</translation>
     </message>
     <message>
       <source>Retry after: {0}</source>
@@ -1090,6 +1214,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>user@example.jp のようなメールアドレスで指定してください</translation>
     </message>
     <message>
+      <source>must be a user name without spaces, such as mfp2f</source>
+      <translation>mfp2f のような空白を含まないユーザー名にしてください</translation>
+    </message>
+    <message>
       <source>must be a name such as m365</source>
       <translation>m365 のような名前にしてください</translation>
     </message>
@@ -1206,6 +1334,18 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>GRAPH は宛先をメールのヘッダーから取るため、変換ホスト名で書き換えられません(設定 No. {number})</translation>
     </message>
     <message>
+      <source>implicit TLS needs a certificate: set server.tls_cert and tls_key (python -m app certificate create makes one)</source>
+      <translation>最初からTLS(implicit)には証明書が必要です: server.tls_cert と tls_key を設定してください(「自己署名証明書を作成」ボタンか python -m app certificate create で作れます)</translation>
+    </message>
+    <message>
+      <source>this listener has no TLS and server.auth_requires_tls allows AUTH only over TLS, so nobody could send here; give it TLS or turn auth_requires_tls off</source>
+      <translation>この待ち受けには TLS がなく、server.auth_requires_tls により認証は TLS 上でしか許可されないため、ここからは誰も送信できません。TLS を設定するか auth_requires_tls をオフにしてください</translation>
+    </message>
+    <message>
+      <source>{login} is listed twice</source>
+      <translation>{login} が二重に登録されています</translation>
+    </message>
+    <message>
       <source>is missing (the user name or mailbox the destination knows)</source>
       <translation>未設定です(転送先サーバーが知っているユーザー名またはメールボックス)</translation>
     </message>
@@ -1220,6 +1360,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>{path} is not UTF-8 text</source>
       <translation>{path} は UTF-8 のテキストではありません</translation>
+    </message>
+    <message>
+      <source>{login} is a local user's address; a device needs a login of its own</source>
+      <translation>{login} はローカルユーザーのアドレスです。機器には専用のログインが必要です</translation>
     </message>
     <message>
       <source>no account named {name} in accounts</source>
@@ -1292,6 +1436,34 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>must be one of none, opportunistic, required, implicit</source>
       <translation>none、opportunistic、required、implicit のいずれかで指定してください</translation>
+    </message>
+    <message>
+      <source>must be address:port, such as 0.0.0.0:25 or [::]:25</source>
+      <translation>0.0.0.0:25 や [::]:25 のような アドレス:ポート にしてください</translation>
+    </message>
+    <message>
+      <source>port must be 1-65535</source>
+      <translation>ポートは 1〜65535 にしてください</translation>
+    </message>
+    <message>
+      <source>is empty</source>
+      <translation>空です</translation>
+    </message>
+    <message>
+      <source>wildcards are written like 192.168.*.*</source>
+      <translation>ワイルドカードは 192.168.*.* のように書きます</translation>
+    </message>
+    <message>
+      <source>a * may only be followed by more *, as in 192.168.*.*</source>
+      <translation>* の後には * しか続けられません(例: 192.168.*.*)</translation>
+    </message>
+    <message>
+      <source>both ends of a range must be IPv4 or both IPv6</source>
+      <translation>範囲の両端は、両方 IPv4 か両方 IPv6 にしてください</translation>
+    </message>
+    <message>
+      <source>the first address of a range must not be above the last</source>
+      <translation>範囲の最初のアドレスは最後のアドレス以下にしてください</translation>
     </message>
     <message>
       <source>must list at least one step</source>

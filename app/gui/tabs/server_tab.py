@@ -7,11 +7,13 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.gui import controller
 from app.gui.i18n import tr
+from app.gui.tabs.listeners_box import ListenersBox
 from app.settings import Backup, Queue, Server, check_field
 
 
@@ -51,22 +54,11 @@ class ServerTab(QWidget):
         self.error.setObjectName("serverError")
         self.error.setStyleSheet("color: #b00020")
 
-        self.listen = QLineEdit(", ".join(server.listen))
-        self.listen.setObjectName("listen")
-        self.listen.setToolTip(tr("address:port, separated by commas: 0.0.0.0:25, [::]:25, 0.0.0.0:587"))
-        self.listen.textChanged.connect(self._listen_changed)
+        self.listeners = ListenersBox(settings)
+        self.listeners.problem.connect(self.error.setText)
         self.hostname = QLineEdit(server.hostname)
         self.hostname.setObjectName("hostname")
         self.hostname.textChanged.connect(lambda t: self._set(Server, server, "hostname", t.strip()))
-        self.max_bytes = QSpinBox()
-        self.max_bytes.setRange(1, 2047)
-        self.max_bytes.setSuffix(" MB")
-        self.max_bytes.setValue(max(1, server.max_message_bytes // (1 << 20)))
-        self.max_bytes.valueChanged.connect(lambda v: setattr(server, "max_message_bytes", v << 20))
-        self.max_rcpts = QSpinBox()
-        self.max_rcpts.setRange(1, 100000)
-        self.max_rcpts.setValue(server.max_recipients)
-        self.max_rcpts.valueChanged.connect(lambda v: setattr(server, "max_recipients", v))
         self.processes = QSpinBox()
         self.processes.setObjectName("processes")
         self.processes.setRange(1, 16)
@@ -77,7 +69,9 @@ class ServerTab(QWidget):
         self.processes.valueChanged.connect(lambda v: setattr(server, "processes", v))
         self.cert = QLineEdit(server.tls_cert)
         self.key = QLineEdit(server.tls_key)
-        self.cert.textChanged.connect(lambda t: setattr(server, "tls_cert", t.strip()))
+        self.cert.setObjectName("tlsCert")
+        self.key.setObjectName("tlsKey")
+        self.cert.textChanged.connect(self._cert_changed)
         self.key.textChanged.connect(lambda t: setattr(server, "tls_key", t.strip()))
         self.auth_tls = QCheckBox(tr("Local users may log in only after STARTTLS"))
         self.auth_tls.setChecked(server.auth_requires_tls)
@@ -85,14 +79,13 @@ class ServerTab(QWidget):
 
         receive = QGroupBox(tr("Receiving"))
         form = QFormLayout(receive)
-        form.addRow(tr("Listen on"), self.listen)
         form.addRow(tr("Host name (EHLO)"), self.hostname)
-        form.addRow(tr("Largest message"), self.max_bytes)
-        form.addRow(tr("Recipients per message"), self.max_rcpts)
         form.addRow(tr("Receiving processes"), self.processes)
         form.addRow(tr("TLS certificate (PEM)"), _file_row(self.cert, tr("TLS certificate"), self))
         form.addRow(tr("TLS private key (PEM)"), _file_row(self.key, tr("TLS private key"), self))
         form.addRow(self.auth_tls)
+
+        limits = self._limits(server)
 
         self.retry = QLineEdit(", ".join(str(m) for m in queue.retry_minutes))
         self.retry.setObjectName("retryMinutes")
@@ -135,13 +128,28 @@ class ServerTab(QWidget):
         self.autostart.setChecked(controller.autostart_enabled())
         self.autostart.toggled.connect(self._autostart)
 
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.addWidget(self.autostart)
+        column.addWidget(self.listeners)
+        column.addWidget(receive)
+        pair = QHBoxLayout()
+        pair.addWidget(limits, 1)
+        right = QVBoxLayout()
+        right.addWidget(delivery)
+        right.addWidget(backup_box)
+        right.addStretch()
+        pair.addLayout(right, 1)
+        column.addLayout(pair)
+        column.addStretch()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(page)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.autostart)
-        layout.addWidget(receive)
-        layout.addWidget(delivery)
-        layout.addWidget(backup_box)
-        layout.addWidget(self.error)
-        layout.addStretch()
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.error)  # outside the scrolled page: a problem is always in sight
 
     def _autostart(self, on: bool) -> None:
         try:
@@ -155,12 +163,55 @@ class ServerTab(QWidget):
         if not problem:
             setattr(obj, name, value)
 
-    def _listen_changed(self, text: str) -> None:
-        entries = [e.strip() for e in text.split(",") if e.strip()]
-        problem = check_field(Server, "listen", entries) if entries else "must list at least one address:port"
-        self.error.setText(tr("Listen on: {0}").format(tr(problem)) if problem else "")
-        if not problem:
-            self.settings.server.listen = entries
+    def _limits(self, server: Server) -> QGroupBox:
+        """Limits against a runaway client or password guessing (receive/door.py), per process."""
+        self.max_bytes = QSpinBox()
+        self.max_bytes.setRange(1, 2047)
+        self.max_bytes.setSuffix(" MB")
+        self.max_bytes.setValue(max(1, server.max_message_bytes // (1 << 20)))
+        self.max_bytes.valueChanged.connect(lambda v: setattr(server, "max_message_bytes", v << 20))
+        self.max_rcpts = QSpinBox()
+        self.max_rcpts.setRange(1, 100000)
+        self.max_rcpts.setValue(server.max_recipients)
+        self.max_rcpts.valueChanged.connect(lambda v: setattr(server, "max_recipients", v))
+        self.max_connections = self._spin(server, "max_connections", 1, 100000, "maxConnections")
+        self.max_connections.setToolTip(tr("Clients connected at the same time, per receiving process"))
+        self.per_client = self._spin(server, "max_connections_per_client", 1, 100000, "maxConnectionsPerClient")
+        self.per_client.setToolTip(tr("Connections at the same time from one IP address, per receiving process"))
+        self.failures = self._spin(server, "auth_failures_limit", 0, 100000, "authFailuresLimit")
+        self.failures.setSpecialValueText(tr("Off (no ban)"))
+        self.failures.setToolTip(
+            tr(
+                "Failed logins from one IP address within 10 minutes before it may not log in for a while. "
+                "0 = off: no address is ever barred."
+            )
+        )
+        self.ban = self._spin(server, "auth_ban_minutes", 1, 7 * 24 * 60, "authBanMinutes")
+        self.ban.setSuffix(tr(" min"))
+        self.ban.setToolTip(tr("How long an address that failed too often may not log in"))
+        self.ban.setEnabled(server.auth_failures_limit > 0)
+        self.failures.valueChanged.connect(lambda v: self.ban.setEnabled(v > 0))
+        box = QGroupBox(tr("Limits"))
+        form = QFormLayout(box)
+        form.addRow(tr("Largest message"), self.max_bytes)
+        form.addRow(tr("Recipients per message"), self.max_rcpts)
+        form.addRow(tr("Connections at once"), self.max_connections)
+        form.addRow(tr("Connections per client"), self.per_client)
+        form.addRow(tr("Failed logins before a ban"), self.failures)
+        form.addRow(tr("Ban lasts"), self.ban)
+        return box
+
+    def _spin(self, server: Server, name: str, low: int, high: int, object_name: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setObjectName(object_name)
+        spin.setRange(low, high)
+        spin.setValue(getattr(server, name))
+        spin.valueChanged.connect(lambda v: self._set(Server, server, name, v))
+        return spin
+
+    def _cert_changed(self, text: str) -> None:
+        self.settings.server.tls_cert = text.strip()
+        self.listeners.certificate_changed()
 
     def _retry_changed(self, text: str) -> None:
         try:
