@@ -444,6 +444,62 @@
       <translation>送信先アカウントを参照</translation>
     </message>
     <message>
+      <source>Login (user name)</source>
+      <translation>ログイン(ユーザー名)</translation>
+    </message>
+    <message>
+      <source>Senders (empty: any)</source>
+      <translation>送信者(空欄: すべて)</translation>
+    </message>
+    <message>
+      <source>Devices (scanners, printers)</source>
+      <translation>機器(スキャナー、プリンター)</translation>
+    </message>
+    <message>
+      <source>Add device</source>
+      <translation>機器を追加</translation>
+    </message>
+    <message>
+      <source>Remove device</source>
+      <translation>機器を削除</translation>
+    </message>
+    <message>
+      <source>Name the device, give it a login, then Set password... and Apply.</source>
+      <translation>機器の名前とログインを入力し、「パスワード設定...」のあと「適用」を押してください。</translation>
+    </message>
+    <message>
+      <source>Device password</source>
+      <translation>機器のパスワード</translation>
+    </message>
+    <message>
+      <source>Machines that log in only to send, such as a scanner that mails its scans.</source>
+      <translation>送信のためだけにログインする機器です(スキャン画像をメールで送る複合機など)。</translation>
+    </message>
+    <message>
+      <source>Empty: any sender address</source>
+      <translation>空欄: どの送信者アドレスでも可</translation>
+    </message>
+    <message>
+      <source>Password for {0} (login {1}):</source>
+      <translation>{0} のパスワード(ログイン {1}):</translation>
+    </message>
+    <message>
+      <source>The sender addresses this device may use, separated by commas; empty: any sender</source>
+      <translation>この機器が使える送信者アドレス(カンマ区切り)。空欄ならどの送信者でも可</translation>
+    </message>
+    <message>
+      <source>Device {0}: {1}: {2}</source>
+      <translation>機器 {0}: {1}: {2}</translation>
+    </message>
+    <message>
+      <source>A new name is a new keyring entry ({0}): set its password.</source>
+      <translation>名前を変えるとキーリングの別の項目({0})になります。パスワードを設定してください。</translation>
+    </message>
+    <message>
+      <source>Password not saved: {0}</source>
+      <translation>パスワードを保存できませんでした: {0}</translation>
+    </message>
+    <message>
       <source>Address</source>
       <translation>アドレス</translation>
     </message>
