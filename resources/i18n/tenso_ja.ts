@@ -994,6 +994,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>キュー: 空</translation>
     </message>
     <message>
+      <source>{0} may not log in until {1} ({2} failed logins)</source>
+      <translation>{0} は {1} までログインできません(ログイン失敗 {2} 回)</translation>
+    </message>
+    <message>
       <source>{0} (just now)</source>
       <translation>{0}(たった今)</translation>
     </message>
