@@ -516,8 +516,8 @@
       <translation>ログイン必須</translation>
     </message>
     <message>
-      <source>Networks (empty: anyone)</source>
-      <translation>接続元(空欄: すべて)</translation>
+      <source>Networks</source>
+      <translation>接続元</translation>
     </message>
     <message>
       <source>Warning</source>
@@ -572,8 +572,8 @@
       <translation>送信の前にログイン(SMTP認証)が必要です。587 などのサブミッションポート向け</translation>
     </message>
     <message>
-      <source>Who may connect: networks or addresses separated by commas, such as 192.168.1.0/24, 10.0.0.5</source>
-      <translation>接続できる相手: ネットワークまたはアドレスをカンマ区切りで(例: 192.168.1.0/24, 10.0.0.5)</translation>
+      <source>Who may connect: networks or addresses separated by commas, such as 192.168.1.0/24, 10.0.0.5; empty: anyone</source>
+      <translation>接続できる相手: ネットワークまたはアドレスをカンマ区切りで(例: 192.168.1.0/24, 10.0.0.5)。空欄ならだれでも</translation>
     </message>
     <message>
       <source>Add listener</source>

@@ -41,7 +41,7 @@ HEADERS = (
     tr_later("TLS"),
     tr_later("Profile"),
     tr_later("Login required"),
-    tr_later("Networks (empty: anyone)"),
+    tr_later("Networks"),
     tr_later("Warning"),
 )
 TLS_CHOICES = (
@@ -106,7 +106,8 @@ class ListenersBox(QGroupBox):
         tips = {
             COL_AUTH: tr("Clients must log in (SMTP AUTH) before they may send: for a submission port such as 587"),
             COL_NETWORKS: tr(
-                "Who may connect: networks or addresses separated by commas, such as 192.168.1.0/24, 10.0.0.5"
+                "Who may connect: networks or addresses separated by commas, such as 192.168.1.0/24, 10.0.0.5; "
+                "empty: anyone"
             ),
         }
         for column, text in enumerate(HEADERS):
@@ -121,8 +122,10 @@ class ListenersBox(QGroupBox):
         for column in (COL_ADDRESS, COL_TLS, COL_PROFILE, COL_AUTH, COL_NETWORKS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_BADGE, QHeaderView.ResizeMode.Stretch)
-        rows = self.table.verticalHeader().defaultSectionSize()
-        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + 3 * rows + 4)
+        # Rows as tall as their warning needs at the width they get (two lines in a small window).
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        two_lines = max(self.table.verticalHeader().defaultSectionSize(), 2 * self.fontMetrics().lineSpacing() + 10)
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + 3 * two_lines + 4)
         self.table.itemChanged.connect(self._changed)
         self.add_button = QPushButton(tr("Add listener"))
         self.add_button.setObjectName("addListener")
@@ -256,7 +259,6 @@ class ListenersBox(QGroupBox):
             cast(QTableWidgetItem, self.table.item(row, COL_BADGE)).setText(badge(listener, has_certificate))
             self.combo(row, COL_PROFILE).setEnabled(listener.tls != "none")
         self.table.blockSignals(False)
-        self.table.resizeRowsToContents()
 
     def certificate_changed(self) -> None:
         """The certificate fields changed: the badges, and implicit TLS's need of one."""
