@@ -1,4 +1,4 @@
-"""The command line (the README's "The command line"): run, route, check, password, version."""
+"""The command line (the README's "The command line"): run, route, check, password, certificate, version."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import os
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app import __version__
 from app import settings as settings_mod
@@ -23,6 +25,12 @@ from app.status import missing_passwords
 from app.store.spool import WAITING, QueueLocked, Spool
 from app.system import logs, loops, passwords, paths
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from app.problems import Problem
+    from app.system.certificate import Certificate
+
 log = logging.getLogger("tenso")
 
 STOP_GRACE_SECONDS = 10.0
@@ -32,10 +40,14 @@ def _load(path: Path) -> Settings | None:
     try:
         return settings_mod.load(path)
     except SettingsError as exc:
-        print(f"{path}: the settings have problems:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        _print_problems(path, exc.problems)
         return None
+
+
+def _print_problems(path: Path, problems: Sequence[str]) -> None:
+    print(f"{path}: the settings have problems:", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
 
 
 # --- check ----------------------------------------------------------------------
@@ -234,6 +246,132 @@ def cmd_password(args: argparse.Namespace) -> int:
         return 1
     print(f"password for {key} stored in {passwords.backend_name()}")
     return 0
+
+
+# --- certificate ------------------------------------------------------------------
+
+CERTIFICATE_FIELDS = ("server.tls_cert", "server.tls_key")
+
+
+def _needs_certificate(problem: Problem) -> bool:
+    """A problem a new certificate repairs: the files named are gone, or only one is named, or an
+    implicit-TLS listener has none (its message says to run certificate create)."""
+    return problem.field in CERTIFICATE_FIELDS or problem.template.startswith("implicit TLS needs a certificate")
+
+
+def _expiry(not_after: datetime) -> str:
+    when = not_after.strftime("%Y-%m-%d %H:%M UTC")
+    return f"{when} (EXPIRED)" if not_after <= datetime.now(UTC) else when
+
+
+def _certificate_create(config: Path, host: str | None) -> int:
+    from app.system import certificate  # cryptography only when asked for
+
+    try:
+        settings = settings_mod.load(config)
+    except SettingsError as exc:
+        if all(_needs_certificate(p) for p in exc.problems):
+            return _certificate_repair(config, host, exc.problems)
+        _print_problems(config, exc.problems)
+        print("no certificate was made: fix the settings file first", file=sys.stderr)
+        return 1
+    made = _made(lambda: certificate.create_for(settings, host))
+    return 1 if made is None else _certificate_saved(settings, config, made)
+
+
+def _certificate_repair(config: Path, host: str | None, problems: Sequence[str]) -> int:
+    """The file's only problems are that it lacks a usable certificate: a new pair is what
+    repairs it, so it is made first and the file checked with it in place."""
+    from app.system import certificate
+
+    data = json.loads(config.read_text(encoding="utf-8-sig"))  # it loaded as far as the certificate
+    server = data["server"]
+    host = host or server.get("hostname") or settings_mod.Server().hostname
+    made = _made(lambda: certificate.create(paths.data_dir() / certificate.FOLDER, host))
+    if made is None:
+        return 1
+    for problem in problems:
+        print(f"{config}: fixed by the new certificate: {problem}", file=sys.stderr)
+    server.update(tls_cert=str(made.cert.resolve()), tls_key=str(made.key.resolve()))
+    try:
+        settings = settings_mod.from_dict(data, source=config)
+    except SettingsError as exc:
+        _print_problems(config, exc.problems)
+        return 1
+    return _certificate_saved(settings, config, made)
+
+
+def _made(make: Callable[[], Certificate]) -> Certificate | None:
+    """The new pair, or None after one line on what failed and what to do."""
+    from app.system import certificate
+
+    try:
+        return make()
+    except ValueError as exc:
+        print(f"no certificate was made: {exc}; give the name devices use for Tenso with --host", file=sys.stderr)
+    except OSError as exc:
+        print(
+            f"no certificate was made: cannot write to {paths.data_dir() / certificate.FOLDER}: {exc}; make the "
+            "folder writable for this account, or set TENSO_DATA_DIR to one that is",
+            file=sys.stderr,
+        )
+    return None
+
+
+def _certificate_saved(settings: Settings, config: Path, made: Certificate) -> int:
+    try:
+        settings_mod.save(settings, config)
+    except OSError as exc:
+        print(
+            f"the certificate was made, but {config} cannot be saved: {exc}; set server.tls_cert to {made.cert} "
+            f"and server.tls_key to {made.key} yourself",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"certificate  {made.cert}")
+    print(f"private key  {made.key}")
+    print(f"host name    {made.host}")
+    print(f"SHA-256      {made.fingerprint}")
+    print(f"valid until  {_expiry(made.not_after)}")
+    print(f"settings     {config}: server.tls_cert and server.tls_key now name these files")
+    print(
+        "next: restart Tenso so the listeners use it (a window open now still holds the old settings: "
+        "quit it without saving and start it again); on a device that asks, accept this certificate "
+        "or compare its SHA-256 fingerprint with the one above"
+    )
+    return 0
+
+
+def _certificate_show(config: Path) -> int:
+    from app.system import certificate
+
+    settings = _load(config)
+    if settings is None:
+        return 1
+    if not settings.server.tls_cert:
+        print(f"{config}: no certificate is set (server.tls_cert); make one with: python -m app certificate create")
+        return 0
+    path = settings.resolve(settings.server.tls_cert)
+    try:
+        found = certificate.describe(path)
+    except (OSError, ValueError) as exc:
+        print(
+            f"the certificate cannot be read: {exc}; make a new one with: python -m app certificate create",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"certificate  {path}")
+    print(f"private key  {settings.resolve(settings.server.tls_key)}")
+    print(f"host name    {found.host or '(none)'}")
+    print(f"SHA-256      {found.fingerprint}")
+    print(f"valid until  {_expiry(found.not_after)}")
+    return 0
+
+
+def cmd_certificate(args: argparse.Namespace) -> int:
+    if args.action == "create":
+        return _certificate_create(Path(args.config), args.host)
+    return _certificate_show(Path(args.config))
 
 
 # --- account ----------------------------------------------------------------------
@@ -738,6 +876,12 @@ def build_parser() -> argparse.ArgumentParser:
     account.add_argument("--json", action="store_true", help="status as JSON")
     account.set_defaults(func=cmd_account)
 
+    cert = sub.add_parser("certificate", help="make a self-signed certificate for the listeners, or show it")
+    cert.add_argument("action", choices=["create", "show"])
+    cert.add_argument("--config", default=None, help=config_help)
+    cert.add_argument("--host", default=None, help="the name devices use for Tenso (default: server.hostname)")
+    cert.set_defaults(func=cmd_certificate)
+
     importer = sub.add_parser("import-forward", help="import a local user's forward.txt from the original")
     importer.add_argument("--config", default=None, help=config_help)
     importer.add_argument("user", metavar="USER", help="the local user's address")
@@ -753,7 +897,8 @@ def main(argv: list[str] | None = None) -> int:
     default = paths.default_config_path()
     args.config = args.config or str(default)
     commands = (None, "route", "queue", "reload", "status", "account")
-    if named and args.command in commands and not Path(args.config).exists():
+    reads_only = args.command in commands or (args.command == "certificate" and args.action == "show")
+    if named and reads_only and not Path(args.config).exists():
         # Only the per-user default may be missing (a first start); a named file that is not
         # there is a typo, and starting with defaults on port 25 would hide it.
         print(

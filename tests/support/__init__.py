@@ -6,6 +6,7 @@
 - ``gateway``: the real engine on its own loop thread, settings for it, its queue
 - ``processes``: Tenso as a subprocess, processes read from /proc, free ports
 - ``dnsstub``: a DNS server and mail hosts on loopback addresses, for MX delivery
+- ``tls``: one TLS handshake over 127.0.0.1 between two contexts
 - ``mail``: what was delivered: Maildirs and delivery status reports
 - ``logs``: the gateway's log records, captured in this process
 - ``waiting``: polling until a condition holds
