@@ -794,8 +794,22 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>参照...</translation>
     </message>
     <message>
+      <source>SHA-256 fingerprint: {0}
+for {1}, valid until {2}</source>
+      <translation>SHA-256 フィンガープリント: {0}
+{1} 用、有効期限 {2}</translation>
+    </message>
+    <message>
       <source>2 or more: helper processes accept on the same ports, so a busy gateway uses more than one CPU core</source>
       <translation>2 以上: 補助プロセスが同じポートで受信し、混雑時に複数の CPU コアを使います</translation>
+    </message>
+    <message>
+      <source>Create a self-signed certificate</source>
+      <translation>自己署名証明書を作成</translation>
+    </message>
+    <message>
+      <source>Makes a certificate and its private key for this gateway's host name in Tenso's data folder and fills in both fields. Devices that check certificates must be told to trust it: compare the fingerprint.</source>
+      <translation>このゲートウェイのホスト名用の証明書と秘密鍵を Tenso のデータフォルダーに作成し、両方の欄に入力します。証明書を確認する機器には、この証明書を信頼するよう設定してください(フィンガープリントで照合)。</translation>
     </message>
     <message>
       <source>Local users may log in only after STARTTLS</source>
@@ -918,6 +932,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>ログイン禁止の時間</translation>
     </message>
     <message>
+      <source>Creating a certificate...</source>
+      <translation>証明書を作成しています...</translation>
+    </message>
+    <message>
       <source>TLS certificate</source>
       <translation>TLS 証明書</translation>
     </message>
@@ -936,6 +954,18 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>Retry after: {0}</source>
       <translation>再送間隔: {0}</translation>
+    </message>
+    <message>
+      <source>Not a PEM certificate (a -----BEGIN CERTIFICATE----- block)</source>
+      <translation>PEM 形式の証明書ではありません(-----BEGIN CERTIFICATE----- のブロックがありません)</translation>
+    </message>
+    <message>
+      <source>Certificate not created: {0}</source>
+      <translation>証明書を作成できませんでした: {0}</translation>
+    </message>
+    <message>
+      <source>The certificate file cannot be read: {0}</source>
+      <translation>証明書ファイルを読めません: {0}</translation>
     </message>
     <message>
       <source>Last success</source>

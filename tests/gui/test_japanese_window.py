@@ -203,7 +203,7 @@ def test_a_test_login_that_cannot_connect_says_why_in_japanese(gui, english):
     assert "Connection refused" not in text and not english_in(text), text
 
 
-def test_listener_warnings_limits_and_device_problems_in_japanese(gui, english, tmp_path):
+def test_listener_warnings_limits_certificate_and_device_problems_in_japanese(gui, english, tmp_path, monkeypatch):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert.write_text("certificate\n", encoding="ascii")
     key.write_text("key\n", encoding="ascii")
@@ -230,6 +230,19 @@ def test_listener_warnings_limits_and_device_problems_in_japanese(gui, english, 
     box.table.item(1, 3).setCheckState(Qt.CheckState.Checked)
     assert tab.error.text().startswith("待ち受け 2: require_auth: この待ち受けには TLS がなく"), tab.error.text()
     assert not english_in(tab.error.text()), tab.error.text()
+
+    gui.run(until(lambda: tab.cert_info.text(), 10, "the dummy certificate described"))
+    assert tab.cert_info.text() == "PEM 形式の証明書ではありません(-----BEGIN CERTIFICATE----- のブロックがありません)"
+    assert tab.create_cert.text() == "自己署名証明書を作成"
+    monkeypatch.setenv("TENSO_DATA_DIR", str(tmp_path / "data"))
+
+    async def create() -> None:
+        tab.create_cert.click()
+        await until(lambda: "SHA-256" in tab.cert_info.text(), 30, "the new certificate")
+
+    gui.run(create())
+    assert tab.cert_info.text().startswith("SHA-256 フィンガープリント: "), tab.cert_info.text()
+    assert " 用、有効期限 20" in tab.cert_info.text()
 
     devices = window.users_tab.devices
     devices.table.item(0, 1).setText("mfp 2f")

@@ -1,15 +1,20 @@
 """The server tab: the listener table (rows from strings and objects, badges for weak rows, what
-is written back, problems naming the row), the limits, and the receiving processes set in the
-window starting and stopping a helper process on Apply."""
+is written back, problems naming the row), the limits, the self-signed certificate made off the
+GUI thread, and the receiving processes set in the window starting and stopping a helper process
+on Apply."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import pathlib
+import ssl
 import sys
+import time
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QSpinBox
 
 from app import settings as settings_mod
@@ -23,6 +28,8 @@ from app.gui.tabs.listeners_box import (
     WARNING,
 )
 from app.receive import helpers as receivers
+from app.system import certificate
+from tests.support.gateway import make_settings
 from tests.support.gui import until
 from tests.support.processes import children_running
 from tests.support.smtp import message, send
@@ -246,3 +253,91 @@ def test_limits_are_spin_boxes_with_an_off_for_the_ban(gui, english):
     server = gui.saved()["server"]
     assert (server["max_connections"], server["max_connections_per_client"]) == (300, 4)
     assert (server["auth_failures_limit"], server["auth_ban_minutes"]) == (0, 60)
+
+
+# --- the self-signed certificate ----------------------------------------------------------
+
+
+def fingerprint_of(pem_path) -> str:
+    """SHA-256 of the certificate (its DER bytes), as AB:CD:... ."""
+    der = ssl.PEM_cert_to_DER_cert(pathlib.Path(pem_path).read_text(encoding="ascii"))
+    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+
+
+def test_create_a_self_signed_certificate_fills_the_fields_and_shows_its_fingerprint(
+    gui, english, tmp_path, monkeypatch
+):
+    data = tmp_path / "data"
+    monkeypatch.setenv("TENSO_DATA_DIR", str(data))
+    window = gui.open(server={"listen": ["127.0.0.1:0"], "hostname": "gateway.example.jp"})
+    tab = window.server_tab
+    window.tabs.setCurrentWidget(tab)
+    assert tab.listeners.table.item(0, COL_BADGE).text() == NO_CERTIFICATE
+    assert not tab.cert_info.isVisible()
+    real = certificate.create_for
+
+    def slow(settings, host=None):
+        time.sleep(0.6)  # a slow disk or an old PC: the window must answer meanwhile
+        return real(settings, host)
+
+    monkeypatch.setattr(certificate, "create_for", slow)
+    ticks: list[float] = []
+    timer = gui.own(QTimer())
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+
+    async def scenario() -> None:
+        tab.create_cert.click()
+        await until(lambda: tab.cert.text() and "SHA-256" in tab.cert_info.text(), 30, "the certificate")
+
+    gui.run(scenario())
+    timer.stop()
+    cert, key = pathlib.Path(tab.cert.text()), pathlib.Path(tab.key.text())
+    assert cert.is_file() and key.is_file() and cert.is_relative_to(data) and key.is_relative_to(data)
+    assert (window.working.server.tls_cert, window.working.server.tls_key) == (str(cert), str(key))
+    info = tab.cert_info.text()
+    assert info.startswith(f"SHA-256 fingerprint: {fingerprint_of(cert)}\nfor gateway.example.jp, valid until 20"), info
+    assert tab.cert_info.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
+    assert tab.listeners.table.item(0, COL_BADGE).text() == "", "STARTTLS has a certificate now"
+    assert tab.create_cert.isEnabled() and tab.error.text() == ""
+    assert len(ticks) > 10, f"the window's loop ran {len(ticks)} times while the certificate took 0.6 s"
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert max(gaps) < 0.45, f"the window froze for {max(gaps):.2f} s"
+    gui.apply(window)
+    assert window.problems.text() == ""
+    assert gui.saved()["server"]["tls_cert"] == str(cert)
+
+
+def test_a_configured_certificate_is_described_when_the_tab_opens(gui, english, tmp_path, monkeypatch):
+    monkeypatch.setenv("TENSO_DATA_DIR", str(tmp_path / "data"))
+    settings = make_settings(tmp_path, server={"hostname": "mfp-door.example.jp"})
+    made = certificate.create_for(settings)
+    window = gui.open(server={"hostname": "mfp-door.example.jp", "tls_cert": str(made.cert), "tls_key": str(made.key)})
+    tab = window.server_tab
+    gui.run(until(lambda: "SHA-256" in tab.cert_info.text(), 10, "the certificate's description"))
+    assert tab.cert_info.text().startswith(f"SHA-256 fingerprint: {fingerprint_of(made.cert)}\nfor mfp-door.example.jp")
+    tab.cert.setText(str(made.key))  # not a certificate
+    gui.run(until(lambda: "Not a PEM certificate" in tab.cert_info.text(), 10, "a key is not a certificate"))
+    assert "is not a PEM certificate" in tab.cert_info.toolTip()
+    tab.cert.setText(str(tmp_path / "missing.pem"))
+    gui.run(until(lambda: "cannot be read" in tab.cert_info.text(), 10, "a missing file said"))
+    assert tab.cert_info.text() == f"The certificate file cannot be read: {tmp_path / 'missing.pem'}"
+    tab.cert.setText("")
+    gui.run(until(lambda: not tab.cert_info.isVisible(), 10, "the description gone"))
+
+
+def test_a_certificate_that_cannot_be_written_is_an_error_in_the_tab(gui, english, tmp_path, monkeypatch):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder\n", encoding="ascii")
+    monkeypatch.setenv("TENSO_DATA_DIR", str(blocked))
+    window = gui.open()
+    tab = window.server_tab
+
+    async def scenario() -> None:
+        tab.create_cert.click()
+        await until(lambda: tab.error.text(), 30, "the failure to be said")
+
+    gui.run(scenario())
+    assert tab.error.text().startswith("Certificate not created: "), tab.error.text()
+    assert tab.cert.text() == "" and window.working.server.tls_cert == ""
+    assert tab.create_cert.isEnabled()

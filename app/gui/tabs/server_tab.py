@@ -1,8 +1,10 @@
-"""Server: listening, host name, limits, TLS certificate, retries, backup, pause delivery."""
+"""Server: listening, host name, limits, TLS certificate (or a self-signed one made here), retries,
+backup, pause delivery."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+import shiboken6
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -18,11 +20,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from qasync import asyncSlot
 
 from app.gui import controller
 from app.gui.i18n import tr
 from app.gui.tabs.listeners_box import ListenersBox
 from app.settings import Backup, Queue, Server, check_field
+
+DESCRIBE_AFTER_MS = 300
 
 
 def _file_row(edit: QLineEdit, title: str, parent: QWidget, directory: bool = False) -> QHBoxLayout:
@@ -73,6 +78,25 @@ class ServerTab(QWidget):
         self.key.setObjectName("tlsKey")
         self.cert.textChanged.connect(self._cert_changed)
         self.key.textChanged.connect(lambda t: setattr(server, "tls_key", t.strip()))
+        self.create_cert = QPushButton(tr("Create a self-signed certificate"))
+        self.create_cert.setObjectName("createCertificate")
+        self.create_cert.setToolTip(
+            tr(
+                "Makes a certificate and its private key for this gateway's host name in Tenso's data folder "
+                "and fills in both fields. Devices that check certificates must be told to trust it: compare "
+                "the fingerprint."
+            )
+        )
+        self.create_cert.clicked.connect(self.create_certificate)
+        self.cert_info = QLabel()
+        self.cert_info.setObjectName("certificateInfo")
+        self.cert_info.setWordWrap(True)
+        self.cert_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.cert_info.setVisible(False)
+        self.describe_soon = QTimer(self)  # after typing stops: the file is read once, not per key
+        self.describe_soon.setSingleShot(True)
+        self.describe_soon.setInterval(DESCRIBE_AFTER_MS)
+        self.describe_soon.timeout.connect(self.describe_certificate)
         self.auth_tls = QCheckBox(tr("Local users may log in only after STARTTLS"))
         self.auth_tls.setChecked(server.auth_requires_tls)
         self.auth_tls.toggled.connect(lambda on: setattr(server, "auth_requires_tls", on))
@@ -83,6 +107,11 @@ class ServerTab(QWidget):
         form.addRow(tr("Receiving processes"), self.processes)
         form.addRow(tr("TLS certificate (PEM)"), _file_row(self.cert, tr("TLS certificate"), self))
         form.addRow(tr("TLS private key (PEM)"), _file_row(self.key, tr("TLS private key"), self))
+        certificate_row = QHBoxLayout()
+        certificate_row.addWidget(self.create_cert)
+        certificate_row.addStretch()
+        form.addRow("", certificate_row)
+        form.addRow("", self.cert_info)
         form.addRow(self.auth_tls)
 
         limits = self._limits(server)
@@ -150,6 +179,8 @@ class ServerTab(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.error)  # outside the scrolled page: a problem is always in sight
+        if server.tls_cert:
+            self.describe_soon.start(0)
 
     def _autostart(self, on: bool) -> None:
         try:
@@ -212,6 +243,60 @@ class ServerTab(QWidget):
     def _cert_changed(self, text: str) -> None:
         self.settings.server.tls_cert = text.strip()
         self.listeners.certificate_changed()
+        self.describe_soon.start()
+
+    @asyncSlot()
+    async def create_certificate(self) -> None:
+        """Makes a self-signed certificate off the GUI thread, then fills in both fields."""
+        self.create_cert.setEnabled(False)
+        self.show_certificate_text(tr("Creating a certificate..."))
+        try:
+            made = await controller.create_certificate(self.settings)
+        except controller.CertificateError as exc:
+            if shiboken6.isValid(self):
+                self.show_certificate_text("")
+                self.error.setText(tr("Certificate not created: {0}").format(str(exc)))
+            return
+        finally:
+            if shiboken6.isValid(self):
+                self.create_cert.setEnabled(True)
+        if not shiboken6.isValid(self):
+            return  # the tab was rebuilt (a language change) meanwhile
+        self.error.setText("")
+        self.key.setText(str(made.key))
+        self.cert.setText(str(made.cert))
+        self.describe_soon.stop()  # what the file would say is in hand
+        self.show_certificate(made)
+
+    @asyncSlot()
+    async def describe_certificate(self) -> None:
+        """The host, expiry and fingerprint of the certificate the field names (read in a thread)."""
+        path = self.settings.server.tls_cert
+        if not path:
+            self.show_certificate_text("")
+            return
+        try:
+            found = await controller.describe_certificate(self.settings, path)
+        except controller.CertificateError as exc:
+            if shiboken6.isValid(self) and path == self.settings.server.tls_cert:
+                if exc.unreadable:
+                    self.show_certificate_text(tr("The certificate file cannot be read: {0}").format(path))
+                else:
+                    self.show_certificate_text(tr("Not a PEM certificate (a -----BEGIN CERTIFICATE----- block)"))
+                self.cert_info.setToolTip(str(exc))  # the system's own words, for whoever asks
+            return
+        if shiboken6.isValid(self) and path == self.settings.server.tls_cert:  # not typed over meanwhile
+            self.show_certificate(found)
+
+    def show_certificate(self, certificate) -> None:
+        until = certificate.not_after.astimezone().strftime("%Y-%m-%d")
+        text = tr("SHA-256 fingerprint: {0}\nfor {1}, valid until {2}")
+        self.show_certificate_text(text.format(certificate.fingerprint, certificate.host, until))
+
+    def show_certificate_text(self, text: str) -> None:
+        self.cert_info.setText(text)
+        self.cert_info.setToolTip("")
+        self.cert_info.setVisible(bool(text))
 
     def _retry_changed(self, text: str) -> None:
         try:
