@@ -25,7 +25,14 @@ os.environ["TENSO_DATA_DIR"] = str(SANDBOX / "data")
 os.environ["XDG_CONFIG_HOME"] = str(SANDBOX / "config")  # QSettings (language) too
 
 DEMO = {
-    "server": {"hostname": "gateway.example.jp", "listen": ["127.0.0.1:0"]},
+    "server": {
+        "hostname": "gateway.example.jp",
+        "listen": [
+            "127.0.0.1:0",
+            {"address": "127.0.0.1:0", "tls": "none", "networks": ["192.168.1.0/24"]},
+            {"address": "127.0.0.1:0", "tls_profile": "legacy", "require_auth": True},
+        ],
+    },
     "local_domains": ["example.jp"],
     "local_users": [
         {
@@ -57,6 +64,10 @@ DEMO = {
             },
         },
         {"name": "isp", "username": "isp-id"},
+    ],
+    "devices": [
+        {"name": "mfp2f", "login": "mfp2f", "senders": ["scanner@example.jp"]},
+        {"name": "copier-3f", "login": "copier3f"},
     ],
     "queue": {"dir": str(SANDBOX / "queue")},
 }
@@ -112,6 +123,7 @@ def main() -> int:
     config = SANDBOX / "settings.json"
     config.write_text(json.dumps(DEMO), encoding="utf-8")
     passwords.set("common", "demo")
+    passwords.set("device:mfp2f", "demo")
     demo_activity(Path(DEMO["queue"]["dir"]))
     app = QApplication(sys.argv)  # noqa: F841 - must exist before any widget
     settings = settings_mod.load(config)

@@ -43,6 +43,13 @@ EXTRA = [
     "must be a host name, an IP address, MTA or GRAPH",
     "must be one of none, opportunistic, required, implicit",
     "must list at least one address:port",
+    "must be address:port, such as 0.0.0.0:25 or [::]:25",  # system/net.parse_listen (a listener's address)
+    "port must be 1-65535",
+    "is empty",  # mail/relaynets.parse (a listener's networks)
+    "wildcards are written like 192.168.*.*",
+    "a * may only be followed by more *, as in 192.168.*.*",
+    "both ends of a range must be IPv4 or both IPv6",
+    "the first address of a range must not be above the last",
     "must list at least one step",
     "is listed twice",
     "queued",

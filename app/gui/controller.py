@@ -11,6 +11,8 @@ in a thread.
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -48,6 +50,7 @@ FAILING_NOTICE_SECONDS = 600.0
 
 if TYPE_CHECKING:
     from app.accounts.service import AccountStatus  # authlib and requests load at the first sign-in
+    from app.system.certificate import Certificate  # cryptography loads at the first certificate
 
 log = logging.getLogger("tenso")
 
@@ -308,6 +311,44 @@ async def remove_password(key: str) -> None:
         await asyncio.to_thread(passwords.delete, key)
     except (passwords.PasswordStoreError, ValueError) as exc:
         raise SecretStoreError(str(exc)) from exc
+
+
+class CertificateError(Exception):
+    """A certificate could not be made or read; the text says why (the system's words), and
+    ``unreadable`` whether the file could not be read at all rather than not be understood."""
+
+    def __init__(self, text: str, unreadable: bool = False):
+        super().__init__(text)
+        self.unreadable = unreadable
+
+
+async def create_certificate(settings: Settings, host: str | None = None) -> Certificate:
+    """A self-signed certificate and its key for this gateway (``host`` None: the settings' host
+    name), written into the data folder's tls folder; made in a thread (a new RSA key takes a
+    moment).  Its ``cert`` and ``key`` are the absolute paths for server.tls_cert / tls_key."""
+    from app.system import certificate
+
+    # create_for also points the settings at the new files; it does so on a copy here (the window
+    # fills in its own fields), so no thread but the GUI's writes the working copy.
+    snapshot = copy.deepcopy(settings)
+    try:
+        made = await asyncio.to_thread(certificate.create_for, snapshot, host)
+    except (OSError, ValueError) as exc:
+        raise CertificateError(str(exc)) from exc
+    return dataclasses.replace(made, cert=Path(snapshot.server.tls_cert), key=Path(snapshot.server.tls_key))
+
+
+async def describe_certificate(settings: Settings, path: str) -> Certificate:
+    """What the certificate file ``path`` (relative: beside the settings file) says: its host,
+    expiry and SHA-256 fingerprint; read in a thread."""
+    from app.system import certificate
+
+    try:
+        return await asyncio.to_thread(certificate.describe, settings.resolve(path))
+    except OSError as exc:
+        raise CertificateError(str(exc), unreadable=True) from exc
+    except ValueError as exc:
+        raise CertificateError(str(exc)) from exc
 
 
 def keyring_problem() -> str | None:

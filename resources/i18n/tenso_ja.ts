@@ -444,6 +444,154 @@
       <translation>送信先アカウントを参照</translation>
     </message>
     <message>
+      <source>Login (user name)</source>
+      <translation>ログイン(ユーザー名)</translation>
+    </message>
+    <message>
+      <source>Senders (empty: any)</source>
+      <translation>送信者(空欄: すべて)</translation>
+    </message>
+    <message>
+      <source>Devices (scanners, printers)</source>
+      <translation>機器(スキャナー、プリンター)</translation>
+    </message>
+    <message>
+      <source>Add device</source>
+      <translation>機器を追加</translation>
+    </message>
+    <message>
+      <source>Remove device</source>
+      <translation>機器を削除</translation>
+    </message>
+    <message>
+      <source>Name the device, give it a login, then Set password... and Apply.</source>
+      <translation>機器の名前とログインを入力し、「パスワード設定...」のあと「適用」を押してください。</translation>
+    </message>
+    <message>
+      <source>Device password</source>
+      <translation>機器のパスワード</translation>
+    </message>
+    <message>
+      <source>Machines that log in only to send, such as a scanner that mails its scans.</source>
+      <translation>送信のためだけにログインする機器です(スキャン画像をメールで送る複合機など)。</translation>
+    </message>
+    <message>
+      <source>Empty: any sender address</source>
+      <translation>空欄: どの送信者アドレスでも可</translation>
+    </message>
+    <message>
+      <source>Password for {0} (login {1}):</source>
+      <translation>{0} のパスワード(ログイン {1}):</translation>
+    </message>
+    <message>
+      <source>The sender addresses this device may use, separated by commas; empty: any sender</source>
+      <translation>この機器が使える送信者アドレス(カンマ区切り)。空欄ならどの送信者でも可</translation>
+    </message>
+    <message>
+      <source>Device {0}: {1}: {2}</source>
+      <translation>機器 {0}: {1}: {2}</translation>
+    </message>
+    <message>
+      <source>A new name is a new keyring entry ({0}): set its password.</source>
+      <translation>名前を変えるとキーリングの別の項目({0})になります。パスワードを設定してください。</translation>
+    </message>
+    <message>
+      <source>Password not saved: {0}</source>
+      <translation>パスワードを保存できませんでした: {0}</translation>
+    </message>
+    <message>
+      <source>Address</source>
+      <translation>アドレス</translation>
+    </message>
+    <message>
+      <source>TLS</source>
+      <translation>TLS</translation>
+    </message>
+    <message>
+      <source>Profile</source>
+      <translation>プロファイル</translation>
+    </message>
+    <message>
+      <source>Login required</source>
+      <translation>ログイン必須</translation>
+    </message>
+    <message>
+      <source>Networks</source>
+      <translation>接続元</translation>
+    </message>
+    <message>
+      <source>Warning</source>
+      <translation>注意</translation>
+    </message>
+    <message>
+      <source>no TLS: passwords and scans readable on the LAN</source>
+      <translation>TLSなし：パスワードとスキャン画像がLAN上で読めます</translation>
+    </message>
+    <message>
+      <source>legacy TLS: weak ciphers, no forward secrecy</source>
+      <translation>旧式TLS：弱い暗号、前方秘匿性なし</translation>
+    </message>
+    <message>
+      <source>no certificate: STARTTLS not offered</source>
+      <translation>証明書なし：STARTTLSは提供されません</translation>
+    </message>
+    <message>
+      <source>{0} is not an IP address</source>
+      <translation>{0} はIPアドレスではありません</translation>
+    </message>
+    <message>
+      <source>{0} is not a network such as 192.168.0.0/16</source>
+      <translation>{0} は 192.168.0.0/16 のようなネットワークではありません</translation>
+    </message>
+    <message>
+      <source>STARTTLS</source>
+      <translation>STARTTLS</translation>
+    </message>
+    <message>
+      <source>Implicit TLS (SMTPS)</source>
+      <translation>最初からTLS(SMTPS)</translation>
+    </message>
+    <message>
+      <source>None</source>
+      <translation>なし</translation>
+    </message>
+    <message>
+      <source>Modern (TLS 1.2+)</source>
+      <translation>標準(TLS 1.2以上)</translation>
+    </message>
+    <message>
+      <source>Legacy (TLS 1.0+, old devices)</source>
+      <translation>旧式(TLS 1.0以上、古い機器向け)</translation>
+    </message>
+    <message>
+      <source>Listen on</source>
+      <translation>待ち受けアドレス</translation>
+    </message>
+    <message>
+      <source>Clients must log in (SMTP AUTH) before they may send: for a submission port such as 587</source>
+      <translation>送信の前にログイン(SMTP認証)が必要です。587 などのサブミッションポート向け</translation>
+    </message>
+    <message>
+      <source>Who may connect: networks or addresses separated by commas, such as 192.168.1.0/24, 10.0.0.5; empty: anyone</source>
+      <translation>接続できる相手: ネットワークまたはアドレスをカンマ区切りで(例: 192.168.1.0/24, 10.0.0.5)。空欄ならだれでも</translation>
+    </message>
+    <message>
+      <source>Add listener</source>
+      <translation>待ち受けを追加</translation>
+    </message>
+    <message>
+      <source>Remove listener</source>
+      <translation>待ち受けを削除</translation>
+    </message>
+    <message>
+      <source>Empty: any client may connect</source>
+      <translation>空欄: どのクライアントも接続できます</translation>
+    </message>
+    <message>
+      <source>Listener {0}: {1}: {2}</source>
+      <translation>待ち受け {0}: {1}: {2}</translation>
+    </message>
+    <message>
       <source>queue id or any text</source>
       <translation>キューID または任意の文字列</translation>
     </message>
@@ -646,12 +794,22 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>参照...</translation>
     </message>
     <message>
-      <source>address:port, separated by commas: 0.0.0.0:25, [::]:25, 0.0.0.0:587</source>
-      <translation>アドレス:ポートをカンマ区切りで: 0.0.0.0:25, [::]:25, 0.0.0.0:587</translation>
+      <source>SHA-256 fingerprint: {0}
+for {1}, valid until {2}</source>
+      <translation>SHA-256 フィンガープリント: {0}
+{1} 用、有効期限 {2}</translation>
     </message>
     <message>
       <source>2 or more: helper processes accept on the same ports, so a busy gateway uses more than one CPU core</source>
       <translation>2 以上: 補助プロセスが同じポートで受信し、混雑時に複数の CPU コアを使います</translation>
+    </message>
+    <message>
+      <source>Create a self-signed certificate</source>
+      <translation>自己署名証明書を作成</translation>
+    </message>
+    <message>
+      <source>Makes a certificate and its private key for this gateway's host name in Tenso's data folder and fills in both fields. Devices that check certificates must be told to trust it: compare the fingerprint.</source>
+      <translation>このゲートウェイのホスト名用の証明書と秘密鍵を Tenso のデータフォルダーに作成し、両方の欄に入力します。証明書を確認する機器には、この証明書を信頼するよう設定してください(フィンガープリントで照合)。</translation>
     </message>
     <message>
       <source>Local users may log in only after STARTTLS</source>
@@ -662,20 +820,8 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>受信</translation>
     </message>
     <message>
-      <source>Listen on</source>
-      <translation>待ち受けアドレス</translation>
-    </message>
-    <message>
       <source>Host name (EHLO)</source>
       <translation>ホスト名(EHLO)</translation>
-    </message>
-    <message>
-      <source>Largest message</source>
-      <translation>最大メールサイズ</translation>
-    </message>
-    <message>
-      <source>Recipients per message</source>
-      <translation>1通あたりの最大宛先数</translation>
     </message>
     <message>
       <source>Receiving processes</source>
@@ -734,6 +880,62 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>Windows へのログイン時に Tenso を起動する</translation>
     </message>
     <message>
+      <source>Clients connected at the same time, per receiving process</source>
+      <translation>同時に接続できるクライアント数(受信プロセスごと)</translation>
+    </message>
+    <message>
+      <source>Connections at the same time from one IP address, per receiving process</source>
+      <translation>1つのIPアドレスからの同時接続数(受信プロセスごと)</translation>
+    </message>
+    <message>
+      <source>Off (no ban)</source>
+      <translation>オフ(禁止しない)</translation>
+    </message>
+    <message>
+      <source>Failed logins from one IP address within 10 minutes before it may not log in for a while. 0 = off: no address is ever barred.</source>
+      <translation>1つのIPアドレスから10分以内にこの回数ログインに失敗すると、しばらくログインできなくなります。0 = オフ: どのアドレスも禁止しません。</translation>
+    </message>
+    <message>
+      <source> min</source>
+      <translation> 分</translation>
+    </message>
+    <message>
+      <source>How long an address that failed too often may not log in</source>
+      <translation>失敗が多すぎたアドレスがログインできない時間</translation>
+    </message>
+    <message>
+      <source>Limits</source>
+      <translation>制限</translation>
+    </message>
+    <message>
+      <source>Largest message</source>
+      <translation>最大メールサイズ</translation>
+    </message>
+    <message>
+      <source>Recipients per message</source>
+      <translation>1通あたりの最大宛先数</translation>
+    </message>
+    <message>
+      <source>Connections at once</source>
+      <translation>同時接続数</translation>
+    </message>
+    <message>
+      <source>Connections per client</source>
+      <translation>クライアントごとの同時接続数</translation>
+    </message>
+    <message>
+      <source>Failed logins before a ban</source>
+      <translation>ログイン禁止までの失敗回数</translation>
+    </message>
+    <message>
+      <source>Ban lasts</source>
+      <translation>ログイン禁止の時間</translation>
+    </message>
+    <message>
+      <source>Creating a certificate...</source>
+      <translation>証明書を作成しています...</translation>
+    </message>
+    <message>
       <source>TLS certificate</source>
       <translation>TLS 証明書</translation>
     </message>
@@ -750,12 +952,20 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>再送間隔: 分単位の整数をカンマ区切りで(例: 5, 10, 20)</translation>
     </message>
     <message>
-      <source>Listen on: {0}</source>
-      <translation>待ち受けアドレス: {0}</translation>
-    </message>
-    <message>
       <source>Retry after: {0}</source>
       <translation>再送間隔: {0}</translation>
+    </message>
+    <message>
+      <source>Not a PEM certificate (a -----BEGIN CERTIFICATE----- block)</source>
+      <translation>PEM 形式の証明書ではありません(-----BEGIN CERTIFICATE----- のブロックがありません)</translation>
+    </message>
+    <message>
+      <source>Certificate not created: {0}</source>
+      <translation>証明書を作成できませんでした: {0}</translation>
+    </message>
+    <message>
+      <source>The certificate file cannot be read: {0}</source>
+      <translation>証明書ファイルを読めません: {0}</translation>
     </message>
     <message>
       <source>Last success</source>
@@ -812,6 +1022,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>Queue: empty</source>
       <translation>キュー: 空</translation>
+    </message>
+    <message>
+      <source>{0} may not log in until {1} ({2} failed logins)</source>
+      <translation>{0} は {1} までログインできません(ログイン失敗 {2} 回)</translation>
     </message>
     <message>
       <source>{0} (just now)</source>
@@ -1090,6 +1304,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>user@example.jp のようなメールアドレスで指定してください</translation>
     </message>
     <message>
+      <source>must be a user name without spaces, such as mfp2f</source>
+      <translation>mfp2f のような空白を含まないユーザー名にしてください</translation>
+    </message>
+    <message>
       <source>must be a name such as m365</source>
       <translation>m365 のような名前にしてください</translation>
     </message>
@@ -1206,6 +1424,18 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
       <translation>GRAPH は宛先をメールのヘッダーから取るため、変換ホスト名で書き換えられません(設定 No. {number})</translation>
     </message>
     <message>
+      <source>implicit TLS needs a certificate: set server.tls_cert and tls_key (python -m app certificate create makes one)</source>
+      <translation>最初からTLS(implicit)には証明書が必要です: server.tls_cert と tls_key を設定してください(「自己署名証明書を作成」ボタンか python -m app certificate create で作れます)</translation>
+    </message>
+    <message>
+      <source>this listener has no TLS and server.auth_requires_tls allows AUTH only over TLS, so nobody could send here; give it TLS or turn auth_requires_tls off</source>
+      <translation>この待ち受けには TLS がなく、server.auth_requires_tls により認証は TLS 上でしか許可されないため、ここからは誰も送信できません。TLS を設定するか auth_requires_tls をオフにしてください</translation>
+    </message>
+    <message>
+      <source>{login} is listed twice</source>
+      <translation>{login} が二重に登録されています</translation>
+    </message>
+    <message>
       <source>is missing (the user name or mailbox the destination knows)</source>
       <translation>未設定です(転送先サーバーが知っているユーザー名またはメールボックス)</translation>
     </message>
@@ -1220,6 +1450,10 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>{path} is not UTF-8 text</source>
       <translation>{path} は UTF-8 のテキストではありません</translation>
+    </message>
+    <message>
+      <source>{login} is a local user's address; a device needs a login of its own</source>
+      <translation>{login} はローカルユーザーのアドレスです。機器には専用のログインが必要です</translation>
     </message>
     <message>
       <source>no account named {name} in accounts</source>
@@ -1292,6 +1526,34 @@ RCPT TO:&lt;{2}&gt; として送信、認証アカウント: {3}</translation>
     <message>
       <source>must be one of none, opportunistic, required, implicit</source>
       <translation>none、opportunistic、required、implicit のいずれかで指定してください</translation>
+    </message>
+    <message>
+      <source>must be address:port, such as 0.0.0.0:25 or [::]:25</source>
+      <translation>0.0.0.0:25 や [::]:25 のような アドレス:ポート にしてください</translation>
+    </message>
+    <message>
+      <source>port must be 1-65535</source>
+      <translation>ポートは 1〜65535 にしてください</translation>
+    </message>
+    <message>
+      <source>is empty</source>
+      <translation>空です</translation>
+    </message>
+    <message>
+      <source>wildcards are written like 192.168.*.*</source>
+      <translation>ワイルドカードは 192.168.*.* のように書きます</translation>
+    </message>
+    <message>
+      <source>a * may only be followed by more *, as in 192.168.*.*</source>
+      <translation>* の後には * しか続けられません(例: 192.168.*.*)</translation>
+    </message>
+    <message>
+      <source>both ends of a range must be IPv4 or both IPv6</source>
+      <translation>範囲の両端は、両方 IPv4 か両方 IPv6 にしてください</translation>
+    </message>
+    <message>
+      <source>the first address of a range must not be above the last</source>
+      <translation>範囲の最初のアドレスは最後のアドレス以下にしてください</translation>
     </message>
     <message>
       <source>must list at least one step</source>

@@ -90,11 +90,20 @@ def shown_texts(window) -> list[tuple[str, str]]:
                 columns = range(widget.horizontalHeader().count())
                 texts += [str(model.headerData(c, Qt.Orientation.Horizontal) or "") for c in columns]
             if isinstance(widget, QTableWidget):
-                texts += [
-                    widget.item(r, c).toolTip()
+                items = [
+                    widget.item(r, c)
                     for r in range(widget.rowCount())
                     for c in range(widget.columnCount())
                     if widget.item(r, c)
+                ]
+                texts += [item.toolTip() for item in items]
+                # Cells nobody can type in are the window's own words (a listener's warning, a
+                # device's password state); typed cells hold addresses and names.
+                texts += [item.text() for item in items if not item.flags() & Qt.ItemFlag.ItemIsEditable]
+                texts += [
+                    str(widget.horizontalHeaderItem(c).toolTip())
+                    for c in range(widget.columnCount())
+                    if widget.horizontalHeaderItem(c)
                 ]
             found += [(where, t) for t in texts if t]
     for action in window.menuBar().actions():
@@ -103,6 +112,18 @@ def shown_texts(window) -> list[tuple[str, str]]:
             found.append(("menu item", item.text()))
     window.tabs.setCurrentIndex(current)
     return found
+
+
+WEAK_LISTENERS = [
+    "127.0.0.1:0",  # STARTTLS, and no certificate
+    {"address": "127.0.0.1:0", "tls": "none", "networks": ["192.168.1.0/24"]},
+    {"address": "127.0.0.1:0", "tls_profile": "legacy", "require_auth": True},
+]
+WEAK_BADGES_JA = [
+    "証明書なし：STARTTLSは提供されません",  # both STARTTLS rows until a certificate is set
+    "TLSなし：パスワードとスキャン画像がLAN上で読めます",
+    "旧式TLS：弱い暗号、前方秘匿性なし",
+]
 
 
 def test_no_english_sentence_anywhere_in_the_japanese_window(gui, english, tmp_path):
@@ -119,11 +140,16 @@ def test_no_english_sentence_anywhere_in_the_japanese_window(gui, english, tmp_p
         local_domains=["example.jp"],
         local_users=[{"address": "user1@example.jp", "forward": ["user1@example.net,NONE"]}],
         auth_accounts={"common": {"username": "isp-id-ja-test"}},
+        server={"listen": WEAK_LISTENERS},
+        devices=[{"name": "mfp2f", "login": "mfp2f", "senders": ["scan@example.jp"]}],
     )
     status = window.status_tab
     gui.run(until(lambda: status.destinations.rowCount() == 2, 5, "the Status tab's figures"))
     assert status.accounts.isVisible(), "the missing common password is on show"
+    gui.run(until(lambda: window.users_tab.devices.table.item(0, 3).text(), 5, "the device's password state"))
     texts = shown_texts(window)
+    shown = {text for _, text in texts}
+    assert set(WEAK_BADGES_JA[:2]) <= shown, "the listeners' warnings were looked at"
     english = [f"{where}: {text!r} ({found!r})" for where, text in texts if (found := english_in(text))]
     assert not english, "English in the Japanese window:\n" + "\n".join(english)
     assert len(texts) > 120, f"only {len(texts)} texts looked at"
@@ -175,3 +201,49 @@ def test_a_test_login_that_cannot_connect_says_why_in_japanese(gui, english):
     text = auth.test_result.text()
     assert f"127.0.0.1:{closed} に接続できません" in text and "接続を拒否されました" in text, text
     assert "Connection refused" not in text and not english_in(text), text
+
+
+def test_listener_warnings_limits_certificate_and_device_problems_in_japanese(gui, english, tmp_path, monkeypatch):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text("certificate\n", encoding="ascii")
+    key.write_text("key\n", encoding="ascii")
+    i18n.install("ja")
+    window = gui.open(server={"listen": WEAK_LISTENERS}, devices=[{"name": "mfp2f", "login": "mfp2f"}])
+    tab = window.server_tab
+    box = tab.listeners
+    no_certificate, no_tls, legacy = WEAK_BADGES_JA
+    assert [box.table.item(r, 5).text() for r in range(3)] == [no_certificate, no_tls, no_certificate]
+    tab.cert.setText(str(cert))
+    tab.key.setText(str(key))
+    assert [box.table.item(r, 5).text() for r in range(3)] == ["", no_tls, legacy]
+    assert [box.combo(0, 1).itemText(i) for i in range(3)] == ["STARTTLS", "最初からTLS(SMTPS)", "なし"]
+    assert box.combo(0, 2).itemText(1) == "旧式(TLS 1.0以上、古い機器向け)"
+    assert tab.failures.specialValueText() == "オフ(禁止しない)"
+
+    box.table.item(1, 0).setText("0.0.0.0")
+    assert tab.error.text() == "待ち受け 2: address: 0.0.0.0:25 や [::]:25 のような アドレス:ポート にしてください"
+    box.table.item(1, 0).setText("127.0.0.1:0")
+    box.table.item(1, 4).setText("192.168.1")
+    assert tab.error.text() == "待ち受け 2: networks: 192.168.1 はIPアドレスではありません"
+    box.table.item(1, 4).setText("")
+    box.combo(1, 1).setCurrentIndex(2)
+    box.table.item(1, 3).setCheckState(Qt.CheckState.Checked)
+    assert tab.error.text().startswith("待ち受け 2: require_auth: この待ち受けには TLS がなく"), tab.error.text()
+    assert not english_in(tab.error.text()), tab.error.text()
+
+    gui.run(until(lambda: tab.cert_info.text(), 10, "the dummy certificate described"))
+    assert tab.cert_info.text() == "PEM 形式の証明書ではありません(-----BEGIN CERTIFICATE----- のブロックがありません)"
+    assert tab.create_cert.text() == "自己署名証明書を作成"
+    monkeypatch.setenv("TENSO_DATA_DIR", str(tmp_path / "data"))
+
+    async def create() -> None:
+        tab.create_cert.click()
+        await until(lambda: "SHA-256" in tab.cert_info.text(), 30, "the new certificate")
+
+    gui.run(create())
+    assert tab.cert_info.text().startswith("SHA-256 フィンガープリント: "), tab.cert_info.text()
+    assert " 用、有効期限 20" in tab.cert_info.text()
+
+    devices = window.users_tab.devices
+    devices.table.item(0, 1).setText("mfp 2f")
+    assert devices.error.text() == "機器 1: login: mfp2f のような空白を含まないユーザー名にしてください"

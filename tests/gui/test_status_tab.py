@@ -1,12 +1,16 @@
 """The Status tab: the window opens on it, and real mail through the running gateway shows up
 in its counts, its destinations (a red mark for the one that is down) and its chart, pushed by
-the engine (the tab's own five-second timer is stopped here), in English and in Japanese."""
+the engine (the tab's own five-second timer is stopped here), in English and in Japanese; and the
+clients barred from logging in."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 
 from app.gui import i18n
+from app.status import AuthBan
 from app.store.activity import Outcome
 from tests.support.gui import until
 from tests.support.processes import free_port
@@ -69,3 +73,29 @@ def test_in_japanese(gui, english):
         assert window.tabs.tabText(0) == "状態"
 
     gui.run(scenario())
+
+
+def test_clients_barred_from_logging_in_are_listed_until_when(gui, english):
+    """status.auth_bans (the gateway's AUTH bans): one line per client, soonest first, in the
+    window's language; nothing at all when nobody is barred."""
+    window = gui.open()
+    tab = window.status_tab
+    tab.timer.stop()
+    status = gui.run(window.controller.status())
+    now = time.time()
+    soon, later = now + 300, now + 2 * 86400
+    bans = [AuthBan("2001:db8::9", later, 40), AuthBan("192.0.2.7", soon, 11)]
+    tab.show_status(dataclasses.replace(status, auth_bans=bans))
+    same_day = time.localtime(soon)[:3] == time.localtime(now)[:3]
+    soon_text = time.strftime("%H:%M" if same_day else "%m-%d %H:%M", time.localtime(soon))
+    later_text = time.strftime("%m-%d %H:%M", time.localtime(later))
+    assert tab.bans.isVisible()
+    assert tab.bans.text().split("\n") == [
+        f"192.0.2.7 may not log in until {soon_text} (11 failed logins)",
+        f"2001:db8::9 may not log in until {later_text} (40 failed logins)",
+    ]
+    i18n.install("ja")
+    tab.show_status(dataclasses.replace(status, auth_bans=bans[1:]))
+    assert tab.bans.text() == f"192.0.2.7 は {soon_text} までログインできません(ログイン失敗 11 回)"
+    tab.show_status(status)
+    assert not tab.bans.isVisible() and tab.bans.text() == ""

@@ -1,25 +1,33 @@
-"""Server: listening, host name, limits, TLS certificate, retries, backup, pause delivery."""
+"""Server: listening, host name, limits, TLS certificate (or a self-signed one made here), retries,
+backup, pause delivery."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+import shiboken6
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
+from qasync import asyncSlot
 
 from app.gui import controller
 from app.gui.i18n import tr
+from app.gui.tabs.listeners_box import ListenersBox
 from app.settings import Backup, Queue, Server, check_field
+
+DESCRIBE_AFTER_MS = 300
 
 
 def _file_row(edit: QLineEdit, title: str, parent: QWidget, directory: bool = False) -> QHBoxLayout:
@@ -51,22 +59,11 @@ class ServerTab(QWidget):
         self.error.setObjectName("serverError")
         self.error.setStyleSheet("color: #b00020")
 
-        self.listen = QLineEdit(", ".join(server.listen))
-        self.listen.setObjectName("listen")
-        self.listen.setToolTip(tr("address:port, separated by commas: 0.0.0.0:25, [::]:25, 0.0.0.0:587"))
-        self.listen.textChanged.connect(self._listen_changed)
+        self.listeners = ListenersBox(settings)
+        self.listeners.problem.connect(self.error.setText)
         self.hostname = QLineEdit(server.hostname)
         self.hostname.setObjectName("hostname")
         self.hostname.textChanged.connect(lambda t: self._set(Server, server, "hostname", t.strip()))
-        self.max_bytes = QSpinBox()
-        self.max_bytes.setRange(1, 2047)
-        self.max_bytes.setSuffix(" MB")
-        self.max_bytes.setValue(max(1, server.max_message_bytes // (1 << 20)))
-        self.max_bytes.valueChanged.connect(lambda v: setattr(server, "max_message_bytes", v << 20))
-        self.max_rcpts = QSpinBox()
-        self.max_rcpts.setRange(1, 100000)
-        self.max_rcpts.setValue(server.max_recipients)
-        self.max_rcpts.valueChanged.connect(lambda v: setattr(server, "max_recipients", v))
         self.processes = QSpinBox()
         self.processes.setObjectName("processes")
         self.processes.setRange(1, 16)
@@ -77,22 +74,47 @@ class ServerTab(QWidget):
         self.processes.valueChanged.connect(lambda v: setattr(server, "processes", v))
         self.cert = QLineEdit(server.tls_cert)
         self.key = QLineEdit(server.tls_key)
-        self.cert.textChanged.connect(lambda t: setattr(server, "tls_cert", t.strip()))
+        self.cert.setObjectName("tlsCert")
+        self.key.setObjectName("tlsKey")
+        self.cert.textChanged.connect(self._cert_changed)
         self.key.textChanged.connect(lambda t: setattr(server, "tls_key", t.strip()))
+        self.create_cert = QPushButton(tr("Create a self-signed certificate"))
+        self.create_cert.setObjectName("createCertificate")
+        self.create_cert.setToolTip(
+            tr(
+                "Makes a certificate and its private key for this gateway's host name in Tenso's data folder "
+                "and fills in both fields. Devices that check certificates must be told to trust it: compare "
+                "the fingerprint."
+            )
+        )
+        self.create_cert.clicked.connect(self.create_certificate)
+        self.cert_info = QLabel()
+        self.cert_info.setObjectName("certificateInfo")
+        self.cert_info.setWordWrap(True)
+        self.cert_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.cert_info.setVisible(False)
+        self.describe_soon = QTimer(self)  # after typing stops: the file is read once, not per key
+        self.describe_soon.setSingleShot(True)
+        self.describe_soon.setInterval(DESCRIBE_AFTER_MS)
+        self.describe_soon.timeout.connect(self.describe_certificate)
         self.auth_tls = QCheckBox(tr("Local users may log in only after STARTTLS"))
         self.auth_tls.setChecked(server.auth_requires_tls)
         self.auth_tls.toggled.connect(lambda on: setattr(server, "auth_requires_tls", on))
 
         receive = QGroupBox(tr("Receiving"))
         form = QFormLayout(receive)
-        form.addRow(tr("Listen on"), self.listen)
         form.addRow(tr("Host name (EHLO)"), self.hostname)
-        form.addRow(tr("Largest message"), self.max_bytes)
-        form.addRow(tr("Recipients per message"), self.max_rcpts)
         form.addRow(tr("Receiving processes"), self.processes)
         form.addRow(tr("TLS certificate (PEM)"), _file_row(self.cert, tr("TLS certificate"), self))
         form.addRow(tr("TLS private key (PEM)"), _file_row(self.key, tr("TLS private key"), self))
+        certificate_row = QHBoxLayout()
+        certificate_row.addWidget(self.create_cert)
+        certificate_row.addStretch()
+        form.addRow("", certificate_row)
+        form.addRow("", self.cert_info)
         form.addRow(self.auth_tls)
+
+        limits = self._limits(server)
 
         self.retry = QLineEdit(", ".join(str(m) for m in queue.retry_minutes))
         self.retry.setObjectName("retryMinutes")
@@ -135,13 +157,30 @@ class ServerTab(QWidget):
         self.autostart.setChecked(controller.autostart_enabled())
         self.autostart.toggled.connect(self._autostart)
 
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.addWidget(self.autostart)
+        column.addWidget(self.listeners)
+        column.addWidget(receive)
+        pair = QHBoxLayout()
+        pair.addWidget(limits, 1)
+        right = QVBoxLayout()
+        right.addWidget(delivery)
+        right.addWidget(backup_box)
+        right.addStretch()
+        pair.addLayout(right, 1)
+        column.addLayout(pair)
+        column.addStretch()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(page)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.autostart)
-        layout.addWidget(receive)
-        layout.addWidget(delivery)
-        layout.addWidget(backup_box)
-        layout.addWidget(self.error)
-        layout.addStretch()
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.error)  # outside the scrolled page: a problem is always in sight
+        if server.tls_cert:
+            self.describe_soon.start(0)
 
     def _autostart(self, on: bool) -> None:
         try:
@@ -155,12 +194,109 @@ class ServerTab(QWidget):
         if not problem:
             setattr(obj, name, value)
 
-    def _listen_changed(self, text: str) -> None:
-        entries = [e.strip() for e in text.split(",") if e.strip()]
-        problem = check_field(Server, "listen", entries) if entries else "must list at least one address:port"
-        self.error.setText(tr("Listen on: {0}").format(tr(problem)) if problem else "")
-        if not problem:
-            self.settings.server.listen = entries
+    def _limits(self, server: Server) -> QGroupBox:
+        """Limits against a runaway client or password guessing (receive/door.py), per process."""
+        self.max_bytes = QSpinBox()
+        self.max_bytes.setRange(1, 2047)
+        self.max_bytes.setSuffix(" MB")
+        self.max_bytes.setValue(max(1, server.max_message_bytes // (1 << 20)))
+        self.max_bytes.valueChanged.connect(lambda v: setattr(server, "max_message_bytes", v << 20))
+        self.max_rcpts = QSpinBox()
+        self.max_rcpts.setRange(1, 100000)
+        self.max_rcpts.setValue(server.max_recipients)
+        self.max_rcpts.valueChanged.connect(lambda v: setattr(server, "max_recipients", v))
+        self.max_connections = self._spin(server, "max_connections", 1, 100000, "maxConnections")
+        self.max_connections.setToolTip(tr("Clients connected at the same time, per receiving process"))
+        self.per_client = self._spin(server, "max_connections_per_client", 1, 100000, "maxConnectionsPerClient")
+        self.per_client.setToolTip(tr("Connections at the same time from one IP address, per receiving process"))
+        self.failures = self._spin(server, "auth_failures_limit", 0, 100000, "authFailuresLimit")
+        self.failures.setSpecialValueText(tr("Off (no ban)"))
+        self.failures.setToolTip(
+            tr(
+                "Failed logins from one IP address within 10 minutes before it may not log in for a while. "
+                "0 = off: no address is ever barred."
+            )
+        )
+        self.ban = self._spin(server, "auth_ban_minutes", 1, 7 * 24 * 60, "authBanMinutes")
+        self.ban.setSuffix(tr(" min"))
+        self.ban.setToolTip(tr("How long an address that failed too often may not log in"))
+        self.ban.setEnabled(server.auth_failures_limit > 0)
+        self.failures.valueChanged.connect(lambda v: self.ban.setEnabled(v > 0))
+        box = QGroupBox(tr("Limits"))
+        form = QFormLayout(box)
+        form.addRow(tr("Largest message"), self.max_bytes)
+        form.addRow(tr("Recipients per message"), self.max_rcpts)
+        form.addRow(tr("Connections at once"), self.max_connections)
+        form.addRow(tr("Connections per client"), self.per_client)
+        form.addRow(tr("Failed logins before a ban"), self.failures)
+        form.addRow(tr("Ban lasts"), self.ban)
+        return box
+
+    def _spin(self, server: Server, name: str, low: int, high: int, object_name: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setObjectName(object_name)
+        spin.setRange(low, high)
+        spin.setValue(getattr(server, name))
+        spin.valueChanged.connect(lambda v: self._set(Server, server, name, v))
+        return spin
+
+    def _cert_changed(self, text: str) -> None:
+        self.settings.server.tls_cert = text.strip()
+        self.listeners.certificate_changed()
+        self.describe_soon.start()
+
+    @asyncSlot()
+    async def create_certificate(self) -> None:
+        """Makes a self-signed certificate off the GUI thread, then fills in both fields."""
+        self.create_cert.setEnabled(False)
+        self.show_certificate_text(tr("Creating a certificate..."))
+        try:
+            made = await controller.create_certificate(self.settings)
+        except controller.CertificateError as exc:
+            if shiboken6.isValid(self):
+                self.show_certificate_text("")
+                self.error.setText(tr("Certificate not created: {0}").format(str(exc)))
+            return
+        finally:
+            if shiboken6.isValid(self):
+                self.create_cert.setEnabled(True)
+        if not shiboken6.isValid(self):
+            return  # the tab was rebuilt (a language change) meanwhile
+        self.error.setText("")
+        self.key.setText(str(made.key))
+        self.cert.setText(str(made.cert))
+        self.describe_soon.stop()  # what the file would say is in hand
+        self.show_certificate(made)
+
+    @asyncSlot()
+    async def describe_certificate(self) -> None:
+        """The host, expiry and fingerprint of the certificate the field names (read in a thread)."""
+        path = self.settings.server.tls_cert
+        if not path:
+            self.show_certificate_text("")
+            return
+        try:
+            found = await controller.describe_certificate(self.settings, path)
+        except controller.CertificateError as exc:
+            if shiboken6.isValid(self) and path == self.settings.server.tls_cert:
+                if exc.unreadable:
+                    self.show_certificate_text(tr("The certificate file cannot be read: {0}").format(path))
+                else:
+                    self.show_certificate_text(tr("Not a PEM certificate (a -----BEGIN CERTIFICATE----- block)"))
+                self.cert_info.setToolTip(str(exc))  # the system's own words, for whoever asks
+            return
+        if shiboken6.isValid(self) and path == self.settings.server.tls_cert:  # not typed over meanwhile
+            self.show_certificate(found)
+
+    def show_certificate(self, certificate) -> None:
+        until = certificate.not_after.astimezone().strftime("%Y-%m-%d")
+        text = tr("SHA-256 fingerprint: {0}\nfor {1}, valid until {2}")
+        self.show_certificate_text(text.format(certificate.fingerprint, certificate.host, until))
+
+    def show_certificate_text(self, text: str) -> None:
+        self.cert_info.setText(text)
+        self.cert_info.setToolTip("")
+        self.cert_info.setVisible(bool(text))
 
     def _retry_changed(self, text: str) -> None:
         try:

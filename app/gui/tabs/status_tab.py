@@ -1,5 +1,5 @@
 """Status (状態): is mail flowing?  The state, today's counts, the queue, each destination, the
-accounts that cannot log in, and the last 24 hours.
+accounts that cannot log in, the clients barred from logging in, and the last 24 hours.
 
 The figures come from the engine (``controller.status()``, read in a thread): the tab asks again
 shortly after the engine says something was counted (``activity_changed``) and every few seconds
@@ -54,6 +54,7 @@ COLUMNS = (
     tr_later("Last failure's reply"),
 )
 FAILING_RED = "#c62828"
+BANNED_ORANGE = "#b26a00"
 REFRESH_MS = 5000
 SOON_MS = 400  # after a count changed: one refresh for a burst of mail
 
@@ -120,6 +121,13 @@ class StatusTab(QWidget):
         self.accounts.setWordWrap(True)
         self.accounts.setStyleSheet(f"color: {FAILING_RED}")
 
+        self.bans = QLabel()
+        self.bans.setObjectName("statusBans")
+        self.bans.setWordWrap(True)
+        self.bans.setStyleSheet(f"color: {BANNED_ORANGE}")
+        self.bans.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.bans.setVisible(False)
+
         self.chart = HourChart()
         chart_box = QGroupBox(tr("Last 24 hours (recipients per hour)"))
         QVBoxLayout(chart_box).addWidget(self.chart)
@@ -139,6 +147,7 @@ class StatusTab(QWidget):
         layout.addWidget(line)
         layout.addWidget(today)
         layout.addWidget(self.accounts)
+        layout.addWidget(self.bans)
         layout.addWidget(destinations_box, 1)
         layout.addWidget(chart_box, 1)
 
@@ -222,7 +231,19 @@ class StatusTab(QWidget):
             problems.append(tr("The passwords cannot be checked: {0}").format(status.password_problem))
         self.accounts.setText("\n".join(problems))
         self.accounts.setVisible(bool(problems))
+        self.show_bans(status, now)
         self.chart.set_hours([(start, {o.value: n for o, n in counts.items()}) for start, counts in status.hours])
+
+    def show_bans(self, status: Status, now: float) -> None:
+        """Clients that failed to log in too often (server.auth_failures_limit), until when."""
+        lines = []
+        for ban in sorted(status.auth_bans, key=lambda b: b.until):
+            same_day = time.localtime(ban.until)[:3] == time.localtime(now)[:3]
+            until = time.strftime("%H:%M" if same_day else "%m-%d %H:%M", time.localtime(ban.until))
+            text = tr("{0} may not log in until {1} ({2} failed logins)")
+            lines.append(text.format(ban.client, until, ban.failures))
+        self.bans.setText("\n".join(lines))
+        self.bans.setVisible(bool(lines))
 
     def show_destinations(self, status: Status, now: float) -> None:
         table = self.destinations

@@ -1,4 +1,5 @@
-"""Local users: local domains, users (with their login password), and each user's forward.txt."""
+"""Local users: local domains, users (with their login password), each user's forward.txt, and the
+devices (scanners) that log in only to send."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.gui.i18n import tr
 from app.gui.secrets_ui import PasswordField
+from app.gui.tabs.devices_box import DevicesBox
 from app.gui.widgets import ListEditor
 from app.mail import forwarding
 from app.settings import LocalUser, Settings, check_field
@@ -205,7 +207,13 @@ class UsersTab(QWidget):
         split.addWidget(left)
         split.addWidget(detail)
         split.setStretchFactor(1, 2)
-        QVBoxLayout(self).addWidget(split)
+        self.devices = DevicesBox(settings)
+        rows = QSplitter(Qt.Orientation.Vertical)
+        rows.addWidget(split)
+        rows.addWidget(self.devices)
+        rows.setStretchFactor(0, 3)
+        rows.setStretchFactor(1, 1)
+        QVBoxLayout(self).addWidget(rows)
         self.refresh_users()
 
     def refresh_users(self) -> None:
