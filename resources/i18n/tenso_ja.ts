@@ -12,6 +12,10 @@
       <translation>{host} のTLS証明書が信頼できません: {why}</translation>
     </message>
     <message>
+      <source>TLS with {host}:{port} failed ({why}); Tenso speaks TLS 1.2 or newer to destinations, so a server that offers only TLS 1.0 or 1.1 cannot be used with TLS</source>
+      <translation>{host}:{port} との TLS 接続に失敗しました({why})。Tenso は転送先には TLS 1.2 以上で接続するため、TLS 1.0 や 1.1 しか使えないサーバーとは TLS で通信できません</translation>
+    </message>
+    <message>
       <source>{host}:{port} is too slow: {what} took longer than {seconds} s; the mail waits for its next try</source>
       <translation>{host}:{port} の応答が遅すぎます: {what} に {seconds} 秒以上かかりました。メールは次の再送を待ちます</translation>
     </message>
