@@ -84,7 +84,12 @@ class _IntoTensoLog(logging.Handler):
     format; alone they went to stderr unformatted and nowhere else.  Its lines start with the
     peer's (host, port): they are given Tenso's "client 192.0.2.1" instead."""
 
+    # aiosmtpd warns of its own deprecated attribute every time its AUTH sets it: not news to an admin.
+    NOT_FOR_ADMINS = ("Session.login_data is deprecated",)
+
     def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, str) and record.msg.startswith(self.NOT_FOR_ADMINS):
+            return
         args = record.args
         if isinstance(record.msg, str) and record.msg.startswith("%r ") and isinstance(args, tuple) and args:
             peer = args[0]

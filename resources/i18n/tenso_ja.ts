@@ -816,8 +816,8 @@ for {1}, valid until {2}</source>
       <translation>このゲートウェイのホスト名用の証明書と秘密鍵を Tenso のデータフォルダーに作成し、両方の欄に入力します。証明書を確認する機器には、この証明書を信頼するよう設定してください(フィンガープリントで照合)。</translation>
     </message>
     <message>
-      <source>Local users may log in only after STARTTLS</source>
-      <translation>ローカルユーザーの認証は STARTTLS の後のみ許可する</translation>
+      <source>Logins (local users and devices) only over TLS: after STARTTLS, or on an SMTPS listener</source>
+      <translation>ログイン(ローカルユーザーと機器)は TLS 上でのみ許可する(STARTTLS の後、または SMTPS の待ち受け)</translation>
     </message>
     <message>
       <source>Receiving</source>

@@ -235,13 +235,14 @@ def test_implicit_tls_without_a_certificate_is_named_by_row(gui, english):
 
 
 def test_limits_are_spin_boxes_with_an_off_for_the_ban(gui, english):
-    window = gui.open(server={"max_connections": 50, "auth_failures_limit": 5})
+    window = gui.open(server={"max_connections": 60, "auth_failures_limit": 5})
     tab = window.server_tab
     connections = tab.findChild(QSpinBox, "maxConnections")
     per_client = tab.findChild(QSpinBox, "maxConnectionsPerClient")
     failures = tab.findChild(QSpinBox, "authFailuresLimit")
     ban = tab.findChild(QSpinBox, "authBanMinutes")
-    assert (connections.value(), per_client.value(), failures.value(), ban.value()) == (50, 20, 5, 30)
+    # per client left out: the default, 50
+    assert (connections.value(), per_client.value(), failures.value(), ban.value()) == (60, 50, 5, 30)
     assert "0 = off" in failures.toolTip()
     connections.setValue(300)
     per_client.setValue(4)

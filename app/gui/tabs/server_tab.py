@@ -97,7 +97,9 @@ class ServerTab(QWidget):
         self.describe_soon.setSingleShot(True)
         self.describe_soon.setInterval(DESCRIBE_AFTER_MS)
         self.describe_soon.timeout.connect(self.describe_certificate)
-        self.auth_tls = QCheckBox(tr("Local users may log in only after STARTTLS"))
+        self.auth_tls = QCheckBox(
+            tr("Logins (local users and devices) only over TLS: after STARTTLS, or on an SMTPS listener")
+        )
         self.auth_tls.setChecked(server.auth_requires_tls)
         self.auth_tls.toggled.connect(lambda on: setattr(server, "auth_requires_tls", on))
 
