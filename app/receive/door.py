@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tenso")
 
 FAILURE_WINDOW_SECONDS = 600.0  # failed logins counted over the last 10 minutes
+REFUSAL_LOG_SECONDS = 60.0  # a client refused for too many connections is logged at most this often
 MAX_TRACKED = 10_000  # client addresses with recent failures kept before stale ones are dropped
 TOO_MANY_CONNECTIONS = "421 4.7.0 {host} Too many connections, try again later"
 TOO_MANY_FROM_YOU = "421 4.7.0 {host} Too many connections from your address, try again later"
@@ -45,6 +46,7 @@ class Door:
         self._failures: dict[str, deque[float]] = {}
         self._bans: dict[str, AuthBan] = {}
         self._networks: dict[tuple[str, ...], RelayNetworks] = {}
+        self._refusals_said: dict[str, tuple[float, int]] = {}  # client -> (last warning, refused since)
 
     # --- connections ---
 
@@ -54,17 +56,28 @@ class Door:
             log.info("client %s refused on %s: not in its networks", client, listener.address)
             return NOT_FROM_HERE.format(host=server.hostname)
         if self.open >= server.max_connections:
-            log.warning("client %s refused: %d connections open (server.max_connections)", client, self.open)
+            self._refused(client, "%d connections open (server.max_connections)", self.open)
             return TOO_MANY_CONNECTIONS.format(host=server.hostname)
         mine = self._per_client.get(client, 0)
         if mine >= server.max_connections_per_client:
-            log.warning(
-                "client %s refused: it has %d connections open (server.max_connections_per_client)", client, mine
-            )
+            self._refused(client, "it has %d connections open (server.max_connections_per_client)", mine)
             return TOO_MANY_FROM_YOU.format(host=server.hostname)
         self.open += 1
         self._per_client[client] = mine + 1
         return None
+
+    def _refused(self, client: str, why: str, n: int) -> None:
+        """One warning per client per REFUSAL_LOG_SECONDS, however fast it keeps knocking."""
+        now = self._clock()
+        said = self._refusals_said.get(client)
+        if said is not None and now - said[0] < REFUSAL_LOG_SECONDS:
+            self._refusals_said[client] = (said[0], said[1] + 1)
+            return
+        more = f" ({said[1]} more refused since the last line)" if said and said[1] else ""
+        if len(self._refusals_said) >= MAX_TRACKED:
+            self._refusals_said.clear()
+        self._refusals_said[client] = (now, 0)
+        log.warning("client %s refused: " + why + "%s", client, n, more)
 
     def leave(self, client: str) -> None:
         self.open -= 1
