@@ -9,13 +9,14 @@ ISP reuses one session instead of paying TCP + TLS + AUTH each time.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hmac
 import smtplib
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from app.deliver import deadlines
@@ -298,45 +299,29 @@ def _open(destination: Destination, local_hostname: str, verify: bool) -> tuple[
         raise DeliveryError(_tls_failed(host, port, exc)) from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(_unreachable(host, port, exc)) from exc
-    try:
-        with deadlines.stage(smtp, "EHLO and STARTTLS", deadlines.CONNECT_SECONDS):
-            # Commands are whole lines written at once; waiting to coalesce them only adds latency.
-            assert smtp.sock is not None  # connected by the constructor
-            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            code, resp = smtp.ehlo()
+    with _closed_on_failure(smtp, host, port), deadlines.stage(smtp, "EHLO and STARTTLS", deadlines.CONNECT_SECONDS):
+        # Commands are whole lines written at once; waiting to coalesce them only adds latency.
+        assert smtp.sock is not None  # connected by the constructor
+        smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        code, resp = smtp.ehlo()
+        if code != 250:
+            code, resp = smtp.helo()
             if code != 250:
-                code, resp = smtp.helo()
-                if code != 250:
-                    raise DeliveryError(f"{host} refused HELO: {_reply(code, resp)}", permanent=500 <= code < 600)
-            protection = VERIFIED if tls == "implicit" else CLEAR
-            if tls in ("opportunistic", "required") and smtp.has_extn("starttls"):
-                try:
-                    smtp.starttls(context=verified_context() if verify else unverified_context())
-                except ssl.SSLCertVerificationError as exc:
-                    if tls == "required":
-                        raise
-                    smtp.close()
-                    raise _NotVerified(exc.verify_message) from exc
-                smtp.ehlo()
-                protection = VERIFIED if verify else ENCRYPTED
-            elif tls == "required":
-                needs = "{host} does not offer STARTTLS, and this rule requires TLS"
-                raise DeliveryError(Problem("", needs, host=host))
-    except ssl.SSLCertVerificationError as exc:
-        smtp.close()
-        raise DeliveryError(_not_trusted(host, exc)) from exc
-    except deadlines.Expired as exc:
-        smtp.close()
-        raise DeliveryError(_too_slow(host, port, exc)) from exc
-    except DeliveryError:
-        _quietly_close(smtp)
-        raise
-    except ssl.SSLError as exc:
-        smtp.close()
-        raise DeliveryError(_tls_failed(host, port, exc)) from exc
-    except (OSError, smtplib.SMTPException) as exc:
-        smtp.close()
-        raise DeliveryError(f"{host}:{port}: {exc}") from exc
+                raise DeliveryError(f"{host} refused HELO: {_reply(code, resp)}", permanent=500 <= code < 600)
+        protection = VERIFIED if tls == "implicit" else CLEAR
+        if tls in ("opportunistic", "required") and smtp.has_extn("starttls"):
+            try:
+                smtp.starttls(context=verified_context() if verify else unverified_context())
+            except ssl.SSLCertVerificationError as exc:
+                if tls == "required":
+                    raise
+                smtp.close()
+                raise _NotVerified(exc.verify_message) from exc
+            smtp.ehlo()
+            protection = VERIFIED if verify else ENCRYPTED
+        elif tls == "required":
+            needs = "{host} does not offer STARTTLS, and this rule requires TLS"
+            raise DeliveryError(Problem("", needs, host=host))
     return smtp, protection
 
 
@@ -354,18 +339,8 @@ def connect(destination: Destination, password: Secret | None, local_hostname: s
         smtp, protection = _open(destination, local_hostname, verify=False)
     conn = Connection(smtp, destination, protection)
     host, port = destination.host, destination.port
-    try:
-        with deadlines.stage(smtp, "AUTH", deadlines.CONNECT_SECONDS):
-            _log_in(smtp, destination, password, protection, problem)
-    except deadlines.Expired as exc:
-        smtp.close()
-        raise DeliveryError(_too_slow(host, port, exc)) from exc
-    except DeliveryError:
-        _quietly_close(smtp)
-        raise
-    except (OSError, smtplib.SMTPException) as exc:
-        smtp.close()
-        raise DeliveryError(f"{host}:{port}: {exc}") from exc
+    with _closed_on_failure(smtp, host, port), deadlines.stage(smtp, "AUTH", deadlines.CONNECT_SECONDS):
+        _log_in(smtp, destination, password, protection, problem)
     return conn
 
 
@@ -400,6 +375,29 @@ def _too_slow(host: str, port: int, exc: deadlines.Expired) -> Problem:
         what=exc.what,
         seconds=round(exc.seconds),
     )
+
+
+@contextlib.contextmanager
+def _closed_on_failure(smtp: smtplib.SMTP, host: str, port: int) -> Iterator[None]:
+    """A session stage: whatever goes wrong in it closes the session and becomes the
+    DeliveryError the attempt reports, worded for an admin."""
+    try:
+        yield
+    except ssl.SSLCertVerificationError as exc:
+        smtp.close()
+        raise DeliveryError(_not_trusted(host, exc)) from exc
+    except deadlines.Expired as exc:
+        smtp.close()
+        raise DeliveryError(_too_slow(host, port, exc)) from exc
+    except DeliveryError:
+        _quietly_close(smtp)
+        raise
+    except ssl.SSLError as exc:
+        smtp.close()
+        raise DeliveryError(_tls_failed(host, port, exc)) from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        smtp.close()
+        raise DeliveryError(f"{host}:{port}: {exc}") from exc
 
 
 def _quietly_close(smtp: smtplib.SMTP) -> None:
