@@ -318,6 +318,14 @@ def _made(make: Callable[[], Certificate]) -> Certificate | None:
     return None
 
 
+def _print_certificate(cert: Path, key: Path, found: Certificate) -> None:
+    print(f"certificate  {cert}")
+    print(f"private key  {key}")
+    print(f"host name    {found.host or '(none)'}")
+    print(f"SHA-256      {found.fingerprint}")
+    print(f"valid until  {_expiry(found.not_after)}")
+
+
 def _certificate_saved(settings: Settings, config: Path, made: Certificate) -> int:
     try:
         settings_mod.save(settings, config)
@@ -328,11 +336,7 @@ def _certificate_saved(settings: Settings, config: Path, made: Certificate) -> i
             file=sys.stderr,
         )
         return 1
-    print(f"certificate  {made.cert}")
-    print(f"private key  {made.key}")
-    print(f"host name    {made.host}")
-    print(f"SHA-256      {made.fingerprint}")
-    print(f"valid until  {_expiry(made.not_after)}")
+    _print_certificate(made.cert, made.key, made)
     print(f"settings     {config}: server.tls_cert and server.tls_key now name these files")
     print(
         "next: restart Tenso so the listeners use it (a window open now still holds the old settings: "
@@ -360,11 +364,7 @@ def _certificate_show(config: Path) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"certificate  {path}")
-    print(f"private key  {settings.resolve(settings.server.tls_key)}")
-    print(f"host name    {found.host or '(none)'}")
-    print(f"SHA-256      {found.fingerprint}")
-    print(f"valid until  {_expiry(found.not_after)}")
+    _print_certificate(path, settings.resolve(settings.server.tls_key), found)
     return 0
 
 
