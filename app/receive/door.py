@@ -112,7 +112,7 @@ class Door:
             return
         now = self._clock()
         if len(self._failures) >= MAX_TRACKED:  # many addresses (an IPv6 range): forget the stale ones
-            self._forget_before(now - FAILURE_WINDOW_SECONDS)
+            self._forget_stale(now)
         times = self._failures.setdefault(client, deque())
         times.append(now)
         while times and times[0] <= now - FAILURE_WINDOW_SECONDS:
@@ -130,12 +130,13 @@ class Door:
                 FAILURE_WINDOW_SECONDS // 60,
             )
 
-    def _forget_before(self, cutoff: float) -> None:
+    def _forget_stale(self, now: float) -> None:
+        """Drops the clients whose failures all left the window, and the bans that ended."""
         for client, times in list(self._failures.items()):
-            if times[-1] <= cutoff:
+            if times[-1] <= now - FAILURE_WINDOW_SECONDS:
                 del self._failures[client]
         for client, ban in list(self._bans.items()):
-            if ban.until <= cutoff + FAILURE_WINDOW_SECONDS:
+            if ban.until <= now:
                 del self._bans[client]
 
     def bans(self) -> list[AuthBan]:
