@@ -6,11 +6,14 @@ skipped in a plain `python -m pytest` where nothing was built.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import trustme
@@ -25,6 +28,22 @@ pytestmark = pytest.mark.skipif(not BINARY, reason="set TENSO_BINARY to the buil
 
 def run(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=60, **kw)
+
+
+@contextlib.contextmanager
+def headless(config: Path, log: Path) -> Iterator[subprocess.Popen]:
+    """The program running headless on ``config`` (stderr into ``log``); when the block ends
+    without an error it must stop cleanly on SIGTERM (exit 0), and it is killed in any case."""
+    with open(log, "w") as err:
+        proc = subprocess.Popen([BINARY, "--headless", "--config", str(config)], stderr=err)
+    try:
+        yield proc
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def test_binary_prints_its_version():
@@ -58,20 +77,12 @@ def test_binary_relays_a_message_headless(tmp_path, upstream_factory):
         )
     )
     log = tmp_path / "stderr.log"
-    with open(log, "w") as err:
-        proc = subprocess.Popen([BINARY, "--headless", "--config", str(config)], stderr=err)
-    try:
+    with headless(config, log) as proc:
         wait_listening(port, proc)
         data = message("from the binary")
         send(port, "a@lan.test", ["x@example.net"], data)
         (got,) = up.handler.wait_for(1)
         assert strip_received(got.data) == data
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(15) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert "accepted from=<a@lan.test>" in log.read_text()
 
 
@@ -88,21 +99,13 @@ def test_the_binarys_openssl_keeps_each_tls_profile(tmp_path):
             {"server": {"listen": listen, "hostname": "binary.test", **files}, "queue": {"dir": str(tmp_path / "q")}}
         )
     )
-    with open(tmp_path / "stderr.log", "w") as err:
-        proc = subprocess.Popen([BINARY, "--headless", "--config", str(config)], stderr=err)
-    try:
+    with headless(config, tmp_path / "stderr.log") as proc:
         wait_listening(legacy, proc)
         wait_listening(modern, proc)
         results = {"legacy": tlsprobe.matrix(legacy), "modern": tlsprobe.matrix(modern)}
         print(f"\nthe built program's listeners:\n{tlsprobe.table(results)}")
         for profile, found in results.items():
             tlsprobe.expect_profile(found, profile)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(15) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_binary_window_starts_offscreen_and_quits_cleanly(tmp_path):
