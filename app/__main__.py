@@ -1,12 +1,12 @@
 import sys
 
-HELPERS = (["delivery-worker"], ["receive-worker"])  # started by Tenso itself, talking over pipes
+WORKERS = (["delivery-worker"], ["receive-worker"])  # started by Tenso itself, talking over pipes
 
 
 def _attach_console() -> None:
     """The Windows exe is windowed; commands typed in a console still print there."""
-    # Not for the helper processes: their stdin and stdout are the pipes to the main process.
-    if sys.platform == "win32" and getattr(sys, "frozen", False) and sys.argv[1:2] and sys.argv[1:2] not in HELPERS:
+    # Not for the worker processes: their stdin and stdout are the pipes to the main process.
+    if sys.platform == "win32" and getattr(sys, "frozen", False) and sys.argv[1:2] and sys.argv[1:2] not in WORKERS:
         import ctypes
 
         if ctypes.windll.kernel32.AttachConsole(-1):  # the console of the shell that started us
@@ -16,15 +16,15 @@ def _attach_console() -> None:
 
 
 if sys.argv[1:2] == ["delivery-worker"]:
-    # The delivery process (app.deliver.helper): straight to its loop, without the command line's imports.
-    from app.deliver.helper_main import main as delivery_helper_main
+    # The delivery process (app.deliver.worker): straight to its loop, without the command line's imports.
+    from app.deliver.worker_main import main as delivery_worker_main
 
-    sys.exit(delivery_helper_main())
+    sys.exit(delivery_worker_main())
 if sys.argv[1:2] == ["receive-worker"]:
-    # A receiving process (app.receive.helpers), likewise.
-    from app.receive.helper_main import main as receiving_helper_main
+    # A receiving process (app.receive.workers), likewise.
+    from app.receive.worker_main import main as receiving_worker_main
 
-    sys.exit(receiving_helper_main())
+    sys.exit(receiving_worker_main())
 
 _attach_console()
 from app.cli import main  # noqa: E402

@@ -21,7 +21,7 @@ from app.problems import Problem
 from app.receive import listeners
 from app.receive.door import Door
 from app.receive.handler import InboundHandler
-from app.receive.helpers import ReceivingHelpers
+from app.receive.workers import ReceivingWorkers
 from app.route.policy import RelayPolicy
 from app.route.router import Account, Decision, Router, named_account
 from app.settings import Settings
@@ -148,7 +148,7 @@ class Gateway:
         self._listener_of: list[int] = []  # per listening socket, its index in server.listen
         self.door = Door()  # connection limits and login bans: kept while the ports are rebound
         self.handler: InboundHandler | None = None
-        self.receivers: ReceivingHelpers | None = None  # server.processes - 1 helpers on the same ports
+        self.receivers: ReceivingWorkers | None = None  # server.processes - 1 workers on the same ports
         self._lock: QueueLock | None = None
         self.loop_lag = LoopLag()
         self.on_reload: Callable[[], None] | None = None  # set by the headless runner: SIGHUP, reload
@@ -207,8 +207,8 @@ class Gateway:
         if self.scheduler is not None:
             self.scheduler.accepted(qid, envelope, parts)
 
-    def _helper_stored(self, ids: list[str]) -> None:
-        """A receiving helper has made these durable: deliver them (read back from the store)."""
+    def _worker_stored(self, ids: list[str]) -> None:
+        """A receiving worker has made these durable: deliver them (read back from the store)."""
         self.activity.count(Outcome.RECEIVED, len(ids))
         if self.scheduler is not None:
             for qid in ids:
@@ -301,7 +301,7 @@ class Gateway:
             for sock in server.sockets:
                 log.info("listening on %s port %d%s", *sock.getsockname()[:2], listeners.describe(listener, tls))
         if server_settings.processes > 1:
-            self.receivers = ReceivingHelpers(self, server_settings.processes - 1, self._helper_stored, self._refused)
+            self.receivers = ReceivingWorkers(self, server_settings.processes - 1, self._worker_stored, self._refused)
             sockets = [sock for server in self.servers for sock in server.sockets]
             self.receivers.start(list(zip(self._listener_of, sockets, strict=True)))
             log.info("receiving in %d processes", server_settings.processes)

@@ -246,7 +246,7 @@ class Server:
     timeout_seconds: int = _checked(300, _positive)
     # A bare CR or LF in a message: made CRLF (normalize), or the message refused with 550 5.5.2.
     bare_newlines: str = _checked("normalize", _bare_newlines)
-    # Processes accepting connections on the same ports (receive/helpers.py); 1: this one alone.
+    # Processes accepting connections on the same ports (receive/workers.py); 1: this one alone.
     processes: int = _checked(1, _processes)
     # Limits against abuse (receive/door.py); per receiving process.
     max_connections: int = _checked(200, _positive)

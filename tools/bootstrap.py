@@ -237,7 +237,7 @@ def prepare(venv: Path, requirements: Path, runner=subprocess.run) -> Path:
 
 
 def child_environment(environ: dict[str, str], root: Path = ROOT) -> dict[str, str]:
-    """`python -m app` from any folder: the repository first on PYTHONPATH (its helper
+    """`python -m app` from any folder: the repository first on PYTHONPATH (its worker
     processes inherit it)."""
     env = dict(environ)
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]

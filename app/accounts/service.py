@@ -241,7 +241,7 @@ def _refresh(account: UpstreamAccount, tokens: TokenSet, graph: bool = False) ->
         dead = exc.error in ("invalid_grant", "invalid_client", "unauthorized_client")
         current = _stored_quietly(name)
         if dead and current and current.refresh_token != tokens.refresh_token and not current.needs_sign_in:
-            # Another process (the gateway's refresher, the delivery helper) rotated it first.
+            # Another process (the gateway's refresher, the delivery worker) rotated it first.
             return current.access_token
         tokens.error, tokens.needs_sign_in = str(exc), dead
         tokens.last_refresh = time.time()

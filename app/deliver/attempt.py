@@ -83,7 +83,7 @@ class Deliverer:
         self._self_cache: dict[tuple, bool] = {}
         self._lock = threading.Lock()
 
-    # --- helpers ---
+    # --- workers ---
 
     @property
     def settings(self) -> Settings:

@@ -1,6 +1,6 @@
 """Sending to a destination server with smtplib: TLS, SMTP AUTH, one transaction.
 
-Everything here blocks and runs in delivery threads (the scheduler's, or the delivery helper's).  A
+Everything here blocks and runs in delivery threads (the scheduler's, or the delivery worker's).  A
 connection that finished a transaction cleanly goes back to a small pool per
 destination (host, port, TLS mode, account), so a stream of messages to the
 ISP reuses one session instead of paying TCP + TLS + AUTH each time.

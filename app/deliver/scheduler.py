@@ -2,7 +2,7 @@
 
 The spool holds the state; this module keeps only an index of when to look at
 each message next (a heap of due times), rebuilt from the spool at start.
-Attempts run in the delivery helper process (``deliver.helper``), or in a thread pool here
+Attempts run in the delivery worker process (``deliver.worker``), or in a thread pool here
 (see ``delivers_in_process``); never on the event loop.  Queue control (retry
 now, delete, bounce now, pause) comes from the window through the methods
 below, or from ``python -m app queue`` through the spool's control folder,
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from app.deliver import backup
 from app.deliver.attempt import Deliverer, Result, mx_destination
-from app.deliver.helper import DeliveryHelper
+from app.deliver.worker import DeliveryWorker
 from app.route.router import RouteKind
 from app.system.backoff import restart_pause
 
@@ -52,7 +52,7 @@ def delivers_in_process(processes: int) -> bool:
 
     With one receiving process (the default) delivery gets a process of its own, so sending
     never competes with receiving for one interpreter.  With ``server.processes`` 2 or more the
-    receiving helpers already carry most of the receiving work, and a third interpreter would
+    receiving workers already carry most of the receiving work, and a third interpreter would
     cost its memory for no measured gain (the README's Performance section); attempts then run
     in threads here.  ``TENSO_DELIVERY_PROCESS=0`` asks for threads in every case."""
     return os.environ.get("TENSO_DELIVERY_PROCESS", "1") != "0" and processes <= 1
@@ -71,10 +71,10 @@ class Scheduler:
         self.spool = context.spool
         self.deliverer = Deliverer(context)
         workers = context.settings.queue.workers
-        self.process: DeliveryHelper | None = None
+        self.process: DeliveryWorker | None = None
         self.executor: ThreadPoolExecutor | None = None
         if delivers_in_process(context.settings.server.processes):
-            self.process = DeliveryHelper(context, workers)
+            self.process = DeliveryWorker(context, workers)
         else:
             self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver")
         self._slots = asyncio.Semaphore(workers)

@@ -4,7 +4,7 @@ It decides recipients at RCPT TO (``route.policy``), and at the end of DATA writ
 the message to the store in a thread and answers 250 with the queue id only once it
 is on disk; then it tells whoever runs it (``on_stored``).  The server it is plugged
 into is ``receive.smtp``.  Everything it needs comes through ``ReceiveContext``: the
-gateway in the main process, ``receive.helper_main`` in a receiving helper.
+gateway in the main process, ``receive.worker_main`` in a receiving worker.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ async def serve(
     tls: dict[str, ssl.SSLContext],
     sock=None,
 ) -> asyncio.Server:
-    """Listens for ``server.listen[index]`` (on ``sock`` when given: a receiving helper's)."""
+    """Listens for ``server.listen[index]`` (on ``sock`` when given: a receiving worker's)."""
     server = settings.server
     listener = server.listeners[index]
     context = tls.get(listener.tls_profile) if listener.tls != "none" else None

@@ -80,7 +80,7 @@ _installed = False
 
 class _IntoTensoLog(logging.Handler):
     """aiosmtpd's warnings ("unrecognised: ...", "too many bogus commands") into Tenso's log, so
-    they reach the same handlers (stderr, the file, the window, a helper's parent) in the same
+    they reach the same handlers (stderr, the file, the window, a worker's parent) in the same
     format; alone they went to stderr unformatted and nowhere else.  Its lines start with the
     peer's (host, port): they are given Tenso's "client 192.0.2.1" instead."""
 

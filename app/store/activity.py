@@ -1,8 +1,8 @@
 """What the gateway has done lately: counts per hour by outcome, and how each destination fares.
 
 The Status tab and ``python -m app status`` read this; mail never depends on it.  It lives in
-memory in the main process (every outcome reaches the main process: the delivery helper
-sends its outcomes back with each attempt's answer, the receiving helpers their refusals)
+memory in the main process (every outcome reaches the main process: the delivery worker
+sends its outcomes back with each attempt's answer, the receiving workers their refusals)
 and is written to ``activity.json`` in the queue folder every few seconds and at stop, so a
 restart does not zero today's counts.  A kill -9 loses at most the last few seconds of
 *counts*, never mail: the queue is the truth about mail, this is only its diary.

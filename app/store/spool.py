@@ -149,7 +149,7 @@ def new_id() -> str:
 
 
 def node(offset: int) -> int:
-    """The node number for Tenso's helper process ``offset`` (1, 2, ...): distinct from this
+    """The node number for Tenso's worker process ``offset`` (1, 2, ...): distinct from this
     process's and from each other's, so processes sharing a queue never make the same id."""
     return (_node + offset) % 4096
 

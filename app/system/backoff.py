@@ -1,4 +1,4 @@
-"""How long to wait before starting again something that keeps ending (a helper process, the
+"""How long to wait before starting again something that keeps ending (a worker process, the
 queue runner): one that cannot run at all must not fill the log or spin."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""File-system helpers the store, the mailboxes and the settings file share."""
+"""File-system workers the store, the mailboxes and the settings file share."""
 
 from __future__ import annotations
 

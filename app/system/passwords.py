@@ -196,7 +196,7 @@ _choice_lock = threading.Lock()
 
 def _saved_choice_once() -> None:
     """A process that reads passwords without having started the window (the delivery and
-    receiving helpers) honours the administrator's file-keyring choice, also one made after it
+    receiving workers) honours the administrator's file-keyring choice, also one made after it
     started (``password use-file`` or the window's button): looked for until it is applied."""
     with _choice_lock:
         if _file_choice is None and keyring_problem():

@@ -9,7 +9,7 @@ APP_NAME = "Tenso"
 
 
 def config_dir() -> Path:
-    import platformdirs  # not loaded by the helper processes, which are given their paths
+    import platformdirs  # not loaded by the worker processes, which are given their paths
 
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False, roaming=True))
 

@@ -135,7 +135,7 @@ def hold(up) -> threading.Event:
     return gate
 
 
-@pytest.mark.parametrize("in_process", [False, True], ids=["delivery-helper", "threads"])
+@pytest.mark.parametrize("in_process", [False, True], ids=["delivery-worker", "threads"])
 def test_slow_destinations_never_take_every_slot(tmp_path, gateway_factory, upstream_factory, monkeypatch, in_process):
     """queue.workers 4 (one slot kept back): two destinations that hang with three messages each
     hold three slots at most, and mail for a healthy destination leaves at once."""

@@ -3,8 +3,8 @@ mail, kept across a restart, and read by ``python -m app status`` from outside.
 
 One message goes to four recipients: one relayed to an upstream, one to a rule whose server is
 down (deferred), one local user (delivered locally) and one that no rule takes from a client that may not relay
-(refused at RCPT).  Run with the delivery helper process (``server.processes`` 1: outcomes cross the pipe)
-and with receiving helpers (2: refusals cross theirs, delivery in threads).
+(refused at RCPT).  Run with the delivery worker process (``server.processes`` 1: outcomes cross the pipe)
+and with receiving workers (2: refusals cross theirs, delivery in threads).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("processes", [1, 2], ids=["delivery-helper", "receiving-helpers"])
+@pytest.mark.parametrize("processes", [1, 2], ids=["delivery-worker", "receiving-workers"])
 def test_counts_destinations_and_restart(tmp_path, gateway_factory, upstream_factory, processes):
     up = upstream_factory()
     down_port = free_port()  # nothing listens there

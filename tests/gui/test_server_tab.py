@@ -1,6 +1,6 @@
 """The server tab: the listener table (rows from strings and objects, badges for weak rows, what
 is written back, problems naming the row), the limits, the self-signed certificate made off the
-GUI thread, and the receiving processes set in the window starting and stopping a helper process
+GUI thread, and the receiving processes set in the window starting and stopping a worker process
 on Apply."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from app.gui.tabs.listeners_box import (
     COL_TLS,
     WARNING,
 )
-from app.receive import helpers as receivers
+from app.receive import workers as receivers
 from app.system import certificate
 from tests.support.gateway import make_settings
 from tests.support.gui import until
@@ -35,8 +35,8 @@ from tests.support.processes import children_running
 from tests.support.smtp import message, send
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the helper through /proc")
-def test_receiving_processes_set_in_the_window_start_and_stop_a_helper_on_apply(gui, upstream_factory):
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the worker through /proc")
+def test_receiving_processes_set_in_the_window_start_and_stop_a_worker_on_apply(gui, upstream_factory):
     """Server → Receiving processes: 2 starts one ``receive-worker`` on the same port at Apply, 1 stops it."""
     up = upstream_factory()
     window = gui.open(
@@ -47,12 +47,12 @@ def test_receiving_processes_set_in_the_window_start_and_stop_a_helper_on_apply(
     spin = window.findChild(QSpinBox, "processes")
     assert spin.value() == 1 and (spin.minimum(), spin.maximum()) == (1, 16)
 
-    def helpers() -> list[tuple[int, int]]:
+    def workers() -> list[tuple[int, int]]:
         return children_running(os.getpid(), receivers.COMMAND)
 
     async def started() -> None:
         await controller.start()
-        assert helpers() == []
+        assert workers() == []
 
     gui.run(started())
     spin.setValue(2)
@@ -60,19 +60,19 @@ def test_receiving_processes_set_in_the_window_start_and_stop_a_helper_on_apply(
     assert gui.saved()["server"]["processes"] == 2
 
     async def two() -> None:
-        await until(helpers, 10, "a receive-worker child after Apply")
+        await until(workers, 10, "a receive-worker child after Apply")
         port = controller.bound[0][1]
         for i in range(6):
             await asyncio.to_thread(send, port, "alice@client.test", [f"p{i}@example.net"], message(f"p{i}"))
         await until(lambda: len(up.messages) >= 6, 15, "six messages at the upstream")
 
     gui.run(two())
-    assert len(helpers()) == 1
+    assert len(workers()) == 1
     spin.setValue(1)
     gui.apply(window)
 
     async def one() -> None:
-        await until(lambda: not helpers(), 15, "the helper to stop after Apply with 1")
+        await until(lambda: not workers(), 15, "the worker to stop after Apply with 1")
         await controller.stop()
 
     gui.run(one())

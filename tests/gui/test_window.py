@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app import settings as settings_mod
 from app.gui.tray import Tray
-from app.receive import helpers as receivers
+from app.receive import workers as receivers
 from tests.support.gui import THREE_RULES, port_answers, rule_matches, until
 from tests.support.processes import children_running, free_port
 from tests.support.smtp import message, send
@@ -66,24 +66,24 @@ def test_tray_start_and_stop_open_and_close_the_listening_port(gui):
 
 
 def test_stop_pressed_while_apply_is_still_reconfiguring_waits_for_it(gui, monkeypatch):
-    """Apply (2 → 1 receiving processes) stops the helper; Stop pressed meanwhile runs after it, and stops all."""
+    """Apply (2 → 1 receiving processes) stops the worker; Stop pressed meanwhile runs after it, and stops all."""
     window = gui.open(server={"listen": ["127.0.0.1:0"], "processes": 2})
     controller = window.controller
     release = asyncio.Event()
-    stop_helpers = receivers.ReceivingHelpers.stop
+    stop_workers = receivers.ReceivingWorkers.stop
 
     async def held_stop(self) -> None:  # Apply is held inside the gateway until the test lets it go
         await release.wait()
-        await stop_helpers(self)
+        await stop_workers(self)
 
-    monkeypatch.setattr(receivers.ReceivingHelpers, "stop", held_stop)
+    monkeypatch.setattr(receivers.ReceivingWorkers, "stop", held_stop)
 
-    def helpers() -> list[tuple[int, int]]:
+    def workers() -> list[tuple[int, int]]:
         return children_running(os.getpid(), receivers.COMMAND)
 
     async def scenario() -> str | None:
         await controller.start()
-        await until(helpers, 10, "the receive-worker child")
+        await until(workers, 10, "the receive-worker child")
         port = controller.bound[0][1]
         one = settings_mod.copy(controller.settings)
         one.server.processes = 1
@@ -101,7 +101,7 @@ def test_stop_pressed_while_apply_is_still_reconfiguring_waits_for_it(gui, monke
         return await applying
 
     assert gui.run(scenario()) is None
-    assert controller.state == "stopped" and not controller.running and not helpers()
+    assert controller.state == "stopped" and not controller.running and not workers()
 
 
 # --- the window's event loop, the tray's notices ----------------------------------------

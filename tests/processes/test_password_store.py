@@ -85,7 +85,7 @@ def test_the_headless_gateway_says_at_start_that_passwords_cannot_be_kept(tmp_pa
 
 
 def test_a_running_process_sees_a_file_choice_made_after_it_was_refused(tmp_path):
-    """The delivery helper read a password before the administrator chose the file (in the window
+    """The delivery worker read a password before the administrator chose the file (in the window
     or with password use-file): it used to stay refused until Tenso restarted."""
     script = """
 import subprocess, sys

@@ -1,11 +1,11 @@
-"""Receiving in more than one process (``server.processes``; app/receive/helpers.py, app/receive/helper_main.py).
+"""Receiving in more than one process (``server.processes``; app/receive/workers.py, app/receive/worker_main.py).
 
 With ``server.processes`` = N, Tenso starts N-1 ``python -m app receive-worker`` children that
 accept on the very same listening sockets, store into the shared spool and tell the parent the
 queue id; the parent's scheduler delivers.  These tests run real processes over 127.0.0.1, kill
 them with real signals and read the real log.  Which process took a message is read from its
 queue id: the last three hex digits are the node number of the process that made it (the main
-process: its pid % 4096; the delivery process, when there is one: +1; receiving helper k: +1+k).  Finding processes
+process: its pid % 4096; the delivery process, when there is one: +1; receiving worker k: +1+k).  Finding processes
 reads /proc, so those tests run on Linux only.
 """
 
@@ -30,8 +30,8 @@ from pathlib import Path
 import pytest
 
 from app import settings as settings_mod
-from app.deliver import helper as worker
-from app.receive import helpers as receivers
+from app.deliver import worker as delivery_worker
+from app.receive import workers as receivers
 from tests.support import REPO
 from tests.support.gateway import make_settings, rule
 from tests.support.logs import LogCapture
@@ -42,7 +42,7 @@ from tests.support.waiting import wait_until
 LINUX = sys.platform.startswith("linux")
 needs_proc = pytest.mark.skipif(not LINUX, reason="finds processes through /proc")
 STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"  # the parent's log format: time, level, message
-HELPER_THREAD = "receiving-process-1"  # the parent's thread that reads helper 1's lines
+WORKER_THREAD = "receiving-process-1"  # the parent's thread that reads worker 1's lines
 QUEUED_AS = re.compile(rb"queued as ([0-9A-F]{16})\b")
 
 
@@ -122,16 +122,16 @@ class Sessions:
         assert conn.recv(1024).startswith(b"220 "), "no greeting"
         return conn
 
-    def in_both(self, port: int, helper_pid: int, tries: int = 60) -> list[socket.socket]:
-        """Opened until the helper serves one of them and the main process another."""
+    def in_both(self, port: int, worker_pid: int, tries: int = 60) -> list[socket.socket]:
+        """Opened until the worker serves one of them and the main process another."""
         mine: list[socket.socket] = []
         for _ in range(tries):
             mine.append(self.greeted(port))
             ports = {c.getsockname()[1] for c in mine}
-            in_helper = ports & peer_ports(helper_pid)
-            if in_helper and ports - in_helper:
+            in_worker = ports & peer_ports(worker_pid)
+            if in_worker and ports - in_worker:
                 return mine
-            time.sleep(0.05)  # a helper just started may not be accepting yet
+            time.sleep(0.05)  # a worker just started may not be accepting yet
         pytest.fail(f"{tries} sessions and not one in each process")
 
     def close(self) -> None:
@@ -205,11 +205,11 @@ def two_processes(tenso, tmp_path, monkeypatch):
 
 
 def sent_by_both(
-    port: int, main_node: int, helper_node: int, prefix: str, batch: int = 40, rounds: int = 6
+    port: int, main_node: int, worker_node: int, prefix: str, batch: int = 40, rounds: int = 6
 ) -> dict[str, str]:
     """Batches of concurrent mail until both processes have accepted some: recipient -> queue id.
 
-    A helper just started takes a moment (Python starting, imports) before it accepts: a half
+    A worker just started takes a moment (Python starting, imports) before it accepts: a half
     second's pause between batches gives it that."""
     ids: dict[str, str] = {}
     for round_ in range(rounds):
@@ -217,10 +217,10 @@ def sent_by_both(
             time.sleep(0.5)
         ids.update(send_many(port, [f"{prefix}{round_}-{i}@example.net" for i in range(batch)]))
         nodes = {node_of(q) for q in ids.values()}
-        assert nodes <= {main_node, helper_node}, (
-            f"queue ids from nodes {sorted(nodes)}, expected only {main_node} (main) and {helper_node} (helper)"
+        assert nodes <= {main_node, worker_node}, (
+            f"queue ids from nodes {sorted(nodes)}, expected only {main_node} (main) and {worker_node} (worker)"
         )
-        if nodes == {main_node, helper_node}:
+        if nodes == {main_node, worker_node}:
             return ids
     pytest.fail(
         f"{len(ids)} messages over {rounds} rounds, all accepted by node(s) {sorted(nodes)}: "
@@ -236,13 +236,13 @@ def test_two_processes_both_accept_and_every_message_is_delivered_once(two_proce
     up = upstream_factory()
     tenso = two_processes(up.port)
     pid = tenso.proc.pid
-    helper = one_child(pid, receivers.COMMAND)
-    assert children_running(pid, worker.COMMAND) == [], (
+    worker = one_child(pid, receivers.COMMAND)
+    assert children_running(pid, delivery_worker.COMMAND) == [], (
         "with two receiving processes delivery runs in threads of the main one, not in a delivery process"
     )
-    main_node, helper_node = pid % 4096, (pid + 2) % 4096
+    main_node, worker_node = pid % 4096, (pid + 2) % 4096
 
-    ids = sent_by_both(tenso.port, main_node, helper_node, "m")
+    ids = sent_by_both(tenso.port, main_node, worker_node, "m")
     assert len(set(ids.values())) == len(ids), "two messages got the same queue id"
 
     got = up.handler.wait_for(len(ids), timeout=20)
@@ -259,7 +259,7 @@ def test_two_processes_both_accept_and_every_message_is_delivered_once(two_proce
     wait_until(
         lambda: not any((tenso.config.parent / "queue" / "msg").iterdir()),
         10,
-        "the queue emptying (the parent delivered and removed what the helper accepted)",
+        "the queue emptying (the parent delivered and removed what the worker accepted)",
     )
     tenso.wait_log(r"removed: delivered to every recipient", count=len(ids), timeout=10)
     log = tenso.log
@@ -270,10 +270,10 @@ def test_two_processes_both_accept_and_every_message_is_delivered_once(two_proce
         )
         assert len(accepted) == 1, f"{qid} ({rcpt}): {len(accepted)} accepted line(s) in:\n{log}"
     assert "Traceback" not in log and "receiving process" not in log, log
-    assert not gone(helper), "the helper ended while mail was being sent"
+    assert not gone(worker), "the worker ended while mail was being sent"
 
 
-# --- 2. the helper dies: it is started again ----------------------------------------------------------
+# --- 2. the worker dies: it is started again ----------------------------------------------------------
 
 
 @needs_proc
@@ -282,7 +282,7 @@ def test_killed_receiving_process_is_restarted_and_mail_keeps_flowing(two_proces
     tenso = two_processes(up.port)
     pid = tenso.proc.pid
     first = one_child(pid, receivers.COMMAND)
-    main_node, helper_node = pid % 4096, (pid + 2) % 4096
+    main_node, worker_node = pid % 4096, (pid + 2) % 4096
 
     os.kill(first[0], signal.SIGKILL)
     tenso.wait_log(
@@ -297,8 +297,8 @@ def test_killed_receiving_process_is_restarted_and_mail_keeps_flowing(two_proces
     second = second[0]
     assert second != first and gone(first)
 
-    # The new helper got the listening sockets: it accepts mail again, and the parent delivers it.
-    ids = {**early, **sent_by_both(tenso.port, main_node, helper_node, "after", batch=20)}
+    # The new worker got the listening sockets: it accepts mail again, and the parent delivers it.
+    ids = {**early, **sent_by_both(tenso.port, main_node, worker_node, "after", batch=20)}
     up.handler.wait_for(len(ids), timeout=20)
     time.sleep(0.3)
     counts = delivered(up)
@@ -310,7 +310,7 @@ def test_killed_receiving_process_is_restarted_and_mail_keeps_flowing(two_proces
 
 
 @needs_proc
-def test_restart_pause_doubles_while_the_helper_keeps_dying_and_starts_over_once_it_ran_steadily(
+def test_restart_pause_doubles_while_the_worker_keeps_dying_and_starts_over_once_it_ran_steadily(
     gateway_factory, upstream_factory, tmp_path, monkeypatch, caplog
 ):
     monkeypatch.setattr(receivers, "RESTART_PAUSE_SECONDS", 0.05)
@@ -323,7 +323,7 @@ def test_restart_pause_doubles_while_the_helper_keeps_dying_and_starts_over_once
     def kill_and_wait_for_the_next() -> str:
         old = gw.gateway.receivers._procs[1]
         os.kill(old.pid, signal.SIGKILL)
-        wait_until(lambda: gw.gateway.receivers._procs[1] is not old, 5, "a new helper")
+        wait_until(lambda: gw.gateway.receivers._procs[1] is not old, 5, "a new worker")
         return [r.getMessage() for r in caplog.records if "receiving process 1 ended" in r.getMessage()][-1]
 
     quick = [kill_and_wait_for_the_next() for _ in range(3)]  # each dies right after starting
@@ -332,7 +332,7 @@ def test_restart_pause_doubles_while_the_helper_keeps_dying_and_starts_over_once
     assert kill_and_wait_for_the_next().endswith("starting it again in 0.05 s")
 
 
-# --- 3. Tenso is killed: the helper goes with it ---------------------------------------------------------
+# --- 3. Tenso is killed: the worker goes with it ---------------------------------------------------------
 
 
 @needs_proc
@@ -342,17 +342,17 @@ def test_sigkill_of_tenso_ends_the_receiving_process_and_nothing_answers_on_the_
     up = upstream_factory()
     tenso = two_processes(up.port)
     pid = tenso.proc.pid
-    helper = one_child(pid, receivers.COMMAND)
-    clients = sessions.in_both(tenso.port, helper[0])  # none may outlive Tenso
+    worker = one_child(pid, receivers.COMMAND)
+    clients = sessions.in_both(tenso.port, worker[0])  # none may outlive Tenso
 
     os.kill(pid, signal.SIGKILL)
     assert tenso.proc.wait(5) == -signal.SIGKILL
     began = time.monotonic()
     try:
-        wait_until(lambda: gone(helper), 3, f"receive-worker {helper[0]} ending after Tenso was killed")
+        wait_until(lambda: gone(worker), 3, f"receive-worker {worker[0]} ending after Tenso was killed")
     finally:
-        if not gone(helper):  # it would hold the port and the spool forever
-            os.kill(helper[0], signal.SIGKILL)
+        if not gone(worker):  # it would hold the port and the spool forever
+            os.kill(worker[0], signal.SIGKILL)
     assert time.monotonic() - began < 3
 
     heard = last_words(clients)
@@ -443,16 +443,16 @@ def test_sigterm_stops_both_processes_and_every_accepted_message_is_delivered_af
     up.handler.data_replies.extend(["451 4.3.0 try again later"] * deferred)  # these wait in the queue
     first = two_processes(up.port)
     pid = first.proc.pid
-    helper = one_child(pid, receivers.COMMAND)
+    worker = one_child(pid, receivers.COMMAND)
     queue = first.config.parent / "queue"
     both = {pid % 4096, (pid + 2) % 4096}
 
     # Clients keep sending while Tenso is told to stop: every message that got its 250 must arrive.
     senders = Senders(first.port)
     try:
-        # The helper needs a moment to start: stop once both processes have been taking mail.
+        # The worker needs a moment to start: stop once both processes have been taking mail.
         wait_until(lambda: senders.busy(30, both), 20, "30 messages accepted, some by each process")
-        idle = sessions.in_both(first.port, helper[0])  # each must hear 421 when Tenso stops
+        idle = sessions.in_both(first.port, worker[0])  # each must hear 421 when Tenso stops
         first.proc.send_signal(signal.SIGTERM)
         began = time.monotonic()
         try:
@@ -463,9 +463,9 @@ def test_sigterm_stops_both_processes_and_every_accepted_message_is_delivered_af
     finally:
         senders.stop()
     assert code == 0, first.log
-    # The helper stops when told (it is killed only after receivers.STOP_SECONDS).
+    # The worker stops when told (it is killed only after receivers.STOP_SECONDS).
     assert took < receivers.STOP_SECONDS - 1, f"{took:.1f} s from SIGTERM to exit:\n{first.log}"
-    wait_until(lambda: gone(helper), 3, f"receive-worker {helper[0]} ending with Tenso")
+    wait_until(lambda: gone(worker), 3, f"receive-worker {worker[0]} ending with Tenso")
     log = first.log
     assert "Traceback" not in log and "receiving process" not in log, log
     # Whoever was cut off by the stop was told to come back later, never refused for good.
@@ -506,7 +506,7 @@ def test_sigterm_stops_both_processes_and_every_accepted_message_is_delivered_af
     ],
 )
 def test_ctrl_c_in_the_console_stops_without_refusing_mail_for_good(tmp_path, upstream_factory, sessions, processes):
-    """Ctrl+C in a console sends SIGINT to the whole process group: Tenso and its helpers."""
+    """Ctrl+C in a console sends SIGINT to the whole process group: Tenso and its workers."""
     up = upstream_factory()
     port = free_port()
     config = config_with_processes(tmp_path, port, up.port, processes=processes)
@@ -535,8 +535,8 @@ def test_ctrl_c_in_the_console_stops_without_refusing_mail_for_good(tmp_path, up
             "60 messages accepted, some by each process, and 10 delivered",
         )
         if processes == 2:
-            (helper,) = children_running(proc.pid, receivers.COMMAND)
-            idle = sessions.in_both(port, helper[0])
+            (worker,) = children_running(proc.pid, receivers.COMMAND)
+            idle = sessions.in_both(port, worker[0])
         else:
             idle = [sessions.greeted(port) for _ in range(3)]
         os.killpg(proc.pid, signal.SIGINT)
@@ -558,7 +558,7 @@ def test_ctrl_c_in_the_console_stops_without_refusing_mail_for_good(tmp_path, up
     assert "Traceback" not in log and "Fatal Python error" not in log, log
 
 
-# --- 5. new settings reach the helper -----------------------------------------------------------------
+# --- 5. new settings reach the worker -----------------------------------------------------------------
 
 
 def test_settings_applied_to_the_running_gateway_reach_the_receiving_process(
@@ -567,16 +567,16 @@ def test_settings_applied_to_the_running_gateway_reach_the_receiving_process(
     up = upstream_factory()
     server = {"listen": ["127.0.0.1:0"], "hostname": "tenso.test", "processes": 2}
     me = os.getpid()
-    main_node, helper_node = me % 4096, (me + 2) % 4096
+    main_node, worker_node = me % 4096, (me + 2) % 4096
     with LogCapture() as log:
         gw = gateway_factory(make_settings(tmp_path, server=server, rules=[rule(up.port)]))
-        helper = gw.gateway.receivers._procs[1]
-        assert helper.poll() is None
+        worker = gw.gateway.receivers._procs[1]
+        assert worker.poll() is None
         if LINUX:
-            assert [pid for pid, _ in children_running(me, receivers.COMMAND)] == [helper.pid]
+            assert [pid for pid, _ in children_running(me, receivers.COMMAND)] == [worker.pid]
 
         # Before: 127.0.0.1 may relay; both processes accept.
-        ids = sent_by_both(gw.port, main_node, helper_node, "before", batch=20)
+        ids = sent_by_both(gw.port, main_node, worker_node, "before", batch=20)
         up.handler.wait_for(len(ids), timeout=20)
 
         # After: 127.0.0.1 is no longer a relay network; no process may take a recipient.
@@ -584,7 +584,7 @@ def test_settings_applied_to_the_running_gateway_reach_the_receiving_process(
             tmp_path, server=server, rules=[rule(up.port)], options={"relay_networks": ["192.0.2.0/24"]}
         )
         gw.call(gw.gateway.reconfigure(closed))
-        assert gw.gateway.receivers._procs[1] is helper, "an unchanged server section restarted the helper"
+        assert gw.gateway.receivers._procs[1] is worker, "an unchanged server section restarted the worker"
         tried = 0
         for round_ in range(5):
             rcpts = [f"after{round_}-{i}@example.net" for i in range(20)]
@@ -594,22 +594,22 @@ def test_settings_applied_to_the_running_gateway_reach_the_receiving_process(
             accepted = [(r, c, t) for r, (c, t) in zip(rcpts, replies, strict=True) if c != 550]
             assert accepted == [], f"recipients accepted after relaying was closed: {accepted}"
             assert all(t.startswith(b"5.7.1 Relaying denied") for _, t in replies), replies
-            refused_by_helper = wait_until(
+            refused_by_worker = wait_until(
                 lambda: log.matching(r"^refused RCPT <after\d+-\d+@example\.net>"), 5, "the refusals logged"
             )
-            if any(thread == HELPER_THREAD for _, _, thread in refused_by_helper):
+            if any(thread == WORKER_THREAD for _, _, thread in refused_by_worker):
                 break
         else:
             pytest.fail(f"{tried} connections after the change, none taken by the receiving process")
         wait_until(lambda: len(log.matching(r"^refused RCPT <after")) == tried, 5, "one refusal line per RCPT")
         assert len(up.messages) == len(ids)
-        assert helper.poll() is None
+        assert worker.poll() is None
 
         # And back: each change is sent, not only the first.
         gw.call(gw.gateway.reconfigure(make_settings(tmp_path, server=server, rules=[rule(up.port)])))
-        again = sent_by_both(gw.port, main_node, helper_node, "again", batch=20)
+        again = sent_by_both(gw.port, main_node, worker_node, "again", batch=20)
         up.handler.wait_for(len(ids) + len(again), timeout=20)
-        assert gw.gateway.receivers._procs[1] is helper
+        assert gw.gateway.receivers._procs[1] is worker
 
 
 def test_changed_server_section_restarts_the_receiving_process_with_the_new_settings(
@@ -626,7 +626,7 @@ def test_changed_server_section_restarts_the_receiving_process_with_the_new_sett
             make_settings(tmp_path, server={**server, "hostname": "renamed.test"}, rules=[rule(up.port)])
         )
     )
-    assert old.poll() is not None, "the old helper still runs after the server section changed"
+    assert old.poll() is not None, "the old worker still runs after the server section changed"
     new = gw.gateway.receivers._procs[1]
     assert new is not old and new.poll() is None
     ids = sent_by_both(gw.port, me % 4096, (me + 2) % 4096, "renamed", batch=20)
@@ -636,33 +636,33 @@ def test_changed_server_section_restarts_the_receiving_process_with_the_new_sett
 
 
 @needs_proc
-def test_message_complete_when_the_helper_is_stopped_is_not_left_unannounced_in_the_spool(
+def test_message_complete_when_the_worker_is_stopped_is_not_left_unannounced_in_the_spool(
     gateway_factory, upstream_factory, sessions, tmp_path
 ):
-    """A server section change stops the helper while the gateway runs on: whatever the helper put in
-    the spool must reach the scheduler now, not at the next start of Tenso.  The helper is frozen
+    """A server section change stops the worker while the gateway runs on: whatever the worker put in
+    the spool must reach the scheduler now, not at the next start of Tenso.  The worker is frozen
     (SIGSTOP) while the end of a message and the stop arrive, so both are waiting when it wakes."""
     up = upstream_factory()
     server = {"listen": ["127.0.0.1:0"], "hostname": "tenso.test", "processes": 2}
     gw = gateway_factory(make_settings(tmp_path, server=server, rules=[rule(up.port)]))
     for trial in range(4):
-        helper = gw.gateway.receivers._procs[1]
-        idle = sessions.in_both(gw.port, helper.pid)
-        (conn,) = [c for c in idle if c.getsockname()[1] in peer_ports(helper.pid)][:1]
+        worker = gw.gateway.receivers._procs[1]
+        idle = sessions.in_both(gw.port, worker.pid)
+        (conn,) = [c for c in idle if c.getsockname()[1] in peer_ports(worker.pid)][:1]
         rcpt = f"trial{trial}@example.net"
         for command in (b"EHLO client.test", b"MAIL FROM:<a@lan.test>", f"RCPT TO:<{rcpt}>".encode(), b"DATA"):
             conn.sendall(command + b"\r\n")
             answer = smtp_reply(conn)
         assert answer.startswith(b"354"), answer
 
-        os.kill(helper.pid, signal.SIGSTOP)
+        os.kill(worker.pid, signal.SIGSTOP)
         try:
             conn.sendall(message(rcpt).replace(b"\r\n.", b"\r\n..") + b"\r\n.\r\n")
             renamed = make_settings(tmp_path, server={**server, "hostname": f"t{trial}.test"}, rules=[rule(up.port)])
             changing = asyncio.run_coroutine_threadsafe(gw.gateway.reconfigure(renamed), gw.loop)
-            time.sleep(0.2)  # the parent has sent "stop" and waits for the helper to end
+            time.sleep(0.2)  # the parent has sent "stop" and waits for the worker to end
         finally:
-            os.kill(helper.pid, signal.SIGCONT)
+            os.kill(worker.pid, signal.SIGCONT)
         changing.result(15)
         answer = smtp_reply(conn)
         assert answer.startswith((b"250", b"421")), answer

@@ -1,4 +1,4 @@
-"""The delivery process (app/deliver/helper.py, app/deliver/helper_main.py): a real child, killed for real.
+"""The delivery process (app/deliver/worker.py, app/deliver/worker_main.py): a real child, killed for real.
 
 Delivery attempts run in ``python -m app delivery-worker``, a child of Tenso talking JSON
 lines over its stdin and stdout.  These tests kill that child and Tenso itself with real
@@ -24,7 +24,7 @@ import time
 
 import pytest
 
-from app.deliver import helper as worker
+from app.deliver import worker
 from tests.support.gateway import make_settings, rule
 from tests.support.logs import LogCapture
 from tests.support.processes import TensoProcess, children_running, free_port, gone, stat, write_config

@@ -1,4 +1,4 @@
-"""Helpers shared by the test suite (the fixtures that use them are in the conftest.py files).
+"""Workers shared by the test suite (the fixtures that use them are in the conftest.py files).
 
 - ``sandbox``: the session's keyring and data folders (set on import, before anything else)
 - ``smtp``: upstream SMTP servers that check AUTH themselves, a lax one that ends the data at any

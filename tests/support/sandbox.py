@@ -1,6 +1,6 @@
 """The test session's own data folders, set before anything imports keyring or computes a data folder.
 
-Imported first by ``tests.support`` (so by every helper module and by tests/conftest.py): the
+Imported first by ``tests.support`` (so by every worker module and by tests/conftest.py): the
 keyring goes to keyrings.alt's plaintext file backend, and Tenso's data folder and the XDG
 data and config folders are in a fresh temporary directory, never the user's own.  The
 subprocesses the tests start inherit these variables; one that imports ``tests.support`` itself

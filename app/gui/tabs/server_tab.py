@@ -69,7 +69,7 @@ class ServerTab(QWidget):
         self.processes.setRange(1, 16)
         self.processes.setValue(server.processes)
         self.processes.setToolTip(
-            tr("2 or more: helper processes accept on the same ports, so a busy gateway uses more than one CPU core")
+            tr("2 or more: worker processes accept on the same ports, so a busy gateway uses more than one CPU core")
         )
         self.processes.valueChanged.connect(lambda v: setattr(server, "processes", v))
         self.cert = QLineEdit(server.tls_cert)

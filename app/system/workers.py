@@ -1,4 +1,4 @@
-"""What Tenso's helper processes share: how they are started, how the parent talks to them,
+"""What Tenso's worker processes share: how they are started, how the parent talks to them,
 and that they end with Tenso.
 
 Tenso starts copies of itself (``tenso delivery-worker``, ``tenso receive-worker``;
@@ -30,14 +30,14 @@ log = logging.getLogger("tenso")
 
 
 def command(name: str) -> list[str]:
-    """How to start this program again as the helper ``name`` (the exe itself when frozen)."""
+    """How to start this program again as the worker ``name`` (the exe itself when frozen)."""
     if getattr(sys, "frozen", False):
         return [sys.executable, name]
     return [sys.executable, "-m", "app", name]
 
 
 def spawn(name: str, pass_fds: tuple[int, ...] = ()) -> tuple[subprocess.Popen, object]:
-    """Starts the helper with pipes on stdin and stdout; returns it and its job (keep both)."""
+    """Starts the worker with pipes on stdin and stdout; returns it and its job (keep both)."""
     flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # no console window flashing on Windows
     proc = subprocess.Popen(
         command(name),
@@ -60,12 +60,12 @@ def encode(obj: dict) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
 
 
-class Helper:
-    """The parent side of one helper process: started at once, read by a thread of its own.
+class Worker:
+    """The parent side of one worker process: started at once, read by a thread of its own.
 
     Its ``{"log": ...}`` lines go to this process's log; every other line (a JSON object) is
     handed to ``on_messages`` on ``loop``, all that arrived in one read together.  When the
-    helper ends, its pipes are closed and ``on_ended(self)`` is called on the loop.
+    worker ends, its pipes are closed and ``on_ended(self)`` is called on the loop.
     ``label`` names it in the log ("delivery process", "receiving process 2"), ``thread_name`` its
     reader thread (the name log records from its lines carry).
     """
@@ -76,7 +76,7 @@ class Helper:
         label: str,
         loop: asyncio.AbstractEventLoop,
         on_messages: Callable[[list[dict]], None],
-        on_ended: Callable[[Helper], None],
+        on_ended: Callable[[Worker], None],
         thread_name: str,
         pass_fds: tuple[int, ...] = (),
     ):
@@ -90,7 +90,7 @@ class Helper:
         threading.Thread(target=self._read, name=thread_name, daemon=True).start()
 
     def write(self, data: bytes) -> None:
-        """Whole lines to the helper, from any thread.  OSError or ValueError once it has ended."""
+        """Whole lines to the worker, from any thread.  OSError or ValueError once it has ended."""
         stdin = self.proc.stdin
         assert stdin is not None
         with self._write_lock:
@@ -98,14 +98,14 @@ class Helper:
             stdin.flush()
 
     def send(self, obj: dict) -> None:
-        """One line; nothing happens if the helper has ended (its reader thread says so)."""
+        """One line; nothing happens if the worker has ended (its reader thread says so)."""
         try:
             self.write(encode(obj))
         except (OSError, ValueError):
             pass
 
     def close_input(self) -> None:
-        """No more lines: a helper that reads its input to the end then stops."""
+        """No more lines: a worker that reads its input to the end then stops."""
         try:
             with self._write_lock:
                 if self.proc.stdin and not self.proc.stdin.closed:
@@ -114,8 +114,8 @@ class Helper:
             pass  # BrokenPipe flushing into a dead pipe: it is closed all the same
 
     async def wait(self, timeout: float) -> bool:
-        """Waits up to ``timeout`` s for the helper to exit; kills it after that.  True if it exited."""
-        import asyncio  # not in the delivery helper, which never waits for one
+        """Waits up to ``timeout`` s for the worker to exit; kills it after that.  True if it exited."""
+        import asyncio  # not in the delivery worker, which never waits for one
 
         try:
             await asyncio.wait_for(asyncio.to_thread(self.proc.wait), timeout)
@@ -181,8 +181,8 @@ def die_with_parent() -> None:
 
 def leave_ctrl_c_to_parent() -> None:
     """Ctrl+C in a console reaches every process attached to it, and SIGHUP (reload, or a closed
-    terminal) every process of the group.  A helper ignores both: the parent stops it in order
-    (421 to its clients, commits finished), which a helper stopping on its own, in the middle,
+    terminal) every process of the group.  A worker ignores both: the parent stops it in order
+    (421 to its clients, commits finished), which a worker stopping on its own, in the middle,
     would not; and a reload is the parent's to do."""
     import signal
 
@@ -273,7 +273,7 @@ def _kill_with_us(proc: subprocess.Popen) -> object:
     )  # type: ignore[attr-defined, unused-ignore]
     if not ok:
         log.warning(
-            "a helper process will not end with Tenso if Tenso is killed (job object: error %d)",
+            "a worker process will not end with Tenso if Tenso is killed (job object: error %d)",
             ctypes.get_last_error(),
         )
     return job  # kept open as long as this process lives

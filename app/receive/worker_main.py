@@ -1,4 +1,4 @@
-"""A receiving process: ``python -m app receive-worker``, started by ``app.receive.helpers``.
+"""A receiving process: ``python -m app receive-worker``, started by ``app.receive.workers``.
 
 It accepts on the listening sockets it was given, runs the same aiosmtpd server
 and ``InboundHandler`` as the main process on its own event loop, commits each
@@ -27,7 +27,7 @@ from app.route.router import Router
 from app.settings import Settings, from_dict
 from app.store import spool
 from app.store.spool import Spool
-from app.system import helpers, loops
+from app.system import loops, workers
 from app.system.looplag import LoopLag
 
 log = logging.getLogger("tenso")
@@ -61,7 +61,7 @@ def _listening_socket(entry: dict) -> socket.socket:
     return socket.fromshare(base64.b64decode(entry["share"]))  # type: ignore[attr-defined, unused-ignore]
 
 
-async def serve(first: dict, stdin: IO[bytes], writer: helpers.Writer) -> int:
+async def serve(first: dict, stdin: IO[bytes], writer: workers.Writer) -> int:
     loop = asyncio.get_running_loop()
     front = _Context()
     front.configure(first)
@@ -106,10 +106,10 @@ async def serve(first: dict, stdin: IO[bytes], writer: helpers.Writer) -> int:
 
 
 def main() -> int:
-    helpers.die_with_parent()
-    helpers.leave_ctrl_c_to_parent()
-    writer = helpers.Writer(sys.stdout.buffer)
-    helpers.ToParent.install(writer)
+    workers.die_with_parent()
+    workers.leave_ctrl_c_to_parent()
+    writer = workers.Writer(sys.stdout.buffer)
+    workers.ToParent.install(writer)
     stdin = sys.stdin.buffer
     first = json.loads(stdin.readline() or b"null")
     if not first:

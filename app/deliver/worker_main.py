@@ -1,8 +1,8 @@
-"""The delivery process itself: ``python -m app delivery-worker``, started by ``app.deliver.helper``.
+"""The delivery process itself: ``python -m app delivery-worker``, started by ``app.deliver.worker``.
 
 Reads the parent's lines from stdin, runs each attempt in a thread (up to
 ``queue.workers`` at once) and writes the answers and its log lines to stdout;
-see ``app.deliver.helper`` for the protocol.  It imports what delivery needs and no more
+see ``app.deliver.worker`` for the protocol.  It imports what delivery needs and no more
 (no asyncio, no aiosmtpd; dnspython and keyring only once an MX lookup or an
 account needs them), so the second process costs little memory.
 """
@@ -23,7 +23,7 @@ from app.route.router import Router
 from app.settings import Settings, from_dict
 from app.store import spool
 from app.store.spool import Spool
-from app.system import helpers
+from app.system import workers
 
 log = logging.getLogger("tenso")
 
@@ -53,8 +53,8 @@ class _Context:
 
 def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
     """The child's main loop: attempts in threads, answers as they finish, until stdin closes."""
-    writer = helpers.Writer(stdout)
-    helpers.ToParent.install(writer)
+    writer = workers.Writer(stdout)
+    workers.ToParent.install(writer)
 
     context = _Context()
     deliverer = Deliverer(context)
@@ -62,7 +62,7 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
 
     def run(n: int, qid: str, forced: bool, bounce: bool) -> None:
         try:
-            if helpers.parent_gone():
+            if workers.parent_gone():
                 os._exit(1)  # an attempt must not start after Tenso died: a new one may have its mail
             result = deliverer.attempt(qid, forced, bounce)
         except Exception:
@@ -104,6 +104,6 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
 
 
 def main() -> int:
-    helpers.die_with_parent()
-    helpers.leave_ctrl_c_to_parent()
+    workers.die_with_parent()
+    workers.leave_ctrl_c_to_parent()
     return serve(sys.stdin.buffer, sys.stdout.buffer)

@@ -38,7 +38,7 @@ from app.deliver.attempt import Result
 from app.settings import to_dict
 from app.store import spool
 from app.store.activity import Delivered, Outcome
-from app.system import helpers
+from app.system import workers
 from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
@@ -50,13 +50,13 @@ COMMAND = "delivery-worker"
 RETRY_AFTER_CRASH_SECONDS = 60.0
 
 
-class DeliveryHelper:
+class DeliveryWorker:
     """The parent side: ``await attempt(...)`` runs one attempt in the child process."""
 
-    def __init__(self, context: DeliveryContext, workers: int):
+    def __init__(self, context: DeliveryContext, threads: int):
         self.context = context
-        self.workers = workers
-        self._helper: helpers.Helper | None = None
+        self.threads = threads  # queue.workers: the child's delivery threads
+        self._worker: workers.Worker | None = None
         self._pending: dict[int, asyncio.Future] = {}
         self._next = 0
         self._sent_config: tuple | None = None
@@ -71,7 +71,7 @@ class DeliveryHelper:
     @property
     def _proc(self):
         """The child's Popen (None before the first start)."""
-        return self._helper.proc if self._helper else None
+        return self._worker.proc if self._worker else None
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -79,7 +79,7 @@ class DeliveryHelper:
 
     def _spawn(self) -> None:
         assert self._loop is not None
-        self._helper = helpers.Helper(
+        self._worker = workers.Worker(
             COMMAND, "delivery process", self._loop, self._answer, self._lost, "delivery-process-reader"
         )
         self._alive = True
@@ -117,7 +117,7 @@ class DeliveryHelper:
                 "source": source,
                 "bound": bound,
                 "spool": str(context.spool.root),
-                "workers": self.workers,
+                "workers": self.threads,
                 "level": log.getEffectiveLevel(),
                 "node": spool.node(1),
             }
@@ -128,16 +128,16 @@ class DeliveryHelper:
         assert self._loop is not None
         if not self._outbox:
             self._loop.call_soon(self._flush)
-        self._outbox.append(helpers.encode(obj))
+        self._outbox.append(workers.encode(obj))
 
     def _flush(self) -> None:
         """Everything asked of the child in this loop turn, in one write."""
         data = b"".join(self._outbox)
         self._outbox.clear()
-        if not data or self._helper is None:
+        if not data or self._worker is None:
             return
         try:
-            self._helper.write(data)
+            self._worker.write(data)
         except (OSError, ValueError) as exc:  # the child is gone: the reader thread answers what was pending
             log.error("the delivery process did not take %d request(s): %s", data.count(b"\n"), exc)
 
@@ -149,11 +149,11 @@ class DeliveryHelper:
         await asyncio.shield(self._restarting)
 
     async def _respawn(self) -> None:
-        helper = self._helper
+        worker = self._worker
         try:
             log.error(
                 "the delivery process ended (exit status %s); starting it again",
-                helper.proc.returncode if helper else None,
+                worker.proc.returncode if worker else None,
             )
             # At once the first time; if it keeps ending soon after its start, 2, 4 ... 60 s.
             await asyncio.sleep(self._restart_pause if self._restarts > 1 else 0)
@@ -173,18 +173,18 @@ class DeliveryHelper:
                 outcomes = [Delivered(Outcome(o), via, reply) for o, via, reply in msg.get("outcomes", [])]
                 future.set_result(Result(msg["next_try"], msg["created"], outcomes, msg.get("waiting_for", [])))
 
-    def _lost(self, helper: helpers.Helper) -> None:
+    def _lost(self, worker: workers.Worker) -> None:
         """The child is gone: what it had is retried later (its messages are still in the spool)."""
-        if helper is not self._helper:
+        if worker is not self._worker:
             return
         self._alive = False
         # How long it ran is measured now, at its end: time spent dead is not time it ran.
-        self._restarts, self._restart_pause = restart_pause(self._restarts, time.monotonic() - helper.started)
+        self._restarts, self._restart_pause = restart_pause(self._restarts, time.monotonic() - worker.started)
         later = Result(time.time() + RETRY_AFTER_CRASH_SECONDS)
         if self._pending and not self._stopping:
             log.error(
                 "the delivery process ended (exit status %s) with %d attempt(s) running; they are retried in a minute",
-                helper.proc.returncode,
+                worker.proc.returncode,
                 len(self._pending),
             )
         for future in self._pending.values():
@@ -198,17 +198,17 @@ class DeliveryHelper:
         """Closes the child's input: it finishes what it has, closes its sessions and exits.
         Returns how many attempts were still running after ``grace`` seconds (then it is killed)."""
         self._stopping = True
-        helper = self._helper
-        if helper is None:
+        worker = self._worker
+        if worker is None:
             return 0
         self._send({"stop": True})
         self._flush()
-        helper.close_input()
+        worker.close_input()
         try:
-            await asyncio.wait_for(asyncio.to_thread(helper.proc.wait), grace)
+            await asyncio.wait_for(asyncio.to_thread(worker.proc.wait), grace)
         except TimeoutError:
             left = len(self._pending)
-            helper.proc.kill()
-            await asyncio.to_thread(helper.proc.wait)
+            worker.proc.kill()
+            await asyncio.to_thread(worker.proc.wait)
             return left
         return 0

@@ -2,18 +2,18 @@
 
 One Python process runs one thread of Python at a time, and its event loop
 spends CPU on every SMTP connection: a busy gateway's receiving is bound to one
-core (figures: the README's Performance section).  With ``server.processes`` = N, N-1 helper processes
+core (figures: the README's Performance section).  With ``server.processes`` = N, N-1 worker processes
 (``tenso receive-worker``) accept connections on the very same listening
 sockets as this one (inherited; on Windows handed over with ``socket.share``).
 The kernel gives each new connection to whichever process accepts it first, so
-a busy process takes fewer.  Each helper runs the same ``InboundHandler`` on its
+a busy process takes fewer.  Each worker runs the same ``InboundHandler`` on its
 own loop and commits into the same spool, fsync before 250 as here; for each
 message it stores, it tells this process the id, and this process's scheduler
 delivers it as if it had been accepted here.  Nothing else moves: the queue
 runner, the window and the queue lock stay in this one, and so does delivery, in
 threads (no separate delivery process then: ``scheduler.delivers_in_process``).
 
-One JSON object per line, as with the delivery helper (``system.helpers``):
+One JSON object per line, as with the delivery worker (``system.workers``):
 
     parent -> child   {"config": {...settings...}, "source": path, "spool": path,
                        "sockets": [{"listener": 0, "fd": 5}, ...], "node": 3, "level": 20}
@@ -23,7 +23,7 @@ One JSON object per line, as with the delivery helper (``system.helpers``):
                       {"refused": 1}                 (a recipient refused at RCPT)
                       {"log": [20, "the line", ""]}
 
-A helper that dies is started again a second later (longer if it keeps dying);
+A worker that dies is started again a second later (longer if it keeps dying);
 the connections it had are cut (their clients retry), and what it had committed
 is in the spool and was announced as soon as it was on disk.
 """
@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 
 from app.settings import to_dict
 from app.store import spool
-from app.system import helpers
+from app.system import workers
 from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
@@ -53,13 +53,13 @@ log = logging.getLogger("tenso")
 COMMAND = "receive-worker"
 RESTART_PAUSE_SECONDS = 1.0
 MAX_RESTART_PAUSE_SECONDS = 60.0
-STEADY_SECONDS = 60.0  # a helper that ran this long before ending starts again after 1 s
+STEADY_SECONDS = 60.0  # a worker that ran this long before ending starts again after 1 s
 STOP_SECONDS = 5.0
 
 
-class ReceivingHelpers:
-    """The parent side: ``count`` helper processes accepting on ``sockets`` beside this one.
-    ``on_stored`` is told the ids each helper made durable, ``on_refused`` how many recipients
+class ReceivingWorkers:
+    """The parent side: ``count`` worker processes accepting on ``sockets`` beside this one.
+    ``on_stored`` is told the ids each worker made durable, ``on_refused`` how many recipients
     they refused."""
 
     def __init__(
@@ -73,7 +73,7 @@ class ReceivingHelpers:
         self.on_stored = on_stored
         self.on_refused = on_refused
         self.count = count
-        self._helpers: dict[int, helpers.Helper] = {}
+        self._workers: dict[int, workers.Worker] = {}
         self._restarts: dict[int, int] = {}
         self._sockets: list[tuple[int, socket.socket]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -82,7 +82,7 @@ class ReceivingHelpers:
     @property
     def _procs(self) -> dict[int, subprocess.Popen]:
         """Each slot's process."""
-        return {slot: helper.proc for slot, helper in self._helpers.items()}
+        return {slot: worker.proc for slot, worker in self._workers.items()}
 
     def start(self, sockets: list[tuple[int, socket.socket]]) -> None:
         """``sockets``: the listening sockets of this process's servers (kept open by them),
@@ -96,7 +96,7 @@ class ReceivingHelpers:
         assert self._loop is not None
         posix = os.name == "posix"
         fds = tuple(s.fileno() for _, s in self._sockets) if posix else ()
-        helper = helpers.Helper(
+        worker = workers.Worker(
             COMMAND,
             f"receiving process {slot}",
             self._loop,
@@ -105,14 +105,14 @@ class ReceivingHelpers:
             f"receiving-process-{slot}",
             pass_fds=fds,
         )
-        self._helpers[slot] = helper
-        pid = helper.proc.pid
+        self._workers[slot] = worker
+        pid = worker.proc.pid
         handed = [
             {"listener": i, "fd": s.fileno()} if posix else {"listener": i, "share": _share(s, pid)}
             for i, s in self._sockets
         ]
         # Node 1 is the delivery process's: queue ids made here never meet theirs.
-        helper.send({**self._config(), "sockets": handed, "node": spool.node(1 + slot)})
+        worker.send({**self._config(), "sockets": handed, "node": spool.node(1 + slot)})
 
     def _config(self) -> dict:
         settings = self.context.settings
@@ -124,12 +124,12 @@ class ReceivingHelpers:
         }
 
     def configure(self) -> None:
-        """New rules and options for every helper (a changed server section restarts them instead)."""
+        """New rules and options for every worker (a changed server section restarts them instead)."""
         config = self._config()
-        for helper in list(self._helpers.values()):
-            helper.send(config)
+        for worker in list(self._workers.values()):
+            worker.send(config)
 
-    # --- from the helpers (on the loop) ---
+    # --- from the workers (on the loop) ---
 
     def _messages(self, messages: list[dict]) -> None:
         accepted = [msg["accepted"] for msg in messages if "accepted" in msg]
@@ -139,12 +139,12 @@ class ReceivingHelpers:
         if refused and self.on_refused:
             self.on_refused(refused)
 
-    def _ended(self, slot: int, helper: helpers.Helper) -> None:
-        if self._stopping or self._helpers.get(slot) is not helper:
+    def _ended(self, slot: int, worker: workers.Worker) -> None:
+        if self._stopping or self._workers.get(slot) is not worker:
             return
         self._restarts[slot], pause = restart_pause(
             self._restarts.get(slot, 0),
-            time.monotonic() - helper.started,
+            time.monotonic() - worker.started,
             RESTART_PAUSE_SECONDS,
             MAX_RESTART_PAUSE_SECONDS,
             STEADY_SECONDS,
@@ -152,7 +152,7 @@ class ReceivingHelpers:
         log.error(
             "receiving process %d ended (exit status %s); starting it again in %g s",
             slot,
-            helper.proc.returncode,
+            worker.proc.returncode,
             pause,
         )
         assert self._loop is not None
@@ -165,16 +165,16 @@ class ReceivingHelpers:
     # --- stopping ---
 
     async def stop(self) -> None:
-        """Each helper closes its copy of the ports, says 421 to its clients, lets the commits in
+        """Each worker closes its copy of the ports, says 421 to its clients, lets the commits in
         flight finish and exits; after STOP_SECONDS it is killed."""
         self._stopping = True
-        running = list(self._helpers.values())
-        for helper in running:
-            helper.send({"stop": True})
-            helper.close_input()
-        for helper in running:
-            await helper.wait(STOP_SECONDS)
-        self._helpers.clear()
+        running = list(self._workers.values())
+        for worker in running:
+            worker.send({"stop": True})
+            worker.close_input()
+        for worker in running:
+            await worker.wait(STOP_SECONDS)
+        self._workers.clear()
 
 
 def _share(sock, pid: int) -> str:
