@@ -1,4 +1,4 @@
-"""The command line (the README's "The command line"): run, route, check, password, certificate, version."""
+"""The command line (docs/command-line.md): run, route, check, password, certificate, version."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The settings file: one declaration of every field, its default and its check.
 
-The file is JSON (the README's "The settings file").  Every section is a dataclass; a field's
+The file is JSON (docs/settings-file.md).  Every section is a dataclass; a field's
 ``metadata["check"]`` returns a problem text or ``None``.  Loading walks the
 type hints, so a field added here is parsed, defaulted and validated without
 touching any other code.  Problems name the field with a JSON path

@@ -2,7 +2,7 @@
 
     xvfb-run -a python tools/screenshots.py        # writes docs/screenshots/<lang>-<tab>.png
 
-Uses a demo settings file (the README's typical setups) and a
+Uses a demo settings file (the typical setups of docs/rules-and-relay.md) and a
 throw-away data folder and keyring, so nothing of the user's is touched.  The Status tab shows a
 made-up office day (``demo_activity``: counts per hour, one destination failing), written into
 the throw-away queue folder as a gateway would have left it.

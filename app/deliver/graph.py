@@ -11,7 +11,7 @@ see it.
 
 One request per message and mailbox; a message over Graph's single-request limit (4 MB, after
 base64) is refused here: Graph's upload sessions attach files to a draft built as JSON, which
-would take the message apart (README, "Microsoft Graph").  Blocking, with explicit timeouts:
+would take the message apart (docs/accounts.md, "Microsoft Graph").  Blocking, with explicit timeouts:
 runs in delivery threads like outbound.py.
 """
 

@@ -53,7 +53,7 @@ def delivers_in_process(processes: int) -> bool:
     With one receiving process (the default) delivery gets a process of its own, so sending
     never competes with receiving for one interpreter.  With ``server.processes`` 2 or more the
     receiving workers already carry most of the receiving work, and a third interpreter would
-    cost its memory for no measured gain (the README's Performance section); attempts then run
+    cost its memory for no measured gain (docs/performance.md); attempts then run
     in threads here.  ``TENSO_DELIVERY_PROCESS=0`` asks for threads in every case."""
     return os.environ.get("TENSO_DELIVERY_PROCESS", "1") != "0" and processes <= 1
 

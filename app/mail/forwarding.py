@@ -1,4 +1,4 @@
-"""A local user's forwarding list, the original's forward.txt (the README's "Local users and forward.txt").
+"""A local user's forwarding list, the original's forward.txt (docs/rules-and-relay.md, "Local users and forward.txt").
 
 One rule a line: ``<address>[,<address>...],<action>,[<filter>],[<disabled flag>]``.
 Lines are read top to bottom and the first one that applies ends the

@@ -1,5 +1,5 @@
-"""Who may come in: connection limits and the ban on guessing passwords (the README's
-"Scanners and multifunction printers", "Limits").
+"""Who may come in: connection limits and the ban on guessing passwords (docs/devices.md,
+"Limits and bans").
 
 At connect, ``admit`` counts the client's open connections against ``server.max_connections``
 and ``server.max_connections_per_client`` and checks the listener's ``networks``; beyond a limit

@@ -1,5 +1,5 @@
-"""The listening sockets, each with its own security (``server.listen``; the README's
-"Scanners and multifunction printers").
+"""The listening sockets, each with its own security (``server.listen``; docs/devices.md,
+"Which listener for which device").
 
 A listener speaks ``starttls`` (offered when a certificate is set), ``implicit`` TLS from the
 first byte (SMTPS, port 465) or ``none``, with one of two TLS profiles:

@@ -2,7 +2,7 @@
 
 One Python process runs one thread of Python at a time, and its event loop
 spends CPU on every SMTP connection: a busy gateway's receiving is bound to one
-core (figures: the README's Performance section).  With ``server.processes`` = N, N-1 worker processes
+core (figures: docs/performance.md).  With ``server.processes`` = N, N-1 worker processes
 (``tenso receive-worker``) accept connections on the very same listening
 sockets as this one (inherited; on Windows handed over with ``socket.share``).
 The kernel gives each new connection to whichever process accepts it first, so

@@ -1,4 +1,4 @@
-"""Who may send to whom: the relay decision taken at RCPT TO (the README's "Relay: who may send through Tenso").
+"""Who may send to whom: the relay decision taken at RCPT TO (docs/rules-and-relay.md, "Relay").
 
 Tenso is never an open relay.  A recipient is accepted when the client may
 relay (relay networks, or logged in while "relay when authenticated" is on),

@@ -1,7 +1,7 @@
 """Start with Windows: a per-user Run registry entry (no administrator rights needed).
 
 Other systems have their own ways (systemd user units, login items); the window
-hides the option there and the README explains them.
+hides the option there and docs/install.md explains them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Passwords in the OS keyring, service ``tenso``; never in the settings file or a log.
 
-Keys (the README's "Passwords"): ``common`` (the 共通アカウント towards destinations),
+Keys (docs/accounts.md, "Passwords"): ``common`` (the 共通アカウント towards destinations),
 ``user:ADDRESS`` (a local user's own account towards destinations) and
 ``local:ADDRESS`` (the password a local user logs in to Tenso with), ``account:NAME`` (an entry
 of ``accounts``: its password, or an OAuth 2.0 client secret), ``device:NAME`` (an entry of

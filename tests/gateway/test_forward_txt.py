@@ -1,4 +1,4 @@
-"""Local users' forwarding lists, the original's forward.txt (the README's "Local users and forward.txt"), end to end.
+"""Local users' forwarding lists, the original's forward.txt (docs/rules-and-relay.md), end to end.
 
 Mail arrives over SMTP for a local user; their lines decide what is kept in the Maildir and
 what is forwarded.  Forwarded copies go back through the routing rules: ``@example.net`` goes

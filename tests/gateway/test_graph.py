@@ -229,7 +229,7 @@ def test_time_per_graph_send_against_the_stand_in(
     graph_server,
     gateway_factory,
 ):
-    """Not a limit that could fail on a slow machine: the figures the README quotes, printed.
+    """Not a limit that could fail on a slow machine: the figures docs/accounts.md quotes, printed.
     One request at a time (graph.send, as a delivery thread calls it), then through the gateway."""
     auth = auth_server()
     graph = graph_server(auth)

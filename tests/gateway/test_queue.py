@@ -1,4 +1,4 @@
-"""The queue (the README's "The queue"): retries, restarts, expiry, bounces and delay warnings,
+"""The queue (docs/delivery-and-queue.md, "The queue"): retries, restarts, expiry, bounces and delay warnings,
 the backup folder, and queue control from ``python -m app queue`` while a gateway runs and when
 none does.
 

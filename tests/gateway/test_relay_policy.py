@@ -1,5 +1,5 @@
 """Never an open relay: relay networks in every form, "relay for rule matches", local users,
-and the address tricks of the README's "Relay" section, over real SMTP and at the unit level."""
+and the address tricks of the "Relay" section of docs/rules-and-relay.md, over real SMTP and at the unit level."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The status view's figures (the README's "Status"): counted by the running engine from real
+"""The status view's figures (docs/status.md): counted by the running engine from real
 mail, kept across a restart, and read by ``python -m app status`` from outside.
 
 One message goes to four recipients: one relayed to an upstream, one to a rule whose server is

@@ -1,4 +1,4 @@
-"""``python -m app account login|status|logout`` as INTERFACES.md describes them, against the
+"""``python -m app account login|status|logout`` as docs/command-line.md describes them, against the
 authorization server of tests/support/oauth.py, with the keyring that holds 2,560 bytes at most."""
 
 from __future__ import annotations

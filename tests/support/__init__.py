@@ -20,4 +20,4 @@ from pathlib import Path
 from tests.support import sandbox  # noqa: F401  (first: before anything imports keyring or app)
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures" / "mail"  # copied from shared/fixtures
+FIXTURES = REPO / "tests" / "fixtures" / "mail"  # what each is: tests/fixtures/README.md

@@ -1,5 +1,5 @@
 """Named upstream accounts (``accounts[]``, ``rules[].account``, ``auth_accounts.per_user[].account``):
-parsed and checked as INTERFACES.md says, chosen per rule, shown by name by ``route`` and ``check``."""
+parsed and checked as docs/accounts.md says, chosen per rule, shown by name by ``route`` and ``check``."""
 
 from __future__ import annotations
 

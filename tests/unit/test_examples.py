@@ -1,4 +1,5 @@
-"""The README's copy-paste settings examples are accepted by `check` and route as described."""
+"""The manual's copy-paste settings examples (docs/rules-and-relay.md, "Three typical setups") are
+accepted by `check` and route as described; the README opens with the two commands for a fresh machine."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from app.route.router import FORWARD, MX, Router
 from tests.support import REPO as ROOT
 
 EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.json"))
+SETUPS_PAGE = ROOT / "docs" / "rules-and-relay.md"
 
 
 def test_there_are_three_typical_setups():
@@ -19,7 +21,7 @@ def test_there_are_three_typical_setups():
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
-def test_check_accepts_the_example_and_readme_shows_it_verbatim(path):
+def test_check_accepts_the_example_and_the_manual_shows_it_verbatim(path):
     result = subprocess.run(
         [sys.executable, "-m", "app", "check", "--config", str(path)],
         capture_output=True,
@@ -28,7 +30,14 @@ def test_check_accepts_the_example_and_readme_shows_it_verbatim(path):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert path.read_text(encoding="utf-8").strip() in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert path.read_text(encoding="utf-8").strip() in SETUPS_PAGE.read_text(encoding="utf-8")
+
+
+def test_readme_opens_with_the_two_commands_for_a_fresh_machine():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first_block = readme.split("```")[1]
+    commands = [line.split("#")[0].strip() for line in first_block.splitlines()[1:] if line.strip()]
+    assert commands == ["python3 tools/bootstrap.py run", "python3 tools/bootstrap.py test"]
 
 
 def test_isp_relay_sends_everything_to_the_isp_with_the_common_account():
