@@ -1,5 +1,6 @@
-"""The manual's copy-paste settings examples (docs/rules-and-relay.md, "Three typical setups") are
-accepted by `check` and route as described; the README opens with the two commands for a fresh machine."""
+"""The manual's copy-paste settings examples (docs/rules-and-relay.md, "Three typical setups", and its
+Japanese twin docs/ja/rules-and-relay.md) are accepted by `check` and route as described; the README
+and README.ja.md open with the two commands for a fresh machine."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from app.route.router import FORWARD, MX, Router
 from tests.support import REPO as ROOT
 
 EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.json"))
-SETUPS_PAGE = ROOT / "docs" / "rules-and-relay.md"
+SETUPS_PAGES = [ROOT / "docs" / "rules-and-relay.md", ROOT / "docs" / "ja" / "rules-and-relay.md"]
 
 
 def test_there_are_three_typical_setups():
@@ -30,11 +31,13 @@ def test_check_accepts_the_example_and_the_manual_shows_it_verbatim(path):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert path.read_text(encoding="utf-8").strip() in SETUPS_PAGE.read_text(encoding="utf-8")
+    for page in SETUPS_PAGES:
+        assert path.read_text(encoding="utf-8").strip() in page.read_text(encoding="utf-8"), page.relative_to(ROOT).as_posix()
 
 
-def test_readme_opens_with_the_two_commands_for_a_fresh_machine():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("name", ["README.md", "README.ja.md"])
+def test_readme_opens_with_the_two_commands_for_a_fresh_machine(name):
+    readme = (ROOT / name).read_text(encoding="utf-8")
     first_block = readme.split("```")[1]
     commands = [line.split("#")[0].strip() for line in first_block.splitlines()[1:] if line.strip()]
     assert commands == ["python3 tools/bootstrap.py run", "python3 tools/bootstrap.py test"]
