@@ -1,7 +1,8 @@
 """The manual's settings page names every field that app/settings.py declares, and every default
 the manual states in a table (``| `server.max_connections` | `200` | … |``) is the one the code
 uses. A field added without a line in docs/settings-file.md, or a default changed in one place
-only, fails here."""
+only, fails here. The Japanese twin, docs/ja/settings-file.md, is held to the same, and has the
+English page's rows: the same fields, the same defaults."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from app import settings as settings_mod
 from tests.support import REPO
 
 SETTINGS_PAGE = REPO / "docs" / "settings-file.md"
-PAGES = sorted((REPO / "docs").glob("*.md"))
+JA_SETTINGS_PAGE = REPO / "docs" / "ja" / "settings-file.md"
+SETTINGS_PAGES = [SETTINGS_PAGE, JA_SETTINGS_PAGE]
+PAGES = sorted((REPO / "docs").rglob("*.md"))
 ROW = re.compile(r"^\| *((?:`[^`|]+`(?:, )?)+) *\| *([^|]*?) *\|", re.MULTILINE)
 
 
@@ -91,8 +94,13 @@ def test_the_walk_finds_the_fields():
     assert "server" not in FIELDS and "source" not in FIELDS
 
 
-def test_the_settings_page_has_a_row_for_every_field():
-    documented = {name for names, _ in rows(SETTINGS_PAGE.read_text(encoding="utf-8")) for name in names}
+def _where(page) -> str:
+    return page.relative_to(REPO).as_posix()
+
+
+@pytest.mark.parametrize("page", SETTINGS_PAGES, ids=_where)
+def test_the_settings_page_has_a_row_for_every_field(page):
+    documented = {name for names, _ in rows(page.read_text(encoding="utf-8")) for name in names}
     assert sorted(set(FIELDS) - documented) == []
 
 
@@ -109,13 +117,14 @@ def test_the_manual_states_defaults():
     assert len(STATED) > 50
 
 
-@pytest.mark.parametrize(("page", "name", "stated"), STATED, ids=[f"{p.name}: {n}" for p, n, _ in STATED])
+@pytest.mark.parametrize(("page", "name", "stated"), STATED, ids=[f"{_where(p)}: {n}" for p, n, _ in STATED])
 def test_a_stated_default_is_the_codes(page, name, stated):
-    assert literal(stated) == _default(FIELDS[name]), f"{page.name}: {name} says {stated}"
+    assert literal(stated) == _default(FIELDS[name]), f"{_where(page)}: {name} says {stated}"
 
 
-def test_a_required_field_is_marked_so():
-    for names, second in rows(SETTINGS_PAGE.read_text(encoding="utf-8")):
+@pytest.mark.parametrize("page", SETTINGS_PAGES, ids=_where)
+def test_a_required_field_is_marked_so(page):
+    for names, second in rows(page.read_text(encoding="utf-8")):
         if second == "—":
             assert all(_default(FIELDS[n]) == "" for n in names), names
 
@@ -127,8 +136,20 @@ def test_a_wrong_default_is_seen():
     assert rows('| `server.tls_cert`, `tls_key` | `""` | x |\n')[0][0] == ["server.tls_cert", "server.tls_key"]
 
 
-def test_the_example_on_the_settings_page_loads():
-    text = SETTINGS_PAGE.read_text(encoding="utf-8")
+def test_the_japanese_page_has_the_english_rows():
+    """Same fields, and where the English page gives a value or "—", the same cell: a default
+    changed on one page only, or a row missing from the translation, fails here."""
+    english = {name: second for names, second in rows(SETTINGS_PAGE.read_text(encoding="utf-8")) for name in names}
+    japanese = {name: second for names, second in rows(JA_SETTINGS_PAGE.read_text(encoding="utf-8")) for name in names}
+    assert sorted(japanese) == sorted(english)
+    for name, second in english.items():
+        if second == "—" or literal(second) is not NOT_A_VALUE:
+            assert japanese[name] == second, f"{name}: {second} in English, {japanese[name]} in Japanese"
+
+
+@pytest.mark.parametrize("page", SETTINGS_PAGES, ids=_where)
+def test_the_example_on_the_settings_page_loads(page):
+    text = page.read_text(encoding="utf-8")
     example = text.split("```json\n", 1)[1].split("```", 1)[0]
     settings = settings_mod.from_dict(json.loads(example))
     assert settings.server.max_connections_per_client == _default(FIELDS["server.max_connections_per_client"])
