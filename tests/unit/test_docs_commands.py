@@ -17,7 +17,7 @@ from app import cli
 from app.system import passwords
 from tests.support import REPO
 
-PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+PAGES = [REPO / "README.md", REPO / "README.ja.md", *sorted((REPO / "docs").rglob("*.md"))]
 
 START = re.compile(r"^(?:\S*python(?:3|\.exe)? -m app|\S*py(?:thon3)? tools[/\\]bootstrap\.py run)(?=\s|$)(.*)$")
 HINT = re.compile(r"\brun:? (python -m app [^;)\n]*)")  # "…: run python -m app password set common"
