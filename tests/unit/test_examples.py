@@ -32,7 +32,8 @@ def test_check_accepts_the_example_and_the_manual_shows_it_verbatim(path):
     )
     assert result.returncode == 0, result.stderr
     for page in SETUPS_PAGES:
-        assert path.read_text(encoding="utf-8").strip() in page.read_text(encoding="utf-8"), page.relative_to(ROOT).as_posix()
+        shown = page.read_text(encoding="utf-8")
+        assert path.read_text(encoding="utf-8").strip() in shown, page.relative_to(ROOT).as_posix()
 
 
 @pytest.mark.parametrize("name", ["README.md", "README.ja.md"])
