@@ -92,7 +92,7 @@ def test_a_broken_link_is_seen(tmp_path):
 def test_every_page_of_the_manual_has_its_japanese_twin_and_back():
     english = {p.name for p in (REPO / "docs").glob("*.md")} - ENGLISH_ONLY
     japanese = {p.name for p in JA.glob("*.md")}
-    assert english == japanese, f"English only: {sorted(english - japanese)}; Japanese only: {sorted(japanese - english)}"
+    assert english == japanese, f"English only: {sorted(english - japanese)}; Japanese: {sorted(japanese - english)}"
     for name in sorted(english):
         english_page, japanese_page = (REPO / "docs" / name).read_text("utf-8"), (JA / name).read_text("utf-8")
         assert f"(ja/{name})" in english_page, f"docs/{name} does not link ja/{name}"
