@@ -73,6 +73,11 @@ def mx_destination(address: str) -> str:
     return f"mx:{addresses.domain_of(address).lower()}"
 
 
+def graph_destination(account: routing.Account) -> str:
+    """The scheduler's name for a GRAPH rule's mailbox (Graph's limits are per mailbox)."""
+    return f"GRAPH {account.username}"
+
+
 class Deliverer:
     def __init__(self, context: DeliveryContext):
         self.context = context
@@ -232,6 +237,7 @@ class Deliverer:
                 self._unsendable(message, rcpts, exc, result, MX_DESTINATION)
         waiting = {f"{d.host}:{d.port}" for d, items in forward.items() if any(r.state in WAITING for r, _ in items)}
         waiting |= {mx_destination(rs[0].address) for rs in by_domain.values() if any(r.state in WAITING for r in rs)}
+        waiting |= {graph_destination(a) for a, rs in by_graph.items() if any(r.state in WAITING for r in rs)}
         result.waiting_for = sorted(waiting)
 
     def _unsendable(

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from app.deliver import backup
-from app.deliver.attempt import Deliverer, Result, mx_destination
+from app.deliver.attempt import Deliverer, Result, graph_destination, mx_destination
 from app.deliver.worker import DeliveryWorker
 from app.route.router import RouteKind
 from app.system.backoff import restart_pause
@@ -80,7 +80,7 @@ class Scheduler:
         self._slots = asyncio.Semaphore(workers)
         self._workers = workers
         self._reserved = reserved_slots(workers)
-        # Per destination ("host:port", "mx:domain"): attempts running, and messages waiting for
+        # Per destination ("host:port", "mx:domain", "GRAPH mailbox"): attempts running, and messages waiting for
         # a slot (parked: not due again until an attempt there, or anywhere, ends).
         self._dest_of: dict[str, frozenset[str]] = {}  # what each message waits for, once known
         self._holding: dict[str, frozenset[str]] = {}  # running attempt -> the destinations it counts
@@ -315,6 +315,8 @@ class Scheduler:
                 found.add(f"{decision.host}:{decision.port}")
             elif decision.kind == RouteKind.MX:
                 found.add(mx_destination(rcpt))
+            elif decision.kind == RouteKind.GRAPH and decision.auth is not None:
+                found.add(graph_destination(decision.auth))
         return frozenset(found)
 
     def _destinations(self, qid: str) -> frozenset[str]:

@@ -49,10 +49,13 @@ def graph_account(auth: AuthServer, graph: GraphServer) -> dict:
     }
 
 
-def graph_gateway(tmp_path, auth: AuthServer, graph: GraphServer, gateway_factory, before: list[dict] | None = None):
-    """A gateway whose catch-all rule sends by GRAPH (``before``: rules above it), signed in."""
+def graph_gateway(
+    tmp_path, auth: AuthServer, graph: GraphServer, gateway_factory, before: list[dict] | None = None, **sections
+):
+    """A gateway whose catch-all rule sends by GRAPH (``before``: rules above it; ``sections``: more
+    settings), signed in."""
     rules = [*(before or []), {"match": "*", "destination": "GRAPH", "account": "graph"}]
-    settings = make_settings(tmp_path, accounts=[graph_account(auth, graph)], rules=rules)
+    settings = make_settings(tmp_path, accounts=[graph_account(auth, graph)], rules=rules, **sections)
     service.login(settings, "graph", secret=auth.client_secret)
     return gateway_factory(settings)
 
