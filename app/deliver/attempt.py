@@ -3,7 +3,7 @@
 Every due recipient is routed afresh (a corrected rule also fixes mail that is
 already waiting) and handed to one of three ways out:
 
-- a rule's destination server (``outbound``), one transaction per destination, or Microsoft
+- a rule's destination server (``smtp``), one transaction per destination, or Microsoft
   Graph (``graph``, destination ``GRAPH``), one request per mailbox;
 - normal delivery to a local user: their forward.txt decides, then the Maildir;
 - normal delivery to anyone else: the domain's MX hosts, port 25, STARTTLS when offered.
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Protocol, cast
 
-from app.deliver import backup, mailbox, outbound, reports
+from app.deliver import backup, mailbox, reports, smtp
 from app.mail import addresses, forwarding
 from app.mail.headers import count_hops
 from app.route import router as routing
@@ -81,7 +81,7 @@ def graph_destination(account: routing.Account) -> str:
 class Deliverer:
     def __init__(self, context: DeliveryContext):
         self.context = context
-        self.pool = outbound.Pool()
+        self.pool = smtp.Pool()
         self._resolver: mx.Resolver | None = None
         self._resolver_servers: list[str] | None = None
         self._host_cache: dict[str, tuple[float, tuple[str, ...]]] = {}
@@ -187,7 +187,7 @@ class Deliverer:
 
     def _deliver(self, message: QueuedMessage, due: list[Recipient], content: bytes, result: Result) -> None:
         router = self.context.router
-        forward: dict[outbound.Destination, list[tuple[Recipient, str]]] = defaultdict(list)
+        forward: dict[smtp.Destination, list[tuple[Recipient, str]]] = defaultdict(list)
         by_domain: dict[str, list[Recipient]] = defaultdict(list)
         by_graph: dict[routing.Account, list[Recipient]] = defaultdict(list)
         now = time.time()
@@ -196,7 +196,7 @@ class Deliverer:
             if decision.kind == routing.FORWARD:
                 # A FORWARD decision always has these (Router.route); the others leave them None.
                 assert decision.host is not None and decision.port is not None and decision.tls is not None
-                dest = outbound.Destination(decision.host, decision.port, decision.tls, decision.auth, decision.rule)
+                dest = smtp.Destination(decision.host, decision.port, decision.tls, decision.auth, decision.rule)
                 loop = next((ip for ip in self.host_addresses(dest.host) if self.is_self(ip, dest.port)), None)
                 if loop:
                     self._record(
@@ -254,7 +254,7 @@ class Deliverer:
 
     # --- rule destinations ---
 
-    def _password(self, message: QueuedMessage, account: routing.Account | None) -> outbound.Secret | None:
+    def _password(self, message: QueuedMessage, account: routing.Account | None) -> smtp.Secret | None:
         if account is None:
             return None
         if account.oauth2:
@@ -267,7 +267,7 @@ class Deliverer:
             log.error("%s cannot read the password for %s: %s", message.id, account.key, exc)
             return None
 
-    def _token_source(self, account: routing.Account) -> outbound.TokenSource:
+    def _token_source(self, account: routing.Account) -> smtp.TokenSource:
         """The account's access token, asked for only when the server offers AUTH (app/accounts)."""
         from app.accounts import service
 
@@ -277,14 +277,14 @@ class Deliverer:
             try:
                 return service.access_token(settings, account.name, fresh=fresh)
             except service.AccountError as exc:
-                raise outbound.DeliveryError(str(exc)) from exc
+                raise smtp.DeliveryError(str(exc)) from exc
 
         return token
 
     def _deliver_forward(
         self,
         message: QueuedMessage,
-        dest: outbound.Destination,
+        dest: smtp.Destination,
         items: list[tuple[Recipient, str]],
         content: bytes,
         result: Result,
@@ -292,16 +292,10 @@ class Deliverer:
         by_rcpt: dict[str, list[Recipient]] = defaultdict(list)
         for rcpt, sent_as in items:
             by_rcpt[sent_as].append(rcpt)
-        replies = outbound.deliver(
-            self.pool,
-            dest,
-            self._password(message, dest.account),
-            self.settings.server.hostname,
-            message.sender,
-            list(by_rcpt),
-            content,
-            message.envelope.mail_options,
+        mail = smtp.Outgoing(
+            self.settings.server.hostname, message.sender, list(by_rcpt), content, message.envelope.mail_options
         )
+        replies = smtp.deliver(self.pool, dest, self._password(message, dest.account), mail)
         now = time.time()
         via = f"{dest.host}:{dest.port}"
         for sent_as, reply in replies.items():
@@ -387,21 +381,18 @@ class Deliverer:
                     log.warning("%s to=<%s> %s", message.id, r.address, reply)
                 return
         last = "451 4.4.1 no mail host of {domain} answered"
+        mail = smtp.Outgoing(
+            self.settings.server.hostname,
+            message.sender,
+            [r.address for r in rcpts],
+            content,
+            message.envelope.mail_options,
+        )
         for host, ip in candidates:
-            dest = outbound.Destination(ip, port, "opportunistic", None)
+            dest = smtp.Destination(ip, port, smtp.TlsMode.OPPORTUNISTIC, None)
             try:
-                replies = outbound.deliver(
-                    self.pool,
-                    dest,
-                    None,
-                    self.settings.server.hostname,
-                    message.sender,
-                    [r.address for r in rcpts],
-                    content,
-                    message.envelope.mail_options,
-                    raise_unreachable=True,
-                )
-            except outbound.DeliveryError as exc:
+                replies = smtp.deliver(self.pool, dest, None, mail, raise_unreachable=True)
+            except smtp.DeliveryError as exc:
                 last = f"451 4.4.1 {host.name} [{ip}]: {exc.reply}"
                 log.info("%s mx %s [%s] unreachable, trying the next: %s", message.id, host.name, ip, exc.reply)
                 continue

@@ -12,7 +12,7 @@ see it.
 One request per message and mailbox; a message over Graph's single-request limit (4 MB, after
 base64) is refused here: Graph's upload sessions attach files to a draft built as JSON, which
 would take the message apart (README, "Microsoft Graph").  Blocking, with explicit timeouts:
-runs in delivery threads like outbound.py.
+runs in delivery threads like smtp/.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from email.parser import BytesHeaderParser
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from app.deliver.outbound import DeliveryError, TokenSource
+from app.deliver.smtp import DeliveryError, TokenSource
 
 if TYPE_CHECKING:
     import requests

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from app.deliver import deadlines, outbound
+from app.deliver import smtp
+from app.deliver.smtp import deadlines
 from tests.gateway.test_graph import graph_gateway, graph_server  # noqa: F401  (the graph_server fixture)
 from tests.gateway.test_oauth_accounts import auth_server, data_dir  # noqa: F401  (fixtures)
 from tests.support.gateway import rule
@@ -93,10 +94,11 @@ def short_deadlines(monkeypatch):
 def test_a_dripping_server_is_cut_off_at_the_stage_deadline(short_deadlines, slow, stage):
     server = DrippingServer(slow)
     try:
-        dest = outbound.Destination("127.0.0.1", server.port, "none", None)
+        dest = smtp.Destination("127.0.0.1", server.port, "none", None)
         started = time.monotonic()
-        pool = outbound.Pool()
-        replies = outbound.deliver(pool, dest, None, "tenso.test", "a@lan.test", ["b@far.test"], message(), [])
+        pool = smtp.Pool()
+        mail = smtp.Outgoing("tenso.test", "a@lan.test", ["b@far.test"], message(), [])
+        replies = smtp.deliver(pool, dest, None, mail)
         took = time.monotonic() - started
         pool.close_all()
     finally:
@@ -110,9 +112,10 @@ def test_a_dripping_server_is_cut_off_at_the_stage_deadline(short_deadlines, slo
 def test_a_server_that_answers_in_time_is_not_cut(short_deadlines):
     server = DrippingServer("none")
     try:
-        dest = outbound.Destination("127.0.0.1", server.port, "none", None)
-        pool = outbound.Pool()
-        replies = outbound.deliver(pool, dest, None, "tenso.test", "a@lan.test", ["b@far.test"], message(), [])
+        dest = smtp.Destination("127.0.0.1", server.port, "none", None)
+        pool = smtp.Pool()
+        mail = smtp.Outgoing("tenso.test", "a@lan.test", ["b@far.test"], message(), [])
+        replies = smtp.deliver(pool, dest, None, mail)
         pool.close_all()
     finally:
         server.stop()
