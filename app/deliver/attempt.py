@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Protocol, cast
 
-from app.deliver import backup, mailbox, reports, smtp
+from app.deliver import backup, mailbox, recipients, reports, smtp
 from app.mail import addresses, forwarding
 from app.mail.headers import count_hops
 from app.route import router as routing
-from app.store.activity import LOCAL_DESTINATION, MX_DESTINATION, Delivered, Outcome
-from app.store.spool import BOUNCED, DEFERRED, FAILED, SENT, WAITING, Envelope, QueuedMessage, Recipient, new_id
+from app.store.activity import LOCAL_DESTINATION, MX_DESTINATION, Delivered
+from app.store.spool import SENT, WAITING, Envelope, QueuedMessage, Recipient, new_id
 from app.system.net import numeric_addresses, reaches_listener
 
 if TYPE_CHECKING:
@@ -337,10 +337,7 @@ class Deliverer:
         outcome = graph.send(box, self._token_source(account), graph.with_bcc(content, wanted))
         now = time.time()
         for rcpt in rcpts:
-            self._record(message, rcpt, outcome.reply, now, result, box.via)
-            if outcome.retry_after is not None and rcpt.state == DEFERRED:  # Graph said how long to wait
-                latest = message.envelope.received_at + self.settings.queue.max_age_hours * 3600
-                rcpt.next_try = min(now + outcome.retry_after, latest)
+            self._record(message, rcpt, outcome.reply, now, result, box.via, outcome.retry_after)
             log.info(
                 "%s to=<%s> graph=%s auth=%s state=%s reply=%s",
                 message.id,
@@ -488,63 +485,22 @@ class Deliverer:
         now: float,
         result: Result,
         via: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         """The recipient's new state from ``reply``; ``via``: the destination that answered."""
-        self._set_state(message, rcpt, reply, now)
-        if rcpt.state == SENT:
-            outcome = Outcome.LOCAL if via == LOCAL_DESTINATION else Outcome.RELAYED
-        else:
-            outcome = Outcome.DEFERRED if rcpt.state == DEFERRED else Outcome.BOUNCED
-        result.outcomes.append(Delivered(outcome, via, rcpt.reply))
-
-    def _set_state(self, message: QueuedMessage, rcpt: Recipient, reply: str, now: float) -> None:
-        rcpt.attempts += 1
-        rcpt.reply = reply
-        rcpt.updated = now
-        if reply.startswith("2"):
-            rcpt.state = SENT
-            return
-        if reply.startswith("5"):
-            rcpt.state = FAILED
-            return
-        max_age = self.settings.queue.max_age_hours * 3600
-        age = now - message.envelope.received_at
-        if age >= max_age:
-            rcpt.state = FAILED
-            rcpt.reply = f"554 4.4.7 gave up after {age / 3600:.0f} hours in the queue; last reply: {reply}"
-            return
-        rcpt.state = DEFERRED
-        rcpt.next_try = min(now + self.retry_delay(rcpt.attempts), message.envelope.received_at + max_age)
-
-    def retry_delay(self, attempts: int) -> float:
-        schedule = self.settings.queue.retry_minutes
-        return 60.0 * schedule[min(attempts, len(schedule)) - 1]
+        result.outcomes.append(recipients.record(message, rcpt, reply, now, self.settings.queue, via, retry_after))
 
     def _finish(self, message: QueuedMessage, result: Result) -> None:
         """Bounces for failed recipients, delay warnings when due."""
-        failed = [r for r in message.recipients if r.state == FAILED]
+        failed, late = recipients.finish(message, self.settings.delivery.delay_warning_hours)
         if failed:
-            if message.sender:
-                result.created.append(self._report(message, failed, "failed"))
-            else:
-                log.info("%s failed recipients not reported: the sender is <> (no bounce of a bounce)", message.id)
-            for r in failed:
-                r.state = BOUNCED
-        hours = self.settings.delivery.delay_warning_hours
-        if hours and message.sender:
-            late = [
-                r
-                for r in message.recipients
-                if r.state == DEFERRED and not r.warned and time.time() - message.envelope.received_at >= hours * 3600
-            ]
-            if late:
-                result.created.append(self._report(message, late, "delayed"))
-                for r in late:
-                    r.warned = True
+            result.created.append(self._report(message, failed, "failed"))
+        if late:
+            result.created.append(self._report(message, late, "delayed"))
 
-    def _report(self, message: QueuedMessage, recipients: list[Recipient], action: str) -> str:
+    def _report(self, message: QueuedMessage, rcpts: list[Recipient], action: str) -> str:
         hostname = self.settings.server.hostname
-        body = reports.delivery_status(hostname, message, recipients, self.context.spool.content(message.id), action)
+        body = reports.delivery_status(hostname, message, rcpts, self.context.spool.content(message.id), action)
         qid = new_id()
         envelope = Envelope(
             sender="",
@@ -561,7 +517,7 @@ class Deliverer:
             "bounced" if action == "failed" else "delayed",
             qid,
             message.sender,
-            ",".join(f"<{r.address}>" for r in recipients),
+            ",".join(f"<{r.address}>" for r in rcpts),
             extra={"event": "bounce"} if action == "failed" else None,
         )  # the window's tray says so
         return qid
