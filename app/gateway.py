@@ -13,7 +13,7 @@ import gc
 import logging
 from collections.abc import Callable
 
-from app.deliver import smtp
+from app.deliver import credentials, smtp
 from app.deliver.attempt import Deliverer, Result
 from app.deliver.scheduler import Scheduler
 from app.deliver.smtp import LoginReport
@@ -73,24 +73,12 @@ def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginR
             account = Account(account_key, found.username)
     password: smtp.Secret | None = None
     if account and account.oauth2:
-        password = _token_source(settings, account.name)
+        password = credentials.token_source(settings, account.name)
     elif account:
         password = passwords.get(account.key)
 
     destination = smtp.Destination(rule.destination, rule.port, rule.tls, account, rule_index + 1)
     return smtp.try_login(destination, password, settings.server.hostname)
-
-
-def _token_source(settings: Settings, name: str) -> smtp.TokenSource:
-    from app.accounts import service
-
-    def token(fresh: bool) -> str:
-        try:
-            return service.access_token(settings, name, fresh=fresh)
-        except service.AccountError as exc:
-            raise smtp.DeliveryError(str(exc)) from exc
-
-    return token
 
 
 class GatewayError(Exception):

@@ -13,7 +13,7 @@ circle that only the type checker sees is still a circle in the design.  The rul
 - ``accounts/`` (OAuth 2.0 sign-in and tokens) stands beside ``system/``: it imports nothing of
   ``receive/``, ``route/``, ``store/`` or ``deliver/`` (delivery asks it for a token, not the other
   way round), and the OAuth client (``authlib``, ``requests``) is imported only there, but for
-  ``requests`` in ``deliver/graph.py`` (Microsoft Graph's sendMail is HTTP);
+  ``requests`` in ``deliver/couriers/graph.py`` (Microsoft Graph's sendMail is HTTP);
 - a module of ``app/gui`` other than the controller imports from the engine only the settings
   model (``app.settings``, and of it only what it defines itself, not what it imports) and the
   values of ``app.mail`` and ``app.problems``.
@@ -34,7 +34,7 @@ GUI_MAY_IMPORT = ("app.gui", "app.settings", "app.mail", "app.problems")
 QT = ("PySide6", "qasync")
 ACCOUNTS_MAY_NOT = ("app.receive", "app.route", "app.store", "app.deliver")
 OAUTH_CLIENT = ("authlib", "requests")
-HTTP_CLIENT = {"requests": "app.deliver.graph"}  # the one HTTP client outside accounts/, and its only user
+HTTP_CLIENT = {"requests": "app.deliver.couriers.graph"}  # the one HTTP client outside accounts/, and its only user
 
 
 def module_name(path: Path, root: Path) -> str:

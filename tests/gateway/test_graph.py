@@ -9,7 +9,7 @@ import time
 import pytest
 
 from app.accounts import service
-from app.deliver import graph as graph_mod
+from app.deliver.couriers import graph as graph_mod
 from app.settings import GRAPH_SCOPE
 from tests.gateway.test_oauth_accounts import auth_server, data_dir  # noqa: F401  (fixtures)
 from tests.support.gateway import make_settings, wait_attempts
