@@ -22,7 +22,7 @@ from app.deliver.couriers import Couriers
 from app.deliver.couriers.base import Batch, Courier, Reply
 from app.mail.headers import count_hops
 from app.store.activity import Delivered
-from app.store.spool import SENT, WAITING, Envelope, QueuedMessage, Recipient, new_id
+from app.store.spool import SENT, WAITING, Envelope, OwnClient, QueuedMessage, Recipient, new_id
 
 if TYPE_CHECKING:
     from app.deliver.context import DeliveryContext
@@ -153,11 +153,11 @@ class Deliverer:
         """Bounces for failed recipients, delay warnings when due."""
         failed, late = recipients.finish(message, self.settings.delivery.delay_warning_hours)
         if failed:
-            result.created.append(self._report(message, failed, "failed"))
+            result.created.append(self._report(message, failed, reports.Action.FAILED))
         if late:
-            result.created.append(self._report(message, late, "delayed"))
+            result.created.append(self._report(message, late, reports.Action.DELAYED))
 
-    def _report(self, message: QueuedMessage, rcpts: list[Recipient], action: str) -> str:
+    def _report(self, message: QueuedMessage, rcpts: list[Recipient], action: reports.Action) -> str:
         hostname = self.settings.server.hostname
         body = reports.delivery_status(hostname, message, rcpts, self.context.spool.content(message.id), action)
         qid = new_id()
@@ -165,7 +165,7 @@ class Deliverer:
             sender="",
             recipients=[message.sender],
             mail_options=["BODY=8BITMIME"],
-            client="bounce",
+            client=OwnClient.BOUNCE,
             helo=hostname,
             received_at=time.time(),
         )
@@ -173,10 +173,10 @@ class Deliverer:
         log.info(
             "%s %s: DSN (%s) to <%s> for %s",
             message.id,
-            "bounced" if action == "failed" else "delayed",
+            "bounced" if action == reports.Action.FAILED else "delayed",
             qid,
             message.sender,
             ",".join(f"<{r.address}>" for r in rcpts),
-            extra={"event": "bounce"} if action == "failed" else None,
+            extra={"event": "bounce"} if action == reports.Action.FAILED else None,
         )  # the window's tray says so
         return qid

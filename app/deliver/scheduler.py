@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from app.deliver import backup
 from app.deliver.attempt import Deliverer, Result
 from app.deliver.worker import DeliveryWorker
+from app.store.spool import EVERY, Request
 from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
@@ -273,15 +274,15 @@ class Scheduler:
             log.error("queue control folder unreadable: %s", exc)
             return
         for action, qid in requests:
-            target = None if qid == "ALL" else qid
+            target = None if qid == EVERY else qid
             try:
-                if action == "retry":
+                if action == Request.RETRY:
                     self.retry(target)
-                elif action == "bounce" and target:
+                elif action == Request.BOUNCE and target:
                     self.bounce(target)
-                elif action == "delete" and target:
+                elif action == Request.DELETE and target:
                     await asyncio.to_thread(self.delete, target)
-                elif action == "reload":
+                elif action == Request.RELOAD:
                     if self.on_reload is not None:
                         self.on_reload()
                     else:

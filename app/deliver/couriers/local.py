@@ -16,7 +16,7 @@ from app.deliver import mailbox, reports
 from app.deliver.couriers.base import Batch, Reply, Shared, unsendable
 from app.mail import addresses, forwarding
 from app.store.activity import LOCAL_DESTINATION
-from app.store.spool import Envelope, new_id
+from app.store.spool import Envelope, OwnClient, new_id
 
 if TYPE_CHECKING:
     from app.route.router import Decision
@@ -86,7 +86,7 @@ class LocalCourier:
             sender=sender,
             recipients=[target],
             mail_options=options,
-            client="forward.txt",
+            client=OwnClient.FORWARD,
             helo=hostname,
             received_at=time.time(),
         )

@@ -7,6 +7,7 @@ import base64
 import hmac
 import smtplib
 from collections.abc import Callable
+from enum import StrEnum
 
 from app.deliver.smtp import errors, session
 from app.deliver.smtp.errors import DeliveryError
@@ -17,6 +18,16 @@ from app.problems import Problem
 # current token, or (``fresh``) a newly refreshed one; it raises DeliveryError when there is none.
 TokenSource = Callable[[bool], str]
 Secret = str | TokenSource
+
+
+class Mechanism(StrEnum):
+    """The SASL mechanisms Tenso speaks, as EHLO's AUTH line names them."""
+
+    PLAIN = "PLAIN"
+    LOGIN = "LOGIN"
+    CRAM_MD5 = "CRAM-MD5"  # the password never crosses
+    XOAUTH2 = "XOAUTH2"  # an OAuth 2.0 token (Microsoft, Google)
+    OAUTHBEARER = "OAUTHBEARER"  # the same, as RFC 7628 writes it
 
 
 def log_in(
@@ -40,7 +51,7 @@ def log_in(
         password(smtp, destination, secret, protection, problem)
 
 
-def password_mechanisms(destination: Destination, protection: Protection, problem: str) -> tuple[list[str], str]:
+def password_mechanisms(destination: Destination, protection: Protection, problem: str) -> tuple[list[Mechanism], str]:
     """The mechanisms this session may send a password with, and why the others are not allowed.
 
     LOGIN and PLAIN show the password to whoever reads the session, so they go only over TLS whose
@@ -48,9 +59,9 @@ def password_mechanisms(destination: Destination, protection: Protection, proble
     TLS, only CRAM-MD5 (the password never crosses); plain LOGIN without TLS only where the rule
     says ``tls: none`` on purpose."""
     if protection == Protection.VERIFIED:
-        return ["PLAIN", "LOGIN", "CRAM-MD5"], ""
+        return [Mechanism.PLAIN, Mechanism.LOGIN, Mechanism.CRAM_MD5], ""
     if destination.tls == TlsMode.NONE:
-        return ["CRAM-MD5", "LOGIN", "PLAIN"], ""
+        return [Mechanism.CRAM_MD5, Mechanism.LOGIN, Mechanism.PLAIN], ""
     host = destination.host
     if protection == Protection.ENCRYPTED:
         why = (
@@ -63,7 +74,7 @@ def password_mechanisms(destination: Destination, protection: Protection, proble
             f"{host} offers no STARTTLS, so the password goes only by CRAM-MD5; to send it unencrypted on purpose "
             f"(old ISP servers), set {errors.setting(destination.rule, 'tls')} to none"
         )
-    return ["CRAM-MD5"], why
+    return [Mechanism.CRAM_MD5], why
 
 
 def bearer(
@@ -87,7 +98,7 @@ def bearer(
             f"and this session has {why}; set {errors.setting(destination.rule, 'tls')} to required (or implicit)"
         )
     offered = smtp.esmtp_features.get("auth", "").upper().split()
-    mechanism = next((m for m in ("XOAUTH2", "OAUTHBEARER") if m in offered), None)
+    mechanism = next((m for m in (Mechanism.XOAUTH2, Mechanism.OAUTHBEARER) if m in offered), None)
     if mechanism is None:
         raise DeliveryError(
             f"{host} offers no XOAUTH2 or OAUTHBEARER for the OAuth 2.0 account {account.name} ({' '.join(offered)})"
@@ -95,7 +106,7 @@ def bearer(
     user = account.username
     for retry in (False, True):
         current = token(retry)
-        if mechanism == "XOAUTH2":
+        if mechanism == Mechanism.XOAUTH2:
             blob = f"user={user}\x01auth=Bearer {current}\x01\x01"
         else:
             blob = f"n,a={user},\x01auth=Bearer {current}\x01\x01"
@@ -134,12 +145,12 @@ def password(
         )
     mechanism = mechanisms[0]
     user = account.username
-    if mechanism == "CRAM-MD5":
-        code, resp = smtp.docmd("AUTH", "CRAM-MD5")
+    if mechanism == Mechanism.CRAM_MD5:
+        code, resp = smtp.docmd("AUTH", Mechanism.CRAM_MD5)
         if code == 334:
             digest = hmac.new(secret.encode(), base64.b64decode(resp), "md5").hexdigest()
             code, resp = smtp.docmd(base64.b64encode(f"{user} {digest}".encode()).decode())
-    elif mechanism == "LOGIN":
+    elif mechanism == Mechanism.LOGIN:
         code, resp = smtp.docmd("AUTH", "LOGIN " + base64.b64encode(user.encode()).decode())
         if code == 334:
             code, resp = smtp.docmd(base64.b64encode(secret.encode()).decode())
