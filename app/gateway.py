@@ -13,10 +13,10 @@ import gc
 import logging
 from collections.abc import Callable
 
-from app.deliver import outbound
+from app.deliver import credentials, smtp
 from app.deliver.attempt import Deliverer, Result
-from app.deliver.outbound import LoginReport
 from app.deliver.scheduler import Scheduler
+from app.deliver.smtp import LoginReport
 from app.problems import Problem
 from app.receive import listeners
 from app.receive.door import Door
@@ -71,26 +71,14 @@ def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginR
         found = next((a for a in accounts.per_user if a.local_user == user), None)
         if found and found.username:
             account = Account(account_key, found.username)
-    password: outbound.Secret | None = None
+    password: smtp.Secret | None = None
     if account and account.oauth2:
-        password = _token_source(settings, account.name)
+        password = credentials.token_source(settings, account.name)
     elif account:
         password = passwords.get(account.key)
 
-    destination = outbound.Destination(rule.destination, rule.port, rule.tls, account, rule_index + 1)
-    return outbound.try_login(destination, password, settings.server.hostname)
-
-
-def _token_source(settings: Settings, name: str) -> outbound.TokenSource:
-    from app.accounts import service
-
-    def token(fresh: bool) -> str:
-        try:
-            return service.access_token(settings, name, fresh=fresh)
-        except service.AccountError as exc:
-            raise outbound.DeliveryError(str(exc)) from exc
-
-    return token
+    destination = smtp.Destination(rule.destination, rule.port, rule.tls, account, rule_index + 1)
+    return smtp.try_login(destination, password, settings.server.hostname)
 
 
 class GatewayError(Exception):

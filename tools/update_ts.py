@@ -23,7 +23,7 @@ CONTEXT = "Tenso"
 # Texts the window shows that the collector cannot find: checks' messages built by joining
 # strings, recipient states, and the kinds of value "must be {kind}" names.
 EXTRA = [
-    "EHLO and STARTTLS",  # the stages of deliver/outbound.py's deadlines (a "too slow" problem)
+    "EHLO and STARTTLS",  # the stages of deliver/smtp/'s deadlines (a "too slow" problem)
     "AUTH",
     "the transaction (MAIL to the reply after the final dot)",
     "is missing ({check})",  # settings._failed_check, with and without the grid's row

@@ -8,6 +8,8 @@ import time
 from datetime import date
 from typing import TYPE_CHECKING
 
+from app.store.spool import OwnClient
+
 if TYPE_CHECKING:
     from app.settings import Settings
     from app.store.spool import QueuedMessage
@@ -20,7 +22,7 @@ def keep_copy(settings: Settings, message: QueuedMessage, content: bytes) -> Non
     backup = settings.backup
     if not backup.enabled or any(r.attempts for r in message.recipients):
         return
-    if not message.envelope.client or message.envelope.client in ("bounce", "forward.txt"):
+    if not message.envelope.client or message.envelope.client in tuple(OwnClient):
         return
     day = date.fromtimestamp(message.envelope.received_at).isoformat()
     folder = settings.backup_path / day

@@ -16,6 +16,7 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.utils import formatdate, make_msgid
+from enum import StrEnum
 
 from app.store.spool import QueuedMessage, Recipient
 
@@ -49,12 +50,19 @@ def _crlf(text: str) -> bytes:
     return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8", "surrogateescape")
 
 
+class Action(StrEnum):
+    """What a report says became of its recipients (its ``Action:`` field)."""
+
+    FAILED = "failed"  # a bounce
+    DELAYED = "delayed"  # a delay warning: still being retried
+
+
 def delivery_status(
-    hostname: str, message: QueuedMessage, recipients: list[Recipient], content: bytes, action: str = "failed"
+    hostname: str, message: QueuedMessage, recipients: list[Recipient], content: bytes, action: Action = Action.FAILED
 ) -> bytes:
-    """The RFC 3464 report for ``recipients`` of ``message`` (``action``: failed or delayed)."""
+    """The RFC 3464 report for ``recipients`` of ``message``."""
     boundary = f"=_tenso_{secrets.token_hex(12)}"
-    failed = action == "failed"
+    failed = action == Action.FAILED
     if failed:
         intro = (
             "This is the mail gateway at {host}.\n\n"

@@ -22,13 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from app.deliver import backup
-from app.deliver.attempt import Deliverer, Result, mx_destination
+from app.deliver.attempt import Deliverer, Result
 from app.deliver.worker import DeliveryWorker
-from app.route.router import RouteKind
+from app.store.spool import EVERY, Request
 from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
-    from app.deliver.attempt import DeliveryContext
+    from app.deliver.context import DeliveryContext
     from app.store.activity import Delivered
 
 log = logging.getLogger("tenso")
@@ -80,8 +80,8 @@ class Scheduler:
         self._slots = asyncio.Semaphore(workers)
         self._workers = workers
         self._reserved = reserved_slots(workers)
-        # Per destination ("host:port", "mx:domain"): attempts running, and messages waiting for
-        # a slot (parked: not due again until an attempt there, or anywhere, ends).
+        # Per destination, as the couriers name it ("host:port", "mx:domain", "GRAPH mailbox"): attempts
+        # running, and messages waiting for a slot (parked: not due again until an attempt there, or anywhere, ends).
         self._dest_of: dict[str, frozenset[str]] = {}  # what each message waits for, once known
         self._holding: dict[str, frozenset[str]] = {}  # running attempt -> the destinations it counts
         self._busy: Counter[str] = Counter()
@@ -213,7 +213,7 @@ class Scheduler:
             await asyncio.wait(self._tasks)
         assert self.executor is not None  # threads, as there is no delivery process
         self.executor.shutdown(wait=False, cancel_futures=True)
-        await asyncio.to_thread(self.deliverer.pool.close_all)
+        await asyncio.to_thread(self.deliverer.close)
         return 0
 
     # --- the loop ---
@@ -274,15 +274,15 @@ class Scheduler:
             log.error("queue control folder unreadable: %s", exc)
             return
         for action, qid in requests:
-            target = None if qid == "ALL" else qid
+            target = None if qid == EVERY else qid
             try:
-                if action == "retry":
+                if action == Request.RETRY:
                     self.retry(target)
-                elif action == "bounce" and target:
+                elif action == Request.BOUNCE and target:
                     self.bounce(target)
-                elif action == "delete" and target:
+                elif action == Request.DELETE and target:
                     await asyncio.to_thread(self.delete, target)
-                elif action == "reload":
+                elif action == Request.RELOAD:
                     if self.on_reload is not None:
                         self.on_reload()
                     else:
@@ -302,19 +302,17 @@ class Scheduler:
     # --- slots per destination ---
 
     def _route(self, recipients: list[str], sender: str) -> frozenset[str]:
-        """The destinations of a new message's recipients (routing is microseconds; the attempt
-        routes again, and what it finds waiting replaces this)."""
+        """The destinations of a new message's recipients, as their couriers name them (routing is
+        microseconds; the attempt routes again, and what it finds waiting replaces this)."""
         found = set()
         router = self.context.router
         for rcpt in recipients:
             try:
-                decision = router.route(rcpt, sender)
+                slot = self.deliverer.slot(router.route(rcpt, sender))
             except ValueError:
                 continue
-            if decision.kind == RouteKind.FORWARD:
-                found.add(f"{decision.host}:{decision.port}")
-            elif decision.kind == RouteKind.MX:
-                found.add(mx_destination(rcpt))
+            if slot is not None:
+                found.add(slot)
         return frozenset(found)
 
     def _destinations(self, qid: str) -> frozenset[str]:

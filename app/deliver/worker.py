@@ -42,7 +42,7 @@ from app.system import workers
 from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
-    from app.deliver.attempt import DeliveryContext
+    from app.deliver.context import DeliveryContext
 
 log = logging.getLogger("tenso")
 

@@ -99,7 +99,7 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
         os._exit(1)
     if executor is not None:
         executor.shutdown(wait=True)
-    deliverer.pool.close_all()
+    deliverer.close()
     return 0
 
 

@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app import gateway as engine
 from app import settings as settings_mod
-from app.deliver.outbound import LoginReport
+from app.deliver.smtp import LoginReport
 from app.gateway import Gateway, GatewayError
 from app.gui.i18n import tr
 from app.problems import worded

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 
 _LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)$", re.IGNORECASE)
 
@@ -105,30 +106,37 @@ def has_routing_tricks(address: str) -> bool:
     return any(ch in local for ch in "%!@") or local.startswith("@")
 
 
+class MatchKind(StrEnum):
+    ADDRESS = "address"  # user@example.jp
+    DOMAIN = "domain"  # @example.jp
+    SUBDOMAINS = "subdomains"  # @*.example.jp
+    ANY = "any"  # *
+
+
 @dataclass(frozen=True)
 class Match:
     """A rule's 識別ドメイン: one address, one domain, every subdomain, or everything."""
 
-    kind: str  # "address" | "domain" | "subdomains" | "any"
+    kind: MatchKind
     key: str  # normalised address or domain; "" for any
 
 
 def parse_match(value: str) -> Match:
     value = value.strip()
     if value == "*":
-        return Match("any", "")
+        return Match(MatchKind.ANY, "")
     if value.startswith("@*."):
         domain = value[3:]
         if not is_hostname(domain):
             raise ValueError("must be *, @domain, @*.domain or an address")
-        return Match("subdomains", ascii_domain(domain))
+        return Match(MatchKind.SUBDOMAINS, ascii_domain(domain))
     if value.startswith("@"):
         domain = value[1:]
         if not is_hostname(domain):
             raise ValueError("must be *, @domain, @*.domain or an address")
-        return Match("domain", ascii_domain(domain))
+        return Match(MatchKind.DOMAIN, ascii_domain(domain))
     # "*@example.jp" is a valid address (a * may stand in a local part) but nobody means it:
     # it would match nothing.  A * stands alone, or as @*.domain.
     if is_address(value) and "*" not in value:
-        return Match("address", normalize(value))
+        return Match(MatchKind.ADDRESS, normalize(value))
     raise ValueError("must be *, @domain, @*.domain or an address")

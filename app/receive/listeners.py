@@ -9,7 +9,7 @@ first byte (SMTPS, port 465) or ``none``, with one of two TLS profiles:
 - ``legacy``: TLS 1.0 and newer, and beside the modern suites the old ones with RSA key exchange
   and SHA-1 MACs (AES128-SHA, AES256-SHA...), which scanners and printers from before ~2015
   often offer alone.  OpenSSL 3 refuses them at its default security level: this profile runs
-  at level 0.  Never for delivery: destinations keep TLS 1.2 as the minimum (deliver/outbound.py).
+  at level 0.  Never for delivery: destinations keep TLS 1.2 as the minimum (deliver/smtp/session.py).
 
 Both profiles use the one certificate of ``server.tls_cert`` / ``tls_key`` (an RSA key, for the
 RSA key exchange: ``python -m app certificate create`` makes one).

@@ -10,24 +10,24 @@ bottom, at a cost that does not grow with the number of rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from app.mail import addresses
+from app.mail.addresses import MatchKind
+from app.route.targets import (
+    BY_WORD,
+    LocalTarget,
+    MxTarget,
+    RouteKind,
+    ServerTarget,
+    Target,
+    UnknownLocal,
+    Word,
+)
 from app.settings import NO_ACCOUNT, Rule, Settings, UpstreamAccount
 
-
-class RouteKind(StrEnum):
-    """Where a decision sends a recipient (the ``route`` command prints these words)."""
-
-    FORWARD = "forward"  # to the rule's destination server
-    GRAPH = "graph"  # through Microsoft Graph sendMail, with the rule's account
-    LOCAL = "local"  # MTA: a local user's mailbox
-    MX = "mx"  # MTA: the recipient domain's mail exchangers
-    UNKNOWN_LOCAL = "unknown-local"  # MTA: a local domain, but no such user
-
-
-FORWARD, LOCAL, MX, UNKNOWN_LOCAL = RouteKind.FORWARD, RouteKind.LOCAL, RouteKind.MX, RouteKind.UNKNOWN_LOCAL
-GRAPH = RouteKind.GRAPH
+# The kinds by name, as the callers of route() compare them (``decision.kind == FORWARD``).
+FORWARD, GRAPH, LOCAL = RouteKind.FORWARD, RouteKind.GRAPH, RouteKind.LOCAL
+MX, UNKNOWN_LOCAL = RouteKind.MX, RouteKind.UNKNOWN_LOCAL
 
 
 @dataclass(frozen=True)
@@ -58,23 +58,33 @@ class Account:
 @dataclass(frozen=True)
 class Decision:
     recipient: str  # as received in RCPT TO
-    kind: RouteKind  # FORWARD, LOCAL, MX or UNKNOWN_LOCAL
+    target: Target  # where it goes: ServerTarget, GraphTarget, LocalTarget, MxTarget or UnknownLocal
     rule: int | None  # 1-based row number, None when no row decided
-    host: str | None  # destination host for FORWARD (None for GRAPH: no server of the rule's)
-    port: int | None
-    tls: str | None
     rcpt: str  # the recipient as it will be sent (after 変換ホスト名)
     auth: Account | None
     note: str = ""
 
     @property
+    def kind(self) -> RouteKind:
+        return self.target.kind
+
+    @property
     def destination(self) -> str:
-        if self.kind == FORWARD:
-            assert self.host is not None  # a FORWARD decision always names its host (route())
-            return self.host
-        if self.kind == GRAPH:
-            return "GRAPH"
-        return "MTA"
+        return self.target.destination
+
+    # The rule's server, for the words of ``route`` and the window: None for any other target.
+
+    @property
+    def host(self) -> str | None:
+        return self.target.host if isinstance(self.target, ServerTarget) else None
+
+    @property
+    def port(self) -> int | None:
+        return self.target.port if isinstance(self.target, ServerTarget) else None
+
+    @property
+    def tls(self) -> str | None:
+        return self.target.tls if isinstance(self.target, ServerTarget) else None
 
     def as_json(self) -> dict:
         return {
@@ -104,11 +114,15 @@ class Router:
         self._any: int | None = None
         for i, rule in enumerate(self.rules):
             match = addresses.parse_match(rule.match)
-            if match.kind == "any":
+            if match.kind == MatchKind.ANY:
                 if self._any is None:
                     self._any = i
             else:
-                index = {"address": self._address, "domain": self._domain, "subdomains": self._subdomains}
+                index = {
+                    MatchKind.ADDRESS: self._address,
+                    MatchKind.DOMAIN: self._domain,
+                    MatchKind.SUBDOMAINS: self._subdomains,
+                }
                 index[match.kind].setdefault(match.key, i)
         self.local_users = {addresses.normalize(u.address) for u in settings.local_users}
         self.local_domains = {addresses.ascii_domain(d) for d in settings.local_domains}
@@ -143,14 +157,14 @@ class Router:
         match = addresses.parse_match(self.rules[index].match)
         if self._any is not None and self._any < index:
             return self._any
-        if match.kind == "address":
+        if match.kind == MatchKind.ADDRESS:
             first = self.first_match(match.key, include_any=False)
-        elif match.kind == "domain":
+        elif match.kind == MatchKind.DOMAIN:
             first = self._domain.get(match.key)
             labels = match.key.split(".")
             parents = [self._subdomains.get(".".join(labels[i:])) for i in range(1, len(labels))]
             first = min([x for x in [first, *parents] if x is not None], default=None)
-        elif match.kind == "subdomains":
+        elif match.kind == MatchKind.SUBDOMAINS:
             labels = match.key.split(".")
             parents = [self._subdomains.get(".".join(labels[i:])) for i in range(len(labels))]
             first = min([x for x in parents if x is not None], default=None)
@@ -183,32 +197,32 @@ class Router:
         if index is None:
             return self._mta(recipient, None, "no rule matches")
         rule = self.rules[index]
-        if rule.destination.upper() == "MTA":
+        word = rule.destination.upper()
+        if word == Word.MTA:
             return self._mta(recipient, index + 1, "")
         if self.options.check_local_users and not local_user:
             return self._mta(recipient, None, f"rule {index + 1} not used: not a local user (check local users)")
-        if rule.by_graph:  # settings.problems: a named Microsoft account, no conversion host
-            return Decision(recipient, GRAPH, index + 1, None, None, None, recipient, self.account_for(sender, rule))
+        named = BY_WORD.get(word)
+        if named is not None:  # settings.problems: GRAPH names a Microsoft account, and no conversion host
+            return Decision(recipient, named(), index + 1, recipient, self.account_for(sender, rule))
         rcpt = recipient
         if rule.conversion_host:
             local, _ = addresses.split(recipient)
             rcpt = f"{local}@{rule.conversion_host}"
         return Decision(
             recipient=recipient,
-            kind=FORWARD,
+            target=ServerTarget(rule.destination.strip("[]"), rule.port, rule.tls),
             rule=index + 1,
-            host=rule.destination.strip("[]"),
-            port=rule.port,
-            tls=rule.tls,
             rcpt=rcpt,
             auth=self.account_for(sender, rule),
         )
 
     def _mta(self, recipient: str, rule: int | None, note: str) -> Decision:
+        target: Target
         if self.is_local_user(recipient):
-            kind = LOCAL
+            target = LocalTarget()
         elif self.is_local_domain(recipient):
-            kind, note = UNKNOWN_LOCAL, note or "no such local user"
+            target, note = UnknownLocal(), note or "no such local user"
         else:
-            kind = MX
-        return Decision(recipient, kind, rule, None, None, None, recipient, None, note)
+            target = MxTarget()
+        return Decision(recipient, target, rule, recipient, None, note)

@@ -67,6 +67,25 @@ class Recipient:
     warned: bool = False  # a delay warning went out
 
 
+class OwnClient(StrEnum):
+    """``Envelope.client`` of the messages Tenso queues itself (else the client's address)."""
+
+    BOUNCE = "bounce"  # a delivery status notification (deliver/reports.py)
+    FORWARD = "forward.txt"  # a local user's forward.txt copy
+
+
+class Request(StrEnum):
+    """What ``python -m app queue`` and ``reload`` leave in the control folder for the running gateway."""
+
+    RETRY = "retry"
+    DELETE = "delete"
+    BOUNCE = "bounce"
+    RELOAD = "reload"
+
+
+EVERY = "ALL"  # the queue id of a request about every message
+
+
 @dataclass
 class Envelope:
     """What the client told us; never changes once stored."""

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from app.accounts import service
-from app.deliver import graph as graph_mod
+from app.deliver.couriers import graph as graph_mod
 from app.settings import GRAPH_SCOPE
 from tests.gateway.test_oauth_accounts import auth_server, data_dir  # noqa: F401  (fixtures)
 from tests.support.gateway import make_settings, wait_attempts
@@ -49,10 +49,13 @@ def graph_account(auth: AuthServer, graph: GraphServer) -> dict:
     }
 
 
-def graph_gateway(tmp_path, auth: AuthServer, graph: GraphServer, gateway_factory, before: list[dict] | None = None):
-    """A gateway whose catch-all rule sends by GRAPH (``before``: rules above it), signed in."""
+def graph_gateway(
+    tmp_path, auth: AuthServer, graph: GraphServer, gateway_factory, before: list[dict] | None = None, **sections
+):
+    """A gateway whose catch-all rule sends by GRAPH (``before``: rules above it; ``sections``: more
+    settings), signed in."""
     rules = [*(before or []), {"match": "*", "destination": "GRAPH", "account": "graph"}]
-    settings = make_settings(tmp_path, accounts=[graph_account(auth, graph)], rules=rules)
+    settings = make_settings(tmp_path, accounts=[graph_account(auth, graph)], rules=rules, **sections)
     service.login(settings, "graph", secret=auth.client_secret)
     return gateway_factory(settings)
 

@@ -1,4 +1,4 @@
-"""app.deliver.outbound against real servers on loopback: one transaction, with and without RFC 2920 PIPELINING.
+"""app.deliver.smtp against real servers on loopback: one transaction, with and without RFC 2920 PIPELINING.
 
 Two kinds of peer: the aiosmtpd upstream of tests/support/smtp.py (a real SMTP implementation,
 optionally advertising PIPELINING), and a scripted raw-socket peer below that records
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from app.deliver import outbound
-from app.deliver.outbound import Destination
+from app.deliver import smtp
+from app.deliver.smtp import Destination
 from tests.support.smtp import message
 
 HELO_NAME = "tenso.test"
@@ -25,7 +25,7 @@ SENDER = "a@lan.test"
 @pytest.fixture
 def pool(upstream_factory, peer_factory):
     # Depends on both server factories so its sessions QUIT before the servers stop.
-    pool = outbound.Pool()
+    pool = smtp.Pool()
     yield pool
     pool.close_all()
 
@@ -35,7 +35,8 @@ def _to(port: int) -> Destination:
 
 
 def _deliver(pool, port, rcpts, content, sender=SENDER, mail_options=()):
-    return outbound.deliver(pool, _to(port), None, HELO_NAME, sender, list(rcpts), content, list(mail_options))
+    mail = smtp.Outgoing(HELO_NAME, sender, list(rcpts), content, list(mail_options))
+    return smtp.deliver(pool, _to(port), None, mail)
 
 
 # --- against the aiosmtpd upstream -----------------------------------------------------------
@@ -136,7 +137,7 @@ def test_refused_mail_from_is_every_recipients_reply(pool, upstream):
 
 def test_outbound_socket_has_tcp_nodelay(upstream_factory):
     up = upstream_factory()
-    conn = outbound.connect(_to(up.port), None, HELO_NAME)
+    conn = smtp.connect(_to(up.port), None, HELO_NAME)
     try:
         assert conn.smtp.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     finally:

@@ -14,7 +14,10 @@ import time
 
 import pytest
 
-from app.deliver import deadlines, outbound
+from app.deliver import smtp
+from app.deliver.smtp import deadlines
+from tests.gateway.test_graph import graph_gateway, graph_server  # noqa: F401  (the graph_server fixture)
+from tests.gateway.test_oauth_accounts import auth_server, data_dir  # noqa: F401  (fixtures)
 from tests.support.gateway import rule
 from tests.support.smtp import message, send
 
@@ -91,10 +94,11 @@ def short_deadlines(monkeypatch):
 def test_a_dripping_server_is_cut_off_at_the_stage_deadline(short_deadlines, slow, stage):
     server = DrippingServer(slow)
     try:
-        dest = outbound.Destination("127.0.0.1", server.port, "none", None)
+        dest = smtp.Destination("127.0.0.1", server.port, "none", None)
         started = time.monotonic()
-        pool = outbound.Pool()
-        replies = outbound.deliver(pool, dest, None, "tenso.test", "a@lan.test", ["b@far.test"], message(), [])
+        pool = smtp.Pool()
+        mail = smtp.Outgoing("tenso.test", "a@lan.test", ["b@far.test"], message(), [])
+        replies = smtp.deliver(pool, dest, None, mail)
         took = time.monotonic() - started
         pool.close_all()
     finally:
@@ -108,9 +112,10 @@ def test_a_dripping_server_is_cut_off_at_the_stage_deadline(short_deadlines, slo
 def test_a_server_that_answers_in_time_is_not_cut(short_deadlines):
     server = DrippingServer("none")
     try:
-        dest = outbound.Destination("127.0.0.1", server.port, "none", None)
-        pool = outbound.Pool()
-        replies = outbound.deliver(pool, dest, None, "tenso.test", "a@lan.test", ["b@far.test"], message(), [])
+        dest = smtp.Destination("127.0.0.1", server.port, "none", None)
+        pool = smtp.Pool()
+        mail = smtp.Outgoing("tenso.test", "a@lan.test", ["b@far.test"], message(), [])
+        replies = smtp.deliver(pool, dest, None, mail)
         pool.close_all()
     finally:
         server.stop()
@@ -162,3 +167,41 @@ def test_slow_destinations_never_take_every_slot(tmp_path, gateway_factory, upst
     assert took < 2.0, f"the healthy destination's mail waited {took:.1f} s"
     slow1.handler.wait_for(3, timeout=15)
     slow2.handler.wait_for(3, timeout=15)
+
+
+@pytest.mark.parametrize("in_process", [False, True], ids=["delivery-worker", "threads"])
+def test_a_hanging_graph_mailbox_is_parked_like_a_server_and_never_takes_every_slot(
+    tmp_path,
+    auth_server,  # noqa: F811
+    data_dir,  # noqa: F811
+    graph_server,  # noqa: F811
+    gateway_factory,
+    upstream_factory,
+    monkeypatch,
+    in_process,
+):
+    """queue.workers 4 (one slot kept back): a GRAPH rule's mailbox is a destination like a server,
+    so four messages to a Graph that hangs hold three slots at most (the fourth is parked), and
+    mail for a healthy server leaves at once."""
+    if in_process:
+        monkeypatch.setenv("TENSO_DELIVERY_PROCESS", "0")
+    auth = auth_server()
+    graph = graph_server(auth)
+    gate = graph.hold()
+    healthy = upstream_factory()
+    gw = graph_gateway(
+        tmp_path, auth, graph, gateway_factory, before=[rule(healthy.port, "@healthy.test")], queue={"workers": 4}
+    )
+    try:
+        for i in range(4):
+            send(gw.port, "a@lan.test", ["b@example.test"], message(f"to graph {i}"))
+        graph.wait_held(3)
+        time.sleep(0.5)  # every slot the hanging mailbox may take is taken
+        started = time.monotonic()
+        send(gw.port, "a@lan.test", ["b@healthy.test"], message("healthy"))
+        healthy.handler.wait_for(1, timeout=5)
+        took = time.monotonic() - started
+    finally:
+        gate.set()
+    assert took < 2.0, f"the healthy destination's mail waited {took:.1f} s"
+    graph.wait_for(4)

@@ -5,7 +5,8 @@ Every request's bearer token is checked with the authorization server of tests/s
 (401 when it is not valid, as Graph answers an expired token); the body must be ``text/plain``
 base64 (400 otherwise) of at most 4 MB (413); an accepted message is kept as the decoded MIME
 bytes and answered 202 with a ``request-id``.  ``answer(status, headers, error)`` scripts the
-next answers (429 with Retry-After, 400...), used up one by one after the token check.
+next answers (429 with Retry-After, 400...), used up one by one after the token check; ``hold()``
+keeps every request waiting until the event it returns is set (a Graph that hangs).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class GraphServer:
         self.sent: list[Sent] = []
         self.scripted: list[tuple[int, dict[str, str], dict | None]] = []
         self.arrived = threading.Condition()
+        self.gate: threading.Event | None = None
+        self.held = 0  # requests waiting at the gate now
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -71,6 +74,17 @@ class GraphServer:
         """The next request with a valid token gets this answer instead of being sent."""
         with self.arrived:
             self.scripted.append((status, dict(headers or {}), error))
+
+    def hold(self) -> threading.Event:
+        """Every request from now on waits, unanswered, until the returned event is set."""
+        self.gate = threading.Event()
+        return self.gate
+
+    def wait_held(self, count: int, timeout: float = 15.0) -> None:
+        """Waits until ``count`` requests wait at the gate of ``hold()``."""
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: self.held >= count, timeout):
+                raise AssertionError(f"{count} held Graph request(s) expected, {self.held} arrived")
 
     def wait_for(self, count: int, timeout: float = 15.0) -> list[Request]:
         """Waits until ``count`` requests arrived (answered in any way)."""
@@ -101,6 +115,13 @@ class GraphServer:
         handler.wfile.write(body)
 
     def _send_mail(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        if self.gate is not None:
+            with self.arrived:
+                self.held += 1
+                self.arrived.notify_all()
+            self.gate.wait(60)
+            with self.arrived:
+                self.held -= 1
         found = _PATH.match(handler.path)
         mailbox = unquote(found.group(1)) if found else ""
         authorization = handler.headers.get("Authorization", "")

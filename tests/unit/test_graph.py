@@ -10,7 +10,7 @@ from email.utils import format_datetime
 import pytest
 
 from app import settings as settings_mod
-from app.deliver import graph
+from app.deliver.couriers import graph
 from app.route.router import GRAPH, Router
 from app.settings import GRAPH_SCOPE, SettingsError
 from tests.support.processes import check, run_app

@@ -98,7 +98,7 @@ def test_the_engine_may_not_reach_into_the_window_nor_the_window_past_the_settin
     ]
 
 
-def test_requests_is_for_accounts_and_the_graph_client_only_and_authlib_for_accounts_only(tmp_path):
+def test_requests_is_for_accounts_and_the_ways_out_only_and_authlib_for_accounts_only(tmp_path):
     root = _tree(
         tmp_path,
         {
@@ -106,13 +106,15 @@ def test_requests_is_for_accounts_and_the_graph_client_only_and_authlib_for_acco
             "app/accounts/__init__.py": "",
             "app/accounts/oauth.py": "import authlib\nimport requests\n",
             "app/deliver/__init__.py": "",
-            "app/deliver/graph.py": "import requests\n",
-            "app/deliver/outbound.py": "import requests\n",
+            "app/deliver/couriers/__init__.py": "",
+            "app/deliver/couriers/graph.py": "import requests\n",
+            "app/deliver/smtp/__init__.py": "",
+            "app/deliver/smtp/client.py": "import requests\n",
             "app/deliver/attempt.py": "from authlib.integrations import requests_client\n",
         },
     )
     assert _checker().problems(root) == [
         "app.deliver.attempt imports authlib.integrations: the OAuth 2.0 client is used only in app/accounts",
-        "app.deliver.outbound imports requests: "
-        "the OAuth 2.0 client is used only in app/accounts and app.deliver.graph",
+        "app.deliver.smtp.client imports requests: "
+        "the OAuth 2.0 client is used only in app/accounts and app.deliver.couriers",
     ]

@@ -12,26 +12,38 @@ see it.
 One request per message and mailbox; a message over Graph's single-request limit (4 MB, after
 base64) is refused here: Graph's upload sessions attach files to a draft built as JSON, which
 would take the message apart (docs/accounts.md, "Microsoft Graph").  Blocking, with explicit timeouts:
-runs in delivery threads like outbound.py.
+runs in delivery threads like smtp/.
+
+``GraphCourier`` is the way out of a rule with destination ``GRAPH``: one request per message and
+account, and the mailbox is what the scheduler counts (Graph's limits are per mailbox).
 """
 
 from __future__ import annotations
 
 import base64
 import email.utils
+import logging
 import re
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesHeaderParser
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from app.deliver.outbound import DeliveryError, TokenSource
+from app.deliver import credentials
+from app.deliver.couriers.base import Batch, Reply, Shared, failing, unsendable
+from app.deliver.smtp import DeliveryError, TokenSource
 
 if TYPE_CHECKING:
     import requests
+
+    from app.route.router import Account, Decision
+    from app.store.spool import QueuedMessage, Recipient
+
+log = logging.getLogger("tenso")
 
 GRAPH_URL = "https://graph.microsoft.com"
 MAX_REQUEST_BYTES = 4 * 1024 * 1024  # sendMail's limit for one request, the base64 body included
@@ -53,7 +65,7 @@ class Mailbox:
     @property
     def via(self) -> str:
         """The destination's name in the status counts and the log."""
-        return f"GRAPH {self.mailbox}"
+        return destination_name(self.mailbox)
 
     @property
     def send_url(self) -> str:
@@ -67,6 +79,55 @@ class Outcome:
 
     reply: str
     retry_after: float | None = None
+
+
+def destination_name(mailbox: str) -> str:
+    """A mailbox as the scheduler, the status counts and the log name it."""
+    return f"GRAPH {mailbox}"
+
+
+# --- the courier ---------------------------------------------------------------------------------
+
+
+class GraphCourier:
+    def __init__(self, shared: Shared):
+        self.shared = shared
+
+    def slot(self, decision: Decision) -> str:
+        assert decision.auth is not None  # settings.problems: a GRAPH rule names its account
+        return destination_name(decision.auth.username)
+
+    def deliver(self, batch: Batch) -> list[Reply]:
+        by_account: dict[Account, list[Recipient]] = defaultdict(list)
+        for rcpt, decision in batch.recipients:
+            assert decision.auth is not None
+            by_account[decision.auth].append(rcpt)
+        replies: list[Reply] = []
+        for account, rcpts in by_account.items():
+            try:
+                replies += self._send(batch.message, account, rcpts, batch.content)
+            except UnicodeError as exc:
+                replies += unsendable(batch.message.id, rcpts, exc, destination_name(account.username))
+        return replies
+
+    def _send(self, message: QueuedMessage, account: Account, rcpts: list[Recipient], content: bytes) -> list[Reply]:
+        settings = self.shared.settings
+        upstream = settings.account(account.name)
+        url = (upstream.oauth2.graph_url if upstream and upstream.oauth2 else "") or GRAPH_URL
+        box = Mailbox(url, account.username, account.name)
+        wanted = [r.address for r in rcpts]
+        folded = {w.casefold() for w in wanted}
+        also = [a for a in header_recipients(content) if a.casefold() not in folded]
+        if also:  # Graph sends to every address of To/Cc/Bcc: there is no envelope to say otherwise
+            log.warning(
+                "%s graph=%s: the headers also name %s, not recipients of this delivery; Graph sends to them too",
+                message.id,
+                box.mailbox,
+                ",".join(f"<{a}>" for a in also),
+            )
+        outcome = send(box, credentials.token_source(settings, account.name), with_bcc(content, wanted))
+        said, where = outcome.reply, f"graph={box.mailbox} auth={account.name}"
+        return [Reply(r, said, box.via, f"to=<{r.address}> {where}", failing(said), outcome.retry_after) for r in rcpts]
 
 
 # --- what goes to Graph --------------------------------------------------------------------------
