@@ -1,0 +1,205 @@
+"""The sections of the settings file, one dataclass each, every field with its default and its check.
+
+Loading walks the type hints (binding.py), so a field added here is parsed, defaulted, validated
+and saved without touching any other code; docs/settings-file.md says what each one means
+(tests/unit/test_docs_settings.py holds the two together).  The whole file is ``Settings``
+(model.py).
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+
+from app.settings import checks
+from app.settings.checks import GRAPH, NO_ACCOUNT, checked, each, optional
+
+TLS_MODES = ("none", "opportunistic", "required", "implicit")
+LISTENER_TLS = ("starttls", "implicit", "none")  # server.listen[].tls
+TLS_PROFILES = ("modern", "legacy")  # server.listen[].tls_profile (receive/listeners.py says what each allows)
+BARE_NEWLINE_MODES = ("normalize", "refuse")  # server.bare_newlines (mail/lineends.py says why)
+PROVIDERS = ("microsoft", "google", "generic")
+FLOWS = ("authorization_code", "device_code", "client_credentials")
+
+
+def _default_hostname() -> str:
+    # gethostname, not getfqdn: getfqdn asks DNS and can hang a first start for seconds.
+    return socket.gethostname() or "localhost"
+
+
+@dataclass
+class Listener:
+    """One listening address with its own security (``server.listen`` entries given as objects;
+    a plain "ADDRESS:PORT" string is a Listener with the defaults)."""
+
+    address: str = checked("", checks.listen)
+    tls: str = checked("starttls", checks.choice(LISTENER_TLS))  # starttls: offered when a certificate is set
+    tls_profile: str = checked("modern", checks.choice(TLS_PROFILES))
+    require_auth: bool = False  # submission: MAIL before AUTH gets 530 5.7.0
+    networks: list[str] = checked([], each(checks.relay_network))  # empty: any client may connect
+
+    @property
+    def weak(self) -> str:
+        """ "": fine; "plain": passwords and mail cross the LAN readable; "legacy": old TLS."""
+        if self.tls == "none":
+            return "plain"
+        return "legacy" if self.tls_profile == "legacy" else ""
+
+
+@dataclass
+class Server:
+    hostname: str = field(default_factory=_default_hostname, metadata={"check": checks.hostname})
+    listen: list[str | Listener] = checked(["0.0.0.0:25"], each(checks.listen))
+    max_message_bytes: int = checked(26214400, checks.at_least(1024))
+    max_recipients: int = checked(100, checks.positive)
+    tls_cert: str = ""
+    tls_key: str = ""
+    auth_requires_tls: bool = True
+    timeout_seconds: int = checked(300, checks.positive)
+    # A bare CR or LF in a message: made CRLF (normalize), or the message refused with 550 5.5.2.
+    bare_newlines: str = checked("normalize", checks.choice(BARE_NEWLINE_MODES))
+    # Processes accepting connections on the same ports (receive/workers.py); 1: this one alone.
+    processes: int = checked(1, checks.processes)
+    # Limits against abuse (receive/door.py); per receiving process.
+    max_connections: int = checked(200, checks.positive)
+    max_connections_per_client: int = checked(50, checks.positive)  # Postfix's smtpd_client_connection_count_limit
+    auth_failures_limit: int = checked(10, checks.at_least(0))  # failed logins in 10 minutes; 0: no ban
+    auth_ban_minutes: int = checked(30, checks.positive)
+
+    @property
+    def listeners(self) -> list[Listener]:
+        """Every ``listen`` entry as a Listener (a string gets the defaults)."""
+        return [e if isinstance(e, Listener) else Listener(address=e) for e in self.listen]
+
+
+@dataclass
+class LocalUser:
+    address: str = checked("", checks.address)
+    forward: list[str] = checked([], each(checks.forward_line))
+
+
+@dataclass
+class Rule:
+    match: str = checked("", checks.match)
+    destination: str = checked("", checks.destination)  # a server, MTA (normal delivery) or GRAPH
+    port: int = checked(25, checks.port)
+    conversion_host: str = checked("", optional(checks.domain))
+    tls: str = checked("opportunistic", checks.choice(TLS_MODES))
+    # "": the sender's per-user account, else the common one (the original); "none": no login; a name.
+    account: str = checked("", checks.rule_account)
+
+    @property
+    def by_graph(self) -> bool:
+        """Sent through Microsoft Graph, not SMTP: ``port`` and ``tls`` are unused."""
+        return self.destination.upper() == GRAPH
+
+    @property
+    def to_server(self) -> bool:
+        """Sent by SMTP to the rule's own server (not MTA, not GRAPH)."""
+        return self.destination.upper() not in ("MTA", GRAPH)
+
+
+@dataclass
+class Options:
+    skip_local: bool = False
+    relay_for_rule_matches: bool = False
+    check_local_users: bool = False
+    max_forward_count: int = checked(30, checks.positive)
+    relay_networks: list[str] = checked(["127.0.0.0/8", "::1"], each(checks.relay_network))
+    relay_when_authenticated: bool = True
+
+
+@dataclass
+class CommonAccount:
+    username: str = ""
+
+
+@dataclass
+class PerUserAccount:
+    local_user: str = checked("", checks.address)
+    username: str = ""  # a password account (keyring key user:ADDRESS), as in the original
+    account: str = checked("", optional(checks.account_name))  # or the name of an entry in accounts
+
+
+@dataclass
+class OAuth2:
+    """How an account signs in with OAuth 2.0 (app/accounts/); its tokens never live here."""
+
+    provider: str = checked("", checks.choice(PROVIDERS))
+    tenant: str = ""  # microsoft: the directory (contoso.onmicrosoft.com, its id, or organizations)
+    client_id: str = ""
+    flow: str = checked("authorization_code", checks.choice(FLOWS))
+    scope: str = ""  # empty: the provider's preset
+    authorize_url: str = checked("", optional(checks.url))
+    token_url: str = checked("", optional(checks.url))
+    device_url: str = checked("", optional(checks.url))
+    graph_url: str = checked("", optional(checks.url))
+
+
+@dataclass
+class UpstreamAccount:
+    """An account Tenso logs in to destinations with: a password in the keyring under
+    ``account:NAME``, or OAuth 2.0 (then ``account:NAME`` holds the client secret, if any)."""
+
+    name: str = checked("", checks.account_name)
+    username: str = ""
+    oauth2: OAuth2 | None = None
+
+    @property
+    def key(self) -> str:
+        return f"account:{self.name.lower()}"
+
+
+@dataclass
+class AuthAccounts:
+    common: CommonAccount = field(default_factory=CommonAccount)
+    per_user: list[PerUserAccount] = field(default_factory=list)
+
+
+@dataclass
+class Device:
+    """A login-only account for a scanner or another machine (not a mailbox): it may relay once
+    logged in; its password is the keyring entry ``device:NAME``."""
+
+    name: str = checked("", checks.account_name)
+    login: str = checked("", checks.login)  # the SMTP AUTH user name
+    senders: list[str] = checked([], each(checks.address))  # empty: any MAIL FROM
+
+    @property
+    def key(self) -> str:
+        return f"device:{self.name.lower()}"
+
+
+@dataclass
+class Queue:
+    dir: str = ""
+    retry_minutes: list[int] = checked([5, 10, 20, 40, 80, 160, 320], each(checks.positive))
+    max_age_hours: int = checked(120, checks.positive)
+    workers: int = checked(16, checks.positive)
+
+
+@dataclass
+class Delivery:
+    """Normal delivery (MTA) and the queue's extras; not in the original product."""
+
+    dns_servers: list[str] = checked([], each(checks.dns_server))  # empty: the system's resolvers
+    mx_port: int = checked(25, checks.port)  # only tests change this
+    delay_warning_hours: int = checked(0, checks.at_least(0))  # 0: no delay warnings
+
+
+@dataclass
+class Backup:
+    enabled: bool = False
+    dir: str = ""
+    keep_days: int = checked(30, checks.positive)
+
+
+def find_account(accounts: list[UpstreamAccount], name: str) -> UpstreamAccount | None:
+    """The entry of ``accounts`` named ``name`` (names compare without case)."""
+    return next((a for a in accounts if a.name.lower() == name.lower()), None)
+
+
+def graph_accounts(rules: list[Rule]) -> set[str]:
+    """The accounts (lower-case names) that rules with destination GRAPH send with: their
+    tokens are for Microsoft Graph (app/accounts asks for its scope)."""
+    return {r.account.lower() for r in rules if r.by_graph and r.account not in ("", NO_ACCOUNT)}
