@@ -24,6 +24,7 @@ from app.mail import addresses
 from app.mail.headers import count_hops
 from app.mail.lineends import has_bare_line_ends, to_crlf
 from app.receive.door import Door
+from app.settings import BareNewlines
 from app.store.spool import Envelope as SpoolEnvelope
 from app.store.spool import new_id
 from app.system import passwords
@@ -174,7 +175,7 @@ class InboundHandler:
         content: bytes = envelope.original_content or b""
         if has_bare_line_ends(content):
             # What a lax server behind Tenso could take for an end of data (mail/lineends.py).
-            if settings.server.bare_newlines == "refuse":
+            if settings.server.bare_newlines == BareNewlines.REFUSE:
                 log.info("refused message from <%s> client=%s: bare CR or LF", envelope.mail_from, client_ip(session))
                 return BARE_NEWLINE
             content = to_crlf(content)

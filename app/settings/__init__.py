@@ -13,16 +13,20 @@ Everything is imported from here: ``from app.settings import Settings, Rule, loa
 
 from app.settings.account_checks import GRAPH_SCOPE
 from app.settings.binding import SettingsError, check_field, copy, from_dict, to_dict
-from app.settings.checks import GRAPH, LOOPBACK_HOSTS, NO_ACCOUNT
+from app.settings.enums import (
+    BareNewlines,
+    Destination,
+    Flow,
+    ListenerTls,
+    Provider,
+    RuleAccount,
+    TlsMode,
+    TlsProfile,
+    Weakness,
+)
 from app.settings.file import last_good_path, load, save
 from app.settings.model import VERSION, Settings
 from app.settings.sections import (
-    BARE_NEWLINE_MODES,
-    FLOWS,
-    LISTENER_TLS,
-    PROVIDERS,
-    TLS_MODES,
-    TLS_PROFILES,
     AuthAccounts,
     Backup,
     CommonAccount,
@@ -40,34 +44,37 @@ from app.settings.sections import (
 )
 from app.system.paths import data_dir
 
+NO_ACCOUNT = RuleAccount.NONE  # the name route/router.py knows it by
+
 __all__ = [
-    "BARE_NEWLINE_MODES",
-    "FLOWS",
-    "GRAPH",
     "GRAPH_SCOPE",
-    "LISTENER_TLS",
-    "LOOPBACK_HOSTS",
     "NO_ACCOUNT",
-    "PROVIDERS",
-    "TLS_MODES",
-    "TLS_PROFILES",
     "VERSION",
     "AuthAccounts",
     "Backup",
+    "BareNewlines",
     "CommonAccount",
     "Delivery",
+    "Destination",
     "Device",
+    "Flow",
     "Listener",
+    "ListenerTls",
     "LocalUser",
     "OAuth2",
     "Options",
     "PerUserAccount",
+    "Provider",
     "Queue",
     "Rule",
+    "RuleAccount",
     "Server",
     "Settings",
     "SettingsError",
+    "TlsMode",
+    "TlsProfile",
     "UpstreamAccount",
+    "Weakness",
     "check_field",
     "copy",
     "data_dir",

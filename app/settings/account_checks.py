@@ -5,7 +5,7 @@ and flow need), and the rules and per-user entries that name them, GRAPH rules a
 from __future__ import annotations
 
 from app.problems import Problem
-from app.settings.checks import NO_ACCOUNT
+from app.settings.enums import Flow, Provider, TlsMode
 from app.settings.sections import PerUserAccount, Rule, UpstreamAccount, find_account, graph_accounts
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"  # the application permission Mail.Send
@@ -37,9 +37,9 @@ def account_problems(
         if rule.by_graph:
             found.extend(_graph_problems(i, rule, accounts))
             continue
-        if rule.account in ("", NO_ACCOUNT):
+        if not rule.account_name:
             continue
-        named = find_account(accounts, rule.account)
+        named = find_account(accounts, rule.account_name)
         if named is None:
             found.append(
                 Problem(
@@ -49,7 +49,7 @@ def account_problems(
                     number=i + 1,
                 )
             )
-        elif named.oauth2 is not None and rule.tls == "none":
+        elif named.oauth2 is not None and rule.tls == TlsMode.NONE:
             found.append(
                 Problem(
                     f"rules[{i}].tls",
@@ -75,7 +75,7 @@ def account_problems(
 def _graph_problems(i: int, rule: Rule, accounts: list[UpstreamAccount]) -> list[Problem]:
     """GRAPH sends with the rule's own account: a Microsoft one with the client-credentials
     flow (the application permission Mail.Send), whose token is for Graph."""
-    if rule.account in ("", NO_ACCOUNT):
+    if not rule.account_name:
         return [
             Problem(
                 f"rules[{i}].account",
@@ -84,7 +84,7 @@ def _graph_problems(i: int, rule: Rule, accounts: list[UpstreamAccount]) -> list
                 number=i + 1,
             )
         ]
-    named = find_account(accounts, rule.account)
+    named = find_account(accounts, rule.account_name)
     if named is None:
         return [
             Problem(
@@ -95,7 +95,7 @@ def _graph_problems(i: int, rule: Rule, accounts: list[UpstreamAccount]) -> list
             )
         ]
     o = named.oauth2
-    if o is None or o.provider != "microsoft" or o.flow != "client_credentials":
+    if o is None or o.provider != Provider.MICROSOFT or o.flow != Flow.CLIENT_CREDENTIALS:
         return [
             Problem(
                 f"rules[{i}].account",
@@ -125,18 +125,18 @@ def oauth2_problems(account: UpstreamAccount, where: str) -> list[Problem]:
     found = []
     if not o.client_id:
         found.append(Problem(f"{where}.client_id", "is missing (the application (client) id of the app registration)"))
-    if o.provider == "microsoft" and not o.tenant:
+    if o.provider == Provider.MICROSOFT and not o.tenant:
         found.append(
             Problem(f"{where}.tenant", "is missing (the tenant's domain such as contoso.onmicrosoft.com, or its id)")
         )
-    if o.provider == "generic":
+    if o.provider == Provider.GENERIC:
         if not o.token_url:
             found.append(Problem(f"{where}.token_url", "is missing (a generic provider needs its token endpoint)"))
-        if o.flow == "authorization_code" and not o.authorize_url:
+        if o.flow == Flow.AUTHORIZATION_CODE and not o.authorize_url:
             found.append(Problem(f"{where}.authorize_url", "is missing (needed for the authorization_code flow)"))
-        if o.flow == "device_code" and not o.device_url:
+        if o.flow == Flow.DEVICE_CODE and not o.device_url:
             found.append(Problem(f"{where}.device_url", "is missing (needed for the device_code flow)"))
-    if o.provider == "google" and o.flow != "authorization_code":
+    if o.provider == Provider.GOOGLE and o.flow != Flow.AUTHORIZATION_CODE:
         found.append(
             Problem(
                 f"{where}.flow",

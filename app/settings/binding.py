@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import types
 import typing
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
@@ -31,6 +32,8 @@ def _type_name(tp: Any) -> str:
         return "a list"
     if dataclasses.is_dataclass(tp):
         return "an object"
+    if _is_words(tp):
+        return "a string"
     return {str: "a string", int: "a whole number", bool: "true or false"}.get(tp, str(tp))
 
 
@@ -61,11 +64,24 @@ def _build(tp: Any, value: Any, path: str, problems: list[Problem]) -> Any:
         (item_tp,) = typing.get_args(tp)
         items = [_build(item_tp, item, f"{path}[{i}]", problems) for i, item in enumerate(value)]
         return items
+    if _is_words(tp):
+        if not isinstance(value, str):
+            problems.append(Problem(path, "must be {kind}", ("kind",), kind=_type_name(tp)))
+            return None
+        try:
+            return tp(value.strip())
+        except ValueError:
+            return value.strip()  # no word of the enum: the field's check says which are
     ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
     if not ok:
         problems.append(Problem(path, "must be {kind}", ("kind",), kind=_type_name(tp)))
         return None
     return value.strip() if isinstance(value, str) else value
+
+
+def _is_words(tp: Any) -> bool:
+    """A field holding one of a few words (enums.py)."""
+    return isinstance(tp, type) and issubclass(tp, StrEnum)
 
 
 @functools.cache
@@ -154,8 +170,13 @@ def copy(settings: Settings) -> Settings:
     return from_dict(to_dict(settings), source=settings.source)
 
 
+def _plain(items: list[tuple[str, Any]]) -> dict:
+    """A section as JSON values: an enum member as its word."""
+    return {key: value.value if isinstance(value, StrEnum) else value for key, value in items}
+
+
 def to_dict(settings: Settings) -> dict:
-    data = dataclasses.asdict(settings)
+    data = dataclasses.asdict(settings, dict_factory=_plain)
     data.pop("source", None)
     # Keys of the accounts feature at their defaults are left out: a file saved by this version
     # reads as before to anyone who never used accounts (and to an older Tenso).

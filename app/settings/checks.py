@@ -11,14 +11,14 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import field
+from enum import StrEnum
 from typing import Any
 
 from app.mail import addresses, forwarding, relaynets
+from app.settings.enums import Destination, RuleAccount
 from app.system.net import parse_listen
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
-NO_ACCOUNT = "none"  # rules[].account: never log in
-GRAPH = "GRAPH"  # rules[].destination: Microsoft Graph sendMail with the rule's account (deliver/graph.py)
 
 Check = Callable[[Any], str | None]
 
@@ -108,7 +108,7 @@ def match(value: str) -> str | None:
 
 
 def destination(value: str) -> str | None:
-    if value.upper() in ("MTA", GRAPH) or addresses.is_hostname(value):
+    if Destination.of(value) is not None or addresses.is_hostname(value):
         return None
     try:
         ipaddress.ip_address(value.strip("[]"))
@@ -120,16 +120,18 @@ def destination(value: str) -> str | None:
 def account_name(value: str) -> str | None:
     if not value:
         return "must be a name such as m365"
-    if value.lower() in (NO_ACCOUNT, "common") or not all(c.isalnum() or c in "._-" for c in value):
+    if value.lower() in (RuleAccount.NONE, "common") or not all(c.isalnum() or c in "._-" for c in value):
         return "must be letters, digits, '.', '_' or '-', and not none or common"
     return None
 
 
 def rule_account(value: str) -> str | None:
-    return None if value in ("", NO_ACCOUNT) else account_name(value)
+    return None if value in (RuleAccount.SENDERS, RuleAccount.NONE) else account_name(value)
 
 
-def choice(choices: tuple[str, ...]) -> Check:
+def choice(words: type[StrEnum]) -> Check:
+    """One of the enum's words (as written: no other case)."""
+    choices = tuple(words)
     return lambda value: None if value in choices else "must be one of " + ", ".join(choices)
 
 

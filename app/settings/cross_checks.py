@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.problems import Problem
+from app.settings.enums import ListenerTls
 from app.settings.sections import Device, LocalUser, PerUserAccount, Rule, Server
 from app.system.net import numeric_addresses, parse_listen, reaches_listener
 
@@ -53,7 +54,7 @@ def listener_problems(server: Server) -> list[Problem]:
     found: list[Problem] = []
     for i, listener in enumerate(server.listeners):
         where = f"server.listen[{i}]"
-        if listener.tls == "implicit" and not server.tls_cert:
+        if listener.tls == ListenerTls.IMPLICIT and not server.tls_cert:
             found.append(
                 Problem(
                     f"{where}.tls",
@@ -61,7 +62,7 @@ def listener_problems(server: Server) -> list[Problem]:
                     "(python -m app certificate create makes one)",
                 )
             )
-        if listener.require_auth and server.auth_requires_tls and listener.tls == "none":
+        if listener.require_auth and server.auth_requires_tls and listener.tls == ListenerTls.NONE:
             found.append(
                 Problem(
                     f"{where}.require_auth",
@@ -111,7 +112,7 @@ def rule_problems(rules: list[Rule], server: Server) -> list[Problem]:
                     number=i + 1,
                 )
             )
-        if rule.destination.upper() == "MTA" and rule.conversion_host:
+        if rule.by_mta and rule.conversion_host:
             found.append(
                 Problem(
                     f"rules[{i}].conversion_host",

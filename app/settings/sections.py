@@ -12,14 +12,18 @@ import socket
 from dataclasses import dataclass, field
 
 from app.settings import checks
-from app.settings.checks import GRAPH, NO_ACCOUNT, checked, each, optional
-
-TLS_MODES = ("none", "opportunistic", "required", "implicit")
-LISTENER_TLS = ("starttls", "implicit", "none")  # server.listen[].tls
-TLS_PROFILES = ("modern", "legacy")  # server.listen[].tls_profile (receive/listeners.py says what each allows)
-BARE_NEWLINE_MODES = ("normalize", "refuse")  # server.bare_newlines (mail/lineends.py says why)
-PROVIDERS = ("microsoft", "google", "generic")
-FLOWS = ("authorization_code", "device_code", "client_credentials")
+from app.settings.checks import checked, each, optional
+from app.settings.enums import (
+    BareNewlines,
+    Destination,
+    Flow,
+    ListenerTls,
+    Provider,
+    RuleAccount,
+    TlsMode,
+    TlsProfile,
+    Weakness,
+)
 
 
 def _default_hostname() -> str:
@@ -33,17 +37,17 @@ class Listener:
     a plain "ADDRESS:PORT" string is a Listener with the defaults)."""
 
     address: str = checked("", checks.listen)
-    tls: str = checked("starttls", checks.choice(LISTENER_TLS))  # starttls: offered when a certificate is set
-    tls_profile: str = checked("modern", checks.choice(TLS_PROFILES))
+    tls: ListenerTls = checked(ListenerTls.STARTTLS, checks.choice(ListenerTls))
+    tls_profile: TlsProfile = checked(TlsProfile.MODERN, checks.choice(TlsProfile))
     require_auth: bool = False  # submission: MAIL before AUTH gets 530 5.7.0
     networks: list[str] = checked([], each(checks.relay_network))  # empty: any client may connect
 
     @property
-    def weak(self) -> str:
-        """ "": fine; "plain": passwords and mail cross the LAN readable; "legacy": old TLS."""
-        if self.tls == "none":
-            return "plain"
-        return "legacy" if self.tls_profile == "legacy" else ""
+    def weak(self) -> Weakness:
+        """What this listener gives away (Weakness.NONE: nothing)."""
+        if self.tls == ListenerTls.NONE:
+            return Weakness.PLAIN
+        return Weakness.LEGACY if self.tls_profile == TlsProfile.LEGACY else Weakness.NONE
 
 
 @dataclass
@@ -57,7 +61,7 @@ class Server:
     auth_requires_tls: bool = True
     timeout_seconds: int = checked(300, checks.positive)
     # A bare CR or LF in a message: made CRLF (normalize), or the message refused with 550 5.5.2.
-    bare_newlines: str = checked("normalize", checks.choice(BARE_NEWLINE_MODES))
+    bare_newlines: BareNewlines = checked(BareNewlines.NORMALIZE, checks.choice(BareNewlines))
     # Processes accepting connections on the same ports (receive/workers.py); 1: this one alone.
     processes: int = checked(1, checks.processes)
     # Limits against abuse (receive/door.py); per receiving process.
@@ -84,19 +88,30 @@ class Rule:
     destination: str = checked("", checks.destination)  # a server, MTA (normal delivery) or GRAPH
     port: int = checked(25, checks.port)
     conversion_host: str = checked("", optional(checks.domain))
-    tls: str = checked("opportunistic", checks.choice(TLS_MODES))
-    # "": the sender's per-user account, else the common one (the original); "none": no login; a name.
-    account: str = checked("", checks.rule_account)
+    tls: TlsMode = checked(TlsMode.OPPORTUNISTIC, checks.choice(TlsMode))
+    # A RuleAccount word ("": the sender's per-user account, else the common one; "none": no
+    # login), or the name of an entry in accounts.
+    account: str = checked(RuleAccount.SENDERS, checks.rule_account)
+
+    @property
+    def by_mta(self) -> bool:
+        """Normal delivery (MX lookup, or a local user's mailbox): no server of the rule's."""
+        return Destination.of(self.destination) == Destination.MTA
 
     @property
     def by_graph(self) -> bool:
         """Sent through Microsoft Graph, not SMTP: ``port`` and ``tls`` are unused."""
-        return self.destination.upper() == GRAPH
+        return Destination.of(self.destination) == Destination.GRAPH
 
     @property
     def to_server(self) -> bool:
         """Sent by SMTP to the rule's own server (not MTA, not GRAPH)."""
-        return self.destination.upper() not in ("MTA", GRAPH)
+        return Destination.of(self.destination) is None
+
+    @property
+    def account_name(self) -> str:
+        """The entry of ``accounts`` the rule names; "" when it says a RuleAccount word instead."""
+        return "" if self.account in (RuleAccount.SENDERS, RuleAccount.NONE) else self.account
 
 
 @dataclass
@@ -125,10 +140,10 @@ class PerUserAccount:
 class OAuth2:
     """How an account signs in with OAuth 2.0 (app/accounts/); its tokens never live here."""
 
-    provider: str = checked("", checks.choice(PROVIDERS))
+    provider: Provider = checked("", checks.choice(Provider))  # "" until chosen: the check asks for one
     tenant: str = ""  # microsoft: the directory (contoso.onmicrosoft.com, its id, or organizations)
     client_id: str = ""
-    flow: str = checked("authorization_code", checks.choice(FLOWS))
+    flow: Flow = checked(Flow.AUTHORIZATION_CODE, checks.choice(Flow))
     scope: str = ""  # empty: the provider's preset
     authorize_url: str = checked("", optional(checks.url))
     token_url: str = checked("", optional(checks.url))
@@ -202,4 +217,4 @@ def find_account(accounts: list[UpstreamAccount], name: str) -> UpstreamAccount 
 def graph_accounts(rules: list[Rule]) -> set[str]:
     """The accounts (lower-case names) that rules with destination GRAPH send with: their
     tokens are for Microsoft Graph (app/accounts asks for its scope)."""
-    return {r.account.lower() for r in rules if r.by_graph and r.account not in ("", NO_ACCOUNT)}
+    return {r.account_name.lower() for r in rules if r.by_graph and r.account_name}

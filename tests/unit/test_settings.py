@@ -490,3 +490,110 @@ def test_check_of_a_file_whose_rules_are_not_a_list_says_so_without_a_traceback(
         result = check(write(tmp_path, {"rules": rules}))
         assert result.returncode == 1, rules
         assert "Traceback" not in result.stderr and "rules" in result.stderr, result.stderr
+
+
+# --- the words of the file ---------------------------------------------------------------------
+
+EXAMPLES = sorted((REPO / "docs" / "examples").glob("*.json"))
+
+
+def within(given, saved) -> bool:
+    """Every value ``given`` states is in ``saved`` as written (``saved`` also has the defaults)."""
+    if isinstance(given, dict):
+        return isinstance(saved, dict) and all(k in saved and within(v, saved[k]) for k, v in given.items())
+    if isinstance(given, list):
+        return isinstance(saved, list) and len(given) == len(saved) and all(map(within, given, saved))
+    return type(given) is type(saved) and given == saved
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_an_example_saved_back_keeps_every_word_and_saves_again_byte_for_byte(tmp_path, path):
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    settings_mod.save(settings_mod.load(path), first)
+    assert within(json.loads(path.read_text(encoding="utf-8")), json.loads(first.read_text(encoding="utf-8")))
+    settings_mod.save(settings_mod.load(first), second)
+    assert second.read_bytes() == first.read_bytes()
+
+
+EVERY_WORD = {
+    "server": {
+        "hostname": "gw.example.jp",
+        "bare_newlines": "refuse",
+        "tls_cert": "cert.pem",
+        "tls_key": "key.pem",
+        "listen": [
+            "0.0.0.0:25",
+            {"address": "0.0.0.0:465", "tls": "implicit", "tls_profile": "modern"},
+            {"address": "0.0.0.0:2525", "tls": "starttls", "tls_profile": "legacy"},
+            {"address": "0.0.0.0:2526", "tls": "none", "require_auth": False},
+        ],
+    },
+    "rules": [
+        {"match": "@a.example", "destination": "mta"},
+        {"match": "@b.example", "destination": "h.example", "tls": "none", "account": "none"},
+        {"match": "@c.example", "destination": "h.example", "tls": "required", "account": "isp"},
+        {"match": "@d.example", "destination": "h.example", "port": 465, "tls": "implicit", "account": "g"},
+        {"match": "@e.example", "destination": "h.example", "tls": "opportunistic", "account": "x"},
+        {"match": "*", "destination": "Graph", "account": "graph"},
+    ],
+    "accounts": [
+        {"name": "isp", "username": "u"},
+        {
+            "name": "graph",
+            "username": "office@contoso.example",
+            "oauth2": {"provider": "microsoft", "tenant": "t", "client_id": "c", "flow": "client_credentials"},
+        },
+        {"name": "g", "username": "office@example.jp", "oauth2": {"provider": "google", "client_id": "c"}},
+        {
+            "name": "x",
+            "username": "u",
+            "oauth2": {
+                "provider": "generic",
+                "client_id": "c",
+                "flow": "device_code",
+                "token_url": "https://t.example/token",
+                "device_url": "https://t.example/device",
+            },
+        },
+    ],
+}
+
+
+def test_every_word_of_the_file_loads_as_its_enum_member_and_saves_as_the_same_word(tmp_path):
+    from app.settings import BareNewlines, Flow, ListenerTls, Provider, TlsMode, TlsProfile, Weakness
+
+    (tmp_path / "cert.pem").write_text("x")
+    (tmp_path / "key.pem").write_text("x")
+    path = write(tmp_path, EVERY_WORD)
+    settings = settings_mod.load(path)
+    assert settings.server.bare_newlines is BareNewlines.REFUSE
+    assert [(e.tls, e.tls_profile, e.weak) for e in settings.server.listeners] == [
+        (ListenerTls.STARTTLS, TlsProfile.MODERN, Weakness.NONE),
+        (ListenerTls.IMPLICIT, TlsProfile.MODERN, Weakness.NONE),
+        (ListenerTls.STARTTLS, TlsProfile.LEGACY, Weakness.LEGACY),
+        (ListenerTls.NONE, TlsProfile.MODERN, Weakness.PLAIN),
+    ]
+    assert all(type(e.tls) is ListenerTls and type(e.tls_profile) is TlsProfile for e in settings.server.listeners)
+    assert [r.tls for r in settings.rules][1:5] == [
+        TlsMode.NONE,
+        TlsMode.REQUIRED,
+        TlsMode.IMPLICIT,
+        TlsMode.OPPORTUNISTIC,
+    ]
+    assert all(type(r.tls) is TlsMode for r in settings.rules)
+    assert [(r.by_mta, r.by_graph, r.to_server) for r in settings.rules[::5]] == [
+        (True, False, False),
+        (False, True, False),
+    ]
+    assert [(a.oauth2.provider, a.oauth2.flow) for a in settings.accounts if a.oauth2] == [
+        (Provider.MICROSOFT, Flow.CLIENT_CREDENTIALS),
+        (Provider.GOOGLE, Flow.AUTHORIZATION_CODE),
+        (Provider.GENERIC, Flow.DEVICE_CODE),
+    ]
+    saved = tmp_path / "saved.json"
+    settings_mod.save(settings, saved)
+    text = saved.read_text(encoding="utf-8")
+    assert within(EVERY_WORD, json.loads(text)) and "<" not in text  # words, never an enum's repr
+    settings_mod.save(settings_mod.load(saved), tmp_path / "again.json")
+    assert (tmp_path / "again.json").read_text(encoding="utf-8") == text
+    assert settings_mod.to_dict(settings)["rules"][1]["tls"].__class__ is str  # plain JSON values
