@@ -34,7 +34,8 @@ EXTRA = [
     "a string",
     "a whole number",
     "true or false",
-    "must be 1-65535",
+    "must be 1-65535",  # the settings' ranges (checks.Range): rules[].port, delivery.mx_port
+    "must be 1-16",  # server.processes
     "must be greater than 0",
     "must be a host name",
     "must be an address such as user@example.jp",

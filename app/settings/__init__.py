@@ -12,7 +12,8 @@ Everything is imported from here: ``from app.settings import Settings, Rule, loa
 """
 
 from app.settings.account_checks import GRAPH_SCOPE
-from app.settings.binding import SettingsError, check_field, copy, from_dict, to_dict
+from app.settings.binding import SettingsError, check_field, copy, from_dict, range_of, to_dict
+from app.settings.checks import INT_MAX, PORT, Range
 from app.settings.enums import (
     BareNewlines,
     Destination,
@@ -48,7 +49,9 @@ NO_ACCOUNT = RuleAccount.NONE  # the name route/router.py knows it by
 
 __all__ = [
     "GRAPH_SCOPE",
+    "INT_MAX",
     "NO_ACCOUNT",
+    "PORT",
     "VERSION",
     "AuthAccounts",
     "Backup",
@@ -66,6 +69,7 @@ __all__ = [
     "PerUserAccount",
     "Provider",
     "Queue",
+    "Range",
     "Rule",
     "RuleAccount",
     "Server",
@@ -81,6 +85,7 @@ __all__ = [
     "from_dict",
     "last_good_path",
     "load",
+    "range_of",
     "save",
     "to_dict",
 ]

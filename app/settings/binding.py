@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from app.problems import Problem
+from app.settings.checks import INT_MAX, Range
 from app.settings.model import Settings
 
 
@@ -154,15 +155,25 @@ def from_dict(data: Any, source: Path | None = None) -> Settings:
     return settings
 
 
+def _field(cls: type, name: str) -> dataclasses.Field:
+    return next(f for f in dataclasses.fields(cls) if f.name == name)
+
+
 def check_field(cls: type, name: str, value: Any) -> str | None:
     """The declared check of one field, for a window validating a cell as it is typed."""
-    f = next(f for f in dataclasses.fields(cls) if f.name == name)
-    check = f.metadata.get("check")
+    check = _field(cls, name).metadata.get("check")
     if check is None:
         return None
     if getattr(check, "each", False):
         return next((p for p in (check(v) for v in value) if p), None)
     return check(value)
+
+
+def range_of(cls: type, name: str) -> tuple[int, int]:
+    """The whole numbers field ``name`` of section ``cls`` takes, for a window's spin box: its
+    declared range, up to the largest a spin box holds where the field has no limit of its own."""
+    allowed: Range = _field(cls, name).metadata["range"]
+    return allowed.lo, INT_MAX if allowed.hi is None else allowed.hi
 
 
 def copy(settings: Settings) -> Settings:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -19,24 +19,28 @@ from app.settings.enums import Destination, RuleAccount
 from app.system.net import parse_listen
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+INT_MAX = 2**31 - 1  # the largest whole number a window's spin box holds
 
 Check = Callable[[Any], str | None]
 
 
-def port(value: int) -> str | None:
-    return None if 1 <= value <= 65535 else "must be 1-65535"
+@dataclass(frozen=True)
+class Range:
+    """The whole numbers a field takes, ``lo`` to ``hi`` (None: no upper limit).  It is the
+    field's check, and the window's spin box for the field offers the same (``range_of``)."""
+
+    lo: int
+    hi: int | None = None
+
+    def __call__(self, value: int) -> str | None:
+        if value >= self.lo and (self.hi is None or value <= self.hi):
+            return None
+        if self.hi is not None:
+            return f"must be {self.lo}-{self.hi}"  # tools/update_ts.py lists each one
+        return "must be greater than 0" if self.lo == 1 else f"must be at least {self.lo}"
 
 
-def processes(value: int) -> str | None:
-    return None if 1 <= value <= 16 else "must be 1-16"
-
-
-def positive(value: int) -> str | None:
-    return None if value > 0 else "must be greater than 0"
-
-
-def at_least(minimum: int) -> Check:
-    return lambda value: None if value >= minimum else f"must be at least {minimum}"
+PORT = Range(1, 65535)
 
 
 def hostname(value: str) -> str | None:
@@ -82,7 +86,7 @@ def dns_server(value: str) -> str | None:
         host = host[1:].partition("]")[0]
     elif host.count(":") == 1:
         host, _, number = host.partition(":")
-        if not number.isdigit() or not 1 <= int(number) <= 65535:
+        if not number.isdigit() or PORT(int(number)):
             return "port must be 1-65535"
     try:
         ipaddress.ip_address(host)
@@ -170,3 +174,9 @@ def checked(default: Any, check: Check | None = None, **kw: Any) -> Any:
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata={"check": check, **kw})
     return field(default=default, metadata={"check": check, **kw})
+
+
+def number(default: int | list[int], allowed: Range) -> Any:
+    """A whole-number field (or a list of them) taking the numbers ``allowed``: its check, and
+    the range the window offers (``metadata["range"]``)."""
+    return checked(default, each(allowed) if isinstance(default, list) else allowed, range=allowed)

@@ -12,7 +12,7 @@ import socket
 from dataclasses import dataclass, field
 
 from app.settings import checks
-from app.settings.checks import checked, each, optional
+from app.settings.checks import PORT, Range, checked, each, number, optional
 from app.settings.enums import (
     BareNewlines,
     Destination,
@@ -54,21 +54,21 @@ class Listener:
 class Server:
     hostname: str = field(default_factory=_default_hostname, metadata={"check": checks.hostname})
     listen: list[str | Listener] = checked(["0.0.0.0:25"], each(checks.listen))
-    max_message_bytes: int = checked(26214400, checks.at_least(1024))
-    max_recipients: int = checked(100, checks.positive)
+    max_message_bytes: int = number(26214400, Range(1024))
+    max_recipients: int = number(100, Range(1))
     tls_cert: str = ""
     tls_key: str = ""
     auth_requires_tls: bool = True
-    timeout_seconds: int = checked(300, checks.positive)
+    timeout_seconds: int = number(300, Range(1))
     # A bare CR or LF in a message: made CRLF (normalize), or the message refused with 550 5.5.2.
     bare_newlines: BareNewlines = checked(BareNewlines.NORMALIZE, checks.choice(BareNewlines))
     # Processes accepting connections on the same ports (receive/workers.py); 1: this one alone.
-    processes: int = checked(1, checks.processes)
+    processes: int = number(1, Range(1, 16))
     # Limits against abuse (receive/door.py); per receiving process.
-    max_connections: int = checked(200, checks.positive)
-    max_connections_per_client: int = checked(50, checks.positive)  # Postfix's smtpd_client_connection_count_limit
-    auth_failures_limit: int = checked(10, checks.at_least(0))  # failed logins in 10 minutes; 0: no ban
-    auth_ban_minutes: int = checked(30, checks.positive)
+    max_connections: int = number(200, Range(1))
+    max_connections_per_client: int = number(50, Range(1))  # Postfix's smtpd_client_connection_count_limit
+    auth_failures_limit: int = number(10, Range(0))  # failed logins in 10 minutes; 0: no ban
+    auth_ban_minutes: int = number(30, Range(1))
 
     @property
     def listeners(self) -> list[Listener]:
@@ -86,7 +86,7 @@ class LocalUser:
 class Rule:
     match: str = checked("", checks.match)
     destination: str = checked("", checks.destination)  # a server, MTA (normal delivery) or GRAPH
-    port: int = checked(25, checks.port)
+    port: int = number(25, PORT)
     conversion_host: str = checked("", optional(checks.domain))
     tls: TlsMode = checked(TlsMode.OPPORTUNISTIC, checks.choice(TlsMode))
     # A RuleAccount word ("": the sender's per-user account, else the common one; "none": no
@@ -119,7 +119,7 @@ class Options:
     skip_local: bool = False
     relay_for_rule_matches: bool = False
     check_local_users: bool = False
-    max_forward_count: int = checked(30, checks.positive)
+    max_forward_count: int = number(30, Range(1))
     relay_networks: list[str] = checked(["127.0.0.0/8", "::1"], each(checks.relay_network))
     relay_when_authenticated: bool = True
 
@@ -188,9 +188,9 @@ class Device:
 @dataclass
 class Queue:
     dir: str = ""
-    retry_minutes: list[int] = checked([5, 10, 20, 40, 80, 160, 320], each(checks.positive))
-    max_age_hours: int = checked(120, checks.positive)
-    workers: int = checked(16, checks.positive)
+    retry_minutes: list[int] = number([5, 10, 20, 40, 80, 160, 320], Range(1))
+    max_age_hours: int = number(120, Range(1))
+    workers: int = number(16, Range(1))
 
 
 @dataclass
@@ -198,15 +198,15 @@ class Delivery:
     """Normal delivery (MTA) and the queue's extras; not in the original product."""
 
     dns_servers: list[str] = checked([], each(checks.dns_server))  # empty: the system's resolvers
-    mx_port: int = checked(25, checks.port)  # only tests change this
-    delay_warning_hours: int = checked(0, checks.at_least(0))  # 0: no delay warnings
+    mx_port: int = number(25, PORT)  # only tests change this
+    delay_warning_hours: int = number(0, Range(0))  # 0: no delay warnings
 
 
 @dataclass
 class Backup:
     enabled: bool = False
     dir: str = ""
-    keep_days: int = checked(30, checks.positive)
+    keep_days: int = number(30, Range(1))
 
 
 def find_account(accounts: list[UpstreamAccount], name: str) -> UpstreamAccount | None:

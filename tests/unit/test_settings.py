@@ -161,6 +161,34 @@ def test_rule_problems_also_give_the_grid_row_number():
     assert problems_of(data) == ["rules[2].port: must be 1-65535 (rule No. 3)"]
 
 
+@pytest.mark.parametrize(
+    "section, name, low, high",
+    [
+        (settings_mod.Rule, "port", 1, 65535),
+        (settings_mod.Delivery, "mx_port", 1, 65535),
+        (settings_mod.Server, "processes", 1, 16),
+        (settings_mod.Server, "max_message_bytes", 1024, None),
+        (settings_mod.Server, "timeout_seconds", 1, None),
+        (settings_mod.Server, "auth_failures_limit", 0, None),
+        (settings_mod.Queue, "max_age_hours", 1, None),
+        (settings_mod.Queue, "retry_minutes", 1, None),
+        (settings_mod.Delivery, "delay_warning_hours", 0, None),
+    ],
+)
+def test_a_fields_declared_range_is_both_its_check_and_what_the_window_offers(section, name, low, high):
+    listed = name == "retry_minutes"
+
+    def check(value: int) -> str | None:
+        return settings_mod.check_field(section, name, [value] if listed else value)
+
+    assert settings_mod.range_of(section, name) == (low, settings_mod.INT_MAX if high is None else high)
+    assert check(low) is None and check(low - 1)
+    if high is not None:
+        assert check(high) is None and check(high + 1) == f"must be {low}-{high}"
+    else:
+        assert check(10**12) is None  # no upper limit of its own: only the window's box stops
+
+
 def test_bare_newlines_is_normalize_by_default_and_takes_only_normalize_or_refuse():
     assert settings_mod.from_dict({}).server.bare_newlines == "normalize"
     assert settings_mod.from_dict({"server": {"bare_newlines": "refuse"}}).server.bare_newlines == "refuse"

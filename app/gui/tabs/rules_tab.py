@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from app.gui.controller import GatewayController, RouteKind
 from app.gui.i18n import tr
 from app.gui.rules_model import COL_DESTINATION, COL_MATCH, COL_TLS, RulesModel
-from app.settings import Rule, RuleAccount, TlsMode, check_field
+from app.settings import Rule, RuleAccount, TlsMode, check_field, range_of
 
 
 def tls_explanation(mode: str) -> str:
@@ -67,7 +67,7 @@ class RuleDialog(QDialog):
         self.destination = QLineEdit(rule.destination)
         self.destination.setPlaceholderText(tr("host name, IP address or MTA"))
         self.port = QSpinBox()
-        self.port.setRange(1, 65535)
+        self.port.setRange(*range_of(Rule, "port"))
         self.port.setValue(rule.port)
         self.conversion = QLineEdit(rule.conversion_host)
         self.conversion.setPlaceholderText(tr("optional, e.g. example.jp"))
