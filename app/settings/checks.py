@@ -16,6 +16,7 @@ from typing import Any
 
 from app.mail import addresses, forwarding, relaynets
 from app.settings.enums import Destination, RuleAccount
+from app.settings.keys import COMMON, is_name
 from app.system.net import parse_listen
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -124,7 +125,7 @@ def destination(value: str) -> str | None:
 def account_name(value: str) -> str | None:
     if not value:
         return "must be a name such as m365"
-    if value.lower() in (RuleAccount.NONE, "common") or not all(c.isalnum() or c in "._-" for c in value):
+    if value.lower() in (RuleAccount.NONE, COMMON) or not is_name(value):
         return "must be letters, digits, '.', '_' or '-', and not none or common"
     return None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass, field
 
-from app.settings import checks
+from app.settings import checks, keys
 from app.settings.checks import PORT, Range, checked, each, number, optional
 from app.settings.enums import (
     BareNewlines,
@@ -162,7 +162,7 @@ class UpstreamAccount:
 
     @property
     def key(self) -> str:
-        return f"account:{self.name.lower()}"
+        return keys.account_key(self.name)
 
 
 @dataclass
@@ -182,7 +182,7 @@ class Device:
 
     @property
     def key(self) -> str:
-        return f"device:{self.name.lower()}"
+        return keys.device_key(self.name)
 
 
 @dataclass
