@@ -38,8 +38,13 @@ def _type_name(tp: Any) -> str:
     return {str: "a string", int: "a whole number", bool: "true or false"}.get(tp, str(tp))
 
 
+UNUSABLE = object()  # what _build returns for a value of the wrong JSON type
+
+
 def _build(tp: Any, value: Any, path: str, problems: list[Problem]) -> Any:
-    """Turns JSON ``value`` into ``tp``; appends problems and returns None when it cannot."""
+    """Turns JSON ``value`` into ``tp``, appending the problems found on the way.  A value of the
+    wrong type gives UNUSABLE; anything else is built whole, its broken parts included (a list
+    item of the wrong type is a stand-in), so the checks across fields can judge the rest."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         choices = [t for t in typing.get_args(tp) if t is not type(None)]
@@ -47,7 +52,7 @@ def _build(tp: Any, value: Any, path: str, problems: list[Problem]) -> Any:
             tp = next((t for t in choices if dataclasses.is_dataclass(t)), str) if isinstance(value, dict) else str
             if not isinstance(value, (str, dict)):
                 problems.append(Problem(path, "must be {kind}", ("kind",), kind="a string or an object"))
-                return None
+                return UNUSABLE
         else:  # an optional section: null or left out means none
             if value is None:
                 return None
@@ -56,19 +61,19 @@ def _build(tp: Any, value: Any, path: str, problems: list[Problem]) -> Any:
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             problems.append(Problem(path, "must be {kind}", ("kind",), kind=_type_name(tp)))
-            return None
+            return UNUSABLE
         return _build_object(cast(type, tp), value, path, problems)  # a field's type: the class, not an instance
     if origin is list:
         if not isinstance(value, list):
             problems.append(Problem(path, "must be {kind}", ("kind",), kind=_type_name(tp)))
-            return None
+            return UNUSABLE
         (item_tp,) = typing.get_args(tp)
         items = [_build(item_tp, item, f"{path}[{i}]", problems) for i, item in enumerate(value)]
-        return items
+        return [_stand_in(item_tp) if item is UNUSABLE else item for item in items]
     if _is_words(tp):
         if not isinstance(value, str):
             problems.append(Problem(path, "must be {kind}", ("kind",), kind=_type_name(tp)))
-            return None
+            return UNUSABLE
         try:
             return tp(value.strip())
         except ValueError:
@@ -76,8 +81,16 @@ def _build(tp: Any, value: Any, path: str, problems: list[Problem]) -> Any:
     ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
     if not ok:
         problems.append(Problem(path, "must be {kind}", ("kind",), kind=_type_name(tp)))
-        return None
+        return UNUSABLE
     return value.strip() if isinstance(value, str) else value
+
+
+def _stand_in(tp: Any) -> Any:
+    """What holds the place of a list item of the wrong type (its problem names it): the checks
+    across fields skip it, and the other items keep their indexes."""
+    if dataclasses.is_dataclass(tp):
+        return cast(type, tp)()
+    return {int: 0, bool: False}.get(tp, "")  # str, str | Listener
 
 
 def _is_words(tp: Any) -> bool:
@@ -103,16 +116,17 @@ def _build_object(cls: type, data: dict, path: str, problems: list[Problem]) -> 
             continue
         before = len(problems)
         built = _build(hints[key], value, prefix + key, problems)
-        if len(problems) > before:
-            continue
+        if built is UNUSABLE:
+            continue  # the default stands in; the problem names the field
+        failed = {p.field for p in problems[before:]}
         check = fields[key].metadata.get("check")
         if check is not None:
             if getattr(check, "each", False):
                 for i, item in enumerate(built):
-                    problem = check(item)
+                    problem = None if f"{prefix}{key}[{i}]" in failed else check(item)
                     if problem:
                         problems.append(Problem(f"{prefix}{key}[{i}]", "{check}", ("check",), check=problem))
-            else:
+            elif not failed:
                 problem = check(built)
                 if problem:
                     problems.append(_failed_check(f"{prefix}{key}", "{check}", problem, path))
@@ -143,13 +157,15 @@ def _rule_number(path: str) -> int | None:
 
 
 def from_dict(data: Any, source: Path | None = None) -> Settings:
+    """The settings ``data`` holds; SettingsError naming every problem, those of single fields
+    and those across fields, found in one run (a check across fields skips only what a broken
+    field makes meaningless: ``Settings.problems``)."""
     problems: list[Problem] = []
     if not isinstance(data, dict):
         raise SettingsError([Problem("(file)", "must be a JSON object")])
     settings = _build_object(Settings, data, "", problems)
     settings.source = source
-    if not problems:
-        problems.extend(settings.problems())
+    problems.extend(settings.problems(broken={p.field for p in problems}))
     if problems:
         raise SettingsError(problems)
     return settings

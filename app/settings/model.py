@@ -3,6 +3,7 @@ folders it names resolved against the file's own folder."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,17 +48,20 @@ class Settings:
     # Where the file was read from: relative folders are taken from there.
     source: Path | None = field(default=None, compare=False, repr=False, metadata={"internal": True})
 
-    def problems(self) -> list[Problem]:
-        """Checks that involve more than one field."""
+    def problems(self, broken: Iterable[str] = ()) -> list[Problem]:
+        """Checks that involve more than one field.  ``broken``: the fields that have a problem of
+        their own (loading passes them), whose values these checks do not judge by."""
+        skip = cross_checks.Broken(broken)
         found: list[Problem] = []
-        if self.version != VERSION:
+        if self.version != VERSION and not skip("version"):
             found.append(Problem("version", "must be {version}", version=VERSION))
-        found.extend(cross_checks.server_problems(self.server, self.resolve))
-        found.extend(cross_checks.user_problems(self.local_users, self.auth_accounts.per_user))
-        found.extend(account_checks.account_problems(self.accounts, self.auth_accounts.per_user, self.rules))
-        found.extend(cross_checks.listener_problems(self.server))
-        found.extend(cross_checks.device_problems(self.devices, self.local_users))
-        found.extend(cross_checks.rule_problems(self.rules, self.server))
+        per_user = self.auth_accounts.per_user
+        found.extend(cross_checks.server_problems(self.server, self.resolve, skip))
+        found.extend(cross_checks.user_problems(self.local_users, per_user, skip))
+        found.extend(account_checks.account_problems(self.accounts, per_user, self.rules, skip))
+        found.extend(cross_checks.listener_problems(self.server, skip))
+        found.extend(cross_checks.device_problems(self.devices, self.local_users, skip))
+        found.extend(cross_checks.rule_problems(self.rules, self.server, skip))
         return found
 
     def device(self, login: str) -> Device | None:

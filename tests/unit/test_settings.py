@@ -625,3 +625,122 @@ def test_every_word_of_the_file_loads_as_its_enum_member_and_saves_as_the_same_w
     settings_mod.save(settings_mod.load(saved), tmp_path / "again.json")
     assert (tmp_path / "again.json").read_text(encoding="utf-8") == text
     assert settings_mod.to_dict(settings)["rules"][1]["tls"].__class__ is str  # plain JSON values
+
+
+# --- one run finds every problem ---------------------------------------------------------------
+
+
+def test_check_reports_a_bad_port_and_an_unknown_account_in_one_run(tmp_path):
+    """Field problems and the checks across fields come in the same run, not one after the other."""
+    data = {"rules": [{"match": "*", "destination": "smtp.example", "port": 70000, "account": "nobody"}]}
+    assert_problems(
+        check(write(tmp_path, data)),
+        [("rules[0].port", "must be 1-65535"), ("rules[0].account", "no account named nobody in accounts")],
+    )
+
+
+def test_one_run_names_field_problems_and_cross_field_problems_of_every_section():
+    data = {
+        "version": 2,
+        "server": {"listen": ["0.0.0.0:25", "nowhere"], "max_recipients": 0, "tls_cert": "cert.pem"},
+        "local_users": [{"address": "a@example.jp"}, {"address": "A@example.jp"}, {"address": "bad"}],
+        "auth_accounts": {"per_user": [{"local_user": "b@example.jp", "username": "idb"}]},
+        "accounts": [{"name": "isp", "username": "u"}, {"name": "m365", "oauth2": {"provider": "aol"}}],
+        "devices": [{"name": "mfp", "login": "a@example.jp", "senders": ["not an address"]}],
+        "rules": [
+            {"match": "@x.jp", "destination": "MTA", "conversion_host": "example.jp", "tls": "always"},
+            {"match": "*", "destination": "127.0.0.1", "port": 25, "account": "isp"},
+            {"match": "example.jp", "destination": "h.example", "account": "m366"},
+        ],
+    }
+    assert sorted(problems_of(data)) == sorted(
+        [
+            "server.listen[1]: must be address:port, such as 0.0.0.0:25 or [::]:25",
+            "server.max_recipients: must be greater than 0",
+            "local_users[2].address: must be an address such as user@example.jp",
+            "accounts[1].oauth2.provider: must be one of microsoft, google, generic",
+            "devices[0].senders[0]: must be an address such as user@example.jp",
+            "rules[0].tls: must be one of none, opportunistic, required, implicit (rule No. 1)",
+            "rules[2].match: must be *, @domain, @*.domain or an address (rule No. 3)",
+            "version: must be 1",
+            "server.tls_key: tls_cert and tls_key must be set together",
+            f"server.tls_cert: file not found: {Path('cert.pem')}",
+            "local_users[1].address: A@example.jp is listed twice",
+            "auth_accounts.per_user[0].local_user: b@example.jp is not a local user",
+            "accounts[1].username: is missing (the user name or mailbox the destination knows)",
+            "accounts[1].oauth2.client_id: is missing (the application (client) id of the app registration)",
+            "devices[0].login: a@example.jp is a local user's address; a device needs a login of its own",
+            "rules[0].conversion_host: only a forwarding rule can rewrite (rule No. 1)",
+            "rules[1].destination: 127.0.0.1:25 is Tenso itself (server.listen); mail would loop (rule No. 2)",
+            "rules[2].account: no account named m366 in accounts (rule No. 3)",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"server": {"listen": [25]}, "rules": [{"match": "*", "destination": "127.0.0.1"}]},
+        {"server": {"listen": "0.0.0.0:25"}},
+        {"server": {"tls_cert": 5}},
+        {"rules": [{"match": "*", "destination": "127.0.0.1", "port": "25"}]},
+        {"local_users": [5, 5], "auth_accounts": {"per_user": [{"local_user": "a@example.jp", "username": "u"}]}},
+        {"local_users": "a@example.jp", "auth_accounts": {"per_user": [{"local_user": "a@example.jp"}]}},
+        {"accounts": {"name": "isp"}, "rules": [{"match": "*", "destination": "h.example", "account": "isp"}]},
+        {
+            "accounts": [
+                {
+                    "name": "a",
+                    "username": "u",
+                    "oauth2": {
+                        "provider": "generic",
+                        "client_id": "c",
+                        "token_url": "https://t.example/token",
+                        "flow": 1,
+                    },
+                }
+            ]
+        },
+        {
+            "accounts": [
+                {"name": "a", "username": "u", "oauth2": {"provider": "microsoft", "client_id": "c", "tenant": 1}}
+            ]
+        },
+        {"rules": [{"match": "*", "destination": "GRAPH", "account": 1}]},
+        {"devices": [{"name": 1, "login": 2}, {"name": 1, "login": 2}]},
+    ],
+)
+def test_a_value_of_the_wrong_type_gives_its_own_problem_not_a_cross_field_one_built_on_its_stand_in(data):
+    found = problems_of(data)
+    assert found and all(" must be a" in p for p in found), found  # "must be a whole number", "an object"...
+
+
+def mutations(value, path=()):
+    """``value`` with each of its parts replaced, one at a time, by values of other JSON types."""
+    for wrong in (None, 7, "x", [], {}):
+        yield path, wrong
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from mutations(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from mutations(item, (*path, index))
+
+
+def replaced(value, path, wrong):
+    if not path:
+        return wrong
+    copied = json.loads(json.dumps(value))
+    copied[path[0]] = replaced(copied[path[0]], path[1:], wrong)
+    return copied
+
+
+def test_no_broken_part_of_a_full_file_makes_the_checks_across_fields_fail_instead_of_naming_it(tmp_path):
+    (tmp_path / "cert.pem").write_text("x")
+    (tmp_path / "key.pem").write_text("x")
+    for path, wrong in mutations(EVERY_WORD):
+        data = replaced(EVERY_WORD, path, wrong)
+        try:
+            settings_mod.from_dict(data, source=tmp_path / "settings.json")
+        except settings_mod.SettingsError as exc:
+            assert all(isinstance(p, str) and ": " in p for p in exc.problems), (path, wrong)
