@@ -74,10 +74,8 @@ def _build(tp: Any, value: Any, path: str, problems: list[Problem]) -> Any:
         if not isinstance(value, str):
             problems.append(Problem(path, "must be {kind}", ("kind",), kind=_type_name(tp)))
             return UNUSABLE
-        try:
-            return tp(value.strip())
-        except ValueError:
-            return value.strip()  # no word of the enum: the field's check says which are
+        word = value.strip()
+        return _members(tp).get(word, word)  # no word of the enum: the field's check says which are
     ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
     if not ok:
         problems.append(Problem(path, "must be {kind}", ("kind",), kind=_type_name(tp)))
@@ -96,6 +94,11 @@ def _stand_in(tp: Any) -> Any:
 def _is_words(tp: Any) -> bool:
     """A field holding one of a few words (enums.py)."""
     return isinstance(tp, type) and issubclass(tp, StrEnum)
+
+
+@functools.cache
+def _members(words: type[StrEnum]) -> dict[str, StrEnum]:
+    return {member.value: member for member in words}
 
 
 @functools.cache

@@ -60,10 +60,10 @@ class Destination(StrEnum):
     @classmethod
     def of(cls, destination: str) -> Destination | None:
         """The word ``destination`` is, or None for a server."""
-        try:
-            return cls(destination.upper())
-        except ValueError:
-            return None
+        return _DESTINATIONS.get(destination.upper())
+
+
+_DESTINATIONS = {d.value: d for d in Destination}
 
 
 class RuleAccount(StrEnum):
