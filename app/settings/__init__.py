@@ -1,12 +1,19 @@
 """The settings file: one declaration of every field, its default and its check.
 
-The file is JSON (docs/settings-file.md).  Every section is a dataclass (sections.py, the whole
-file ``Settings`` in model.py); a field's ``metadata["check"]`` (checks.py) returns a problem text
-or ``None``.  Loading walks the type hints (binding.py), so a field added there is parsed,
-defaulted and validated without touching any other code.  Problems name the field with a JSON
-path (``rules[2].port: must be 1-65535``) so the command line and the window can point at it;
-the checks across fields are in cross_checks.py and account_checks.py, reading and writing the
-file in file.py.
+The file is JSON (docs/settings-file.md).  The package, one part per module:
+
+- sections.py: a dataclass per section, each field with its default and its check;
+  model.py: ``Settings``, the whole file, and the folders it names;
+- checks.py: the checks of single fields (a problem text or ``None``), ``Range`` for numbers;
+  enums.py: the words that are one of a few (``TlsMode``, ``Provider``...), as StrEnums;
+  keys.py: the keyring's keys (``common``, ``user:ADDRESS``, ``account:NAME``...);
+- cross_checks.py, account_checks.py: the checks across fields;
+- binding.py: JSON to the model and back (``from_dict``, ``to_dict``, ``copy``), one field's check
+  and range for the window (``check_field``, ``range_of``); file.py: ``load``, ``save``.
+
+Loading walks the type hints, so a field added to a section is parsed, defaulted, validated and
+saved without touching any other code.  Problems name the field with a JSON path
+(``rules[2].port: must be 1-65535``) so the command line and the window can point at it.
 
 Everything is imported from here: ``from app.settings import Settings, Rule, load, save``.
 """

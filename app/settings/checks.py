@@ -3,7 +3,7 @@
 A field declares its check with ``checked(default, check)`` (sections.py); loading runs it on the
 value read (binding.py), the window runs it on the value typed (``check_field``).  The texts are
 what ``check`` prints after the field's name, and what the window translates (tools/update_ts.py
-collects the ``return "must ..."`` texts of this module).
+collects the ``return "must ..."`` texts of the package, and lists the ranges' own).
 """
 
 from __future__ import annotations
