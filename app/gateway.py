@@ -24,7 +24,7 @@ from app.receive.handler import InboundHandler
 from app.receive.workers import ReceivingWorkers
 from app.route.policy import RelayPolicy
 from app.route.router import Account, Decision, Router, named_account
-from app.settings import Settings
+from app.settings import Settings, keys
 from app.status import State, Status, gather
 from app.store.activity import FILE_NAME as ACTIVITY_FILE
 from app.store.activity import Activity, Delivered, Outcome
@@ -61,13 +61,14 @@ def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginR
     rule = settings.rules[rule_index]
     accounts = settings.auth_accounts
     account = None
-    named = settings.account(account_key[8:]) if account_key.startswith("account:") else None
+    key = keys.parse(account_key)
+    named = settings.account(key.name) if key and key.kind == keys.KeyKind.ACCOUNT else None
     if named is not None:
         account = named_account(named)
-    elif account_key == "common" and accounts.common.username:
-        account = Account("common", accounts.common.username)
-    elif account_key.startswith("user:"):
-        user = account_key[5:]
+    elif key and key.kind == keys.KeyKind.COMMON and accounts.common.username:
+        account = Account(keys.COMMON, accounts.common.username)
+    elif key and key.kind == keys.KeyKind.USER:
+        user = key.name
         found = next((a for a in accounts.per_user if a.local_user == user), None)
         if found and found.username:
             account = Account(account_key, found.username)

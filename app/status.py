@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from app.settings import Settings
+from app.settings import Settings, keys
 from app.store import activity as activity_mod
 from app.store.activity import Activity, DestinationStatus, Outcome
 from app.store.spool import WAITING, QueueLocked, Spool
@@ -104,11 +104,11 @@ def needed_passwords(settings: Settings) -> list[MissingPassword]:
             f" and {len(servers) - 1} more rule(s) to a server" if len(servers) > 1 else ""
         )
         words = f"the common account {accounts.common.username} ({rules})"
-        needed.append(MissingPassword("common", words, accounts.common.username))
+        needed.append(MissingPassword(keys.COMMON, words, accounts.common.username))
     for a in accounts.per_user:
         if a.username:
             words = f"the account {a.username} of {a.local_user}"
-            needed.append(MissingPassword(f"user:{a.local_user}", words, a.username, a.local_user))
+            needed.append(MissingPassword(keys.user_key(a.local_user), words, a.username, a.local_user))
     named = {r.account.lower() for r in settings.rules} | {a.account.lower() for a in accounts.per_user}
     for upstream in settings.accounts:
         if upstream.oauth2 is None and upstream.name.lower() in named:

@@ -15,8 +15,9 @@ circle that only the type checker sees is still a circle in the design.  The rul
   way round), and the OAuth client (``authlib``, ``requests``) is imported only there, but for
   ``requests`` in the ways out of ``deliver/couriers/`` (Microsoft Graph's sendMail is HTTP);
 - a module of ``app/gui`` other than the controller imports from the engine only the settings
-  model (``app.settings``, and of it only what it defines itself, not what it imports) and the
-  values of ``app.mail`` and ``app.problems``.
+  model (``app.settings``, and of it only what it defines itself, not what it imports: a name
+  defined in any module of the ``app/settings/`` package counts, whichever of them it is taken
+  from) and the values of ``app.mail`` and ``app.problems``.
 
 Dynamic imports (``importlib.import_module``) are not seen; Tenso has none.
 """
@@ -56,12 +57,24 @@ def defined_names(path: Path) -> set[str]:
     return names
 
 
+def model_names(root: Path) -> set[str]:
+    """What the settings model defines itself: the top-level names of app/settings.py, or of every
+    module of the app/settings/ package (and the names of those modules)."""
+    package = root / "app" / "settings"
+    files = [root / "app" / "settings.py", *sorted(package.rglob("*.py"))]
+    names = {p.stem for p in files[1:] if p.stem != "__init__"}
+    for path in files:
+        if path.exists():
+            names |= defined_names(path)
+    return names
+
+
 def names_from(path: Path, module: str) -> set[str]:
-    """The names ``path`` takes with ``from <module> import ...``."""
+    """The names ``path`` takes with ``from <module> import ...`` or from a module inside it."""
     return {
         alias.name
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path)))
-        if isinstance(node, ast.ImportFrom) and node.module == module
+        if isinstance(node, ast.ImportFrom) and node.module and in_part(node.module, module)
         for alias in node.names
     }
 
@@ -132,8 +145,7 @@ def problems(root: Path = ROOT) -> list[str]:
     # A package's __init__ is imported with each of its modules; it is not an edge of the design.
     graph = {m: {i for i in found if i in modules and i != m and not m.startswith(i + ".")} for m, found in raw.items()}
     found = [f"import circle: {' -> '.join(c)}" for c in cycles(graph)]
-    settings_path = root / "app" / "settings.py"
-    model = defined_names(settings_path) if settings_path.exists() else set()
+    model = model_names(root)
     for module, targets in sorted(raw.items()):
         gui = in_part(module, "app.gui")
         path = next(p for p in paths if module_name(p, root) == module)

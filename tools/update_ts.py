@@ -26,7 +26,7 @@ EXTRA = [
     "EHLO and STARTTLS",  # the stages of deliver/smtp/'s deadlines (a "too slow" problem)
     "AUTH",
     "the transaction (MAIL to the reply after the final dot)",
-    "is missing ({check})",  # settings._failed_check, with and without the grid's row
+    "is missing ({check})",  # settings/binding.py _failed_check, with and without the grid's row
     "{check} (rule No. {number})",
     "is missing ({check}) (rule No. {number})",
     "a list",
@@ -34,7 +34,8 @@ EXTRA = [
     "a string",
     "a whole number",
     "true or false",
-    "must be 1-65535",
+    "must be 1-65535",  # the settings' ranges (checks.Range): rules[].port, delivery.mx_port
+    "must be 1-16",  # server.processes
     "must be greater than 0",
     "must be a host name",
     "must be an address such as user@example.jp",
@@ -86,13 +87,14 @@ def collect() -> list[str]:
     for path in sorted((ROOT / "app").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         gui = path.is_relative_to(ROOT / "app" / "gui")
+        settings = path.is_relative_to(ROOT / "app" / "settings")  # the field checks' messages
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 if gui and node.func.id in ("tr", "tr_later") and node.args and _constant(node.args[0]) is not None:
                     found.append(_constant(node.args[0]))  # type: ignore[arg-type]
                 elif node.func.id == "Problem" and len(node.args) >= 2 and _constant(node.args[1]) is not None:
                     found.append(_constant(node.args[1]))  # type: ignore[arg-type]
-            elif path.name == "settings.py" and isinstance(node, ast.Return) and node.value is not None:
+            elif settings and isinstance(node, ast.Return) and node.value is not None:
                 # A check's message: ``return "must be ..."`` or ``return None if ... else "must ..."``
                 values = [node.value.body, node.value.orelse] if isinstance(node.value, ast.IfExp) else [node.value]
                 found += [v for v in map(_constant, values) if v and v.startswith(("must ", "is "))]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from app.settings import GRAPH_SCOPE, UpstreamAccount
+from app.settings import GRAPH_SCOPE, Flow, Provider, UpstreamAccount
 
 HTTP_TIMEOUT = 30.0
 SIGN_IN_SECONDS = 300.0  # how long a sign-in waits for the browser or the device code
@@ -38,7 +38,7 @@ class Preset:
 
 MICROSOFT = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0"
 PRESETS = {
-    "microsoft": Preset(
+    Provider.MICROSOFT: Preset(
         f"{MICROSOFT}/authorize",
         f"{MICROSOFT}/token",
         f"{MICROSOFT}/devicecode",
@@ -46,7 +46,7 @@ PRESETS = {
         "https://outlook.office365.com/.default",
     ),
     # access_type=offline and prompt=consent: without them Google returns no refresh token.
-    "google": Preset(
+    Provider.GOOGLE: Preset(
         "https://accounts.google.com/o/oauth2/v2/auth",
         "https://oauth2.googleapis.com/token",
         "https://oauth2.googleapis.com/device/code",
@@ -54,7 +54,7 @@ PRESETS = {
         "https://mail.google.com/",
         (("access_type", "offline"), ("prompt", "consent")),
     ),
-    "generic": Preset("", "", "", "", ""),
+    Provider.GENERIC: Preset("", "", "", "", ""),
 }
 
 
@@ -72,8 +72,8 @@ class Endpoints:
     """One account's provider, resolved: the presets, with the settings' overrides."""
 
     name: str
-    provider: str
-    flow: str
+    provider: Provider
+    flow: Flow
     client_id: str
     username: str
     authorize_url: str
@@ -94,8 +94,8 @@ def endpoints(account: UpstreamAccount, graph: bool = False) -> Endpoints:
     def url(override: str, default: str) -> str:
         return override or default.format(tenant=tenant)
 
-    default_scope = preset.app_scope if o.flow == "client_credentials" else preset.scope
-    if graph and o.flow == "client_credentials":
+    default_scope = preset.app_scope if o.flow == Flow.CLIENT_CREDENTIALS else preset.scope
+    if graph and o.flow == Flow.CLIENT_CREDENTIALS:
         default_scope = GRAPH_SCOPE
     return Endpoints(
         name=account.name,

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from app.accounts import oauth
 from app.accounts.tokens import TokenSet, TokenStore, TokenStoreError
-from app.settings import Settings, UpstreamAccount
+from app.settings import Flow, Settings, UpstreamAccount
 from app.system import passwords, paths
 
 log = logging.getLogger("tenso")
@@ -130,12 +130,12 @@ def login(
     if account.oauth2 is None:
         raise AccountError(f"{name} is a password account: run python -m app password set {account.key}")
     ep = oauth.endpoints(account, graph=name.lower() in settings.graph_accounts())
-    flow = "device_code" if device else ep.flow
-    client_secret = secret or _secret(account, needed=flow == "client_credentials")
+    flow = Flow.DEVICE_CODE if device else ep.flow
+    client_secret = secret or _secret(account, needed=flow == Flow.CLIENT_CREDENTIALS)
     try:
-        if flow == "client_credentials":
+        if flow == Flow.CLIENT_CREDENTIALS:
             reply = oauth.client_credentials(ep, client_secret or "")
-        elif flow == "device_code":
+        elif flow == Flow.DEVICE_CODE:
             reply = oauth.sign_in_device(ep, client_secret, show_code, timeout)
         else:
             reply = oauth.sign_in_browser(ep, client_secret, show_url, open_browser, timeout)
@@ -231,7 +231,7 @@ def _refresh(account: UpstreamAccount, tokens: TokenSet, graph: bool = False) ->
     name = account.name
     ep = oauth.endpoints(account, graph)
     try:
-        if ep.flow == "client_credentials":
+        if ep.flow == Flow.CLIENT_CREDENTIALS:
             reply = oauth.client_credentials(ep, _secret(account, needed=True) or "")
         elif tokens.refresh_token:
             reply = oauth.refresh(ep, _secret(account, needed=False), tokens.refresh_token)

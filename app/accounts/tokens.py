@@ -19,6 +19,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.settings import keys
 from app.system import passwords
 from app.system.files import fsync_dir
 
@@ -43,7 +44,8 @@ class TokenSet:
 
 
 def key_name(account: str) -> str:
-    return f"tokens:{account.lower()}"
+    """The keyring entry holding the key of ``account``'s token file."""
+    return keys.tokens_key(account)
 
 
 class TokenStore:

@@ -24,6 +24,7 @@ from app.mail import addresses
 from app.mail.headers import count_hops
 from app.mail.lineends import has_bare_line_ends, to_crlf
 from app.receive.door import Door
+from app.settings import BareNewlines, keys
 from app.store.spool import Envelope as SpoolEnvelope
 from app.store.spool import new_id
 from app.system import passwords
@@ -174,7 +175,7 @@ class InboundHandler:
         content: bytes = envelope.original_content or b""
         if has_bare_line_ends(content):
             # What a lax server behind Tenso could take for an end of data (mail/lineends.py).
-            if settings.server.bare_newlines == "refuse":
+            if settings.server.bare_newlines == BareNewlines.REFUSE:
                 log.info("refused message from <%s> client=%s: bare CR or LF", envelope.mail_from, client_ip(session))
                 return BARE_NEWLINE
             content = to_crlf(content)
@@ -247,10 +248,10 @@ class InboundHandler:
     def _device(self, session: Session):
         """The device this session logged in as, if it did (its auth_data is ``device:NAME``)."""
         data = session.auth_data if session.authenticated else None
-        if not isinstance(data, str) or not data.startswith("device:"):
+        key = keys.parse(data) if isinstance(data, str) else None
+        if key is None or key.kind != keys.KeyKind.DEVICE:
             return None
-        name = data[7:]
-        return next((d for d in self.context.settings.devices if d.name.lower() == name), None)
+        return next((d for d in self.context.settings.devices if d.name.lower() == key.name), None)
 
     # --- AUTH for local users (passwords under local:ADDRESS in the keyring) and devices
     # (device:NAME).  aiosmtpd parses PLAIN and LOGIN; its authenticator hook is synchronous,
@@ -276,7 +277,7 @@ class InboundHandler:
             key = identity = device.key
         elif addresses.is_address(user) and self.context.router.is_local_user(user):
             identity = addresses.normalize(user)
-            key = f"local:{identity}"
+            key = keys.local_key(identity)
         ok = False
         if key:
             try:

@@ -23,6 +23,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 from app.receive import smtp
+from app.settings import ListenerTls, TlsProfile
 from app.system.net import parse_listen
 
 if TYPE_CHECKING:
@@ -34,10 +35,10 @@ MODERN_CIPHERS = "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:
 LEGACY_CIPHERS = "@SECLEVEL=0:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:RSA+AESGCM:RSA+AES:!aNULL:!eNULL:!aDSS:!MD5"
 
 
-def tls_context(cert: str, key: str, profile: str = "modern") -> ssl.SSLContext:
+def tls_context(cert: str, key: str, profile: str = TlsProfile.MODERN) -> ssl.SSLContext:
     """A server context for ``profile``; OSError or ssl.SSLError when the pair cannot be loaded."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    if profile == "legacy":
+    if profile == TlsProfile.LEGACY:
         with warnings.catch_warnings():  # Python deprecates TLS 1.0: the legacy profile is for exactly that
             warnings.simplefilter("ignore", DeprecationWarning)
             context.minimum_version = ssl.TLSVersion.TLSv1
@@ -55,17 +56,17 @@ def contexts(settings: Settings) -> dict[str, ssl.SSLContext]:
     if not server.tls_cert:
         return {}
     cert, key = str(settings.resolve(server.tls_cert)), str(settings.resolve(server.tls_key))
-    profiles = {listener.tls_profile for listener in server.listeners if listener.tls != "none"}
+    profiles = {listener.tls_profile for listener in server.listeners if listener.tls != ListenerTls.NONE}
     return {profile: tls_context(cert, key, profile) for profile in sorted(profiles)}
 
 
 def describe(listener: Listener, tls: dict[str, ssl.SSLContext]) -> str:
     """ " (STARTTLS)", " (SMTPS, legacy TLS)"... for the "listening on" log line."""
-    if listener.tls == "none" or listener.tls_profile not in tls:
+    if listener.tls == ListenerTls.NONE or listener.tls_profile not in tls:
         words = []
     else:
-        words = ["STARTTLS" if listener.tls == "starttls" else "SMTPS"]
-        if listener.tls_profile == "legacy":
+        words = ["STARTTLS" if listener.tls == ListenerTls.STARTTLS else "SMTPS"]
+        if listener.tls_profile == TlsProfile.LEGACY:
             words.append("legacy TLS 1.0+")
     if listener.require_auth:
         words.append("login required")
@@ -84,9 +85,10 @@ async def serve(
     """Listens for ``server.listen[index]`` (on ``sock`` when given: a receiving worker's)."""
     server = settings.server
     listener = server.listeners[index]
-    context = tls.get(listener.tls_profile) if listener.tls != "none" else None
-    implicit = context if listener.tls == "implicit" else None
-    factory = smtp.protocol_factory(server, listener, handler, context if listener.tls == "starttls" else None)
+    context = tls.get(listener.tls_profile) if listener.tls != ListenerTls.NONE else None
+    implicit = context if listener.tls == ListenerTls.IMPLICIT else None
+    starttls = context if listener.tls == ListenerTls.STARTTLS else None
+    factory = smtp.protocol_factory(server, listener, handler, starttls)
     loop = asyncio.get_running_loop()
     options: dict = {"ssl": implicit, "ssl_handshake_timeout": float(server.timeout_seconds)} if implicit else {}
     if sock is not None:

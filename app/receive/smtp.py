@@ -26,6 +26,7 @@ from aiosmtpd.smtp import MISSING, SMTP, TLSSetupException, syntax
 
 from app.receive.door import BANNED
 from app.receive.handler import hand_back
+from app.settings import ListenerTls
 
 if TYPE_CHECKING:
     from app.receive.handler import InboundHandler
@@ -410,7 +411,7 @@ def protocol_factory(settings: Server, listener: Listener, handler: InboundHandl
     """What ``loop.create_server`` calls for each connection of ``listener``: a TensoSMTP
     session for ``handler`` (``starttls``: the context STARTTLS offers, None for none)."""
     install_aiosmtpd_patches()
-    implicit = listener.tls == "implicit"
+    implicit = listener.tls == ListenerTls.IMPLICIT
     return partial(
         TensoSMTP,
         handler,

@@ -1,11 +1,8 @@
 """Passwords in the OS keyring, service ``tenso``; never in the settings file or a log.
 
-Keys (docs/accounts.md, "Passwords"): ``common`` (the 共通アカウント towards destinations),
-``user:ADDRESS`` (a local user's own account towards destinations) and
-``local:ADDRESS`` (the password a local user logs in to Tenso with), ``account:NAME`` (an entry
-of ``accounts``: its password, or an OAuth 2.0 client secret), ``device:NAME`` (an entry of
-``devices``: the password a scanner logs in to Tenso with) and ``tokens:NAME`` (the key
-that encrypts an OAuth 2.0 account's token file).  keyring
+Keys: ``common``, ``user:ADDRESS``, ``local:ADDRESS``, ``account:NAME``, ``device:NAME`` and
+``tokens:NAME``, built and normalised by app/settings/keys.py (docs/accounts.md, "Passwords");
+every key handed to ``get``, ``set`` and ``delete`` is normalised there first.  keyring
 is called plainly so its own configuration (``PYTHON_KEYRING_BACKEND``, its
 config file) picks the backend.  Every call may block: call from a thread.
 keyring (and all it imports) is loaded at the first call, not with
@@ -18,7 +15,7 @@ import os
 import threading
 from pathlib import Path
 
-from app.mail import addresses
+from app.settings import keys
 
 SERVICE = "tenso"
 
@@ -28,18 +25,8 @@ class PasswordStoreError(Exception):
 
 
 def normalize_key(key: str) -> str:
-    kind, sep, address = key.partition(":")
-    if key == "common":
-        return key
-    if sep and kind in ("user", "local") and addresses.is_address(address):
-        return f"{kind}:{addresses.normalize(address)}"
-    if sep and kind in ("account", "device") and address and all(c.isalnum() or c in "._-" for c in address):
-        # An entry of accounts (its password, or the client secret of an OAuth 2.0 account), or
-        # of devices (the password a scanner logs in to Tenso with).
-        return f"{kind}:{address.lower()}"
-    if sep and kind == "tokens" and address:
-        return f"tokens:{address.lower()}"  # the key of an OAuth 2.0 account's token file (app/accounts/tokens.py)
-    raise ValueError(f"{key!r}: the key must be common, user:ADDRESS, local:ADDRESS, account:NAME or device:NAME")
+    """The key as the keyring holds it; ValueError when it is none (``password set KEY``)."""
+    return keys.normalize(key)
 
 
 NO_OS_KEYRING = (

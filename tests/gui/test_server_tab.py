@@ -256,6 +256,28 @@ def test_limits_are_spin_boxes_with_an_off_for_the_ban(gui, english):
     assert (server["auth_failures_limit"], server["auth_ban_minutes"]) == (0, 60)
 
 
+def test_the_number_boxes_offer_the_range_each_field_declares_so_any_valid_value_shows_as_it_is(gui):
+    """The ranges are the settings' (``range_of``), not numbers of the window's own: a file's
+    250000 recipients or 1000 hours is shown, not cut to an older box's maximum."""
+    window = gui.open(server={"max_recipients": 250000}, queue={"max_age_hours": 1000})
+    tab = window.server_tab
+    boxes = {
+        (settings_mod.Server, "processes"): tab.processes,
+        (settings_mod.Server, "max_recipients"): tab.max_rcpts,
+        (settings_mod.Server, "max_connections"): tab.max_connections,
+        (settings_mod.Server, "max_connections_per_client"): tab.per_client,
+        (settings_mod.Server, "auth_failures_limit"): tab.failures,
+        (settings_mod.Server, "auth_ban_minutes"): tab.ban,
+        (settings_mod.Queue, "max_age_hours"): tab.max_age,
+        (settings_mod.Backup, "keep_days"): tab.keep_days,
+        (settings_mod.Options, "max_forward_count"): window.relay_tab.max_forward,
+    }
+    for (section, name), box in boxes.items():
+        assert (box.minimum(), box.maximum()) == settings_mod.range_of(section, name), name
+    assert (tab.max_bytes.minimum(), tab.max_bytes.maximum()) == (1, 2047)  # MB of 1024 .. 2**31 - 1 bytes
+    assert (tab.max_rcpts.value(), tab.max_age.value()) == (250000, 1000)
+
+
 # --- the self-signed certificate ----------------------------------------------------------
 
 

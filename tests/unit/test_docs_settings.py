@@ -1,4 +1,4 @@
-"""The manual's settings page names every field that app/settings.py declares, and every default
+"""The manual's settings page names every field that app/settings/ declares, and every default
 the manual states in a table (``| `server.max_connections` | `200` | … |``) is the one the code
 uses. A field added without a line in docs/settings-file.md, or a default changed in one place
 only, fails here. The Japanese twin, docs/ja/settings-file.md, is held to the same, and has the

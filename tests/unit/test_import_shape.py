@@ -98,6 +98,29 @@ def test_the_engine_may_not_reach_into_the_window_nor_the_window_past_the_settin
     ]
 
 
+def test_the_window_may_take_what_any_module_of_the_settings_package_defines_and_nothing_it_imports(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/settings/__init__.py": "from app.settings.model import Rule\nfrom app.system.paths import data_dir\n",
+            "app/settings/model.py": "class Rule:\n    pass\n",
+            "app/settings/keys.py": "from app.system.paths import data_dir\n\nCOMMON = 'common'\n",
+            "app/system/__init__.py": "",
+            "app/system/paths.py": "def data_dir():\n    pass\n",
+            "app/gui/__init__.py": "",
+            "app/gui/tab.py": """
+                from app.settings import Rule, data_dir, keys
+                from app.settings.keys import COMMON, data_dir as folder
+            """,
+        },
+    )
+    assert _checker().problems(root) == [
+        "app.gui.tab takes data_dir from app.settings, which only imports it: "
+        "the window reaches the engine through app.gui.controller",
+    ]
+
+
 def test_requests_is_for_accounts_and_the_ways_out_only_and_authlib_for_accounts_only(tmp_path):
     root = _tree(
         tmp_path,

@@ -161,6 +161,34 @@ def test_rule_problems_also_give_the_grid_row_number():
     assert problems_of(data) == ["rules[2].port: must be 1-65535 (rule No. 3)"]
 
 
+@pytest.mark.parametrize(
+    "section, name, low, high",
+    [
+        (settings_mod.Rule, "port", 1, 65535),
+        (settings_mod.Delivery, "mx_port", 1, 65535),
+        (settings_mod.Server, "processes", 1, 16),
+        (settings_mod.Server, "max_message_bytes", 1024, None),
+        (settings_mod.Server, "timeout_seconds", 1, None),
+        (settings_mod.Server, "auth_failures_limit", 0, None),
+        (settings_mod.Queue, "max_age_hours", 1, None),
+        (settings_mod.Queue, "retry_minutes", 1, None),
+        (settings_mod.Delivery, "delay_warning_hours", 0, None),
+    ],
+)
+def test_a_fields_declared_range_is_both_its_check_and_what_the_window_offers(section, name, low, high):
+    listed = name == "retry_minutes"
+
+    def check(value: int) -> str | None:
+        return settings_mod.check_field(section, name, [value] if listed else value)
+
+    assert settings_mod.range_of(section, name) == (low, settings_mod.INT_MAX if high is None else high)
+    assert check(low) is None and check(low - 1)
+    if high is not None:
+        assert check(high) is None and check(high + 1) == f"must be {low}-{high}"
+    else:
+        assert check(10**12) is None  # no upper limit of its own: only the window's box stops
+
+
 def test_bare_newlines_is_normalize_by_default_and_takes_only_normalize_or_refuse():
     assert settings_mod.from_dict({}).server.bare_newlines == "normalize"
     assert settings_mod.from_dict({"server": {"bare_newlines": "refuse"}}).server.bare_newlines == "refuse"
@@ -490,3 +518,229 @@ def test_check_of_a_file_whose_rules_are_not_a_list_says_so_without_a_traceback(
         result = check(write(tmp_path, {"rules": rules}))
         assert result.returncode == 1, rules
         assert "Traceback" not in result.stderr and "rules" in result.stderr, result.stderr
+
+
+# --- the words of the file ---------------------------------------------------------------------
+
+EXAMPLES = sorted((REPO / "docs" / "examples").glob("*.json"))
+
+
+def within(given, saved) -> bool:
+    """Every value ``given`` states is in ``saved`` as written (``saved`` also has the defaults)."""
+    if isinstance(given, dict):
+        return isinstance(saved, dict) and all(k in saved and within(v, saved[k]) for k, v in given.items())
+    if isinstance(given, list):
+        return isinstance(saved, list) and len(given) == len(saved) and all(map(within, given, saved))
+    return type(given) is type(saved) and given == saved
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_an_example_saved_back_keeps_every_word_and_saves_again_byte_for_byte(tmp_path, path):
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    settings_mod.save(settings_mod.load(path), first)
+    assert within(json.loads(path.read_text(encoding="utf-8")), json.loads(first.read_text(encoding="utf-8")))
+    settings_mod.save(settings_mod.load(first), second)
+    assert second.read_bytes() == first.read_bytes()
+
+
+EVERY_WORD = {
+    "server": {
+        "hostname": "gw.example.jp",
+        "bare_newlines": "refuse",
+        "tls_cert": "cert.pem",
+        "tls_key": "key.pem",
+        "listen": [
+            "0.0.0.0:25",
+            {"address": "0.0.0.0:465", "tls": "implicit", "tls_profile": "modern"},
+            {"address": "0.0.0.0:2525", "tls": "starttls", "tls_profile": "legacy"},
+            {"address": "0.0.0.0:2526", "tls": "none", "require_auth": False},
+        ],
+    },
+    "rules": [
+        {"match": "@a.example", "destination": "mta"},
+        {"match": "@b.example", "destination": "h.example", "tls": "none", "account": "none"},
+        {"match": "@c.example", "destination": "h.example", "tls": "required", "account": "isp"},
+        {"match": "@d.example", "destination": "h.example", "port": 465, "tls": "implicit", "account": "g"},
+        {"match": "@e.example", "destination": "h.example", "tls": "opportunistic", "account": "x"},
+        {"match": "*", "destination": "Graph", "account": "graph"},
+    ],
+    "accounts": [
+        {"name": "isp", "username": "u"},
+        {
+            "name": "graph",
+            "username": "office@contoso.example",
+            "oauth2": {"provider": "microsoft", "tenant": "t", "client_id": "c", "flow": "client_credentials"},
+        },
+        {"name": "g", "username": "office@example.jp", "oauth2": {"provider": "google", "client_id": "c"}},
+        {
+            "name": "x",
+            "username": "u",
+            "oauth2": {
+                "provider": "generic",
+                "client_id": "c",
+                "flow": "device_code",
+                "token_url": "https://t.example/token",
+                "device_url": "https://t.example/device",
+            },
+        },
+    ],
+}
+
+
+def test_every_word_of_the_file_loads_as_its_enum_member_and_saves_as_the_same_word(tmp_path):
+    from app.settings import BareNewlines, Flow, ListenerTls, Provider, TlsMode, TlsProfile, Weakness
+
+    (tmp_path / "cert.pem").write_text("x")
+    (tmp_path / "key.pem").write_text("x")
+    path = write(tmp_path, EVERY_WORD)
+    settings = settings_mod.load(path)
+    assert settings.server.bare_newlines is BareNewlines.REFUSE
+    assert [(e.tls, e.tls_profile, e.weak) for e in settings.server.listeners] == [
+        (ListenerTls.STARTTLS, TlsProfile.MODERN, Weakness.NONE),
+        (ListenerTls.IMPLICIT, TlsProfile.MODERN, Weakness.NONE),
+        (ListenerTls.STARTTLS, TlsProfile.LEGACY, Weakness.LEGACY),
+        (ListenerTls.NONE, TlsProfile.MODERN, Weakness.PLAIN),
+    ]
+    assert all(type(e.tls) is ListenerTls and type(e.tls_profile) is TlsProfile for e in settings.server.listeners)
+    assert [r.tls for r in settings.rules][1:5] == [
+        TlsMode.NONE,
+        TlsMode.REQUIRED,
+        TlsMode.IMPLICIT,
+        TlsMode.OPPORTUNISTIC,
+    ]
+    assert all(type(r.tls) is TlsMode for r in settings.rules)
+    assert [(r.by_mta, r.by_graph, r.to_server) for r in settings.rules[::5]] == [
+        (True, False, False),
+        (False, True, False),
+    ]
+    assert [(a.oauth2.provider, a.oauth2.flow) for a in settings.accounts if a.oauth2] == [
+        (Provider.MICROSOFT, Flow.CLIENT_CREDENTIALS),
+        (Provider.GOOGLE, Flow.AUTHORIZATION_CODE),
+        (Provider.GENERIC, Flow.DEVICE_CODE),
+    ]
+    saved = tmp_path / "saved.json"
+    settings_mod.save(settings, saved)
+    text = saved.read_text(encoding="utf-8")
+    assert within(EVERY_WORD, json.loads(text)) and "<" not in text  # words, never an enum's repr
+    settings_mod.save(settings_mod.load(saved), tmp_path / "again.json")
+    assert (tmp_path / "again.json").read_text(encoding="utf-8") == text
+    assert settings_mod.to_dict(settings)["rules"][1]["tls"].__class__ is str  # plain JSON values
+
+
+# --- one run finds every problem ---------------------------------------------------------------
+
+
+def test_check_reports_a_bad_port_and_an_unknown_account_in_one_run(tmp_path):
+    """Field problems and the checks across fields come in the same run, not one after the other."""
+    data = {"rules": [{"match": "*", "destination": "smtp.example", "port": 70000, "account": "nobody"}]}
+    assert_problems(
+        check(write(tmp_path, data)),
+        [("rules[0].port", "must be 1-65535"), ("rules[0].account", "no account named nobody in accounts")],
+    )
+
+
+def test_one_run_names_field_problems_and_cross_field_problems_of_every_section():
+    data = {
+        "version": 2,
+        "server": {"listen": ["0.0.0.0:25", "nowhere"], "max_recipients": 0, "tls_cert": "cert.pem"},
+        "local_users": [{"address": "a@example.jp"}, {"address": "A@example.jp"}, {"address": "bad"}],
+        "auth_accounts": {"per_user": [{"local_user": "b@example.jp", "username": "idb"}]},
+        "accounts": [{"name": "isp", "username": "u"}, {"name": "m365", "oauth2": {"provider": "aol"}}],
+        "devices": [{"name": "mfp", "login": "a@example.jp", "senders": ["not an address"]}],
+        "rules": [
+            {"match": "@x.jp", "destination": "MTA", "conversion_host": "example.jp", "tls": "always"},
+            {"match": "*", "destination": "127.0.0.1", "port": 25, "account": "isp"},
+            {"match": "example.jp", "destination": "h.example", "account": "m366"},
+        ],
+    }
+    assert sorted(problems_of(data)) == sorted(
+        [
+            "server.listen[1]: must be address:port, such as 0.0.0.0:25 or [::]:25",
+            "server.max_recipients: must be greater than 0",
+            "local_users[2].address: must be an address such as user@example.jp",
+            "accounts[1].oauth2.provider: must be one of microsoft, google, generic",
+            "devices[0].senders[0]: must be an address such as user@example.jp",
+            "rules[0].tls: must be one of none, opportunistic, required, implicit (rule No. 1)",
+            "rules[2].match: must be *, @domain, @*.domain or an address (rule No. 3)",
+            "version: must be 1",
+            "server.tls_key: tls_cert and tls_key must be set together",
+            f"server.tls_cert: file not found: {Path('cert.pem')}",
+            "local_users[1].address: A@example.jp is listed twice",
+            "auth_accounts.per_user[0].local_user: b@example.jp is not a local user",
+            "accounts[1].username: is missing (the user name or mailbox the destination knows)",
+            "accounts[1].oauth2.client_id: is missing (the application (client) id of the app registration)",
+            "devices[0].login: a@example.jp is a local user's address; a device needs a login of its own",
+            "rules[0].conversion_host: only a forwarding rule can rewrite (rule No. 1)",
+            "rules[1].destination: 127.0.0.1:25 is Tenso itself (server.listen); mail would loop (rule No. 2)",
+            "rules[2].account: no account named m366 in accounts (rule No. 3)",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"server": {"listen": [25]}, "rules": [{"match": "*", "destination": "127.0.0.1"}]},
+        {"server": {"listen": "0.0.0.0:25"}},
+        {"server": {"tls_cert": 5}},
+        {"rules": [{"match": "*", "destination": "127.0.0.1", "port": "25"}]},
+        {"local_users": [5, 5], "auth_accounts": {"per_user": [{"local_user": "a@example.jp", "username": "u"}]}},
+        {"local_users": "a@example.jp", "auth_accounts": {"per_user": [{"local_user": "a@example.jp"}]}},
+        {"accounts": {"name": "isp"}, "rules": [{"match": "*", "destination": "h.example", "account": "isp"}]},
+        {
+            "accounts": [
+                {
+                    "name": "a",
+                    "username": "u",
+                    "oauth2": {
+                        "provider": "generic",
+                        "client_id": "c",
+                        "token_url": "https://t.example/token",
+                        "flow": 1,
+                    },
+                }
+            ]
+        },
+        {
+            "accounts": [
+                {"name": "a", "username": "u", "oauth2": {"provider": "microsoft", "client_id": "c", "tenant": 1}}
+            ]
+        },
+        {"rules": [{"match": "*", "destination": "GRAPH", "account": 1}]},
+        {"devices": [{"name": 1, "login": 2}, {"name": 1, "login": 2}]},
+    ],
+)
+def test_a_value_of_the_wrong_type_gives_its_own_problem_not_a_cross_field_one_built_on_its_stand_in(data):
+    found = problems_of(data)
+    assert found and all(" must be a" in p for p in found), found  # "must be a whole number", "an object"...
+
+
+def mutations(value, path=()):
+    """``value`` with each of its parts replaced, one at a time, by values of other JSON types."""
+    for wrong in (None, 7, "x", [], {}):
+        yield path, wrong
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from mutations(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from mutations(item, (*path, index))
+
+
+def replaced(value, path, wrong):
+    if not path:
+        return wrong
+    copied = json.loads(json.dumps(value))
+    copied[path[0]] = replaced(copied[path[0]], path[1:], wrong)
+    return copied
+
+
+def test_no_broken_part_of_a_full_file_makes_the_checks_across_fields_fail_instead_of_naming_it(tmp_path):
+    (tmp_path / "cert.pem").write_text("x")
+    (tmp_path / "key.pem").write_text("x")
+    for path, wrong in mutations(EVERY_WORD):
+        data = replaced(EVERY_WORD, path, wrong)
+        try:
+            settings_mod.from_dict(data, source=tmp_path / "settings.json")
+        except settings_mod.SettingsError as exc:
+            assert all(isinstance(p, str) and ": " in p for p in exc.problems), (path, wrong)

@@ -30,39 +30,40 @@ from qasync import asyncSlot
 
 from app.gui import controller as engine
 from app.gui.i18n import tr, tr_later
-from app.settings import OAuth2, UpstreamAccount, check_field
+from app.settings import Flow, OAuth2, Provider, UpstreamAccount, check_field
 
-KINDS = (  # (provider or "" for a password, label)
-    ("", tr_later("Password")),
-    ("microsoft", tr_later("Microsoft 365 (OAuth 2.0)")),
-    ("google", tr_later("Google (OAuth 2.0)")),
-    ("generic", tr_later("Other OAuth 2.0 server")),
+PASSWORD = ""  # the kind of an account without oauth2: no provider
+KINDS = (  # (provider, or PASSWORD, label)
+    (PASSWORD, tr_later("Password")),
+    (Provider.MICROSOFT, tr_later("Microsoft 365 (OAuth 2.0)")),
+    (Provider.GOOGLE, tr_later("Google (OAuth 2.0)")),
+    (Provider.GENERIC, tr_later("Other OAuth 2.0 server")),
 )
 FLOWS = (
-    ("authorization_code", tr_later("Browser sign-in (recommended)")),
-    ("device_code", tr_later("Code on another device (server without a browser)")),
-    ("client_credentials", tr_later("App only, with a client secret (SMTP.SendAsApp / Graph)")),
+    (Flow.AUTHORIZATION_CODE, tr_later("Browser sign-in (recommended)")),
+    (Flow.DEVICE_CODE, tr_later("Code on another device (server without a browser)")),
+    (Flow.CLIENT_CREDENTIALS, tr_later("App only, with a client secret (SMTP.SendAsApp / Graph)")),
 )
 RED = "#c62828"
 HELP = {
-    "": tr_later("The password is kept in the keyring: select the account, then Set password..."),
-    "microsoft": tr_later(
+    PASSWORD: tr_later("The password is kept in the keyring: select the account, then Set password..."),
+    Provider.MICROSOFT: tr_later(
         "In Entra ID → App registrations, register an app (Mobile and desktop applications, redirect "
         "http://localhost) with the delegated permission SMTP.Send; for app-only sending, the "
         "application permission SMTP.SendAsApp (or Mail.Send for Graph) with admin consent. Enter its "
         "Application (client) ID and your tenant, then Sign in..."
     ),
-    "google": tr_later(
+    Provider.GOOGLE: tr_later(
         "In Google Cloud → APIs & Services → Credentials, create an OAuth client of type Desktop app; "
         "the scope is https://mail.google.com/. Enter its client ID, store its client secret with "
         "Set client secret..., then Sign in... (an app still in Testing must sign in again every 7 days)."
     ),
-    "generic": tr_later("Enter the authorization server's addresses (https), its client ID, then Sign in..."),
+    Provider.GENERIC: tr_later("Enter the authorization server's addresses (https), its client ID, then Sign in..."),
 }
 
 
 def kind_label(account: UpstreamAccount) -> str:
-    provider = account.oauth2.provider if account.oauth2 else ""
+    provider = account.oauth2.provider if account.oauth2 else PASSWORD
     return tr(next(label for p, label in KINDS if p == provider))
 
 
@@ -84,7 +85,7 @@ class AccountDialog(QDialog):
         self.kind.setObjectName("accountKind")
         for provider, label in KINDS:
             self.kind.addItem(tr(label), provider)
-        self.kind.setCurrentIndex(self.kind.findData(o.provider if account.oauth2 else ""))
+        self.kind.setCurrentIndex(self.kind.findData(o.provider if account.oauth2 else PASSWORD))
         self.tenant = QLineEdit(o.tenant)
         self.tenant.setPlaceholderText("contoso.onmicrosoft.com")
         self.client_id = QLineEdit(o.client_id)
@@ -127,11 +128,11 @@ class AccountDialog(QDialog):
     def _shown(self) -> None:
         provider = self.kind.currentData()
         form = self.form
-        form.setRowVisible(self.tenant, provider == "microsoft")
+        form.setRowVisible(self.tenant, provider == Provider.MICROSOFT)
         form.setRowVisible(self.client_id, bool(provider))
         form.setRowVisible(self.flow, bool(provider))
         for edit in self.urls.values():
-            form.setRowVisible(edit, provider == "generic")
+            form.setRowVisible(edit, provider == Provider.GENERIC)
         self.help.setText(tr(HELP[provider]))
         self.adjustSize()
         self.validate()
@@ -141,11 +142,11 @@ class AccountDialog(QDialog):
         oauth2 = None
         if provider:
             oauth2 = OAuth2(
-                provider=provider,
-                tenant=self.tenant.text().strip() if provider == "microsoft" else "",
+                provider=Provider(provider),
+                tenant=self.tenant.text().strip() if provider == Provider.MICROSOFT else "",
                 client_id=self.client_id.text().strip(),
-                flow=self.flow.currentData(),
-                **{n: e.text().strip() for n, e in self.urls.items() if provider == "generic"},
+                flow=Flow(self.flow.currentData()),
+                **{n: e.text().strip() for n, e in self.urls.items() if provider == Provider.GENERIC},
             )
         return UpstreamAccount(name=self.name.text().strip(), username=self.username.text().strip(), oauth2=oauth2)
 
@@ -167,7 +168,7 @@ class AccountDialog(QDialog):
             ok = (
                 ok
                 and bool(account.oauth2.client_id)
-                and (account.oauth2.provider != "microsoft" or bool(account.oauth2.tenant))
+                and (account.oauth2.provider != Provider.MICROSOFT or bool(account.oauth2.tenant))
             )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
         return ok
@@ -254,7 +255,7 @@ class AccountsBox(QGroupBox):
         self.sign_in_button.setEnabled(oauth)
         self.sign_out_button.setEnabled(oauth)
         if account is not None:
-            needs_secret = account.oauth2 is not None and account.oauth2.flow == "client_credentials"
+            needs_secret = account.oauth2 is not None and account.oauth2.flow == Flow.CLIENT_CREDENTIALS
             self.secret_button.setText(tr("Set client secret...") if needs_secret else tr("Set password..."))
             self.secret_button.setEnabled(account.oauth2 is None or needs_secret)
 

@@ -26,7 +26,7 @@ from app.gui.i18n import tr
 from app.gui.secrets_ui import PasswordField
 from app.gui.tabs.accounts_box import AccountsBox
 from app.problems import worded
-from app.settings import PerUserAccount
+from app.settings import PerUserAccount, keys
 
 
 def describe_login(report: LoginReport | str) -> str:
@@ -55,7 +55,7 @@ class AuthTab(QWidget):
         self.common_user = QLineEdit(accounts.common.username)
         self.common_user.setObjectName("commonUsername")
         self.common_user.textChanged.connect(lambda text: setattr(accounts.common, "username", text.strip()))
-        self.common_password = PasswordField("common")
+        self.common_password = PasswordField(keys.COMMON)
         self.common_password.setObjectName("commonPassword")
         form = QFormLayout(common)
         form.addRow(tr("ID"), self.common_user)
@@ -137,9 +137,9 @@ class AuthTab(QWidget):
             if rule.to_server:  # the test login is SMTP: not MTA, not GRAPH
                 self.rule_choice.addItem(f"{i + 1}: {rule.destination}:{rule.port} (TLS {rule.tls})", i)
         self.account_choice.clear()
-        self.account_choice.addItem(tr("common account"), "common")
+        self.account_choice.addItem(tr("common account"), keys.COMMON)
         for a in self.settings.auth_accounts.per_user:
-            self.account_choice.addItem(a.local_user, f"user:{a.local_user}")
+            self.account_choice.addItem(a.local_user, keys.user_key(a.local_user))
         for named in self.settings.accounts:
             self.account_choice.addItem(named.name, named.key)
         self.account_choice.addItem(tr("no account"), "")
@@ -174,7 +174,7 @@ class AuthTab(QWidget):
                     self.table.blockSignals(False)
                 continue
             try:
-                found = await controller.password_is_set(f"user:{account.local_user}")
+                found = await controller.password_is_set(keys.user_key(account.local_user))
                 text = tr("saved") if found else tr("not set")
             except controller.SecretStoreError:
                 text = tr("keyring unavailable")
@@ -213,7 +213,7 @@ class AuthTab(QWidget):
         accounts = self.settings.auth_accounts.per_user
         if not 0 <= row < len(accounts):
             return
-        key = f"user:{accounts[row].local_user}"
+        key = keys.user_key(accounts[row].local_user)
         password, ok = QInputDialog.getText(self, tr("Password"), key, QLineEdit.EchoMode.Password)
         if not ok or not password:
             return

@@ -1,6 +1,6 @@
 """Server → Listen on: one row per listening address, each with its own security.
 
-A row is a ``Listener`` (app/settings.py): its address, how TLS starts (STARTTLS, implicit TLS
+A row is a ``Listener`` (app/settings/sections.py): its address, how TLS starts (STARTTLS, implicit TLS
 from the first byte, or none), the TLS profile (modern, or legacy for old scanners), whether a
 client must log in before it may send, and the networks that may connect.  The last column
 says in plain words what a weak row gives away, so an administrator who opens port 25 without
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.gui.i18n import tr, tr_later
 from app.problems import Problem, worded
-from app.settings import Listener, Settings, check_field
+from app.settings import Listener, ListenerTls, Settings, TlsProfile, Weakness, check_field
 
 COL_ADDRESS, COL_TLS, COL_PROFILE, COL_AUTH, COL_NETWORKS, COL_BADGE = range(6)
 HEADERS = (
@@ -45,18 +45,19 @@ HEADERS = (
     tr_later("Warning"),
 )
 TLS_CHOICES = (
-    ("starttls", tr_later("STARTTLS")),
-    ("implicit", tr_later("Implicit TLS (SMTPS)")),
-    ("none", tr_later("None")),
+    (ListenerTls.STARTTLS, tr_later("STARTTLS")),
+    (ListenerTls.IMPLICIT, tr_later("Implicit TLS (SMTPS)")),
+    (ListenerTls.NONE, tr_later("None")),
 )
 PROFILE_CHOICES = (
-    ("modern", tr_later("Modern (TLS 1.2+)")),
-    ("legacy", tr_later("Legacy (TLS 1.0+, old devices)")),
+    (TlsProfile.MODERN, tr_later("Modern (TLS 1.2+)")),
+    (TlsProfile.LEGACY, tr_later("Legacy (TLS 1.0+, old devices)")),
 )
+NO_CERTIFICATE = "no certificate"  # STARTTLS without a certificate: plain in effect
 BADGES = {
-    "plain": tr_later("no TLS: passwords and scans readable on the LAN"),
-    "legacy": tr_later("legacy TLS: weak ciphers, no forward secrecy"),
-    "no certificate": tr_later("no certificate: STARTTLS not offered"),
+    Weakness.PLAIN: tr_later("no TLS: passwords and scans readable on the LAN"),
+    Weakness.LEGACY: tr_later("legacy TLS: weak ciphers, no forward secrecy"),
+    NO_CERTIFICATE: tr_later("no certificate: STARTTLS not offered"),
 }
 # Check messages that name the value typed (app/system/net.py, app/mail/relaynets.py); the others
 # are fixed texts, looked up whole (tools/update_ts.py lists them).
@@ -68,12 +69,12 @@ ROW_FIELD = re.compile(r"^server\.listen\[(\d+)\]\.(\w+)$")
 
 def badge(listener: Listener, has_certificate: bool) -> str:
     """What a weak listener gives away, in the window's language ("" when nothing)."""
-    if listener.weak == "plain":
-        return tr(BADGES["plain"])
-    if listener.tls == "starttls" and not has_certificate:
-        return tr(BADGES["no certificate"])  # nothing to offer STARTTLS with: plain in effect
-    if listener.weak == "legacy":
-        return tr(BADGES["legacy"])
+    if listener.weak == Weakness.PLAIN:
+        return tr(BADGES[Weakness.PLAIN])
+    if listener.tls == ListenerTls.STARTTLS and not has_certificate:
+        return tr(BADGES[NO_CERTIFICATE])  # nothing to offer STARTTLS with: plain in effect
+    if listener.weak == Weakness.LEGACY:
+        return tr(BADGES[Weakness.LEGACY])
     return ""
 
 
@@ -193,8 +194,8 @@ class ListenersBox(QGroupBox):
         auth = cast(QTableWidgetItem, self.table.item(row, COL_AUTH)).checkState() == Qt.CheckState.Checked
         return Listener(
             address=self._text(row, COL_ADDRESS),
-            tls=self.combo(row, COL_TLS).currentData(),
-            tls_profile=self.combo(row, COL_PROFILE).currentData(),
+            tls=ListenerTls(self.combo(row, COL_TLS).currentData()),
+            tls_profile=TlsProfile(self.combo(row, COL_PROFILE).currentData()),
             require_auth=auth,
             networks=networks,
         )
@@ -257,7 +258,7 @@ class ListenersBox(QGroupBox):
         for row in range(self.table.rowCount()):
             listener = self.listener(row)
             cast(QTableWidgetItem, self.table.item(row, COL_BADGE)).setText(badge(listener, has_certificate))
-            self.combo(row, COL_PROFILE).setEnabled(listener.tls != "none")
+            self.combo(row, COL_PROFILE).setEnabled(listener.tls != ListenerTls.NONE)
         self.table.blockSignals(False)
 
     def certificate_changed(self) -> None:

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QLabel, QSpinBo
 
 from app.gui.i18n import tr
 from app.gui.widgets import ListEditor
-from app.settings import Options, check_field
+from app.settings import Options, check_field, range_of
 
 
 class RelayTab(QWidget):
@@ -37,7 +37,7 @@ class RelayTab(QWidget):
             check.toggled.connect(lambda on, name=name: setattr(options, name, on))
         self.max_forward = QSpinBox()
         self.max_forward.setObjectName("maxForwardCount")
-        self.max_forward.setRange(1, 1000)
+        self.max_forward.setRange(*range_of(Options, "max_forward_count"))
         self.max_forward.setValue(options.max_forward_count)
         self.max_forward.valueChanged.connect(lambda v: setattr(options, "max_forward_count", v))
 

@@ -24,24 +24,25 @@ from PySide6.QtWidgets import (
 from app.gui.controller import GatewayController, RouteKind
 from app.gui.i18n import tr
 from app.gui.rules_model import COL_DESTINATION, COL_MATCH, COL_TLS, RulesModel
-from app.settings import TLS_MODES, Rule, check_field
+from app.settings import Rule, RuleAccount, TlsMode, check_field, range_of
 
 
 def tls_explanation(mode: str) -> str:
     """What a TLS choice does, in the window's language (the choices themselves are settings words)."""
-    return {
-        "none": tr(
+    explanations: dict[str, str] = {
+        TlsMode.NONE: tr(
             "No encryption: the mail and the password cross the network readable. Only for a server on this LAN."
         ),
-        "opportunistic": tr(
+        TlsMode.OPPORTUNISTIC: tr(
             "Encrypted when the server offers STARTTLS, without checking its certificate; plain otherwise."
         ),
-        "required": tr(
+        TlsMode.REQUIRED: tr(
             "STARTTLS with a verified certificate, or the mail waits in the queue. For an ISP or "
             "Microsoft 365 on port 587."
         ),
-        "implicit": tr("TLS from the first byte (SMTPS, usually port 465), with a verified certificate."),
-    }.get(mode, "")
+        TlsMode.IMPLICIT: tr("TLS from the first byte (SMTPS, usually port 465), with a verified certificate."),
+    }
+    return explanations.get(mode, "")
 
 
 class RuleDialog(QDialog):
@@ -52,8 +53,10 @@ class RuleDialog(QDialog):
         self.setWindowTitle(tr("Routing rule"))
         self.account = QComboBox()
         self.account.setObjectName("ruleAccount")
-        self.account.addItem(tr("As the original: the sender's own account, else the common account"), "")
-        self.account.addItem(tr("None: never log in"), "none")
+        self.account.addItem(
+            tr("As the original: the sender's own account, else the common account"), RuleAccount.SENDERS
+        )
+        self.account.addItem(tr("None: never log in"), RuleAccount.NONE)
         for name in accounts or []:
             self.account.addItem(name, name)
         if self.account.findData(rule.account) < 0:
@@ -64,13 +67,13 @@ class RuleDialog(QDialog):
         self.destination = QLineEdit(rule.destination)
         self.destination.setPlaceholderText(tr("host name, IP address or MTA"))
         self.port = QSpinBox()
-        self.port.setRange(1, 65535)
+        self.port.setRange(*range_of(Rule, "port"))
         self.port.setValue(rule.port)
         self.conversion = QLineEdit(rule.conversion_host)
         self.conversion.setPlaceholderText(tr("optional, e.g. example.jp"))
         self.tls = QComboBox()
-        self.tls.addItems(TLS_MODES)
-        for i, mode in enumerate(TLS_MODES):
+        self.tls.addItems(list(TlsMode))
+        for i, mode in enumerate(TlsMode):
             self.tls.setItemData(i, tls_explanation(mode), Qt.ItemDataRole.ToolTipRole)
         self.tls.setCurrentText(rule.tls)
         self.tls_help = QLabel(tls_explanation(rule.tls))
@@ -105,7 +108,7 @@ class RuleDialog(QDialog):
             destination=self.destination.text().strip(),
             port=self.port.value(),
             conversion_host=self.conversion.text().strip(),
-            tls=self.tls.currentText(),
+            tls=TlsMode(self.tls.currentText()),
             account=self.account.currentData() or "",
         )
 
@@ -155,7 +158,7 @@ class RulesTab(QWidget):
         header.setSectionResizeMode(COL_DESTINATION, QHeaderView.ResizeMode.Stretch)
         # Wide enough for the longest choice, whatever the rows hold now ("op…" otherwise).
         header.setSectionResizeMode(COL_TLS, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(COL_TLS, self.view.fontMetrics().horizontalAdvance("opportunistic") + 24)
+        header.resizeSection(COL_TLS, self.view.fontMetrics().horizontalAdvance(max(TlsMode, key=len)) + 24)
 
         self.error = QLabel()
         self.error.setObjectName("rulesError")
@@ -221,7 +224,7 @@ class RulesTab(QWidget):
         return rows[0].row() if rows else None
 
     def add_rule(self) -> None:
-        dialog = RuleDialog(Rule(match="", destination="", tls="opportunistic"), self, self._account_names())
+        dialog = RuleDialog(Rule(match="", destination="", tls=TlsMode.OPPORTUNISTIC), self, self._account_names())
         if dialog.exec() == QDialog.DialogCode.Accepted:
             row = self.selected_row()
             at = len(self.model.rules) if row is None else row + 1

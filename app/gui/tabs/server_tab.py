@@ -25,7 +25,7 @@ from qasync import asyncSlot
 from app.gui import controller
 from app.gui.i18n import tr
 from app.gui.tabs.listeners_box import ListenersBox
-from app.settings import Backup, Queue, Server, check_field
+from app.settings import Backup, Queue, Server, check_field, range_of
 
 DESCRIBE_AFTER_MS = 300
 
@@ -66,7 +66,7 @@ class ServerTab(QWidget):
         self.hostname.textChanged.connect(lambda t: self._set(Server, server, "hostname", t.strip()))
         self.processes = QSpinBox()
         self.processes.setObjectName("processes")
-        self.processes.setRange(1, 16)
+        self.processes.setRange(*range_of(Server, "processes"))
         self.processes.setValue(server.processes)
         self.processes.setToolTip(
             tr("2 or more: worker processes accept on the same ports, so a busy gateway uses more than one CPU core")
@@ -122,7 +122,7 @@ class ServerTab(QWidget):
         self.retry.setObjectName("retryMinutes")
         self.retry.textChanged.connect(self._retry_changed)
         self.max_age = QSpinBox()
-        self.max_age.setRange(1, 24 * 30)
+        self.max_age.setRange(*range_of(Queue, "max_age_hours"))
         self.max_age.setSuffix(tr(" hours"))
         self.max_age.setValue(queue.max_age_hours)
         self.max_age.valueChanged.connect(lambda v: setattr(queue, "max_age_hours", v))
@@ -143,7 +143,7 @@ class ServerTab(QWidget):
         self.backup_dir.setPlaceholderText(str(settings.backup_path))
         self.backup_dir.textChanged.connect(lambda t: setattr(backup, "dir", t.strip()))
         self.keep_days = QSpinBox()
-        self.keep_days.setRange(1, 3650)
+        self.keep_days.setRange(*range_of(Backup, "keep_days"))
         self.keep_days.setSuffix(tr(" days"))
         self.keep_days.setValue(backup.keep_days)
         self.keep_days.valueChanged.connect(lambda v: self._set(Backup, backup, "keep_days", v))
@@ -199,19 +199,20 @@ class ServerTab(QWidget):
     def _limits(self, server: Server) -> QGroupBox:
         """Limits against a runaway client or password guessing (receive/door.py), per process."""
         self.max_bytes = QSpinBox()
-        self.max_bytes.setRange(1, 2047)
+        low, high = range_of(Server, "max_message_bytes")
+        self.max_bytes.setRange(max(1, low >> 20), high >> 20)  # in MB
         self.max_bytes.setSuffix(" MB")
         self.max_bytes.setValue(max(1, server.max_message_bytes // (1 << 20)))
         self.max_bytes.valueChanged.connect(lambda v: setattr(server, "max_message_bytes", v << 20))
         self.max_rcpts = QSpinBox()
-        self.max_rcpts.setRange(1, 100000)
+        self.max_rcpts.setRange(*range_of(Server, "max_recipients"))
         self.max_rcpts.setValue(server.max_recipients)
         self.max_rcpts.valueChanged.connect(lambda v: setattr(server, "max_recipients", v))
-        self.max_connections = self._spin(server, "max_connections", 1, 100000, "maxConnections")
+        self.max_connections = self._spin(server, "max_connections", "maxConnections")
         self.max_connections.setToolTip(tr("Clients connected at the same time, per receiving process"))
-        self.per_client = self._spin(server, "max_connections_per_client", 1, 100000, "maxConnectionsPerClient")
+        self.per_client = self._spin(server, "max_connections_per_client", "maxConnectionsPerClient")
         self.per_client.setToolTip(tr("Connections at the same time from one IP address, per receiving process"))
-        self.failures = self._spin(server, "auth_failures_limit", 0, 100000, "authFailuresLimit")
+        self.failures = self._spin(server, "auth_failures_limit", "authFailuresLimit")
         self.failures.setSpecialValueText(tr("Off (no ban)"))
         self.failures.setToolTip(
             tr(
@@ -219,7 +220,7 @@ class ServerTab(QWidget):
                 "0 = off: no address is ever barred."
             )
         )
-        self.ban = self._spin(server, "auth_ban_minutes", 1, 7 * 24 * 60, "authBanMinutes")
+        self.ban = self._spin(server, "auth_ban_minutes", "authBanMinutes")
         self.ban.setSuffix(tr(" min"))
         self.ban.setToolTip(tr("How long an address that failed too often may not log in"))
         self.ban.setEnabled(server.auth_failures_limit > 0)
@@ -234,10 +235,10 @@ class ServerTab(QWidget):
         form.addRow(tr("Ban lasts"), self.ban)
         return box
 
-    def _spin(self, server: Server, name: str, low: int, high: int, object_name: str) -> QSpinBox:
+    def _spin(self, server: Server, name: str, object_name: str) -> QSpinBox:
         spin = QSpinBox()
         spin.setObjectName(object_name)
-        spin.setRange(low, high)
+        spin.setRange(*range_of(Server, name))
         spin.setValue(getattr(server, name))
         spin.valueChanged.connect(lambda v: self._set(Server, server, name, v))
         return spin

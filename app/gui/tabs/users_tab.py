@@ -30,7 +30,7 @@ from app.gui.secrets_ui import PasswordField
 from app.gui.tabs.devices_box import DevicesBox
 from app.gui.widgets import ListEditor
 from app.mail import forwarding
-from app.settings import LocalUser, Settings, check_field
+from app.settings import LocalUser, Settings, check_field, keys
 
 COL_TARGETS, COL_ACTION, COL_FILTER, COL_DISABLED = range(4)
 
@@ -225,7 +225,7 @@ class UsersTab(QWidget):
         user = self.settings.local_users[row] if 0 <= row < len(self.settings.local_users) else None
         self.forward.show_user(user)
         self.login_password.setEnabled(user is not None)
-        self.login_password.set_key(f"local:{user.address}" if user else "")
+        self.login_password.set_key(keys.local_key(user.address) if user else "")
 
     def add_user(self) -> None:
         address = self.new_user.text().strip()
