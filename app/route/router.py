@@ -23,7 +23,7 @@ from app.route.targets import (
     UnknownLocal,
     Word,
 )
-from app.settings import NO_ACCOUNT, Rule, Settings, UpstreamAccount
+from app.settings import NO_ACCOUNT, Rule, Settings, UpstreamAccount, keys
 
 # The kinds by name, as the callers of route() compare them (``decision.kind == FORWARD``).
 FORWARD, GRAPH, LOCAL = RouteKind.FORWARD, RouteKind.GRAPH, RouteKind.LOCAL
@@ -133,9 +133,9 @@ class Router:
             if a.account and a.account.lower() in self._named:
                 self._per_user[user] = self._named[a.account.lower()]
             elif a.username:
-                self._per_user[user] = Account(f"user:{user}", a.username)
+                self._per_user[user] = Account(keys.user_key(user), a.username)
         common = settings.auth_accounts.common.username
-        self._common = Account("common", common) if common else None
+        self._common = Account(keys.COMMON, common) if common else None
 
     # --- matching ---
 

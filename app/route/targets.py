@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
-from app.settings import GRAPH as GRAPH_WORD
+from app.settings import Destination, TlsMode
 
 
 class RouteKind(StrEnum):
@@ -25,11 +25,7 @@ class RouteKind(StrEnum):
     UNKNOWN_LOCAL = "unknown-local"  # MTA: a local domain, but no such user
 
 
-class Word(StrEnum):
-    """The ``rules[].destination`` values that name no server (written in any case)."""
-
-    MTA = "MTA"  # normal delivery: a local mailbox, or the domain's MX hosts
-    GRAPH = GRAPH_WORD  # Microsoft Graph sendMail with the rule's account
+Word = Destination  # the rules[].destination words that name no server (MTA, GRAPH)
 
 
 @dataclass(frozen=True)
@@ -51,7 +47,7 @@ class ServerTarget(Target):
     kind = RouteKind.FORWARD
     host: str
     port: int
-    tls: str  # settings.TLS_MODES (app.deliver.smtp.session.TlsMode)
+    tls: TlsMode | str  # rules[].tls
 
     @property
     def destination(self) -> str:

@@ -10,7 +10,6 @@ import pytest
 from app import settings as settings_mod
 from app.deliver.attempt import Deliverer
 from app.deliver.couriers import COURIERS
-from app.deliver.smtp import TlsMode
 from app.route import targets
 from app.route.router import Router
 
@@ -69,9 +68,3 @@ def test_every_kind_of_target_has_a_courier():
 def test_each_courier_names_the_slot_the_scheduler_counts(deliverer, recipient, slot):
     decision = deliverer.context.router.route(recipient)
     assert deliverer.slot(decision) == slot
-
-
-def test_the_local_enums_spell_what_the_settings_accept():
-    """Until the settings have enums of their own (then these become those)."""
-    assert tuple(TlsMode) == settings_mod.TLS_MODES
-    assert targets.Word.GRAPH == settings_mod.GRAPH

@@ -23,17 +23,9 @@ from app.deliver.smtp import deadlines, errors
 from app.deliver.smtp.errors import DeliveryError
 from app.problems import Problem
 from app.route.router import Account
+from app.settings import TlsMode
 
 CONNECT_TIMEOUT = 30.0
-
-
-class TlsMode(StrEnum):
-    """rules[].tls, as settings.TLS_MODES spells it (the settings' own enum once it has one)."""
-
-    NONE = "none"
-    OPPORTUNISTIC = "opportunistic"  # STARTTLS when offered
-    REQUIRED = "required"  # STARTTLS or fail
-    IMPLICIT = "implicit"  # TLS from the first byte (port 465)
 
 
 class Protection(StrEnum):
