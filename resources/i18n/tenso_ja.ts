@@ -804,8 +804,8 @@ for {1}, valid until {2}</source>
 {1} 用、有効期限 {2}</translation>
     </message>
     <message>
-      <source>2 or more: helper processes accept on the same ports, so a busy gateway uses more than one CPU core</source>
-      <translation>2 以上: 補助プロセスが同じポートで受信し、混雑時に複数の CPU コアを使います</translation>
+      <source>2 or more: worker processes accept on the same ports, so a busy gateway uses more than one CPU core</source>
+      <translation>2 以上: ワーカープロセスが同じポートで受信し、混雑時に複数の CPU コアを使います</translation>
     </message>
     <message>
       <source>Create a self-signed certificate</source>
