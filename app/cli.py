@@ -19,9 +19,9 @@ from app import __version__
 from app import settings as settings_mod
 from app import status as status_mod
 from app.mail import addresses, forwarding
+from app.offline import broken_file_warnings, password_warnings, warnings_for
 from app.route.router import FORWARD, GRAPH, Router
 from app.settings import Settings, SettingsError
-from app.status import missing_passwords
 from app.store.spool import WAITING, QueueLocked, Spool
 from app.system import logs, loops, passwords, paths
 
@@ -53,111 +53,6 @@ def _print_problems(path: Path, problems: Sequence[str]) -> None:
 # --- check ----------------------------------------------------------------------
 
 
-def warnings_for(settings: Settings) -> list[str]:
-    """Things that are allowed but almost certainly not meant."""
-    router = Router(settings)
-    return (
-        _hidden_row_warnings(router, list(enumerate(r.match for r in settings.rules)))
-        + _common_account_warnings(settings)
-        + _cleartext_login_warnings(settings, router)
-    )
-
-
-def _common_account_warnings(settings: Settings) -> list[str]:
-    """Rules that would hand the common account's password to a server it was not meant for.
-
-    A rule that names no account sends the common account (or the sender's per-user one) to its
-    destination whenever that server offers AUTH; the original product did so to every rule's
-    server.  The common account is taken to belong to the destination of the catch-all rule
-    (``*``): that is the ISP or Microsoft 365 that everything else goes to.  Without a ``*`` rule
-    it is taken to belong to the destination of the first forwarding rule that names no account.
-    Every other destination that would get it is named: set the rule's account to ``none`` (the
-    server takes mail without a login, as internal servers do) or to the account it needs.
-    """
-    common = settings.auth_accounts.common.username
-    rows = [(i, r) for i, r in enumerate(settings.rules) if r.to_server and not r.account]
-    if not common or not rows:
-        return []
-    catch_all = next((r for r in settings.rules if r.match.strip() == "*" and r.to_server), None)
-    meant = (catch_all or rows[0][1]).destination.lower()
-    why = "the rule for *" if catch_all else "the first rule that sends to a server"
-    return [
-        f"rules[{i}].account: rule No. {i + 1} ({r.match}) sends the common account's password ({common}) to "
-        f"{r.destination} whenever it offers AUTH, but the common account looks meant for {meant} ({why}); "
-        f'set this rule\'s account to "none" if {r.destination} takes mail without a login, '
-        "or name the account it needs"
-        for i, r in rows
-        if r.destination.lower() != meant
-    ]
-
-
-def _cleartext_login_warnings(settings: Settings, router: Router) -> list[str]:
-    """``tls: none`` with a login: the password may cross the network readable (plain LOGIN)."""
-    found = []
-    for i, r in enumerate(settings.rules):
-        if not r.to_server or r.tls != "none":
-            continue
-        account = router.account_for("", r)
-        per_user = not r.account and any(a.username or a.account for a in settings.auth_accounts.per_user)
-        if account is None and not per_user:
-            continue
-        who = f"the account {account.describe()}" if account else "the senders' per-user accounts"
-        found.append(
-            f"rules[{i}].tls: rule No. {i + 1} logs in to {r.destination} with {who} without TLS: when the server "
-            "offers no CRAM-MD5 the password crosses the network readable (LOGIN/PLAIN); use opportunistic or "
-            "required if the server offers STARTTLS"
-        )
-    return found
-
-
-def _hidden_row_warnings(router: Router, rows: list[tuple[int, str]]) -> list[str]:
-    """``rows``: the file's index and match of each rule in ``router``'s table, in its order."""
-    found = []
-    for k, (i, match) in enumerate(rows):
-        hider = router.hidden_by(k)
-        if hider is not None:
-            h, above = rows[hider]
-            found.append(
-                f"rules[{i}].match: rule No. {i + 1} ({match}) can never match: "
-                f"rule No. {h + 1} ({above}) above it catches all its mail"
-            )
-    return found
-
-
-def _hidden_rules_of_broken_file(path: Path) -> list[str]:
-    """The hidden-row warnings of a file that has problems elsewhere: from the rules whose match
-    is valid (the others are problems already), each under its own index."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-        rows = data.get("rules") if isinstance(data, dict) else None
-    except (OSError, ValueError):
-        return []
-    if not isinstance(rows, list):
-        return []
-    matches = {i: row.get("match") for i, row in enumerate(rows) if isinstance(row, dict)}
-    valid = {
-        i: m
-        for i, m in matches.items()
-        if isinstance(m, str) and settings_mod.check_field(settings_mod.Rule, "match", m) is None
-    }
-    rows = sorted(valid.items())
-    router = Router(settings_mod.Settings(rules=[settings_mod.Rule(match=m, destination="MTA") for _, m in rows]))
-    return _hidden_row_warnings(router, rows)
-
-
-def _password_warnings(settings: Settings) -> list[str]:
-    """Accounts a rule would log in with whose password is not stored: that mail would wait."""
-    try:
-        missing = missing_passwords(settings)
-    except (passwords.PasswordStoreError, ValueError) as exc:
-        return [f"the passwords cannot be checked: {exc}"]
-    return [
-        f"{m.words} has no password stored: mail that needs it waits in the queue; "
-        f"run: python -m app password set {m.key}"
-        for m in missing
-    ]
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     path = Path(args.config)
     if not path.exists():
@@ -165,10 +60,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 1
     settings = _load(path)
     if settings is None:
-        for warning in _hidden_rules_of_broken_file(path):
+        for warning in broken_file_warnings(path):
             print(f"warning: {warning}", file=sys.stderr)
         return 1
-    for warning in warnings_for(settings) + _password_warnings(settings):
+    for warning in warnings_for(settings) + password_warnings(settings):
         print(f"warning: {warning}", file=sys.stderr)
     print(f"{path}: OK ({len(settings.rules)} rules, {len(settings.local_users)} local users)")
     return 0

@@ -13,9 +13,7 @@ import gc
 import logging
 from collections.abc import Callable
 
-from app.deliver import outbound
 from app.deliver.attempt import Deliverer, Result
-from app.deliver.outbound import LoginReport
 from app.deliver.scheduler import Scheduler
 from app.problems import Problem
 from app.receive import listeners
@@ -23,13 +21,12 @@ from app.receive.door import Door
 from app.receive.handler import InboundHandler
 from app.receive.workers import ReceivingWorkers
 from app.route.policy import RelayPolicy
-from app.route.router import Account, Decision, Router, named_account
+from app.route.router import Router
 from app.settings import Settings
 from app.status import State, Status, gather
 from app.store.activity import FILE_NAME as ACTIVITY_FILE
 from app.store.activity import Activity, Delivered, Outcome
 from app.store.spool import Envelope, QueueLock, QueueLocked, Spool
-from app.system import passwords
 from app.system.looplag import LoopLag
 from app.system.net import parse_listen
 from app.system.portowner import port_owner
@@ -38,59 +35,6 @@ log = logging.getLogger("tenso")
 
 ACTIVITY_SAVE_SECONDS = 5.0  # the status counts reach the disk this often (when they changed)
 TOKEN_CHECK_SECONDS = 60.0  # how often the gateway looks for OAuth 2.0 tokens close to expiry
-
-
-# --- what the window asks of the engine without a running gateway ---
-
-
-def route_preview(settings: Settings, recipient: str, sender: str = "") -> Decision:
-    """Where ``recipient`` would go now (the rules tab's test line).  ValueError: bad settings."""
-    return Router(settings).route(recipient, sender)
-
-
-def hidden_rules(settings: Settings) -> dict[int, int]:
-    """Rule index -> the index of the earlier rule that takes all its mail (never reached)."""
-    router = Router(settings)
-    return {i: h for i in range(len(settings.rules)) if (h := router.hidden_by(i)) is not None}
-
-
-def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginReport:
-    """Blocking: connects to rule ``rule_index``'s server and logs in with ``account_key``
-    ("common", "user:ADDRESS", "account:NAME" or "" for none), as delivery would.
-    PasswordStoreError when the password cannot be read."""
-    rule = settings.rules[rule_index]
-    accounts = settings.auth_accounts
-    account = None
-    named = settings.account(account_key[8:]) if account_key.startswith("account:") else None
-    if named is not None:
-        account = named_account(named)
-    elif account_key == "common" and accounts.common.username:
-        account = Account("common", accounts.common.username)
-    elif account_key.startswith("user:"):
-        user = account_key[5:]
-        found = next((a for a in accounts.per_user if a.local_user == user), None)
-        if found and found.username:
-            account = Account(account_key, found.username)
-    password: outbound.Secret | None = None
-    if account and account.oauth2:
-        password = _token_source(settings, account.name)
-    elif account:
-        password = passwords.get(account.key)
-
-    destination = outbound.Destination(rule.destination, rule.port, rule.tls, account, rule_index + 1)
-    return outbound.try_login(destination, password, settings.server.hostname)
-
-
-def _token_source(settings: Settings, name: str) -> outbound.TokenSource:
-    from app.accounts import service
-
-    def token(fresh: bool) -> str:
-        try:
-            return service.access_token(settings, name, fresh=fresh)
-        except service.AccountError as exc:
-            raise outbound.DeliveryError(str(exc)) from exc
-
-    return token
 
 
 class GatewayError(Exception):

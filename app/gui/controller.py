@@ -2,10 +2,10 @@
 
 The one module of ``app/gui`` that imports the engine: the tabs get what they need
 (the queue, route previews, test logins, passwords, autostart) from here, and from
-the settings model.  The gateway runs on the same qasync loop as the window.  Log
-records (from any thread) become ``log_line`` signals; Qt queues them to the GUI
-thread.  Anything that blocks (the keyring, a test login, reading the queue) runs
-in a thread.
+the settings model.  What needs no running gateway it asks of ``app/offline.py``.
+The gateway runs on the same qasync loop as the window.  Log records (from any
+thread) become ``log_line`` signals; Qt queues them to the GUI thread.  Anything
+that blocks (the keyring, a test login, reading the queue) runs in a thread.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from app import gateway as engine
+from app import offline
 from app import settings as settings_mod
 from app.deliver.outbound import LoginReport
 from app.gateway import Gateway, GatewayError
@@ -209,17 +209,17 @@ class GatewayController(QObject):
 
     @staticmethod
     def route_preview(settings: Settings, recipient: str, sender: str) -> Decision:
-        return engine.route_preview(settings, recipient, sender)
+        return offline.route_preview(settings, recipient, sender)
 
     @staticmethod
     def hidden_rules(settings: Settings) -> dict[int, int]:
-        return engine.hidden_rules(settings)
+        return offline.hidden_rules(settings)
 
     @staticmethod
     async def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginReport | str:
         """A test login to a rule's server; a text instead when the password cannot be read."""
         try:
-            return await asyncio.to_thread(engine.check_login, settings, rule_index, account_key)
+            return await asyncio.to_thread(offline.check_login, settings, rule_index, account_key)
         except passwords.PasswordStoreError as exc:
             return str(exc)
 

@@ -1284,6 +1284,34 @@ for {1}, valid until {2}</source>
       <translation>読み込みませんでした: {0}</translation>
     </message>
     <message>
+      <source>the rule for *</source>
+      <translation>* の設定</translation>
+    </message>
+    <message>
+      <source>the first rule that sends to a server</source>
+      <translation>サーバーへ転送する最初の設定</translation>
+    </message>
+    <message>
+      <source>rule No. {number} ({match}) sends the common account's password ({common}) to {destination} whenever it offers AUTH, but the common account looks meant for {meant} ({why}); set this rule's account to "none" if {destination} takes mail without a login, or name the account it needs</source>
+      <translation>設定 No. {number} ({match}) は、{destination} が AUTH を提供するたびに共通アカウントのパスワード ({common}) を送りますが、共通アカウントは {meant} 用と思われます ({why})。{destination} がログインなしでメールを受け付けるなら、この設定のアカウントを「none」にしてください。そうでなければ必要なアカウントを指定してください</translation>
+    </message>
+    <message>
+      <source>the account {account}</source>
+      <translation>アカウント {account}</translation>
+    </message>
+    <message>
+      <source>the senders' per-user accounts</source>
+      <translation>送信者の個別アカウント</translation>
+    </message>
+    <message>
+      <source>rule No. {number} logs in to {destination} with {who} without TLS: when the server offers no CRAM-MD5 the password crosses the network readable (LOGIN/PLAIN); use opportunistic or required if the server offers STARTTLS</source>
+      <translation>設定 No. {number} は {who} で {destination} に TLS なしでログインします。サーバーが CRAM-MD5 を提供しないと、パスワードが読める形でネットワークを流れます (LOGIN/PLAIN)。サーバーが STARTTLS を提供するなら opportunistic か required にしてください</translation>
+    </message>
+    <message>
+      <source>rule No. {number} ({match}) can never match: rule No. {above_number} ({above}) above it catches all its mail</source>
+      <translation>設定 No. {number} ({match}) は使われません: 上の設定 No. {above_number} ({above}) が該当するメールをすべて処理します</translation>
+    </message>
+    <message>
       <source>must be 1-65535</source>
       <translation>1〜65535 で指定してください</translation>
     </message>

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app import cli
+from app import offline
 from app import settings as settings_mod
 from tests.support import REPO
 from tests.support.processes import check
@@ -331,7 +331,7 @@ def test_check_warns_about_rules_hidden_by_a_row_above_but_still_exits_0(tmp_pat
 )
 def test_warnings_name_the_hidden_row_and_the_row_that_hides_it(rules, warned):
     settings = settings_mod.from_dict({"rules": [{"match": m, "destination": d} for m, d in rules]})
-    warnings = cli.warnings_for(settings)
+    warnings = offline.warnings_for(settings)
     assert len(warnings) == len(warned), warnings
     for line, (hidden, hider) in zip(warnings, warned, strict=True):
         assert line.startswith(f"rules[{hidden}].match: rule No. {hidden + 1} ({rules[hidden][0]}) ")
