@@ -14,7 +14,9 @@ window's Status tab words the missing passwords itself).
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from app.deliver import outbound
 from app.deliver.outbound import LoginReport
 from app.problems import Problem
 from app.route.router import Account, Decision, Router, named_account
-from app.settings import Settings
+from app.settings import Settings, SettingsError
 from app.status import missing_passwords
 from app.system import passwords
 
@@ -143,15 +145,30 @@ def password_warnings(settings: Settings) -> list[str]:
 
 # --- the warnings of a file with problems ----------------------------------------------------------
 
+SALVAGE_ROUNDS = 8  # leaving a part out can make a problem elsewhere (a rule naming a dropped account)
+_STEP = re.compile(r"([A-Za-z_]\w*)|\[(\d+)\]")
+_GONE = object()  # a list item left out, removed once every problem of a round is marked
+
 
 def broken_file_warnings(path: Path) -> list[str]:
     """The warnings ``check`` can still give for a file that does not load: the hidden rows among
-    the rules whose match is valid."""
+    the rules whose match is valid, and, from what loads with every part a problem names left
+    out, the logins without TLS and the passwords not stored (blocking: the keyring).  The common
+    account's destination is judged from all the rules, so it is left unjudged when a rule has a
+    problem."""
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError):
         return []
-    return list(_hidden_rules_of(data))
+    found: list[str] = list(_hidden_rules_of(data))
+    salvaged = _salvaged(data)
+    if salvaged is None:
+        return found
+    settings, rules_left_out = salvaged
+    if not rules_left_out:
+        found += common_account_warnings(settings)
+    found += cleartext_login_warnings(settings, Router(settings))
+    return found + password_warnings(settings)
 
 
 def _hidden_rules_of(data: Any) -> list[Problem]:
@@ -169,6 +186,79 @@ def _hidden_rules_of(data: Any) -> list[Problem]:
     table = sorted(valid.items())
     router = Router(settings_mod.Settings(rules=[settings_mod.Rule(match=m, destination="MTA") for _, m in table]))
     return hidden_row_warnings(router, table)
+
+
+def _inert_rule(i: int) -> dict:
+    """What a rule with a problem becomes: a row that matches nothing real and sends to no server,
+    so that every other rule keeps its number."""
+    return {"match": f"rule-{i + 1}-left-out@tenso.invalid", "destination": "MTA"}
+
+
+def _salvaged(data: Any) -> tuple[Settings, bool] | None:
+    """The settings with every part a problem names left out, and whether a rule was; None when a
+    problem names no part that can be left out (a file that is not JSON, a whole section)."""
+    if not isinstance(data, dict):
+        return None
+    data = copy.deepcopy(data)
+    rules_left_out = False
+    for _ in range(SALVAGE_ROUNDS):
+        try:
+            return settings_mod.from_dict(data), rules_left_out
+        except SettingsError as exc:
+            marked = [_leave_out(data, problem.field) for problem in exc.problems]
+        if not all(marked):
+            return None
+        rules_left_out |= "rule" in marked
+        _sweep(data)
+    return None
+
+
+def _leave_out(data: dict, field: str) -> str:
+    """Marks the part of ``data`` that ``field`` names as left out: the innermost list item on its
+    path (a rule becomes an inert row: "rule"), else the deepest key there is ("key").  "" when
+    ``field`` names nothing in ``data``, or an inert rule again."""
+    steps = [int(index) if index else key for key, index in _STEP.findall(field)]
+    if not steps or steps[0] not in data:
+        return ""
+    node: Any = data
+    item: tuple[list, int] | None = None
+    key: tuple[dict, str] | None = None
+    for step in steps:
+        if isinstance(step, int):
+            if not isinstance(node, list) or step >= len(node):
+                break
+            item = (node, step)
+        else:
+            if not isinstance(node, dict) or step not in node:
+                break
+            key = (node, step)
+        node = node[step]
+        if node is _GONE:
+            return "key"  # left out already for another problem of this round
+    if item is not None:
+        items, i = item
+        if items is data.get("rules"):
+            if items[i] == _inert_rule(i):
+                return ""
+            items[i] = _inert_rule(i)
+            return "rule"
+        items[i] = _GONE
+        return "key"
+    if key is not None:
+        owner, name = key
+        del owner[name]
+        return "key"
+    return ""
+
+
+def _sweep(node: Any) -> None:
+    if isinstance(node, dict):
+        for value in node.values():
+            _sweep(value)
+    elif isinstance(node, list):
+        node[:] = [item for item in node if item is not _GONE]
+        for item in node:
+            _sweep(item)
 
 
 # --- the rules tab and the auth tab ----------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""``check``: the problems of a settings file and its warnings; works offline.
+"""``check``: every problem of a settings file and every warning, in one run; works offline.
 
 Exit 0 when the file is valid (warnings or not), 1 when it has problems or is missing.  The
-problems go first, one line each naming its field; then the warnings (``app/offline.py``).
+problems go first, one line each naming its field; then the warnings that can still be given
+(``app/offline.py``: for a file with problems, from the parts that have none).
 """
 
 from __future__ import annotations
