@@ -54,8 +54,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tenso")
 
-RUNNING, STOPPED, PAUSED, ERROR = "running", "stopped", "paused", "error"
-
 
 class _Bridge(QObject):
     record = Signal(str, str)  # formatted line, event ("" or bounce / failing)
@@ -77,7 +75,7 @@ class QtLogHandler(logging.Handler):
 
 
 class GatewayController(QObject):
-    state_changed = Signal(str, str)  # state, detail (the error text when state is error)
+    state_changed = Signal(object, str)  # State, detail (the error text when the state is ERROR)
     log_line = Signal(str)
     bounced = Signal(str)  # the log line that says so
     failing = Signal(str)
@@ -94,7 +92,7 @@ class GatewayController(QObject):
         # Start, Stop and Apply each take several awaits; the tray and the window can ask for
         # them at once.  One at a time: a Stop pressed during an Apply waits for it to finish.
         self._turn = asyncio.Lock()
-        self.state = STOPPED
+        self.state = State.STOPPED
         self.detail = ""
         self._next_failing_notice = 0.0
         self.handler = QtLogHandler()
@@ -114,7 +112,7 @@ class GatewayController(QObject):
                 self._next_failing_notice = now + FAILING_NOTICE_SECONDS
                 self.failing.emit(line)
 
-    def _set_state(self, state: str, detail: str = "") -> None:
+    def _set_state(self, state: State, detail: str = "") -> None:
         self.state, self.detail = state, detail
         self.state_changed.emit(state, detail)
 
@@ -140,11 +138,11 @@ class GatewayController(QObject):
                 await gateway.start()
             except GatewayError as exc:
                 log.error("%s", exc)
-                self._set_state(ERROR, worded(exc.problem, tr))
+                self._set_state(State.ERROR, worded(exc.problem, tr))
                 return
             self.gateway = gateway
             gateway.activity.listeners.append(self.activity_changed.emit)
-            self._set_state(PAUSED if gateway.spool.paused else RUNNING)
+            self._set_state(State.PAUSED if gateway.spool.paused else State.RUNNING)
 
     async def stop(self) -> None:
         async with self._turn:
@@ -152,7 +150,7 @@ class GatewayController(QObject):
                 return
             gateway, self.gateway = self.gateway, None
             await gateway.stop(grace=5.0)
-            self._set_state(STOPPED)
+            self._set_state(State.STOPPED)
 
     async def apply(self, settings: Settings) -> str | None:
         """Saves ``settings`` atomically and applies them; returns a problem text or None."""
@@ -167,9 +165,9 @@ class GatewayController(QObject):
                 try:
                     await self.gateway.reconfigure(settings)
                 except GatewayError as exc:
-                    self._set_state(ERROR, worded(exc.problem, tr))
+                    self._set_state(State.ERROR, worded(exc.problem, tr))
                     return worded(exc.problem, tr)
-                self._set_state(PAUSED if self.gateway.spool.paused else RUNNING)
+                self._set_state(State.PAUSED if self.gateway.spool.paused else State.RUNNING)
             return None
 
     @property
@@ -266,7 +264,7 @@ class GatewayController(QObject):
     def pause(self, paused: bool) -> None:
         if self.gateway and self.gateway.scheduler:
             self.gateway.scheduler.pause(paused)
-            self._set_state(PAUSED if paused else RUNNING)
+            self._set_state(State.PAUSED if paused else State.RUNNING)
 
     def close(self) -> None:
         logs.remove_handler(self.handler)
