@@ -12,6 +12,7 @@ import errno
 import gc
 import logging
 from collections.abc import Callable
+from enum import StrEnum
 
 from app.deliver.attempt import Deliverer, Result
 from app.deliver.scheduler import Scheduler
@@ -37,13 +38,22 @@ ACTIVITY_SAVE_SECONDS = 5.0  # the status counts reach the disk this often (when
 TOKEN_CHECK_SECONDS = 60.0  # how often the gateway looks for OAuth 2.0 tokens close to expiry
 
 
+class FailedPart(StrEnum):
+    """What a start (or a rebind) failed on, for a caller that offers a way out of it."""
+
+    QUEUE = "queue"  # another gateway holds the queue's lock
+    CERTIFICATE = "certificate"  # server.tls_cert / tls_key cannot be loaded
+    LISTEN = "listen"  # an address of server.listen cannot be bound
+
+
 class GatewayError(Exception):
     """The gateway cannot start; the message says why and what to change (``problem``: the
-    same, for the window to word in its language)."""
+    same, for the window to word in its language; ``part``: what failed)."""
 
-    def __init__(self, problem: str):
+    def __init__(self, problem: str, part: FailedPart):
         super().__init__(problem)
         self.problem = problem
+        self.part = part
 
 
 def _bind_problem(entry: str, exc: OSError) -> Problem:
@@ -199,7 +209,8 @@ class Gateway:
             self._lock = self.spool.lock()
         except QueueLocked as exc:
             raise GatewayError(
-                Problem("", "{why}; stop it first, or give this one its own queue.dir", why=exc.args[0])
+                Problem("", "{why}; stop it first, or give this one its own queue.dir", why=exc.args[0]),
+                FailedPart.QUEUE,
             ) from exc
         ids = await asyncio.to_thread(self.spool.recover)
         log.info("queue %s: %d message(s) waiting", self.spool.root, len(ids))
@@ -232,14 +243,16 @@ class Gateway:
         try:
             tls = listeners.contexts(self.settings)
         except (OSError, ValueError) as exc:
-            raise GatewayError(Problem("server.tls_cert", "cannot load the certificate: {why}", why=str(exc))) from exc
+            raise GatewayError(
+                Problem("server.tls_cert", "cannot load the certificate: {why}", why=str(exc)), FailedPart.CERTIFICATE
+            ) from exc
         self.handler = handler = InboundHandler(self, self._stored, self._refused, self.door)
         for index, listener in enumerate(server_settings.listeners):
             try:
                 server = await listeners.serve(self.settings, index, handler, tls)
             except OSError as exc:
                 await self._close_servers()
-                raise GatewayError(_bind_problem(listener.address, exc)) from exc
+                raise GatewayError(_bind_problem(listener.address, exc), FailedPart.LISTEN) from exc
             self.servers.append(server)
             self._listener_of.extend(index for _ in server.sockets)
             for sock in server.sockets:

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Signal
 from app import offline
 from app import settings as settings_mod
 from app.deliver.outbound import LoginReport
-from app.gateway import Gateway, GatewayError
+from app.gateway import FailedPart, Gateway, GatewayError
 from app.gui.i18n import tr
 from app.problems import worded
 from app.route.router import Decision, RouteKind
@@ -37,6 +37,7 @@ from app.system.logs import LOG_FORMAT
 __all__ = [  # for the tabs
     "WAITING",
     "Decision",
+    "FailedPart",
     "LoginReport",
     "Outcome",
     "QueuedMessage",
@@ -94,6 +95,7 @@ class GatewayController(QObject):
         self._turn = asyncio.Lock()
         self.state = State.STOPPED
         self.detail = ""
+        self.failed: FailedPart | None = None  # what the last start or apply failed on (state ERROR)
         self._next_failing_notice = 0.0
         self.handler = QtLogHandler()
         self.handler.bridge.record.connect(self._on_record)
@@ -112,9 +114,15 @@ class GatewayController(QObject):
                 self._next_failing_notice = now + FAILING_NOTICE_SECONDS
                 self.failing.emit(line)
 
-    def _set_state(self, state: State, detail: str = "") -> None:
-        self.state, self.detail = state, detail
+    def _set_state(self, state: State, detail: str = "", failed: FailedPart | None = None) -> None:
+        self.state, self.detail, self.failed = state, detail, failed
         self.state_changed.emit(state, detail)
+
+    def _failed(self, exc: GatewayError) -> str:
+        """The state ERROR for ``exc``; its text in the window's language."""
+        text = worded(exc.problem, tr)
+        self._set_state(State.ERROR, text, exc.part)
+        return text
 
     @property
     def running(self) -> bool:
@@ -138,7 +146,7 @@ class GatewayController(QObject):
                 await gateway.start()
             except GatewayError as exc:
                 log.error("%s", exc)
-                self._set_state(State.ERROR, worded(exc.problem, tr))
+                self._failed(exc)
                 return
             self.gateway = gateway
             gateway.activity.listeners.append(self.activity_changed.emit)
@@ -165,8 +173,7 @@ class GatewayController(QObject):
                 try:
                     await self.gateway.reconfigure(settings)
                 except GatewayError as exc:
-                    self._set_state(State.ERROR, worded(exc.problem, tr))
-                    return worded(exc.problem, tr)
+                    return self._failed(exc)
                 self._set_state(State.PAUSED if self.gateway.spool.paused else State.RUNNING)
             return None
 

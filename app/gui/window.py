@@ -28,7 +28,7 @@ from qasync import asyncSlot
 
 from app import settings as settings_mod
 from app.gui import i18n
-from app.gui.controller import GatewayController, State
+from app.gui.controller import FailedPart, GatewayController, State
 from app.gui.i18n import tr, tr_later
 from app.gui.tabs.auth_tab import AuthTab
 from app.gui.tabs.log_tab import LogTab
@@ -245,7 +245,7 @@ class MainWindow(QMainWindow):
             text += " — " + tr("listening on {0}").format(bound)
         if state == State.ERROR and detail:
             text += ": " + detail
-            if "cannot listen" in detail:
+            if self.controller.failed == FailedPart.LISTEN:  # the reason, not the words (they are translated)
                 self.show_hint(
                     tr(
                         "Tenso cannot receive mail on that address and port. Choose another one "

@@ -247,3 +247,21 @@ def test_listener_warnings_limits_certificate_and_device_problems_in_japanese(gu
     devices = window.users_tab.devices
     devices.table.item(0, 1).setText("mfp 2f")
     assert devices.error.text() == "機器 1: login: mfp2f のような空白を含まないユーザー名にしてください"
+
+
+def test_a_port_in_use_offers_another_port_in_japanese_too(gui, english):
+    """The window looked for the English words "cannot listen" in the message it had already
+    translated: a Japanese user never saw how to get out of it."""
+    i18n.install("ja")
+    port = free_port()
+    window = gui.open(server={"listen": [f"127.0.0.1:{port}"]})
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", port))
+    holder.listen()
+    try:
+        gui.run(window.controller.start())
+    finally:
+        holder.close()
+    assert "待ち受けできません" in window.state_label.text()
+    assert window.hint.isVisibleTo(window), "the way out is shown in Japanese too"
+    assert "別のポート" in window.hint.text() and not english_in(window.hint.text()), window.hint.text()

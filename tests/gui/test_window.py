@@ -345,3 +345,25 @@ def test_the_window_and_the_tray_speak_of_the_engines_own_states(gui):
         tray.show_state(state, "")
         words.add((window.state_label.text(), tray.toolTip()))
     assert len(words) == len(State), "every state has its own words in the window and the tray"
+
+
+def test_a_port_in_use_offers_another_port_and_a_queue_in_use_does_not(gui):
+    port = free_port()
+    window = gui.open(server={"listen": [f"127.0.0.1:{port}"]})
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", port))
+    holder.listen()
+    try:
+        gui.run(window.controller.start())
+    finally:
+        holder.close()
+    assert window.controller.state == "error"
+    assert window.hint.isVisibleTo(window) and "Choose another one" in window.hint.text()
+
+    running = gui.open(server={"listen": ["127.0.0.1:0"]})  # each window on the same queue folder
+    gui.run(running.controller.start())
+    assert running.controller.running
+    second = gui.open(server={"listen": ["127.0.0.1:0"]})
+    gui.run(second.controller.start())
+    assert second.controller.state == "error" and "queue.dir" in second.controller.detail
+    assert not second.hint.isVisibleTo(second), "no port to change: another Tenso holds the queue"
