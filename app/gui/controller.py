@@ -1,8 +1,9 @@
 """The engine as the window sees it: Qt signals out, async calls in.
 
 The one module of ``app/gui`` that imports the engine: the tabs get what they need
-(the queue, route previews, test logins, passwords, autostart) from here, and from
-the settings model.  What needs no running gateway it asks of ``app/offline.py``.
+(the queue, route previews, test logins, the settings' warnings, passwords, autostart)
+from here, and from the settings model.  It is the window's runtime, the peer of
+``app/headless.py``; what needs no running gateway it asks of ``app/offline.py``.
 The gateway runs on the same qasync loop as the window.  Log records (from any
 thread) become ``log_line`` signals; Qt queues them to the GUI thread.  Anything
 that blocks (the keyring, a test login, reading the queue) runs in a thread.
@@ -25,7 +26,7 @@ from app import settings as settings_mod
 from app.deliver.outbound import LoginReport
 from app.gateway import FailedPart, Gateway, GatewayError
 from app.gui.i18n import tr
-from app.problems import worded
+from app.problems import Problem, worded
 from app.route.router import Decision, RouteKind
 from app.settings import Settings
 from app.status import State, Status, stopped
@@ -219,6 +220,13 @@ class GatewayController(QObject):
     @staticmethod
     def hidden_rules(settings: Settings) -> dict[int, int]:
         return offline.hidden_rules(settings)
+
+    @staticmethod
+    def warnings(settings: Settings) -> list[Problem]:
+        """What ``python -m app check`` warns of in these settings (allowed, almost certainly not
+        meant), for the window to word in its language; the passwords not stored are the Status
+        tab's."""
+        return offline.warnings_for(settings)
 
     @staticmethod
     async def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginReport | str:

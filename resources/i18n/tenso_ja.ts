@@ -676,6 +676,10 @@
       <translation>IPアドレス、ネットワーク(CIDR)、ワイルドカード(192.168.*.*)、範囲指定、IPv6 が使えます。それ以外のクライアントはローカルユーザー宛にのみ送信できます。</translation>
     </message>
     <message>
+      <source>Warnings (allowed, but probably not meant):</source>
+      <translation>警告（使えますが、意図どおりではないかもしれません）:</translation>
+    </message>
+    <message>
       <source>Routing rule</source>
       <translation>転送設定</translation>
     </message>
@@ -1048,6 +1052,10 @@ for {1}, valid until {2}</source>
       <translation>アカウント {0} はサインインしていません。それが必要なメールは待機します。「認証」→「サインイン...」</translation>
     </message>
     <message>
+      <source>The routing rules have {0} warning(s): see under the grid in Routing rules.</source>
+      <translation>転送設定に警告が {0} 件あります。転送設定タブの表の下をご覧ください。</translation>
+    </message>
+    <message>
       <source>Queue: {0} message(s), {1} recipient(s) waiting</source>
       <translation>キュー: {0} 通、配送待ちの宛先 {1} 件</translation>
     </message>
@@ -1190,6 +1198,10 @@ for {1}, valid until {2}</source>
     <message>
       <source>Tenso: error</source>
       <translation>Tenso: エラー</translation>
+    </message>
+    <message>
+      <source>Error</source>
+      <translation>エラー</translation>
     </message>
     <message>
       <source>Status</source>
@@ -1638,10 +1650,6 @@ for {1}, valid until {2}</source>
     <message>
       <source>No.</source>
       <translation>No.</translation>
-    </message>
-    <message>
-      <source>Error</source>
-      <translation>エラー</translation>
     </message>
   </context>
 </TS>

@@ -265,3 +265,20 @@ def test_a_port_in_use_offers_another_port_in_japanese_too(gui, english):
     assert "待ち受けできません" in window.state_label.text()
     assert window.hint.isVisibleTo(window), "the way out is shown in Japanese too"
     assert "別のポート" in window.hint.text() and not english_in(window.hint.text()), window.hint.text()
+
+
+def test_the_settings_warnings_arrive_in_japanese(gui, english):
+    i18n.install("ja")
+    window = gui.open(rules=THREE_RULES, auth_accounts={"common": {"username": "isp-id"}})
+    tab = window.rules_tab
+    window.tabs.setCurrentWidget(tab)
+    lines = tab.warnings.text().splitlines()
+    assert lines[0].startswith("警告"), lines
+    assert [line.split(":")[0] for line in lines[1:]] == ["• rules[1].account", "• rules[2].account", "• rules[0].tls"]
+    assert "rules[0].tls: 設定 No. 1 は アカウント common (isp-id) で a.host.example に TLS なしで" in lines[3], lines
+    english = [line for line in lines if english_in(line)]
+    assert not english, english
+    status = window.status_tab
+    window.tabs.setCurrentWidget(status)
+    gui.run(until(lambda: status.warnings.isVisible(), 5, "the Status tab's warning line"))
+    assert "警告が 3 件" in status.warnings.text() and not english_in(status.warnings.text())
