@@ -12,24 +12,22 @@ import errno
 import gc
 import logging
 from collections.abc import Callable
+from enum import StrEnum
 
-from app.deliver import credentials, smtp
 from app.deliver.attempt import Deliverer, Result
 from app.deliver.scheduler import Scheduler
-from app.deliver.smtp import LoginReport
 from app.problems import Problem
 from app.receive import listeners
 from app.receive.door import Door
 from app.receive.handler import InboundHandler
 from app.receive.workers import ReceivingWorkers
 from app.route.policy import RelayPolicy
-from app.route.router import Account, Decision, Router, named_account
-from app.settings import Settings, keys
+from app.route.router import Router
+from app.settings import Settings
 from app.status import State, Status, gather
 from app.store.activity import FILE_NAME as ACTIVITY_FILE
 from app.store.activity import Activity, Delivered, Outcome
 from app.store.spool import Envelope, QueueLock, QueueLocked, Spool
-from app.system import passwords
 from app.system.looplag import LoopLag
 from app.system.net import parse_listen
 from app.system.portowner import port_owner
@@ -40,55 +38,22 @@ ACTIVITY_SAVE_SECONDS = 5.0  # the status counts reach the disk this often (when
 TOKEN_CHECK_SECONDS = 60.0  # how often the gateway looks for OAuth 2.0 tokens close to expiry
 
 
-# --- what the window asks of the engine without a running gateway ---
+class FailedPart(StrEnum):
+    """What a start (or a rebind) failed on, for a caller that offers a way out of it."""
 
-
-def route_preview(settings: Settings, recipient: str, sender: str = "") -> Decision:
-    """Where ``recipient`` would go now (the rules tab's test line).  ValueError: bad settings."""
-    return Router(settings).route(recipient, sender)
-
-
-def hidden_rules(settings: Settings) -> dict[int, int]:
-    """Rule index -> the index of the earlier rule that takes all its mail (never reached)."""
-    router = Router(settings)
-    return {i: h for i in range(len(settings.rules)) if (h := router.hidden_by(i)) is not None}
-
-
-def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginReport:
-    """Blocking: connects to rule ``rule_index``'s server and logs in with ``account_key``
-    ("common", "user:ADDRESS", "account:NAME" or "" for none), as delivery would.
-    PasswordStoreError when the password cannot be read."""
-    rule = settings.rules[rule_index]
-    accounts = settings.auth_accounts
-    account = None
-    key = keys.parse(account_key)
-    named = settings.account(key.name) if key and key.kind == keys.KeyKind.ACCOUNT else None
-    if named is not None:
-        account = named_account(named)
-    elif key and key.kind == keys.KeyKind.COMMON and accounts.common.username:
-        account = Account(keys.COMMON, accounts.common.username)
-    elif key and key.kind == keys.KeyKind.USER:
-        user = key.name
-        found = next((a for a in accounts.per_user if a.local_user == user), None)
-        if found and found.username:
-            account = Account(account_key, found.username)
-    password: smtp.Secret | None = None
-    if account and account.oauth2:
-        password = credentials.token_source(settings, account.name)
-    elif account:
-        password = passwords.get(account.key)
-
-    destination = smtp.Destination(rule.destination, rule.port, rule.tls, account, rule_index + 1)
-    return smtp.try_login(destination, password, settings.server.hostname)
+    QUEUE = "queue"  # another gateway holds the queue's lock
+    CERTIFICATE = "certificate"  # server.tls_cert / tls_key cannot be loaded
+    LISTEN = "listen"  # an address of server.listen cannot be bound
 
 
 class GatewayError(Exception):
     """The gateway cannot start; the message says why and what to change (``problem``: the
-    same, for the window to word in its language)."""
+    same, for the window to word in its language; ``part``: what failed)."""
 
-    def __init__(self, problem: str):
+    def __init__(self, problem: str, part: FailedPart):
         super().__init__(problem)
         self.problem = problem
+        self.part = part
 
 
 def _bind_problem(entry: str, exc: OSError) -> Problem:
@@ -244,7 +209,8 @@ class Gateway:
             self._lock = self.spool.lock()
         except QueueLocked as exc:
             raise GatewayError(
-                Problem("", "{why}; stop it first, or give this one its own queue.dir", why=exc.args[0])
+                Problem("", "{why}; stop it first, or give this one its own queue.dir", why=exc.args[0]),
+                FailedPart.QUEUE,
             ) from exc
         ids = await asyncio.to_thread(self.spool.recover)
         log.info("queue %s: %d message(s) waiting", self.spool.root, len(ids))
@@ -277,14 +243,16 @@ class Gateway:
         try:
             tls = listeners.contexts(self.settings)
         except (OSError, ValueError) as exc:
-            raise GatewayError(Problem("server.tls_cert", "cannot load the certificate: {why}", why=str(exc))) from exc
+            raise GatewayError(
+                Problem("server.tls_cert", "cannot load the certificate: {why}", why=str(exc)), FailedPart.CERTIFICATE
+            ) from exc
         self.handler = handler = InboundHandler(self, self._stored, self._refused, self.door)
         for index, listener in enumerate(server_settings.listeners):
             try:
                 server = await listeners.serve(self.settings, index, handler, tls)
             except OSError as exc:
                 await self._close_servers()
-                raise GatewayError(_bind_problem(listener.address, exc)) from exc
+                raise GatewayError(_bind_problem(listener.address, exc), FailedPart.LISTEN) from exc
             self.servers.append(server)
             self._listener_of.extend(index for _ in server.sockets)
             for sock in server.sockets:

@@ -21,9 +21,12 @@ from app.system import passwords
 
 
 class State(StrEnum):
+    """What a gateway is doing; the window and the tray show the same states."""
+
     RUNNING = "running"
     PAUSED = "paused"  # running, receiving, not delivering
     STOPPED = "stopped"
+    ERROR = "error"  # the window's gateway failed to start or to take new settings (never in ``status``)
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.gui.tray import state_icon
+    from app.status import State
 
     app = QApplication(sys.argv)  # noqa: F841 - painting needs one
-    icon = state_icon("running", 256)
+    icon = state_icon(State.RUNNING, 256)
     out = ROOT / "resources"
     icon.pixmap(256, 256).save(str(out / "tenso.png"))
     icon.pixmap(256, 256).scaled(128, 128).save(str(out / "tenso.ico"))

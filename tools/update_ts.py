@@ -69,10 +69,6 @@ EXTRA = [
     "Destination (転送先)",
     "Port (ポート)",
     "Conversion host (変換ホスト名)",
-    "Running",
-    "Stopped",
-    "Running, delivery paused",
-    "Error",
 ]
 
 

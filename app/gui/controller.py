@@ -1,11 +1,12 @@
 """The engine as the window sees it: Qt signals out, async calls in.
 
 The one module of ``app/gui`` that imports the engine: the tabs get what they need
-(the queue, route previews, test logins, passwords, autostart) from here, and from
-the settings model.  The gateway runs on the same qasync loop as the window.  Log
-records (from any thread) become ``log_line`` signals; Qt queues them to the GUI
-thread.  Anything that blocks (the keyring, a test login, reading the queue) runs
-in a thread.
+(the queue, route previews, test logins, the settings' warnings, passwords, autostart)
+from here, and from the settings model.  It is the window's runtime, the peer of
+``app/headless.py``; what needs no running gateway it asks of ``app/offline.py``.
+The gateway runs on the same qasync loop as the window.  Log records (from any
+thread) become ``log_line`` signals; Qt queues them to the GUI thread.  Anything
+that blocks (the keyring, a test login, reading the queue) runs in a thread.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from app import gateway as engine
+from app import offline
 from app import settings as settings_mod
 from app.deliver.smtp import LoginReport
-from app.gateway import Gateway, GatewayError
+from app.gateway import FailedPart, Gateway, GatewayError
 from app.gui.i18n import tr
-from app.problems import worded
+from app.problems import Problem, worded
 from app.route.router import Decision, RouteKind
 from app.settings import Settings
 from app.status import State, Status, stopped
@@ -37,6 +38,7 @@ from app.system.logs import LOG_FORMAT
 __all__ = [  # for the tabs
     "WAITING",
     "Decision",
+    "FailedPart",
     "LoginReport",
     "Outcome",
     "QueuedMessage",
@@ -53,8 +55,6 @@ if TYPE_CHECKING:
     from app.system.certificate import Certificate  # cryptography loads at the first certificate
 
 log = logging.getLogger("tenso")
-
-RUNNING, STOPPED, PAUSED, ERROR = "running", "stopped", "paused", "error"
 
 
 class _Bridge(QObject):
@@ -77,7 +77,7 @@ class QtLogHandler(logging.Handler):
 
 
 class GatewayController(QObject):
-    state_changed = Signal(str, str)  # state, detail (the error text when state is error)
+    state_changed = Signal(object, str)  # State, detail (the error text when the state is ERROR)
     log_line = Signal(str)
     bounced = Signal(str)  # the log line that says so
     failing = Signal(str)
@@ -94,8 +94,9 @@ class GatewayController(QObject):
         # Start, Stop and Apply each take several awaits; the tray and the window can ask for
         # them at once.  One at a time: a Stop pressed during an Apply waits for it to finish.
         self._turn = asyncio.Lock()
-        self.state = STOPPED
+        self.state = State.STOPPED
         self.detail = ""
+        self.failed: FailedPart | None = None  # what the last start or apply failed on (state ERROR)
         self._next_failing_notice = 0.0
         self.handler = QtLogHandler()
         self.handler.bridge.record.connect(self._on_record)
@@ -114,9 +115,15 @@ class GatewayController(QObject):
                 self._next_failing_notice = now + FAILING_NOTICE_SECONDS
                 self.failing.emit(line)
 
-    def _set_state(self, state: str, detail: str = "") -> None:
-        self.state, self.detail = state, detail
+    def _set_state(self, state: State, detail: str = "", failed: FailedPart | None = None) -> None:
+        self.state, self.detail, self.failed = state, detail, failed
         self.state_changed.emit(state, detail)
+
+    def _failed(self, exc: GatewayError) -> str:
+        """The state ERROR for ``exc``; its text in the window's language."""
+        text = worded(exc.problem, tr)
+        self._set_state(State.ERROR, text, exc.part)
+        return text
 
     @property
     def running(self) -> bool:
@@ -140,11 +147,11 @@ class GatewayController(QObject):
                 await gateway.start()
             except GatewayError as exc:
                 log.error("%s", exc)
-                self._set_state(ERROR, worded(exc.problem, tr))
+                self._failed(exc)
                 return
             self.gateway = gateway
             gateway.activity.listeners.append(self.activity_changed.emit)
-            self._set_state(PAUSED if gateway.spool.paused else RUNNING)
+            self._set_state(State.PAUSED if gateway.spool.paused else State.RUNNING)
 
     async def stop(self) -> None:
         async with self._turn:
@@ -152,7 +159,7 @@ class GatewayController(QObject):
                 return
             gateway, self.gateway = self.gateway, None
             await gateway.stop(grace=5.0)
-            self._set_state(STOPPED)
+            self._set_state(State.STOPPED)
 
     async def apply(self, settings: Settings) -> str | None:
         """Saves ``settings`` atomically and applies them; returns a problem text or None."""
@@ -167,9 +174,8 @@ class GatewayController(QObject):
                 try:
                     await self.gateway.reconfigure(settings)
                 except GatewayError as exc:
-                    self._set_state(ERROR, worded(exc.problem, tr))
-                    return worded(exc.problem, tr)
-                self._set_state(PAUSED if self.gateway.spool.paused else RUNNING)
+                    return self._failed(exc)
+                self._set_state(State.PAUSED if self.gateway.spool.paused else State.RUNNING)
             return None
 
     @property
@@ -209,17 +215,24 @@ class GatewayController(QObject):
 
     @staticmethod
     def route_preview(settings: Settings, recipient: str, sender: str) -> Decision:
-        return engine.route_preview(settings, recipient, sender)
+        return offline.route_preview(settings, recipient, sender)
 
     @staticmethod
     def hidden_rules(settings: Settings) -> dict[int, int]:
-        return engine.hidden_rules(settings)
+        return offline.hidden_rules(settings)
+
+    @staticmethod
+    def warnings(settings: Settings) -> list[Problem]:
+        """What ``python -m app check`` warns of in these settings (allowed, almost certainly not
+        meant), for the window to word in its language; the passwords not stored are the Status
+        tab's."""
+        return offline.warnings_for(settings)
 
     @staticmethod
     async def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginReport | str:
         """A test login to a rule's server; a text instead when the password cannot be read."""
         try:
-            return await asyncio.to_thread(engine.check_login, settings, rule_index, account_key)
+            return await asyncio.to_thread(offline.check_login, settings, rule_index, account_key)
         except passwords.PasswordStoreError as exc:
             return str(exc)
 
@@ -266,7 +279,7 @@ class GatewayController(QObject):
     def pause(self, paused: bool) -> None:
         if self.gateway and self.gateway.scheduler:
             self.gateway.scheduler.pause(paused)
-            self._set_state(PAUSED if paused else RUNNING)
+            self._set_state(State.PAUSED if paused else State.RUNNING)
 
     def close(self) -> None:
         logs.remove_handler(self.handler)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QSystemTra
 from app import settings as settings_mod
 from app.gui import controller as engine
 from app.gui import i18n
-from app.gui.controller import GatewayController
+from app.gui.controller import GatewayController, State
 from app.gui.i18n import tr
 from app.gui.tray import Tray, state_icon
 from app.gui.window import MainWindow
@@ -127,7 +127,7 @@ def run(config: Path) -> int:
     app = cast(QApplication, QApplication.instance() or QApplication(sys.argv))  # a widgets application
     app.setApplicationName("Tenso")
     app.setQuitOnLastWindowClosed(False)
-    app.setWindowIcon(state_icon("running"))
+    app.setWindowIcon(state_icon(State.RUNNING))
     i18n.install(i18n.chosen_language())
 
     name = instance_name()

@@ -6,13 +6,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from app.gui.controller import ERROR, PAUSED, RUNNING, STOPPED
+from app.gui.controller import State
 from app.gui.i18n import tr
 
-COLORS = {RUNNING: "#2e7d32", PAUSED: "#f9a825", STOPPED: "#757575", ERROR: "#c62828"}
+COLORS = {State.RUNNING: "#2e7d32", State.PAUSED: "#f9a825", State.STOPPED: "#757575", State.ERROR: "#c62828"}
 
 
-def state_icon(state: str, size: int = 64) -> QIcon:
+def state_icon(state: State, size: int = 64) -> QIcon:
     """A round badge with 転 in the state's colour (green, amber, grey, red)."""
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
@@ -58,28 +58,28 @@ class Tray(QSystemTrayIcon):
         self.quit_action.triggered.connect(self.quit_requested)
         self.setContextMenu(self.menu)
         self.activated.connect(self._activated)
-        self.show_state(STOPPED, "")
+        self.show_state(State.STOPPED, "")
 
     def _activated(self, reason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.DoubleClick, QSystemTrayIcon.ActivationReason.Trigger):
             self.open_requested.emit()
 
-    def show_state(self, state: str, detail: str) -> None:
+    def show_state(self, state: State, detail: str) -> None:
         self.setIcon(state_icon(state))
         texts = {
-            RUNNING: tr("Tenso: running"),
-            PAUSED: tr("Tenso: running, delivery paused"),
-            STOPPED: tr("Tenso: stopped"),
-            ERROR: tr("Tenso: error"),
+            State.RUNNING: tr("Tenso: running"),
+            State.PAUSED: tr("Tenso: running, delivery paused"),
+            State.STOPPED: tr("Tenso: stopped"),
+            State.ERROR: tr("Tenso: error"),
         }
         tip = texts.get(state, "Tenso")
         if detail:
             tip += "\n" + detail
         self.setToolTip(tip)
-        running = state in (RUNNING, PAUSED)
+        running = state in (State.RUNNING, State.PAUSED)
         self.start_action.setEnabled(not running)
         self.stop_action.setEnabled(running)
         self.pause_action.setEnabled(running)
-        self.pause_action.setChecked(state == PAUSED)
-        if state == ERROR and detail:
+        self.pause_action.setChecked(state == State.PAUSED)
+        if state == State.ERROR and detail:
             self.showMessage("Tenso", detail, QSystemTrayIcon.MessageIcon.Critical)

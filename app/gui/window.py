@@ -28,8 +28,8 @@ from qasync import asyncSlot
 
 from app import settings as settings_mod
 from app.gui import i18n
-from app.gui.controller import ERROR, PAUSED, RUNNING, GatewayController
-from app.gui.i18n import tr
+from app.gui.controller import FailedPart, GatewayController, State
+from app.gui.i18n import tr, tr_later
 from app.gui.tabs.auth_tab import AuthTab
 from app.gui.tabs.log_tab import LogTab
 from app.gui.tabs.queue_tab import QueueTab
@@ -42,10 +42,10 @@ from app.problems import worded
 from app.settings import SettingsError
 
 STATE_TEXT = {
-    RUNNING: "Running",
-    "stopped": "Stopped",
-    PAUSED: "Running, delivery paused",
-    ERROR: "Error",
+    State.RUNNING: tr_later("Running"),
+    State.STOPPED: tr_later("Stopped"),
+    State.PAUSED: tr_later("Running, delivery paused"),
+    State.ERROR: tr_later("Error"),
 }
 
 
@@ -236,16 +236,16 @@ class MainWindow(QMainWindow):
 
     # --- state ---
 
-    def show_state(self, state: str, detail: str) -> None:
+    def show_state(self, state: State, detail: str) -> None:
         if not hasattr(self, "state_label"):
             return
-        text = tr(STATE_TEXT.get(state, state))
+        text = tr(STATE_TEXT[state])
         bound = ", ".join(f"{h}:{p}" for h, p in self.controller.bound)
-        if bound and state in (RUNNING, PAUSED):
+        if bound and state in (State.RUNNING, State.PAUSED):
             text += " — " + tr("listening on {0}").format(bound)
-        if state == ERROR and detail:
+        if state == State.ERROR and detail:
             text += ": " + detail
-            if "cannot listen" in detail:
+            if self.controller.failed == FailedPart.LISTEN:  # the reason, not the words (they are translated)
                 self.show_hint(
                     tr(
                         "Tenso cannot receive mail on that address and port. Choose another one "
@@ -254,7 +254,7 @@ class MainWindow(QMainWindow):
                     )
                 )
         self.state_label.setText(text)
-        self.state_label.setStyleSheet("color: #b00020" if state == ERROR else "")
+        self.state_label.setStyleSheet("color: #b00020" if state == State.ERROR else "")
         self.start_button.setEnabled(not self.controller.running)
         self.stop_button.setEnabled(self.controller.running)
 

@@ -676,6 +676,10 @@
       <translation>IPアドレス、ネットワーク(CIDR)、ワイルドカード(192.168.*.*)、範囲指定、IPv6 が使えます。それ以外のクライアントはローカルユーザー宛にのみ送信できます。</translation>
     </message>
     <message>
+      <source>Warnings (allowed, but probably not meant):</source>
+      <translation>警告（使えますが、意図どおりではないかもしれません）:</translation>
+    </message>
+    <message>
       <source>Routing rule</source>
       <translation>転送設定</translation>
     </message>
@@ -804,8 +808,8 @@ for {1}, valid until {2}</source>
 {1} 用、有効期限 {2}</translation>
     </message>
     <message>
-      <source>2 or more: helper processes accept on the same ports, so a busy gateway uses more than one CPU core</source>
-      <translation>2 以上: 補助プロセスが同じポートで受信し、混雑時に複数の CPU コアを使います</translation>
+      <source>2 or more: worker processes accept on the same ports, so a busy gateway uses more than one CPU core</source>
+      <translation>2 以上: ワーカープロセスが同じポートで受信し、混雑時に複数の CPU コアを使います</translation>
     </message>
     <message>
       <source>Create a self-signed certificate</source>
@@ -1048,6 +1052,10 @@ for {1}, valid until {2}</source>
       <translation>アカウント {0} はサインインしていません。それが必要なメールは待機します。「認証」→「サインイン...」</translation>
     </message>
     <message>
+      <source>The routing rules have {0} warning(s): see under the grid in Routing rules.</source>
+      <translation>転送設定に警告が {0} 件あります。転送設定タブの表の下をご覧ください。</translation>
+    </message>
+    <message>
       <source>Queue: {0} message(s), {1} recipient(s) waiting</source>
       <translation>キュー: {0} 通、配送待ちの宛先 {1} 件</translation>
     </message>
@@ -1192,6 +1200,10 @@ for {1}, valid until {2}</source>
       <translation>Tenso: エラー</translation>
     </message>
     <message>
+      <source>Error</source>
+      <translation>エラー</translation>
+    </message>
+    <message>
       <source>Status</source>
       <translation>状態</translation>
     </message>
@@ -1282,6 +1294,34 @@ for {1}, valid until {2}</source>
     <message>
       <source>Not imported: {0}</source>
       <translation>読み込みませんでした: {0}</translation>
+    </message>
+    <message>
+      <source>the rule for *</source>
+      <translation>* の設定</translation>
+    </message>
+    <message>
+      <source>the first rule that sends to a server</source>
+      <translation>サーバーへ転送する最初の設定</translation>
+    </message>
+    <message>
+      <source>rule No. {number} ({match}) sends the common account's password ({common}) to {destination} whenever it offers AUTH, but the common account looks meant for {meant} ({why}); set this rule's account to "none" if {destination} takes mail without a login, or name the account it needs</source>
+      <translation>設定 No. {number} ({match}) は、{destination} が AUTH を提供するたびに共通アカウントのパスワード ({common}) を送りますが、共通アカウントは {meant} 用と思われます ({why})。{destination} がログインなしでメールを受け付けるなら、この設定のアカウントを「none」にしてください。そうでなければ必要なアカウントを指定してください</translation>
+    </message>
+    <message>
+      <source>the account {account}</source>
+      <translation>アカウント {account}</translation>
+    </message>
+    <message>
+      <source>the senders' per-user accounts</source>
+      <translation>送信者の個別アカウント</translation>
+    </message>
+    <message>
+      <source>rule No. {number} logs in to {destination} with {who} without TLS: when the server offers no CRAM-MD5 the password crosses the network readable (LOGIN/PLAIN); use opportunistic or required if the server offers STARTTLS</source>
+      <translation>設定 No. {number} は {who} で {destination} に TLS なしでログインします。サーバーが CRAM-MD5 を提供しないと、パスワードが読める形でネットワークを流れます (LOGIN/PLAIN)。サーバーが STARTTLS を提供するなら opportunistic か required にしてください</translation>
+    </message>
+    <message>
+      <source>rule No. {number} ({match}) can never match: rule No. {above_number} ({above}) above it catches all its mail</source>
+      <translation>設定 No. {number} ({match}) は使われません: 上の設定 No. {above_number} ({above}) が該当するメールをすべて処理します</translation>
     </message>
     <message>
       <source>must be 1-65535</source>
@@ -1610,10 +1650,6 @@ for {1}, valid until {2}</source>
     <message>
       <source>No.</source>
       <translation>No.</translation>
-    </message>
-    <message>
-      <source>Error</source>
-      <translation>エラー</translation>
     </message>
   </context>
 </TS>

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import trustme
 
-from app import gateway
+from app import offline
 from app.system import passwords
 from tests.gateway.test_tls_outbound import ca, server_context  # noqa: F401  (the ca fixture)
 from tests.support.gateway import make_settings, wait_attempts
@@ -79,7 +79,7 @@ def test_opportunistic_tls_tries_a_verified_handshake_first_and_then_uses_plain(
         rules=[rule(trusted.port, "opportunistic"), rule(untrusted.port, "opportunistic")],
         auth_accounts=COMMON,
     )
-    first, second = (gateway.check_login(settings, i, "common") for i in (0, 1))
+    first, second = (offline.check_login(settings, i, "common") for i in (0, 1))
     assert (first.error, first.encrypted, first.verified) == (None, True, True)
     assert (second.error, second.encrypted, second.verified) == (None, True, False)
     assert [m for m, _, _ in trusted.handler.auth_attempts] == ["PLAIN"]

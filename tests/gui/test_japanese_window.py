@@ -247,3 +247,38 @@ def test_listener_warnings_limits_certificate_and_device_problems_in_japanese(gu
     devices = window.users_tab.devices
     devices.table.item(0, 1).setText("mfp 2f")
     assert devices.error.text() == "機器 1: login: mfp2f のような空白を含まないユーザー名にしてください"
+
+
+def test_a_port_in_use_offers_another_port_in_japanese_too(gui, english):
+    """The window looked for the English words "cannot listen" in the message it had already
+    translated: a Japanese user never saw how to get out of it."""
+    i18n.install("ja")
+    port = free_port()
+    window = gui.open(server={"listen": [f"127.0.0.1:{port}"]})
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", port))
+    holder.listen()
+    try:
+        gui.run(window.controller.start())
+    finally:
+        holder.close()
+    assert "待ち受けできません" in window.state_label.text()
+    assert window.hint.isVisibleTo(window), "the way out is shown in Japanese too"
+    assert "別のポート" in window.hint.text() and not english_in(window.hint.text()), window.hint.text()
+
+
+def test_the_settings_warnings_arrive_in_japanese(gui, english):
+    i18n.install("ja")
+    window = gui.open(rules=THREE_RULES, auth_accounts={"common": {"username": "isp-id"}})
+    tab = window.rules_tab
+    window.tabs.setCurrentWidget(tab)
+    lines = tab.warnings.text().splitlines()
+    assert lines[0].startswith("警告"), lines
+    assert [line.split(":")[0] for line in lines[1:]] == ["• rules[1].account", "• rules[2].account", "• rules[0].tls"]
+    assert "rules[0].tls: 設定 No. 1 は アカウント common (isp-id) で a.host.example に TLS なしで" in lines[3], lines
+    english = [line for line in lines if english_in(line)]
+    assert not english, english
+    status = window.status_tab
+    window.tabs.setCurrentWidget(status)
+    gui.run(until(lambda: status.warnings.isVisible(), 5, "the Status tab's warning line"))
+    assert "警告が 3 件" in status.warnings.text() and not english_in(status.warnings.text())

@@ -15,11 +15,11 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QWidget
 
-from app.gui.rules_model import COL_DESTINATION, COL_MATCH, COL_PORT
+from app.gui.rules_model import COL_DESTINATION, COL_MATCH, COL_PORT, COL_TLS
 from app.settings import Rule
 from tests.support import REPO
 from tests.support.gateway import make_settings
-from tests.support.gui import THREE_RULES, rule_matches
+from tests.support.gui import THREE_RULES, rule_matches, until
 
 # --- the rules grid -----------------------------------------------------------------------
 
@@ -313,3 +313,52 @@ def test_the_tls_choices_are_explained_in_the_windows_language(gui):
     assert seen["opportunistic"].startswith("サーバーがSTARTTLSに対応していれば暗号化します"), seen
     assert "証明書の検証が必須" in seen["required"]
     assert len(seen["tooltips"]) == 4 and all(seen["tooltips"]), seen["tooltips"]
+
+
+# --- check's warnings ----------------------------------------------------------------------------
+
+
+def test_the_rules_tab_shows_the_warnings_check_gives_and_follows_the_grid_as_it_is_edited(gui):
+    """``check`` warned of a login without TLS or the common password sent to another server; the
+    window said nothing of either."""
+    window = gui.open(
+        rules=[
+            {"match": "@a.example", "destination": "a.host.example", "tls": "none"},
+            {"match": "@b.example", "destination": "b.host.example"},
+        ],
+        auth_accounts={"common": {"username": "isp-id"}},
+    )
+    tab = window.rules_tab
+    window.tabs.setCurrentWidget(tab)
+    cli = subprocess.run(
+        [sys.executable, "-m", "app", "check", "--config", str(gui.config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert cli.returncode == 0, cli.stderr
+    checked = [line.removeprefix("warning: ") for line in cli.stderr.splitlines() if line.startswith("warning: rules[")]
+    assert [w.split(":")[0] for w in checked] == ["rules[1].account", "rules[0].tls"], cli.stderr
+    shown = tab.warnings.text().splitlines()
+    assert tab.warnings_area.isVisibleTo(window)
+    assert shown == ["Warnings (allowed, but probably not meant):", *(f"• {w}" for w in checked)]
+
+    tab.model.replace_rule(1, Rule(match="@b.example", destination="b.host.example", account="none"))
+    assert [line.split(":")[0] for line in tab.warnings.text().splitlines()[1:]] == ["• rules[0].tls"]
+    tab.model.setData(tab.model.index(0, COL_TLS), "opportunistic")
+    assert not tab.warnings_area.isVisibleTo(window) and tab.warnings.text() == ""
+
+
+def test_the_status_tab_says_how_many_warnings_the_rules_in_use_have(gui):
+    window = gui.open(
+        rules=[{"match": "@a.example", "destination": "a.host.example", "tls": "none"}],
+        auth_accounts={"common": {"username": "isp-id"}},
+    )
+    status = window.status_tab
+    window.tabs.setCurrentWidget(status)
+    gui.run(until(lambda: status.warnings.isVisible(), 5, "the Status tab's warning line"))
+    assert status.warnings.text() == "The routing rules have 1 warning(s): see under the grid in Routing rules."
+    window.working.rules[0].tls = "opportunistic"
+    assert gui.run(window.apply_now())
+    gui.run(until(lambda: not status.warnings.isVisible(), 10, "the line to go once applied"))

@@ -321,3 +321,49 @@ def test_first_hour_details_common_password_state_hint_after_apply_and_the_tls_c
     view = window.rules_tab.view
     needed = view.fontMetrics().horizontalAdvance("opportunistic")
     assert view.horizontalHeader().sectionSize(COL_TLS) > needed
+
+
+def test_the_window_and_the_tray_speak_of_the_engines_own_states(gui):
+    """The window kept its own "running" / "stopped" strings beside app.status.State."""
+    from app.status import State
+
+    port = free_port()
+    window = gui.open(server={"listen": [f"127.0.0.1:{port}"]})
+    controller = window.controller
+    tray = gui.own(Tray())
+    seen = []
+    controller.state_changed.connect(lambda state, detail: seen.append(state))
+    assert controller.state is State.STOPPED
+    gui.run(controller.start())
+    controller.pause(True)
+    gui.run(controller.stop())
+    assert seen == [State.RUNNING, State.PAUSED, State.STOPPED]
+    assert all(type(state) is State for state in seen), "the signal carries the enum itself"
+    words = set()
+    for state in State:
+        window.show_state(state, "")
+        tray.show_state(state, "")
+        words.add((window.state_label.text(), tray.toolTip()))
+    assert len(words) == len(State), "every state has its own words in the window and the tray"
+
+
+def test_a_port_in_use_offers_another_port_and_a_queue_in_use_does_not(gui):
+    port = free_port()
+    window = gui.open(server={"listen": [f"127.0.0.1:{port}"]})
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", port))
+    holder.listen()
+    try:
+        gui.run(window.controller.start())
+    finally:
+        holder.close()
+    assert window.controller.state == "error"
+    assert window.hint.isVisibleTo(window) and "Choose another one" in window.hint.text()
+
+    running = gui.open(server={"listen": ["127.0.0.1:0"]})  # each window on the same queue folder
+    gui.run(running.controller.start())
+    assert running.controller.running
+    second = gui.open(server={"listen": ["127.0.0.1:0"]})
+    gui.run(second.controller.start())
+    assert second.controller.state == "error" and "queue.dir" in second.controller.detail
+    assert not second.hint.isVisibleTo(second), "no port to change: another Tenso holds the queue"

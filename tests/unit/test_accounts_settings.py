@@ -211,7 +211,7 @@ def test_check_without_a_catch_all_rule_takes_the_first_server_as_the_common_acc
         ],
         "auth_accounts": {"common": {"username": "isp-id"}},
     }
-    from app.cli import warnings_for
+    from app.offline import warnings_for
 
     found = warnings_for(settings_mod.from_dict(data))
     assert [w.split(":")[0] for w in found] == ["rules[2].account"], found

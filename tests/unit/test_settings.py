@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app import cli
+from app import offline
 from app import settings as settings_mod
 from tests.support import REPO
 from tests.support.processes import check
@@ -359,7 +359,7 @@ def test_check_warns_about_rules_hidden_by_a_row_above_but_still_exits_0(tmp_pat
 )
 def test_warnings_name_the_hidden_row_and_the_row_that_hides_it(rules, warned):
     settings = settings_mod.from_dict({"rules": [{"match": m, "destination": d} for m, d in rules]})
-    warnings = cli.warnings_for(settings)
+    warnings = offline.warnings_for(settings)
     assert len(warnings) == len(warned), warnings
     for line, (hidden, hider) in zip(warnings, warned, strict=True):
         assert line.startswith(f"rules[{hidden}].match: rule No. {hidden + 1} ({rules[hidden][0]}) ")
@@ -497,6 +497,51 @@ def test_check_shows_hidden_rows_beside_the_problems_of_a_broken_file(tmp_path):
     assert result.returncode == 1
     assert "rules[2].destination:" in result.stderr
     assert "warning: rules[1].match: rule No. 2 (user@example.jp) can never match: rule No. 1" in result.stderr
+
+
+def test_check_of_a_broken_file_gives_every_warning_its_sound_parts_still_show_in_the_same_run(tmp_path):
+    """A file with a problem used to get only the hidden-row warnings: the login without TLS, the
+    common password sent to the wrong server and the missing password waited for the next run."""
+    from app.system import passwords
+
+    passwords.delete("common")
+    data = {
+        "rules": [
+            {"match": "@a.example", "destination": "a.host.example", "tls": "none"},
+            {"match": "@b.example", "destination": "b.host.example"},
+        ],
+        "auth_accounts": {"common": {"username": "isp-id"}},
+        "server": {"prot": 25},
+    }
+    result = check(write(tmp_path, data))
+    assert result.returncode == 1, "the problem still decides the exit code"
+    lines = result.stderr.splitlines()
+    problem = lines.index("  server.prot: unknown setting")
+    warned = [line.split(": ")[1] for line in lines if line.startswith("warning: ")]
+    assert warned == [
+        "rules[1].account",
+        "rules[0].tls",
+        "the common account isp-id (rules[0] to a.host.example and 1 more rule(s) to a server) has no password stored",
+    ], lines
+    assert all(lines.index(line) > problem for line in lines if line.startswith("warning: ")), "problems first"
+
+
+def test_check_of_a_file_with_a_broken_rule_warns_of_the_other_rules_under_their_own_numbers(tmp_path):
+    data = {
+        "rules": [
+            {"match": "@a.example", "destination": "a.host.example"},
+            {"match": "@b.example", "destination": "bad host!", "tls": "none"},
+            {"match": "x@a.example", "destination": "c.host.example", "tls": "none"},
+        ],
+        "auth_accounts": {"common": {"username": "isp-id"}},
+    }
+    result = check(write(tmp_path, data))
+    assert result.returncode == 1
+    assert "rules[1].destination: must be a host name" in result.stderr
+    assert "warning: rules[2].match: rule No. 3 (x@a.example) can never match: rule No. 1" in result.stderr
+    assert "warning: rules[2].tls: rule No. 3 logs in to c.host.example with the account common" in result.stderr
+    assert "warning: rules[1]." not in result.stderr, "the broken rule's own warnings wait for its fix"
+    assert ".account:" not in result.stderr, "which server the common account is meant for needs every rule"
 
 
 def test_route_refuses_text_that_is_no_address(tmp_path):

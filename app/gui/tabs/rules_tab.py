@@ -1,4 +1,5 @@
-"""転送設定 / Routing rules: the ordered grid, its buttons, and "which rule catches this address?"."""
+"""転送設定 / Routing rules: the ordered grid, its buttons, the warnings ``python -m app check`` gives
+of these rules, and "which rule catches this address?"."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.gui.controller import GatewayController, RouteKind
 from app.gui.i18n import tr
 from app.gui.rules_model import COL_DESTINATION, COL_MATCH, COL_TLS, RulesModel
+from app.problems import worded
 from app.settings import Rule, RuleAccount, TlsMode, check_field, range_of
 
 
@@ -209,12 +212,43 @@ class RulesTab(QWidget):
         self.probe_sender.textChanged.connect(self.update_probe)
         self.model.changed.connect(self.update_probe)
 
+        # What check warns of: allowed, but almost certainly not meant (a row hidden by one above,
+        # the common password sent to another server, a login without TLS).  Live, as the greyed
+        # rows are; a few lines high, scrolling beyond.
+        self.warnings = QLabel()
+        self.warnings.setObjectName("rulesWarnings")
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #8a5a00")
+        self.warnings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warnings_area = QScrollArea()
+        self.warnings_area.setWidgetResizable(True)
+        self.warnings_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.warnings_area.setWidget(self.warnings)
+        self.warnings_area.setMaximumHeight(self.fontMetrics().lineSpacing() * 7)
+        self.model.changed.connect(self.update_warnings)
+        self.update_warnings()
+
         layout = QVBoxLayout(self)
         layout.addWidget(hint)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.error)
+        layout.addWidget(self.warnings_area)
         layout.addLayout(buttons)
         layout.addWidget(probe)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.update_warnings()  # the common account may have changed in Auth accounts meanwhile
+
+    def update_warnings(self) -> None:
+        """The warnings of the rules as they are now, in the window's language."""
+        try:
+            found = [worded(w, tr) for w in GatewayController.warnings(self.settings)]
+        except ValueError:  # a row being edited is not valid yet: its problem is shown instead
+            found = []
+        heading = tr("Warnings (allowed, but probably not meant):")
+        self.warnings.setText("\n".join([heading, *(f"• {w}" for w in found)]) if found else "")
+        self.warnings_area.setVisible(bool(found))
 
     def _show_problem(self, row: int, col: int, message: str) -> None:
         self.error.setText(tr("Rule No. {0}: {1}").format(row + 1, message) if message else "")

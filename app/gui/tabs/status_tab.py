@@ -1,5 +1,6 @@
 """Status (状態): is mail flowing?  The state, today's counts, the queue, each destination, the
-accounts that cannot log in, the clients barred from logging in, and the last 24 hours.
+accounts that cannot log in, whether the rules in use have warnings, the clients barred from
+logging in, and the last 24 hours.
 
 The figures come from the engine (``controller.status()``, read in a thread): the tab asks again
 shortly after the engine says something was counted (``activity_changed``) and every few seconds
@@ -32,6 +33,7 @@ from qasync import asyncSlot
 from app.gui.chart import HourChart
 from app.gui.controller import Outcome, State, Status
 from app.gui.i18n import tr, tr_later
+from app.settings.keys import COMMON
 
 COUNTS = (
     (Outcome.RECEIVED, tr_later("Received")),
@@ -121,6 +123,12 @@ class StatusTab(QWidget):
         self.accounts.setWordWrap(True)
         self.accounts.setStyleSheet(f"color: {FAILING_RED}")
 
+        self.warnings = QLabel()
+        self.warnings.setObjectName("statusWarnings")
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #8a5a00")
+        self.warnings.setVisible(False)
+
         self.bans = QLabel()
         self.bans.setObjectName("statusBans")
         self.bans.setWordWrap(True)
@@ -147,6 +155,7 @@ class StatusTab(QWidget):
         layout.addWidget(line)
         layout.addWidget(today)
         layout.addWidget(self.accounts)
+        layout.addWidget(self.warnings)
         layout.addWidget(self.bans)
         layout.addWidget(destinations_box, 1)
         layout.addWidget(chart_box, 1)
@@ -213,7 +222,7 @@ class StatusTab(QWidget):
         problems = [
             tr("No password stored for {0}: mail that needs it waits in the queue. Set it in Auth accounts.").format(
                 tr("the common account {0}").format(m.username)
-                if m.key == "common"
+                if m.key == COMMON
                 else tr("the account {0} ({1})").format(m.name, m.username)
                 if m.name
                 else tr("the account {0} of {1}").format(m.username, m.local_user)
@@ -231,8 +240,16 @@ class StatusTab(QWidget):
             problems.append(tr("The passwords cannot be checked: {0}").format(status.password_problem))
         self.accounts.setText("\n".join(problems))
         self.accounts.setVisible(bool(problems))
+        self.show_warnings()
         self.show_bans(status, now)
         self.chart.set_hours([(start, {o.value: n for o, n in counts.items()}) for start, counts in status.hours])
+
+    def show_warnings(self) -> None:
+        """How many warnings ``check`` gives of the rules in use: they are listed in Routing rules."""
+        count = len(self.controller.warnings(self.controller.settings))
+        text = tr("The routing rules have {0} warning(s): see under the grid in Routing rules.").format(count)
+        self.warnings.setText(text if count else "")
+        self.warnings.setVisible(bool(count))
 
     def show_bans(self, status: Status, now: float) -> None:
         """Clients that failed to log in too often (server.auth_failures_limit), until when."""

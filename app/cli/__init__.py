@@ -1,0 +1,73 @@
+"""The command line (docs/command-line.md): one module per command, each registered as a
+``Command`` (``command.py``) that says whether its ``--config`` file must exist.
+
+``python -m app`` alone starts the desktop program or, with ``--headless``, the gateway alone
+(``run.py``); the commands read the settings, the queue and the keyring directly, or ask the
+running gateway through the queue folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.cli import (
+    account,
+    certificate,
+    check,
+    import_forward,
+    password,
+    queue,
+    reload,
+    route,
+    run,
+    status,
+)
+from app.cli.command import Command, config_option
+from app.system import paths
+
+# In the order ``--help`` lists them.
+COMMANDS: tuple[Command, ...] = (
+    route.COMMAND,
+    check.COMMAND,
+    password.COMMAND,
+    queue.COMMAND,
+    reload.COMMAND,
+    status.COMMAND,
+    account.COMMAND,
+    certificate.COMMAND,
+    import_forward.COMMAND,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    config = config_option()
+    entry = argparse.ArgumentParser(add_help=False)
+    run.ENTRY.arguments(entry)
+    parser = argparse.ArgumentParser(
+        prog="python -m app", description="Tenso: an SMTP forwarding gateway.", parents=[entry, config]
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        own = sub.add_parser(command.name, help=command.help, parents=[config] if command.takes_config else [])
+        command.arguments(own)
+        own.set_defaults(registered=command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command: Command = getattr(args, "registered", run.ENTRY)
+    named = args.config is not None
+    default = paths.default_config_path()
+    args.config = args.config or str(default)
+    if named and command.must_exist(args) and not Path(args.config).exists():
+        # Only the per-user default may be missing (a first start); a named file that is not
+        # there is a typo, and starting with defaults on port 25 would hide it.
+        print(
+            f"{args.config}: no such settings file; check the --config path (without --config, Tenso uses {default})",
+            file=sys.stderr,
+        )
+        return 2
+    return command.run(args)
