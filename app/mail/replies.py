@@ -1002,6 +1002,7 @@ KNOWN: tuple[Known, ...] = (
     # codes (ErrorAccessDenied, "[RAOP] ... Blocked by tenant configured AppOnly AccessPolicy
     # settings", MailboxNotEnabledForRESTAPI) from real replies in public code. Tenso words them
     # in app/deliver/graph.py ("451 4.4.0 Microsoft Graph ...: 403 Forbidden: ErrorAccessDenied: ...").
+    # That an access policy change can take an hour to apply: from public reports.
     Known(
         "graph.token-refused",
         (Pattern(("401",), text=_GRAPH), Pattern(text=r"InvalidAuthenticationToken")),
@@ -1060,6 +1061,8 @@ KNOWN: tuple[Known, ...] = (
             " →「アクティブなユーザー」→「ライセンスとアプリ」で確認できます。",
         ),
     ),
+    # 413: confirmed in "Microsoft Graph error responses and resource types"; the mailbox's limits
+    # (35 MB by default, 150 MB at most) from Tenso's spec (docs/spec INTERFACES.md, GRAPH rules).
     Known(
         "graph.too-large",
         (Pattern(("413",), text=_GRAPH),),
