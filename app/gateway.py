@@ -11,6 +11,7 @@ import asyncio
 import errno
 import gc
 import logging
+import time
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -27,7 +28,7 @@ from app.settings import Settings
 from app.status import State, Status, gather
 from app.store.activity import FILE_NAME as ACTIVITY_FILE
 from app.store.activity import Activity, Delivered, Outcome
-from app.store.spool import Envelope, QueueLock, QueueLocked, Spool
+from app.store.spool import Envelope, QueueLock, QueueLocked, Spool, new_id
 from app.system.looplag import LoopLag
 from app.system.net import parse_listen
 from app.system.portowner import port_owner
@@ -160,6 +161,23 @@ class Gateway:
         self.activity.count(Outcome.RECEIVED)
         if self.scheduler is not None:
             self.scheduler.accepted(qid, envelope, parts)
+
+    async def submit(self, sender: str, recipients: list[str], content: bytes) -> str:
+        """Queues a message Tenso makes itself (the window's test message) as if a client had
+        sent it: stored durably, then delivered by the rules.  Returns its queue id; OSError
+        when it cannot be stored."""
+        qid = new_id()
+        envelope = Envelope(sender=sender, recipients=recipients, client="tenso", received_at=time.time())
+        await asyncio.to_thread(self.spool.store, qid, envelope, content)
+        log.info(
+            "%s accepted from=<%s> to=%s size=%d client=tenso (a test message from the window)",
+            qid,
+            sender,
+            ",".join(f"<{r}>" for r in recipients),
+            len(content),
+        )
+        self._stored(qid, envelope, (content,))
+        return qid
 
     def _worker_stored(self, ids: list[str]) -> None:
         """A receiving worker has made these durable: deliver them (read back from the store)."""

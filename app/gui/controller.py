@@ -16,6 +16,9 @@ import copy
 import dataclasses
 import logging
 import time
+from email import policy as email_policy
+from email import utils as email_utils
+from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -236,6 +239,15 @@ class GatewayController(QObject):
         except passwords.PasswordStoreError as exc:
             return str(exc)
 
+    async def send_test_message(self, sender: str, recipient: str) -> str:
+        """Queues a short test message from ``sender`` to ``recipient`` in the running gateway
+        (it goes out by the applied rules, as any mail); returns its queue id, whose log lines
+        say what became of it.  TestMessageError when the gateway is stopped or the queue
+        cannot store it."""
+        if self.gateway is None:
+            raise TestMessageError(tr("Tenso is not running: press Start (and Apply the new settings) first."))
+        return await self.gateway.submit(sender, [recipient], test_message(sender, recipient, self.settings))
+
     # --- upstream accounts (OAuth 2.0 sign-in) ---
 
     @staticmethod
@@ -295,6 +307,25 @@ def keep_last_good(settings: Settings, config: Path) -> None:
 
 
 # --- passwords, the keyring, autostart, logging: the window's calls into the system ---
+
+
+class TestMessageError(Exception):
+    """The test message could not be queued; the text says why, in the window's language."""
+
+
+def test_message(sender: str, recipient: str, settings: Settings) -> bytes:
+    """The test message the setup assistant sends: plain text, CRLF line ends."""
+    message = EmailMessage(policy=email_policy.SMTP)
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = "Tenso test message / 転送テスト"
+    message["Date"] = email_utils.formatdate(localtime=True)
+    message["Message-ID"] = email_utils.make_msgid(domain=settings.server.hostname or "tenso.invalid")
+    message.set_content(
+        "This message was sent by Tenso's setup assistant to check the way out.\n"
+        "転送（Tenso）の設定アシスタントが、送信経路の確認のために送ったメッセージです。\n"
+    )
+    return message.as_bytes()
 
 
 class SignInError(Exception):
