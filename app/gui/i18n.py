@@ -44,6 +44,13 @@ def save_language(code: str) -> None:
 
 
 _installed: list[QTranslator] = []
+_current = ["en"]
+
+
+def current() -> str:
+    """The language installed last ("en" until one is): for texts kept outside the .ts file
+    (the presets' words, app/settings/preset_texts.py)."""
+    return _current[0]
 
 
 def qt_translations_dir() -> str:
@@ -59,6 +66,7 @@ def install(code: str) -> bool:
         assert app is not None  # a translator was installed into it
         app.removeTranslator(translator)
     _installed.clear()
+    _current[0] = "en"
     if code == "en":
         return True
     translator = QTranslator(app)
@@ -67,6 +75,7 @@ def install(code: str) -> bool:
     assert app is not None  # the window's QApplication exists before any language is chosen
     app.installTranslator(translator)
     _installed.append(translator)
+    _current[0] = code
     qt = QTranslator(app)
     bundled = str(Path(getattr(sys, "_MEIPASS", "")) / "PySide6" / "Qt" / "translations")  # the exe's copy
     if any(qt.load(f"qtbase_{code}", folder) for folder in (qt_translations_dir(), bundled)):

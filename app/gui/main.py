@@ -154,6 +154,7 @@ def run(config: Path) -> int:
         )
     if first_run:
         window.offer_lan_relay()
+        window.offer_assistant()
         window.tabs.setCurrentWidget(window.rules_tab)
         window.show_hint(
             tr(

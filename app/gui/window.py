@@ -28,6 +28,7 @@ from qasync import asyncSlot
 
 from app import settings as settings_mod
 from app.gui import i18n
+from app.gui.assistant import SetupAssistant
 from app.gui.controller import FailedPart, GatewayController, State
 from app.gui.i18n import tr, tr_later
 from app.gui.tabs.auth_tab import AuthTab
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.tabs.tabBar().setStyleSheet("QTabBar::tab { padding: 4px 12px 5px 12px; }")
         self.tabs.setObjectName("tabs")
         self.rules_tab = RulesTab(self.working)
+        self.rules_tab.assistant_requested.connect(self.open_assistant)
         self.auth_tab = AuthTab(self.working, self.controller)
         self.relay_tab = RelayTab(self.working)
         self.users_tab = UsersTab(self.working)
@@ -212,6 +214,29 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.relay_tab)
 
         button.clicked.connect(allow)
+
+    def open_assistant(self) -> SetupAssistant:
+        """The setup assistant on the working copy; what it fills shows in the tabs, unsaved."""
+        assistant = SetupAssistant(self.working, self.controller, self.apply_now, self)
+        assistant.filled.connect(self._assistant_filled)
+        assistant.finished.connect(assistant.deleteLater)
+        assistant.open()
+        return assistant
+
+    def _assistant_filled(self) -> None:
+        self.build()
+        self.tabs.setCurrentWidget(self.rules_tab)
+        self.show_hint(tr("The setup assistant filled in the rule and the account. Press Apply to save them."))
+
+    def offer_assistant(self) -> None:
+        """First run: the setup assistant, next to the welcome hint."""
+        button = QPushButton(tr("Setup assistant: where does your mail go?"))
+        button.setObjectName("offerAssistant")
+        central = self.centralWidget()
+        assert central is not None  # build() made it
+        cast(QVBoxLayout, central.layout()).insertWidget(1, button)
+        button.clicked.connect(self.open_assistant)
+        button.clicked.connect(button.hide)
 
     def _tab_changed(self, index: int) -> None:
         widget = self.tabs.widget(index)

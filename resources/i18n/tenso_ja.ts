@@ -4,6 +4,18 @@
   <context>
     <name>Tenso</name>
     <message>
+      <source>the server offers no AUTH mechanism Tenso speaks ({offered})</source>
+      <translation>サーバーが Tenso の使える認証方式を提供していません({offered})</translation>
+    </message>
+    <message>
+      <source>AUTH {mechanism} as {user} refused: {reply}</source>
+      <translation>{user} としての AUTH {mechanism} が拒否されました: {reply}</translation>
+    </message>
+    <message>
+      <source>not logged in as {name}: {why}, which {host} does not offer ({offered}); the mail waits</source>
+      <translation>{name} としてログインしていません: {why}。{host} はそれを提供していません({offered})。メールは待機します</translation>
+    </message>
+    <message>
       <source>cannot connect to {host}:{port}: {why}</source>
       <translation>{host}:{port} に接続できません: {why}</translation>
     </message>
@@ -28,20 +40,8 @@
       <translation>応答がありません(タイムアウト): ファイアウォール、またはアドレスかポートの誤りです</translation>
     </message>
     <message>
-      <source>the server offers no AUTH mechanism Tenso speaks ({offered})</source>
-      <translation>サーバーが Tenso の使える認証方式を提供していません({offered})</translation>
-    </message>
-    <message>
-      <source>AUTH {mechanism} as {user} refused: {reply}</source>
-      <translation>{user} としての AUTH {mechanism} が拒否されました: {reply}</translation>
-    </message>
-    <message>
       <source>the host name is not known (DNS)</source>
       <translation>ホスト名が見つかりません(DNS)</translation>
-    </message>
-    <message>
-      <source>not logged in as {name}: {why}, which {host} does not offer ({offered}); the mail waits</source>
-      <translation>{name} としてログインしていません: {why}。{host} はそれを提供していません({offered})。メールは待機します</translation>
     </message>
     <message>
       <source>cannot listen on {entry}: {why}; choose another address:port in server.listen</source>
@@ -72,6 +72,214 @@
       <translation>証明書を読み込めません: {why}</translation>
     </message>
     <message>
+      <source>ID (user name)</source>
+      <translation>ID（ユーザー名）</translation>
+    </message>
+    <message>
+      <source>Mailbox (the address that sends)</source>
+      <translation>メールボックス（送信に使うアドレス）</translation>
+    </message>
+    <message>
+      <source>HVE account (its address)</source>
+      <translation>HVE アカウント（そのアドレス）</translation>
+    </message>
+    <message>
+      <source>SMTP user name</source>
+      <translation>SMTP ユーザー名</translation>
+    </message>
+    <message>
+      <source>Google address</source>
+      <translation>Google のアドレス</translation>
+    </message>
+    <message>
+      <source>App password</source>
+      <translation>アプリ パスワード</translation>
+    </message>
+    <message>
+      <source>Client secret</source>
+      <translation>クライアント シークレット</translation>
+    </message>
+    <message>
+      <source>Client secret of the Entra app</source>
+      <translation>Entra アプリのクライアント シークレット</translation>
+    </message>
+    <message>
+      <source>Where does your mail go?</source>
+      <translation>メールはどこへ送りますか？</translation>
+    </message>
+    <message>
+      <source>Choose how mail leaves this office; the next pages ask only what that way needs.</source>
+      <translation>この事務所からメールを送り出す方法を選んでください。次のページでは、その方法に必要なことだけを尋ねます。</translation>
+    </message>
+    <message>
+      <source>What Tenso needs to know</source>
+      <translation>Tenso に必要な情報</translation>
+    </message>
+    <message>
+      <source>Log in with a Workspace address and password (needs TLS, port 587)</source>
+      <translation>Workspace のアドレスとパスワードでログインする（TLS とポート587が必要）</translation>
+    </message>
+    <message>
+      <source>Which recipients (* for all, or @example.jp)</source>
+      <translation>対象の宛先（すべては *、または @example.jp）</translation>
+    </message>
+    <message>
+      <source>Server name or IP address</source>
+      <translation>サーバー名または IP アドレス</translation>
+    </message>
+    <message>
+      <source>Port</source>
+      <translation>ポート</translation>
+    </message>
+    <message>
+      <source>User name</source>
+      <translation>ユーザー名</translation>
+    </message>
+    <message>
+      <source>Tenant</source>
+      <translation>テナント</translation>
+    </message>
+    <message>
+      <source>Application (client) ID</source>
+      <translation>アプリケーション（クライアント）ID</translation>
+    </message>
+    <message>
+      <source>Password</source>
+      <translation>パスワード</translation>
+    </message>
+    <message>
+      <source>What to register at the provider</source>
+      <translation>サービス側で登録すること</translation>
+    </message>
+    <message>
+      <source>Copy</source>
+      <translation>コピー</translation>
+    </message>
+    <message>
+      <source>Run these lines in Exchange Online PowerShell (replace what is in &lt;...&gt;):</source>
+      <translation>次の行を Exchange Online PowerShell で実行してください（&lt;...&gt; の部分は置き換えます）：</translation>
+    </message>
+    <message>
+      <source>Summary</source>
+      <translation>確認</translation>
+    </message>
+    <message>
+      <source>Next puts this into the settings of the window; press Apply there to save it.</source>
+      <translation>「次へ」でこの内容を画面の設定に入れます。保存するには画面の「適用」を押してください。</translation>
+    </message>
+    <message>
+      <source>Setup assistant</source>
+      <translation>設定アシスタント</translation>
+    </message>
+    <message>
+      <source>The password or secret is kept in the keyring of this PC, never in the settings file.</source>
+      <translation>パスワードやシークレットはこの PC のキーリングに保存され、設定ファイルには書かれません。</translation>
+    </message>
+    <message>
+      <source>Microsoft Graph (HTTPS), sent as {0}</source>
+      <translation>Microsoft Graph（HTTPS）、{0} として送信</translation>
+    </message>
+    <message>
+      <source>Rule: {0} → {1}</source>
+      <translation>ルール：{0} → {1}</translation>
+    </message>
+    <message>
+      <source>Account {0}: {1}, {2}, sign-in {3}</source>
+      <translation>アカウント {0}：{1}、{2}、サインイン方式 {3}</translation>
+    </message>
+    <message>
+      <source>No login.</source>
+      <translation>ログインしません。</translation>
+    </message>
+    <message>
+      <source>The secret goes into the keyring as {0}.</source>
+      <translation>シークレットはキーリングに {0} として保存されます。</translation>
+    </message>
+    <message>
+      <source>Account {0}: {1}, with a password</source>
+      <translation>アカウント {0}：{1}、パスワードでログイン</translation>
+    </message>
+    <message>
+      <source>The common account: {0}</source>
+      <translation>共通アカウント：{0}</translation>
+    </message>
+    <message>
+      <source>Test</source>
+      <translation>テスト</translation>
+    </message>
+    <message>
+      <source>The settings are in the window now, not yet saved. Test them, then press Apply.</source>
+      <translation>設定は画面に入りましたが、まだ保存されていません。テストしてから「適用」を押してください。</translation>
+    </message>
+    <message>
+      <source>Test login</source>
+      <translation>認証テスト</translation>
+    </message>
+    <message>
+      <source>Apply</source>
+      <translation>適用</translation>
+    </message>
+    <message>
+      <source>Send test message</source>
+      <translation>テストメールを送信</translation>
+    </message>
+    <message>
+      <source>Test message (through the running Tenso, by the applied settings)</source>
+      <translation>テストメール（動作中の Tenso から、適用済みの設定で送信）</translation>
+    </message>
+    <message>
+      <source>From</source>
+      <translation>差出人</translation>
+    </message>
+    <message>
+      <source>To</source>
+      <translation>宛先</translation>
+    </message>
+    <message>
+      <source>The settings are filled in.</source>
+      <translation>設定を入力しました。</translation>
+    </message>
+    <message>
+      <source>Testing...</source>
+      <translation>テスト中...</translation>
+    </message>
+    <message>
+      <source>Saved and applied.</source>
+      <translation>保存して適用しました。</translation>
+    </message>
+    <message>
+      <source>Not saved: see the problems in the window.</source>
+      <translation>保存されていません：画面に表示された問題を確認してください。</translation>
+    </message>
+    <message>
+      <source>Enter the sender's and the recipient's address.</source>
+      <translation>差出人と宛先のアドレスを入力してください。</translation>
+    </message>
+    <message>
+      <source>The secret is stored in the keyring as {0}.</source>
+      <translation>シークレットをキーリングに {0} として保存しました。</translation>
+    </message>
+    <message>
+      <source>{0} is signed in; the token is valid until {1}.</source>
+      <translation>{0} はサインインしました。トークンの有効期限は {1} です。</translation>
+    </message>
+    <message>
+      <source>Queued as {0}; what becomes of it follows here (and in the Log tab).</source>
+      <translation>{0} としてキューに入れました。その後の経過はここ（とログタブ）に表示されます。</translation>
+    </message>
+    <message>
+      <source>The secret was not stored: {0}</source>
+      <translation>シークレットを保存できませんでした：{0}</translation>
+    </message>
+    <message>
+      <source>Sign-in failed: {0}</source>
+      <translation>サインインに失敗しました: {0}</translation>
+    </message>
+    <message>
+      <source>The test message was not queued: {0}</source>
+      <translation>テストメールをキューに入れられませんでした：{0}</translation>
+    </message>
+    <message>
       <source>Relayed</source>
       <translation>中継済み</translation>
     </message>
@@ -90,6 +298,10 @@
     <message>
       <source>Refused at RCPT</source>
       <translation>RCPTで拒否</translation>
+    </message>
+    <message>
+      <source>Tenso is not running: press Start (and Apply the new settings) first.</source>
+      <translation>Tenso が動作していません：先に「開始」を押してください（新しい設定は「適用」してから）。</translation>
     </message>
     <message>
       <source>No OS keyring is available, so passwords cannot be stored safely. You can choose to keep them in a file in Tenso's data folder: anyone who can read your user account's files can read them. Until you choose, forwarding with SMTP AUTH and local user logins cannot work.</source>
@@ -196,10 +408,6 @@
       <translation>認可サーバーのアドレス(https)とクライアント ID を入力し、「サインイン...」を押してください。</translation>
     </message>
     <message>
-      <source>Password</source>
-      <translation>パスワード</translation>
-    </message>
-    <message>
       <source>Microsoft 365 (OAuth 2.0)</source>
       <translation>Microsoft 365(OAuth 2.0)</translation>
     </message>
@@ -232,10 +440,6 @@
       <translation>種類</translation>
     </message>
     <message>
-      <source>User name</source>
-      <translation>ユーザー名</translation>
-    </message>
-    <message>
       <source>State</source>
       <translation>状態</translation>
     </message>
@@ -244,16 +448,20 @@
       <translation>送信先アカウント</translation>
     </message>
     <message>
+      <source>(choose to fill in)</source>
+      <translation>（選ぶと入力されます）</translation>
+    </message>
+    <message>
+      <source>Preset</source>
+      <translation>プリセット</translation>
+    </message>
+    <message>
       <source>Name (chosen in a rule)</source>
       <translation>名前(転送設定で選びます)</translation>
     </message>
     <message>
       <source>User name or mailbox</source>
       <translation>ユーザー名またはメールボックス</translation>
-    </message>
-    <message>
-      <source>Tenant</source>
-      <translation>テナント</translation>
     </message>
     <message>
       <source>Client ID</source>
@@ -344,14 +552,6 @@
       <translation>{name} が二重に登録されています</translation>
     </message>
     <message>
-      <source>{0} is signed in; the token is valid until {1}.</source>
-      <translation>{0} はサインインしました。トークンの有効期限は {1} です。</translation>
-    </message>
-    <message>
-      <source>Sign-in failed: {0}</source>
-      <translation>サインインに失敗しました: {0}</translation>
-    </message>
-    <message>
       <source>Connected, but the server offers no SMTP AUTH: mail is sent without logging in.</source>
       <translation>接続しましたが、サーバーは SMTP認証に対応していません。認証なしで送信します。</translation>
     </message>
@@ -378,10 +578,6 @@
     <message>
       <source>Per local user accounts</source>
       <translation>ローカルユーザー別アカウント</translation>
-    </message>
-    <message>
-      <source>Test login</source>
-      <translation>認証テスト</translation>
     </message>
     <message>
       <source>Destination</source>
@@ -676,6 +872,22 @@
       <translation>IPアドレス、ネットワーク(CIDR)、ワイルドカード(192.168.*.*)、範囲指定、IPv6 が使えます。それ以外のクライアントはローカルユーザー宛にのみ送信できます。</translation>
     </message>
     <message>
+      <source>No encryption: the mail and the password cross the network readable. Only for a server on this LAN.</source>
+      <translation>暗号化しません。メールとパスワードは読める状態でネットワークを流れます。同じLAN内のサーバー専用です。</translation>
+    </message>
+    <message>
+      <source>Encrypted when the server offers STARTTLS, without checking its certificate; plain otherwise.</source>
+      <translation>サーバーがSTARTTLSに対応していれば暗号化します(証明書は検証しません)。対応していなければ暗号化せずに送ります。</translation>
+    </message>
+    <message>
+      <source>STARTTLS with a verified certificate, or the mail waits in the queue. For an ISP or Microsoft 365 on port 587.</source>
+      <translation>STARTTLSと証明書の検証が必須です。できなければメールはキューで待ちます。プロバイダーやMicrosoft 365のポート587向けです。</translation>
+    </message>
+    <message>
+      <source>TLS from the first byte (SMTPS, usually port 465), with a verified certificate.</source>
+      <translation>接続の最初からTLSを使います(SMTPS、通常はポート465)。証明書を検証します。</translation>
+    </message>
+    <message>
       <source>Warnings (allowed, but probably not meant):</source>
       <translation>警告（使えますが、意図どおりではないかもしれません）:</translation>
     </message>
@@ -728,6 +940,10 @@
       <translation>下へ</translation>
     </message>
     <message>
+      <source>Setup assistant...</source>
+      <translation>設定アシスタント...</translation>
+    </message>
+    <message>
       <source>Rules are tried from the top; the first match decides. A recipient that matches no rule gets normal delivery (MTA). Drag a row to reorder. Greyed rows can never match.</source>
       <translation>転送設定は上から順に判断され、最初に該当した設定で転送されます。どれにも該当しない宛先は通常配信(MTA)になります。行はドラッグで並べ替えられます。灰色の行は使われません。</translation>
     </message>
@@ -750,22 +966,6 @@
     <message>
       <source>no rule</source>
       <translation>該当する設定なし</translation>
-    </message>
-    <message>
-      <source>No encryption: the mail and the password cross the network readable. Only for a server on this LAN.</source>
-      <translation>暗号化しません。メールとパスワードは読める状態でネットワークを流れます。同じLAN内のサーバー専用です。</translation>
-    </message>
-    <message>
-      <source>Encrypted when the server offers STARTTLS, without checking its certificate; plain otherwise.</source>
-      <translation>サーバーがSTARTTLSに対応していれば暗号化します(証明書は検証しません)。対応していなければ暗号化せずに送ります。</translation>
-    </message>
-    <message>
-      <source>STARTTLS with a verified certificate, or the mail waits in the queue. For an ISP or Microsoft 365 on port 587.</source>
-      <translation>STARTTLSと証明書の検証が必須です。できなければメールはキューで待ちます。プロバイダーやMicrosoft 365のポート587向けです。</translation>
-    </message>
-    <message>
-      <source>TLS from the first byte (SMTPS, usually port 465), with a verified certificate.</source>
-      <translation>接続の最初からTLSを使います(SMTPS、通常はポート465)。証明書を検証します。</translation>
     </message>
     <message>
       <source>rule No. {0}</source>
@@ -1232,10 +1432,6 @@ for {1}, valid until {2}</source>
       <translation>ログ</translation>
     </message>
     <message>
-      <source>Apply</source>
-      <translation>適用</translation>
-    </message>
-    <message>
       <source>Cancel</source>
       <translation>キャンセル</translation>
     </message>
@@ -1254,6 +1450,14 @@ for {1}, valid until {2}</source>
     <message>
       <source>Allow my LAN to send through Tenso (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)</source>
       <translation>LAN からの送信(中継)を許可する(10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)</translation>
+    </message>
+    <message>
+      <source>The setup assistant filled in the rule and the account. Press Apply to save them.</source>
+      <translation>設定アシスタントがルールとアカウントを入力しました。保存するには「適用」を押してください。</translation>
+    </message>
+    <message>
+      <source>Setup assistant: where does your mail go?</source>
+      <translation>設定アシスタント：メールはどこへ送りますか？</translation>
     </message>
     <message>
       <source>Language</source>
@@ -1324,16 +1528,80 @@ for {1}, valid until {2}</source>
       <translation>設定 No. {number} ({match}) は使われません: 上の設定 No. {above_number} ({above}) が該当するメールをすべて処理します</translation>
     </message>
     <message>
-      <source>must be 1-65535</source>
-      <translation>1〜65535 で指定してください</translation>
+      <source>no account named {name} in accounts (rule No. {number})</source>
+      <translation>アカウント {name} がありません(設定 No. {number})</translation>
     </message>
     <message>
-      <source>must be 1-16</source>
-      <translation>1〜16 にしてください</translation>
+      <source>GRAPH sends with the rule's own account: name a microsoft account with the client_credentials flow (rule No. {number})</source>
+      <translation>GRAPH はその設定自身のアカウントで送信します: client_credentials フローの microsoft アカウントを指定してください(設定 No. {number})</translation>
     </message>
     <message>
-      <source>must be greater than 0</source>
-      <translation>0 より大きい値で指定してください</translation>
+      <source>GRAPH needs a microsoft OAuth 2.0 account with the client_credentials flow; {name} is not one (rule No. {number})</source>
+      <translation>GRAPH には client_credentials フローの microsoft OAuth 2.0 アカウントが必要です。{name} はそうではありません(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>must be {scope} or left out: rule No. {number} sends by GRAPH with this account</source>
+      <translation>{scope} にするか、空欄にしてください: 設定 No. {number} がこのアカウントで GRAPH 送信します</translation>
+    </message>
+    <message>
+      <source>is missing (the application (client) id of the app registration)</source>
+      <translation>未設定です(アプリ登録のアプリケーション (クライアント) ID)</translation>
+    </message>
+    <message>
+      <source>is missing (the tenant's domain such as contoso.onmicrosoft.com, or its id)</source>
+      <translation>未設定です(contoso.onmicrosoft.com のようなテナントのドメイン、またはテナントID)</translation>
+    </message>
+    <message>
+      <source>Google offers only authorization_code for mail (https://mail.google.com/), not {flow}</source>
+      <translation>Google のメール (https://mail.google.com/) は authorization_code だけです({flow} は使えません)</translation>
+    </message>
+    <message>
+      <source>is missing (the user name or mailbox the destination knows)</source>
+      <translation>未設定です(転送先サーバーが知っているユーザー名またはメールボックス)</translation>
+    </message>
+    <message>
+      <source>is missing (a generic provider needs its token endpoint)</source>
+      <translation>未設定です(generic プロバイダーにはトークンエンドポイントが必要です)</translation>
+    </message>
+    <message>
+      <source>is missing (needed for the authorization_code flow)</source>
+      <translation>未設定です(authorization_code フローに必要です)</translation>
+    </message>
+    <message>
+      <source>is missing (needed for the device_code flow)</source>
+      <translation>未設定です(device_code フローに必要です)</translation>
+    </message>
+    <message>
+      <source>give either username or account, not both</source>
+      <translation>username と account はどちらか一方だけにしてください</translation>
+    </message>
+    <message>
+      <source>no account named {name} in accounts</source>
+      <translation>アカウント {name} がありません</translation>
+    </message>
+    <message>
+      <source>the OAuth 2.0 account {name} is only used over TLS; choose required or implicit (rule No. {number})</source>
+      <translation>OAuth 2.0 アカウント {name} は TLS でだけ使います。required か implicit を選んでください(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>the account {name} gets tokens for Microsoft Graph (a rule with destination GRAPH uses it); a rule that sends by SMTP needs an account of its own (rule No. {number})</source>
+      <translation>アカウント {name} は Microsoft Graph 用のトークンを受け取ります(転送先 GRAPH の設定が使用)。SMTP で送る設定には別のアカウントを指定してください(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>must be {kind}</source>
+      <translation>{kind}にしてください</translation>
+    </message>
+    <message>
+      <source>unknown setting</source>
+      <translation>不明な設定です</translation>
+    </message>
+    <message>
+      <source>must be a JSON object</source>
+      <translation>JSON オブジェクトにしてください</translation>
+    </message>
+    <message>
+      <source>{check}</source>
+      <translation>{check}</translation>
     </message>
     <message>
       <source>must be a host name</source>
@@ -1346,6 +1614,10 @@ for {1}, valid until {2}</source>
     <message>
       <source>must be an address such as user@example.jp</source>
       <translation>user@example.jp のようなメールアドレスで指定してください</translation>
+    </message>
+    <message>
+      <source>must be greater than 0</source>
+      <translation>0 より大きい値で指定してください</translation>
     </message>
     <message>
       <source>must be a user name without spaces, such as mfp2f</source>
@@ -1376,72 +1648,12 @@ for {1}, valid until {2}</source>
       <translation>ホスト名、IPアドレス、MTA または GRAPH で指定してください</translation>
     </message>
     <message>
-      <source>must be {kind}</source>
-      <translation>{kind}にしてください</translation>
-    </message>
-    <message>
-      <source>line {line} column {column}: {why}</source>
-      <translation>{line} 行 {column} 文字目: {why}</translation>
-    </message>
-    <message>
-      <source>is missing (the application (client) id of the app registration)</source>
-      <translation>未設定です(アプリ登録のアプリケーション (クライアント) ID)</translation>
-    </message>
-    <message>
-      <source>is missing (the tenant's domain such as contoso.onmicrosoft.com, or its id)</source>
-      <translation>未設定です(contoso.onmicrosoft.com のようなテナントのドメイン、またはテナントID)</translation>
-    </message>
-    <message>
-      <source>Google offers only authorization_code for mail (https://mail.google.com/), not {flow}</source>
-      <translation>Google のメール (https://mail.google.com/) は authorization_code だけです({flow} は使えません)</translation>
-    </message>
-    <message>
-      <source>must be {version}</source>
-      <translation>{version} にしてください</translation>
-    </message>
-    <message>
       <source>must list at least one address:port</source>
       <translation>アドレス:ポートを1つ以上指定してください</translation>
     </message>
     <message>
       <source>tls_cert and tls_key must be set together</source>
       <translation>tls_cert と tls_key は両方とも設定してください</translation>
-    </message>
-    <message>
-      <source>GRAPH sends with the rule's own account: name a microsoft account with the client_credentials flow (rule No. {number})</source>
-      <translation>GRAPH はその設定自身のアカウントで送信します: client_credentials フローの microsoft アカウントを指定してください(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>no account named {name} in accounts (rule No. {number})</source>
-      <translation>アカウント {name} がありません(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>GRAPH needs a microsoft OAuth 2.0 account with the client_credentials flow; {name} is not one (rule No. {number})</source>
-      <translation>GRAPH には client_credentials フローの microsoft OAuth 2.0 アカウントが必要です。{name} はそうではありません(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>must be {scope} or left out: rule No. {number} sends by GRAPH with this account</source>
-      <translation>{scope} にするか、空欄にしてください: 設定 No. {number} がこのアカウントで GRAPH 送信します</translation>
-    </message>
-    <message>
-      <source>unknown setting</source>
-      <translation>不明な設定です</translation>
-    </message>
-    <message>
-      <source>must be a JSON object</source>
-      <translation>JSON オブジェクトにしてください</translation>
-    </message>
-    <message>
-      <source>is missing (a generic provider needs its token endpoint)</source>
-      <translation>未設定です(generic プロバイダーにはトークンエンドポイントが必要です)</translation>
-    </message>
-    <message>
-      <source>is missing (needed for the authorization_code flow)</source>
-      <translation>未設定です(authorization_code フローに必要です)</translation>
-    </message>
-    <message>
-      <source>is missing (needed for the device_code flow)</source>
-      <translation>未設定です(device_code フローに必要です)</translation>
     </message>
     <message>
       <source>file not found: {path}</source>
@@ -1456,18 +1668,6 @@ for {1}, valid until {2}</source>
       <translation>{address} はローカルユーザーではありません</translation>
     </message>
     <message>
-      <source>{host}:{port} is Tenso itself (server.listen); mail would loop (rule No. {number})</source>
-      <translation>{host}:{port} は Tenso 自身です(待ち受けアドレス)。メールがループします(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>only a forwarding rule can rewrite (rule No. {number})</source>
-      <translation>変換ホスト名は転送先サーバーのある設定だけで使えます(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>GRAPH takes the recipients from the message's headers, so it cannot rewrite them (rule No. {number})</source>
-      <translation>GRAPH は宛先をメールのヘッダーから取るため、変換ホスト名で書き換えられません(設定 No. {number})</translation>
-    </message>
-    <message>
       <source>implicit TLS needs a certificate: set server.tls_cert and tls_key (python -m app certificate create makes one)</source>
       <translation>最初からTLS(implicit)には証明書が必要です: server.tls_cert と tls_key を設定してください(「自己署名証明書を作成」ボタンか python -m app certificate create で作れます)</translation>
     </message>
@@ -1480,12 +1680,24 @@ for {1}, valid until {2}</source>
       <translation>{login} が二重に登録されています</translation>
     </message>
     <message>
-      <source>is missing (the user name or mailbox the destination knows)</source>
-      <translation>未設定です(転送先サーバーが知っているユーザー名またはメールボックス)</translation>
+      <source>{host}:{port} is Tenso itself (server.listen); mail would loop (rule No. {number})</source>
+      <translation>{host}:{port} は Tenso 自身です(待ち受けアドレス)。メールがループします(設定 No. {number})</translation>
     </message>
     <message>
-      <source>give either username or account, not both</source>
-      <translation>username と account はどちらか一方だけにしてください</translation>
+      <source>only a forwarding rule can rewrite (rule No. {number})</source>
+      <translation>変換ホスト名は転送先サーバーのある設定だけで使えます(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>GRAPH takes the recipients from the message's headers, so it cannot rewrite them (rule No. {number})</source>
+      <translation>GRAPH は宛先をメールのヘッダーから取るため、変換ホスト名で書き換えられません(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>{login} is a local user's address; a device needs a login of its own</source>
+      <translation>{login} はローカルユーザーのアドレスです。機器には専用のログインが必要です</translation>
+    </message>
+    <message>
+      <source>line {line} column {column}: {why}</source>
+      <translation>{line} 行 {column} 文字目: {why}</translation>
     </message>
     <message>
       <source>cannot read {path}: {why}</source>
@@ -1496,24 +1708,8 @@ for {1}, valid until {2}</source>
       <translation>{path} は UTF-8 のテキストではありません</translation>
     </message>
     <message>
-      <source>{login} is a local user's address; a device needs a login of its own</source>
-      <translation>{login} はローカルユーザーのアドレスです。機器には専用のログインが必要です</translation>
-    </message>
-    <message>
-      <source>no account named {name} in accounts</source>
-      <translation>アカウント {name} がありません</translation>
-    </message>
-    <message>
-      <source>the OAuth 2.0 account {name} is only used over TLS; choose required or implicit (rule No. {number})</source>
-      <translation>OAuth 2.0 アカウント {name} は TLS でだけ使います。required か implicit を選んでください(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>the account {name} gets tokens for Microsoft Graph (a rule with destination GRAPH uses it); a rule that sends by SMTP needs an account of its own (rule No. {number})</source>
-      <translation>アカウント {name} は Microsoft Graph 用のトークンを受け取ります(転送先 GRAPH の設定が使用)。SMTP で送る設定には別のアカウントを指定してください(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>{check}</source>
-      <translation>{check}</translation>
+      <source>must be {version}</source>
+      <translation>{version} にしてください</translation>
     </message>
     <message>
       <source>another Tenso is running on the queue {path}</source>
@@ -1562,6 +1758,14 @@ for {1}, valid until {2}</source>
     <message>
       <source>true or false</source>
       <translation>true または false</translation>
+    </message>
+    <message>
+      <source>must be 1-65535</source>
+      <translation>1〜65535 で指定してください</translation>
+    </message>
+    <message>
+      <source>must be 1-16</source>
+      <translation>1〜16 にしてください</translation>
     </message>
     <message>
       <source>must be *, @domain, @*.domain or an address</source>

@@ -61,6 +61,48 @@ def test_the_english_detector_catches_english_and_passes_japanese():
     assert not english_in("user1@example.jp のアカウント id1")
 
 
+def widget_texts(widget: QWidget) -> list[str]:
+    """The texts one widget shows: its own words, tooltip, placeholder, choices, headers."""
+    texts = [widget.toolTip()]
+    if isinstance(widget, (QLabel, QPushButton, QCheckBox, QRadioButton)):
+        texts.append(widget.text())
+    if isinstance(widget, QGroupBox):
+        texts.append(widget.title())
+    if isinstance(widget, QLineEdit):
+        texts.append(widget.placeholderText())
+    if isinstance(widget, QComboBox):
+        texts += [widget.itemText(i) for i in range(widget.count())]
+        texts += [str(widget.itemData(i, Qt.ItemDataRole.ToolTipRole) or "") for i in range(widget.count())]
+    if isinstance(widget, QTabWidget):
+        texts += [widget.tabText(i) for i in range(widget.count())]
+    if isinstance(widget, QTableView) and widget.model() is not None:
+        model = widget.model()
+        columns = range(widget.horizontalHeader().count())
+        texts += [str(model.headerData(c, Qt.Orientation.Horizontal) or "") for c in columns]
+    if isinstance(widget, QTableWidget):
+        items = [
+            widget.item(r, c)
+            for r in range(widget.rowCount())
+            for c in range(widget.columnCount())
+            if widget.item(r, c)
+        ]
+        texts += [item.toolTip() for item in items]
+        # Cells nobody can type in are the window's own words (a listener's warning, a
+        # device's password state); typed cells hold addresses and names.
+        texts += [item.text() for item in items if not item.flags() & Qt.ItemFlag.ItemIsEditable]
+        texts += [
+            str(widget.horizontalHeaderItem(c).toolTip())
+            for c in range(widget.columnCount())
+            if widget.horizontalHeaderItem(c)
+        ]
+    return [t for t in texts if t]
+
+
+def texts_of(root: QWidget) -> list[str]:
+    """Every text on show in ``root`` and its visible children."""
+    return [t for widget in [root, *root.findChildren(QWidget)] if widget.isVisible() for t in widget_texts(widget)]
+
+
 def shown_texts(window) -> list[tuple[str, str]]:
     """Every text on show, each tab current in turn: (where, text)."""
     found: list[tuple[str, str]] = []
@@ -73,39 +115,7 @@ def shown_texts(window) -> list[tuple[str, str]]:
             if not widget.isVisible():
                 continue
             where = f"{tab}: {type(widget).__name__} {widget.objectName()}".strip()
-            texts = [widget.toolTip()]
-            if isinstance(widget, (QLabel, QPushButton, QCheckBox, QRadioButton)):
-                texts.append(widget.text())
-            if isinstance(widget, QGroupBox):
-                texts.append(widget.title())
-            if isinstance(widget, QLineEdit):
-                texts.append(widget.placeholderText())
-            if isinstance(widget, QComboBox):
-                texts += [widget.itemText(i) for i in range(widget.count())]
-                texts += [str(widget.itemData(i, Qt.ItemDataRole.ToolTipRole) or "") for i in range(widget.count())]
-            if isinstance(widget, QTabWidget):
-                texts += [widget.tabText(i) for i in range(widget.count())]
-            if isinstance(widget, QTableView) and widget.model() is not None:
-                model = widget.model()
-                columns = range(widget.horizontalHeader().count())
-                texts += [str(model.headerData(c, Qt.Orientation.Horizontal) or "") for c in columns]
-            if isinstance(widget, QTableWidget):
-                items = [
-                    widget.item(r, c)
-                    for r in range(widget.rowCount())
-                    for c in range(widget.columnCount())
-                    if widget.item(r, c)
-                ]
-                texts += [item.toolTip() for item in items]
-                # Cells nobody can type in are the window's own words (a listener's warning, a
-                # device's password state); typed cells hold addresses and names.
-                texts += [item.text() for item in items if not item.flags() & Qt.ItemFlag.ItemIsEditable]
-                texts += [
-                    str(widget.horizontalHeaderItem(c).toolTip())
-                    for c in range(widget.columnCount())
-                    if widget.horizontalHeaderItem(c)
-                ]
-            found += [(where, t) for t in texts if t]
+            found += [(where, t) for t in widget_texts(widget)]
     for action in window.menuBar().actions():
         found.append(("menu", action.text()))
         for item in action.menu().actions() if action.menu() else []:

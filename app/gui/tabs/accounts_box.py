@@ -29,8 +29,10 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app.gui import controller as engine
+from app.gui import i18n
 from app.gui.i18n import tr, tr_later
-from app.settings import Flow, OAuth2, Provider, UpstreamAccount, check_field
+from app.settings import Flow, OAuth2, Provider, UpstreamAccount, check_field, preset_texts
+from app.settings.presets import ACCOUNT_PRESETS, BY_KEY, preset_for
 
 PASSWORD = ""  # the kind of an account without oauth2: no provider
 KINDS = (  # (provider, or PASSWORD, label)
@@ -86,6 +88,15 @@ class AccountDialog(QDialog):
         for provider, label in KINDS:
             self.kind.addItem(tr(label), provider)
         self.kind.setCurrentIndex(self.kind.findData(o.provider if account.oauth2 else PASSWORD))
+        self.scope = o.scope  # no field of its own: kept, or set by a preset
+        self._filling = False  # a preset is being put in: its own changes do not unset it
+        self.preset = QComboBox()  # fills kind, sign-in and scope for the Microsoft and Google cases
+        self.preset.setObjectName("accountPreset")
+        self.preset.addItem(tr("(choose to fill in)"), "")
+        for preset in ACCOUNT_PRESETS:
+            self.preset.addItem(preset_texts.text(preset.key, "name", i18n.current()), preset.key)
+        known = preset_for(account.oauth2)
+        self.preset.setCurrentIndex(max(0, self.preset.findData(known.key if known else "")))
         self.tenant = QLineEdit(o.tenant)
         self.tenant.setPlaceholderText("contoso.onmicrosoft.com")
         self.client_id = QLineEdit(o.client_id)
@@ -96,6 +107,7 @@ class AccountDialog(QDialog):
         self.flow.setCurrentIndex(max(0, self.flow.findData(o.flow)))
         self.urls = {name: QLineEdit(getattr(o, name)) for name in ("authorize_url", "token_url", "device_url")}
         self.form = form = QFormLayout()
+        form.addRow(tr("Preset"), self.preset)
         form.addRow(tr("Name (chosen in a rule)"), self.name)
         form.addRow(tr("User name or mailbox"), self.username)
         form.addRow(tr("Kind"), self.kind)
@@ -121,8 +133,26 @@ class AccountDialog(QDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(560)
         self.kind.currentIndexChanged.connect(self._shown)
+        self.preset.currentIndexChanged.connect(self._preset_chosen)
+        self.flow.currentIndexChanged.connect(self._shown)
         for edit in (self.name, self.username, self.client_id, self.tenant, *self.urls.values()):
             edit.textChanged.connect(self.validate)
+        self._shown()
+
+    def _preset_chosen(self) -> None:
+        key = self.preset.currentData()
+        if not key:
+            return
+        preset = BY_KEY[key]
+        self._filling = True
+        self.kind.setCurrentIndex(self.kind.findData(preset.provider))
+        self.flow.setCurrentIndex(self.flow.findData(preset.flow))
+        self._filling = False
+        self.scope = preset.scope
+        for edit in self.urls.values():
+            edit.setText("")  # Microsoft's and Google's own endpoints (app/accounts/oauth.py)
+        if not self.name.text().strip():
+            self.name.setText(preset.account)
         self._shown()
 
     def _shown(self) -> None:
@@ -133,7 +163,20 @@ class AccountDialog(QDialog):
         form.setRowVisible(self.flow, bool(provider))
         for edit in self.urls.values():
             form.setRowVisible(edit, provider == Provider.GENERIC)
-        self.help.setText(tr(HELP[provider]))
+        key = self.preset.currentData()
+        chosen = BY_KEY[key] if key else None
+        if self._filling:
+            return
+        if chosen is not None and (chosen.provider != provider or chosen.flow != self.flow.currentData()):
+            self.preset.blockSignals(True)
+            self.preset.setCurrentIndex(0)  # changed by hand: no longer the preset
+            self.preset.blockSignals(False)
+            self.scope = ""  # the provider's own for the flow chosen
+            chosen = None
+        help_text = tr(HELP[provider])
+        if chosen is not None:
+            help_text = preset_texts.text(chosen.key, "register", i18n.current())
+        self.help.setText(help_text)
         self.adjustSize()
         self.validate()
 
@@ -146,6 +189,7 @@ class AccountDialog(QDialog):
                 tenant=self.tenant.text().strip() if provider == Provider.MICROSOFT else "",
                 client_id=self.client_id.text().strip(),
                 flow=Flow(self.flow.currentData()),
+                scope=self.scope,
                 **{n: e.text().strip() for n, e in self.urls.items() if provider == Provider.GENERIC},
             )
         return UpstreamAccount(name=self.name.text().strip(), username=self.username.text().strip(), oauth2=oauth2)

@@ -3,7 +3,7 @@ of these rules, and "which rule catches this address?"."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -139,6 +139,8 @@ class RuleDialog(QDialog):
 
 
 class RulesTab(QWidget):
+    assistant_requested = Signal()  # "Setup assistant...": the window opens it on its working copy
+
     def __init__(self, settings, parent=None):
         super().__init__(parent)
         self.settings = settings
@@ -177,6 +179,10 @@ class RulesTab(QWidget):
         for b in (self.add_button, self.edit_button, self.delete_button, self.up_button, self.down_button):
             buttons.addWidget(b)
         buttons.addStretch()
+        self.assistant_button = QPushButton(tr("Setup assistant..."))
+        self.assistant_button.setObjectName("openAssistant")
+        self.assistant_button.clicked.connect(self.assistant_requested)
+        buttons.addWidget(self.assistant_button)
         self.add_button.clicked.connect(self.add_rule)
         self.edit_button.clicked.connect(self.edit_rule)
         self.delete_button.clicked.connect(self.delete_rule)
