@@ -1,6 +1,7 @@
 """Screenshots of every tab, in English and Japanese, from the real window.
 
-    xvfb-run -a python tools/screenshots.py        # writes docs/screenshots/<lang>-<tab>.png
+    xvfb-run -a python tools/screenshots.py            # writes docs/screenshots/<lang>-<tab>.png
+    xvfb-run -a python tools/screenshots.py assistant  # only the setup assistant's pages
 
 Uses a demo settings file (the typical setups of docs/rules-and-relay.md) and a
 throw-away data folder and keyring, so nothing of the user's is touched.  The Status tab shows a
@@ -108,6 +109,42 @@ def demo_activity(queue: Path) -> None:
     activity.save()
 
 
+async def assistant_shots(window, out: Path, lang: str) -> list[Path]:
+    """The setup assistant: its first page, Microsoft 365 Graph's "what to register" page, and
+    the app-only SMTP one with its PowerShell lines."""
+    import asyncio
+
+    from PySide6.QtWidgets import QWidget
+
+    shots = []
+    assistant = window.open_assistant()
+    await asyncio.sleep(0.4)
+
+    def shot(name: str) -> None:
+        path = out / f"{lang}-{name}.png"
+        assistant.grab().save(str(path))
+        shots.append(path)
+
+    shot("assistant")
+    for key, name in (("m365_graph", "assistant-graph"), ("m365_app", "assistant-powershell")):
+        assistant.restart()
+        assistant.choose.findChild(QWidget, f"preset_{key}").click()
+        assistant.next()
+        fields = assistant.fields
+        fields.username.setText("office@contoso.example")
+        fields.tenant.setText("contoso.onmicrosoft.com")
+        fields.client_id.setText("11111111-2222-3333-4444-555555555555")
+        fields.secret.setText("demo")
+        await asyncio.sleep(0.3)
+        if key == "m365_graph":
+            shot("assistant-fields")
+        assistant.next()
+        await asyncio.sleep(0.4)
+        shot(name)
+    assistant.reject()
+    return shots
+
+
 def main() -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -140,6 +177,11 @@ def main() -> int:
             window = MainWindow(controller, has_tray=False)
             window.resize(1000, 720)
             window.show()
+            shots.extend(await assistant_shots(window, out, lang))
+            if only_assistant:
+                window.hide()
+                window.deleteLater()
+                continue
             window.rules_tab.probe_rcpt.setText("u@mail2.example.jp")
             window.rules_tab.view.selectRow(1)
             for index in range(window.tabs.count()):
@@ -155,6 +197,7 @@ def main() -> int:
             window.deleteLater()
         await controller.stop()
 
+    only_assistant = sys.argv[1:] == ["assistant"]
     qasync.run(run())
     for path in shots:
         print(path.relative_to(ROOT))

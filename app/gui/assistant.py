@@ -269,7 +269,8 @@ class RegisterPage(QWizardPage):
     def initializePage(self) -> None:
         preset = self.assistant.preset()
         self.setSubTitle(words(preset, "name"))
-        self.steps.setPlainText(words(preset, "register"))
+        steps = preset_texts.steps(preset.key, i18n.current())
+        self.steps.setPlainText("\n\n".join(f"{i}. {step}" for i, step in enumerate(steps, 1)))
         lines = presets.commands(preset, self.assistant.fields.answers())
         self.commands.setPlainText(lines)
         for widget in (self.commands_label, self.commands, self.copy_commands):
@@ -359,7 +360,7 @@ class SetupAssistant(QWizard):
             self.addPage(page)
         self.written: Filled | None = None
         self.saving: asyncio.Future | None = None  # the secret on its way into the keyring
-        self.resize(780, 600)
+        self.resize(900, 700)
 
     def preset(self) -> Preset:
         return self.choose.preset()

@@ -8,6 +8,8 @@ are long, and the documentation's preset table (docs/accounts.md) says the same.
 
 from __future__ import annotations
 
+import re
+
 _SEND_AS = {
     "en": (
         "Devices that send as other addresses (a scanner's From: scanner@…) need Send As on the "
@@ -99,7 +101,7 @@ TEXTS: dict[str, dict[str, dict[str, str]]] = {
                 "「Office 365 Exchange Online」→「アプリケーションの許可」で SMTP.SendAsApp を追加し、"
                 "「管理者の同意を与えます」を押します。「エンタープライズ アプリケーション」でこのアプリの"
                 "オブジェクト ID を控えます（アプリの登録の方の ID ではありません）。続けて下の"
-                "PowerShell を Exchange Online PowerShell で実行します：アプリを Exchange に登録し、"
+                " PowerShell を Exchange Online PowerShell で実行します：アプリを Exchange に登録し、"
                 "メールボックスへの権限を与えます。"
             ),
         },
@@ -298,3 +300,12 @@ for _key in ("m365_app", "m365_graph"):
 def text(key: str, part: str, language: str) -> str:
     words = TEXTS[key][part]
     return words.get(language, words["en"])
+
+
+_STEP_END = re.compile(r"(?<=。)|(?<=\.) (?=[A-Z<(\"])")
+
+
+def steps(key: str, language: str) -> list[str]:
+    """What to register, one step a line: the text cut after each sentence (a dot inside a
+    host name or an address does not end one)."""
+    return [s.strip() for s in _STEP_END.split(text(key, "register", language)) if s.strip()]

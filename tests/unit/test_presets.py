@@ -155,3 +155,11 @@ def test_the_account_presets_are_recognised_from_an_accounts_oauth2():
         assert account is not None
         assert presets.preset_for(account.oauth2) is preset
     assert presets.preset_for(None) is None
+
+
+def test_what_to_register_is_cut_into_steps_at_sentences_not_at_host_names():
+    steps = preset_texts.steps("m365_app", "en")
+    assert steps[0].startswith("In the Microsoft Entra admin center") and steps[0].endswith(".")
+    assert any("SMTP.SendAsApp" in s for s in steps), "a dot inside a name does not end a step"
+    assert "".join(steps).replace(" ", "") == preset_texts.text("m365_app", "register", "en").replace(" ", "")
+    assert len(preset_texts.steps("google_oauth", "ja")) == 5
