@@ -124,7 +124,7 @@ class TestPage(QWizardPage):
         except engine.SecretStoreError as exc:
             self.saved.setText(tr("The secret was not stored: {0}").format(str(exc)))
             return
-        self.saved.setText(tr("The secret is stored in the keyring as {0}.").format(result.key))
+        self.saved.setText(tr("Saved in the keyring as {0}.").format(result.key))
 
     async def _secret_stored(self) -> bool:
         saving = self.assistant.saving

@@ -256,8 +256,8 @@
       <translation>差出人と宛先のアドレスを入力してください。</translation>
     </message>
     <message>
-      <source>The secret is stored in the keyring as {0}.</source>
-      <translation>シークレットをキーリングに {0} として保存しました。</translation>
+      <source>Saved in the keyring as {0}.</source>
+      <translation>キーリングに {0} として保存しました。</translation>
     </message>
     <message>
       <source>{0} is signed in; the token is valid until {1}.</source>
@@ -526,10 +526,6 @@
     <message>
       <source>; last refresh {0}</source>
       <translation>、最終更新 {0}</translation>
-    </message>
-    <message>
-      <source>Saved in the keyring as {0}.</source>
-      <translation>キーリングに {0} として保存しました。</translation>
     </message>
     <message>
       <source>Signing in {0}...</source>

@@ -10,7 +10,7 @@ import re
 import secrets
 
 import keyring
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 
 from app.gui import i18n
 from app.gui.assistant import SetupAssistant
@@ -252,3 +252,17 @@ def test_the_account_dialogs_preset_fills_provider_flow_and_scope(gui):
     edited = gui.own(AccountDialog(account, []))
     assert edited.preset.currentData() == "m365_graph", "an account made by a preset shows it"
     assert edited.account().oauth2.scope == account.oauth2.scope, "editing keeps the scope"
+
+
+def test_the_first_start_offers_the_assistant_beside_the_welcome_hint(gui):
+    window = gui.open()
+    window.offer_assistant()  # as app/gui/main.py does when there is no settings file yet
+    gui.settle()
+    button = window.findChild(QPushButton, "offerAssistant")
+    assert button is not None and button.isVisible()
+    button.click()
+    assistant = window.findChild(SetupAssistant)
+    assert assistant is not None and assistant.isVisible()
+    gui.own(assistant)
+    assert not button.isVisible(), "offered once"
+    assistant.reject()
