@@ -144,21 +144,23 @@ TEXTS: dict[str, dict[str, dict[str, str]]] = {
             "ja": "Microsoft 365 High Volume Email（社内宛てのみ）",
         },
         "summary": {
-            "en": "smtp-hve.office365.com:587 with TLS and an HVE account; delivers only to your own organization.",
-            "ja": "smtp-hve.office365.com:587（TLS）と HVE アカウント。自組織の宛先にのみ届きます。",
+            "en": "smtp.hve.mx.microsoft:587 with TLS and an HVE account; delivers only to your own organization.",
+            "ja": "smtp.hve.mx.microsoft:587（TLS）と HVE アカウント。自組織の宛先にのみ届きます。",
         },
         "register": {
             "en": (
                 "In the Exchange admin center → Mail flow → High volume email, create an HVE "
                 "account (it needs no license) and give it a password. HVE delivers to recipients "
                 "of your own organization only: give Tenso another rule for outside addresses. "
-                "HVE also takes OAuth (Add-HVEAppAccess); Tenso logs in here with the password."
+                "HVE also takes OAuth (Add-HVEAppAccess); Tenso logs in here with the password. "
+                "Microsoft's older name smtp-hve.office365.com is to be retired: use smtp.hve.mx.microsoft."
             ),
             "ja": (
                 "Exchange 管理センター → メール フロー → 「大量メール（High volume email）」で HVE "
                 "アカウントを作り（ライセンス不要）、パスワードを設定します。HVE は自組織の宛先に"
                 "しか届けません：社外宛てには別のルールを作ってください。HVE は OAuth"
                 "（Add-HVEAppAccess）にも対応しますが、ここではパスワードでログインします。"
+                "以前の名前 smtp-hve.office365.com は廃止予定のため、smtp.hve.mx.microsoft を使います。"
             ),
         },
     },

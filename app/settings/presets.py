@@ -137,13 +137,15 @@ PRESETS: tuple[Preset, ...] = (
         scope=GRAPH_SCOPE,
         graph=True,
     ),
-    # High Volume Email: port 587 with TLS, internal recipients only, the HVE account need not be
-    # licensed (ourcloudnetwork.com, "Enable High Volume Email for Microsoft 365"; Learn's
-    # "OAuth authentication for high volume emails" and Add-HVEAppAccess pages, 2026).  The host
-    # smtp-hve.office365.com: Microsoft's HVE page itself was not found in the reference search.
+    # High Volume Email: Microsoft Learn, "What is High Volume Email?" (mail-flow-best-practices/
+    # high-volume-mails-m365, 2026): service endpoint smtp.hve.mx.microsoft (recommended; the
+    # older smtp-hve.office365.com "will be deprecated in the future"), port 587, TLS required,
+    # recipients in your own domains only, HVE accounts instead of mailboxes.  It takes the HVE
+    # account's password (SMTP AUTH) or OAuth (Learn, "OAuth authentication for high volume
+    # emails"; Add-HVEAppAccess).
     Preset(
         "m365_hve",
-        "smtp-hve.office365.com",
+        "smtp.hve.mx.microsoft",
         587,
         TlsMode.REQUIRED,
         Login.PASSWORD,
@@ -154,8 +156,9 @@ PRESETS: tuple[Preset, ...] = (
     # application; the password is that application's client secret (Learn, "Create credentials
     # for SMTP authentication", 2026).  The user name: the SMTP Username (an address of a linked
     # domain, or free form), formerly <resource name>.<Entra app id>.<tenant id>
-    # (wiki.rilheva.com).  Host smtp.azurecomm.net port 587 STARTTLS: from Learn's "Send email
-    # with SMTP" quickstart; its text with the host was not in the reference search.
+    # (wiki.rilheva.com).  Host smtp.azurecomm.net, port 587, STARTTLS: Learn's "Send email with
+    # SMTP" quickstart was found without the lines naming them; several public configurations
+    # for ACS give this host and port (GitHub code search), not Microsoft's own text.
     Preset(
         "acs",
         "smtp.azurecomm.net",
