@@ -101,6 +101,9 @@ class TestPage(QWizardPage):
         self.qid = ""
         self.recent: deque[str] = deque(maxlen=200)  # a fast delivery logs before the id is known here
         wizard.controller.log_line.connect(self._log_line)
+        # A sign-in in the browser (the Auth tab opens it): where, said here too.
+        wizard.controller.sign_in_url.connect(self._sign_in_url)
+        wizard.controller.sign_in_code.connect(self._sign_in_code)
 
     def initializePage(self) -> None:
         result = self.assistant.written
@@ -205,6 +208,16 @@ class TestPage(QWizardPage):
         for line in self.recent:
             if self.qid in line:
                 self.send_result.appendPlainText(line)
+
+    def _sign_in_url(self, url: str) -> None:
+        if not self.login_button.isEnabled():  # this page's test is signing in
+            self.login_result.setText(
+                tr("Sign in in the browser that opened. If none opened, open this address: {0}").format(url)
+            )
+
+    def _sign_in_code(self, url: str, code: str) -> None:
+        if not self.login_button.isEnabled():
+            self.login_result.setText(tr("On any device, open {0} and enter the code {1}.").format(url, code))
 
     def _log_line(self, line: str) -> None:
         self.recent.append(line)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import threading
 
 import keyring
 from PySide6.QtWidgets import QPushButton, QWidget
@@ -17,8 +18,10 @@ from app.gui.assistant import SetupAssistant
 from app.gui.tabs.accounts_box import AccountDialog
 from app.settings import UpstreamAccount
 from app.system import passwords
+from tests.gateway.test_tls_outbound import ca, server_context  # noqa: F401  (the ca fixture)
 from tests.gui.test_japanese_window import english_in, texts_of
 from tests.support.gui import until
+from tests.support.oauth import AuthServer, browse, xoauth2_upstream
 
 # Names of products and of the providers' own screens, written so in their Japanese editions too.
 PRODUCT_NAMES = re.compile(
@@ -105,10 +108,14 @@ def test_microsoft_365_graph_fills_a_graph_rule_a_client_credentials_account_and
         passwords.delete("account:graph")
 
 
-def test_an_isp_fills_a_catch_all_to_port_587_with_required_tls_and_the_common_account(gui, upstream_factory):
+def test_an_isp_fills_a_catch_all_to_port_587_with_required_tls_and_the_common_account(
+    gui,
+    upstream_factory,
+    ca,  # noqa: F811  (the fixture)
+):
     password = "isp-" + secrets.token_hex(6)
     passwords.delete("common")
-    upstream = upstream_factory(accounts={"id-1234": password})  # no STARTTLS: required TLS refuses it
+    upstream = upstream_factory(accounts={"id-1234": password}, tls_context=server_context(ca.issue_cert("localhost")))
     window = gui.open()
     assistant = open_assistant(gui, window)
     try:
@@ -130,14 +137,72 @@ def test_an_isp_fills_a_catch_all_to_port_587_with_required_tls_and_the_common_a
         assert window.working.auth_accounts.common.username == "id-1234"
         assert keyring.get_password("tenso", "common") == password
 
-        # The test login, against a real upstream: the rule pointed at it, as a user would edit it.
-        rule.destination, rule.port = "127.0.0.1", upstream.port
+        # The test login, against a real upstream with STARTTLS and a certificate Tenso trusts:
+        # the rule pointed at it, as the user would point it at the ISP.
+        rule.destination, rule.port = "localhost", upstream.port
         page = assistant.test
         page.login_button.click()
         gui.run(until(lambda: page.login_result.text() not in ("", "Testing..."), 15, "the test login"))
-        assert "STARTTLS" in page.login_result.text() and "Failed" in page.login_result.text(), page.login_result.text()
+        assert page.login_result.text() == "Login accepted as id-1234 (encrypted).", page.login_result.text()
+
+        keyring.set_password("tenso", "common", "wrong")
+        page.login_button.click()
+        gui.run(until(lambda: "Failed" in page.login_result.text(), 15, "the refused login"))
+        assert "535" in page.login_result.text(), page.login_result.text()
     finally:
         passwords.delete("common")
+
+
+def test_microsoft_365_user_sign_in_signs_in_in_the_browser_then_logs_in_with_xoauth2(
+    gui,
+    ca,  # noqa: F811  (the fixture)
+    tmp_path,
+    monkeypatch,
+):
+    """The test login of a delegated account: the sign-in (the browser's part played here against
+    a real authorization server on 127.0.0.1), then XOAUTH2 after STARTTLS to a real upstream."""
+    monkeypatch.setenv("TENSO_DATA_DIR", str(tmp_path / "data"))  # the token file: this test's own
+    server = AuthServer()
+    upstream, _ = xoauth2_upstream(server, server_context(ca.issue_cert("localhost")), hostname="127.0.0.1")
+    try:
+        window = gui.open()
+        assistant = open_assistant(gui, window)
+        choose(assistant, "m365_user")
+        fields = assistant.fields
+        assert not fields.secret.isVisibleTo(fields), "a public client: no secret to type"
+        fields.username.setText(server.user)
+        fields.tenant.setText(TENANT)
+        fields.client_id.setText(server.client_id)
+        assistant.next()
+        assert "Set-CASMailbox -Identity office@contoso.example" in assistant.register.commands.toPlainText()
+        assistant.back()
+        walk_to_test(gui, assistant)
+        assert assistant.saving is None
+        (account,) = window.working.accounts
+        assert (account.name, account.oauth2.provider, account.oauth2.flow) == (
+            "m365",
+            "microsoft",
+            "authorization_code",
+        )
+        account.oauth2.authorize_url, account.oauth2.token_url = server.url("/authorize"), server.url("/token")
+        (rule,) = window.working.rules
+        assert (rule.destination, rule.port, rule.tls) == ("smtp.office365.com", 587, "required")
+        rule.destination, rule.port = "localhost", upstream.port
+        window.auth_tab.accounts.opens_browser = False  # the test is the browser
+        page = assistant.test
+        pages: list[str] = []
+        window.controller.sign_in_url.connect(
+            lambda url: threading.Thread(target=lambda: pages.append(browse(url)), daemon=True).start()
+        )
+        page.login_button.click()
+        gui.run(until(lambda: "Login accepted" in page.login_result.text(), 20, "the sign-in and the login"))
+        assert page.login_result.text().startswith("m365 is signed in")
+        assert "Login accepted as office@contoso.example (encrypted)." in page.login_result.text()
+        assert pages, "the browser was sent to the authorization server"
+    finally:
+        upstream.stop()
+        server.stop()
+        passwords.delete("tokens:m365")
 
 
 def test_the_test_login_reports_the_upstreams_answer_and_the_test_message_goes_through_the_gateway(
@@ -266,3 +331,36 @@ def test_the_first_start_offers_the_assistant_beside_the_welcome_hint(gui):
     gui.own(assistant)
     assert not button.isVisible(), "offered once"
     assistant.reject()
+
+
+def test_the_graph_test_login_signs_the_app_in_and_says_so(gui, tmp_path, monkeypatch):
+    """The test login of an app-only account is its sign-in: a token for Graph's scope from the
+    token endpoint (a real one on 127.0.0.1 standing in for Entra ID's)."""
+    monkeypatch.setenv("TENSO_DATA_DIR", str(tmp_path / "data"))  # the token file: this test's own
+    server = AuthServer()
+    passwords.delete("account:graph")
+    try:
+        window = gui.open()
+        assistant = open_assistant(gui, window)
+        choose(assistant, "m365_graph")
+        fields = assistant.fields
+        fields.username.setText(server.user)
+        fields.tenant.setText(TENANT)
+        fields.client_id.setText(server.client_id)
+        fields.secret.setText("not-the-secret")
+        walk_to_test(gui, assistant)
+        (account,) = window.working.accounts
+        account.oauth2.token_url = server.url("/token")
+        page = assistant.test
+        page.login_button.click()
+        gui.run(until(lambda: "failed" in page.login_result.text(), 15, "the refused sign-in"))
+        assert "AADSTS7000215" in page.login_result.text(), page.login_result.text()
+
+        keyring.set_password("tenso", "account:graph", server.client_secret)
+        page.login_button.click()
+        gui.run(until(lambda: "signed in" in page.login_result.text(), 15, "the sign-in"))
+        assert server.scopes[-1] == "https://graph.microsoft.com/.default"
+    finally:
+        server.stop()
+        passwords.delete("account:graph")
+        passwords.delete("tokens:graph")
