@@ -13,7 +13,7 @@ the comment above each preset names the page that confirmed it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from app.settings import keys
@@ -229,7 +229,6 @@ class Answers:
     tenant: str = ""
     client_id: str = ""
     with_login: bool = False  # the relay: log in with a Workspace address and password
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
