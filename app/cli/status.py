@@ -72,6 +72,11 @@ def run(args: argparse.Namespace) -> int:
     for needed in found.sign_in_needed:
         why = f" ({needed.why})" if needed.why else ""
         print(f"account {needed.account} must sign in{why}: run python -m app account login {needed.account}")
+    for refused in found.token_refused:
+        print(f"account {refused.account}: the token request was refused; the mail waits, the next attempt asks again:")
+        print(f"  {refused.why}")
+    for e in found.expiring:
+        print(f"WARNING: {e.text}")
     if found.password_problem:
         print(f"the passwords cannot be checked: {found.password_problem}")
     for ban in found.auth_bans:

@@ -7,6 +7,8 @@ when, the last refresh, and in red what went wrong.
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
 from PySide6.QtWidgets import (
@@ -74,6 +76,7 @@ class AccountDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(tr("Upstream account"))
         self.taken = {t.lower() for t in taken}
+        self.original = account  # what the dialog does not show (scope, credential, secret_expires) is kept
         o = account.oauth2 or OAuth2()
         self.name = QLineEdit(account.name)
         self.name.setObjectName("accountName")
@@ -141,14 +144,20 @@ class AccountDialog(QDialog):
         provider = self.kind.currentData()
         oauth2 = None
         if provider:
-            oauth2 = OAuth2(
+            urls = {n: e.text().strip() if provider == Provider.GENERIC else "" for n, e in self.urls.items()}
+            oauth2 = dataclasses.replace(
+                self.original.oauth2 or OAuth2(),
                 provider=Provider(provider),
                 tenant=self.tenant.text().strip() if provider == Provider.MICROSOFT else "",
                 client_id=self.client_id.text().strip(),
                 flow=Flow(self.flow.currentData()),
-                **{n: e.text().strip() for n, e in self.urls.items() if provider == Provider.GENERIC},
+                authorize_url=urls["authorize_url"],
+                token_url=urls["token_url"],
+                device_url=urls["device_url"],
             )
-        return UpstreamAccount(name=self.name.text().strip(), username=self.username.text().strip(), oauth2=oauth2)
+        return dataclasses.replace(
+            self.original, name=self.name.text().strip(), username=self.username.text().strip(), oauth2=oauth2
+        )
 
     def validate(self) -> bool:
         account = self.account()
