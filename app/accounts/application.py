@@ -137,7 +137,7 @@ def _fetch(
             pass  # the refusal is the deferral's reason all the same
         if _reported.get(name.lower()) != (p.fingerprint, str(exc)):
             _reported[name.lower()] = (p.fingerprint, str(exc))
-            log.error("%s", text, extra={"event": "account"})
+            log.error("%s", text, extra={"event": "app_token"})
         if not fresh and kept.access_token and kept.expires_at - now > STILL_GOOD_SECONDS:
             return kept.access_token  # renewal ahead of time refused: the token still works meanwhile
         raise AppTokenError(text) from exc
@@ -155,7 +155,7 @@ def _fetch(
     except TokenStoreError as exc:
         log.warning("account %s: the new token cannot be kept (%s); it is used all the same", name, exc)
     if _reported.pop(name.lower(), None) is not None:
-        log.info("account %s: the token request works again", name, extra={"event": "account"})
+        log.info("account %s: the token request works again", name)
     log.info("account %s: application token valid until %s", name, datetime.fromtimestamp(expires_at, UTC))
     return new.access_token
 

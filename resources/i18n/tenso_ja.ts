@@ -4,6 +4,18 @@
   <context>
     <name>Tenso</name>
     <message>
+      <source>the server offers no AUTH mechanism Tenso speaks ({offered})</source>
+      <translation>サーバーが Tenso の使える認証方式を提供していません({offered})</translation>
+    </message>
+    <message>
+      <source>AUTH {mechanism} as {user} refused: {reply}</source>
+      <translation>{user} としての AUTH {mechanism} が拒否されました: {reply}</translation>
+    </message>
+    <message>
+      <source>not logged in as {name}: {why}, which {host} does not offer ({offered}); the mail waits</source>
+      <translation>{name} としてログインしていません: {why}。{host} はそれを提供していません({offered})。メールは待機します</translation>
+    </message>
+    <message>
       <source>cannot connect to {host}:{port}: {why}</source>
       <translation>{host}:{port} に接続できません: {why}</translation>
     </message>
@@ -28,20 +40,8 @@
       <translation>応答がありません(タイムアウト): ファイアウォール、またはアドレスかポートの誤りです</translation>
     </message>
     <message>
-      <source>the server offers no AUTH mechanism Tenso speaks ({offered})</source>
-      <translation>サーバーが Tenso の使える認証方式を提供していません({offered})</translation>
-    </message>
-    <message>
-      <source>AUTH {mechanism} as {user} refused: {reply}</source>
-      <translation>{user} としての AUTH {mechanism} が拒否されました: {reply}</translation>
-    </message>
-    <message>
       <source>the host name is not known (DNS)</source>
       <translation>ホスト名が見つかりません(DNS)</translation>
-    </message>
-    <message>
-      <source>not logged in as {name}: {why}, which {host} does not offer ({offered}); the mail waits</source>
-      <translation>{name} としてログインしていません: {why}。{host} はそれを提供していません({offered})。メールは待機します</translation>
     </message>
     <message>
       <source>cannot listen on {entry}: {why}; choose another address:port in server.listen</source>
@@ -134,6 +134,10 @@
     <message>
       <source>Tenso: an account must sign in again</source>
       <translation>Tenso: アカウントの再サインインが必要です</translation>
+    </message>
+    <message>
+      <source>Tenso: a token request was refused; the mail waits</source>
+      <translation>Tenso: トークンの要求が拒否されました。メールは待機しています</translation>
     </message>
     <message>
       <source>Passwords are now kept in {0}.</source>
@@ -312,6 +316,10 @@
       <translation>クライアントシークレットを設定...</translation>
     </message>
     <message>
+      <source>app sign-in: a token is asked when mail needs one</source>
+      <translation>アプリのサインイン: メールに必要なときにトークンを求めます</translation>
+    </message>
+    <message>
       <source>Sign in again: {0}</source>
       <translation>再サインインが必要です: {0}</translation>
     </message>
@@ -344,8 +352,20 @@
       <translation>{name} が二重に登録されています</translation>
     </message>
     <message>
+      <source>token request refused (asked again at the next attempt): {0}</source>
+      <translation>トークンの要求が拒否されました(次の試行でもう一度求めます): {0}</translation>
+    </message>
+    <message>
+      <source>; expires on {0}</source>
+      <translation>。有効期限 {0}</translation>
+    </message>
+    <message>
       <source>{0} is signed in; the token is valid until {1}.</source>
       <translation>{0} はサインインしました。トークンの有効期限は {1} です。</translation>
+    </message>
+    <message>
+      <source>app sign-in; token valid until {0}</source>
+      <translation>アプリのサインイン。トークンの有効期限 {0}</translation>
     </message>
     <message>
       <source>Sign-in failed: {0}</source>
@@ -676,6 +696,22 @@
       <translation>IPアドレス、ネットワーク(CIDR)、ワイルドカード(192.168.*.*)、範囲指定、IPv6 が使えます。それ以外のクライアントはローカルユーザー宛にのみ送信できます。</translation>
     </message>
     <message>
+      <source>No encryption: the mail and the password cross the network readable. Only for a server on this LAN.</source>
+      <translation>暗号化しません。メールとパスワードは読める状態でネットワークを流れます。同じLAN内のサーバー専用です。</translation>
+    </message>
+    <message>
+      <source>Encrypted when the server offers STARTTLS, without checking its certificate; plain otherwise.</source>
+      <translation>サーバーがSTARTTLSに対応していれば暗号化します(証明書は検証しません)。対応していなければ暗号化せずに送ります。</translation>
+    </message>
+    <message>
+      <source>STARTTLS with a verified certificate, or the mail waits in the queue. For an ISP or Microsoft 365 on port 587.</source>
+      <translation>STARTTLSと証明書の検証が必須です。できなければメールはキューで待ちます。プロバイダーやMicrosoft 365のポート587向けです。</translation>
+    </message>
+    <message>
+      <source>TLS from the first byte (SMTPS, usually port 465), with a verified certificate.</source>
+      <translation>接続の最初からTLSを使います(SMTPS、通常はポート465)。証明書を検証します。</translation>
+    </message>
+    <message>
       <source>Warnings (allowed, but probably not meant):</source>
       <translation>警告（使えますが、意図どおりではないかもしれません）:</translation>
     </message>
@@ -750,22 +786,6 @@
     <message>
       <source>no rule</source>
       <translation>該当する設定なし</translation>
-    </message>
-    <message>
-      <source>No encryption: the mail and the password cross the network readable. Only for a server on this LAN.</source>
-      <translation>暗号化しません。メールとパスワードは読める状態でネットワークを流れます。同じLAN内のサーバー専用です。</translation>
-    </message>
-    <message>
-      <source>Encrypted when the server offers STARTTLS, without checking its certificate; plain otherwise.</source>
-      <translation>サーバーがSTARTTLSに対応していれば暗号化します(証明書は検証しません)。対応していなければ暗号化せずに送ります。</translation>
-    </message>
-    <message>
-      <source>STARTTLS with a verified certificate, or the mail waits in the queue. For an ISP or Microsoft 365 on port 587.</source>
-      <translation>STARTTLSと証明書の検証が必須です。できなければメールはキューで待ちます。プロバイダーやMicrosoft 365のポート587向けです。</translation>
-    </message>
-    <message>
-      <source>TLS from the first byte (SMTPS, usually port 465), with a verified certificate.</source>
-      <translation>接続の最初からTLSを使います(SMTPS、通常はポート465)。証明書を検証します。</translation>
     </message>
     <message>
       <source>rule No. {0}</source>
@@ -1008,6 +1028,26 @@ for {1}, valid until {2}</source>
       <translation>なし</translation>
     </message>
     <message>
+      <source>The certificate of the account {0}</source>
+      <translation>アカウント {0} の証明書は</translation>
+    </message>
+    <message>
+      <source>add a new secret in Entra ID and store it with Set client secret...</source>
+      <translation>Entra ID で新しいシークレットを作り、「クライアントシークレットを設定...」で保存してください</translation>
+    </message>
+    <message>
+      <source>The client secret of the account {0}</source>
+      <translation>アカウント {0} のクライアントシークレットは</translation>
+    </message>
+    <message>
+      <source>expired on {0}</source>
+      <translation>{0} に期限が切れました</translation>
+    </message>
+    <message>
+      <source>expires on {0} (in {1} day(s))</source>
+      <translation>{0} に期限が切れます(あと {1} 日)</translation>
+    </message>
+    <message>
       <source>{0} ({1} h ago)</source>
       <translation>{0}({1} 時間前)</translation>
     </message>
@@ -1032,6 +1072,10 @@ for {1}, valid until {2}</source>
       <translation>キュー: 空</translation>
     </message>
     <message>
+      <source>The token request of the account {0} was refused: {1}. The mail waits; the next attempt asks again.</source>
+      <translation>アカウント {0} のトークンの要求が拒否されました: {1}。メールは待機し、次の試行でもう一度求めます。</translation>
+    </message>
+    <message>
       <source>{0} may not log in until {1} ({2} failed logins)</source>
       <translation>{0} は {1} までログインできません(ログイン失敗 {2} 回)</translation>
     </message>
@@ -1042,6 +1086,10 @@ for {1}, valid until {2}</source>
     <message>
       <source>{0} ({1} min ago)</source>
       <translation>{0}({1} 分前)</translation>
+    </message>
+    <message>
+      <source>make a new one with: python -m app account certificate create {0}, and upload it</source>
+      <translation>python -m app account certificate create {0} で作り直し、アップロードしてください</translation>
     </message>
     <message>
       <source>The account {0} must sign in again: {1}. Auth accounts → Sign in...</source>
@@ -1324,16 +1372,84 @@ for {1}, valid until {2}</source>
       <translation>設定 No. {number} ({match}) は使われません: 上の設定 No. {above_number} ({above}) が該当するメールをすべて処理します</translation>
     </message>
     <message>
-      <source>must be 1-65535</source>
-      <translation>1〜65535 で指定してください</translation>
+      <source>no account named {name} in accounts (rule No. {number})</source>
+      <translation>アカウント {name} がありません(設定 No. {number})</translation>
     </message>
     <message>
-      <source>must be 1-16</source>
-      <translation>1〜16 にしてください</translation>
+      <source>GRAPH sends with the rule's own account: name a microsoft account with the client_credentials flow (rule No. {number})</source>
+      <translation>GRAPH はその設定自身のアカウントで送信します: client_credentials フローの microsoft アカウントを指定してください(設定 No. {number})</translation>
     </message>
     <message>
-      <source>must be greater than 0</source>
-      <translation>0 より大きい値で指定してください</translation>
+      <source>GRAPH needs a microsoft OAuth 2.0 account with the client_credentials flow; {name} is not one (rule No. {number})</source>
+      <translation>GRAPH には client_credentials フローの microsoft OAuth 2.0 アカウントが必要です。{name} はそうではありません(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>must be {scope} or left out: rule No. {number} sends by GRAPH with this account</source>
+      <translation>{scope} にするか、空欄にしてください: 設定 No. {number} がこのアカウントで GRAPH 送信します</translation>
+    </message>
+    <message>
+      <source>is missing (the application (client) id of the app registration)</source>
+      <translation>未設定です(アプリ登録のアプリケーション (クライアント) ID)</translation>
+    </message>
+    <message>
+      <source>is missing (the tenant's domain such as contoso.onmicrosoft.com, or its id)</source>
+      <translation>未設定です(contoso.onmicrosoft.com のようなテナントのドメイン、またはテナントID)</translation>
+    </message>
+    <message>
+      <source>certificate is only for the client_credentials flow; {flow} signs in a person</source>
+      <translation>certificate は client_credentials フロー専用です。{flow} は人がサインインするフローです</translation>
+    </message>
+    <message>
+      <source>Google offers only authorization_code for mail (https://mail.google.com/), not {flow}</source>
+      <translation>Google のメール (https://mail.google.com/) は authorization_code だけです({flow} は使えません)</translation>
+    </message>
+    <message>
+      <source>is missing (the user name or mailbox the destination knows)</source>
+      <translation>未設定です(転送先サーバーが知っているユーザー名またはメールボックス)</translation>
+    </message>
+    <message>
+      <source>is missing (a generic provider needs its token endpoint)</source>
+      <translation>未設定です(generic プロバイダーにはトークンエンドポイントが必要です)</translation>
+    </message>
+    <message>
+      <source>is missing (needed for the authorization_code flow)</source>
+      <translation>未設定です(authorization_code フローに必要です)</translation>
+    </message>
+    <message>
+      <source>is missing (needed for the device_code flow)</source>
+      <translation>未設定です(device_code フローに必要です)</translation>
+    </message>
+    <message>
+      <source>give either username or account, not both</source>
+      <translation>username と account はどちらか一方だけにしてください</translation>
+    </message>
+    <message>
+      <source>no account named {name} in accounts</source>
+      <translation>アカウント {name} がありません</translation>
+    </message>
+    <message>
+      <source>the OAuth 2.0 account {name} is only used over TLS; choose required or implicit (rule No. {number})</source>
+      <translation>OAuth 2.0 アカウント {name} は TLS でだけ使います。required か implicit を選んでください(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>the account {name} gets tokens for Microsoft Graph (a rule with destination GRAPH uses it); a rule that sends by SMTP needs an account of its own (rule No. {number})</source>
+      <translation>アカウント {name} は Microsoft Graph 用のトークンを受け取ります(転送先 GRAPH の設定が使用)。SMTP で送る設定には別のアカウントを指定してください(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>must be {kind}</source>
+      <translation>{kind}にしてください</translation>
+    </message>
+    <message>
+      <source>unknown setting</source>
+      <translation>不明な設定です</translation>
+    </message>
+    <message>
+      <source>must be a JSON object</source>
+      <translation>JSON オブジェクトにしてください</translation>
+    </message>
+    <message>
+      <source>{check}</source>
+      <translation>{check}</translation>
     </message>
     <message>
       <source>must be a host name</source>
@@ -1346,6 +1462,14 @@ for {1}, valid until {2}</source>
     <message>
       <source>must be an address such as user@example.jp</source>
       <translation>user@example.jp のようなメールアドレスで指定してください</translation>
+    </message>
+    <message>
+      <source>must be a date such as 2027-03-31 (YYYY-MM-DD)</source>
+      <translation>2027-03-31 のような日付(YYYY-MM-DD)にしてください</translation>
+    </message>
+    <message>
+      <source>must be greater than 0</source>
+      <translation>0 より大きい値で指定してください</translation>
     </message>
     <message>
       <source>must be a user name without spaces, such as mfp2f</source>
@@ -1376,72 +1500,12 @@ for {1}, valid until {2}</source>
       <translation>ホスト名、IPアドレス、MTA または GRAPH で指定してください</translation>
     </message>
     <message>
-      <source>must be {kind}</source>
-      <translation>{kind}にしてください</translation>
-    </message>
-    <message>
-      <source>line {line} column {column}: {why}</source>
-      <translation>{line} 行 {column} 文字目: {why}</translation>
-    </message>
-    <message>
-      <source>is missing (the application (client) id of the app registration)</source>
-      <translation>未設定です(アプリ登録のアプリケーション (クライアント) ID)</translation>
-    </message>
-    <message>
-      <source>is missing (the tenant's domain such as contoso.onmicrosoft.com, or its id)</source>
-      <translation>未設定です(contoso.onmicrosoft.com のようなテナントのドメイン、またはテナントID)</translation>
-    </message>
-    <message>
-      <source>Google offers only authorization_code for mail (https://mail.google.com/), not {flow}</source>
-      <translation>Google のメール (https://mail.google.com/) は authorization_code だけです({flow} は使えません)</translation>
-    </message>
-    <message>
-      <source>must be {version}</source>
-      <translation>{version} にしてください</translation>
-    </message>
-    <message>
       <source>must list at least one address:port</source>
       <translation>アドレス:ポートを1つ以上指定してください</translation>
     </message>
     <message>
       <source>tls_cert and tls_key must be set together</source>
       <translation>tls_cert と tls_key は両方とも設定してください</translation>
-    </message>
-    <message>
-      <source>GRAPH sends with the rule's own account: name a microsoft account with the client_credentials flow (rule No. {number})</source>
-      <translation>GRAPH はその設定自身のアカウントで送信します: client_credentials フローの microsoft アカウントを指定してください(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>no account named {name} in accounts (rule No. {number})</source>
-      <translation>アカウント {name} がありません(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>GRAPH needs a microsoft OAuth 2.0 account with the client_credentials flow; {name} is not one (rule No. {number})</source>
-      <translation>GRAPH には client_credentials フローの microsoft OAuth 2.0 アカウントが必要です。{name} はそうではありません(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>must be {scope} or left out: rule No. {number} sends by GRAPH with this account</source>
-      <translation>{scope} にするか、空欄にしてください: 設定 No. {number} がこのアカウントで GRAPH 送信します</translation>
-    </message>
-    <message>
-      <source>unknown setting</source>
-      <translation>不明な設定です</translation>
-    </message>
-    <message>
-      <source>must be a JSON object</source>
-      <translation>JSON オブジェクトにしてください</translation>
-    </message>
-    <message>
-      <source>is missing (a generic provider needs its token endpoint)</source>
-      <translation>未設定です(generic プロバイダーにはトークンエンドポイントが必要です)</translation>
-    </message>
-    <message>
-      <source>is missing (needed for the authorization_code flow)</source>
-      <translation>未設定です(authorization_code フローに必要です)</translation>
-    </message>
-    <message>
-      <source>is missing (needed for the device_code flow)</source>
-      <translation>未設定です(device_code フローに必要です)</translation>
     </message>
     <message>
       <source>file not found: {path}</source>
@@ -1456,18 +1520,6 @@ for {1}, valid until {2}</source>
       <translation>{address} はローカルユーザーではありません</translation>
     </message>
     <message>
-      <source>{host}:{port} is Tenso itself (server.listen); mail would loop (rule No. {number})</source>
-      <translation>{host}:{port} は Tenso 自身です(待ち受けアドレス)。メールがループします(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>only a forwarding rule can rewrite (rule No. {number})</source>
-      <translation>変換ホスト名は転送先サーバーのある設定だけで使えます(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>GRAPH takes the recipients from the message's headers, so it cannot rewrite them (rule No. {number})</source>
-      <translation>GRAPH は宛先をメールのヘッダーから取るため、変換ホスト名で書き換えられません(設定 No. {number})</translation>
-    </message>
-    <message>
       <source>implicit TLS needs a certificate: set server.tls_cert and tls_key (python -m app certificate create makes one)</source>
       <translation>最初からTLS(implicit)には証明書が必要です: server.tls_cert と tls_key を設定してください(「自己署名証明書を作成」ボタンか python -m app certificate create で作れます)</translation>
     </message>
@@ -1480,12 +1532,24 @@ for {1}, valid until {2}</source>
       <translation>{login} が二重に登録されています</translation>
     </message>
     <message>
-      <source>is missing (the user name or mailbox the destination knows)</source>
-      <translation>未設定です(転送先サーバーが知っているユーザー名またはメールボックス)</translation>
+      <source>{host}:{port} is Tenso itself (server.listen); mail would loop (rule No. {number})</source>
+      <translation>{host}:{port} は Tenso 自身です(待ち受けアドレス)。メールがループします(設定 No. {number})</translation>
     </message>
     <message>
-      <source>give either username or account, not both</source>
-      <translation>username と account はどちらか一方だけにしてください</translation>
+      <source>only a forwarding rule can rewrite (rule No. {number})</source>
+      <translation>変換ホスト名は転送先サーバーのある設定だけで使えます(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>GRAPH takes the recipients from the message's headers, so it cannot rewrite them (rule No. {number})</source>
+      <translation>GRAPH は宛先をメールのヘッダーから取るため、変換ホスト名で書き換えられません(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>{login} is a local user's address; a device needs a login of its own</source>
+      <translation>{login} はローカルユーザーのアドレスです。機器には専用のログインが必要です</translation>
+    </message>
+    <message>
+      <source>line {line} column {column}: {why}</source>
+      <translation>{line} 行 {column} 文字目: {why}</translation>
     </message>
     <message>
       <source>cannot read {path}: {why}</source>
@@ -1496,24 +1560,8 @@ for {1}, valid until {2}</source>
       <translation>{path} は UTF-8 のテキストではありません</translation>
     </message>
     <message>
-      <source>{login} is a local user's address; a device needs a login of its own</source>
-      <translation>{login} はローカルユーザーのアドレスです。機器には専用のログインが必要です</translation>
-    </message>
-    <message>
-      <source>no account named {name} in accounts</source>
-      <translation>アカウント {name} がありません</translation>
-    </message>
-    <message>
-      <source>the OAuth 2.0 account {name} is only used over TLS; choose required or implicit (rule No. {number})</source>
-      <translation>OAuth 2.0 アカウント {name} は TLS でだけ使います。required か implicit を選んでください(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>the account {name} gets tokens for Microsoft Graph (a rule with destination GRAPH uses it); a rule that sends by SMTP needs an account of its own (rule No. {number})</source>
-      <translation>アカウント {name} は Microsoft Graph 用のトークンを受け取ります(転送先 GRAPH の設定が使用)。SMTP で送る設定には別のアカウントを指定してください(設定 No. {number})</translation>
-    </message>
-    <message>
-      <source>{check}</source>
-      <translation>{check}</translation>
+      <source>must be {version}</source>
+      <translation>{version} にしてください</translation>
     </message>
     <message>
       <source>another Tenso is running on the queue {path}</source>
@@ -1562,6 +1610,14 @@ for {1}, valid until {2}</source>
     <message>
       <source>true or false</source>
       <translation>true または false</translation>
+    </message>
+    <message>
+      <source>must be 1-65535</source>
+      <translation>1〜65535 で指定してください</translation>
+    </message>
+    <message>
+      <source>must be 1-16</source>
+      <translation>1〜16 にしてください</translation>
     </message>
     <message>
       <source>must be *, @domain, @*.domain or an address</source>

@@ -57,8 +57,11 @@ def app_upstream(auth_server, upstreams, localhost_cert):  # noqa: F811
 
 
 def test_a_stored_client_secret_delivers_with_nobody_having_signed_in(
-    tmp_path, app_upstream, data_dir, gateway_factory
-):  # noqa: F811
+    tmp_path,
+    app_upstream,
+    data_dir,  # noqa: F811
+    gateway_factory,
+):
     server, controller, handler = app_upstream
     passwords.set("account:app", server.client_secret)  # password set account:app, nothing more
     gw = gateway_factory(app_settings(tmp_path, server, controller.port))
@@ -149,7 +152,12 @@ def test_an_outage_of_the_token_endpoint_defers_and_an_error_that_changes_is_log
     assert len(_account_lines(log, "AADSTS7000215")) == 1
 
 
-def test_a_new_secret_takes_effect_at_the_next_attempt(tmp_path, app_upstream, data_dir, gateway_factory):  # noqa: F811
+def test_a_new_secret_takes_effect_at_the_next_attempt(
+    tmp_path,
+    app_upstream,
+    data_dir,  # noqa: F811
+    gateway_factory,
+):
     server, controller, handler = app_upstream
     passwords.set("account:app", "the-expired-secret")
     gw = gateway_factory(app_settings(tmp_path, server, controller.port))
@@ -164,7 +172,11 @@ def test_a_new_secret_takes_effect_at_the_next_attempt(tmp_path, app_upstream, d
     assert server.refused == ["invalid_client"] and server.grants["client_credentials"] == 1
 
 
-def test_a_changed_secret_drops_the_token_asked_with_the_old_one(tmp_path, auth_server, data_dir):  # noqa: F811
+def test_a_changed_secret_drops_the_token_asked_with_the_old_one(
+    tmp_path,
+    auth_server,  # noqa: F811
+    data_dir,  # noqa: F811
+):
     server = auth_server()
     settings = app_settings(tmp_path, server, 9)
     passwords.set("account:app", server.client_secret)
@@ -230,9 +242,14 @@ def test_a_certificate_that_was_not_uploaded_defers_with_aadsts700027(
     _gone(gw, qid)
 
 
-def test_expiry_within_14_days_shows_in_account_status_and_status_json(tmp_path, auth_server, data_dir, capsys):  # noqa: F811
-    from app.cli import main
+def test_expiry_within_14_days_shows_in_account_status_and_status_json(
+    tmp_path,
+    auth_server,  # noqa: F811
+    data_dir,  # noqa: F811
+    capsys,
+):
     from app import settings as settings_mod
+    from app.cli import main
 
     server = auth_server()
     soon = (date.today() + timedelta(days=10)).isoformat()

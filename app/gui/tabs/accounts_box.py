@@ -283,13 +283,24 @@ class AccountsBox(QGroupBox):
             if item is None or status is None:
                 continue
             item.setText(self.describe(status))
-            failing = bool(status.error) or not status.signed_in
+            app = status.flow == "client_credentials"  # needs nobody: not signed in is no failure
+            failing = bool(status.error) or (not status.signed_in and not app) or bool(status.warning)
             item.setForeground(QBrush(QColor(RED)) if failing else QBrush())
 
     @staticmethod
     def describe(status) -> str:
         if status.kind == "password":
             return tr("password saved") if status.signed_in else tr("no password stored")
+        if status.flow == "client_credentials":
+            if status.error:
+                text = tr("token request refused (asked again at the next attempt): {0}").format(status.error)
+            elif status.signed_in:
+                text = tr("app sign-in; token valid until {0}").format(_local(status.expires))
+            else:
+                text = tr("app sign-in: a token is asked when mail needs one")
+            if status.expiry and status.warning:
+                text += tr("; expires on {0}").format(status.expiry.day.isoformat())
+            return text
         if status.error:
             return tr("Sign in again: {0}").format(status.error)
         if not status.signed_in:
