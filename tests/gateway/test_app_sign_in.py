@@ -26,7 +26,9 @@ from tests.support.waiting import wait_until
 
 
 def app_settings(tmp_path, server: AuthServer, port: int, credential: str = "secret", **account):
-    oauth2 = {**server.oauth2("client_credentials"), "credential": credential}
+    oauth2 = server.oauth2("client_credentials")  # credential left out: "secret", the default
+    if credential != "secret":
+        oauth2["credential"] = credential
     return make_settings(
         tmp_path,
         accounts=[{"name": "app", "username": server.user, "oauth2": oauth2, **account}],
