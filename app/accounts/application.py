@@ -96,9 +96,11 @@ def access_token(
     fresh: bool = False,
     margin: float = 300.0,
     secret: str | None = None,
+    logged: bool = True,
 ) -> str:
     """A valid token of the application, asked for when there is none (or ``fresh``: the server
-    refused the one it had).  AppTokenError (the mail is deferred with its text) otherwise."""
+    refused the one it had).  AppTokenError (the mail is deferred with its text) otherwise;
+    ``logged`` False: a refusal is not logged (``account login`` prints it itself)."""
     name = account.name
     try:
         p = proof(account, secret)
@@ -114,11 +116,17 @@ def access_token(
             return again.access_token  # type: ignore[union-attr]
         if again and again.error and again.credential == p.fingerprint and (again.last_refresh or 0) >= waited_from:
             raise AppTokenError(again.error)  # asked by another thread while this one waited
-        return _fetch(store, account, graph, p, again, fresh)
+        return _fetch(store, account, graph, p, again, fresh, logged)
 
 
 def _fetch(
-    store: TokenStore, account: UpstreamAccount, graph: bool, p: Proof, old: TokenSet | None, fresh: bool
+    store: TokenStore,
+    account: UpstreamAccount,
+    graph: bool,
+    p: Proof,
+    old: TokenSet | None,
+    fresh: bool,
+    logged: bool = True,
 ) -> str:
     name = account.name
     ep = oauth.endpoints(account, graph)
@@ -135,7 +143,7 @@ def _fetch(
             store.save(name, kept)
         except TokenStoreError:
             pass  # the refusal is the deferral's reason all the same
-        if _reported.get(name.lower()) != (p.fingerprint, str(exc)):
+        if logged and _reported.get(name.lower()) != (p.fingerprint, str(exc)):
             _reported[name.lower()] = (p.fingerprint, str(exc))
             log.error("%s", text, extra={"event": "app_token"})
         if not fresh and kept.access_token and kept.expires_at - now > STILL_GOOD_SECONDS:

@@ -160,7 +160,7 @@ def _app_login(settings: Settings, account: UpstreamAccount, graph: bool, secret
     """Client credentials need no sign-in; ``account login`` asks for a token now all the same (a
     check that the secret or certificate works) and stores a given secret once it worked."""
     try:
-        application.access_token(store(), account, graph, fresh=True, secret=secret or None)
+        application.access_token(store(), account, graph, fresh=True, secret=secret or None, logged=False)
         if secret:
             passwords.set(account.key, secret)
     except application.AppTokenError as exc:
