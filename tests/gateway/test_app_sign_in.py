@@ -291,3 +291,17 @@ def test_a_malformed_secret_expires_is_a_problem_naming_the_field(tmp_path):
     with pytest.raises(SettingsError) as bad:
         make_settings(tmp_path, accounts=[{"name": "app", "username": "u", "secret_expires": "31.03.2027"}])
     assert any("accounts[0].secret_expires" in p and "YYYY-MM-DD" in p for p in bad.value.problems)
+
+
+def test_a_sign_in_mark_left_by_an_older_tenso_does_not_stop_client_credentials(tmp_path, auth_server, data_dir):  # noqa: F811
+    """Before issue 24 a refused client-credentials request marked the token file "sign in again"
+    for good; such a file is only an old token now, and the next request asks again."""
+    from app.accounts.tokens import TokenSet
+
+    server = auth_server()
+    settings = app_settings(tmp_path, server, 9)
+    passwords.set("account:app", server.client_secret)
+    service.store().save("app", TokenSet(error="account app: invalid_client", needs_sign_in=True))
+    assert server.valid(service.access_token(settings, "app"))
+    state = service.account_status(settings, "app")
+    assert state.signed_in and state.error is None and state.flow == "client_credentials"
