@@ -248,6 +248,18 @@
       <translation>送信先アカウント</translation>
     </message>
     <message>
+      <source>Client secret</source>
+      <translation>クライアントシークレット</translation>
+    </message>
+    <message>
+      <source>Certificate (python -m app account certificate create NAME)</source>
+      <translation>証明書(python -m app account certificate create NAME)</translation>
+    </message>
+    <message>
+      <source>YYYY-MM-DD (Tenso warns 14 days before)</source>
+      <translation>YYYY-MM-DD(14 日前から警告します)</translation>
+    </message>
+    <message>
       <source>Name (chosen in a rule)</source>
       <translation>名前(転送設定で選びます)</translation>
     </message>
@@ -266,6 +278,14 @@
     <message>
       <source>Sign-in</source>
       <translation>サインイン方法</translation>
+    </message>
+    <message>
+      <source>Proof of the app</source>
+      <translation>アプリの証明</translation>
+    </message>
+    <message>
+      <source>Secret expires</source>
+      <translation>シークレットの有効期限</translation>
     </message>
     <message>
       <source>Upstream accounts (chosen per rule)</source>

@@ -32,7 +32,7 @@ from qasync import asyncSlot
 
 from app.gui import controller as engine
 from app.gui.i18n import tr, tr_later
-from app.settings import Flow, OAuth2, Provider, UpstreamAccount, check_field
+from app.settings import Credential, Flow, OAuth2, Provider, UpstreamAccount, check_field
 
 PASSWORD = ""  # the kind of an account without oauth2: no provider
 KINDS = (  # (provider, or PASSWORD, label)
@@ -76,7 +76,7 @@ class AccountDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(tr("Upstream account"))
         self.taken = {t.lower() for t in taken}
-        self.original = account  # what the dialog does not show (scope, credential, secret_expires) is kept
+        self.original = account  # what the dialog does not show (scope, graph_url) is kept
         o = account.oauth2 or OAuth2()
         self.name = QLineEdit(account.name)
         self.name.setObjectName("accountName")
@@ -98,6 +98,16 @@ class AccountDialog(QDialog):
             self.flow.addItem(tr(label), flow)
         self.flow.setCurrentIndex(max(0, self.flow.findData(o.flow)))
         self.urls = {name: QLineEdit(getattr(o, name)) for name in ("authorize_url", "token_url", "device_url")}
+        self.credential = QComboBox()  # app only: the client secret, or a certificate (account certificate create)
+        self.credential.setObjectName("accountCredential")
+        self.credential.addItem(tr("Client secret"), Credential.SECRET)
+        self.credential.addItem(
+            tr("Certificate (python -m app account certificate create NAME)"), Credential.CERTIFICATE
+        )
+        self.credential.setCurrentIndex(max(0, self.credential.findData(o.credential)))
+        self.expires = QLineEdit(account.secret_expires)
+        self.expires.setObjectName("accountSecretExpires")
+        self.expires.setPlaceholderText(tr("YYYY-MM-DD (Tenso warns 14 days before)"))
         self.form = form = QFormLayout()
         form.addRow(tr("Name (chosen in a rule)"), self.name)
         form.addRow(tr("User name or mailbox"), self.username)
@@ -105,6 +115,8 @@ class AccountDialog(QDialog):
         form.addRow(tr("Tenant"), self.tenant)
         form.addRow(tr("Client ID"), self.client_id)
         form.addRow(tr("Sign-in"), self.flow)
+        form.addRow(tr("Proof of the app"), self.credential)
+        form.addRow(tr("Secret expires"), self.expires)
         for name, edit in self.urls.items():
             edit.setPlaceholderText("https://")
             form.addRow(name, edit)
@@ -124,7 +136,8 @@ class AccountDialog(QDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(560)
         self.kind.currentIndexChanged.connect(self._shown)
-        for edit in (self.name, self.username, self.client_id, self.tenant, *self.urls.values()):
+        self.flow.currentIndexChanged.connect(self._shown)
+        for edit in (self.name, self.username, self.client_id, self.tenant, self.expires, *self.urls.values()):
             edit.textChanged.connect(self.validate)
         self._shown()
 
@@ -134,6 +147,9 @@ class AccountDialog(QDialog):
         form.setRowVisible(self.tenant, provider == Provider.MICROSOFT)
         form.setRowVisible(self.client_id, bool(provider))
         form.setRowVisible(self.flow, bool(provider))
+        app = bool(provider) and self.flow.currentData() == Flow.CLIENT_CREDENTIALS
+        form.setRowVisible(self.credential, app)
+        form.setRowVisible(self.expires, app)
         for edit in self.urls.values():
             form.setRowVisible(edit, provider == Provider.GENERIC)
         self.help.setText(tr(HELP[provider]))
@@ -151,12 +167,18 @@ class AccountDialog(QDialog):
                 tenant=self.tenant.text().strip() if provider == Provider.MICROSOFT else "",
                 client_id=self.client_id.text().strip(),
                 flow=Flow(self.flow.currentData()),
+                credential=Credential(self.credential.currentData()),
                 authorize_url=urls["authorize_url"],
                 token_url=urls["token_url"],
                 device_url=urls["device_url"],
             )
+        app = oauth2 is not None and oauth2.flow == Flow.CLIENT_CREDENTIALS
         return dataclasses.replace(
-            self.original, name=self.name.text().strip(), username=self.username.text().strip(), oauth2=oauth2
+            self.original,
+            name=self.name.text().strip(),
+            username=self.username.text().strip(),
+            oauth2=oauth2,
+            secret_expires=self.expires.text().strip() if app else self.original.secret_expires,
         )
 
     def validate(self) -> bool:
@@ -166,6 +188,10 @@ class AccountDialog(QDialog):
             problem = tr("Name (chosen in a rule)") + ": " + tr("{name} is listed twice").format(name=account.name)
         elif account.name and (found := check_field(UpstreamAccount, "name", account.name)):
             problem = tr("Name (chosen in a rule)") + ": " + tr(found)
+        elif self.expires.isVisibleTo(self) and (
+            found := check_field(UpstreamAccount, "secret_expires", account.secret_expires)
+        ):
+            problem = tr("Secret expires") + ": " + tr(found)
         else:
             for name, edit in self.urls.items():
                 text = edit.text().strip()
