@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from app.settings import Flow, Settings, keys
+from app.settings import Credential, Flow, Settings, keys
 from app.store import activity as activity_mod
 from app.store.activity import Activity, DestinationStatus, Outcome
 from app.store.spool import WAITING, QueueLocked, Spool
@@ -36,6 +36,7 @@ class MissingPassword:
     username: str
     local_user: str = ""  # for ``user:ADDRESS``
     name: str = ""  # for ``account:NAME``
+    secret: bool = False  # a client-credentials account's client secret, not a password
 
 
 @dataclass(frozen=True)
@@ -136,9 +137,14 @@ def needed_passwords(settings: Settings) -> list[MissingPassword]:
             needed.append(MissingPassword(keys.user_key(a.local_user), words, a.username, a.local_user))
     named = {r.account.lower() for r in settings.rules} | {a.account.lower() for a in accounts.per_user}
     for upstream in settings.accounts:
-        if upstream.oauth2 is None and upstream.name.lower() in named:
+        if upstream.name.lower() not in named:
+            continue
+        if upstream.oauth2 is None:
             words = f"the account {upstream.name} ({upstream.username})"
             needed.append(MissingPassword(upstream.key, words, upstream.username, name=upstream.name))
+        elif upstream.oauth2.flow == Flow.CLIENT_CREDENTIALS and upstream.oauth2.credential == Credential.SECRET:
+            words = f"the account {upstream.name} (client credentials)"  # the app's only proof: its mail waits
+            needed.append(MissingPassword(upstream.key, words, upstream.username, name=upstream.name, secret=True))
     return needed
 
 

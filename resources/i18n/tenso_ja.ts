@@ -1048,6 +1048,10 @@ for {1}, valid until {2}</source>
       <translation>なし</translation>
     </message>
     <message>
+      <source>No client secret stored for the account {0}: its mail waits in the queue. Set it in Auth accounts.</source>
+      <translation>アカウント {0} のクライアントシークレットが保存されていません。そのメールはキューで待機します。「認証」タブで設定してください。</translation>
+    </message>
+    <message>
       <source>The certificate of the account {0}</source>
       <translation>アカウント {0} の証明書は</translation>
     </message>
@@ -1070,6 +1074,10 @@ for {1}, valid until {2}</source>
     <message>
       <source>{0} ({1} h ago)</source>
       <translation>{0}({1} 時間前)</translation>
+    </message>
+    <message>
+      <source>No password stored for {0}: mail that needs it waits in the queue. Set it in Auth accounts.</source>
+      <translation>{0} のパスワードが保存されていません。それが必要なメールはキューで待ちます。「認証」タブで設定してください。</translation>
     </message>
     <message>
       <source>Today</source>
@@ -1108,6 +1116,10 @@ for {1}, valid until {2}</source>
       <translation>{0}({1} 分前)</translation>
     </message>
     <message>
+      <source>the common account {0}</source>
+      <translation>共通アカウント {0}</translation>
+    </message>
+    <message>
       <source>make a new one with: python -m app account certificate create {0}, and upload it</source>
       <translation>python -m app account certificate create {0} で作り直し、アップロードしてください</translation>
     </message>
@@ -1124,12 +1136,16 @@ for {1}, valid until {2}</source>
       <translation>転送設定に警告が {0} 件あります。転送設定タブの表の下をご覧ください。</translation>
     </message>
     <message>
-      <source>Queue: {0} message(s), {1} recipient(s) waiting</source>
-      <translation>キュー: {0} 通、配送待ちの宛先 {1} 件</translation>
+      <source>the account {0} ({1})</source>
+      <translation>アカウント {0}({1})</translation>
     </message>
     <message>
-      <source>No password stored for {0}: mail that needs it waits in the queue. Set it in Auth accounts.</source>
-      <translation>{0} のパスワードが保存されていません。それが必要なメールはキューで待ちます。「認証」タブで設定してください。</translation>
+      <source>the account {0} of {1}</source>
+      <translation>{1} のアカウント {0}</translation>
+    </message>
+    <message>
+      <source>Queue: {0} message(s), {1} recipient(s) waiting</source>
+      <translation>キュー: {0} 通、配送待ちの宛先 {1} 件</translation>
     </message>
     <message>
       <source>Failing: the last attempt there failed</source>
@@ -1154,18 +1170,6 @@ for {1}, valid until {2}</source>
     <message>
       <source>Local mailboxes</source>
       <translation>ローカルメールボックス</translation>
-    </message>
-    <message>
-      <source>the common account {0}</source>
-      <translation>共通アカウント {0}</translation>
-    </message>
-    <message>
-      <source>the account {0} ({1})</source>
-      <translation>アカウント {0}({1})</translation>
-    </message>
-    <message>
-      <source>the account {0} of {1}</source>
-      <translation>{1} のアカウント {0}</translation>
     </message>
     <message>
       <source>Add line</source>

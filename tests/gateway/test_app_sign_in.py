@@ -305,3 +305,18 @@ def test_a_sign_in_mark_left_by_an_older_tenso_does_not_stop_client_credentials(
     assert server.valid(service.access_token(settings, "app"))
     state = service.account_status(settings, "app")
     assert state.signed_in and state.error is None and state.flow == "client_credentials"
+
+
+def test_a_client_secret_that_is_not_stored_is_shown_as_such(tmp_path, auth_server, data_dir):  # noqa: F811
+    from app import offline
+
+    server = auth_server()
+    settings = app_settings(tmp_path, server, 9)
+    passwords.delete("account:app")  # the session's keyring: another test may have stored one
+    (missing,) = status_mod.from_outside(settings).missing_passwords
+    assert (missing.key, missing.secret) == ("account:app", True)
+    (warning,) = offline.password_warnings(settings)
+    assert warning.startswith("the account app (client credentials) has no client secret stored")
+    assert status_mod.from_outside(app_settings(tmp_path, server, 9, credential="certificate")).missing_passwords == []
+    passwords.set("account:app", server.client_secret)
+    assert status_mod.from_outside(settings).missing_passwords == []

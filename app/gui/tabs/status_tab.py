@@ -73,6 +73,20 @@ def ago(t: float | None, now: float) -> str:
     return tr("{0} ({1} h ago)").format(shown, minutes // 60)
 
 
+def missing_words(m) -> str:
+    """A password or client secret that is not stored (status.MissingPassword)."""
+    if m.secret:
+        text = tr("No client secret stored for the account {0}: its mail waits in the queue. Set it in Auth accounts.")
+        return text.format(m.name)
+    if m.key == COMMON:
+        who = tr("the common account {0}").format(m.username)
+    elif m.name:
+        who = tr("the account {0} ({1})").format(m.name, m.username)
+    else:
+        who = tr("the account {0} of {1}").format(m.username, m.local_user)
+    return tr("No password stored for {0}: mail that needs it waits in the queue. Set it in Auth accounts.").format(who)
+
+
 def expiry_words(e) -> str:
     """An expiring client secret or certificate, in the window's language (status.Expiring)."""
     if e.what == "certificate":
@@ -233,16 +247,7 @@ class StatusTab(QWidget):
             text = tr("Queue: empty")
         self.queue.setText(text)
         self.show_destinations(status, now)
-        problems = [
-            tr("No password stored for {0}: mail that needs it waits in the queue. Set it in Auth accounts.").format(
-                tr("the common account {0}").format(m.username)
-                if m.key == COMMON
-                else tr("the account {0} ({1})").format(m.name, m.username)
-                if m.name
-                else tr("the account {0} of {1}").format(m.username, m.local_user)
-            )
-            for m in status.missing_passwords
-        ]
+        problems = [missing_words(m) for m in status.missing_passwords]
         for needed in status.sign_in_needed:
             if needed.why:
                 text = tr("The account {0} must sign in again: {1}. Auth accounts → Sign in...")
