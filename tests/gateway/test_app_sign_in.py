@@ -320,3 +320,16 @@ def test_a_client_secret_that_is_not_stored_is_shown_as_such(tmp_path, auth_serv
     assert status_mod.from_outside(app_settings(tmp_path, server, 9, credential="certificate")).missing_passwords == []
     passwords.set("account:app", server.client_secret)
     assert status_mod.from_outside(settings).missing_passwords == []
+
+
+def test_a_token_endpoint_that_cannot_be_reached_is_a_deferral_not_a_sign_in(tmp_path, auth_server, data_dir):  # noqa: F811
+    from tests.support.processes import free_port
+
+    server = auth_server()
+    settings = app_settings(tmp_path, server, 9)
+    passwords.set("account:app", server.client_secret)
+    settings.accounts[0].oauth2.token_url = f"http://127.0.0.1:{free_port()}/token"  # nothing listens there
+    with pytest.raises(service.AccountError, match="cannot reach 127.0.0.1") as refused:
+        service.access_token(settings, "app")
+    assert not refused.value.needs_sign_in and "the mail waits and is tried again" in str(refused.value)
+    assert status_mod.sign_ins_needed(settings) == []
