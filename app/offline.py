@@ -137,8 +137,8 @@ def password_warnings(settings: Settings) -> list[str]:
     except (passwords.PasswordStoreError, ValueError) as exc:
         return [f"the passwords cannot be checked: {exc}"]
     return [
-        f"{m.words} has no password stored: mail that needs it waits in the queue; "
-        f"run: python -m app password set {m.key}"
+        f"{m.words} has no {'client secret' if m.secret else 'password'} stored: "
+        f"mail that needs it waits in the queue; run: python -m app password set {m.key}"
         for m in missing
     ]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from app.settings import Settings, keys
+from app.settings import Credential, Flow, Settings, keys
 from app.store import activity as activity_mod
 from app.store.activity import Activity, DestinationStatus, Outcome
 from app.store.spool import WAITING, QueueLocked, Spool
@@ -36,12 +36,28 @@ class MissingPassword:
     username: str
     local_user: str = ""  # for ``user:ADDRESS``
     name: str = ""  # for ``account:NAME``
+    secret: bool = False  # a client-credentials account's client secret, not a password
 
 
 @dataclass(frozen=True)
 class SignInNeeded:
     account: str  # the name in accounts[]
     why: str  # "" when never signed in; else the last refresh's error
+
+
+@dataclass(frozen=True)
+class TokenRefused:
+    account: str  # a client-credentials account whose last token request was refused
+    why: str  # the provider's reply; the mail waits and the next attempt asks again
+
+
+@dataclass(frozen=True)
+class Expiring:
+    account: str
+    what: str  # "client secret" or "certificate"
+    day: str  # YYYY-MM-DD
+    days_left: int  # negative: expired
+    text: str  # what to do, in English words (the window words its own)
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,8 @@ class Status:
     password_problem: str = ""  # the keyring could not be asked
     sign_in_needed: list[SignInNeeded] = field(default_factory=list)
     auth_bans: list[AuthBan] = field(default_factory=list)  # client addresses barred from AUTH now
+    token_refused: list[TokenRefused] = field(default_factory=list)
+    expiring: list[Expiring] = field(default_factory=list)  # secrets and certificates within 14 days
 
     def as_json(self) -> dict:
         def iso(t: float | None) -> str | None:
@@ -87,6 +105,11 @@ class Status:
             ],
             "missing_passwords": [{"key": m.key, "account": m.words} for m in self.missing_passwords],
             "sign_in_needed": [{"account": n.account, "why": n.why or None} for n in self.sign_in_needed],
+            "token_refused": [{"account": t.account, "why": t.why} for t in self.token_refused],
+            "expiring": [
+                {"account": e.account, "what": e.what, "date": e.day, "days_left": e.days_left, "text": e.text}
+                for e in self.expiring
+            ],
             "auth_bans": [{"client": b.client, "until": iso(b.until), "failures": b.failures} for b in self.auth_bans],
             "hours": [
                 {"start": iso(start), **{o.value: counts.get(o, 0) for o in Outcome}} for start, counts in self.hours
@@ -114,9 +137,14 @@ def needed_passwords(settings: Settings) -> list[MissingPassword]:
             needed.append(MissingPassword(keys.user_key(a.local_user), words, a.username, a.local_user))
     named = {r.account.lower() for r in settings.rules} | {a.account.lower() for a in accounts.per_user}
     for upstream in settings.accounts:
-        if upstream.oauth2 is None and upstream.name.lower() in named:
+        if upstream.name.lower() not in named:
+            continue
+        if upstream.oauth2 is None:
             words = f"the account {upstream.name} ({upstream.username})"
             needed.append(MissingPassword(upstream.key, words, upstream.username, name=upstream.name))
+        elif upstream.oauth2.flow == Flow.CLIENT_CREDENTIALS and upstream.oauth2.credential == Credential.SECRET:
+            words = f"the account {upstream.name} (client credentials)"  # the app's only proof: its mail waits
+            needed.append(MissingPassword(upstream.key, words, upstream.username, name=upstream.name, secret=True))
     return needed
 
 
@@ -125,10 +153,20 @@ def missing_passwords(settings: Settings) -> list[MissingPassword]:
     return [m for m in needed_passwords(settings) if passwords.get(m.key) is None]
 
 
-def sign_ins_needed(settings: Settings) -> list[SignInNeeded]:
-    """OAuth 2.0 accounts a rule logs in with that are not signed in, or whose refresh failed."""
+def _oauth_used(settings: Settings, app: bool) -> list:
+    """The OAuth 2.0 accounts a rule logs in with: those with client credentials (``app``) or not."""
     used = {r.account.lower() for r in settings.rules} | {a.account.lower() for a in settings.auth_accounts.per_user}
-    oauth = [a for a in settings.accounts if a.oauth2 is not None and a.name.lower() in used]
+    return [
+        a
+        for a in settings.accounts
+        if a.oauth2 is not None and a.name.lower() in used and (a.oauth2.flow == Flow.CLIENT_CREDENTIALS) == app
+    ]
+
+
+def sign_ins_needed(settings: Settings) -> list[SignInNeeded]:
+    """OAuth 2.0 accounts a rule logs in with that are not signed in, or whose refresh failed
+    (never client credentials: they need nobody, see ``tokens_refused``)."""
+    oauth = _oauth_used(settings, app=False)
     if not oauth:
         return []
     from app.accounts import service  # authlib loads only where OAuth 2.0 is used
@@ -139,6 +177,33 @@ def sign_ins_needed(settings: Settings) -> list[SignInNeeded]:
         if not state.signed_in or state.error:
             found.append(SignInNeeded(account.name, state.error or ""))
     return found
+
+
+def tokens_refused(settings: Settings) -> list[TokenRefused]:
+    """Client-credentials accounts whose last token request was refused (the mail waits)."""
+    oauth = _oauth_used(settings, app=True)
+    if not oauth:
+        return []
+    from app.accounts import service
+
+    found = []
+    for account in oauth:
+        state = service.account_status(settings, account.name)
+        if state.error:
+            found.append(TokenRefused(account.name, state.error))
+    return found
+
+
+def expiring(settings: Settings) -> list[Expiring]:
+    """Client secrets and certificates that expire within 14 days (or have)."""
+    if not any(a.secret_expires or a.oauth2 is not None for a in settings.accounts):
+        return []
+    from app.accounts import application
+
+    return [
+        Expiring(e.account, e.what, e.day.isoformat(), e.days_left, e.text())
+        for e in application.expiring(settings.accounts)
+    ]
 
 
 def activity_path(settings: Settings) -> Path:
@@ -174,6 +239,8 @@ def gather(
         hours=activity.last_hours(24),
         password_problem=problem,
         sign_in_needed=sign_ins_needed(settings),
+        token_refused=tokens_refused(settings),
+        expiring=expiring(settings),
         auth_bans=list(auth_bans or []),
     )
 

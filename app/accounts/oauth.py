@@ -134,6 +134,9 @@ def _call(ep: Endpoints, what: str, fn: Callable[[], Any]) -> dict:
     except OAuthError as exc:
         said = f"{exc.error}: {exc.description}" if exc.description else str(exc.error)
         raise OAuthFailure(f"{what} refused by {urlsplit(ep.token_url).netloc}: {said}", exc.error or "") from exc
+    except requests.HTTPError as exc:  # a 5xx, or an error page that is not JSON
+        code = exc.response.status_code if exc.response is not None else "?"
+        raise OAuthFailure(f"{what}: {urlsplit(ep.token_url).netloc} answered HTTP {code}; {exc}") from exc
     except requests.RequestException as exc:
         raise OAuthFailure(f"{what}: cannot reach {urlsplit(ep.token_url).netloc}: {exc}") from exc
     except ValueError as exc:  # a reply that is not a token (an HTML error page)
@@ -262,13 +265,19 @@ def sign_in_device(
 # --- client credentials, refresh -------------------------------------------------------------------
 
 
-def client_credentials(ep: Endpoints, secret: str) -> dict:
-    """The application's own token (Microsoft: application permission SMTP.SendAsApp or Mail.Send)."""
-    with _session(ep, secret) as client:
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def client_credentials(ep: Endpoints, secret: str, assertion: str = "") -> dict:
+    """The application's own token (Microsoft: application permission SMTP.SendAsApp or Mail.Send),
+    proved by the client secret, or by ``assertion``: a JWT signed with the application's
+    certificate (RFC 7523; app/accounts/certificates.py), sent instead of a secret."""
+    extra = {"client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion} if assertion else {}
+    with _session(ep, None if assertion else secret) as client:
         return _call(
             ep,
             "the client-credentials token",
-            lambda: client.fetch_token(ep.token_url, grant_type="client_credentials"),
+            lambda: client.fetch_token(ep.token_url, grant_type="client_credentials", **extra),
         )
 
 

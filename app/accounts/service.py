@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.accounts import oauth
+from app.accounts import application, oauth
 from app.accounts.tokens import TokenSet, TokenStore, TokenStoreError
 from app.settings import Flow, Settings, UpstreamAccount
 from app.system import passwords, paths
@@ -43,6 +43,9 @@ class AccountStatus:
     expires: datetime | None = None
     last_refresh: datetime | None = None
     error: str | None = None
+    flow: str = ""  # an OAuth 2.0 account's flow
+    expiry: application.Expiry | None = None  # when the client secret or certificate expires, if known
+    warning: str | None = None  # it expires within 14 days (or has): what to do
 
     def as_json(self) -> dict:
         def iso(when: datetime | None) -> str | None:
@@ -55,6 +58,9 @@ class AccountStatus:
             "expires": iso(self.expires),
             "last_refresh": iso(self.last_refresh),
             "error": self.error,
+            "flow": self.flow or None,
+            "credential_expires": self.expiry.day.isoformat() if self.expiry else None,
+            "expiry_warning": self.warning,
         }
 
 
@@ -84,17 +90,12 @@ def sign_in_hint(name: str) -> str:
     return f"sign in again: Auth accounts → {name}, or run: python -m app account login {name}"
 
 
-def _secret(account: UpstreamAccount, needed: bool) -> str | None:
+def _secret(account: UpstreamAccount) -> str | None:
+    """A delegated flow's client secret, if the app registration has one."""
     try:
-        secret = passwords.get(account.key)
+        return passwords.get(account.key)
     except passwords.PasswordStoreError as exc:
         raise AccountError(f"the client secret of {account.name} cannot be read: {exc}") from exc
-    if secret is None and needed:
-        raise AccountError(
-            f"no client secret stored for {account.name}: run: python -m app password set {account.key}",
-            needs_sign_in=True,
-        )
-    return secret
 
 
 def _tokens_from(reply: dict, old: TokenSet | None = None) -> TokenSet:
@@ -129,13 +130,14 @@ def login(
     account = _account(settings, name)
     if account.oauth2 is None:
         raise AccountError(f"{name} is a password account: run python -m app password set {account.key}")
-    ep = oauth.endpoints(account, graph=name.lower() in settings.graph_accounts())
+    graph = name.lower() in settings.graph_accounts()
+    ep = oauth.endpoints(account, graph)
     flow = Flow.DEVICE_CODE if device else ep.flow
-    client_secret = secret or _secret(account, needed=flow == Flow.CLIENT_CREDENTIALS)
+    if flow == Flow.CLIENT_CREDENTIALS:
+        return _app_login(settings, account, graph, secret)
+    client_secret = secret or _secret(account)
     try:
-        if flow == Flow.CLIENT_CREDENTIALS:
-            reply = oauth.client_credentials(ep, client_secret or "")
-        elif flow == Flow.DEVICE_CODE:
+        if flow == Flow.DEVICE_CODE:
             reply = oauth.sign_in_device(ep, client_secret, show_code, timeout)
         else:
             reply = oauth.sign_in_browser(ep, client_secret, show_url, open_browser, timeout)
@@ -154,6 +156,22 @@ def login(
     return status
 
 
+def _app_login(settings: Settings, account: UpstreamAccount, graph: bool, secret: str | None) -> AccountStatus:
+    """Client credentials need no sign-in; ``account login`` asks for a token now all the same (a
+    check that the secret or certificate works) and stores a given secret once it worked."""
+    try:
+        application.access_token(store(), account, graph, fresh=True, secret=secret or None, logged=False)
+        if secret:
+            passwords.set(account.key, secret)
+    except application.AppTokenError as exc:
+        raise AccountError(str(exc)) from exc
+    except passwords.PasswordStoreError as exc:
+        raise AccountError(f"the client secret cannot be stored: {exc}") from exc
+    status = account_status(settings, account.name)
+    log.info("account %s: client credentials work, access token valid until %s", account.name, status.expires)
+    return status
+
+
 def account_status(settings: Settings, name: str) -> AccountStatus:
     """Signed in or not, until when, the last refresh and its error; reads no network."""
     account = _account(settings, name)
@@ -163,19 +181,26 @@ def account_status(settings: Settings, name: str) -> AccountStatus:
         except passwords.PasswordStoreError as exc:
             return AccountStatus(account.name, "password", False, error=str(exc))
         return AccountStatus(account.name, "password", stored, error=None if stored else "no password stored")
+    flow = str(account.oauth2.flow)
+    expiring = application.expiry(account)
+    warning = expiring.text() if expiring and expiring.warn else None
     try:
         tokens = store().load(name)
     except TokenStoreError as exc:
-        return AccountStatus(account.name, "oauth2", False, error=str(exc))
+        return AccountStatus(account.name, "oauth2", False, error=str(exc), flow=flow, expiry=expiring, warning=warning)
     if tokens is None:
-        return AccountStatus(account.name, "oauth2", False)
+        return AccountStatus(account.name, "oauth2", False, flow=flow, expiry=expiring, warning=warning)
+    app = account.oauth2.flow == Flow.CLIENT_CREDENTIALS  # never "signed out": a token is asked when needed
     return AccountStatus(
         account.name,
         "oauth2",
-        signed_in=not tokens.needs_sign_in,
+        signed_in=bool(tokens.access_token) and tokens.expires_at > time.time() if app else not tokens.needs_sign_in,
         expires=_when(tokens.expires_at),
         last_refresh=_when(tokens.last_refresh),
         error=tokens.error,
+        flow=flow,
+        expiry=expiring,
+        warning=warning,
     )
 
 
@@ -205,6 +230,12 @@ def access_token(settings: Settings, name: str, fresh: bool = False, margin: flo
     seconds (or ``fresh``: the server refused the one it had).  Blocking; AccountError when
     there is none (the mail waits; the text says what to do)."""
     account = _account(settings, name)
+    if account.oauth2 is not None and account.oauth2.flow == Flow.CLIENT_CREDENTIALS:
+        graph = name.lower() in settings.graph_accounts()
+        try:
+            return application.access_token(store(), account, graph, fresh=fresh, margin=margin)
+        except application.AppTokenError as exc:
+            raise AccountError(str(exc)) from exc  # the mail is deferred; never a sign-in mark
     tokens = _load(name)
     if not fresh and tokens.expires_at - time.time() > margin:
         return tokens.access_token
@@ -231,10 +262,8 @@ def _refresh(account: UpstreamAccount, tokens: TokenSet, graph: bool = False) ->
     name = account.name
     ep = oauth.endpoints(account, graph)
     try:
-        if ep.flow == Flow.CLIENT_CREDENTIALS:
-            reply = oauth.client_credentials(ep, _secret(account, needed=True) or "")
-        elif tokens.refresh_token:
-            reply = oauth.refresh(ep, _secret(account, needed=False), tokens.refresh_token)
+        if tokens.refresh_token:
+            reply = oauth.refresh(ep, _secret(account), tokens.refresh_token)
         else:
             raise oauth.OAuthFailure("no refresh token was given at the sign-in", "invalid_grant")
     except oauth.OAuthFailure as exc:
@@ -276,6 +305,9 @@ def refresh_due(settings: Settings, margin: float = 2 * REFRESH_MARGIN_SECONDS) 
     and then by the gateway (in a thread), so that delivery itself seldom waits for a refresh."""
     for account in settings.accounts:
         if account.oauth2 is None:
+            continue
+        if account.oauth2.flow == Flow.CLIENT_CREDENTIALS:
+            application.refresh_due(store(), account, account.name.lower() in settings.graph_accounts(), margin)
             continue
         try:
             access_token(settings, account.name, margin=margin)

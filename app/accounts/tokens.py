@@ -41,6 +41,7 @@ class TokenSet:
     last_refresh: float | None = None
     error: str | None = None
     needs_sign_in: bool = False  # the refresh token was refused (invalid_grant): only a sign-in helps
+    credential: str = ""  # client credentials: the fingerprint of the secret or certificate it was asked with
 
 
 def key_name(account: str) -> str:

@@ -68,10 +68,16 @@ def run(args: argparse.Namespace) -> int:
             line += f"; last failure {_ago(d.last_failure, now)}: {d.last_reply}"
         print(line)
     for m in found.missing_passwords:
-        print(f"no password stored for {m.words}: run python -m app password set {m.key}")
+        what = "client secret" if m.secret else "password"
+        print(f"no {what} stored for {m.words}: run python -m app password set {m.key}")
     for needed in found.sign_in_needed:
         why = f" ({needed.why})" if needed.why else ""
         print(f"account {needed.account} must sign in{why}: run python -m app account login {needed.account}")
+    for refused in found.token_refused:
+        print(f"account {refused.account}: the token request was refused; the mail waits, the next attempt asks again:")
+        print(f"  {refused.why}")
+    for e in found.expiring:
+        print(f"WARNING: {e.text}")
     if found.password_problem:
         print(f"the passwords cannot be checked: {found.password_problem}")
     for ban in found.auth_bans:

@@ -86,6 +86,7 @@ class GatewayController(QObject):
     failing = Signal(str)
     activity_changed = Signal()  # something was counted (the Status tab asks for the figures)
     account_failed = Signal(str)  # an OAuth 2.0 account needs a new sign-in (the log line)
+    token_refused = Signal(str)  # a client-credentials token request was refused (the mail waits)
     sign_in_url = Signal(str)  # a sign-in waits for the browser at this address
     sign_in_code = Signal(str, str)  # a device sign-in: the address to open and the code to enter
 
@@ -111,6 +112,8 @@ class GatewayController(QObject):
             self.bounced.emit(line)
         elif event == "account":
             self.account_failed.emit(line)
+        elif event == "app_token":
+            self.token_refused.emit(line)
         elif event == "failing":
             # One notice per FAILING_NOTICE_SECONDS: an ISP that is down fails every message.
             now = time.monotonic()

@@ -193,6 +193,10 @@ def run(config: Path) -> int:
         controller.account_failed.connect(
             lambda line: tray.showMessage(tr("Tenso: an account must sign in again"), line)
         )
+        controller.token_refused.connect(
+            lambda line: tray.showMessage(tr("Tenso: a token request was refused; the mail waits"), line)
+        )
+        window.status_tab.notes_changed.connect(tray.set_notes)
         tray.show()
     window.quit_requested.connect(lambda: quitting.set())
     quitting: asyncio.Event  # created on the loop, in main()

@@ -58,13 +58,20 @@ class Tray(QSystemTrayIcon):
         self.quit_action.triggered.connect(self.quit_requested)
         self.setContextMenu(self.menu)
         self.activated.connect(self._activated)
+        self.notes: list[str] = []
         self.show_state(State.STOPPED, "")
 
     def _activated(self, reason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.DoubleClick, QSystemTrayIcon.ActivationReason.Trigger):
             self.open_requested.emit()
 
+    def set_notes(self, notes: list[str]) -> None:
+        """Lines the tooltip shows under the state (a secret or certificate that expires soon)."""
+        self.notes = list(notes)
+        self.show_state(*self.shown)
+
     def show_state(self, state: State, detail: str) -> None:
+        self.shown = (state, detail)
         self.setIcon(state_icon(state))
         texts = {
             State.RUNNING: tr("Tenso: running"),
@@ -75,6 +82,8 @@ class Tray(QSystemTrayIcon):
         tip = texts.get(state, "Tenso")
         if detail:
             tip += "\n" + detail
+        for note in self.notes:
+            tip += "\n" + note
         self.setToolTip(tip)
         running = state in (State.RUNNING, State.PAUSED)
         self.start_action.setEnabled(not running)

@@ -23,6 +23,7 @@ from app.settings.binding import SettingsError, check_field, copy, from_dict, ra
 from app.settings.checks import INT_MAX, PORT, Range
 from app.settings.enums import (
     BareNewlines,
+    Credential,
     Destination,
     Flow,
     ListenerTls,
@@ -67,6 +68,7 @@ __all__ = [
     "Delivery",
     "Destination",
     "Device",
+    "Credential",
     "Flow",
     "Listener",
     "ListenerTls",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from app.problems import Problem
 from app.settings.cross_checks import Broken, unknown
-from app.settings.enums import Flow, Provider, TlsMode
+from app.settings.enums import Credential, Flow, Provider, TlsMode
 from app.settings.sections import PerUserAccount, Rule, UpstreamAccount, find_account, graph_accounts
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"  # the application permission Mail.Send
@@ -158,6 +158,14 @@ def oauth2_problems(account: UpstreamAccount, where: str, broken: Broken) -> lis
             found.append(Problem(f"{where}.authorize_url", "is missing (needed for the authorization_code flow)"))
         if o.flow == Flow.DEVICE_CODE and missing("device_url"):
             found.append(Problem(f"{where}.device_url", "is missing (needed for the device_code flow)"))
+    if o.credential == Credential.CERTIFICATE and o.flow != Flow.CLIENT_CREDENTIALS and not broken(f"{where}.flow"):
+        found.append(
+            Problem(
+                f"{where}.credential",
+                "certificate is only for the client_credentials flow; {flow} signs in a person",
+                flow=o.flow,
+            )
+        )
     if o.provider == Provider.GOOGLE and o.flow != Flow.AUTHORIZATION_CODE and not broken(f"{where}.flow"):
         found.append(
             Problem(

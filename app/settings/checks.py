@@ -156,6 +156,17 @@ def url(value: str) -> str | None:
     return None
 
 
+def date(value: str) -> str | None:
+    """A day as YYYY-MM-DD (the date a provider shows for a client secret)."""
+    import datetime
+
+    try:
+        datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return "must be a date such as 2027-03-31 (YYYY-MM-DD)"
+    return None if len(value) == 10 else "must be a date such as 2027-03-31 (YYYY-MM-DD)"
+
+
 def optional(check: Check) -> Check:
     return lambda value: None if value == "" else check(value)
 

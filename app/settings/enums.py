@@ -87,3 +87,10 @@ class Flow(StrEnum):
     AUTHORIZATION_CODE = "authorization_code"  # PKCE, redirect to http://127.0.0.1:PORT/
     DEVICE_CODE = "device_code"
     CLIENT_CREDENTIALS = "client_credentials"  # the application's own permission, no sign-in
+
+
+class Credential(StrEnum):
+    """``accounts[].oauth2.credential``: what proves the application is itself (client credentials)."""
+
+    SECRET = "secret"  # the client secret in the keyring (account:NAME)
+    CERTIFICATE = "certificate"  # a private key in the data folder (account certificate create)

@@ -6,7 +6,8 @@
 - ``local:ADDRESS``: the password a local user logs in to Tenso with;
 - ``account:NAME``: an entry of ``accounts``: its password, or an OAuth 2.0 client secret;
 - ``device:NAME``: an entry of ``devices``: the password a scanner logs in to Tenso with;
-- ``tokens:NAME``: the key that encrypts an OAuth 2.0 account's token file (app/accounts/tokens.py).
+- ``tokens:NAME``: the key that encrypts an OAuth 2.0 account's token file (app/accounts/tokens.py);
+- ``certificate:NAME``: the passphrase of an account's certificate key (app/accounts/certificates.py).
 
 Names are written in lower case; addresses as the caller has them (``normalize`` gives the form
 the keyring holds, which app/system/passwords.py applies to every key it is handed).
@@ -27,6 +28,7 @@ class KeyKind(StrEnum):
     ACCOUNT = "account"
     DEVICE = "device"
     TOKENS = "tokens"
+    CERTIFICATE = "certificate"
 
 
 COMMON: str = KeyKind.COMMON.value  # the key of the common account
@@ -56,6 +58,10 @@ def device_key(name: str) -> str:
 
 def tokens_key(name: str) -> str:
     return f"{KeyKind.TOKENS}:{name.lower()}"
+
+
+def certificate_key(name: str) -> str:
+    return f"{KeyKind.CERTIFICATE}:{name.lower()}"
 
 
 @dataclass(frozen=True)
@@ -90,4 +96,6 @@ def normalize(key: str) -> str:
             return f"{found.kind}:{found.name.lower()}"
         if found.kind == KeyKind.TOKENS:
             return tokens_key(found.name)
+        if found.kind == KeyKind.CERTIFICATE:
+            return certificate_key(found.name)
     raise ValueError(f"{key!r}: the key must be {WHAT_KEYS_ARE}")

@@ -15,6 +15,7 @@ from app.settings import checks, keys
 from app.settings.checks import PORT, Range, checked, each, number, optional
 from app.settings.enums import (
     BareNewlines,
+    Credential,
     Destination,
     Flow,
     ListenerTls,
@@ -149,6 +150,8 @@ class OAuth2:
     token_url: str = checked("", optional(checks.url))
     device_url: str = checked("", optional(checks.url))
     graph_url: str = checked("", optional(checks.url))
+    # client_credentials: the client secret (keyring account:NAME) or a certificate of the data folder.
+    credential: Credential = checked(Credential.SECRET, checks.choice(Credential))
 
 
 @dataclass
@@ -159,6 +162,7 @@ class UpstreamAccount:
     name: str = checked("", checks.account_name)
     username: str = ""
     oauth2: OAuth2 | None = None
+    secret_expires: str = checked("", optional(checks.date))  # the day the provider shows for the secret
 
     @property
     def key(self) -> str:

@@ -268,6 +268,14 @@
       <translation>{0} としてキューに入れました。その後の経過はここ（とログタブ）に表示されます。</translation>
     </message>
     <message>
+      <source>Sign in in the browser that opened. If none opened, open this address: {0}</source>
+      <translation>開いたブラウザーでサインインしてください。開かない場合はこのアドレスを開いてください: {0}</translation>
+    </message>
+    <message>
+      <source>On any device, open {0} and enter the code {1}.</source>
+      <translation>任意の端末で {0} を開き、コード {1} を入力してください。</translation>
+    </message>
+    <message>
       <source>The secret was not stored: {0}</source>
       <translation>シークレットを保存できませんでした：{0}</translation>
     </message>
@@ -346,6 +354,10 @@
     <message>
       <source>Tenso: an account must sign in again</source>
       <translation>Tenso: アカウントの再サインインが必要です</translation>
+    </message>
+    <message>
+      <source>Tenso: a token request was refused; the mail waits</source>
+      <translation>Tenso: トークンの要求が拒否されました。メールは待機しています</translation>
     </message>
     <message>
       <source>Passwords are now kept in {0}.</source>
@@ -452,6 +464,14 @@
       <translation>（選ぶと入力されます）</translation>
     </message>
     <message>
+      <source>Certificate (python -m app account certificate create NAME)</source>
+      <translation>証明書(python -m app account certificate create NAME)</translation>
+    </message>
+    <message>
+      <source>YYYY-MM-DD (Tenso warns 14 days before)</source>
+      <translation>YYYY-MM-DD(14 日前から警告します)</translation>
+    </message>
+    <message>
       <source>Preset</source>
       <translation>プリセット</translation>
     </message>
@@ -470,6 +490,14 @@
     <message>
       <source>Sign-in</source>
       <translation>サインイン方法</translation>
+    </message>
+    <message>
+      <source>Proof of the app</source>
+      <translation>アプリの証明</translation>
+    </message>
+    <message>
+      <source>Secret expires</source>
+      <translation>シークレットの有効期限</translation>
     </message>
     <message>
       <source>Upstream accounts (chosen per rule)</source>
@@ -520,6 +548,10 @@
       <translation>クライアントシークレットを設定...</translation>
     </message>
     <message>
+      <source>app sign-in: a token is asked when mail needs one</source>
+      <translation>アプリのサインイン: メールに必要なときにトークンを求めます</translation>
+    </message>
+    <message>
       <source>Sign in again: {0}</source>
       <translation>再サインインが必要です: {0}</translation>
     </message>
@@ -532,20 +564,24 @@
       <translation>{0} をサインイン中...</translation>
     </message>
     <message>
-      <source>Sign in in the browser that opened. If none opened, open this address: {0}</source>
-      <translation>開いたブラウザーでサインインしてください。開かない場合はこのアドレスを開いてください: {0}</translation>
-    </message>
-    <message>
-      <source>On any device, open {0} and enter the code {1}.</source>
-      <translation>任意の端末で {0} を開き、コード {1} を入力してください。</translation>
-    </message>
-    <message>
       <source>{0} is signed out.</source>
       <translation>{0} をサインアウトしました。</translation>
     </message>
     <message>
       <source>{name} is listed twice</source>
       <translation>{name} が二重に登録されています</translation>
+    </message>
+    <message>
+      <source>token request refused (asked again at the next attempt): {0}</source>
+      <translation>トークンの要求が拒否されました(次の試行でもう一度求めます): {0}</translation>
+    </message>
+    <message>
+      <source>; expires on {0}</source>
+      <translation>。有効期限 {0}</translation>
+    </message>
+    <message>
+      <source>app sign-in; token valid until {0}</source>
+      <translation>アプリのサインイン。トークンの有効期限 {0}</translation>
     </message>
     <message>
       <source>Connected, but the server offers no SMTP AUTH: mail is sent without logging in.</source>
@@ -1204,8 +1240,36 @@ for {1}, valid until {2}</source>
       <translation>なし</translation>
     </message>
     <message>
+      <source>No client secret stored for the account {0}: its mail waits in the queue. Set it in Auth accounts.</source>
+      <translation>アカウント {0} のクライアントシークレットが保存されていません。そのメールはキューで待機します。「認証」タブで設定してください。</translation>
+    </message>
+    <message>
+      <source>The certificate of the account {0}</source>
+      <translation>アカウント {0} の証明書は</translation>
+    </message>
+    <message>
+      <source>add a new secret in Entra ID and store it with Set client secret...</source>
+      <translation>Entra ID で新しいシークレットを作り、「クライアントシークレットを設定...」で保存してください</translation>
+    </message>
+    <message>
+      <source>The client secret of the account {0}</source>
+      <translation>アカウント {0} のクライアントシークレットは</translation>
+    </message>
+    <message>
+      <source>expired on {0}</source>
+      <translation>{0} に期限が切れました</translation>
+    </message>
+    <message>
+      <source>expires on {0} (in {1} day(s))</source>
+      <translation>{0} に期限が切れます(あと {1} 日)</translation>
+    </message>
+    <message>
       <source>{0} ({1} h ago)</source>
       <translation>{0}({1} 時間前)</translation>
+    </message>
+    <message>
+      <source>No password stored for {0}: mail that needs it waits in the queue. Set it in Auth accounts.</source>
+      <translation>{0} のパスワードが保存されていません。それが必要なメールはキューで待ちます。「認証」タブで設定してください。</translation>
     </message>
     <message>
       <source>Today</source>
@@ -1228,6 +1292,10 @@ for {1}, valid until {2}</source>
       <translation>キュー: 空</translation>
     </message>
     <message>
+      <source>The token request of the account {0} was refused: {1}. The mail waits; the next attempt asks again.</source>
+      <translation>アカウント {0} のトークンの要求が拒否されました: {1}。メールは待機し、次の試行でもう一度求めます。</translation>
+    </message>
+    <message>
       <source>{0} may not log in until {1} ({2} failed logins)</source>
       <translation>{0} は {1} までログインできません(ログイン失敗 {2} 回)</translation>
     </message>
@@ -1238,6 +1306,14 @@ for {1}, valid until {2}</source>
     <message>
       <source>{0} ({1} min ago)</source>
       <translation>{0}({1} 分前)</translation>
+    </message>
+    <message>
+      <source>the common account {0}</source>
+      <translation>共通アカウント {0}</translation>
+    </message>
+    <message>
+      <source>make a new one with: python -m app account certificate create {0}, and upload it</source>
+      <translation>python -m app account certificate create {0} で作り直し、アップロードしてください</translation>
     </message>
     <message>
       <source>The account {0} must sign in again: {1}. Auth accounts → Sign in...</source>
@@ -1252,12 +1328,16 @@ for {1}, valid until {2}</source>
       <translation>転送設定に警告が {0} 件あります。転送設定タブの表の下をご覧ください。</translation>
     </message>
     <message>
-      <source>Queue: {0} message(s), {1} recipient(s) waiting</source>
-      <translation>キュー: {0} 通、配送待ちの宛先 {1} 件</translation>
+      <source>the account {0} ({1})</source>
+      <translation>アカウント {0}({1})</translation>
     </message>
     <message>
-      <source>No password stored for {0}: mail that needs it waits in the queue. Set it in Auth accounts.</source>
-      <translation>{0} のパスワードが保存されていません。それが必要なメールはキューで待ちます。「認証」タブで設定してください。</translation>
+      <source>the account {0} of {1}</source>
+      <translation>{1} のアカウント {0}</translation>
+    </message>
+    <message>
+      <source>Queue: {0} message(s), {1} recipient(s) waiting</source>
+      <translation>キュー: {0} 通、配送待ちの宛先 {1} 件</translation>
     </message>
     <message>
       <source>Failing: the last attempt there failed</source>
@@ -1282,18 +1362,6 @@ for {1}, valid until {2}</source>
     <message>
       <source>Local mailboxes</source>
       <translation>ローカルメールボックス</translation>
-    </message>
-    <message>
-      <source>the common account {0}</source>
-      <translation>共通アカウント {0}</translation>
-    </message>
-    <message>
-      <source>the account {0} ({1})</source>
-      <translation>アカウント {0}({1})</translation>
-    </message>
-    <message>
-      <source>the account {0} of {1}</source>
-      <translation>{1} のアカウント {0}</translation>
     </message>
     <message>
       <source>Add line</source>
@@ -1548,6 +1616,10 @@ for {1}, valid until {2}</source>
       <translation>未設定です(contoso.onmicrosoft.com のようなテナントのドメイン、またはテナントID)</translation>
     </message>
     <message>
+      <source>certificate is only for the client_credentials flow; {flow} signs in a person</source>
+      <translation>certificate は client_credentials フロー専用です。{flow} は人がサインインするフローです</translation>
+    </message>
+    <message>
       <source>Google offers only authorization_code for mail (https://mail.google.com/), not {flow}</source>
       <translation>Google のメール (https://mail.google.com/) は authorization_code だけです({flow} は使えません)</translation>
     </message>
@@ -1610,6 +1682,10 @@ for {1}, valid until {2}</source>
     <message>
       <source>must be an address such as user@example.jp</source>
       <translation>user@example.jp のようなメールアドレスで指定してください</translation>
+    </message>
+    <message>
+      <source>must be a date such as 2027-03-31 (YYYY-MM-DD)</source>
+      <translation>2027-03-31 のような日付(YYYY-MM-DD)にしてください</translation>
     </message>
     <message>
       <source>must be greater than 0</source>

@@ -138,3 +138,31 @@ def test_a_local_user_can_use_a_named_account_instead_of_an_id(gui):
     assert gui.saved()["auth_accounts"]["per_user"] == [
         {"local_user": "user2@example.jp", "username": "", "account": "m365-user2"}
     ]
+
+
+def test_an_app_account_chooses_a_certificate_and_its_secret_expiry_and_keeps_what_is_not_shown(gui):
+    """Issue 24: credential and secret_expires in the dialog (app only), a malformed date named,
+    and editing keeps the scope the dialog does not show (it used to be dropped)."""
+    from app.settings import OAuth2
+
+    gui.open()
+    original = UpstreamAccount(
+        name="app",
+        username="scanner@contoso.example",
+        oauth2=OAuth2(
+            provider="microsoft", tenant="contoso.example", client_id="c", scope="https://x.example/.default"
+        ),
+    )
+    dialog = gui.own(AccountDialog(original, []))
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert not dialog.credential.isVisibleTo(dialog), "a person signs in: no credential to choose"
+    dialog.flow.setCurrentIndex(dialog.flow.findData("client_credentials"))
+    assert dialog.credential.isVisibleTo(dialog) and dialog.expires.isVisibleTo(dialog)
+    dialog.credential.setCurrentIndex(dialog.credential.findData("certificate"))
+    dialog.expires.setText("31.03.2027")
+    assert not ok.isEnabled() and "Secret expires: must be a date" in dialog.error.text()
+    dialog.expires.setText("2027-03-31")
+    assert ok.isEnabled()
+    account = dialog.account()
+    assert account.oauth2 is not None and account.oauth2.credential == "certificate"
+    assert account.secret_expires == "2027-03-31" and account.oauth2.scope == "https://x.example/.default"

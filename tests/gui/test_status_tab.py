@@ -99,3 +99,30 @@ def test_clients_barred_from_logging_in_are_listed_until_when(gui, english):
     assert tab.bans.text() == f"192.0.2.7 は {soon_text} までログインできません(ログイン失敗 11 回)"
     tab.show_status(status)
     assert not tab.bans.isVisible() and tab.bans.text() == ""
+
+
+def test_a_refused_app_token_and_an_expiring_secret_are_shown_and_go_to_the_tray(gui, english):
+    """status.token_refused and status.expiring (client credentials, issue 24): a line each in the
+    window's language, no "sign in" words, and the expiry lines handed on for the tray's tooltip."""
+    from app.gui.tray import Tray
+    from app.status import Expiring, TokenRefused
+
+    window = gui.open()
+    tab = window.status_tab
+    tab.timer.stop()
+    tray = Tray()
+    tab.notes_changed.connect(tray.set_notes)
+    status = gui.run(window.controller.status())
+    why = "account app: the client-credentials token refused by login.example.com: invalid_client: AADSTS7000215"
+    expiring = Expiring("app", "client secret", "2026-12-20", 10, "")
+    tab.show_status(dataclasses.replace(status, token_refused=[TokenRefused("app", why)], expiring=[expiring]))
+    lines = tab.accounts.text().split("\n")
+    assert lines[0].startswith("The token request of the account app was refused: " + why)
+    assert "sign in" not in lines[0].lower()
+    assert lines[1].startswith("The client secret of the account app expires on 2026-12-20 (in 10 day(s))")
+    assert tray.toolTip().split("\n")[-1] == lines[1]
+    i18n.install("ja")
+    tab.show_status(dataclasses.replace(status, expiring=[expiring]))
+    assert tab.accounts.text().startswith("アカウント app のクライアントシークレットは 2026-12-20 に期限が切れます")
+    tab.show_status(status)
+    assert not tab.accounts.isVisible() and tray.toolTip().split("\n")[-1] != lines[1]

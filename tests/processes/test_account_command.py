@@ -75,7 +75,17 @@ def test_login_prints_the_address_waits_for_the_redirect_and_says_who_is_signed_
     status = run_app("account", "status", "--config", str(path), "--json", env=env)
     assert status.returncode == 0, status.stderr
     m365, isp = json.loads(status.stdout)
-    assert set(m365) == {"name", "kind", "signed_in", "expires", "last_refresh", "error"}
+    assert set(m365) == {
+        "name",
+        "kind",
+        "signed_in",
+        "expires",
+        "last_refresh",
+        "error",
+        "flow",
+        "credential_expires",
+        "expiry_warning",
+    }
     assert (m365["name"], m365["kind"], m365["signed_in"], m365["last_refresh"], m365["error"]) == (
         "m365",
         "oauth2",

@@ -5,8 +5,12 @@ sign-in, refresh and XOAUTH2 tests.
   ``redirect_uri`` with a one-time code and the state, as a provider does after the user agrees;
 - ``POST /token``: ``authorization_code`` (the code_verifier must hash to the challenge, S256),
   ``refresh_token`` (rotating: each refresh token works once, unless ``rotate`` is off, then no new
-  one is returned, as Google does), ``client_credentials`` (checks the client secret) and the
-  device grant; ``invalid_grant`` is the answer to every refresh once ``revoke()`` was called;
+  one is returned, as Google does), ``client_credentials`` (checks the client secret, or the
+  client assertion: its RS256 signature against the certificates ``upload()``-ed, its ``x5t``,
+  ``aud``, ``iss``/``sub``, ``nbf``/``exp`` and a ``jti`` never seen before, answering Entra ID's
+  AADSTS700027 when it does not hold) and the device grant; ``invalid_grant`` is the answer to
+  every refresh once ``revoke()`` was called; ``refuse_next()`` makes the next token requests
+  fail with a given error or HTTP status (a provider's outage);
 - ``POST /devicecode`` and ``GET /device?user_code=...`` (the user entering the code);
 - access tokens live ``access_seconds`` and can be made long (``token_chars``) to exceed what a
   keyring entry may hold.  ``valid(token)`` is what an SMTP server asks.
@@ -50,6 +54,10 @@ class AuthServer:
         self.grants: Counter[str] = Counter()  # grant_type -> tokens issued
         self.refused: list[str] = []  # the error of each refused token request
         self.scopes: list[str] = []  # the scope of each token request that asked for one
+        self.certificates: list[bytes] = []  # PEM certificates uploaded for the application
+        self.assertions: list[tuple[dict, dict]] = []  # header and claims of each assertion accepted
+        self.jtis: set[str] = set()
+        self.refusals: list[tuple[int, str, str]] = []  # the next token requests refused: status, error, text
         self.lock = threading.Lock()
         server = self
 
@@ -120,6 +128,16 @@ class AuthServer:
     def expire_all(self) -> None:
         with self.lock:
             self.access = dict.fromkeys(self.access, 0.0)
+
+    def upload(self, cert_pem: bytes) -> None:
+        """The administrator uploads a certificate in the app registration."""
+        with self.lock:
+            self.certificates.append(cert_pem)
+
+    def refuse_next(self, count: int = 1, error: str = "invalid_client", text: str = "", status: int = 400) -> None:
+        """The next ``count`` token requests are refused (``status`` 5xx: an outage, no JSON)."""
+        with self.lock:
+            self.refusals.extend([(status, error, text or f"{error} (test)")] * count)
 
     def stop(self) -> None:
         self.httpd.shutdown()
@@ -203,11 +221,71 @@ class AuthServer:
                 reply["refresh_token"] = token
         self._json(handler, 200, reply)
 
+    def _assertion_problem(self, form: dict) -> str | None:
+        """Why the client assertion does not prove the client (RFC 7523, as Entra ID checks it)."""
+        from cryptography import x509
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+        def part(text: str) -> bytes:
+            return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+        if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+            return "AADSTS7000216: client_assertion_type is missing or wrong"
+        try:
+            head, body, sig = form["client_assertion"].split(".")
+            header, claims = json.loads(part(head)), json.loads(part(body))
+        except (KeyError, ValueError):
+            return "AADSTS50027: the client assertion is not a JWT"
+        with self.lock:
+            uploaded = [x509.load_pem_x509_certificate(pem) for pem in self.certificates]
+        by_x5t = {base64.urlsafe_b64encode(c.fingerprint(hashes.SHA1())).rstrip(b"=").decode(): c for c in uploaded}
+        cert = by_x5t.get(header.get("x5t", ""))
+        if cert is None:
+            return (
+                "AADSTS700027: Client assertion contains an invalid signature. [Reason - The key was not found., "
+                f"Thumbprint of key used by client: '{header.get('x5t')}']"
+            )
+        s256 = base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA256())).rstrip(b"=").decode()
+        if header.get("alg") != "RS256" or header.get("x5t#S256", s256) != s256:
+            return "AADSTS700027: the header's alg or x5t#S256 does not match the certificate"
+        try:
+            key = cert.public_key()
+            assert isinstance(key, rsa.RSAPublicKey)
+            key.verify(part(sig), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature:
+            return "AADSTS700027: Client assertion contains an invalid signature."
+        now = time.time()
+        if claims.get("aud") != self.url("/token"):
+            return f"AADSTS700212: the audience {claims.get('aud')} is not the token endpoint"
+        if claims.get("iss") != self.client_id or claims.get("sub") != self.client_id:
+            return "AADSTS700023: iss and sub must be the client id"
+        if not (claims.get("nbf", 0) <= now + 60 and now < claims.get("exp", 0) <= now + 600 + 60):
+            return "AADSTS700024: the client assertion is not within its valid time range"
+        with self.lock:
+            if claims.get("jti") in self.jtis or not claims.get("jti"):
+                return "AADSTS700025: the jti was used before"
+            self.jtis.add(claims["jti"])
+            self.assertions.append((header, claims))
+        return None
+
     def _token(self, handler: BaseHTTPRequestHandler, form: dict) -> None:
         grant = form.get("grant_type", "")
         if "scope" in form:
             with self.lock:
                 self.scopes.append(form["scope"])
+        with self.lock:
+            refusal = self.refusals.pop(0) if self.refusals else None
+        if refusal is not None:
+            status, error, text = refusal
+            if status >= 500:
+                with self.lock:
+                    self.refused.append(f"HTTP {status}")
+                handler.send_error(status, "Service Unavailable")
+            else:
+                self._error(handler, error, text)
+            return
         if form.get("client_id") != self.client_id:
             self._error(handler, "invalid_client", "unknown client")
             return
@@ -232,6 +310,12 @@ class AuthServer:
                 self._error(handler, "invalid_grant", "AADSTS70000: the refresh token was revoked or used")
             else:
                 self._issue(handler, grant, refresh=self.rotate)
+        elif grant == "client_credentials" and "client_assertion" in form:
+            problem = self._assertion_problem(form)
+            if problem:
+                self._error(handler, "invalid_client", problem)
+            else:
+                self._issue(handler, grant, refresh=False)
         elif grant == "client_credentials":
             if form.get("client_secret") != self.client_secret:
                 self._error(handler, "invalid_client", "AADSTS7000215: invalid client secret")

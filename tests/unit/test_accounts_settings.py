@@ -83,6 +83,29 @@ def test_accounts_of_both_kinds_are_read_and_a_password_account_is_saved_without
         ),
         ({"name": "none", "username": "u"}, "name"),
         ({"name": "a"}, "username"),
+        (
+            {
+                "name": "a",
+                "username": "u",
+                "oauth2": {"provider": "microsoft", "tenant": "t", "client_id": "c", "credential": "certificate"},
+            },
+            "oauth2.credential: certificate is only for the client_credentials flow",
+        ),
+        (
+            {
+                "name": "a",
+                "username": "u",
+                "oauth2": {
+                    "provider": "microsoft",
+                    "tenant": "t",
+                    "client_id": "c",
+                    "flow": "client_credentials",
+                    "credential": "key",
+                },
+            },
+            "oauth2.credential: must be one of secret, certificate",
+        ),
+        ({"name": "a", "username": "u", "secret_expires": "2027-02-30"}, "secret_expires: must be a date"),
     ],
 )
 def test_an_account_missing_what_its_provider_and_flow_need_names_the_field(account, expected):

@@ -7,6 +7,8 @@ when, the last refresh, and in red what went wrong.
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
 from PySide6.QtWidgets import (
@@ -31,7 +33,7 @@ from qasync import asyncSlot
 from app.gui import controller as engine
 from app.gui import i18n
 from app.gui.i18n import tr, tr_later
-from app.settings import Flow, OAuth2, Provider, UpstreamAccount, check_field, preset_texts
+from app.settings import Credential, Flow, OAuth2, Provider, UpstreamAccount, check_field, preset_texts
 from app.settings.presets import ACCOUNT_PRESETS, BY_KEY, preset_for
 
 PASSWORD = ""  # the kind of an account without oauth2: no provider
@@ -76,6 +78,7 @@ class AccountDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(tr("Upstream account"))
         self.taken = {t.lower() for t in taken}
+        self.original = account  # what the dialog does not show (scope, graph_url) is kept
         o = account.oauth2 or OAuth2()
         self.name = QLineEdit(account.name)
         self.name.setObjectName("accountName")
@@ -106,6 +109,16 @@ class AccountDialog(QDialog):
             self.flow.addItem(tr(label), flow)
         self.flow.setCurrentIndex(max(0, self.flow.findData(o.flow)))
         self.urls = {name: QLineEdit(getattr(o, name)) for name in ("authorize_url", "token_url", "device_url")}
+        self.credential = QComboBox()  # app only: the client secret, or a certificate (account certificate create)
+        self.credential.setObjectName("accountCredential")
+        self.credential.addItem(tr("Client secret"), Credential.SECRET)
+        self.credential.addItem(
+            tr("Certificate (python -m app account certificate create NAME)"), Credential.CERTIFICATE
+        )
+        self.credential.setCurrentIndex(max(0, self.credential.findData(o.credential)))
+        self.expires = QLineEdit(account.secret_expires)
+        self.expires.setObjectName("accountSecretExpires")
+        self.expires.setPlaceholderText(tr("YYYY-MM-DD (Tenso warns 14 days before)"))
         self.form = form = QFormLayout()
         form.addRow(tr("Preset"), self.preset)
         form.addRow(tr("Name (chosen in a rule)"), self.name)
@@ -114,6 +127,8 @@ class AccountDialog(QDialog):
         form.addRow(tr("Tenant"), self.tenant)
         form.addRow(tr("Client ID"), self.client_id)
         form.addRow(tr("Sign-in"), self.flow)
+        form.addRow(tr("Proof of the app"), self.credential)
+        form.addRow(tr("Secret expires"), self.expires)
         for name, edit in self.urls.items():
             edit.setPlaceholderText("https://")
             form.addRow(name, edit)
@@ -135,7 +150,7 @@ class AccountDialog(QDialog):
         self.kind.currentIndexChanged.connect(self._shown)
         self.preset.currentIndexChanged.connect(self._preset_chosen)
         self.flow.currentIndexChanged.connect(self._shown)
-        for edit in (self.name, self.username, self.client_id, self.tenant, *self.urls.values()):
+        for edit in (self.name, self.username, self.client_id, self.tenant, self.expires, *self.urls.values()):
             edit.textChanged.connect(self.validate)
         self._shown()
 
@@ -161,6 +176,9 @@ class AccountDialog(QDialog):
         form.setRowVisible(self.tenant, provider == Provider.MICROSOFT)
         form.setRowVisible(self.client_id, bool(provider))
         form.setRowVisible(self.flow, bool(provider))
+        app = bool(provider) and self.flow.currentData() == Flow.CLIENT_CREDENTIALS
+        form.setRowVisible(self.credential, app)
+        form.setRowVisible(self.expires, app)
         for edit in self.urls.values():
             form.setRowVisible(edit, provider == Provider.GENERIC)
         key = self.preset.currentData()
@@ -184,15 +202,27 @@ class AccountDialog(QDialog):
         provider = self.kind.currentData()
         oauth2 = None
         if provider:
-            oauth2 = OAuth2(
+            urls = {n: e.text().strip() if provider == Provider.GENERIC else "" for n, e in self.urls.items()}
+            oauth2 = dataclasses.replace(
+                self.original.oauth2 or OAuth2(),
                 provider=Provider(provider),
                 tenant=self.tenant.text().strip() if provider == Provider.MICROSOFT else "",
                 client_id=self.client_id.text().strip(),
                 flow=Flow(self.flow.currentData()),
                 scope=self.scope,
-                **{n: e.text().strip() for n, e in self.urls.items() if provider == Provider.GENERIC},
+                credential=Credential(self.credential.currentData()),
+                authorize_url=urls["authorize_url"],
+                token_url=urls["token_url"],
+                device_url=urls["device_url"],
             )
-        return UpstreamAccount(name=self.name.text().strip(), username=self.username.text().strip(), oauth2=oauth2)
+        app = oauth2 is not None and oauth2.flow == Flow.CLIENT_CREDENTIALS
+        return dataclasses.replace(
+            self.original,
+            name=self.name.text().strip(),
+            username=self.username.text().strip(),
+            oauth2=oauth2,
+            secret_expires=self.expires.text().strip() if app else self.original.secret_expires,
+        )
 
     def validate(self) -> bool:
         account = self.account()
@@ -201,6 +231,10 @@ class AccountDialog(QDialog):
             problem = tr("Name (chosen in a rule)") + ": " + tr("{name} is listed twice").format(name=account.name)
         elif account.name and (found := check_field(UpstreamAccount, "name", account.name)):
             problem = tr("Name (chosen in a rule)") + ": " + tr(found)
+        elif self.expires.isVisibleTo(self) and (
+            found := check_field(UpstreamAccount, "secret_expires", account.secret_expires)
+        ):
+            problem = tr("Secret expires") + ": " + tr(found)
         else:
             for name, edit in self.urls.items():
                 text = edit.text().strip()
@@ -318,13 +352,24 @@ class AccountsBox(QGroupBox):
             if item is None or status is None:
                 continue
             item.setText(self.describe(status))
-            failing = bool(status.error) or not status.signed_in
+            app = status.flow == "client_credentials"  # needs nobody: not signed in is no failure
+            failing = bool(status.error) or (not status.signed_in and not app) or bool(status.warning)
             item.setForeground(QBrush(QColor(RED)) if failing else QBrush())
 
     @staticmethod
     def describe(status) -> str:
         if status.kind == "password":
             return tr("password saved") if status.signed_in else tr("no password stored")
+        if status.flow == "client_credentials":
+            if status.error:
+                text = tr("token request refused (asked again at the next attempt): {0}").format(status.error)
+            elif status.signed_in:
+                text = tr("app sign-in; token valid until {0}").format(_local(status.expires))
+            else:
+                text = tr("app sign-in: a token is asked when mail needs one")
+            if status.expiry and status.warning:
+                text += tr("; expires on {0}").format(status.expiry.day.isoformat())
+            return text
         if status.error:
             return tr("Sign in again: {0}").format(status.error)
         if not status.signed_in:

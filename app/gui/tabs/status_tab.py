@@ -13,7 +13,7 @@ import asyncio
 import time
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -73,7 +73,35 @@ def ago(t: float | None, now: float) -> str:
     return tr("{0} ({1} h ago)").format(shown, minutes // 60)
 
 
+def missing_words(m) -> str:
+    """A password or client secret that is not stored (status.MissingPassword)."""
+    if m.secret:
+        text = tr("No client secret stored for the account {0}: its mail waits in the queue. Set it in Auth accounts.")
+        return text.format(m.name)
+    if m.key == COMMON:
+        who = tr("the common account {0}").format(m.username)
+    elif m.name:
+        who = tr("the account {0} ({1})").format(m.name, m.username)
+    else:
+        who = tr("the account {0} of {1}").format(m.username, m.local_user)
+    return tr("No password stored for {0}: mail that needs it waits in the queue. Set it in Auth accounts.").format(who)
+
+
+def expiry_words(e) -> str:
+    """An expiring client secret or certificate, in the window's language (status.Expiring)."""
+    if e.what == "certificate":
+        fix = tr("make a new one with: python -m app account certificate create {0}, and upload it").format(e.account)
+        words = tr("The certificate of the account {0}")
+    else:
+        fix = tr("add a new secret in Entra ID and store it with Set client secret...")
+        words = tr("The client secret of the account {0}")
+    when = tr("expired on {0}") if e.days_left < 0 else tr("expires on {0} (in {1} day(s))")
+    return f"{words.format(e.account)} {when.format(e.day, e.days_left)}: {fix}"
+
+
 class StatusTab(QWidget):
+    notes_changed = Signal(list)  # the expiry warnings, for the tray's tooltip
+
     def __init__(self, controller, parent=None):
         super().__init__(parent)
         self.controller = controller
@@ -219,16 +247,7 @@ class StatusTab(QWidget):
             text = tr("Queue: empty")
         self.queue.setText(text)
         self.show_destinations(status, now)
-        problems = [
-            tr("No password stored for {0}: mail that needs it waits in the queue. Set it in Auth accounts.").format(
-                tr("the common account {0}").format(m.username)
-                if m.key == COMMON
-                else tr("the account {0} ({1})").format(m.name, m.username)
-                if m.name
-                else tr("the account {0} of {1}").format(m.username, m.local_user)
-            )
-            for m in status.missing_passwords
-        ]
+        problems = [missing_words(m) for m in status.missing_passwords]
         for needed in status.sign_in_needed:
             if needed.why:
                 text = tr("The account {0} must sign in again: {1}. Auth accounts → Sign in...")
@@ -236,6 +255,14 @@ class StatusTab(QWidget):
             else:
                 text = tr("The account {0} is not signed in: mail that needs it waits. Auth accounts → Sign in...")
                 problems.append(text.format(needed.account))
+        for refused in status.token_refused:
+            text = tr(
+                "The token request of the account {0} was refused: {1}. The mail waits; the next attempt asks again."
+            )
+            problems.append(text.format(refused.account, refused.why))
+        notes = [expiry_words(e) for e in status.expiring]
+        problems.extend(notes)
+        self.notes_changed.emit(notes)
         if status.password_problem:
             problems.append(tr("The passwords cannot be checked: {0}").format(status.password_problem))
         self.accounts.setText("\n".join(problems))
