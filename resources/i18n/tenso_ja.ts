@@ -1520,6 +1520,10 @@ for {1}, valid until {2}</source>
       <translation>キュー {path} では別の Tenso が動いています</translation>
     </message>
     <message>
+      <source>the greeting</source>
+      <translation>接続時の最初の応答(220 あいさつ)</translation>
+    </message>
+    <message>
       <source>EHLO and STARTTLS</source>
       <translation>EHLO と STARTTLS</translation>
     </message>

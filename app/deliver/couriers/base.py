@@ -21,6 +21,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from app.mail import lineends
+
 if TYPE_CHECKING:
     from app.deliver.context import DeliveryContext
     from app.deliver.loopback import Loopback
@@ -89,3 +91,13 @@ def unsendable(qid: str, rcpts: list[Recipient], exc: UnicodeError, via: str) ->
     for rcpt in rcpts:
         log.warning("%s to=<%s> %s", qid, rcpt.address, reply)
     return [Reply(rcpt, reply, via) for rcpt in rcpts]
+
+
+def for_smtp(qid: str, content: bytes) -> bytes:
+    """The message as SMTP may carry it: CRLF line ends, and lines over 998 bytes folded
+    (lineends.py), said once in the log for the message."""
+    content = lineends.to_crlf(content)
+    if not lineends.has_long_lines(content):
+        return content
+    log.info("%s message had lines over %d bytes; folded as RFC 5321 requires", qid, lineends.LINE_LIMIT)
+    return lineends.fold_long_lines(content)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from app.deliver import credentials, smtp
-from app.deliver.couriers.base import Batch, Reply, Shared, failing, unsendable
+from app.deliver.couriers.base import Batch, Reply, Shared, failing, for_smtp, unsendable
 from app.route.router import Decision
 from app.route.targets import ServerTarget
 from app.store.spool import QueuedMessage, Recipient
@@ -26,6 +26,7 @@ class ServerCourier:
             destination = smtp.Destination(target.host, target.port, target.tls, decision.auth, decision.rule)
             by_destination[destination].append((rcpt, decision.rcpt))
         replies: list[Reply] = []
+        content = for_smtp(batch.message.id, batch.content)
         for destination, items in by_destination.items():
             if self.shared.loopback.loops(destination.host, destination.port):
                 loop = (
@@ -35,7 +36,7 @@ class ServerCourier:
                 replies += [Reply(rcpt, loop) for rcpt, _ in items]
                 continue
             try:
-                replies += self._transaction(batch.message, destination, items, batch.content)
+                replies += self._transaction(batch.message, destination, items, content)
             except UnicodeError as exc:
                 replies += unsendable(batch.message.id, [rcpt for rcpt, _ in items], exc, _via(destination))
         return replies
