@@ -104,7 +104,9 @@ def open_session(destination: Destination, local_hostname: str, verify: bool) ->
         )
     else:
         smtp = smtplib.SMTP(local_hostname=local_hostname, timeout=CONNECT_TIMEOUT)
-    smtp._host = host  # what the constructor sets when it connects: starttls() checks the name against it
+    # What the constructor sets when given a host (a private name of smtplib, read by starttls()
+    # and SMTP_SSL for the name the certificate must be for; test_tls_outbound.py fails without it).
+    smtp._host = host  # type: ignore[attr-defined]
     seconds = deadlines.CONNECT_SECONDS  # connect, greeting, EHLO, STARTTLS (and AUTH, in client.py) together
     try:
         with deadlines.stage(smtp, "the greeting", seconds):
