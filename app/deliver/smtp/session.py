@@ -113,7 +113,8 @@ def open_session(destination: Destination, local_hostname: str, verify: bool) ->
             code, msg = smtp.connect(host, port)
         if code != 220:
             smtp.close()
-            raise DeliveryError(f"{host} greeted with {errors.reply(code, msg)}", permanent=500 <= code < 600)
+            # Temporary, as before the greeting had a deadline: the next MX host, or the next try.
+            raise DeliveryError(f"{host}:{port} would not talk: it greeted with {errors.reply(code, msg)}")
     except deadlines.Expired as exc:
         smtp.close()
         raise DeliveryError(errors.too_slow(host, port, exc)) from exc
