@@ -17,7 +17,8 @@ What changes, and nothing else (DKIM-Signature, Received and every other byte st
   English in a Japanese office's mail, and would break a name that is an encoded word.
 - the original ``From:`` is kept as ``Reply-To:`` (its lines as they were, renamed), unless the
   message has a Reply-To already: replies still reach the person or device that sent it.
-- a message without a From gets one, with the new address alone.
+- a message without a From gets one, with the new address alone; one whose From is that
+  address already is sent as it is.
 """
 
 from __future__ import annotations
@@ -55,6 +56,15 @@ def display_name(value: bytes) -> bytes:
     return unfolded[:angle].strip() if angle > 0 else b""
 
 
+def _address_of(value: bytes) -> bytes:
+    """The address of a From value: what the angle brackets hold, else the whole (trimmed)."""
+    unfolded = value.replace(b"\r\n", b"").strip()
+    angle = _angle_start(unfolded)
+    if angle < 0:
+        return unfolded
+    return unfolded[angle + 1 :].partition(b">")[0].strip()
+
+
 def _angle_start(value: bytes) -> int:
     """Where the angle address starts (the first ``<`` outside a quoted string), or -1."""
     quoted = escaped = False
@@ -80,6 +90,8 @@ def rewrite_from(content: bytes, address: str) -> bytes:
     if at is None:
         return b"From: <" + new + b">\r\n" + b"".join(fields) + rest
     original = fields[at]
+    if _address_of(original[original.index(b":") + 1 :]).lower() == new.lower():
+        return content  # sent as that address already: nothing to change, no Reply-To to add
     name = display_name(original[original.index(b":") + 1 :])
     replaced = [b"From: " + (name + b" <" + new + b">" if name else b"<" + new + b">") + b"\r\n"]
     if not any(_REPLY_TO.match(f) for f in fields):

@@ -45,3 +45,10 @@ def test_display_name():
     assert display_name(b' "Scanner" <a@b>') == b'"Scanner"'
     assert display_name(b" a@b") == b""
     assert display_name(b' "x <y>" <a@b>') == b'"x <y>"'
+
+
+def test_a_message_from_that_address_already_is_left_as_it_is():
+    content = b'From: "Box" <Box@Corp.example>\r\nSubject: s\r\n' + BODY
+    assert rewrite_from(content, "box@corp.example") is content
+    bare = b"From: box@corp.example\r\n" + BODY
+    assert rewrite_from(bare, "box@corp.example") is bare
