@@ -97,6 +97,7 @@ class Decision:
             "auth": self.auth.name if self.auth else None,
             "delivery": self.kind,
             "note": self.note,
+            "send_from": self.send_from or None,  # rules[].rewrite_from; None: the message's own sender
         }
 
 
