@@ -23,7 +23,9 @@ CONTEXT = "Tenso"
 # Texts the window shows that the collector cannot find: checks' messages built by joining
 # strings, recipient states, and the kinds of value "must be {kind}" names.
 EXTRA = [
-    "EHLO and STARTTLS",  # the stages of deliver/smtp/'s deadlines (a "too slow" problem)
+    "the greeting",  # the stages of deliver/smtp/'s deadlines (a "too slow" problem)
+    "EHLO and STARTTLS",
+    "the common account",  # settings/cross_checks.py rewrite_problems: whose user name is not an address
     "AUTH",
     "the transaction (MAIL to the reply after the final dot)",
     "is missing ({check})",  # settings/binding.py _failed_check, with and without the grid's row

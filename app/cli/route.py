@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
             where = f"MTA ({d.kind})"
         auth = d.auth.describe() if d.auth and d.kind in (FORWARD, GRAPH) else "none"
         note = f"  [{d.note}]" if d.note else ""
-        print(f"{d.recipient}: {rule} -> {where}, RCPT TO:<{d.rcpt}>, auth {auth}{note}")
+        sent_as = f", sent as <{d.send_from}>" if d.send_from else ""  # rules[].rewrite_from
+        print(f"{d.recipient}: {rule} -> {where}, RCPT TO:<{d.rcpt}>, auth {auth}{sent_as}{note}")
     return 0
 
 

@@ -18,18 +18,10 @@ from email.parser import BytesHeaderParser
 from email.utils import formatdate, make_msgid
 from enum import StrEnum
 
+from app.mail.replies import status_of
 from app.store.spool import QueuedMessage, Recipient
 
-_STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
-
-
-def status_of(reply: str) -> str:
-    """The enhanced status code in a reply, or one derived from its basic code."""
-    found = _STATUS.search(reply)
-    if found:
-        return found.group(1)
-    return "5.0.0" if reply.startswith("5") else "4.0.0"
 
 
 def original_headers(content: bytes) -> bytes:

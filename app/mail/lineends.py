@@ -6,6 +6,12 @@ is read as commands (SMTP smuggling, CVE-2023-51764 and its family).  Tenso turn
 CR and bare LF into CRLF on receipt (Postfix's ``smtpd_forbid_bare_newline = normalize``) and
 again before sending, so that no downstream server can find an end of data anywhere but at
 the real one.  Every other byte stays as it was.
+
+A line is at most 998 bytes before its CRLF in SMTP (RFC 5321 4.5.3.1.6); Tenso accepts longer
+lines from devices, and a destination that keeps to the limit refuses them (``500 Line too
+long``).  Before sending by SMTP such a line is folded as Postfix does (``smtp_line_length_limit
+= 998``): broken after 998 bytes, each further piece on a line of its own that starts with a
+space (CR LF SPACE inserted), so that no line sent is longer than 998 bytes.
 """
 
 from __future__ import annotations
@@ -26,3 +32,30 @@ def to_crlf(content: bytes) -> bytes:
     if not has_bare_line_ends(content):
         return content
     return content.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+
+
+LINE_LIMIT = 998  # bytes of a line before its CRLF (RFC 5321 4.5.3.1.6, RFC 5322 2.1.1)
+
+
+def has_long_lines(content: bytes) -> bool:
+    """True when a line of ``content`` (CRLF line ends) is longer than LINE_LIMIT bytes."""
+    if len(content) <= LINE_LIMIT:
+        return False
+    return max(map(len, content.split(b"\r\n"))) > LINE_LIMIT
+
+
+def fold_long_lines(content: bytes) -> bytes:
+    """``content`` (CRLF line ends) with every line over LINE_LIMIT bytes broken into pieces of
+    at most LINE_LIMIT bytes, the second and further starting with a space; shorter lines, and
+    every byte of the long ones, as they were."""
+    if not has_long_lines(content):
+        return content
+    out = []
+    for line in content.split(b"\r\n"):
+        if len(line) <= LINE_LIMIT:
+            out.append(line)
+            continue
+        out.append(line[:LINE_LIMIT])
+        rest, step = line[LINE_LIMIT:], LINE_LIMIT - 1  # the space counts into the piece's length
+        out += [b" " + rest[i : i + step] for i in range(0, len(rest), step)]
+    return b"\r\n".join(out)

@@ -23,7 +23,7 @@ from app.route.targets import (
     UnknownLocal,
     Word,
 )
-from app.settings import NO_ACCOUNT, Rule, Settings, UpstreamAccount, keys
+from app.settings import NO_ACCOUNT, RewriteFrom, Rule, Settings, UpstreamAccount, keys
 
 # The kinds by name, as the callers of route() compare them (``decision.kind == FORWARD``).
 FORWARD, GRAPH, LOCAL = RouteKind.FORWARD, RouteKind.GRAPH, RouteKind.LOCAL
@@ -63,6 +63,7 @@ class Decision:
     rcpt: str  # the recipient as it will be sent (after 変換ホスト名)
     auth: Account | None
     note: str = ""
+    send_from: str = ""  # the sender the destination sees (rules[].rewrite_from); "": the message's own
 
     @property
     def kind(self) -> RouteKind:
@@ -96,6 +97,7 @@ class Decision:
             "auth": self.auth.name if self.auth else None,
             "delivery": self.kind,
             "note": self.note,
+            "send_from": self.send_from or None,  # rules[].rewrite_from; None: the message's own sender
         }
 
 
@@ -203,8 +205,9 @@ class Router:
         if self.options.check_local_users and not local_user:
             return self._mta(recipient, None, f"rule {index + 1} not used: not a local user (check local users)")
         named = BY_WORD.get(word)
+        auth = self.account_for(sender, rule)
         if named is not None:  # settings.problems: GRAPH names a Microsoft account, and no conversion host
-            return Decision(recipient, named(), index + 1, recipient, self.account_for(sender, rule))
+            return Decision(recipient, named(), index + 1, recipient, auth, send_from=send_from(rule, auth))
         rcpt = recipient
         if rule.conversion_host:
             local, _ = addresses.split(recipient)
@@ -214,7 +217,8 @@ class Router:
             target=ServerTarget(rule.destination.strip("[]"), rule.port, rule.tls),
             rule=index + 1,
             rcpt=rcpt,
-            auth=self.account_for(sender, rule),
+            auth=auth,
+            send_from=send_from(rule, auth),
         )
 
     def _mta(self, recipient: str, rule: int | None, note: str) -> Decision:
@@ -226,3 +230,14 @@ class Router:
         else:
             target = MxTarget()
         return Decision(recipient, target, rule, recipient, None, note)
+
+
+def send_from(rule: Rule, auth: Account | None) -> str:
+    """The address a rule sends as (``rewrite_from``): "" for the message's own sender, and for
+    ``account`` when the account the rule logs in with has no address for a user name (the
+    settings checks say so for the common and named accounts; a sender whose per-user account
+    logs in with a plain user name is sent as it was)."""
+    if rule.rewrite_from != RewriteFrom.ACCOUNT:
+        return rule.rewrite_from
+    username = auth.username if auth else ""
+    return username if addresses.is_address(username) else ""

@@ -220,4 +220,7 @@ def to_dict(settings: Settings) -> dict:
     for row in [*data["rules"], *data["auth_accounts"]["per_user"]]:
         if row["account"] == "":
             del row["account"]
+    for row in data["rules"]:
+        if row["rewrite_from"] == "":  # the same for rules[].rewrite_from (issue 24)
+            del row["rewrite_from"]
     return data

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.mail import addresses, forwarding, relaynets
-from app.settings.enums import Destination, RuleAccount
+from app.settings.enums import Destination, RewriteFrom, RuleAccount
 from app.settings.keys import COMMON, is_name
 from app.system.net import parse_listen
 
@@ -132,6 +132,12 @@ def account_name(value: str) -> str | None:
 
 def rule_account(value: str) -> str | None:
     return None if value in (RuleAccount.SENDERS, RuleAccount.NONE) else account_name(value)
+
+
+def rewrite_from(value: str) -> str | None:
+    if value in tuple(RewriteFrom) or addresses.is_address(value):
+        return None
+    return "must be empty, account, or an address such as scanner@example.jp"
 
 
 def choice(words: type[StrEnum]) -> Check:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from app.mail import addresses
 from app.problems import Problem
-from app.settings.enums import ListenerTls
-from app.settings.sections import Device, LocalUser, PerUserAccount, Rule, Server
+from app.settings.enums import ListenerTls, RewriteFrom, RuleAccount
+from app.settings.sections import Device, LocalUser, PerUserAccount, Rule, Server, UpstreamAccount, find_account
 from app.system.net import numeric_addresses, parse_listen, reaches_listener
 
 
@@ -172,6 +173,72 @@ def rule_problems(rules: list[Rule], server: Server, broken: Broken) -> list[Pro
                     f"{where}.conversion_host",
                     "GRAPH takes the recipients from the message's headers, so it cannot rewrite them "
                     "(rule No. {number})",
+                    number=i + 1,
+                )
+            )
+    return found
+
+
+def rewrite_problems(
+    rules: list[Rule],
+    accounts: list[UpstreamAccount],
+    common_username: str,
+    per_user: list[PerUserAccount],
+    broken: Broken,
+) -> list[Problem]:
+    """``rewrite_from`` only where Tenso sends to a server or to GRAPH; ``account`` only where the
+    rule logs in as a user name that is an address (the mailbox to send as).  A per-user account's
+    user name is not judged: a sender whose per-user account logs in with a plain user name is
+    sent as it was (route/router.py send_from)."""
+    found: list[Problem] = []
+    for i, rule in enumerate(rules):
+        where = f"rules[{i}].rewrite_from"
+        if not rule.rewrite_from or broken(where, f"rules[{i}].destination"):
+            continue
+        if rule.by_mta:
+            found.append(
+                Problem(
+                    where,
+                    "only a rule that sends to a server or to GRAPH can change the sender (rule No. {number})",
+                    number=i + 1,
+                )
+            )
+            continue
+        if rule.rewrite_from != RewriteFrom.ACCOUNT or broken(f"rules[{i}].account"):
+            continue
+        if rule.account == RuleAccount.NONE:
+            found.append(
+                Problem(
+                    where,
+                    "account means the user name the rule logs in with, and this rule logs in with none "
+                    "(rules[].account); give the address to send as instead (rule No. {number})",
+                    number=i + 1,
+                )
+            )
+            continue
+        named = find_account(accounts, rule.account_name) if rule.account_name else None
+        if rule.account_name and named is None:
+            continue  # account_checks.py says that the account is not there
+        username, whose = (named.username, named.name) if named else (common_username, "the common account")
+        if not (named or username or per_user):
+            found.append(
+                Problem(
+                    where,
+                    "account means the user name the rule logs in with, and this rule has no account to log in "
+                    "with (no common account, no per-user ones); give the address to send as instead "
+                    "(rule No. {number})",
+                    number=i + 1,
+                )
+            )
+        elif username and not addresses.is_address(username):
+            found.append(
+                Problem(
+                    where,
+                    "account means the user name the rule logs in with, and {whose} logs in as “{username}”, "
+                    "which is not an address; give the address to send as instead (rule No. {number})",
+                    ("whose",),
+                    whose=whose,
+                    username=username,
                     number=i + 1,
                 )
             )

@@ -73,6 +73,13 @@ class RuleAccount(StrEnum):
     NONE = "none"  # never log in
 
 
+class RewriteFrom(StrEnum):
+    """The words of ``rules[].rewrite_from``; any other value is the address to send as."""
+
+    UNCHANGED = ""  # the sender as the device gave it
+    ACCOUNT = "account"  # the user name of the account the rule logs in with (a mailbox address)
+
+
 class Provider(StrEnum):
     """``accounts[].oauth2.provider`` (app/accounts/oauth.py has each one's endpoints)."""
 

@@ -62,6 +62,8 @@ class Settings:
         found.extend(cross_checks.listener_problems(self.server, skip))
         found.extend(cross_checks.device_problems(self.devices, self.local_users, skip))
         found.extend(cross_checks.rule_problems(self.rules, self.server, skip))
+        common = self.auth_accounts.common.username
+        found.extend(cross_checks.rewrite_problems(self.rules, self.accounts, common, per_user, skip))
         return found
 
     def device(self, login: str) -> Device | None:

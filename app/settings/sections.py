@@ -20,6 +20,7 @@ from app.settings.enums import (
     Flow,
     ListenerTls,
     Provider,
+    RewriteFrom,
     RuleAccount,
     TlsMode,
     TlsProfile,
@@ -93,6 +94,9 @@ class Rule:
     # A RuleAccount word ("": the sender's per-user account, else the common one; "none": no
     # login), or the name of an entry in accounts.
     account: str = checked(RuleAccount.SENDERS, checks.rule_account)
+    # The sender the destination sees (envelope and From:): a RewriteFrom word ("": as the device
+    # gave it; "account": the user name the rule logs in with), or an address (app/mail/rewrite.py).
+    rewrite_from: str = checked(RewriteFrom.UNCHANGED, checks.rewrite_from)
 
     @property
     def by_mta(self) -> bool:

@@ -944,6 +944,10 @@
       <translation>省略可(例: example.jp)</translation>
     </message>
     <message>
+      <source>empty: the device's own; account: the login's mailbox; or an address</source>
+      <translation>空欄: 機器の送信者のまま / account: ログインするメールボックス / またはアドレス</translation>
+    </message>
+    <message>
       <source>Match (識別ドメイン)</source>
       <translation>識別ドメイン</translation>
     </message>
@@ -962,6 +966,10 @@
     <message>
       <source>Login account</source>
       <translation>ログインアカウント</translation>
+    </message>
+    <message>
+      <source>Send as</source>
+      <translation>送信者</translation>
     </message>
     <message>
       <source>Move up</source>
@@ -1684,6 +1692,10 @@ for {1}, valid until {2}</source>
       <translation>user@example.jp のようなメールアドレスで指定してください</translation>
     </message>
     <message>
+      <source>must be empty, account, or an address such as scanner@example.jp</source>
+      <translation>空欄、account、または scanner@example.jp のようなアドレスにしてください</translation>
+    </message>
+    <message>
       <source>must be a date such as 2027-03-31 (YYYY-MM-DD)</source>
       <translation>2027-03-31 のような日付(YYYY-MM-DD)にしてください</translation>
     </message>
@@ -1764,8 +1776,24 @@ for {1}, valid until {2}</source>
       <translation>GRAPH は宛先をメールのヘッダーから取るため、変換ホスト名で書き換えられません(設定 No. {number})</translation>
     </message>
     <message>
+      <source>only a rule that sends to a server or to GRAPH can change the sender (rule No. {number})</source>
+      <translation>送信者を変えられるのは、サーバーか GRAPH に送る転送設定だけです(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>account means the user name the rule logs in with, and this rule logs in with none (rules[].account); give the address to send as instead (rule No. {number})</source>
+      <translation>account はその設定がログインに使うユーザー名のことですが、この設定はログインしません(rules[].account が none)。代わりに送信者のアドレスを指定してください(設定 No. {number})</translation>
+    </message>
+    <message>
+      <source>account means the user name the rule logs in with, and this rule has no account to log in with (no common account, no per-user ones); give the address to send as instead (rule No. {number})</source>
+      <translation>account はその設定がログインに使うユーザー名のことですが、この設定にはログインに使うアカウントがありません(共通アカウントもユーザー別アカウントもありません)。代わりに送信者のアドレスを指定してください(設定 No. {number})</translation>
+    </message>
+    <message>
       <source>{login} is a local user's address; a device needs a login of its own</source>
       <translation>{login} はローカルユーザーのアドレスです。機器には専用のログインが必要です</translation>
+    </message>
+    <message>
+      <source>account means the user name the rule logs in with, and {whose} logs in as “{username}”, which is not an address; give the address to send as instead (rule No. {number})</source>
+      <translation>account はその設定がログインに使うユーザー名のことですが、{whose} は「{username}」でログインし、これはアドレスではありません。代わりに送信者のアドレスを指定してください(設定 No. {number})</translation>
     </message>
     <message>
       <source>line {line} column {column}: {why}</source>
@@ -1788,8 +1816,16 @@ for {1}, valid until {2}</source>
       <translation>キュー {path} では別の Tenso が動いています</translation>
     </message>
     <message>
+      <source>the greeting</source>
+      <translation>接続時の最初の応答(220 あいさつ)</translation>
+    </message>
+    <message>
       <source>EHLO and STARTTLS</source>
       <translation>EHLO と STARTTLS</translation>
+    </message>
+    <message>
+      <source>the common account</source>
+      <translation>共通アカウント</translation>
     </message>
     <message>
       <source>AUTH</source>

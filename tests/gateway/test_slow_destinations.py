@@ -23,7 +23,8 @@ from tests.support.smtp import message, send
 
 
 class DrippingServer:
-    """Answers SMTP; the reply to ``slow`` ("EHLO" or "DATA-END") comes one byte per ``pause`` s."""
+    """Answers SMTP; the reply to ``slow`` ("GREETING", "EHLO" or "DATA-END") comes one byte per
+    ``pause`` s."""
 
     def __init__(self, slow: str, pause: float = 0.2):
         self.slow, self.pause = slow, pause
@@ -43,7 +44,7 @@ class DrippingServer:
     def _serve(self) -> None:
         conn, _ = self.sock.accept()
         try:
-            conn.sendall(b"220 slow.test ESMTP\r\n")
+            self._send(conn, b"220 slow.test ESMTP\r\n", self.slow == "GREETING")
             buf = b""
             in_data = False
             while True:
@@ -90,7 +91,10 @@ def short_deadlines(monkeypatch):
     monkeypatch.setattr(deadlines, "TRANSACTION_SECONDS", 1.0)
 
 
-@pytest.mark.parametrize(("slow", "stage"), [("DATA-END", "the transaction"), ("EHLO", "EHLO and STARTTLS")])
+@pytest.mark.parametrize(
+    ("slow", "stage"),
+    [("DATA-END", "the transaction"), ("EHLO", "EHLO and STARTTLS"), ("GREETING", "the greeting")],
+)
 def test_a_dripping_server_is_cut_off_at_the_stage_deadline(short_deadlines, slow, stage):
     server = DrippingServer(slow)
     try:

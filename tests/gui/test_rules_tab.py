@@ -362,3 +362,35 @@ def test_the_status_tab_says_how_many_warnings_the_rules_in_use_have(gui):
     window.working.rules[0].tls = "opportunistic"
     assert gui.run(window.apply_now())
     gui.run(until(lambda: not status.warnings.isVisible(), 10, "the line to go once applied"))
+
+
+def test_the_rule_dialog_sets_send_as_and_refuses_what_is_not_an_address_or_account(gui):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox
+
+    window = gui.open(rules=THREE_RULES)
+    tab = window.rules_tab
+    seen = {}
+
+    def fill_in() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:  # not shown yet
+            QTimer.singleShot(20, fill_in)
+            return
+        ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        dialog.destination.setText("smtp.office365.com")
+        QTest.keyClicks(dialog.match, "@example.jp")
+        seen["start"] = (dialog.rewrite_from.text(), ok.isEnabled())
+        QTest.keyClicks(dialog.rewrite_from, "scanner@")
+        seen["bad"] = (ok.isEnabled(), dialog.error.text())
+        dialog.rewrite_from.clear()
+        QTest.keyClicks(dialog.rewrite_from, "account")
+        seen["account_ok"] = ok.isEnabled()
+        ok.click()
+
+    QTimer.singleShot(0, fill_in)
+    tab.add_rule()
+    assert seen["start"] == ("", True), "empty (the device's own sender) is a valid choice"
+    assert seen["bad"][0] is False and "Send as: must be empty, account, or an address" in seen["bad"][1]
+    assert seen["account_ok"] is True
+    assert tab.settings.rules[-1].rewrite_from == "account"

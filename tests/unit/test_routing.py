@@ -599,3 +599,42 @@ def test_route_command_uses_the_common_account_for_other_senders_and_no_rule_is_
     first, second = json.loads(result.stdout)
     assert (first["rule"], first["destination"], first["port"], first["auth"]) == (1, "mail1", 25, "common")
     assert (second["rule"], second["destination"], second["auth"]) == (None, "MTA", None)
+
+
+def test_rewrite_from_gives_the_address_a_rule_sends_as():
+    r = router(
+        [
+            {"match": "@a.example", "destination": "smtp.a", "account": "box", "rewrite_from": "account"},
+            {"match": "@b.example", "destination": "smtp.b", "rewrite_from": "scanners@corp.example"},
+            {"match": "@c.example", "destination": "smtp.c", "rewrite_from": "account"},  # per-user: id1
+            {"match": "*", "destination": "smtp.d"},
+        ],
+        accounts=[{"name": "box", "username": "box@corp.example"}],
+        local_users=[{"address": "u1@lan.example"}],
+        local_domains=["lan.example"],
+        auth_accounts={
+            "common": {"username": "c@corp.example"},
+            "per_user": [{"local_user": "u1@lan.example", "username": "id1"}],
+        },
+    )
+    assert r.route("x@a.example", "dev@lan.test").send_from == "box@corp.example"
+    assert r.route("x@b.example", "dev@lan.test").send_from == "scanners@corp.example"
+    assert r.route("x@c.example", "dev@lan.test").send_from == "c@corp.example"  # the common account
+    assert r.route("x@c.example", "u1@lan.example").send_from == "", "a plain user name is no address to send as"
+    assert r.route("x@d.example", "dev@lan.test").send_from == ""
+    assert r.route("x@a.example", "dev@lan.test").as_json()["send_from"] == "box@corp.example"
+
+
+def test_the_route_command_says_which_sender_a_rule_sends_as(tmp_path):
+    config = tmp_path / "settings.json"
+    rules = [{"match": "*", "destination": "smtp.example", "rewrite_from": "scanners@corp.example"}]
+    config.write_text(json.dumps({"version": 1, "rules": rules}), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "route", "--config", str(config), "a@example.org"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert ", sent as <scanners@corp.example>" in result.stdout, result.stdout

@@ -789,3 +789,31 @@ def test_no_broken_part_of_a_full_file_makes_the_checks_across_fields_fail_inste
             settings_mod.from_dict(data, source=tmp_path / "settings.json")
         except settings_mod.SettingsError as exc:
             assert all(isinstance(p, str) and ": " in p for p in exc.problems), (path, wrong)
+
+
+def test_rewrite_from_is_empty_account_or_an_address_and_account_needs_an_address_to_log_in_as(tmp_path):
+    data = {
+        "version": 1,
+        "auth_accounts": {"common": {"username": "isp-id"}},
+        "accounts": [{"name": "box", "username": "box@corp.example"}, {"name": "plain", "username": "id-123"}],
+        "rules": [
+            {"match": "@a.jp", "destination": "smtp.a.example", "rewrite_from": "not an address"},
+            {"match": "@b.jp", "destination": "smtp.b.example", "account": "none", "rewrite_from": "account"},
+            {"match": "@c.jp", "destination": "smtp.c.example", "rewrite_from": "account"},  # common: isp-id
+            {"match": "@d.jp", "destination": "MTA", "rewrite_from": "x@d.jp"},
+            {"match": "@e.jp", "destination": "smtp.e.example", "account": "plain", "rewrite_from": "account"},
+            {"match": "@f.jp", "destination": "smtp.f.example", "account": "box", "rewrite_from": "account"},
+            {"match": "@g.jp", "destination": "smtp.g.example", "rewrite_from": "scanner@corp.example"},
+            {"match": "*", "destination": "smtp.h.example", "rewrite_from": ""},
+        ],
+    }
+    assert_problems(
+        check(write(tmp_path, data)),
+        [
+            ("rules[0].rewrite_from", "must be empty, account, or an address"),
+            ("rules[1].rewrite_from", "logs in with none"),
+            ("rules[2].rewrite_from", "the common account logs in as “isp-id”, which is not an address"),
+            ("rules[3].rewrite_from", "only a rule that sends to a server or to GRAPH"),
+            ("rules[4].rewrite_from", "plain logs in as “id-123”"),
+        ],
+    )

@@ -21,6 +21,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from app.mail import lineends, rewrite
+
 if TYPE_CHECKING:
     from app.deliver.context import DeliveryContext
     from app.deliver.loopback import Loopback
@@ -89,3 +91,32 @@ def unsendable(qid: str, rcpts: list[Recipient], exc: UnicodeError, via: str) ->
     for rcpt in rcpts:
         log.warning("%s to=<%s> %s", qid, rcpt.address, reply)
     return [Reply(rcpt, reply, via) for rcpt in rcpts]
+
+
+def for_smtp(qid: str, content: bytes) -> bytes:
+    """The message as SMTP may carry it: CRLF line ends, and lines over 998 bytes folded
+    (lineends.py), said once in the log for the message."""
+    content = lineends.to_crlf(content)
+    if not lineends.has_long_lines(content):
+        return content
+    log.info("%s message had lines over %d bytes; folded as RFC 5321 requires", qid, lineends.LINE_LIMIT)
+    return lineends.fold_long_lines(content)
+
+
+def rewritten(message: QueuedMessage, content: bytes, send_from: str) -> tuple[str, bytes]:
+    """The envelope sender and the content to send, as the rule says (``Decision.send_from``).
+
+    Only what is sent changes: the queue keeps the message's own sender, so a bounce still goes
+    to it.  A message from the null sender (a bounce) keeps ``<>`` whatever the rule says: a
+    bounce of a bounce must never be possible."""
+    if not send_from:
+        return message.sender, content
+    log.info("%s sent as <%s> (rules[].rewrite_from); the original From: is kept as Reply-To:", message.id, send_from)
+    return (send_from if message.sender else ""), rewrite.rewrite_from(content, send_from)
+
+
+def from_header_as_sent(batch: Batch) -> bytes:
+    """For a way out with no envelope (GRAPH: the mailbox is the sender): the content with its
+    From: as the rule of the batch's first recipient says (one mailbox, so nearly always one rule)."""
+    send_from = batch.recipients[0][1].send_from if batch.recipients else ""
+    return rewritten(batch.message, batch.content, send_from)[1]

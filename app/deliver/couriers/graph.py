@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from app.deliver import credentials
-from app.deliver.couriers.base import Batch, Reply, Shared, failing, unsendable
+from app.deliver.couriers.base import Batch, Reply, Shared, failing, from_header_as_sent, unsendable
 from app.deliver.smtp import DeliveryError, TokenSource
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class GraphCourier:
         replies: list[Reply] = []
         for account, rcpts in by_account.items():
             try:
-                replies += self._send(batch.message, account, rcpts, batch.content)
+                replies += self._send(batch.message, account, rcpts, from_header_as_sent(batch))
             except UnicodeError as exc:
                 replies += unsendable(batch.message.id, rcpts, exc, destination_name(account.username))
         return replies

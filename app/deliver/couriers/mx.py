@@ -9,7 +9,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from app.deliver import smtp
-from app.deliver.couriers.base import Batch, Reply, Shared, unsendable
+from app.deliver.couriers.base import Batch, Reply, Shared, for_smtp, unsendable
 from app.mail import addresses
 from app.store.activity import MX_DESTINATION
 
@@ -45,7 +45,8 @@ class MxCourier:
     def deliver(self, batch: Batch) -> list[Reply]:
         rcpts = [rcpt for rcpt, _ in batch.recipients]
         try:
-            return self._deliver(batch.message, addresses.domain_of(rcpts[0].address), rcpts, batch.content)
+            content = for_smtp(batch.message.id, batch.content)
+            return self._deliver(batch.message, addresses.domain_of(rcpts[0].address), rcpts, content)
         except UnicodeError as exc:
             return unsendable(batch.message.id, rcpts, exc, MX_DESTINATION)
 

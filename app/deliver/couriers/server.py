@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from app.deliver import credentials, smtp
-from app.deliver.couriers.base import Batch, Reply, Shared, failing, unsendable
+from app.deliver.couriers.base import Batch, Reply, Shared, failing, for_smtp, rewritten, unsendable
 from app.route.router import Decision
 from app.route.targets import ServerTarget
 from app.store.spool import QueuedMessage, Recipient
@@ -20,13 +20,15 @@ class ServerCourier:
         return _via(_target(decision))
 
     def deliver(self, batch: Batch) -> list[Reply]:
-        by_destination: dict[smtp.Destination, list[tuple[Recipient, str]]] = defaultdict(list)
+        # One transaction per destination and sender to send as (rules[].rewrite_from).
+        by_destination: dict[tuple[smtp.Destination, str], list[tuple[Recipient, str]]] = defaultdict(list)
         for rcpt, decision in batch.recipients:
             target = _target(decision)
             destination = smtp.Destination(target.host, target.port, target.tls, decision.auth, decision.rule)
-            by_destination[destination].append((rcpt, decision.rcpt))
+            by_destination[destination, decision.send_from].append((rcpt, decision.rcpt))
         replies: list[Reply] = []
-        for destination, items in by_destination.items():
+        content = for_smtp(batch.message.id, batch.content)
+        for (destination, send_from), items in by_destination.items():
             if self.shared.loopback.loops(destination.host, destination.port):
                 loop = (
                     f"554 5.4.6 rule {destination.rule} sends to {destination.host}:{destination.port}, "
@@ -35,22 +37,26 @@ class ServerCourier:
                 replies += [Reply(rcpt, loop) for rcpt, _ in items]
                 continue
             try:
-                replies += self._transaction(batch.message, destination, items, batch.content)
+                replies += self._transaction(batch.message, destination, items, content, send_from)
             except UnicodeError as exc:
                 replies += unsendable(batch.message.id, [rcpt for rcpt, _ in items], exc, _via(destination))
         return replies
 
     def _transaction(
-        self, message: QueuedMessage, destination: smtp.Destination, items: list[tuple[Recipient, str]], content: bytes
+        self,
+        message: QueuedMessage,
+        destination: smtp.Destination,
+        items: list[tuple[Recipient, str]],
+        content: bytes,
+        send_from: str,
     ) -> list[Reply]:
         by_rcpt: dict[str, list[Recipient]] = defaultdict(list)  # two recipients may be sent as one
-        for rcpt, sent_as in items:
-            by_rcpt[sent_as].append(rcpt)
+        for rcpt, rcpt_as in items:
+            by_rcpt[rcpt_as].append(rcpt)
         settings = self.shared.settings
         secret = credentials.secret_for(settings, destination.account, message.id)
-        mail = smtp.Outgoing(
-            settings.server.hostname, message.sender, list(by_rcpt), content, message.envelope.mail_options
-        )
+        sender, content = rewritten(message, content, send_from)
+        mail = smtp.Outgoing(settings.server.hostname, sender, list(by_rcpt), content, message.envelope.mail_options)
         answers = smtp.deliver(self.shared.pool, destination, secret, mail)
         via = _via(destination)
         auth = f" auth={destination.account.name}" if destination.account else ""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from app.deliver.smtp import auth, deadlines, errors, session, transaction
 from app.deliver.smtp.auth import Secret
 from app.deliver.smtp.errors import DeliveryError
-from app.deliver.smtp.pool import Pool
+from app.deliver.smtp.pool import Pool, fingerprint
 from app.deliver.smtp.session import Connection, Destination, Protection
 
 
@@ -40,6 +40,7 @@ def connect(destination: Destination, secret: Secret | None, local_hostname: str
     host, port = destination.host, destination.port
     with session.closed_on_failure(smtp, host, port), deadlines.stage(smtp, "AUTH", deadlines.CONNECT_SECONDS):
         auth.log_in(smtp, destination, secret, protection, problem)
+    conn.secret = fingerprint(secret)
     return conn
 
 
@@ -53,7 +54,7 @@ def deliver(
     instead, so the caller can try the next MX host.
     """
     rcpts = mail.rcpts
-    conn = pool.take(destination)
+    conn = pool.take(destination, secret)
     reused = conn is not None
     try:
         if conn is None:

@@ -68,6 +68,7 @@ class Connection:
         self.destination = destination
         self.protection = protection
         self.idle_since = time.monotonic()
+        self.secret: str | None = None  # pool.fingerprint of the password it logged in with
 
     def close(self) -> None:
         quietly_close(self.smtp)
@@ -95,20 +96,38 @@ def certificate_names(smtp: smtplib.SMTP) -> list[str]:
 def open_session(destination: Destination, local_hostname: str, verify: bool) -> tuple[smtplib.SMTP, Protection]:
     """A greeted session, TLS as the rule says; raises NotVerified (opportunistic, ``verify``)."""
     host, port, tls = destination.host, destination.port, destination.tls
+    # Made unconnected, so that the greeting is read under the stage's deadline: smtplib reads it
+    # in connect(), and its own timeout restarts with every byte of a greeting sent a byte a second.
+    if tls == TlsMode.IMPLICIT:
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            local_hostname=local_hostname, timeout=CONNECT_TIMEOUT, context=verified_context()
+        )
+    else:
+        smtp = smtplib.SMTP(local_hostname=local_hostname, timeout=CONNECT_TIMEOUT)
+    # What the constructor sets when given a host (a private name of smtplib, read by starttls()
+    # and SMTP_SSL for the name the certificate must be for; test_tls_outbound.py fails without it).
+    smtp._host = host  # type: ignore[attr-defined]
+    seconds = deadlines.CONNECT_SECONDS  # connect, greeting, EHLO, STARTTLS (and AUTH, in client.py) together
     try:
-        if tls == TlsMode.IMPLICIT:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                host, port, local_hostname=local_hostname, timeout=CONNECT_TIMEOUT, context=verified_context()
-            )
-        else:
-            smtp = smtplib.SMTP(host, port, local_hostname=local_hostname, timeout=CONNECT_TIMEOUT)
+        with deadlines.stage(smtp, "the greeting", seconds):
+            code, msg = smtp.connect(host, port)
+        if code != 220:
+            smtp.close()
+            # Temporary, as before the greeting had a deadline: the next MX host, or the next try.
+            raise DeliveryError(f"{host}:{port} would not talk: it greeted with {errors.reply(code, msg)}")
+    except deadlines.Expired as exc:
+        smtp.close()
+        raise DeliveryError(errors.too_slow(host, port, exc)) from exc
     except ssl.SSLCertVerificationError as exc:
+        smtp.close()
         raise DeliveryError(errors.not_trusted(host, exc)) from exc
     except ssl.SSLError as exc:
+        smtp.close()
         raise DeliveryError(errors.tls_failed(host, port, exc)) from exc
     except (OSError, smtplib.SMTPException) as exc:
+        smtp.close()
         raise DeliveryError(errors.unreachable(host, port, exc)) from exc
-    with closed_on_failure(smtp, host, port), deadlines.stage(smtp, "EHLO and STARTTLS", deadlines.CONNECT_SECONDS):
+    with closed_on_failure(smtp, host, port), deadlines.stage(smtp, "EHLO and STARTTLS", seconds):
         # Commands are whole lines written at once; waiting to coalesce them only adds latency.
         assert smtp.sock is not None  # connected by the constructor
         smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

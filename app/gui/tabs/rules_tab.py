@@ -74,6 +74,10 @@ class RuleDialog(QDialog):
         self.port.setValue(rule.port)
         self.conversion = QLineEdit(rule.conversion_host)
         self.conversion.setPlaceholderText(tr("optional, e.g. example.jp"))
+        # rules[].rewrite_from: Exchange refuses a sender the mailbox does not own (550 5.7.60).
+        self.rewrite_from = QLineEdit(rule.rewrite_from)
+        self.rewrite_from.setObjectName("ruleRewriteFrom")
+        self.rewrite_from.setPlaceholderText(tr("empty: the device's own; account: the login's mailbox; or an address"))
         self.tls = QComboBox()
         self.tls.addItems(list(TlsMode))
         for i, mode in enumerate(TlsMode):
@@ -94,6 +98,7 @@ class RuleDialog(QDialog):
         form.addRow("TLS", self.tls)
         form.addRow("", self.tls_help)
         form.addRow(tr("Login account"), self.account)
+        form.addRow(tr("Send as"), self.rewrite_from)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -101,7 +106,7 @@ class RuleDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        for edit in (self.match, self.destination, self.conversion):
+        for edit in (self.match, self.destination, self.conversion, self.rewrite_from):
             edit.textChanged.connect(self.validate)
         self.validate()
 
@@ -113,6 +118,7 @@ class RuleDialog(QDialog):
             conversion_host=self.conversion.text().strip(),
             tls=TlsMode(self.tls.currentText()),
             account=self.account.currentData() or "",
+            rewrite_from=self.rewrite_from.text().strip(),
         )
 
     def validate(self) -> bool:
@@ -124,6 +130,7 @@ class RuleDialog(QDialog):
             ("match", "Match (識別ドメイン)"),
             ("destination", "Destination (転送先)"),
             ("conversion_host", "Conversion host (変換ホスト名)"),
+            ("rewrite_from", "Send as"),
         ):
             value = getattr(rule, name)
             problem = check_field(Rule, name, value)
