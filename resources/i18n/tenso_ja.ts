@@ -1340,6 +1340,14 @@ for {1}, valid until {2}</source>
       <translation>ホスト名で指定してください</translation>
     </message>
     <message>
+      <source>must be &quot;&quot;, &quot;none&quot; or a proxy such as http://proxy.example.jp:8080</source>
+      <translation>&quot;&quot;、&quot;none&quot;、または http://proxy.example.jp:8080 のようなプロキシで指定してください</translation>
+    </message>
+    <message>
+      <source>must not hold a user name or password (the settings file holds no secrets)</source>
+      <translation>ユーザー名やパスワードは書けません(設定ファイルには秘密の情報を書きません)</translation>
+    </message>
+    <message>
       <source>must be a domain name such as example.jp</source>
       <translation>example.jp のようなドメイン名で指定してください</translation>
     </message>
