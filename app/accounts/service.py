@@ -129,7 +129,8 @@ def login(
     account = _account(settings, name)
     if account.oauth2 is None:
         raise AccountError(f"{name} is a password account: run python -m app password set {account.key}")
-    ep = oauth.endpoints(account, graph=name.lower() in settings.graph_accounts())
+    graph = name.lower() in settings.graph_accounts()
+    ep = oauth.endpoints(account, graph, settings.delivery.http_proxy)
     flow = Flow.DEVICE_CODE if device else ep.flow
     client_secret = secret or _secret(account, needed=flow == Flow.CLIENT_CREDENTIALS)
     try:
@@ -212,7 +213,7 @@ def access_token(settings: Settings, name: str, fresh: bool = False, margin: flo
         again = _load(name)  # another thread (or process) may have refreshed meanwhile
         if again.access_token != tokens.access_token and again.expires_at - time.time() > margin:
             return again.access_token
-        return _refresh(account, again, graph=name.lower() in settings.graph_accounts())
+        return _refresh(account, again, name.lower() in settings.graph_accounts(), settings.delivery.http_proxy)
 
 
 def _load(name: str) -> TokenSet:
@@ -227,9 +228,9 @@ def _load(name: str) -> TokenSet:
     return tokens
 
 
-def _refresh(account: UpstreamAccount, tokens: TokenSet, graph: bool = False) -> str:
+def _refresh(account: UpstreamAccount, tokens: TokenSet, graph: bool = False, http_proxy: str = "") -> str:
     name = account.name
-    ep = oauth.endpoints(account, graph)
+    ep = oauth.endpoints(account, graph, http_proxy)
     try:
         if ep.flow == Flow.CLIENT_CREDENTIALS:
             reply = oauth.client_credentials(ep, _secret(account, needed=True) or "")
