@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import base64
 import os
+import smtplib
 import time
+
+import pytest
 
 from app.accounts import service
 from app.deliver.couriers import graph as graph_mod
 from app.deliver.couriers import graph_upload
-from tests.gateway.test_graph import MAILBOX, graph_gateway, graph_server  # noqa: F401  (fixtures)
+from tests.gateway.test_graph import MAILBOX, graph_gateway, graph_server, to_upstream  # noqa: F401  (fixtures)
 from tests.gateway.test_oauth_accounts import auth_server, data_dir  # noqa: F401  (fixtures)
 from tests.support.gateway import retry_now
 from tests.support.smtp import message, send
@@ -163,3 +166,28 @@ def test_the_stand_in_refuses_a_sendmail_over_4_mb_as_graph_does(
     assert outcome.reply.startswith("554 5.3.4 Microsoft Graph refused the message as too large: 413")
     assert graph.sent == []
 
+
+def test_a_message_over_the_mailboxs_limit_is_refused_at_data_with_552(
+    tmp_path,
+    auth_server,  # noqa: F811
+    data_dir,  # noqa: F811
+    graph_server,  # noqa: F811
+    gateway_factory,
+    upstream_factory,
+):
+    auth = auth_server()
+    graph = graph_server(auth)
+    upstream = upstream_factory()
+    other = to_upstream(upstream.port, "@partner.test")
+    limits = {"limits": {"message_mb": 1}}  # the mailbox takes 1 MB (a test's number)
+    gw = graph_gateway(tmp_path, auth, graph, gateway_factory, before=[other], account=limits)
+    mail = scan(pdf(1_000_000))  # 1.35 MB
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        send(gw.port, "scanner@lan.test", ["office@example.net"], mail)
+    code, text = refused.value.smtp_code, refused.value.smtp_error.decode()
+    assert code == 552 and text.startswith("5.3.4 Message too big for the mailbox office@contoso.example")
+    assert "over its limit of 1 MB (accounts[].limits.message_mb of graph)" in " ".join(text.split())
+    assert gw.spool.ids() == [] and graph.requests == [] and graph.graph_requests == []
+    send(gw.port, "scanner@lan.test", ["someone@partner.test"], mail)  # no limit known for that way out
+    (got,) = upstream.handler.wait_for(1)
+    assert got.rcpt_tos == ["someone@partner.test"]
