@@ -191,3 +191,20 @@ def test_a_message_over_the_mailboxs_limit_is_refused_at_data_with_552(
     send(gw.port, "scanner@lan.test", ["someone@partner.test"], mail)  # no limit known for that way out
     (got,) = upstream.handler.wait_for(1)
     assert got.rcpt_tos == ["someone@partner.test"]
+
+
+def test_an_expired_token_in_the_draft_way_gets_one_refresh_and_the_message_goes(
+    tmp_path,
+    auth_server,  # noqa: F811
+    data_dir,  # noqa: F811
+    graph_server,  # noqa: F811
+    gateway_factory,
+):
+    auth = auth_server()
+    graph = graph_server(auth)
+    gw = graph_gateway(tmp_path, auth, graph, gateway_factory)
+    auth.expire_all()  # the token Tenso holds is refused
+    send(gw.port, "scanner@lan.test", ["office@example.net"], scan(pdf(3_500_000)))
+    graph.wait_sent(1, timeout=30)
+    statuses = [status for method, _, status in graph.graph_requests if method == "POST"]
+    assert statuses[:2] == [401, 201] and auth.grants["client_credentials"] == 2  # one refresh, not one per request

@@ -102,7 +102,7 @@ class GraphCourier:
             log.info(
                 "%s graph=%s: %d bytes, sent as a draft with upload sessions", message.id, box.mailbox, len(content)
             )
-            outcome = graph_upload.send_large(box, token, content, wanted, _outcome)
+            outcome = graph_upload.send_large(box, token, content, wanted, _outcome, message.id)
         else:
             outcome = send(box, token, with_bcc(content, wanted))
         said, where = outcome.reply, f"graph={box.mailbox} auth={account.name}"

@@ -63,32 +63,42 @@ def draft(content: bytes, recipients: list[str]) -> Draft:
     """The message ``content`` as a Graph draft that goes to the headers' To, Cc and Bcc, plus the
     envelope ``recipients`` they do not name as Bcc (as graph.with_bcc does for raw MIME)."""
     msg = email.message_from_bytes(content, policy=policy.compat32)
-    message: dict = {"subject": header_text(msg.get("Subject", ""))}
+    message: dict = {"subject": header_text(_raw(msg, "Subject", ""))}
     named: set[str] = set()
     for header, key in (("To", "toRecipients"), ("Cc", "ccRecipients"), ("Bcc", "bccRecipients")):
-        people = _addresses(msg.get_all(header, []))
+        people = _addresses(_raw_all(msg, header))
         named.update(a["emailAddress"]["address"].casefold() for a in people)
         if people:
             message[key] = people
     extra = [r for r in dict.fromkeys(recipients) if r.casefold() not in named]
     if extra:
         message["bccRecipients"] = message.get("bccRecipients", []) + [{"emailAddress": {"address": a}} for a in extra]
-    if sender := _addresses(msg.get_all("From", [])):
+    if sender := _addresses(_raw_all(msg, "From")):
         message["from"] = sender[0]
-    if reply_to := _addresses(msg.get_all("Reply-To", [])):
+    if reply_to := _addresses(_raw_all(msg, "Reply-To")):
         message["replyTo"] = reply_to
-    if message_id := header_text(msg.get("Message-ID", "")).strip():
+    if message_id := header_text(_raw(msg, "Message-ID", "")).strip():
         message["internetMessageId"] = message_id
     custom = [
-        {"name": name, "value": header_text(value)[:MAX_HEADER_CHARS]}
-        for name, value in msg.items()
-        if name.lower().startswith(CUSTOM_PREFIX)
+        {"name": name, "value": text[:MAX_HEADER_CHARS]}
+        for name, value in msg.raw_items()
+        if name.lower().startswith(CUSTOM_PREFIX) and (text := header_text(value).strip())
     ]
     if custom:
         message["internetMessageHeaders"] = custom[:MAX_CUSTOM_HEADERS]
     body, parts = _split(msg)
     message["body"] = body
     return Draft(message, parts)
+
+
+def _raw_all(msg: Message, name: str) -> list[str]:
+    """A header's values as parsed, raw 8-bit bytes kept as surrogates (``get`` would replace them
+    with U+FFFD, losing an undeclared Shift_JIS subject)."""
+    return [value for key, value in msg.raw_items() if key.lower() == name.lower()]
+
+
+def _raw(msg: Message, name: str, default: str) -> str:
+    return next(iter(_raw_all(msg, name)), default)
 
 
 # --- text --------------------------------------------------------------------------------------

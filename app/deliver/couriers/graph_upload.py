@@ -55,10 +55,12 @@ class Refused(Exception):
 
 
 class _Graph:
-    """Graph's requests for one message, with its token (a 401 gets one refresh and one retry)."""
+    """Graph's requests for one message, with its token: asked for once (the keyring and the
+    token file are read once per message, not per request); a 401 gets one refresh and one retry."""
 
-    def __init__(self, box: Mailbox, token: TokenSource, replies: Replies):
-        self.box, self.token, self.replies, self.fresh = box, token, replies, False
+    def __init__(self, box: Mailbox, token: TokenSource, replies: Replies, qid: str):
+        self.box, self.token, self.replies, self.qid = box, token, replies, qid
+        self.bearer = ""
 
     def call(self, method: str, url: str, what: str, json: dict | None = None) -> requests.Response:
         import requests
@@ -66,18 +68,18 @@ class _Graph:
         answer = None
         for retry in (False, True):
             try:
-                bearer = self.token(retry or self.fresh)
+                if retry or not self.bearer:
+                    self.bearer = self.token(retry)
             except DeliveryError as exc:
                 raise Refused(Outcome(f"451 4.4.0 {exc.reply}")) from exc
             try:
                 answer = session(self.box.proxy).request(
-                    method, url, json=json, headers={"Authorization": f"Bearer {bearer}"}, timeout=TIMEOUT
+                    method, url, json=json, headers={"Authorization": f"Bearer {self.bearer}"}, timeout=TIMEOUT
                 )
             except (requests.RequestException, proxy.ProxyLogin) as exc:
                 raise Refused(unreachable(self.box, url, exc)) from exc
             if answer.status_code != 401:
                 break
-            self.fresh = True
         assert answer is not None
         if not 200 <= answer.status_code < 300:
             raise Refused(_refused(self, answer, what))
@@ -95,10 +97,13 @@ def _refused(graph: _Graph, answer: requests.Response, what: str) -> Outcome:
     return outcome
 
 
-def send_large(box: Mailbox, token: TokenSource, content: bytes, recipients: list[str], replies: Replies) -> Outcome:
-    """``replies``: how an answer of Graph becomes the queue's reply (graph.py's, for sendMail too)."""
+def send_large(
+    box: Mailbox, token: TokenSource, content: bytes, recipients: list[str], replies: Replies, qid: str = ""
+) -> Outcome:
+    """``replies``: how an answer of Graph becomes the queue's reply (graph.py's, for sendMail too);
+    ``qid``: the message's queue id, for the log."""
     built = graph_draft.draft(content, recipients)
-    graph = _Graph(box, token, replies)
+    graph = _Graph(box, token, replies, qid)
     packed, rest = _pack(built)
     message = dict(built.message)
     if packed:
@@ -128,7 +133,12 @@ def send_large(box: Mailbox, token: TokenSource, content: bytes, recipients: lis
         return Outcome(f"{reply} (the draft was deleted; the message is sent again from the start)")
     took = time.monotonic() - started
     log.info(
-        "graph=%s: draft sent, %d attachment(s), %d bytes, in %.1f s", box.mailbox, len(built.parts), len(content), took
+        "%s graph=%s: draft sent, %d attachment(s), %d bytes, in %.1f s",
+        qid,
+        box.mailbox,
+        len(built.parts),
+        len(content),
+        took,
     )
     return Outcome(
         f"250 2.0.0 accepted by Microsoft Graph for {box.mailbox} (as a draft with {len(built.parts)} attachment(s))"
@@ -199,7 +209,8 @@ def _upload(graph: _Graph, message_url: str, part: graph_draft.Part) -> None:
                     raise Refused(_refused(graph, answer, "upload an attachment"))
                 failed = f"{answer.status_code} {answer.reason}"
             log.warning(
-                "graph=%s: piece %s of %s failed (%s), sent again in %.1f s",
+                "%s graph=%s: piece %s of %s failed (%s), sent again in %.1f s",
+                graph.qid,
                 graph.box.mailbox,
                 headers["Content-Range"],
                 part.name,
@@ -214,4 +225,6 @@ def _delete(graph: _Graph, message_url: str) -> None:
     try:
         graph.call("DELETE", message_url, "delete the draft")
     except Refused as refused:
-        log.warning("graph=%s: the draft could not be deleted: %s", graph.box.mailbox, refused.outcome.reply)
+        log.warning(
+            "%s graph=%s: the draft could not be deleted: %s", graph.qid, graph.box.mailbox, refused.outcome.reply
+        )
