@@ -71,3 +71,29 @@ def test_the_proxy_a_url_goes_through_follows_the_environment_and_no_proxy(monke
     assert proxy.proxy_for("", "https://login.internal.example/token") is None
     assert proxy.proxy_for("none", "https://graph.microsoft.com/v1.0") is None
     assert proxy.proxy_for("http://p:3128", "https://graph.microsoft.com/v1.0") == "http://p:3128"
+
+
+def test_a_407_to_connect_for_an_https_address_is_worded_as_a_proxy_login(monkeypatch):
+    """HTTPS goes through the proxy by CONNECT; a 407 to it comes back as requests' ProxyError,
+    not as a response: the same words as for plain HTTP."""
+    import requests
+
+    from tests.support.proxy import Proxy
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    office = Proxy()
+    office.require_login = True
+    url = "https://127.0.0.1:9/v1.0/users/x/sendMail"
+    try:
+        with (
+            proxy.configure(requests.Session(), office.url) as session,
+            pytest.raises(requests.RequestException) as exc,
+        ):
+            session.post(url, data=b"x", timeout=10)
+    finally:
+        office.stop()
+    assert office.seen == [("CONNECT", "127.0.0.1:9")]
+    assert proxy.problem(office.url, url, exc.value) == proxy.asks_for_login(office.url)
+    assert f"the proxy at 127.0.0.1:{office.port} asks for a login (407" in proxy.asks_for_login(office.url)
