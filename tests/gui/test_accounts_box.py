@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from app.accounts import service
 from app.gui.tabs.accounts_box import AccountDialog
 from app.gui.tabs.rules_tab import RuleDialog
-from app.settings import Rule, UpstreamAccount
+from app.settings import AccountLimits, Rule, UpstreamAccount
 from tests.support.gui import until
 from tests.support.oauth import AuthServer, browse
 
@@ -138,3 +138,11 @@ def test_a_local_user_can_use_a_named_account_instead_of_an_id(gui):
     assert gui.saved()["auth_accounts"]["per_user"] == [
         {"local_user": "user2@example.jp", "username": "", "account": "m365-user2"}
     ]
+
+
+def test_editing_an_account_keeps_its_limits(gui):
+    gui.open()
+    account = UpstreamAccount(name="graph", username="office@contoso.example", limits=AccountLimits(message_mb=150))
+    dialog = gui.own(AccountDialog(account, []))
+    dialog.username.setText("scanner@contoso.example")
+    assert dialog.account().limits == AccountLimits(message_mb=150)

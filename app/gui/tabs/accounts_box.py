@@ -7,6 +7,8 @@ when, the last refresh, and in red what went wrong.
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
 from PySide6.QtWidgets import (
@@ -74,6 +76,7 @@ class AccountDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(tr("Upstream account"))
         self.taken = {t.lower() for t in taken}
+        self.limits = account.limits  # not edited here: kept as the file has them
         o = account.oauth2 or OAuth2()
         self.name = QLineEdit(account.name)
         self.name.setObjectName("accountName")
@@ -148,7 +151,12 @@ class AccountDialog(QDialog):
                 flow=Flow(self.flow.currentData()),
                 **{n: e.text().strip() for n, e in self.urls.items() if provider == Provider.GENERIC},
             )
-        return UpstreamAccount(name=self.name.text().strip(), username=self.username.text().strip(), oauth2=oauth2)
+        return UpstreamAccount(
+            name=self.name.text().strip(),
+            username=self.username.text().strip(),
+            oauth2=oauth2,
+            limits=dataclasses.replace(self.limits),
+        )
 
     def validate(self) -> bool:
         account = self.account()
