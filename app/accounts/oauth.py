@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from app.settings import GRAPH_SCOPE, Flow, Provider, UpstreamAccount
+from app.system import proxy
 
 HTTP_TIMEOUT = 30.0
 SIGN_IN_SECONDS = 300.0  # how long a sign-in waits for the browser or the device code
@@ -81,9 +82,10 @@ class Endpoints:
     device_url: str
     scope: str
     extra: tuple[tuple[str, str], ...]
+    proxy: str = ""  # delivery.http_proxy (app/system/proxy.py)
 
 
-def endpoints(account: UpstreamAccount, graph: bool = False) -> Endpoints:
+def endpoints(account: UpstreamAccount, graph: bool = False, http_proxy: str = "") -> Endpoints:
     """``graph``: the account sends through Microsoft Graph (a rule with destination GRAPH), so its
     client-credentials token is asked for Graph's scope, not Exchange Online's."""
     o = account.oauth2
@@ -108,13 +110,14 @@ def endpoints(account: UpstreamAccount, graph: bool = False) -> Endpoints:
         device_url=url(o.device_url, preset.device_url),
         scope=o.scope or default_scope,
         extra=preset.extra,
+        proxy=http_proxy,
     )
 
 
 def _session(ep: Endpoints, secret: str | None, **kwargs: Any):
     from authlib.integrations.requests_client import OAuth2Session
 
-    return OAuth2Session(
+    client = OAuth2Session(
         ep.client_id,
         secret,
         scope=ep.scope,
@@ -122,6 +125,7 @@ def _session(ep: Endpoints, secret: str | None, **kwargs: Any):
         timeout=HTTP_TIMEOUT,
         **kwargs,
     )
+    return proxy.configure(client, ep.proxy)  # an OAuth2Session is a requests Session
 
 
 def _call(ep: Endpoints, what: str, fn: Callable[[], Any]) -> dict:
@@ -134,10 +138,12 @@ def _call(ep: Endpoints, what: str, fn: Callable[[], Any]) -> dict:
     except OAuthError as exc:
         said = f"{exc.error}: {exc.description}" if exc.description else str(exc.error)
         raise OAuthFailure(f"{what} refused by {urlsplit(ep.token_url).netloc}: {said}", exc.error or "") from exc
-    except requests.HTTPError as exc:  # a 5xx, or an error page that is not JSON
-        code = exc.response.status_code if exc.response is not None else "?"
-        raise OAuthFailure(f"{what}: {urlsplit(ep.token_url).netloc} answered HTTP {code}; {exc}") from exc
-    except requests.RequestException as exc:
+    except (requests.RequestException, proxy.ProxyLogin) as exc:
+        if by_proxy := proxy.problem(ep.proxy, ep.token_url, exc):
+            raise OAuthFailure(f"{what}: {by_proxy}") from exc
+        if isinstance(exc, requests.HTTPError):  # a 5xx, or an error page that is not JSON
+            code = exc.response.status_code if exc.response is not None else "?"
+            raise OAuthFailure(f"{what}: {urlsplit(ep.token_url).netloc} answered HTTP {code}; {exc}") from exc
         raise OAuthFailure(f"{what}: cannot reach {urlsplit(ep.token_url).netloc}: {exc}") from exc
     except ValueError as exc:  # a reply that is not a token (an HTML error page)
         raise OAuthFailure(f"{what}: {urlsplit(ep.token_url).netloc} answered no token: {exc}") from exc
@@ -234,9 +240,12 @@ def sign_in_device(
     import requests
 
     try:
-        reply = requests.post(ep.device_url, data={"client_id": ep.client_id, "scope": ep.scope}, timeout=HTTP_TIMEOUT)
+        with proxy.configure(requests.Session(), ep.proxy) as http:
+            reply = http.post(ep.device_url, data={"client_id": ep.client_id, "scope": ep.scope}, timeout=HTTP_TIMEOUT)
         grant = reply.json()
-    except (requests.RequestException, ValueError) as exc:
+    except (requests.RequestException, proxy.ProxyLogin, ValueError) as exc:
+        if by_proxy := proxy.problem(ep.proxy, ep.device_url, exc):
+            raise OAuthFailure(f"the device sign-in: {by_proxy}") from exc
         raise OAuthFailure(f"the device sign-in: cannot reach {urlsplit(ep.device_url).netloc}: {exc}") from exc
     if "device_code" not in grant:
         said = grant.get("error_description") or grant.get("error") or f"HTTP {reply.status_code}"

@@ -131,7 +131,7 @@ def login(
     if account.oauth2 is None:
         raise AccountError(f"{name} is a password account: run python -m app password set {account.key}")
     graph = name.lower() in settings.graph_accounts()
-    ep = oauth.endpoints(account, graph)
+    ep = oauth.endpoints(account, graph, settings.delivery.http_proxy)
     flow = Flow.DEVICE_CODE if device else ep.flow
     if flow == Flow.CLIENT_CREDENTIALS:
         return _app_login(settings, account, graph, secret)
@@ -243,7 +243,7 @@ def access_token(settings: Settings, name: str, fresh: bool = False, margin: flo
         again = _load(name)  # another thread (or process) may have refreshed meanwhile
         if again.access_token != tokens.access_token and again.expires_at - time.time() > margin:
             return again.access_token
-        return _refresh(account, again, graph=name.lower() in settings.graph_accounts())
+        return _refresh(account, again, name.lower() in settings.graph_accounts(), settings.delivery.http_proxy)
 
 
 def _load(name: str) -> TokenSet:
@@ -258,9 +258,9 @@ def _load(name: str) -> TokenSet:
     return tokens
 
 
-def _refresh(account: UpstreamAccount, tokens: TokenSet, graph: bool = False) -> str:
+def _refresh(account: UpstreamAccount, tokens: TokenSet, graph: bool = False, http_proxy: str = "") -> str:
     name = account.name
-    ep = oauth.endpoints(account, graph)
+    ep = oauth.endpoints(account, graph, http_proxy)
     try:
         if tokens.refresh_token:
             reply = oauth.refresh(ep, _secret(account), tokens.refresh_token)

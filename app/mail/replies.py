@@ -1061,6 +1061,76 @@ KNOWN: tuple[Known, ...] = (
             " →「アクティブなユーザー」→「ライセンスとアプリ」で確認できます。",
         ),
     ),
+    # Tenso's own words (couriers/graph_upload.py): a message over 3 MB goes as a draft, and
+    # creating one needs Mail.ReadWrite ("attachment: createUploadSession", "Add attachment").
+    Known(
+        "graph.draft-permission",
+        (Pattern(("403",), statuses=("4.4.0",), text=r"Mail\.ReadWrite"),),
+        Words(
+            "A message over 3 MB goes to Microsoft Graph as a draft with its attachments uploaded, and the app "
+            "registration may not create drafts: it has Mail.Send but not Mail.ReadWrite.",
+            "3 MB を超えるメールは、添付ファイルをアップロードした下書きとして Microsoft Graph に送りますが、"
+            "アプリの登録に下書きを作る権限がありません(Mail.Send はありますが Mail.ReadWrite がありません)。",
+        ),
+        Words(
+            "Entra admin center → App registrations → the app → API permissions → Add → Microsoft Graph → "
+            "Application permissions → Mail.ReadWrite, then Grant admin consent; the mail waits and goes at the "
+            "next try.",
+            "Entra 管理センター →「アプリの登録」→ そのアプリ →「API のアクセス許可」→「アクセス許可の追加」→ "
+            "Microsoft Graph →「アプリケーションの許可」→ Mail.ReadWrite を追加し、「管理者の同意を与えます」を"
+            "押してください。メールは待機していて、次の試行で送られます。",
+        ),
+    ),
+    # Tenso's own words (route/sizes.py, receive/handler.py): refused at DATA, before storing.
+    Known(
+        "mailbox.too-big",
+        (Pattern(("552",), statuses=("5.3.4",), text=r"too big for the mailbox"),),
+        Words(
+            "Tenso refused the message before storing it: it is larger than the mailbox it would be sent from "
+            "accepts (Exchange Online: 35 MB unless the administrator changed it, or accounts[].limits.message_mb).",
+            "Tenso はメールを保存する前に拒否しました。送信に使うメールボックスが受け付ける大きさを超えています"
+            "(Exchange Online では管理者が変えていなければ 35 MB、または accounts[].limits.message_mb)。",
+        ),
+        Words(
+            "Send it smaller (a lower scan resolution, or the scanner's split by size). If the administrator "
+            "raised the mailbox's MaxSendSize, set accounts[].limits.message_mb to it (at most 150).",
+            "メールを小さくしてください(スキャンの解像度を下げる、スキャナーの「サイズで分割」を使うなど)。"
+            "管理者がメールボックスの MaxSendSize を上げているときは、accounts[].limits.message_mb をその値"
+            "(最大 150)にしてください。",
+        ),
+    ),
+    # Tenso's own words (system/proxy.py): delivery.http_proxy or the system's proxy.
+    Known(
+        "proxy.login",
+        (Pattern(text=r"proxy at \S+ asks for a login"),),
+        Words(
+            "The office's HTTP proxy asks for a login (407), and Tenso logs in to no proxy, so OAuth 2.0 and "
+            "Microsoft Graph requests do not get through.",
+            "事務所の HTTP プロキシがログインを求めています(407)。Tenso はプロキシにログインしないので、"
+            "OAuth 2.0 と Microsoft Graph の要求が通りません。",
+        ),
+        Words(
+            "Let the proxy allow this computer to login.microsoftonline.com, graph.microsoft.com and "
+            "outlook.office.com without a login, or set delivery.http_proxy to a proxy that does; then retry.",
+            "このコンピューターから login.microsoftonline.com、graph.microsoft.com、outlook.office.com へは"
+            "ログインなしで通すようにプロキシを設定するか、delivery.http_proxy を通してくれるプロキシにして、"
+            "再送してください。",
+        ),
+    ),
+    Known(
+        "proxy.unreachable",
+        (Pattern(text=r"cannot reach the proxy at"),),
+        Words(
+            "The HTTP proxy Tenso was told to use for OAuth 2.0 and Microsoft Graph does not answer.",
+            "OAuth 2.0 と Microsoft Graph に使うよう指定された HTTP プロキシが応答しません。",
+        ),
+        Words(
+            'Correct delivery.http_proxy (or the system\'s proxy setting when it is empty), or set it to "none" '
+            "if this computer reaches the Internet directly.",
+            "delivery.http_proxy(空のときはシステムのプロキシ設定)を直すか、このコンピューターが直接インター"
+            'ネットにつながるなら "none" にしてください。',
+        ),
+    ),
     # 413: confirmed in "Microsoft Graph error responses and resource types"; the mailbox's limits
     # (35 MB by default, 150 MB at most) from Tenso's spec (docs/spec INTERFACES.md, GRAPH rules).
     Known(

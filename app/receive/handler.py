@@ -58,6 +58,10 @@ STORE_FAILED = "451 4.3.0 Message could not be stored, try again later"
 SENDER_NOT_TEXT = "501 5.1.7 Sender address refused: it holds {}"
 RECIPIENT_NOT_TEXT = "553 5.1.3 Recipient address refused: it holds {}"
 BARE_NEWLINE = "550 5.5.2 Message refused: bare CR or LF in the data; lines must end with CRLF"
+TOO_BIG_FOR_MAILBOX = (
+    "552 5.3.4 Message too big for the mailbox {mailbox}: {size:,} bytes, over its limit of {mb} MB ({source}); "
+    "send it smaller (a lower scan resolution, or split by size)"
+)
 NOT_THIS_DEVICES_SENDER = "550 5.7.1 <{address}> is not a sender the device {device} may use (devices[].senders)"
 AUTH_UNAVAILABLE = "454 4.7.0 Temporary authentication failure"
 AUTH_FAILED_DELAY = 1.0  # seconds; slows down password guessing
@@ -188,6 +192,8 @@ class InboundHandler:
                 settings.options.max_forward_count,
             )
             return MAIL_LOOP.format(hops)
+        if refusal := self._over_mailbox_limit(envelope, len(content)):
+            return refusal
         qid = new_id()
         received = self.received_header(server, session, envelope, qid)
         stored = SpoolEnvelope(
@@ -203,6 +209,26 @@ class InboundHandler:
         self.committing.add(commit)
         commit.add_done_callback(self.committing.discard)
         return await asyncio.shield(commit) or f"250 2.0.0 OK: queued as {qid}"
+
+    def _over_mailbox_limit(self, envelope: Envelope, size: int) -> str | None:
+        """552 when a recipient's way out is a mailbox whose limit the message exceeds
+        (route/sizes.py): the device shows it at once, instead of a bounce after the upstream
+        refused it."""
+        from app.route import sizes
+
+        router, settings = self.context.router, self.context.settings
+        sender = "" if envelope.mail_from in (None, "<>") else envelope.mail_from
+        limit = sizes.over_limit(settings, [router.route(r, sender) for r in envelope.rcpt_tos], size)
+        if limit is None:
+            return None
+        log.info(
+            "refused message from <%s>: %d bytes, over the %d MB of %s",
+            envelope.mail_from,
+            size,
+            limit.megabytes,
+            limit.mailbox,
+        )
+        return TOO_BIG_FOR_MAILBOX.format(mailbox=limit.mailbox, size=size, mb=limit.megabytes, source=limit.source)
 
     async def _commit(self, qid: str, stored: SpoolEnvelope, received: bytes, content: bytes) -> str | None:
         """Stores the message, then hands it to the queue runner: shielded, so a client hanging up

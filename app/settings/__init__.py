@@ -37,6 +37,7 @@ from app.settings.enums import (
 from app.settings.file import last_good_path, load, save
 from app.settings.model import VERSION, Settings
 from app.settings.sections import (
+    AccountLimits,
     AuthAccounts,
     Backup,
     CommonAccount,
@@ -62,6 +63,7 @@ __all__ = [
     "NO_ACCOUNT",
     "PORT",
     "VERSION",
+    "AccountLimits",
     "AuthAccounts",
     "Backup",
     "BareNewlines",

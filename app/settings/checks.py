@@ -173,6 +173,25 @@ def date(value: str) -> str | None:
     return None if len(value) == 10 else "must be a date such as 2027-03-31 (YYYY-MM-DD)"
 
 
+def http_proxy(value: str) -> str | None:
+    """delivery.http_proxy: "" (the system's proxy), "none", or http://HOST:PORT.  No user name
+    or password in it: the settings file holds no secrets."""
+    from urllib.parse import urlsplit
+
+    if value in ("", "none"):
+        return None
+    try:
+        parts = urlsplit(value)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return 'must be "", "none" or a proxy such as http://proxy.example.jp:8080'
+    if parts.scheme not in ("http", "https") or not host or port is None or parts.path not in ("", "/"):
+        return 'must be "", "none" or a proxy such as http://proxy.example.jp:8080'
+    if parts.username is not None or parts.password is not None:
+        return "must not hold a user name or password (the settings file holds no secrets)"
+    return None
+
+
 def optional(check: Check) -> Check:
     return lambda value: None if value == "" else check(value)
 

@@ -159,6 +159,15 @@ class OAuth2:
 
 
 @dataclass
+class AccountLimits:
+    """What the account's upstream mailbox accepts (``accounts[].limits``)."""
+
+    # The largest message, in MiB (Exchange counts MB of 1,048,576 bytes); 0: the provider's
+    # default (Exchange Online: 35 for a Microsoft 365 mailbox), else no limit.
+    message_mb: int = number(0, Range(0))
+
+
+@dataclass
 class UpstreamAccount:
     """An account Tenso logs in to destinations with: a password in the keyring under
     ``account:NAME``, or OAuth 2.0 (then ``account:NAME`` holds the client secret, if any)."""
@@ -167,6 +176,7 @@ class UpstreamAccount:
     username: str = ""
     oauth2: OAuth2 | None = None
     secret_expires: str = checked("", optional(checks.date))  # the day the provider shows for the secret
+    limits: AccountLimits = field(default_factory=AccountLimits)
 
     @property
     def key(self) -> str:
@@ -208,6 +218,8 @@ class Delivery:
     dns_servers: list[str] = checked([], each(checks.dns_server))  # empty: the system's resolvers
     mx_port: int = number(25, PORT)  # only tests change this
     delay_warning_hours: int = number(0, Range(0))  # 0: no delay warnings
+    # OAuth 2.0 and Microsoft Graph requests: "" the system's proxy, "none", or http://HOST:PORT.
+    http_proxy: str = checked("", checks.http_proxy)
 
 
 @dataclass

@@ -1724,6 +1724,14 @@ for {1}, valid until {2}</source>
       <translation>https にしてください(http は 127.0.0.1、::1、localhost だけ)</translation>
     </message>
     <message>
+      <source>must be "", "none" or a proxy such as http://proxy.example.jp:8080</source>
+      <translation>""、"none"、または http://proxy.example.jp:8080 のようなプロキシで指定してください</translation>
+    </message>
+    <message>
+      <source>must not hold a user name or password (the settings file holds no secrets)</source>
+      <translation>ユーザー名やパスワードは書けません(設定ファイルには秘密の情報を書きません)</translation>
+    </message>
+    <message>
       <source>must be an IP address, optionally with :port</source>
       <translation>IPアドレス(:ポートも可)にしてください</translation>
     </message>

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from app.accounts import service
 from app.gui.tabs.accounts_box import AccountDialog
 from app.gui.tabs.rules_tab import RuleDialog
-from app.settings import Rule, UpstreamAccount
+from app.settings import AccountLimits, Rule, UpstreamAccount
 from tests.support.gui import until
 from tests.support.oauth import AuthServer, browse
 
@@ -166,3 +166,11 @@ def test_an_app_account_chooses_a_certificate_and_its_secret_expiry_and_keeps_wh
     account = dialog.account()
     assert account.oauth2 is not None and account.oauth2.credential == "certificate"
     assert account.secret_expires == "2027-03-31" and account.oauth2.scope == "https://x.example/.default"
+
+
+def test_editing_an_account_keeps_its_limits(gui):
+    gui.open()
+    account = UpstreamAccount(name="graph", username="office@contoso.example", limits=AccountLimits(message_mb=150))
+    dialog = gui.own(AccountDialog(account, []))
+    dialog.username.setText("scanner@contoso.example")
+    assert dialog.account().limits == AccountLimits(message_mb=150)

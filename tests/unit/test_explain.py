@@ -221,6 +221,24 @@ SAMPLES = {
     "smtp.starttls-required": "530 5.7.0 Must issue a STARTTLS command first. d2e1a72fcca58-2-20020a056a00 - gsmtp",
     "smtp.login-required": "530 5.7.0 Authentication required",
     "smtp.login-refused": "535 Incorrect authentication data",
+    "graph.draft-permission": (
+        "451 4.4.0 Microsoft Graph does not let graph create a draft in office@contoso.example: 403 Forbidden; "
+        "a message over 3 MB goes as a draft, which needs the Mail.ReadWrite application permission (with admin "
+        "consent) besides Mail.Send (the draft was deleted; the message is sent again from the start)"
+    ),
+    "mailbox.too-big": (
+        "552 5.3.4 Message too big for the mailbox office@contoso.example: 40,123,456 bytes, over its limit of "
+        "35 MB (Exchange Online's default); send it smaller (a lower scan resolution, or split by size)"
+    ),
+    "proxy.login": (
+        "451 4.4.2 Microsoft Graph (graph.microsoft.com): the proxy at proxy.example.jp:8080 asks for a login "
+        "(407 Proxy Authentication Required); Tenso does not log in to proxies: let the proxy allow this computer "
+        "without a login, or set delivery.http_proxy to one that does"
+    ),
+    "proxy.unreachable": (
+        "451 4.4.2 Microsoft Graph (graph.microsoft.com): cannot reach the proxy at proxy.example.jp:8080 (from "
+        "delivery.http_proxy): HTTPSConnectionPool(host='graph.microsoft.com', port=443): Max retries exceeded"
+    ),
 }
 
 

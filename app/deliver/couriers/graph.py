@@ -9,10 +9,11 @@ not name are added in one ``Bcc:`` line on top, in what goes to Graph only (the 
 bytes).  Exchange treats that Bcc as it treats one typed in Outlook: the other recipients do not
 see it.
 
-One request per message and mailbox; a message over Graph's single-request limit (4 MB, after
-base64) is refused here: Graph's upload sessions attach files to a draft built as JSON, which
-would take the message apart (docs/accounts.md, "Microsoft Graph").  Blocking, with explicit timeouts:
-runs in delivery threads like smtp/.
+A message over Graph's single-request limit (4 MB, after base64) cannot go that way: it goes as
+a draft built as JSON with its attachments uploaded in pieces (graph_upload.py; what that
+changes: docs/accounts.md, "Large messages").  Blocking, with explicit timeouts: runs in
+delivery threads like smtp/.  Every request goes through ``delivery.http_proxy``
+(app/system/proxy.py).
 
 ``GraphCourier`` is the way out of a rule with destination ``GRAPH``: one request per message and
 account, and the mailbox is what the scheduler counts (Graph's limits are per mailbox).
@@ -24,18 +25,17 @@ import base64
 import email.utils
 import logging
 import re
-import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass
 from email import policy
 from email.parser import BytesHeaderParser
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlsplit
 
 from app.deliver import credentials
 from app.deliver.couriers.base import Batch, Reply, Shared, failing, from_header_as_sent, unsendable
+from app.deliver.couriers.graph_http import TIMEOUT, Mailbox, Outcome, _id, destination_name, session, unreachable
 from app.deliver.smtp import DeliveryError, TokenSource
+from app.system import proxy
 
 if TYPE_CHECKING:
     import requests
@@ -47,43 +47,13 @@ log = logging.getLogger("tenso")
 
 GRAPH_URL = "https://graph.microsoft.com"
 MAX_REQUEST_BYTES = 4 * 1024 * 1024  # sendMail's limit for one request, the base64 body included
-TIMEOUT = (15.0, 120.0)  # connect, then each read (a 4 MB upload on a slow office line takes a while)
+# The largest message sent in one sendMail (4 MB once base64-encoded, with room to spare: Microsoft
+# says "4 MB" without saying whose MB); a larger one goes as a draft (graph_upload.py).
+SEND_MAIL_BYTES = 3_000_000
 MIN_RETRY_AFTER = 1.0  # seconds
 MAX_REPLY_CHARS = 400  # of Graph's error text kept in the reply (it goes into the bounce)
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
-
-
-@dataclass(frozen=True)
-class Mailbox:
-    """Where a GRAPH rule sends from: the account's mailbox (its user name) at a Graph endpoint."""
-
-    url: str  # https://graph.microsoft.com, or the account's graph_url
-    mailbox: str
-    account: str  # the account's name, for the replies and the log
-
-    @property
-    def via(self) -> str:
-        """The destination's name in the status counts and the log."""
-        return destination_name(self.mailbox)
-
-    @property
-    def send_url(self) -> str:
-        return f"{self.url.rstrip('/')}/v1.0/users/{quote(self.mailbox, safe='@')}/sendMail"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Graph's answer as an SMTP reply for the queue; ``retry_after``: the seconds Graph asked to
-    wait (429, 503), which the recipient's next try honours."""
-
-    reply: str
-    retry_after: float | None = None
-
-
-def destination_name(mailbox: str) -> str:
-    """A mailbox as the scheduler, the status counts and the log name it."""
-    return f"GRAPH {mailbox}"
 
 
 # --- the courier ---------------------------------------------------------------------------------
@@ -114,7 +84,7 @@ class GraphCourier:
         settings = self.shared.settings
         upstream = settings.account(account.name)
         url = (upstream.oauth2.graph_url if upstream and upstream.oauth2 else "") or GRAPH_URL
-        box = Mailbox(url, account.username, account.name)
+        box = Mailbox(url, account.username, account.name, settings.delivery.http_proxy)
         wanted = [r.address for r in rcpts]
         folded = {w.casefold() for w in wanted}
         also = [a for a in header_recipients(content) if a.casefold() not in folded]
@@ -125,7 +95,16 @@ class GraphCourier:
                 box.mailbox,
                 ",".join(f"<{a}>" for a in also),
             )
-        outcome = send(box, credentials.token_source(settings, account.name), with_bcc(content, wanted))
+        token = credentials.token_source(settings, account.name)
+        if len(content) + 4096 > SEND_MAIL_BYTES:  # 4096: room for the Bcc line
+            from app.deliver.couriers import graph_upload
+
+            log.info(
+                "%s graph=%s: %d bytes, sent as a draft with upload sessions", message.id, box.mailbox, len(content)
+            )
+            outcome = graph_upload.send_large(box, token, content, wanted, _outcome, message.id)
+        else:
+            outcome = send(box, token, with_bcc(content, wanted))
         said, where = outcome.reply, f"graph={box.mailbox} auth={account.name}"
         return [Reply(r, said, box.via, f"to=<{r.address}> {where}", failing(said), outcome.retry_after) for r in rcpts]
 
@@ -156,35 +135,12 @@ def with_bcc(content: bytes, recipients: list[str]) -> bytes:
 
 # --- the request ---------------------------------------------------------------------------------
 
-_local = threading.local()
-
-
-def _session() -> requests.Session:
-    """One session per delivery thread: kept-alive connections to Graph, never shared."""
-    session = getattr(_local, "session", None)
-    if session is None:
-        import requests  # only once a rule sends by Graph
-
-        session = _local.session = requests.Session()
-    return session
-
-
-def too_big(size: int) -> str:
-    return (
-        f"554 5.3.4 the message is too big for Microsoft Graph: {size:,} bytes base64-encoded, over the "
-        f"{MAX_REQUEST_BYTES // (1024 * 1024)} MB one sendMail request may carry (Tenso does not use Graph's "
-        "upload sessions); send it smaller, or by a rule that delivers by SMTP"
-    )
-
 
 def send(box: Mailbox, token: TokenSource, mime: bytes) -> Outcome:
     """One sendMail request; a 401 for a token Tenso believed valid gets one refresh and one retry."""
     import requests
 
     body = base64.b64encode(mime)
-    if len(body) > MAX_REQUEST_BYTES:
-        return Outcome(too_big(len(body)))
-    host = urlsplit(box.url).netloc
     answer: requests.Response | None = None
     for retry in (False, True):
         try:
@@ -192,16 +148,14 @@ def send(box: Mailbox, token: TokenSource, mime: bytes) -> Outcome:
         except DeliveryError as exc:
             return Outcome(f"451 4.4.0 {exc.reply}")
         try:
-            answer = _session().post(
+            answer = session(box.proxy).post(
                 box.send_url,
                 data=body,
                 headers={"Authorization": f"Bearer {bearer}", "Content-Type": "text/plain"},
                 timeout=TIMEOUT,
             )
-        except requests.Timeout as exc:
-            return Outcome(f"451 4.4.2 Microsoft Graph ({host}) did not answer in time: {exc}")
-        except requests.RequestException as exc:
-            return Outcome(f"451 4.4.2 cannot reach Microsoft Graph ({host}): {exc}")
+        except (requests.RequestException, proxy.ProxyLogin) as exc:
+            return unreachable(box, box.send_url, exc)
         if answer.status_code != 401:
             break
     assert answer is not None
@@ -236,14 +190,13 @@ def _outcome(box: Mailbox, answer: requests.Response) -> Outcome:
             "a mailbox of the tenant"
         )
     if status == 413:
-        return Outcome(f"554 5.3.4 Microsoft Graph refused the message as too large: {said}")
+        return Outcome(
+            f"554 5.3.4 Microsoft Graph refused the message as too large: {said}; the mailbox's limit for one "
+            "message (Exchange Online: 35 MB unless the administrator changed it) is below its size"
+        )
     if 400 <= status < 500:
         return Outcome(f"554 5.0.0 Microsoft Graph refused the message: {said}" + _id(request_id))
     return Outcome(f"451 4.4.0 Microsoft Graph answered {said}" + _id(request_id))
-
-
-def _id(request_id: str) -> str:
-    return f" (request-id {request_id})" if request_id else ""
 
 
 def _detail(answer: requests.Response) -> str:
