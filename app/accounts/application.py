@@ -97,6 +97,7 @@ def access_token(
     margin: float = 300.0,
     secret: str | None = None,
     logged: bool = True,
+    http_proxy: str = "",
 ) -> str:
     """A valid token of the application, asked for when there is none (or ``fresh``: the server
     refused the one it had).  AppTokenError (the mail is deferred with its text) otherwise;
@@ -116,7 +117,7 @@ def access_token(
             return again.access_token  # type: ignore[union-attr]
         if again and again.error and again.credential == p.fingerprint and (again.last_refresh or 0) >= waited_from:
             raise AppTokenError(again.error)  # asked by another thread while this one waited
-        return _fetch(store, account, graph, p, again, fresh, logged)
+        return _fetch(store, account, graph, p, again, fresh, logged, http_proxy)
 
 
 def _fetch(
@@ -127,9 +128,10 @@ def _fetch(
     old: TokenSet | None,
     fresh: bool,
     logged: bool = True,
+    http_proxy: str = "",
 ) -> str:
     name = account.name
-    ep = oauth.endpoints(account, graph)
+    ep = oauth.endpoints(account, graph, http_proxy)  # delivery.http_proxy
     now = time.time()
     same = old is not None and old.credential == p.fingerprint
     try:
@@ -168,14 +170,14 @@ def _fetch(
     return new.access_token
 
 
-def refresh_due(store: TokenStore, account: UpstreamAccount, graph: bool, margin: float) -> None:
+def refresh_due(store: TokenStore, account: UpstreamAccount, graph: bool, margin: float, http_proxy: str = "") -> None:
     """Renews a working token ahead of time; a refused or never-asked one is left to the next
     delivery attempt (the retry schedule), so a refusing server is not asked in a loop."""
     tokens = _stored(store, account.name)
     if tokens is None or tokens.error or not tokens.access_token:
         return
     try:
-        access_token(store, account, graph, margin=margin)
+        access_token(store, account, graph, margin=margin, http_proxy=http_proxy)
     except AppTokenError:
         pass  # logged once by _fetch
 

@@ -160,7 +160,15 @@ def _app_login(settings: Settings, account: UpstreamAccount, graph: bool, secret
     """Client credentials need no sign-in; ``account login`` asks for a token now all the same (a
     check that the secret or certificate works) and stores a given secret once it worked."""
     try:
-        application.access_token(store(), account, graph, fresh=True, secret=secret or None, logged=False)
+        application.access_token(
+            store(),
+            account,
+            graph,
+            fresh=True,
+            secret=secret or None,
+            logged=False,
+            http_proxy=settings.delivery.http_proxy,
+        )
         if secret:
             passwords.set(account.key, secret)
     except application.AppTokenError as exc:
@@ -233,7 +241,9 @@ def access_token(settings: Settings, name: str, fresh: bool = False, margin: flo
     if account.oauth2 is not None and account.oauth2.flow == Flow.CLIENT_CREDENTIALS:
         graph = name.lower() in settings.graph_accounts()
         try:
-            return application.access_token(store(), account, graph, fresh=fresh, margin=margin)
+            return application.access_token(
+                store(), account, graph, fresh=fresh, margin=margin, http_proxy=settings.delivery.http_proxy
+            )
         except application.AppTokenError as exc:
             raise AccountError(str(exc)) from exc  # the mail is deferred; never a sign-in mark
     tokens = _load(name)
@@ -307,7 +317,8 @@ def refresh_due(settings: Settings, margin: float = 2 * REFRESH_MARGIN_SECONDS) 
         if account.oauth2 is None:
             continue
         if account.oauth2.flow == Flow.CLIENT_CREDENTIALS:
-            application.refresh_due(store(), account, account.name.lower() in settings.graph_accounts(), margin)
+            graph = account.name.lower() in settings.graph_accounts()
+            application.refresh_due(store(), account, graph, margin, settings.delivery.http_proxy)
             continue
         try:
             access_token(settings, account.name, margin=margin)
