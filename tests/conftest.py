@@ -23,6 +23,31 @@ if TYPE_CHECKING:
     from app import settings as settings_mod
 
 
+def _encodable(data):
+    """``data`` with every string UTF-8 encodable: surrogate escapes (bytes that were not UTF-8,
+    as aiosmtpd hands them over and as the gateway logs them) become backslash escapes."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return data.encode("utf-8", "backslashreplace").decode("utf-8")
+        return data
+    if isinstance(data, dict):
+        return {key: _encodable(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return type(data)(_encodable(item) for item in data)
+    return data
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_to_serializable(config, report):
+    """A test's report as pytest-xdist sends it from a worker: its captured log may hold the
+    surrogate escapes of a hostile client's bytes, which execnet refuses to send ("strings must
+    be utf-8 encodable"), ending the whole run with an INTERNALERROR."""
+    data = yield
+    return _encodable(data)
+
+
 @pytest.fixture
 def upstream_factory():
     made: list[Upstream] = []
