@@ -63,8 +63,13 @@ def upstream_factory():
 
 
 @pytest.fixture
-def gateway_factory(tmp_path, upstream_factory):
+def gateway_factory(tmp_path, upstream_factory, monkeypatch):
     # Depends on upstream_factory so gateways stop (closing pooled sessions) before upstreams do.
+    # A refused login is answered after AUTH_FAILED_DELAY (1 s, against guessing): the tests'
+    # many refused logins wait 0.05 s; test_inbound shows the delay itself.
+    from app.receive import handler  # after the sandbox (tests.support): it imports keyring
+
+    monkeypatch.setattr(handler, "AUTH_FAILED_DELAY", 0.05)
     made: list[RunningGateway] = []
 
     def make(settings: settings_mod.Settings | None = None, **sections) -> RunningGateway:
