@@ -63,13 +63,25 @@ def upstream_factory():
 
 
 @pytest.fixture
-def gateway_factory(tmp_path, upstream_factory, monkeypatch):
-    # Depends on upstream_factory so gateways stop (closing pooled sessions) before upstreams do.
-    # A refused login is answered after AUTH_FAILED_DELAY (1 s, against guessing): the tests'
-    # many refused logins wait 0.05 s; test_inbound shows the delay itself.
+def short_gateway_waits(monkeypatch):
+    """Two waits of the engine, shortened for the gateways the tests start in this process by the hundred:
+
+    - a refused login is answered after AUTH_FAILED_DELAY (1 s, against guessing): 0.05 s here;
+      test_inbound shows the delay itself;
+    - the queue runner reads the control folder (pause, retry...) every CONTROL_POLL_SECONDS (1 s),
+      and a stop that comes while it reads waits out the rest of that second (Scheduler._run
+      clears the stop's wake-up): 0.1 s here.
+    """
+    from app.deliver import scheduler
     from app.receive import handler  # after the sandbox (tests.support): it imports keyring
 
     monkeypatch.setattr(handler, "AUTH_FAILED_DELAY", 0.05)
+    monkeypatch.setattr(scheduler, "CONTROL_POLL_SECONDS", 0.1)
+
+
+@pytest.fixture
+def gateway_factory(tmp_path, upstream_factory, short_gateway_waits):
+    # Depends on upstream_factory so gateways stop (closing pooled sessions) before upstreams do.
     made: list[RunningGateway] = []
 
     def make(settings: settings_mod.Settings | None = None, **sections) -> RunningGateway:

@@ -304,11 +304,9 @@ def _config(tmp_path: Path, rules: list[dict]) -> Path:
     return path
 
 
-def quick_control_poll(monkeypatch) -> float:
-    """The queue runner reads the control folder (pause, resume, retry...) every
-    CONTROL_POLL_SECONDS, 1 s: 0.2 s for the gateways this test starts.  Returns a wait that
-    spans three polls."""
-    monkeypatch.setattr(scheduler, "CONTROL_POLL_SECONDS", 0.2)
+def three_control_polls() -> float:
+    """Longer than the queue runner takes to see a request in the control folder (pause, retry...):
+    three of its CONTROL_POLL_SECONDS (1 s; 0.1 s in the tests' gateways, gateway_factory)."""
     return 3 * scheduler.CONTROL_POLL_SECONDS
 
 
@@ -381,10 +379,7 @@ def test_queue_delete_removes_the_message_without_a_bounce(queued):
     assert queue_cli(config, "delete", qid).returncode == 1  # "not in the queue" now
 
 
-def test_queue_pause_keeps_accepting_mail_and_resume_delivers_it(
-    tmp_path, gateway_factory, upstream_factory, monkeypatch
-):
-    polls = quick_control_poll(monkeypatch)
+def test_queue_pause_keeps_accepting_mail_and_resume_delivers_it(tmp_path, gateway_factory, upstream_factory):
     up = upstream_factory()
     config = _config(tmp_path, [rule(up.port)])
     gw = gateway_factory(settings=settings_mod.load(config))
@@ -394,7 +389,7 @@ def test_queue_pause_keeps_accepting_mail_and_resume_delivers_it(
         code, _ = client.noop()
     assert code == 250
     qid = only_id(gw)
-    time.sleep(polls)
+    time.sleep(three_control_polls())
     assert up.messages == []
     assert recipients(gw, qid)["x@example.net"].attempts == 0
     assert "PAUSED" in queue_cli(config, "list").stdout
@@ -431,9 +426,8 @@ def test_a_queue_runner_that_fails_starts_again_and_delivers(tmp_path, gateway_f
     assert gw.call(gw.gateway.scheduler.stop(grace=5)) == 0  # stopping after a failure is clean
 
 
-def test_queue_commands_act_on_the_spool_when_no_gateway_runs(queued, gateway_factory, monkeypatch):
+def test_queue_commands_act_on_the_spool_when_no_gateway_runs(queued, gateway_factory):
     config, gw, up, dead, qid = queued
-    polls = quick_control_poll(monkeypatch)
     send(gw.port, SENDER, ["y@example.net"], message("second"))
     wait_until(lambda: len(gw.spool.ids()) == 2, what="two queued")
     other = next(i for i in gw.spool.ids() if i != qid)
@@ -452,7 +446,7 @@ def test_queue_commands_act_on_the_spool_when_no_gateway_runs(queued, gateway_fa
     assert "no gateway is running" in queue_cli(config, "retry").stdout
     assert queue_cli(config, "pause").returncode == 0
     again = gateway_factory(settings=settings_mod.load(config))
-    time.sleep(polls)
+    time.sleep(three_control_polls())
     assert up.messages == []  # paused before the start: nothing goes out
     assert queue_cli(config, "resume").returncode == 0
     (got,) = up.handler.wait_for(1, timeout=10)
