@@ -7,6 +7,7 @@ commands bootstrap.py would run go to a recording stand-in.
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -185,5 +186,6 @@ def test_a_later_n_given_to_pytest_overrides_the_workers_bootstrap_chose(tmp_pat
     )
     options = bootstrap.pytest_options(2)
     command = [sys.executable, "-m", "pytest", *options, "-n", "0", "-p", "no:cacheprovider", "-q", "test_where.py"]
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}  # when this runs in a worker
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stdout + result.stderr  # run in this one process, no worker
