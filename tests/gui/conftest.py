@@ -21,7 +21,7 @@ from tests.support.gui import Gui
 
 
 @pytest.fixture
-def gui(qapp, tmp_path, upstream_factory, short_gateway_waits):
+def gui(qapp, tmp_path, upstream_factory):
     # Depends on upstream_factory so the gateways stop (closing pooled sessions) before upstreams do.
     g = Gui(qapp, tmp_path)
     yield g
