@@ -70,9 +70,9 @@ def short_gateway_waits(monkeypatch):
       test_inbound shows the delay itself;
     - the queue runner reads the control folder (pause, retry...) every CONTROL_POLL_SECONDS (1 s),
       and a stop that comes while it reads waits out the rest of that second (Scheduler._run
-      clears the stop's wake-up): 0.1 s here.  Not for the window tests (tests/gui): their loop is
-      closed at teardown, and a runner polling ten times a second was caught there, now and then,
-      with its wake-up's wait not yet started ("coroutine 'Event.wait' was never awaited").
+      clears the stop's wake-up): 0.1 s here.  Not for the window tests (tests/gui): Qt's events
+      are also processed outside their qasync loop (pytest-qt does), and a queue runner woken
+      there fails ("no running event loop"); the fewer wake-ups there, the better.
     """
     from app.deliver import scheduler
     from app.receive import handler  # after the sandbox (tests.support): it imports keyring
