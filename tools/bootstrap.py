@@ -12,7 +12,10 @@ kept in ``.venv/tenso-bootstrap.json``; deleting ``.venv`` starts afresh.
 
 ``run`` keeps the folder you are in (a relative ``--config`` is yours); ``test`` runs in the
 repository's folder, so pytest finds its settings in pyproject.toml and paths such as
-``tests/unit`` are the repository's.
+``tests/unit`` are the repository's.  ``test`` runs the tests side by side in worker processes
+(pytest-xdist, ``-n`` two per CPU core, at most 8; the tests that may not share a worker's
+neighbours are grouped with ``xdist_group``); ``test -n 0`` runs them one after another in one
+process, ``test -n 2`` in two.
 
 Standard library only: this file runs before anything is installed.  Progress and advice go to
 stderr; the program's own output is untouched.
@@ -41,9 +44,22 @@ COMMANDS = {
     "test": ("requirements-dev.txt", "pytest", True),
 }
 
+# Most of the tests' time is spent waiting (on sockets, child processes, timers), so two workers per
+# core keep the cores busy; each worker is a whole Python with Qt loaded, hence the cap.
+# --dist loadgroup: the tests marked with one xdist_group run in one worker, one after another.
+MAX_TEST_WORKERS = 8
+
+
+def pytest_options(cpus: int | None) -> list[str]:
+    """What ``test`` puts before the arguments given to it (a later ``-n`` overrides)."""
+    workers = min(MAX_TEST_WORKERS, 2 * (cpus or 1))
+    return ["-n", str(workers), "--dist", "loadgroup"]
+
+
 USAGE = """\
 usage: python3 tools/bootstrap.py run [ARGS...]          Tenso itself (python -m app ARGS...)
-       python3 tools/bootstrap.py test [PYTEST_ARGS...]  the tests (python -m pytest PYTEST_ARGS...)
+       python3 tools/bootstrap.py test [PYTEST_ARGS...]  the tests (python -m pytest -n N PYTEST_ARGS...;
+                                                         -n 0: one by one)
 On Windows: py tools\\bootstrap.py run  (or test).
 The first time creates .venv and installs the requirements into it (a few minutes)."""
 
@@ -281,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("interrupted; run the same command again to finish")
         return 130
-    command = [str(python), "-m", module, *args[1:]]
+    options = pytest_options(os.cpu_count()) if module == "pytest" else []
+    command = [str(python), "-m", module, *options, *args[1:]]
     if in_repository:
         return execute(command, ROOT, dict(os.environ))
     return execute(command, None, child_environment(dict(os.environ)))

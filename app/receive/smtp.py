@@ -5,25 +5,24 @@ shortcut in the address parser, a true idle timer, connections freed without the
 collector, one log line instead of a traceback for a failed TLS handshake or an address the
 email package's parser breaks on), and ``install_aiosmtpd_patches`` replaces two names in
 aiosmtpd.smtp's module namespace so its per-connection method tables are built once per class,
-and sends aiosmtpd's warnings into Tenso's log.  Both lean on the internals of the pinned
-version (``AIOSMTPD_VERSION``, requirements.txt): check them again when it changes.  What the
-server says and decides is the handler's (``receive.handler``).
+and sends aiosmtpd's warnings into Tenso's log.  Every private name of aiosmtpd this leans on
+is listed, with what it is used for, in ``receive.aiosmtpd_private`` (and reached through it
+where it can be); tests/unit/test_aiosmtpd_pinned.py fails when an upgrade changes any of them.
+What the server says and decides is the handler's (``receive.handler``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import re
 import ssl
 from functools import partial
 from typing import TYPE_CHECKING, AnyStr, cast
 
-import aiosmtpd
-from aiosmtpd import smtp as aiosmtpd_smtp
 from aiosmtpd.smtp import MISSING, SMTP, TLSSetupException, syntax
 
+from app.receive import aiosmtpd_private as private
 from app.receive.door import BANNED
 from app.receive.handler import hand_back
 from app.settings import ListenerTls
@@ -33,49 +32,7 @@ if TYPE_CHECKING:
     from app.settings import Listener, Server
 
 log = logging.getLogger("tenso")
-aiosmtpd_log = logging.getLogger("mail.log")  # aiosmtpd's own logger
 
-AIOSMTPD_VERSION = "1.4.6"  # the version whose internals TensoSMTP and the patches below were written for
-
-
-_SCANNED = ("smtp_", "handle_", "auth_")
-
-
-class _PerClassTables:
-    """aiosmtpd 1.4 rebuilds, for every connection, method tables that depend only on the
-    classes (``dir``, ``inspect.getmembers``, ``inspect.signature``): a large share of the
-    event loop's time per connection under load.  These stand-ins, installed in
-    aiosmtpd.smtp's module namespace, compute the names once per class and bind them per
-    instance, so every table still holds the new connection's own bound methods.
-    """
-
-    def __init__(self) -> None:
-        self._names: dict[type, list[str]] = {}
-        self._signatures: dict[object, inspect.Signature] = {}
-
-    def dir(self, obj: object) -> list[str]:
-        names = self._names.get(type(obj))
-        if names is None:
-            # aiosmtpd only looks for smtp_*, handle_* and auth_* names, all defined on classes:
-            # the other ~200 names of a class are left out of its per-connection scans.
-            names = self._names[type(obj)] = [n for n in dir(type(obj)) if n.startswith(_SCANNED)]
-        return names
-
-    def getmembers(self, obj: object, predicate=None) -> list[tuple[str, object]]:
-        return [(name, getattr(obj, name)) for name in self.dir(obj) if name.startswith("auth_")]
-
-    def signature(self, fn) -> inspect.Signature:
-        key = getattr(fn, "__func__", fn)
-        found = self._signatures.get(key)
-        if found is None:
-            found = self._signatures[key] = inspect.signature(fn)
-        return found
-
-    def __getattr__(self, name: str):
-        return getattr(inspect, name)
-
-
-_tables = _PerClassTables()
 _installed = False
 
 
@@ -105,13 +62,11 @@ def install_aiosmtpd_patches() -> None:
     global _installed
     if _installed:
         return
-    found = aiosmtpd.__version__
-    if found != AIOSMTPD_VERSION:
-        log.warning("aiosmtpd %s is installed; Tenso's adaptations were written for %s", found, AIOSMTPD_VERSION)
-    # Monkeypatching aiosmtpd.smtp's namespace: its ``dir`` is the builtin (no module attribute to
-    # type), its ``inspect`` the module (which _tables stands in for).
-    aiosmtpd_smtp.dir = _tables.dir  # type: ignore[attr-defined]
-    aiosmtpd_smtp.inspect = _tables  # type: ignore[assignment]
+    # What the test checks (tests/unit/test_aiosmtpd_pinned.py), but the sources and a live session.
+    for problem in private.problems(sources=False):
+        log.warning("%s: Tenso's adaptations of aiosmtpd were written for %s", problem, private.PINNED)
+    private.patch_module()
+    aiosmtpd_log = private.logger()
     # Its INFO lines are one per command and connection: only its warnings are Tenso's business.
     aiosmtpd_log.setLevel(logging.WARNING)
     aiosmtpd_log.addHandler(_IntoTensoLog())
@@ -155,7 +110,7 @@ class TensoSMTP(SMTP):
         self._implicit_tls = implicit_tls
         # Set here, not passed: aiosmtpd warns for every connection that requires AUTH
         # without requiring STARTTLS, which is just what an implicit-TLS listener does.
-        self._auth_required = auth_required
+        private.set_auth_required(self, auth_required)
         self._client = ""  # set once admitted (the door counts it until connection_lost)
         self._admitted = False
         self._data_started: float | None = None  # loop time DATA's 354 was sent, while reading it
@@ -188,7 +143,7 @@ class TensoSMTP(SMTP):
         allow nothing behind STARTTLS before the handshake.  aiosmtpd would answer 220 and wait
         for a handshake that such a client never starts, holding the connection until the idle
         timeout (and plain text read before TLS is what the CVE-2011-0411 injection is made of)."""
-        if not arg and self.tls_context and self._reader._buffer:  # type: ignore[attr-defined]  # asyncio.StreamReader's
+        if not arg and self.tls_context and private.input_waiting(private.reader(self)):
             peer = self.session.peer if self.session else None
             log.info("client %s sent more after STARTTLS, before the TLS handshake: hung up", peer[0] if peer else "?")
             await self.push(STARTTLS_PIPELINED)
@@ -226,7 +181,7 @@ class TensoSMTP(SMTP):
         return INTERNAL_ERROR
 
     def connection_made(self, transport) -> None:
-        if self._original_transport is not None:  # the TLS layer after STARTTLS: the same client
+        if private.after_starttls(self):  # the TLS layer after STARTTLS: the same client
             super().connection_made(transport)
             return
         peer = transport.get_extra_info("peername")
@@ -254,24 +209,15 @@ class TensoSMTP(SMTP):
         self.event_handler.sessions.discard(self)
         transport = self.transport
         super().connection_lost(error)
-        assert self._handler_coroutine is not None  # set in connection_made (aiosmtpd asserts it too)
-        self._handler_coroutine.add_done_callback(self._release)
-        # asyncio (3.11) keeps the transport's own read callback as a bound method: a cycle
-        # of one closed transport.  Its reading is over (this is its last call to us).
-        if transport is not None and hasattr(transport, "_read_ready_cb"):
-            transport._read_ready_cb = None
+        private.session_task(self).add_done_callback(self._release)
+        private.drop_read_callback(transport)  # its reading is over: this is its last call to us
 
     def _release(self, task: asyncio.Task) -> None:
         """Drops what ties a finished connection to itself (its tables of bound methods, the
         stream writer that points back, the finished task), so it is freed at once instead of
         waiting for the cyclic garbage collector, whose passes over them under load stalled
         the loop."""
-        self._handler_coroutine = None
-        self._client_connected_cb = None
-        self._reader = self._writer = None  # type: ignore[assignment]  # aiosmtpd types them as always set; freed on purpose
-        self._smtp_methods = {}
-        self._auth_methods = {}
-        self._timeout_handle = None
+        private.release(self)
 
     @syntax("AUTH <mechanism>")
     async def smtp_AUTH(self, arg: str) -> None:
@@ -316,25 +262,25 @@ class TensoSMTP(SMTP):
         try:
             content = await self._read_message()
         except asyncio.CancelledError:
-            self._writer.close()
+            private.writer(self).close()
             raise
         finally:
             self._data_started = None
         if content is None:
             await self.push("552 Error: Too much mail data")
-            self._set_post_data_state()
+            private.new_envelope(self)
             return
         if content.startswith(b"."):
             content = content[1:]
         content = content.replace(b"\r\n.", b"\r\n")  # RFC 5321 4.5.2: drop each line's leading dot
         self.envelope.content = self.envelope.original_content = content
-        status = await self._call_handler_hook("DATA")
-        self._set_post_data_state()
+        status = await private.call_handler_hook(self, "DATA")
+        private.new_envelope(self)
         await self.push("250 OK" if status is MISSING else status)
 
     async def _read_message(self) -> bytes | None:
         """The data up to the end marker (its last CRLF kept, still dot-stuffed); None if too big."""
-        reader = self._reader
+        reader = private.reader(self)
         limit = self.data_size_limit
         buf = bytearray(b"\r\n")  # as if after a line end, so the marker is always CRLF "." CRLF
         dropped = 0  # bytes thrown away once the message is known to be too big
@@ -354,7 +300,7 @@ class TensoSMTP(SMTP):
         if leftover:
             # A client that sent its next command before our reply (QUIT right after ".") gets
             # it read as the next command; aiosmtpd itself works on this buffer the same way.
-            reader._buffer[0:0] = leftover  # type: ignore[attr-defined]  # asyncio.StreamReader's private buffer
+            private.unread(reader, leftover)
         if limit and dropped + end > limit:
             return None
         return bytes(buf[2 : end + 2])
@@ -364,11 +310,11 @@ class TensoSMTP(SMTP):
         and the one timer, when it fires early, sleeps again until the deadline.  It is restarted
         for every command and every piece of DATA (a heap push and a cancel each, before).
         The timer's own due time is kept here: qasync's loop hands back plain Handles, no when()."""
-        self._set_deadline(self.loop.time() + (duration or self._timeout_duration))
+        self._set_deadline(self.loop.time() + (duration or private.idle_timeout(self)))
 
     def _set_deadline(self, when: float) -> None:
         self._deadline = when
-        handle = self._timeout_handle
+        handle = private.idle_timer(self)
         if handle is None or handle.cancelled() or self._timer_at > self._deadline:
             if handle is not None:
                 handle.cancel()
@@ -376,7 +322,7 @@ class TensoSMTP(SMTP):
 
     def _arm(self, when: float) -> None:
         self._timer_at = when
-        self._timeout_handle = self.loop.call_at(when, self._check_deadline)
+        private.set_idle_timer(self, self.loop.call_at(when, self._check_deadline))
 
     def _check_deadline(self) -> None:
         if self.loop.time() < self._deadline:
@@ -401,9 +347,9 @@ class TensoSMTP(SMTP):
         # later than timeout_seconds plus 1 s per MIN_DATA_RATE bytes from the 354.
         super().data_received(data)
         started = self._data_started
-        if started is not None and self.transport is not None and self._timeout_handle is not None:
+        if started is not None and self.transport is not None and private.idle_timer(self) is not None:
             self._data_bytes += len(data)
-            now, timeout = self.loop.time(), self._timeout_duration
+            now, timeout = self.loop.time(), private.idle_timeout(self)
             self._set_deadline(min(now + timeout, started + timeout + self._data_bytes / MIN_DATA_RATE))
 
 

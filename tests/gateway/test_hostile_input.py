@@ -461,6 +461,12 @@ def fuzz_session(rng, port: int) -> str:
         return "closed"
 
 
+def cores_shared() -> float:
+    """How many test processes each core runs: pytest-xdist's workers over the cores, at least 1."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    return max(1.0, workers / (os.cpu_count() or 1))
+
+
 def test_random_sessions_leave_the_gateway_answering_and_the_log_without_a_traceback(tls_gateway):
     rng = random.Random(FUZZ_SEED)
     started = time.monotonic()
@@ -479,4 +485,6 @@ def test_random_sessions_leave_the_gateway_answering_and_the_log_without_a_trace
     assert log.tracebacks == [], log.tracebacks
     assert not [r for r in log.records if r[0] >= logging.ERROR], log.text()
     assert counts.get("stalled", 0) == 0, counts
-    assert seconds < 30, f"{FUZZ_SESSIONS} sessions took {seconds:.1f} s"
+    # About 5 s on a core of its own: 30 s, more when the tests run side by side on fewer cores.
+    limit = 30 * cores_shared()
+    assert seconds < limit, f"{FUZZ_SESSIONS} sessions took {seconds:.1f} s (limit {limit:.0f} s)"

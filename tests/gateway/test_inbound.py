@@ -17,6 +17,7 @@ import time
 import pytest
 import trustme
 
+from app.receive import handler as inbound_handler
 from app.system import passwords
 from tests.support import FIXTURES
 from tests.support.smtp import Raw, b64, message, send, strip_received, write_tls_files
@@ -198,6 +199,19 @@ def test_auth_wrong_password_gets_535_reply_and_client_may_retry(gateway_factory
         c.password = user_password
         code, resp = c.auth(mechanism, method)
         assert code == 235, resp
+
+
+def test_a_refused_login_is_answered_only_after_auth_failed_delay(gateway_factory, tls, user_password, monkeypatch):
+    """Against password guessing; the other tests make the delay 0.05 s (gateway_factory)."""
+    server, context = tls
+    gw = gateway_factory(server=server, **local_user_settings())
+    monkeypatch.setattr(inbound_handler, "AUTH_FAILED_DELAY", 0.5)
+    with tls_client(gw.port, context) as c:
+        c.user, c.password = USER, user_password + "-wrong"
+        started = time.monotonic()
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            c.auth("PLAIN", c.auth_plain)
+        assert time.monotonic() - started >= 0.5
 
 
 def test_auth_fails_for_address_that_is_not_a_local_user_even_with_keyring_entry(gateway_factory, tls):

@@ -24,6 +24,7 @@ import pytest
 
 from app import settings as settings_mod
 from app.deliver import backup as backup_copies
+from app.deliver import scheduler
 from tests.support import REPO
 from tests.support.gateway import recipients, retry_now, rule, set_received_at, wait_attempts
 from tests.support.logs import TensoLog
@@ -303,6 +304,12 @@ def _config(tmp_path: Path, rules: list[dict]) -> Path:
     return path
 
 
+def three_control_polls() -> float:
+    """Longer than the queue runner takes to see a request in the control folder (pause, retry...):
+    three of its CONTROL_POLL_SECONDS (1 s; 0.1 s in the tests' gateways, gateway_factory)."""
+    return 3 * scheduler.CONTROL_POLL_SECONDS
+
+
 def queue_cli(config: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "app", "queue", *args, "--config", str(config)],
@@ -382,7 +389,7 @@ def test_queue_pause_keeps_accepting_mail_and_resume_delivers_it(tmp_path, gatew
         code, _ = client.noop()
     assert code == 250
     qid = only_id(gw)
-    time.sleep(1.5)  # more than the scheduler's control poll
+    time.sleep(three_control_polls())
     assert up.messages == []
     assert recipients(gw, qid)["x@example.net"].attempts == 0
     assert "PAUSED" in queue_cli(config, "list").stdout
@@ -439,7 +446,7 @@ def test_queue_commands_act_on_the_spool_when_no_gateway_runs(queued, gateway_fa
     assert "no gateway is running" in queue_cli(config, "retry").stdout
     assert queue_cli(config, "pause").returncode == 0
     again = gateway_factory(settings=settings_mod.load(config))
-    time.sleep(1.5)
+    time.sleep(three_control_polls())
     assert up.messages == []  # paused before the start: nothing goes out
     assert queue_cli(config, "resume").returncode == 0
     (got,) = up.handler.wait_for(1, timeout=10)

@@ -15,6 +15,7 @@ import smtplib
 
 import pytest
 
+from app import gateway as gateway_mod
 from app import settings as settings_mod
 from app.status import State
 from app.store.activity import Outcome
@@ -154,7 +155,8 @@ def test_an_oauth_account_that_is_not_signed_in_is_listed(tmp_path, gateway_fact
     assert status.as_json()["sign_in_needed"] == [{"account": "status-oauth", "why": None}]
 
 
-def test_status_command_lists_clients_barred_from_auth_while_the_gateway_runs(tmp_path, gateway_factory):
+def test_status_command_lists_clients_barred_from_auth_while_the_gateway_runs(tmp_path, gateway_factory, monkeypatch):
+    monkeypatch.setattr(gateway_mod, "ACTIVITY_SAVE_SECONDS", 0.2)  # the status file, written every 5 s
     settings = make_settings(
         tmp_path,
         server={"auth_requires_tls": False, "auth_failures_limit": 1, "auth_ban_minutes": 30},

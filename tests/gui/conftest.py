@@ -8,6 +8,7 @@ real X display (a mouse drag, the tray) is in test_gui_x11.py.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 
 import pytest
@@ -18,6 +19,24 @@ from app.gui import i18n
 from app.gui.rules_model import RulesModel
 from tests.support.gateway import make_settings
 from tests.support.gui import Gui
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_call(item):
+    """The windows' gateways stop as soon as the test's body is done, on the loop: pytest-qt then
+    processes Qt's events itself, outside the qasync loop, after the body and at teardown (see
+    Gui.stop_gateways).  The gui fixture closes the rest at teardown."""
+    gui = getattr(item, "funcargs", {}).get("gui")
+    try:
+        result = yield
+    except BaseException:
+        if isinstance(gui, Gui) and gui.loop is not None:
+            with contextlib.suppress(Exception):  # the test's own failure is the one to report
+                gui.stop_gateways()
+        raise
+    if isinstance(gui, Gui) and gui.loop is not None:
+        gui.stop_gateways()
+    return result
 
 
 @pytest.fixture

@@ -585,6 +585,16 @@ def test_settings_applied_to_the_running_gateway_reach_the_receiving_process(
         )
         gw.call(gw.gateway.reconfigure(closed))
         assert gw.gateway.receivers._procs[1] is worker, "an unchanged server section restarted the worker"
+
+        # The receiving process reads the new settings from its pipe a moment later (nothing
+        # answers that it has them; under load that moment was seen to be long enough for a
+        # connection to be served with the old ones): first it refuses too, then nothing may pass.
+        def worker_refuses() -> bool:
+            rcpt_reply(gw.port, "probe@example.net")
+            probes = log.matching(r"^refused RCPT <probe@example\.net>")
+            return any(thread == WORKER_THREAD for _, _, thread in probes)
+
+        wait_until(worker_refuses, 10, "the receiving process to refuse with the new settings")
         tried = 0
         for round_ in range(5):
             rcpts = [f"after{round_}-{i}@example.net" for i in range(20)]

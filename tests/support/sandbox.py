@@ -14,11 +14,16 @@ import os
 import tempfile
 from pathlib import Path
 
-if os.environ.get("TENSO_TESTS_SANDBOX"):  # a subprocess of the session: the same folders
-    SANDBOX = Path(os.environ["TENSO_TESTS_SANDBOX"])
+# Under pytest-xdist each worker process is a session of its own: it gets its own folders (one
+# keyring file, one default data folder per process), not those of the controller it inherited.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+if os.environ.get("TENSO_TESTS_SANDBOX") and os.environ.get("TENSO_TESTS_SANDBOX_OF", "") == _WORKER:
+    SANDBOX = Path(os.environ["TENSO_TESTS_SANDBOX"])  # a subprocess of the session: the same folders
 else:
-    SANDBOX = Path(tempfile.mkdtemp(prefix="tenso-tests-"))
+    SANDBOX = Path(tempfile.mkdtemp(prefix=f"tenso-tests-{_WORKER}-" if _WORKER else "tenso-tests-"))
     os.environ["TENSO_TESTS_SANDBOX"] = str(SANDBOX)
+    os.environ["TENSO_TESTS_SANDBOX_OF"] = _WORKER
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
     os.environ["XDG_DATA_HOME"] = str(SANDBOX / "xdg-data")
     os.environ["TENSO_DATA_DIR"] = str(SANDBOX / "tenso-data")

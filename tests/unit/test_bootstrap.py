@@ -7,6 +7,7 @@ commands bootstrap.py would run go to a recording stand-in.
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -161,3 +162,30 @@ def test_no_command_prints_the_usage(capsys):
     assert bootstrap.main([]) == 2
     assert bootstrap.main(["--help"]) == 0
     assert "tools/bootstrap.py test" in capsys.readouterr().err
+
+
+def test_test_runs_pytest_in_two_workers_per_core_and_the_arguments_given_come_after(monkeypatch):
+    ran = []
+    monkeypatch.setattr(bootstrap, "prepare", lambda venv, requirements: Path("/venv/bin/python"))
+    monkeypatch.setattr(bootstrap, "execute", lambda command, cwd, env: ran.append((command, cwd)) or 0)
+    monkeypatch.setattr(bootstrap.os, "cpu_count", lambda: 2)
+    assert bootstrap.main(["test", "-n", "0", "tests/unit"]) == 0
+    assert bootstrap.main(["run", "--headless"]) == 0
+    python = str(Path("/venv/bin/python"))
+    assert ran == [
+        ([python, "-m", "pytest", "-n", "4", "--dist", "loadgroup", "-n", "0", "tests/unit"], bootstrap.ROOT),
+        ([python, "-m", "app", "--headless"], None),
+    ]
+    assert bootstrap.pytest_options(None) == ["-n", "2", "--dist", "loadgroup"]
+    assert bootstrap.pytest_options(64)[:2] == ["-n", str(bootstrap.MAX_TEST_WORKERS)]
+
+
+def test_a_later_n_given_to_pytest_overrides_the_workers_bootstrap_chose(tmp_path):
+    (tmp_path / "test_where.py").write_text(
+        "import os\n\ndef test_where():\n    assert 'PYTEST_XDIST_WORKER' not in os.environ\n", encoding="utf-8"
+    )
+    options = bootstrap.pytest_options(2)
+    command = [sys.executable, "-m", "pytest", *options, "-n", "0", "-p", "no:cacheprovider", "-q", "test_where.py"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}  # when this runs in a worker
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr  # run in this one process, no worker
