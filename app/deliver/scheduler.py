@@ -223,6 +223,9 @@ class Scheduler:
         was_paused = None
         next_poll = 0.0
         while not self._stopping:
+            # Cleared before this turn's work, not after it: a wake-up (new mail, stop) that comes
+            # while the turn awaits (the control poll, a slot) makes the wait below return at once.
+            self._wakeup.clear()
             now = time.time()
             if now >= next_poll:
                 next_poll = now + CONTROL_POLL_SECONDS
@@ -258,7 +261,6 @@ class Scheduler:
                     raise
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-            self._wakeup.clear()
             timeout = next_poll - time.time()
             if self._due and not paused:
                 timeout = min(timeout, self._due[0][0] - time.time())

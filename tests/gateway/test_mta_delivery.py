@@ -206,12 +206,12 @@ def test_nxdomain_bounces_with_status_5_1_2(dns, hosts, mta, tmp_path):
 
 
 def test_dns_server_down_defers_with_4xx_and_does_not_bounce(hosts, gateway_factory, tmp_path, monkeypatch):
-    # Nothing answers on this port: the resolver waits for its whole timeout (mx.DNS_TIMEOUT,
+    # Nothing answers on this port: the resolver waits for its whole timeout (resolver.DNS_TIMEOUT,
     # 10 s), here made 1 s.  The attempt runs in a thread of this process, where the test can
-    # shorten it (the delivery process would read its own mx.DNS_TIMEOUT).
-    from app.deliver import mx
+    # shorten it (the delivery process would read its own resolver.DNS_TIMEOUT).
+    from app.deliver import resolver
 
-    monkeypatch.setattr(mx, "DNS_TIMEOUT", 1.0)
+    monkeypatch.setattr(resolver, "DNS_TIMEOUT", 1.0)
     monkeypatch.setenv("TENSO_DELIVERY_PROCESS", "0")
     gw = gateway_factory(
         delivery={"dns_servers": [f"127.0.0.1:{dead_udp_port()}"], "mx_port": hosts.port},
