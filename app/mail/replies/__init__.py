@@ -13,8 +13,8 @@ form it reaches an administrator: as the server sent it (also multi-line), as sm
 The table is data, one module per provider (``exchange``, ``entra``, ``google``, ``graph``,
 ``smtp``; its parts in ``entry``): each entry is recognised by one or more patterns (all
 conditions of a pattern must hold) and the pattern that says most wins, so a distinctive text
-beats a bare code (the weights are in ``entry``).  Standard library only, no Qt: the command line, ``status --json``, the
-log and the window all use it.
+beats a bare code (the weights are in ``entry``).  Standard library only, no Qt: the command
+line, ``status --json``, the log and the window all use it.
 """
 
 from __future__ import annotations
