@@ -1,16 +1,18 @@
 """The advice beside a refusal: the log line said once per destination and advice key
-(app/deliver/advice_log.py), and ``status`` / ``status --json`` reading a failing destination
-from the status file (app/status.py, app/cli/status.py)."""
+(app/deliver/advice_log.py); ``status`` / ``status --json`` reading a failing destination from
+the status file (app/status.py, app/cli/status.py); ``queue list`` / ``--json`` beside each
+recipient's reply (app/cli/queue.py)."""
 
 from __future__ import annotations
 
 import json
+import time
 
 from app import cli
 from app import settings as settings_mod
 from app.deliver.advice_log import AdviceLog
 from app.store.activity import FILE_NAME, Activity, Delivered, Outcome
-from app.store.spool import DEFERRED, FAILED, QUEUED, SENT
+from app.store.spool import DEFERRED, FAILED, QUEUED, SENT, Envelope, Spool
 from tests.support.logs import LogCapture
 
 TENANT = "451 4.4.0 AUTH LOGIN as scan@example.co.jp refused: 535 5.7.139 Authentication unsuccessful, " + (
@@ -103,3 +105,34 @@ def test_status_json_has_the_advice_in_english_and_japanese(tmp_path, capsys):
     assert office["advice"]["what"].startswith("Exchange Online has SMTP AUTH turned off")
     assert office["advice_ja"]["what"].startswith("Exchange Online の組織(テナント)全体で SMTP AUTH が無効")
     assert found["MX"]["advice"] is None and found["MX"]["advice_ja"] is None
+
+
+def _queue_with_a_refusal(tmp_path):
+    queue = tmp_path / "queue"
+    spool = Spool(queue)
+    envelope = Envelope(sender="scan@example.co.jp", recipients=["a@example.net", "b@example.net"])
+    spool.store("Q1", envelope, b"Subject: scan\r\n\r\nhello\r\n")
+    stored = spool.load("Q1")
+    first, second = stored.recipients
+    first.state, first.attempts, first.reply, first.next_try = DEFERRED, 1, TENANT, time.time() + 600
+    second.state, second.attempts, second.reply = FAILED, 1, UNKNOWN
+    spool.save_state(stored)
+    config = tmp_path / "settings.json"
+    settings_mod.save(settings_mod.from_dict({"queue": {"dir": str(queue)}}, source=config), config)
+    return config
+
+
+def test_queue_list_says_what_to_do_under_a_deferred_reply_it_knows(tmp_path, capsys):
+    config = _queue_with_a_refusal(tmp_path)
+    assert cli.main(["queue", "list", "--config", str(config)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index(f"        {TENANT}")
+    assert lines[at + 1].startswith("        what to do: Let this mailbox use SMTP AUTH: in Exchange Online PowerShell")
+    assert lines[at + 2].startswith("    <b@example.net>  failed"), "nothing guessed for an unknown reply"
+
+    assert cli.main(["queue", "list", "--config", str(config), "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    first, second = listed["recipients"]
+    assert first["advice"]["key"] == first["advice_ja"]["key"] == "exchange.smtp-auth-disabled.tenant"
+    assert first["advice_ja"]["fix"].startswith("このメールボックスだけ SMTP AUTH を許可するには")
+    assert second["advice"] is None and second["advice_ja"] is None
