@@ -10,6 +10,7 @@ import dataclasses
 import time
 
 from app.gui import i18n
+from app.status import SignInNeeded
 from app.store.activity import DestinationStatus
 from app.system import passwords
 from tests.support.gui import until
@@ -79,3 +80,22 @@ def test_in_english_and_only_under_a_failing_destination(gui, english):
     assert tab.destinations.item(0, 4).toolTip() == "", "an unknown reply is not guessed at"
     tab.show_status(status)
     assert not tab.advice.isVisible() and tab.advice.text() == ""
+
+
+def test_a_refused_sign_in_is_explained_under_the_account(gui, english):
+    window = gui.open()
+    tab = window.status_tab
+    tab.timer.stop()
+    status = gui.run(window.controller.status())
+    why = (
+        "the refresh refused by login.microsoftonline.com: invalid_grant: AADSTS700082: The refresh token has "
+        "expired due to inactivity."
+    )
+    needed = [SignInNeeded("m365", why)]
+    i18n.install("ja")
+    tab.show_status(dataclasses.replace(status, sign_in_needed=needed))
+    lines = tab.accounts.text().split("\n")
+    assert lines[0].startswith("アカウント m365 の再サインインが必要です: the refresh refused"), lines
+    assert lines[1].startswith("状況: ") and lines[2].startswith("対処: "), lines
+    tab.show_status(dataclasses.replace(status, sign_in_needed=[SignInNeeded("m365", "an error Tenso does not know")]))
+    assert len(tab.accounts.text().split("\n")) == 1

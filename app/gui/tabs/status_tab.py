@@ -260,6 +260,9 @@ class StatusTab(QWidget):
             if needed.why:
                 text = tr("The account {0} must sign in again: {1}. Auth accounts → Sign in...")
                 problems.append(text.format(needed.account, needed.why))
+                advice = explain(needed.why, current())
+                if advice is not None:  # what the refusal means, when Tenso knows it
+                    problems += advice.lines()
             else:
                 text = tr("The account {0} is not signed in: mail that needs it waits. Auth accounts → Sign in...")
                 problems.append(text.format(needed.account))
