@@ -109,9 +109,7 @@ class Status:
             "sign_in_needed": [
                 {"account": n.account, "why": n.why or None, **advice_fields(n.why)} for n in self.sign_in_needed
             ],
-            "token_refused": [
-                {"account": t.account, "why": t.why, **advice_fields(t.why)} for t in self.token_refused
-            ],
+            "token_refused": [{"account": t.account, "why": t.why, **advice_fields(t.why)} for t in self.token_refused],
             "expiring": [
                 {"account": e.account, "what": e.what, "date": e.day, "days_left": e.days_left, "text": e.text}
                 for e in self.expiring

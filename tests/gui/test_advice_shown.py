@@ -10,7 +10,7 @@ import dataclasses
 import time
 
 from app.gui import i18n
-from app.status import SignInNeeded
+from app.status import SignInNeeded, TokenRefused
 from app.store.activity import DestinationStatus
 from app.system import passwords
 from tests.support.gui import until
@@ -99,3 +99,19 @@ def test_a_refused_sign_in_is_explained_under_the_account(gui, english):
     assert lines[1].startswith("状況: ") and lines[2].startswith("対処: "), lines
     tab.show_status(dataclasses.replace(status, sign_in_needed=[SignInNeeded("m365", "an error Tenso does not know")]))
     assert len(tab.accounts.text().split("\n")) == 1
+
+
+def test_a_refused_token_request_is_explained_under_the_account(gui, english):
+    window = gui.open()
+    tab = window.status_tab
+    tab.timer.stop()
+    status = gui.run(window.controller.status())
+    why = (
+        "the client-credentials token refused by login.microsoftonline.com: invalid_client: AADSTS7000222: The "
+        "provided client secret keys for app '00001111-aaaa-2222-bbbb-3333cccc4444' are expired."
+    )
+    i18n.install("ja")
+    tab.show_status(dataclasses.replace(status, token_refused=[TokenRefused("app-only", why)]))
+    lines = tab.accounts.text().split("\n")
+    assert "app-only" in lines[0] and lines[1].startswith("状況: アプリのクライアント シークレットの有効期限が切れた")
+    assert lines[2].startswith("対処: ") and "password set account:名前" in lines[2], lines

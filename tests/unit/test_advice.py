@@ -136,3 +136,21 @@ def test_queue_list_says_what_to_do_under_a_deferred_reply_it_knows(tmp_path, ca
     assert first["advice"]["key"] == first["advice_ja"]["key"] == "exchange.smtp-auth-disabled.tenant"
     assert first["advice_ja"]["fix"].startswith("このメールボックスだけ SMTP AUTH を許可するには")
     assert second["advice"] is None and second["advice_ja"] is None
+
+
+def test_status_json_explains_a_refused_token_request_and_sign_in():
+    from app.status import SignInNeeded, State, Status, TokenRefused
+
+    expired = "invalid_client: AADSTS7000222: The provided client secret keys for app 'x' are expired."
+    found = Status(State.RUNNING, [], {}, 0, 0, None, [], token_refused=[TokenRefused("app-only", expired)])
+    found.sign_in_needed = [
+        SignInNeeded("m365", "invalid_grant: AADSTS700082: expired due to inactivity"),
+        SignInNeeded("g", ""),
+    ]
+    data = found.as_json()
+    (refused,) = data["token_refused"]
+    assert refused["advice"]["key"] == refused["advice_ja"]["key"] == "entra.secret-expired"
+    assert "password set account:NAME" in refused["advice"]["fix"]
+    first, never = data["sign_in_needed"]
+    assert first["advice"]["key"] == "entra.sign-in-expired"
+    assert never["advice"] is None and never["advice_ja"] is None

@@ -271,6 +271,9 @@ class StatusTab(QWidget):
                 "The token request of the account {0} was refused: {1}. The mail waits; the next attempt asks again."
             )
             problems.append(text.format(refused.account, refused.why))
+            advice = explain(refused.why, current())
+            if advice is not None:
+                problems += advice.lines()
         notes = [expiry_words(e) for e in status.expiring]
         problems.extend(notes)
         self.notes_changed.emit(notes)
