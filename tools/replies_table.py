@@ -32,7 +32,11 @@ PROVIDERS = (
     (exchange, "Exchange Online (smtp.office365.com)", "Exchange Online(smtp.office365.com)"),
     (entra, "Entra ID, when Tenso asks for a token", "Entra ID(Tenso がトークンを要求したとき)"),
     (google, "Google and Gmail", "Google と Gmail"),
-    (graph, "Microsoft Graph (destination GRAPH)", "Microsoft Graph(転送先 GRAPH)"),
+    (
+        graph,
+        "Microsoft Graph (destination GRAPH), the mailbox's size limit, the HTTP proxy",
+        "Microsoft Graph(転送先 GRAPH)、メールボックスのサイズ上限、HTTP プロキシ",
+    ),
     (smtp, "Any SMTP server", "どの SMTP サーバーでも"),
 )
 HEADERS = {"en": ("reply", "what happened", "what to do"), "ja": ("応答", "状況", "対処")}
