@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from app.mail.replies import explain
 from app.settings import Credential, Flow, Settings, keys
 from app.store import activity as activity_mod
 from app.store.activity import Activity, DestinationStatus, Outcome
@@ -100,12 +101,15 @@ class Status:
                     "last_failure": iso(d.last_failure),
                     "last_reply": d.last_reply or None,
                     "failing": d.failing,
+                    **advice_fields(d.last_reply if d.last_failure else ""),
                 }
                 for d in self.destinations
             ],
             "missing_passwords": [{"key": m.key, "account": m.words} for m in self.missing_passwords],
-            "sign_in_needed": [{"account": n.account, "why": n.why or None} for n in self.sign_in_needed],
-            "token_refused": [{"account": t.account, "why": t.why} for t in self.token_refused],
+            "sign_in_needed": [
+                {"account": n.account, "why": n.why or None, **advice_fields(n.why)} for n in self.sign_in_needed
+            ],
+            "token_refused": [{"account": t.account, "why": t.why, **advice_fields(t.why)} for t in self.token_refused],
             "expiring": [
                 {"account": e.account, "what": e.what, "date": e.day, "days_left": e.days_left, "text": e.text}
                 for e in self.expiring
@@ -115,6 +119,17 @@ class Status:
                 {"start": iso(start), **{o.value: counts.get(o, 0) for o in Outcome}} for start, counts in self.hours
             ],
         }
+
+
+def advice_fields(reply: str) -> dict[str, dict[str, str] | None]:
+    """What ``status --json`` says beside a refusal (app/mail/replies): ``advice`` in English and
+    ``advice_ja`` in Japanese, each ``{"key", "what", "fix"}``; both null when there is no reply
+    or Tenso does not know it."""
+    fields: dict[str, dict[str, str] | None] = {}
+    for name, lang in (("advice", "en"), ("advice_ja", "ja")):
+        found = explain(reply, lang) if reply else None
+        fields[name] = None if found is None else {"key": found.key, "what": found.what, "fix": found.fix}
+    return fields
 
 
 def needed_passwords(settings: Settings) -> list[MissingPassword]:

@@ -16,6 +16,7 @@ from app.cli import (
     account,
     certificate,
     check,
+    explain,
     import_forward,
     password,
     queue,
@@ -38,6 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     account.COMMAND,
     certificate.COMMAND,
     import_forward.COMMAND,
+    explain.COMMAND,
 )
 
 

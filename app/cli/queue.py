@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 
 from app.cli.command import Command, load
+from app.mail.replies import explain
 from app.settings import Settings
+from app.status import advice_fields
 from app.store.spool import WAITING, QueueLocked, Spool
 
 
@@ -107,6 +109,7 @@ def _queue_list(spool: Spool, as_json: bool) -> int:
                                 "attempts": r.attempts,
                                 "next_try": r.next_try,
                                 "reply": r.reply,
+                                **advice_fields(r.reply),
                             }
                             for r in m.recipients
                         ],
@@ -130,6 +133,9 @@ def _queue_list(spool: Spool, as_json: bool) -> int:
             print(f"    <{r.address}>  {r.state}  attempts {r.attempts}{nxt}")
             if r.reply:
                 print(f"        {r.reply}")
+                advice = explain(r.reply) if r.state in WAITING else None
+                if advice is not None:
+                    print("        what to do: " + " ".join(line.strip() for line in advice.fix.splitlines()))
     print(f"{len(rows)} message(s)")
     return 0
 

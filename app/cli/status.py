@@ -10,6 +10,7 @@ from pathlib import Path
 
 from app import status as status_mod
 from app.cli.command import Command, load
+from app.mail.replies import explain
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +34,16 @@ def _ago(t: float | None, now: float) -> str:
     minutes = int((now - t) // 60)
     ago = f"{minutes} min ago" if minutes < 120 else f"{minutes // 60} h ago"
     return f"{shown} ({ago})"
+
+
+def _print_fix(reply: str) -> None:
+    """Under a refusal Tenso knows: what to change (python -m app explain says more)."""
+    advice = explain(reply) if reply else None
+    if advice is not None:
+        first, *more = advice.fix.split("\n")
+        print(f"    what to do: {first}")
+        for line in more:
+            print(f"      {line}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,15 +78,19 @@ def run(args: argparse.Namespace) -> int:
         if d.last_failure:
             line += f"; last failure {_ago(d.last_failure, now)}: {d.last_reply}"
         print(line)
+        if d.failing:
+            _print_fix(d.last_reply)
     for m in found.missing_passwords:
         what = "client secret" if m.secret else "password"
         print(f"no {what} stored for {m.words}: run python -m app password set {m.key}")
     for needed in found.sign_in_needed:
         why = f" ({needed.why})" if needed.why else ""
         print(f"account {needed.account} must sign in{why}: run python -m app account login {needed.account}")
+        _print_fix(needed.why)
     for refused in found.token_refused:
         print(f"account {refused.account}: the token request was refused; the mail waits, the next attempt asks again:")
         print(f"  {refused.why}")
+        _print_fix(refused.why)
     for e in found.expiring:
         print(f"WARNING: {e.text}")
     if found.password_problem:

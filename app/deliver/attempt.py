@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from app.deliver import backup, recipients, reports
+from app.deliver.advice_log import AdviceLog
 from app.deliver.couriers import Couriers
 from app.deliver.couriers.base import Batch, Courier, Reply
 from app.mail.headers import count_hops
@@ -47,6 +48,7 @@ class Deliverer:
     def __init__(self, context: DeliveryContext):
         self.context = context
         self.couriers = Couriers(context)
+        self.advice = AdviceLog()  # what a known refusal means, said once per destination
 
     @property
     def settings(self) -> Settings:
@@ -146,6 +148,7 @@ class Deliverer:
                 reply.reply,
                 extra={"event": "failing"} if reply.failing else None,
             )
+        self.advice.note(message.id, reply.via, reply.reply, rcpt.state)
 
     # --- the reports ---
 

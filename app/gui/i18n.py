@@ -49,7 +49,7 @@ _current = ["en"]
 
 def current() -> str:
     """The language installed last ("en" until one is): for texts kept outside the .ts file
-    (the presets' words, app/settings/preset_texts.py)."""
+    (the presets' words, app/settings/preset_texts.py; what a refusal means, app/mail/replies)."""
     return _current[0]
 
 

@@ -1,1 +1,2 @@
-"""Pure values of mail: addresses, relay networks, header counts, forward.txt lines.  No I/O."""
+"""Pure values of mail: addresses, relay networks, header counts, forward.txt lines, and what an
+upstream's refusal means (replies/).  No I/O."""

@@ -152,7 +152,9 @@ def test_an_oauth_account_that_is_not_signed_in_is_listed(tmp_path, gateway_fact
     gw = gateway_factory(settings)
     status = gw.call(_in_thread(gw.gateway.status))
     assert [(n.account, n.why) for n in status.sign_in_needed] == [("status-oauth", "")]
-    assert status.as_json()["sign_in_needed"] == [{"account": "status-oauth", "why": None}]
+    assert status.as_json()["sign_in_needed"] == [
+        {"account": "status-oauth", "why": None, "advice": None, "advice_ja": None}
+    ]
 
 
 def test_status_command_lists_clients_barred_from_auth_while_the_gateway_runs(tmp_path, gateway_factory, monkeypatch):

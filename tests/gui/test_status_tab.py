@@ -119,10 +119,12 @@ def test_a_refused_app_token_and_an_expiring_secret_are_shown_and_go_to_the_tray
     lines = tab.accounts.text().split("\n")
     assert lines[0].startswith("The token request of the account app was refused: " + why)
     assert "sign in" not in lines[0].lower()
-    assert lines[1].startswith("The client secret of the account app expires on 2026-12-20 (in 10 day(s))")
-    assert tray.toolTip().split("\n")[-1] == lines[1]
+    assert lines[1].startswith("What happened: Entra ID does not know this client secret")  # app/mail/replies
+    assert lines[2].startswith("What to do: ")
+    assert lines[3].startswith("The client secret of the account app expires on 2026-12-20 (in 10 day(s))")
+    assert tray.toolTip().split("\n")[-1] == lines[3]
     i18n.install("ja")
     tab.show_status(dataclasses.replace(status, expiring=[expiring]))
     assert tab.accounts.text().startswith("アカウント app のクライアントシークレットは 2026-12-20 に期限が切れます")
     tab.show_status(status)
-    assert not tab.accounts.isVisible() and tray.toolTip().split("\n")[-1] != lines[1]
+    assert not tab.accounts.isVisible() and tray.toolTip().split("\n")[-1] != lines[3]

@@ -1,5 +1,5 @@
 """The command line's registrations (app/cli/): each command says itself whether a ``--config``
-file that is not there stops it, and every command but ``password`` takes the one ``--config``."""
+file that is not there stops it, and every command but ``password`` and ``explain`` takes the one ``--config``."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_the_commands_that_make_the_file_or_say_so_themselves_go_on(tmp_path):
     assert not typo.exists()
 
 
-def test_every_command_but_password_takes_config_and_says_whether_its_file_must_exist():
+def test_every_command_but_password_and_explain_takes_config_and_says_whether_its_file_must_exist():
     names = [c.name for c in cli.COMMANDS]
     assert names == [
         "route",
@@ -62,8 +62,9 @@ def test_every_command_but_password_takes_config_and_says_whether_its_file_must_
         "account",
         "certificate",
         "import-forward",
+        "explain",
     ]
-    assert [c.name for c in cli.COMMANDS if not c.takes_config] == ["password"]
+    assert [c.name for c in cli.COMMANDS if not c.takes_config] == ["password", "explain"]
     parser = cli.build_parser()
     for command in cli.COMMANDS:
         args = ["--config", "x.json"] if command.takes_config else []

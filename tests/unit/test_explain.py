@@ -1,4 +1,4 @@
-"""Refusals explained (app/mail/replies.py): every known reply is recognised from the text the
+"""Refusals explained (app/mail/replies/): every known reply is recognised from the text the
 provider really sends, in English and Japanese; the most specific entry wins; the forms a
 reply reaches an administrator in (multi-line, smtplib's repr, quoted in Tenso's own words)
 all work; an unknown reply is None; and the DSN Status is the reply's own, never digits from
@@ -457,6 +457,16 @@ def test_status_of_is_the_code_right_after_the_reply_code(reply, status):
 
 def test_the_engine_is_standard_library_only():
     """The window, the command line and status --json import it: no Qt, nothing outside the standard library."""
-    source = Path(replies.__file__).read_text(encoding="utf-8")
-    imported = set(re.findall(r"^(?:from|import) ([\w.]+)", source, re.MULTILINE))
-    assert imported <= {"__future__", "ast", "base64", "binascii", "json", "re", "dataclasses"}
+    package = Path(replies.__file__).parent
+    imported: set[str] = set()
+    for module in package.glob("*.py"):
+        source = module.read_text(encoding="utf-8")
+        imported |= set(re.findall(r"^(?:from|import) ([\w.]+)", source, re.MULTILINE))
+    own = {name for name in imported if name.startswith("app.")}
+    assert own <= {"app.mail.replies", "app.mail.replies.entry"}
+    assert imported - own <= {"__future__", "ast", "base64", "binascii", "json", "re", "dataclasses"}
+
+
+def test_no_module_of_the_table_is_over_500_lines():
+    for module in Path(replies.__file__).parent.glob("*.py"):
+        assert len(module.read_text(encoding="utf-8").splitlines()) <= 500, module.name

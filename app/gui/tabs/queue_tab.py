@@ -25,14 +25,32 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app.gui.controller import WAITING, QueuedMessage
-from app.gui.i18n import tr
+from app.gui.i18n import current, tr
+from app.mail.replies import explain
 
 COLUMNS = ("Queue ID", "Sender", "Recipients and states", "Attempts", "Next try", "Last reply")
+COLUMN_REPLY = 5
 REFRESH_MS = 2000
 
 
 def _when(ts: float) -> str:
     return time.strftime("%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
+def replies_item(message: QueuedMessage) -> QTableWidgetItem:
+    """The recipients' last replies, each a refusal Tenso knows followed by what happened (the
+    cell's tooltip adds what to do), in the window's language."""
+    lines: list[str] = []
+    tips: dict[str, str] = {}  # each explanation once, by its key
+    for reply in (x.reply for x in message.recipients if x.reply):
+        lines.append(reply)
+        advice = explain(reply, current())
+        if advice is not None:
+            lines.append("→ " + advice.what)
+            tips.setdefault(advice.key, "\n".join(advice.lines()))
+    item = QTableWidgetItem("\n".join(lines))
+    item.setToolTip("\n\n".join(tips.values()))
+    return item
 
 
 class QueueTab(QWidget):
@@ -95,10 +113,11 @@ class QueueTab(QWidget):
                 states,
                 str(max((x.attempts for x in m.recipients), default=0)),
                 _when(min((x.next_try for x in waiting), default=0)),
-                "\n".join(x.reply for x in m.recipients if x.reply),
+                "",  # the replies, with what they mean (below)
             )
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
+            self.table.setItem(r, COLUMN_REPLY, replies_item(m))
             if m.id == selected:
                 self.table.selectRow(r)
         self.table.resizeRowsToContents()

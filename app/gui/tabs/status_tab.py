@@ -32,7 +32,8 @@ from qasync import asyncSlot
 
 from app.gui.chart import HourChart
 from app.gui.controller import Outcome, State, Status
-from app.gui.i18n import tr, tr_later
+from app.gui.i18n import current, tr, tr_later
+from app.mail.replies import explain
 from app.settings.keys import COMMON
 
 COUNTS = (
@@ -145,6 +146,12 @@ class StatusTab(QWidget):
         header.setStretchLastSection(True)
         self.no_destinations = QLabel(tr("No mail has been sent yet."))
         self.no_destinations.setObjectName("statusNoDestinations")
+        # Under the table: what each failing destination's refusal means, in the window's language.
+        self.advice = QLabel()
+        self.advice.setObjectName("statusAdvice")
+        self.advice.setWordWrap(True)
+        self.advice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.advice.setVisible(False)
 
         self.accounts = QLabel()
         self.accounts.setObjectName("statusAccounts")
@@ -178,6 +185,7 @@ class StatusTab(QWidget):
         box_layout = QVBoxLayout(destinations_box)
         box_layout.addWidget(self.destinations)
         box_layout.addWidget(self.no_destinations)
+        box_layout.addWidget(self.advice)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(line)
@@ -252,6 +260,9 @@ class StatusTab(QWidget):
             if needed.why:
                 text = tr("The account {0} must sign in again: {1}. Auth accounts → Sign in...")
                 problems.append(text.format(needed.account, needed.why))
+                advice = explain(needed.why, current())
+                if advice is not None:  # what the refusal means, when Tenso knows it
+                    problems += advice.lines()
             else:
                 text = tr("The account {0} is not signed in: mail that needs it waits. Auth accounts → Sign in...")
                 problems.append(text.format(needed.account))
@@ -260,6 +271,9 @@ class StatusTab(QWidget):
                 "The token request of the account {0} was refused: {1}. The mail waits; the next attempt asks again."
             )
             problems.append(text.format(refused.account, refused.why))
+            advice = explain(refused.why, current())
+            if advice is not None:
+                problems += advice.lines()
         notes = [expiry_words(e) for e in status.expiring]
         problems.extend(notes)
         self.notes_changed.emit(notes)
@@ -293,6 +307,7 @@ class StatusTab(QWidget):
         table = self.destinations
         table.setRowCount(len(status.destinations))
         red = QBrush(QColor(FAILING_RED))
+        explained = []
         for row, d in enumerate(status.destinations):
             mark = QTableWidgetItem("●" if d.failing else "")
             mark.setForeground(red)
@@ -305,9 +320,16 @@ class StatusTab(QWidget):
                 QTableWidgetItem(ago(d.last_failure, now) if d.last_failure else ""),
                 QTableWidgetItem(d.last_reply if d.last_failure else ""),
             ]
+            advice = explain(d.last_reply, current()) if d.last_failure else None
+            if advice is not None:
+                cells[-1].setToolTip("\n".join(advice.lines()))
+                if d.failing:
+                    explained.append("\n".join([f"{name}:", *advice.lines()]))
             for column, item in enumerate(cells):
                 if d.failing and column:
                     item.setForeground(red)
                 table.setItem(row, column, item)
+        self.advice.setText("\n\n".join(explained))
+        self.advice.setVisible(bool(explained))
         table.setVisible(bool(status.destinations))
         self.no_destinations.setVisible(not status.destinations)
