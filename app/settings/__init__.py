@@ -35,6 +35,7 @@ from app.settings.enums import (
 from app.settings.file import last_good_path, load, save
 from app.settings.model import VERSION, Settings
 from app.settings.sections import (
+    AccountLimits,
     AuthAccounts,
     Backup,
     CommonAccount,
@@ -71,6 +72,7 @@ __all__ = [
     "Listener",
     "ListenerTls",
     "LocalUser",
+    "AccountLimits",
     "OAuth2",
     "Options",
     "PerUserAccount",

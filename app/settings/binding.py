@@ -213,6 +213,8 @@ def to_dict(settings: Settings) -> dict:
     for account in data["accounts"]:
         if account["oauth2"] is None:  # a password account: written as it is typed
             del account["oauth2"]
+        if account["limits"] is None:  # the defaults
+            del account["limits"]
     if not data["accounts"]:
         del data["accounts"]
     if not data["devices"]:

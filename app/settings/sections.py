@@ -152,6 +152,20 @@ class OAuth2:
 
 
 @dataclass
+class AccountLimits:
+    """What one upstream mailbox may send (app/deliver/limits.py holds mail back to them);
+    0: no limit.  Left out, a Microsoft 365 account gets Exchange Online's (30, 3, 10,000)."""
+
+    messages_per_minute: int = number(0, Range(0))  # spaced evenly: 30 is one every 2 s
+    sessions: int = number(0, Range(0))  # SMTP sessions (or Graph requests) at once
+    recipients_per_day: int = number(0, Range(0))  # in any 24 hours
+
+    @property
+    def none(self) -> bool:
+        return not (self.messages_per_minute or self.sessions or self.recipients_per_day)
+
+
+@dataclass
 class UpstreamAccount:
     """An account Tenso logs in to destinations with: a password in the keyring under
     ``account:NAME``, or OAuth 2.0 (then ``account:NAME`` holds the client secret, if any)."""
@@ -159,6 +173,7 @@ class UpstreamAccount:
     name: str = checked("", checks.account_name)
     username: str = ""
     oauth2: OAuth2 | None = None
+    limits: AccountLimits | None = None  # None: the defaults (app/deliver/limits.py)
 
     @property
     def key(self) -> str:

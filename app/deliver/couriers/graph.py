@@ -33,7 +33,7 @@ from email.parser import BytesHeaderParser
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from app.deliver import credentials
+from app.deliver import credentials, throttle
 from app.deliver.couriers.base import Batch, Reply, Shared, failing, unsendable
 from app.deliver.smtp import DeliveryError, TokenSource
 
@@ -217,7 +217,7 @@ def _outcome(box: Mailbox, answer: requests.Response) -> Outcome:
     if status in (429, 503):
         wait = retry_after(answer.headers.get("Retry-After"))
         when = f", retry after {wait:.0f} s" if wait is not None else ""
-        return Outcome(f"451 4.3.2 Microsoft Graph is busy{when}: {said}", wait)
+        return Outcome(*throttle.busy(f"451 4.3.2 Microsoft Graph is busy{when}: {said}", wait))
     if status == 401:
         return Outcome(
             f"451 4.4.0 Microsoft Graph refused the token of {box.account} after a refresh: {said}; check the app "
