@@ -62,6 +62,15 @@ def of(settings: Settings, decision: Decision) -> tuple[str, AccountLimits] | No
     return None if limits.none else (key_of(auth.name), limits)
 
 
+def possible(settings: Settings) -> bool:
+    """Whether any account may have limits (then the scheduler routes the mail it finds at start)."""
+    return (
+        any(a.limits is not None and not a.limits.none for a in settings.accounts)
+        or any(a.oauth2 is not None and a.oauth2.provider == Provider.MICROSOFT for a in settings.accounts)
+        or any(r.by_graph or r.destination.lower().rstrip(".") in OFFICE365_HOSTS for r in settings.rules)
+    )
+
+
 def _microsoft(decision: Decision, provider: str) -> bool:
     target = decision.target
     if provider == Provider.MICROSOFT or isinstance(target, GraphTarget):

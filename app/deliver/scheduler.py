@@ -21,12 +21,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from app.deliver import backup, throttle
+from app.deliver import backup, limits, throttle
 from app.deliver.attempt import Deliverer, Result
 from app.deliver.limits import Limiter
 from app.deliver.worker import DeliveryWorker
 from app.settings import AccountLimits
-from app.store.spool import EVERY, Request
+from app.store.spool import EVERY, WAITING, Request
 from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
@@ -94,6 +94,7 @@ class Scheduler:
         self._wants: dict[str, dict[str, int]] = {}
         self._limited: dict[str, dict[str, int]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._may_limit = limits.possible(context.settings)  # mail found at start is then routed first
         self._due: list[tuple[float, str]] = []
         self._in_flight: set[str] = set()
         self._forced: set[str] = set()
@@ -245,6 +246,8 @@ class Scheduler:
                 when, qid = heapq.heappop(self._due)
                 if when == STARTUP:
                     self._forced.add(qid)
+                    if qid not in self._dest_of and self._may_limit:
+                        await self._learn(qid)
                 if qid in self._in_flight:
                     if qid in self._forced or qid in self._bounce:
                         self._again.add(qid)  # an explicit request: run again right after
@@ -336,6 +339,16 @@ class Scheduler:
                 self._limiter.set(*limited)
                 wants[limited[0]] += 1
         return frozenset(found), dict(wants)
+
+    async def _learn(self, qid: str) -> None:
+        """Where a message found in the queue at start goes, so that its first attempt keeps its
+        account's limits too (read in a thread; only when some account may have limits)."""
+        try:
+            message = await asyncio.to_thread(self.spool.load, qid)
+        except Exception:  # gone, or unreadable: the attempt says which
+            return
+        waiting = [r.address for r in message.recipients if r.state in WAITING]
+        self._dest_of[qid], self._wants[qid] = self._route(waiting, message.sender)
 
     def _held(self, qid: str, wants: dict[str, int]) -> bool:
         """Parks ``qid`` when an account's limit holds it back: until an attempt of that account

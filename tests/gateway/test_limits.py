@@ -54,7 +54,7 @@ def burst(port: int, count: int) -> None:
     def one(i: int) -> None:
         try:
             send(port, "mfp@lan.test", [f"to{i}@example.net"], message(f"scan {i}"))
-        except BaseException as exc:  # noqa: BLE001  (reported below, in the test's thread)
+        except BaseException as exc:  # reported below, in the test's thread
             errors.append(exc)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
@@ -142,3 +142,16 @@ def test_a_message_waiting_for_its_account_is_in_the_queue_untried(gateway_facto
     assert rcpt.attempts == 0 and rcpt.reply in ("", None), rcpt
     assert len(server.handler.messages) == 1
     assert not re.search("two@", "".join(str(m.rcpt_tos) for m in server.handler.messages))
+
+
+def test_mail_found_in_the_queue_at_start_keeps_the_limits_too(tmp_path, gateway_factory, exchange):
+    server = exchange(sessions=3, messages_per_minute=0)
+    first = limited_gateway(gateway_factory, server, {"sessions": 3, "messages_per_minute": 600})
+    first.on_loop(first.gateway.scheduler.pause, True)
+    burst(first.port, 12)
+    first.stop()
+    assert len(first.spool.ids()) == 12
+    again = limited_gateway(gateway_factory, server, {"sessions": 3, "messages_per_minute": 600})
+    again.on_loop(again.gateway.scheduler.pause, False)
+    server.handler.wait_for(12, timeout=30)
+    assert server.handler.refused == 0 and server.handler.max_sessions <= 3, server.handler.max_sessions
