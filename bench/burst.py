@@ -100,7 +100,9 @@ def main() -> int:
     settings.write_text(json.dumps(config), encoding="utf-8")
     log = (work / "tenso.log").open("wb")
     cmd = [sys.executable, "-m", "app", "--headless", "--config", str(settings)]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=os.environ)
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=os.environ
+    )
     try:
         wait_listening(port, time.monotonic() + 30, proc)
         print(f"sending {args.messages} messages at once to Tenso on 127.0.0.1:{port} ...", file=sys.stderr)
@@ -115,7 +117,8 @@ def main() -> int:
         last = arrivals[-1] - start if arrivals else float("nan")
         span = arrivals[-1] - arrivals[0] if len(arrivals) > 1 else 0.0
         rate = (len(arrivals) - 1) / span * 60 if span else float("nan")
-        print(f"messages sent / accepted by Tenso:   {args.messages} / {args.messages - len(errors)} (in {accepted:.1f} s)")
+        taken = args.messages - len(errors)
+        print(f"messages sent / accepted by Tenso:   {args.messages} / {taken} (in {accepted:.1f} s)")
         print(f"arrived at the server:               {len(arrivals)}")
         print(f"time until the last arrived:         {last:.1f} s")
         print(f"sessions at once (most seen):        {handler.max_sessions} (limit {limits['sessions']})")

@@ -116,6 +116,8 @@ class _ExchangeController(UpstreamController):
 class Exchange(Upstream):
     """The server; ``handler`` holds the limits (changeable while it runs) and the counts."""
 
+    handler: ExchangeHandler
+
     def __init__(
         self,
         accounts: dict[str, str],
