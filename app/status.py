@@ -65,6 +65,7 @@ class Status:
     password_problem: str = ""  # the keyring could not be asked
     sign_in_needed: list[SignInNeeded] = field(default_factory=list)
     auth_bans: list[AuthBan] = field(default_factory=list)  # client addresses barred from AUTH now
+    day_limits: list[tuple[str, float]] = field(default_factory=list)  # accounts at their daily limit, until
 
     def as_json(self) -> dict:
         def iso(t: float | None) -> str | None:
@@ -88,6 +89,7 @@ class Status:
             "missing_passwords": [{"key": m.key, "account": m.words} for m in self.missing_passwords],
             "sign_in_needed": [{"account": n.account, "why": n.why or None} for n in self.sign_in_needed],
             "auth_bans": [{"client": b.client, "until": iso(b.until), "failures": b.failures} for b in self.auth_bans],
+            "day_limits": [{"account": name, "until": iso(until)} for name, until in self.day_limits],
             "hours": [
                 {"start": iso(start), **{o.value: counts.get(o, 0) for o in Outcome}} for start, counts in self.hours
             ],
@@ -152,6 +154,7 @@ def gather(
     listening: list[str],
     spool: Spool | None = None,
     auth_bans: list[AuthBan] | None = None,
+    day_limits: list[tuple[str, float]] | None = None,
 ) -> Status:
     """Blocking: reads the queue and asks the keyring.  Call it in a thread."""
     spool = spool or Spool(settings.queue_dir)
@@ -175,6 +178,7 @@ def gather(
         password_problem=problem,
         sign_in_needed=sign_ins_needed(settings),
         auth_bans=list(auth_bans or []),
+        day_limits=list(day_limits or []),
     )
 
 
@@ -198,4 +202,5 @@ def from_outside(settings: Settings) -> Status:
     listening = [entry.address for entry in settings.server.listeners] if state != State.STOPPED else []
     activity = activity_mod.read(activity_path(settings))
     bans = [AuthBan(*ban) for ban in activity.bans()] if state != State.STOPPED else []
-    return gather(settings, activity, state, listening, spool, bans)
+    limited = activity.day_limits() if state != State.STOPPED else []
+    return gather(settings, activity, state, listening, spool, bans, limited)

@@ -183,8 +183,13 @@ class Limiter:
         count.lowered_until = now + LOWERED_SECONDS
 
     def day_limited(self, now: float) -> list[tuple[str, float]]:
-        """The accounts whose daily limit holds mail back now, and until when (for Status)."""
-        return [(key, c.sent[0][0] + DAY_SECONDS) for key, c in self._counts.items() if c.day_full and c.sent]
+        """The accounts (their names) whose daily limit holds mail back now, and until when (Status)."""
+        found = []
+        for key, count in self._counts.items():
+            count.expire(now)
+            if count.day_full and count.sent:
+                found.append((key.removeprefix(key_of("")), count.sent[0][0] + DAY_SECONDS))
+        return found
 
 
 def _clock(when: float) -> str:

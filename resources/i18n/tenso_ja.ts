@@ -1036,6 +1036,10 @@ for {1}, valid until {2}</source>
       <translation>{0} は {1} までログインできません(ログイン失敗 {2} 回)</translation>
     </message>
     <message>
+      <source>The account {0} reached its daily limit of recipients: its mail waits until {1}</source>
+      <translation>アカウント {0} は 1 日の宛先数の上限に達しました。このアカウントのメールは {1} までキューで待機します</translation>
+    </message>
+    <message>
       <source>{0} (just now)</source>
       <translation>{0}(たった今)</translation>
     </message>

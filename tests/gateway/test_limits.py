@@ -8,6 +8,7 @@ enforces a session limit and a rate with Exchange's own replies, and counts what
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
@@ -155,3 +156,23 @@ def test_mail_found_in_the_queue_at_start_keeps_the_limits_too(tmp_path, gateway
     again.on_loop(again.gateway.scheduler.pause, False)
     server.handler.wait_for(12, timeout=30)
     assert server.handler.refused == 0 and server.handler.max_sessions <= 3, server.handler.max_sessions
+
+
+def test_an_account_at_its_daily_limit_holds_its_mail_and_status_says_so_once(gateway_factory, exchange):
+    server = exchange(sessions=3, messages_per_minute=0)
+    gw = limited_gateway(gateway_factory, server, {"recipients_per_day": 2})
+    with LogCapture() as log:
+        send(gw.port, "mfp@lan.test", ["a@example.net", "b@example.net"], message())
+        server.handler.wait_for(1)
+        for _ in range(3):
+            send(gw.port, "mfp@lan.test", ["c@example.net"], message())
+        wait_until(lambda: len(gw.spool.ids()) == 3, 10, "three messages waiting")
+        time.sleep(1.0)
+    assert len(server.handler.messages) == 1
+    for qid in gw.spool.ids():
+        assert all(r.attempts == 0 for r in recipients(gw, qid).values()), "waiting is not an attempt"
+    assert len(log.matching(r"reached its limit of 2 recipients in 24 hours")) == 1, log.text()
+    status = gw.call(asyncio.to_thread(gw.gateway.status))
+    ((name, until),) = status.day_limits
+    assert name == "m365" and until - time.time() > 23 * 3600
+    assert status.as_json()["day_limits"][0]["account"] == "m365"

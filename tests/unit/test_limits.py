@@ -151,3 +151,16 @@ def test_graphs_429_waits_as_retry_after_says_and_is_recorded_as_throttling(head
     outcome = _outcome(Mailbox("https://graph.test", "scan@contoso.test", "m365"), _Answer(429, header))
     assert outcome.reply.startswith("451 4.7.0 throttled (busy): 451 4.3.2 Microsoft Graph is busy")
     assert outcome.retry_after == wait
+
+
+def test_the_daily_limits_are_kept_in_the_activity_file_for_status(tmp_path):
+    from app.store.activity import Activity
+
+    path = tmp_path / "activity.json"
+    first = Activity(path, clock=lambda: 1000.0)
+    first.set_day_limits([("m365", 5000.0)])
+    first.save()
+    again = Activity(path, clock=lambda: 2000.0)
+    again.load()
+    assert again.day_limits() == [("m365", 5000.0)]
+    assert Activity(path, clock=lambda: 6000.0).day_limits() == []
