@@ -257,7 +257,7 @@ class Scheduler:
                 if full is not None:
                     self._parked.setdefault(full, deque()).append(qid)
                     continue
-                wants = self._wants.get(qid)
+                wants = None if qid in self._bounce else self._wants.get(qid)  # a bounce sends nothing
                 if wants and self._held(qid, wants):
                     continue
                 await self._slots.acquire()
@@ -448,7 +448,8 @@ class Scheduler:
             self._wants.pop(qid, None)
         else:
             self._dest_of[qid] = frozenset(result.waiting_for)
-            self._wants[qid] = self._waiting_accounts(result)
+            # An attempt that made none (the delivery worker ended, nothing was due) leaves them as they were.
+            self._wants[qid] = self._waiting_accounts(result) if result.outcomes else self._wants.get(qid, {})
         if self.on_outcomes and result.outcomes:
             self.on_outcomes(result.outcomes)
         if self._stopping:

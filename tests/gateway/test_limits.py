@@ -66,7 +66,12 @@ def burst(port: int, count: int) -> None:
     assert not errors, errors
 
 
-def test_a_burst_to_a_limited_account_arrives_whole_over_at_most_its_sessions(gateway_factory, exchange):
+@pytest.mark.parametrize("in_process", [False, True], ids=["delivery-worker", "threads"])
+def test_a_burst_to_a_limited_account_arrives_whole_over_at_most_its_sessions(
+    gateway_factory, exchange, monkeypatch, in_process
+):
+    if in_process:  # the threads of the main process (server.processes 2 or more) share the count too
+        monkeypatch.setenv("TENSO_DELIVERY_PROCESS", "0")
     server = exchange(sessions=3, messages_per_minute=0)
     gw = limited_gateway(gateway_factory, server, {"sessions": 3, "messages_per_minute": 600})
     with LogCapture() as log:
@@ -176,3 +181,16 @@ def test_an_account_at_its_daily_limit_holds_its_mail_and_status_says_so_once(ga
     ((name, until),) = status.day_limits
     assert name == "m365" and until - time.time() > 23 * 3600
     assert status.as_json()["day_limits"][0]["account"] == "m365"
+
+
+def test_bounce_now_does_not_wait_for_the_accounts_turn(gateway_factory, exchange):
+    server = exchange(sessions=3, messages_per_minute=0)
+    gw = limited_gateway(gateway_factory, server, {"messages_per_minute": 1})  # one a minute
+    send(gw.port, "mfp@lan.test", ["one@example.net"], message())
+    server.handler.wait_for(1)
+    wait_until(lambda: not gw.spool.ids(), 10, "the first message to leave")
+    send(gw.port, "mfp@lan.test", ["two@example.net"], message())
+    (qid,) = gw.spool.ids()
+    gw.loop.call_soon_threadsafe(gw.gateway.scheduler.bounce, qid)
+    wait_until(lambda: qid not in gw.spool.ids(), 5, "the bounce, at once")
+    assert len(server.handler.messages) == 1
