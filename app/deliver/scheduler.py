@@ -246,8 +246,8 @@ class Scheduler:
                 when, qid = heapq.heappop(self._due)
                 if when == STARTUP:
                     self._forced.add(qid)
-                    if qid not in self._dest_of and self._may_limit:
-                        await self._learn(qid)
+                if qid not in self._dest_of and self._may_limit and qid not in self._in_flight:
+                    await self._learn(qid)  # found at start, or queued by an attempt (a bounce)
                 if qid in self._in_flight:
                     if qid in self._forced or qid in self._bounce:
                         self._again.add(qid)  # an explicit request: run again right after
@@ -341,8 +341,9 @@ class Scheduler:
         return frozenset(found), dict(wants)
 
     async def _learn(self, qid: str) -> None:
-        """Where a message found in the queue at start goes, so that its first attempt keeps its
-        account's limits too (read in a thread; only when some account may have limits)."""
+        """Where a message found in the queue at start, or queued by an attempt (a bounce, a
+        forward.txt copy), goes, so that its first attempt keeps its account's limits too (read in
+        a thread; only when some account may have limits)."""
         try:
             message = await asyncio.to_thread(self.spool.load, qid)
         except Exception:  # gone, or unreadable: the attempt says which

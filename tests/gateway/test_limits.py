@@ -193,4 +193,19 @@ def test_bounce_now_does_not_wait_for_the_accounts_turn(gateway_factory, exchang
     (qid,) = gw.spool.ids()
     gw.loop.call_soon_threadsafe(gw.gateway.scheduler.bounce, qid)
     wait_until(lambda: qid not in gw.spool.ids(), 5, "the bounce, at once")
-    assert len(server.handler.messages) == 1
+    assert not [m for m in server.handler.messages if "two@example.net" in m.rcpt_tos]
+
+
+def test_a_bounce_to_a_limited_account_waits_its_turn_too(gateway_factory, exchange):
+    server = exchange(sessions=3, messages_per_minute=0)
+    server.handler.rcpt_replies["nobody@example.net"] = "550 5.1.1 no such user"
+    gw = limited_gateway(gateway_factory, server, {"messages_per_minute": 2})  # one every 30 s
+    send(gw.port, "mfp@lan.test", ["nobody@example.net"], message())
+    # The bounce to mfp@lan.test goes by the same rule and account: it waits its turn.
+    wait_until(
+        lambda: len(gw.spool.ids()) == 1 and recipients(gw, gw.spool.ids()[0]).get("mfp@lan.test"), 10, "the bounce"
+    )
+    time.sleep(1.0)
+    assert server.handler.messages == [], "the bounce left before the account's turn"
+    (qid,) = gw.spool.ids()
+    assert recipients(gw, qid)["mfp@lan.test"].attempts == 0
