@@ -164,3 +164,21 @@ def test_the_daily_limits_are_kept_in_the_activity_file_for_status(tmp_path):
     again.load()
     assert again.day_limits() == [("m365", 5000.0)]
     assert Activity(path, clock=lambda: 6000.0).day_limits() == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "known"),
+    [
+        (
+            "432 4.3.2 Concurrent connections limit exceeded. [Hostname=X.PROD.OUTLOOK.COM]",
+            "exchange.too-many-connections",
+        ),
+        ("554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed", "exchange.daily-quota"),
+    ],
+)
+def test_a_recorded_throttling_reply_is_still_explained(reply, known):
+    from app.mail.replies import explain
+
+    recorded, _ = throttle.deferral(reply)
+    advice = explain(recorded)
+    assert advice is not None and advice.key == known
