@@ -197,6 +197,8 @@ class Gateway:
         while True:
             await asyncio.sleep(ACTIVITY_SAVE_SECONDS)
             self.activity.set_bans([(b.client, b.until, b.failures) for b in self.door.bans()])
+            if self.scheduler is not None:
+                self.activity.set_day_limits(self.scheduler.day_limited())
             if self.activity.dirty:
                 await asyncio.to_thread(self.activity.save)
 
@@ -211,7 +213,9 @@ class Gateway:
 
     def status(self) -> Status:
         """Blocking (reads the queue, asks the keyring): call it in a thread."""
-        return gather(self.settings, self.activity, self.state, self.listening(), self.spool, self.door.bans())
+        limited = self.scheduler.day_limited() if self.scheduler is not None else []
+        bans = self.door.bans()
+        return gather(self.settings, self.activity, self.state, self.listening(), self.spool, bans, limited)
 
     def bounce_offline(self, qid: str) -> Result:
         """``tenso queue bounce`` with no gateway running: returns ``qid`` to its sender now."""

@@ -84,6 +84,7 @@ class Status:
     auth_bans: list[AuthBan] = field(default_factory=list)  # client addresses barred from AUTH now
     token_refused: list[TokenRefused] = field(default_factory=list)
     expiring: list[Expiring] = field(default_factory=list)  # secrets and certificates within 14 days
+    day_limits: list[tuple[str, float]] = field(default_factory=list)  # accounts at their daily limit, until
 
     def as_json(self) -> dict:
         def iso(t: float | None) -> str | None:
@@ -115,6 +116,7 @@ class Status:
                 for e in self.expiring
             ],
             "auth_bans": [{"client": b.client, "until": iso(b.until), "failures": b.failures} for b in self.auth_bans],
+            "day_limits": [{"account": name, "until": iso(until)} for name, until in self.day_limits],
             "hours": [
                 {"start": iso(start), **{o.value: counts.get(o, 0) for o in Outcome}} for start, counts in self.hours
             ],
@@ -232,6 +234,7 @@ def gather(
     listening: list[str],
     spool: Spool | None = None,
     auth_bans: list[AuthBan] | None = None,
+    day_limits: list[tuple[str, float]] | None = None,
 ) -> Status:
     """Blocking: reads the queue and asks the keyring.  Call it in a thread."""
     spool = spool or Spool(settings.queue_dir)
@@ -257,6 +260,7 @@ def gather(
         token_refused=tokens_refused(settings),
         expiring=expiring(settings),
         auth_bans=list(auth_bans or []),
+        day_limits=list(day_limits or []),
     )
 
 
@@ -280,4 +284,5 @@ def from_outside(settings: Settings) -> Status:
     listening = [entry.address for entry in settings.server.listeners] if state != State.STOPPED else []
     activity = activity_mod.read(activity_path(settings))
     bans = [AuthBan(*ban) for ban in activity.bans()] if state != State.STOPPED else []
-    return gather(settings, activity, state, listening, spool, bans)
+    limited = activity.day_limits() if state != State.STOPPED else []
+    return gather(settings, activity, state, listening, spool, bans, limited)

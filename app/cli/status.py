@@ -95,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"WARNING: {e.text}")
     if found.password_problem:
         print(f"the passwords cannot be checked: {found.password_problem}")
+    for name, held in found.day_limits:
+        when = time.strftime("%m-%d %H:%M", time.localtime(held))
+        print(f"account {name} reached its daily limit of recipients: its mail waits in the queue until {when}")
     for ban in found.auth_bans:
         until = time.strftime("%H:%M", time.localtime(ban.until))
         print(f"{ban.client} may not log in until {until} ({ban.failures} failed logins; server.auth_failures_limit)")

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.deliver import backup, recipients, reports
+from app.deliver import backup, limits, recipients, reports
 from app.deliver.advice_log import AdviceLog
 from app.deliver.couriers import Couriers
 from app.deliver.couriers.base import Batch, Courier, Reply
@@ -28,7 +28,7 @@ from app.store.spool import SENT, WAITING, Envelope, OwnClient, QueuedMessage, R
 if TYPE_CHECKING:
     from app.deliver.context import DeliveryContext
     from app.route.router import Decision
-    from app.settings import Settings
+    from app.settings import AccountLimits, Settings
 
 log = logging.getLogger("tenso")
 
@@ -42,6 +42,8 @@ class Result:
     created: list[str] = field(default_factory=list)
     outcomes: list[Delivered] = field(default_factory=list)
     waiting_for: list[str] = field(default_factory=list)  # slots of the recipients still waiting
+    # The limited accounts of the recipients still waiting: [per minute, sessions, per day, recipients].
+    limited: dict[str, list[int]] = field(default_factory=dict)
 
 
 class Deliverer:
@@ -57,6 +59,10 @@ class Deliverer:
     def slot(self, decision: Decision) -> str | None:
         """The destination the scheduler counts this decision's mail by (None: counted nowhere)."""
         return self.couriers.of(decision).slot(decision)
+
+    def limits(self, decision: Decision) -> tuple[str, AccountLimits] | None:
+        """The account this decision's mail counts against, and its limits (limits.py)."""
+        return limits.of(self.settings, decision)
 
     def close(self) -> None:
         """Ends the sessions kept for reuse (at the end of delivery)."""
@@ -129,6 +135,11 @@ class Deliverer:
                 self._record(message, reply, result)
             if slot is not None and any(rcpt.state in WAITING for rcpt, _ in batch.recipients):
                 waiting.add(slot)
+            for rcpt, decision in batch.recipients:
+                limited = self.limits(decision) if rcpt.state in WAITING else None
+                if limited is not None:
+                    account, allowed = limited
+                    result.limited.setdefault(account, [*limits.as_list(allowed), 0])[3] += 1
         result.waiting_for = sorted(waiting)
 
     def _record(self, message: QueuedMessage, reply: Reply, result: Result) -> None:

@@ -13,6 +13,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from app.deliver import throttle
 from app.store.activity import LOCAL_DESTINATION, Delivered, Outcome
 from app.store.spool import BOUNCED, DEFERRED, FAILED, SENT
 
@@ -38,6 +39,8 @@ def record(
     if retry_after is not None and rcpt.state == DEFERRED:
         latest = message.envelope.received_at + queue.max_age_hours * 3600
         rcpt.next_try = min(now + retry_after, latest)
+    if rcpt.state == DEFERRED and throttle.kind_of(rcpt.reply) is not None:
+        via = None  # a destination that asks to slow down works: not marked failing in Status
     if rcpt.state == SENT:
         outcome = Outcome.LOCAL if via == LOCAL_DESTINATION else Outcome.RELAYED
     else:

@@ -21,10 +21,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from app.deliver import backup
+from app.deliver import backup, limits, throttle
 from app.deliver.attempt import Deliverer, Result
+from app.deliver.limits import Limiter
 from app.deliver.worker import DeliveryWorker
-from app.store.spool import EVERY, Request
+from app.settings import AccountLimits
+from app.store.spool import EVERY, WAITING, Request
 from app.system.backoff import restart_pause
 
 if TYPE_CHECKING:
@@ -86,6 +88,13 @@ class Scheduler:
         self._holding: dict[str, frozenset[str]] = {}  # running attempt -> the destinations it counts
         self._busy: Counter[str] = Counter()
         self._parked: dict[str, deque[str]] = {}
+        # Per account with limits (limits.py): what each message asks of them (account -> its
+        # recipients there), what running attempts hold, and a wake-up per account held by time.
+        self._limiter = Limiter()
+        self._wants: dict[str, dict[str, int]] = {}
+        self._limited: dict[str, dict[str, int]] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._may_limit = limits.possible(context.settings)  # mail found at start is then routed first
         self._due: list[tuple[float, str]] = []
         self._in_flight: set[str] = set()
         self._forced: set[str] = set()
@@ -146,7 +155,7 @@ class Scheduler:
 
     def accepted(self, qid: str, envelope, parts: tuple[bytes, ...]) -> None:
         """A new message is on disk: attempt it now, from memory (bounded: not while paused)."""
-        self._dest_of[qid] = self._route(envelope.recipients, envelope.sender)
+        self._dest_of[qid], self._wants[qid] = self._route(envelope.recipients, envelope.sender)
         if self.executor and len(self._fresh) < FRESH_LIMIT and not self.paused:
             size = sum(map(len, parts))
             if self._fresh_bytes + size <= FRESH_BYTES:
@@ -187,6 +196,8 @@ class Scheduler:
         Attempts in threads cannot be killed: those are waited for until they end (0 left)."""
         self._stopping = True
         self._wakeup.set()
+        for timer in self._timers.values():
+            timer.cancel()
         runner = self._runner
         if runner and not runner.done():  # one that failed was logged when it did
             # The loop ends on _stopping; cancel() alone is not enough on Python 3.11,
@@ -238,6 +249,8 @@ class Scheduler:
                 when, qid = heapq.heappop(self._due)
                 if when == STARTUP:
                     self._forced.add(qid)
+                if qid not in self._dest_of and self._may_limit and qid not in self._in_flight:
+                    await self._learn(qid)  # found at start, or queued by an attempt (a bounce)
                 if qid in self._in_flight:
                     if qid in self._forced or qid in self._bounce:
                         self._again.add(qid)  # an explicit request: run again right after
@@ -247,10 +260,15 @@ class Scheduler:
                 if full is not None:
                     self._parked.setdefault(full, deque()).append(qid)
                     continue
+                wants = None if qid in self._bounce else self._wants.get(qid)  # a bounce sends nothing
+                if wants and self._held(qid, wants):
+                    continue
                 await self._slots.acquire()
                 self._in_flight.add(qid)
                 self._holding[qid] = destinations
                 self._busy.update(destinations)
+                if wants:
+                    self._began(qid, wants)
                 try:
                     task = self._loop.create_task(self._attempt(qid))
                 except BaseException:
@@ -303,19 +321,77 @@ class Scheduler:
 
     # --- slots per destination ---
 
-    def _route(self, recipients: list[str], sender: str) -> frozenset[str]:
-        """The destinations of a new message's recipients, as their couriers name them (routing is
-        microseconds; the attempt routes again, and what it finds waiting replaces this)."""
+    def _route(self, recipients: list[str], sender: str) -> tuple[frozenset[str], dict[str, int]]:
+        """The destinations of a new message's recipients, as their couriers name them, and the
+        limited accounts they go by (routing is microseconds; the attempt routes again, and what
+        it finds waiting replaces this)."""
         found = set()
+        wants: Counter[str] = Counter()
         router = self.context.router
         for rcpt in recipients:
             try:
-                slot = self.deliverer.slot(router.route(rcpt, sender))
+                decision = router.route(rcpt, sender)
+                slot = self.deliverer.slot(decision)
             except ValueError:
                 continue
             if slot is not None:
                 found.add(slot)
-        return frozenset(found)
+            limited = self.deliverer.limits(decision)
+            if limited is not None:
+                self._limiter.set(*limited)
+                wants[limited[0]] += 1
+        return frozenset(found), dict(wants)
+
+    async def _learn(self, qid: str) -> None:
+        """Where a message found in the queue at start, or queued by an attempt (a bounce, a
+        forward.txt copy), goes, so that its first attempt keeps its account's limits too (read in
+        a thread; only when some account may have limits)."""
+        try:
+            message = await asyncio.to_thread(self.spool.load, qid)
+        except Exception:  # gone, or unreadable: the attempt says which
+            return
+        waiting = [r.address for r in message.recipients if r.state in WAITING]
+        self._dest_of[qid], self._wants[qid] = self._route(waiting, message.sender)
+
+    def _held(self, qid: str, wants: dict[str, int]) -> bool:
+        """Parks ``qid`` when an account's limit holds it back: until an attempt of that account
+        ends, or until the time its limit allows (one timer per account).  Nothing is logged and
+        nothing is counted: waiting for a limit is not a failure."""
+        now = time.time()
+        held = self._limiter.hold(wants, now)
+        if held is None:
+            return False
+        key, until = held
+        self._parked.setdefault(key, deque()).append(qid)
+        if until is not None and key not in self._timers:
+            assert self._loop is not None
+            self._timers[key] = self._loop.call_later(max(until - now, 0.0), self._unpark, key)
+        return True
+
+    def _began(self, qid: str, wants: dict[str, int]) -> None:
+        """An attempt of limited accounts starts: counted, and the next message an account holds
+        back gets a look when the account's rate allows it."""
+        self._limited[qid] = wants
+        now = time.time()
+        self._limiter.begin(wants, now)
+        for key in wants:
+            due = self._limiter.next_start(key)
+            if due is not None and self._parked.get(key) and key not in self._timers:
+                assert self._loop is not None
+                self._timers[key] = self._loop.call_later(max(due - now, 0.0), self._unpark, key)
+
+    def _unpark(self, key: str) -> None:
+        """An account's limit allows the next message: the first it holds gets another look."""
+        self._timers.pop(key, None)
+        waiting = self._parked.get(key)
+        if waiting:
+            self.wake(waiting.popleft())
+        if not waiting:
+            self._parked.pop(key, None)
+
+    def day_limited(self) -> list[tuple[str, float]]:
+        """The accounts whose daily limit holds mail back, and until when (Status)."""
+        return self._limiter.day_limited(time.time())
 
     def _destinations(self, qid: str) -> frozenset[str]:
         return self._dest_of.get(qid, frozenset())  # unknown (recovered at start): counted nowhere
@@ -331,6 +407,7 @@ class Scheduler:
     def _release(self, qid: str) -> None:
         """An attempt ended: its destinations' counts go down, and parked messages get another look
         (one per destination: they are parked again at once if their destination is still full)."""
+        self._limiter.end(self._limited.pop(qid, {}))
         for d in self._holding.pop(qid, frozenset()):
             self._busy[d] -= 1
             if self._busy[d] <= 0:
@@ -368,10 +445,14 @@ class Scheduler:
             self._in_flight.discard(qid)
             self._release(qid)
             self._slots.release()
+        self._throttled(qid, result)
         if result.next_try is None:
             self._dest_of.pop(qid, None)
+            self._wants.pop(qid, None)
         else:
             self._dest_of[qid] = frozenset(result.waiting_for)
+            # An attempt that made none (the delivery worker ended, nothing was due) leaves them as they were.
+            self._wants[qid] = self._waiting_accounts(result) if result.outcomes else self._wants.get(qid, {})
         if self.on_outcomes and result.outcomes:
             self.on_outcomes(result.outcomes)
         if self._stopping:
@@ -383,3 +464,19 @@ class Scheduler:
             self.wake(qid)
         elif result.next_try is not None:
             self.wake(qid, result.next_try)
+
+    def _waiting_accounts(self, result: Result) -> dict[str, int]:
+        """The limited accounts the recipients still waiting go by (from the attempt, which may
+        have run in the delivery worker: the limits come with it)."""
+        wants = {}
+        for key, (per_minute, sessions, per_day, recipients) in result.limited.items():
+            self._limiter.set(key, AccountLimits(per_minute, sessions, per_day))
+            wants[key] = recipients
+        return wants
+
+    def _throttled(self, qid: str, result: Result) -> None:
+        """A destination that said "too many sessions" gets fewer for a while."""
+        if any(throttle.kind_of(o.reply) == throttle.Kind.SESSIONS for o in result.outcomes):
+            now = time.time()
+            for key in result.limited or self._wants.get(qid, {}):
+                self._limiter.lower(key, now)

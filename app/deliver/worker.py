@@ -14,7 +14,8 @@ The two talk over the child's stdin and stdout, one JSON object per line:
                       {"n": 7, "qid": "...", "forced": false, "bounce": false}
                       {"stop": true}
     child -> parent   {"n": 7, "next_try": 1790000000.0, "created": ["..."], "waiting_for": ["host:25"],
-                       "outcomes": [["relayed", "smtp.example.jp:587", "250 ok"], ...]}
+                       "outcomes": [["relayed", "smtp.example.jp:587", "250 ok"], ...],
+                       "limited": {"account m365": [30, 3, 10000, 1]}}
                       {"log": [20, "the line", "bounce"]}
 
 The child's log lines come back here and go through this process's logging
@@ -171,7 +172,11 @@ class DeliveryWorker:
             future = self._pending.pop(msg["n"], None)
             if future is not None and not future.done():
                 outcomes = [Delivered(Outcome(o), via, reply) for o, via, reply in msg.get("outcomes", [])]
-                future.set_result(Result(msg["next_try"], msg["created"], outcomes, msg.get("waiting_for", [])))
+                future.set_result(
+                    Result(
+                        msg["next_try"], msg["created"], outcomes, msg.get("waiting_for", []), msg.get("limited", {})
+                    )
+                )
 
     def _lost(self, worker: workers.Worker) -> None:
         """The child is gone: what it had is retried later (its messages are still in the spool)."""

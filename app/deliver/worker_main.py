@@ -77,6 +77,7 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
                     "created": result.created,
                     "outcomes": outcomes,
                     "waiting_for": result.waiting_for,
+                    "limited": result.limited,
                 }
             )
         except (OSError, ValueError):

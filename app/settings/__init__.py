@@ -76,6 +76,7 @@ __all__ = [
     "Listener",
     "ListenerTls",
     "LocalUser",
+    "AccountLimits",
     "OAuth2",
     "Options",
     "PerUserAccount",

@@ -213,7 +213,9 @@ def to_dict(settings: Settings) -> dict:
     for account in data["accounts"]:
         if account["oauth2"] is None:  # a password account: written as it is typed
             del account["oauth2"]
-        if account.get("limits") == {"message_mb": 0}:  # accounts[].limits at its default
+        # accounts[].limits: only the fields given (0 is the provider's default), none at all left out
+        account["limits"] = {k: v for k, v in account["limits"].items() if v}
+        if not account["limits"]:
             del account["limits"]
     if not data["accounts"]:
         del data["accounts"]

@@ -160,11 +160,21 @@ class OAuth2:
 
 @dataclass
 class AccountLimits:
-    """What the account's upstream mailbox accepts (``accounts[].limits``)."""
+    """What one upstream mailbox takes (``accounts[].limits``; app/deliver/limits.py holds mail back
+    to them, app/route/sizes.py refuses a larger message at DATA).  0 in a field: the provider's
+    default — Exchange Online's 30 a minute, 3 sessions, 10,000 recipients a day and 35 MB for a
+    Microsoft 365 mailbox — and no limit for any other."""
 
-    # The largest message, in MiB (Exchange counts MB of 1,048,576 bytes); 0: the provider's
-    # default (Exchange Online: 35 for a Microsoft 365 mailbox), else no limit.
+    messages_per_minute: int = number(0, Range(0))  # spaced evenly: 30 is one every 2 s
+    sessions: int = number(0, Range(0))  # SMTP sessions (or Graph requests) at once
+    recipients_per_day: int = number(0, Range(0))  # in any 24 hours
+    # The largest message, in MiB (Exchange counts MB of 1,048,576 bytes).
     message_mb: int = number(0, Range(0))
+
+    @property
+    def none(self) -> bool:
+        """No sending limit of its own (the size is not one)."""
+        return not (self.messages_per_minute or self.sessions or self.recipients_per_day)
 
 
 @dataclass
@@ -176,6 +186,7 @@ class UpstreamAccount:
     username: str = ""
     oauth2: OAuth2 | None = None
     secret_expires: str = checked("", optional(checks.date))  # the day the provider shows for the secret
+    # 0 in a field: the provider's default (Exchange Online's for a Microsoft 365 account), else none
     limits: AccountLimits = field(default_factory=AccountLimits)
 
     @property

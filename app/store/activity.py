@@ -94,6 +94,7 @@ class Activity:
         # Clients barred from AUTH now, as (client, until, failures): the gateway's (receive/door.py),
         # written here only so that ``python -m app status`` can show them; never read back into a ban.
         self._bans: list[tuple[str, float, int]] = []
+        self._day_limits: list[tuple[str, float]] = []  # accounts held by their daily limit, until when
         self.listeners: list[Callable[[], None]] = []  # called after each change, in the caller's thread
 
     # --- recording ---
@@ -176,6 +177,18 @@ class Activity:
                 self._bans = list(bans)
                 self._dirty = True
 
+    def set_day_limits(self, limited: list[tuple[str, float]]) -> None:
+        with self._lock:
+            if limited != self._day_limits:
+                self._day_limits = list(limited)
+                self._dirty = True
+
+    def day_limits(self) -> list[tuple[str, float]]:
+        """The accounts (names) whose daily limit holds mail back, as the gateway last wrote, and until when."""
+        now = self.clock()
+        with self._lock:
+            return [held for held in self._day_limits if held[1] > now]
+
     def bans(self) -> list[tuple[str, float, int]]:
         """The bans the gateway last wrote that are still in force."""
         now = self.clock()
@@ -194,6 +207,7 @@ class Activity:
                 "hours": {str(h): dict(c) for h, c in sorted(self._hours.items())},
                 "destinations": [asdict(d) for d in self._destinations.values()],
                 "auth_bans": [list(ban) for ban in self._bans],
+                "day_limits": [list(held) for held in self._day_limits],
             }
 
     def load(self) -> None:
@@ -205,11 +219,13 @@ class Activity:
             hours = {int(h): {str(o): int(n) for o, n in c.items()} for h, c in data.get("hours", {}).items()}
             destinations = {d["name"]: DestinationStatus(**d) for d in data.get("destinations", [])}
             bans = [(str(c), float(u), int(f)) for c, u, f in data.get("auth_bans", [])]
+            day_limits = [(str(a), float(u)) for a, u in data.get("day_limits", [])]
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning("%s cannot be read (%s); the status counts start from zero", self.path, exc)
             return
         with self._lock:
             self._hours, self._destinations, self._bans = hours, destinations, bans
+            self._day_limits = day_limits
 
     def save(self) -> None:
         """Blocking (a file write): call it off the event loop.  Atomic: temp file + rename."""

@@ -1364,6 +1364,10 @@ for {1}, valid until {2}</source>
       <translation>パスワードを確認できません: {0}</translation>
     </message>
     <message>
+      <source>The account {0} reached its daily limit of recipients: its mail waits until {1}</source>
+      <translation>アカウント {0} は 1 日の宛先数の上限に達しました。このアカウントのメールは {1} までキューで待機します</translation>
+    </message>
+    <message>
       <source>MX (normal delivery)</source>
       <translation>MX(通常配送)</translation>
     </message>

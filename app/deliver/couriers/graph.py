@@ -31,7 +31,7 @@ from email import policy
 from email.parser import BytesHeaderParser
 from typing import TYPE_CHECKING
 
-from app.deliver import credentials
+from app.deliver import credentials, throttle
 from app.deliver.couriers.base import Batch, Reply, Shared, failing, from_header_as_sent, unsendable
 from app.deliver.couriers.graph_http import TIMEOUT, Mailbox, Outcome, _id, destination_name, session, unreachable
 from app.deliver.smtp import DeliveryError, TokenSource
@@ -171,7 +171,7 @@ def _outcome(box: Mailbox, answer: requests.Response) -> Outcome:
     if status in (429, 503):
         wait = retry_after(answer.headers.get("Retry-After"))
         when = f", retry after {wait:.0f} s" if wait is not None else ""
-        return Outcome(f"451 4.3.2 Microsoft Graph is busy{when}: {said}", wait)
+        return Outcome(*throttle.busy(f"451 4.3.2 Microsoft Graph is busy{when}: {said}", wait))
     if status == 401:
         return Outcome(
             f"451 4.4.0 Microsoft Graph refused the token of {box.account} after a refresh: {said}; check the app "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from app.deliver import credentials, smtp
+from app.deliver import credentials, smtp, throttle
 from app.deliver.couriers.base import Batch, Reply, Shared, failing, for_smtp, rewritten, unsendable
 from app.route.router import Decision
 from app.route.targets import ServerTarget
@@ -61,10 +61,12 @@ class ServerCourier:
         via = _via(destination)
         auth = f" auth={destination.account.name}" if destination.account else ""
         replies = []
-        for sent_as, reply in answers.items():
+        for sent_as, answer in answers.items():
+            # "Too many sessions", "too many today": the mail waits as long as that implies, even for a 5xx.
+            reply, wait = throttle.deferral(answer) or (answer, None)
             for rcpt in by_rcpt[sent_as]:
                 shown = f"<{rcpt.address}>" + (f" as <{sent_as}>" if sent_as != rcpt.address else "")
-                replies.append(Reply(rcpt, reply, via, f"to={shown} relay={via}{auth}", failing(reply)))
+                replies.append(Reply(rcpt, reply, via, f"to={shown} relay={via}{auth}", failing(reply), wait))
         return replies
 
 

@@ -300,6 +300,13 @@ class StatusTab(QWidget):
             until = time.strftime("%H:%M" if same_day else "%m-%d %H:%M", time.localtime(ban.until))
             text = tr("{0} may not log in until {1} ({2} failed logins)")
             lines.append(text.format(ban.client, until, ban.failures))
+        for name, held in status.day_limits:
+            until = time.strftime("%m-%d %H:%M", time.localtime(held))
+            lines.append(
+                tr("The account {0} reached its daily limit of recipients: its mail waits until {1}").format(
+                    name, until
+                )
+            )
         self.bans.setText("\n".join(lines))
         self.bans.setVisible(bool(lines))
 
