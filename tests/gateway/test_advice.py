@@ -32,7 +32,7 @@ def _advice_lines(log: LogCapture) -> list[str]:
 
 def test_a_refused_login_is_explained_once_in_the_log_and_in_status(tmp_path, gateway_factory, upstream_factory):
     up = upstream_factory(accounts={USER: "unused"})  # SMTP AUTH off: no password would do
-    up.handler.auth_refusal = TENANT
+    up.handler.refused_login_reply = TENANT
     passwords.set("account:advice-m365", "the-password")
     settings = make_settings(
         tmp_path,
@@ -60,7 +60,7 @@ def test_a_refused_login_is_explained_once_in_the_log_and_in_status(tmp_path, ga
         assert destination["advice_ja"]["key"] == "exchange.smtp-auth-disabled.tenant"
         assert "「認証」タブ" in destination["advice_ja"]["fix"]
 
-        up.handler.auth_refusal = MAILBOX  # another refusal: said again
+        up.handler.refused_login_reply = MAILBOX  # another refusal: said again
         retry_now(gw)
         wait_until(lambda: len(_advice_lines(log)) == 2, 15, "the mailbox's refusal explained")
         assert _advice_lines(log)[1].endswith("(exchange.smtp-auth-disabled.mailbox)")

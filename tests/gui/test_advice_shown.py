@@ -27,7 +27,7 @@ FIX_JA = "対処: このメールボックスだけ SMTP AUTH を許可するに
 
 def test_a_refused_login_is_explained_in_japanese_on_the_status_and_queue_tabs(gui, upstream_factory, english):
     up = upstream_factory(accounts={USER: "unused"})
-    up.handler.auth_refusal = TENANT
+    up.handler.refused_login_reply = TENANT
     passwords.set("account:advice-gui", "the-password")
     i18n.install("ja")
     window = gui.open(

@@ -49,7 +49,8 @@ class UpstreamHandler:
     mail_replies: dict[str, str] = field(default_factory=dict)  # sender -> reply instead of 250
     pipelining: bool = False  # advertise RFC 2920 PIPELINING in the EHLO reply
     ehlos: int = 0  # EHLO commands seen: one per session unless STARTTLS
-    auth_refusal: str = ""  # the reply to a refused login instead of aiosmtpd's 535 5.7.8 (Exchange's words)
+    # Not auth_*: aiosmtpd offers every handler attribute named auth_X as the AUTH mechanism X.
+    refused_login_reply: str = ""  # the reply to a refused login instead of aiosmtpd's 535 5.7.8 (Exchange's words)
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname  # what aiosmtpd does itself when there is no hook
@@ -107,7 +108,7 @@ class UpstreamHandler:
     def _result(self, server: SMTP, mechanism: str, user: str, ok: bool) -> AuthResult:
         self.auth_attempts.append((mechanism, user, ok))
         if not ok:
-            return AuthResult(success=False, handled=False, message=self.auth_refusal or None)
+            return AuthResult(success=False, handled=False, message=self.refused_login_reply or None)
         server.session.tenso_user = user
         server.session.tenso_mechanism = mechanism
         return AuthResult(success=True, auth_data=user)
@@ -121,7 +122,7 @@ class UpstreamHandler:
             session.tenso_user = user
             session.tenso_mechanism = mechanism
             return AuthResult(success=True, auth_data=user)
-        return AuthResult(success=False, handled=False, message=self.auth_refusal or None)
+        return AuthResult(success=False, handled=False, message=self.refused_login_reply or None)
 
     def wait_for(self, count: int, timeout: float = 15.0) -> list[Received]:
         deadline = time.monotonic() + timeout
