@@ -39,6 +39,7 @@ from app.gui.tabs.rules_tab import RulesTab
 from app.gui.tabs.server_tab import ServerTab
 from app.gui.tabs.status_tab import StatusTab
 from app.gui.tabs.users_tab import UsersTab
+from app.gui.widgets import wheel_only_when_focused
 from app.problems import worded
 from app.settings import SettingsError
 
@@ -146,6 +147,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.problems)
         layout.addLayout(bottom)
         self.setCentralWidget(central)
+        wheel_only_when_focused(self)
         self.show_state(self.controller.state, self.controller.detail)
 
     def build_menu(self) -> None:
@@ -240,6 +242,7 @@ class MainWindow(QMainWindow):
 
     def _tab_changed(self, index: int) -> None:
         widget = self.tabs.widget(index)
+        wheel_only_when_focused(self)  # rows added since (listeners, users) get it too
         if widget is self.auth_tab:
             self.auth_tab.refresh_choices()
         elif widget is self.queue_tab:
