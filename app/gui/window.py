@@ -51,6 +51,9 @@ STATE_TEXT = {
 }
 
 
+APPLIED_SECONDS = 5  # how long the status bar says Apply worked
+
+
 class MainWindow(QMainWindow):
     quit_requested = Signal()
     tabs: QTabWidget  # made by build(), again on a language change
@@ -325,6 +328,8 @@ class MainWindow(QMainWindow):
         self.problems.setText("")
         self.show_hint(self.keyring_problem)  # the first-start hint has done its job; a keyring problem stays
         self.saved_snapshot = settings_mod.to_dict(checked)
+        done = tr("Settings applied") if self.controller.running else tr("Settings saved; Tenso starts with them")
+        self.statusBar().showMessage(done, APPLIED_SECONDS * 1000)
         return True
 
     def cancel(self) -> None:

@@ -1536,6 +1536,14 @@ for {1}, valid until {2}</source>
       <translation>設定アシスタント：メールはどこへ送りますか？</translation>
     </message>
     <message>
+      <source>Settings applied</source>
+      <translation>設定を適用しました</translation>
+    </message>
+    <message>
+      <source>Settings saved; Tenso starts with them</source>
+      <translation>設定を保存しました。Tenso は次の開始からこの設定で動きます</translation>
+    </message>
+    <message>
       <source>Language</source>
       <translation>言語</translation>
     </message>
