@@ -7,6 +7,8 @@ hands it to the running gateway; Cancel throws the copy away.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -51,6 +53,20 @@ STATE_TEXT = {
 }
 
 
+LAN = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+
+
+@dataclass(eq=False)
+class Offer:
+    """A first-start choice: the button's name and English text, what it does, and (when it can
+    be undone by Cancel) whether it is still to be made."""
+
+    name: str
+    text: str
+    action: Callable[[], object]
+    needed: Callable[[], bool] | None = None
+
+
 APPLIED_SECONDS = 5  # how long the status bar says Apply worked
 
 
@@ -65,6 +81,10 @@ class MainWindow(QMainWindow):
         self.keyring_problem = keyring_problem
         self.working = settings_mod.copy(controller.settings)
         self.saved_snapshot = settings_mod.to_dict(controller.settings)
+        # The banner and the first-start choices as English sources: a rebuild (Cancel, a
+        # language change, an import) shows them again, in the language of the moment.
+        self.hint_text: tuple[str, tuple[object, ...]] = ("", ())
+        self.offers: list[Offer] = []
         self.log_tab = LogTab()
         controller.log_line.connect(self.log_tab.append)
         controller.state_changed.connect(self.show_state)
@@ -109,8 +129,8 @@ class MainWindow(QMainWindow):
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("background: #fff8dc; padding: 6px; border: 1px solid #e0d8a8")
         self.hint.setVisible(False)
-        if self.keyring_problem:
-            self.show_hint(self.keyring_problem)
+        text, args = self.hint_text
+        self.show_hint(text or self.keyring_problem, *args)
 
         self.state_label = QLabel()
         self.state_label.setObjectName("stateLabel")
@@ -150,6 +170,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.problems)
         layout.addLayout(bottom)
         self.setCentralWidget(central)
+        for offer in self.offers:
+            self._place(offer)
         wheel_only_when_focused(self)
         self.show_state(self.controller.state, self.controller.detail)
 
@@ -176,10 +198,11 @@ class MainWindow(QMainWindow):
             self.problems.setText(str(exc))
             return False
         self.show_hint(
-            tr(
+            tr_later(
                 "Settings exported to {0}. Passwords are not in the file: enter them again on the "
                 "new machine (Auth accounts, Local users)."
-            ).format(path)
+            ),
+            path,
         )
         return True
 
@@ -197,28 +220,51 @@ class MainWindow(QMainWindow):
         imported.source = self.working.source
         self.working = imported
         self.build()
-        self.show_hint(
-            tr("Settings imported from {0}. Check them, enter the passwords, then press Apply.").format(path)
-        )
+        self.show_hint(tr_later("Settings imported from {0}. Check them, enter the passwords, then press Apply."), path)
         return True
+
+    def add_offer(
+        self, name: str, text: str, action: Callable[[], object], needed: Callable[[], bool] | None = None
+    ) -> None:
+        """A first-start choice as a button under the banner, kept through rebuilds until it is
+        made: clicked (``needed`` None), or for as long as ``needed()`` holds."""
+        offer = Offer(name, text, action, needed)
+        self.offers.append(offer)
+        self._place(offer)
+
+    def _place(self, offer: Offer) -> None:
+        if offer.needed is not None and not offer.needed():
+            return
+        button = QPushButton(tr(offer.text))
+        button.setObjectName(offer.name)
+        central = self.centralWidget()
+        assert central is not None  # build() made it
+        cast(QVBoxLayout, central.layout()).insertWidget(1 + self.offers.index(offer), button)
+
+        def clicked() -> None:
+            if offer.needed is None and offer in self.offers:
+                self.offers.remove(offer)
+            button.hide()
+            offer.action()
+
+        button.clicked.connect(clicked)
 
     def offer_lan_relay(self) -> None:
         """First run: let the administrator confirm the private ranges that may relay."""
-        button = QPushButton(tr("Allow my LAN to send through Tenso (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)"))
-        button.setObjectName("allowLan")
-        central = self.centralWidget()
-        assert central is not None  # build() made it
-        cast(QVBoxLayout, central.layout()).insertWidget(1, button)
 
         def allow() -> None:
-            for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"):
+            for net in LAN:
                 if net not in self.working.options.relay_networks:
                     self.working.options.relay_networks.append(net)
             self.relay_tab.networks.refresh()
-            button.hide()
             self.tabs.setCurrentWidget(self.relay_tab)
 
-        button.clicked.connect(allow)
+        self.add_offer(
+            "allowLan",
+            tr_later("Allow my LAN to send through Tenso (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)"),
+            allow,
+            needed=lambda: not all(net in self.working.options.relay_networks for net in LAN),
+        )
 
     def open_assistant(self) -> SetupAssistant:
         """The setup assistant on the working copy; what it fills shows in the tabs, unsaved."""
@@ -231,17 +277,11 @@ class MainWindow(QMainWindow):
     def _assistant_filled(self) -> None:
         self.build()
         self.tabs.setCurrentWidget(self.rules_tab)
-        self.show_hint(tr("The setup assistant filled in the rule and the account. Press Apply to save them."))
+        self.show_hint(tr_later("The setup assistant filled in the rule and the account. Press Apply to save them."))
 
     def offer_assistant(self) -> None:
         """First run: the setup assistant, next to the welcome hint."""
-        button = QPushButton(tr("Setup assistant: where does your mail go?"))
-        button.setObjectName("offerAssistant")
-        central = self.centralWidget()
-        assert central is not None  # build() made it
-        cast(QVBoxLayout, central.layout()).insertWidget(1, button)
-        button.clicked.connect(self.open_assistant)
-        button.clicked.connect(button.hide)
+        self.add_offer("offerAssistant", tr_later("Setup assistant: where does your mail go?"), self.open_assistant)
 
     def _tab_changed(self, index: int) -> None:
         widget = self.tabs.widget(index)
@@ -253,9 +293,13 @@ class MainWindow(QMainWindow):
         elif widget is self.status_tab:
             self.status_tab.refresh()
 
-    def show_hint(self, text: str) -> None:
-        self.hint.setText(text)
-        self.hint.setVisible(bool(text))
+    def show_hint(self, text: str, *args: object) -> None:
+        """The banner: ``text`` is the English source (``tr_later``), shown translated with
+        ``args`` put in, and again in the new language after a switch."""
+        self.hint_text = (text, args)
+        shown = tr(text).format(*args) if args else tr(text) if text else ""
+        self.hint.setText(shown)
+        self.hint.setVisible(bool(shown))
 
     def change_language(self) -> None:
         code = self.language.currentData()
@@ -278,7 +322,7 @@ class MainWindow(QMainWindow):
             text += ": " + detail
             if self.controller.failed == FailedPart.LISTEN:  # the reason, not the words (they are translated)
                 self.show_hint(
-                    tr(
+                    tr_later(
                         "Tenso cannot receive mail on that address and port. Choose another one "
                         "under Server → Listen on (for example 0.0.0.0:2525), press Apply, "
                         "and point your mail clients at it."

@@ -7,8 +7,9 @@ import socket
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication, QSpinBox
+from PySide6.QtWidgets import QApplication, QPushButton, QSpinBox
 
+from app.gui import i18n
 from tests.support.gui import port_answers
 from tests.support.processes import free_port
 
@@ -82,3 +83,49 @@ def test_apply_after_a_start_failed_on_a_port_in_use_starts_on_the_new_port(gui,
         assert window.statusBar().currentMessage() == "Settings applied"
     finally:
         holder.close()
+
+
+WELCOME = (
+    "Welcome to Tenso. First: add a routing rule (for example * → your ISP's "
+    "server, port 587), put its ID in Auth accounts and its password, list your "
+    "LAN under Relay, then press Apply."
+)
+
+
+def first_start(gui):
+    """The window as app.gui.main opens it when there is no settings file yet."""
+    window = gui.open()
+    window.offer_lan_relay()
+    window.offer_assistant()
+    window.show_hint(WELCOME)
+    return window
+
+
+def offers(gui, window) -> dict[str, str]:
+    gui.settle()  # a widget put in a shown layout shows on the next turn of the loop
+    return {
+        name: button.text()
+        for name in ("allowLan", "offerAssistant")
+        if (button := window.findChild(QPushButton, name)) is not None and button.isVisible()
+    }
+
+
+def test_cancel_and_a_language_switch_keep_the_first_start_choices_and_their_banner(gui, english):
+    window = first_start(gui)
+    assert set(offers(gui, window)) == {"allowLan", "offerAssistant"}
+    window.cancel_button.click()
+    assert set(offers(gui, window)) == {"allowLan", "offerAssistant"}, "Cancel took the choices away"
+    assert window.hint.isVisible() and window.hint.text() == WELCOME
+
+    window.language.setCurrentIndex(window.language.findData("ja"))
+    shown = offers(gui, window)
+    assert set(shown) == {"allowLan", "offerAssistant"}, "the language switch took the choices away"
+    assert shown["allowLan"].startswith("LAN") or "LAN" in shown["allowLan"]
+    assert "Allow my LAN" not in shown["allowLan"] and "Setup assistant" not in shown["offerAssistant"]
+    assert window.hint.isVisible() and window.hint.text() == i18n.tr(WELCOME) != WELCOME, "the banner stayed English"
+
+    window.findChild(QPushButton, "allowLan").click()  # made: the LAN may relay (in the working copy)
+    assert "192.168.0.0/16" in window.working.options.relay_networks
+    assert set(offers(gui, window)) == {"offerAssistant"}
+    window.cancel_button.click()  # the choice is thrown away with the other edits: it is offered again
+    assert set(offers(gui, window)) == {"allowLan", "offerAssistant"}
