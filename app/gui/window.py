@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         # language change, an import) shows them again, in the language of the moment.
         self.hint_text: tuple[str, tuple[object, ...]] = ("", ())
         self.offers: list[Offer] = []
+        self.confirmed = ""  # the status bar's last word (English source)
         self.log_tab = LogTab()
         controller.log_line.connect(self.log_tab.append)
         controller.state_changed.connect(self.show_state)
@@ -301,6 +302,11 @@ class MainWindow(QMainWindow):
         self.hint.setText(shown)
         self.hint.setVisible(bool(shown))
 
+    def confirm(self, text: str) -> None:
+        """A passing word in the status bar (``text`` the English source, kept for a language switch)."""
+        self.confirmed = text
+        self.statusBar().showMessage(tr(text), APPLIED_SECONDS * 1000)
+
     def change_language(self) -> None:
         code = self.language.currentData()
         i18n.save_language(code)
@@ -308,6 +314,8 @@ class MainWindow(QMainWindow):
         self.build_menu()
         self.log_tab.retranslate()
         self.build()
+        if self.statusBar().currentMessage() and self.confirmed:
+            self.statusBar().showMessage(tr(self.confirmed), APPLIED_SECONDS * 1000)
 
     # --- state ---
 
@@ -372,8 +380,8 @@ class MainWindow(QMainWindow):
         self.problems.setText("")
         self.show_hint(self.keyring_problem)  # the first-start hint has done its job; a keyring problem stays
         self.saved_snapshot = settings_mod.to_dict(checked)
-        done = tr("Settings applied") if self.controller.running else tr("Settings saved; Tenso starts with them")
-        self.statusBar().showMessage(done, APPLIED_SECONDS * 1000)
+        running = self.controller.running
+        self.confirm(tr_later("Settings applied") if running else tr_later("Settings saved; Tenso starts with them"))
         return True
 
     def cancel(self) -> None:

@@ -3,6 +3,7 @@ Apply's confirmation and its start after a failed one, the first-start choices, 
 
 from __future__ import annotations
 
+import re
 import socket
 
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -10,6 +11,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QPushButton, QSpinBox
 
 from app.gui import i18n
+from tests.gui.test_japanese_window import english_in, shown_texts
 from tests.support.gui import port_answers
 from tests.support.processes import free_port
 
@@ -129,3 +131,22 @@ def test_cancel_and_a_language_switch_keep_the_first_start_choices_and_their_ban
     assert set(offers(gui, window)) == {"offerAssistant"}
     window.cancel_button.click()  # the choice is thrown away with the other edits: it is offered again
     assert set(offers(gui, window)) == {"allowLan", "offerAssistant"}
+
+
+KANA = re.compile(r"[\u3040-\u30ff]")  # Japanese words; the English tab names keep only kanji (転送設定)
+
+
+def test_a_language_switch_rewords_every_text_on_show_and_back(gui, english):
+    window = first_start(gui)
+    gui.run(window.controller.start())
+    gui.apply(window)  # the status bar's confirmation and the state line, in English
+    window.language.setCurrentIndex(window.language.findData("ja"))
+    texts = [*shown_texts(window), ("status bar", window.statusBar().currentMessage())]
+    left = [f"{where}: {text!r}" for where, text in texts if english_in(text)]
+    assert not left, "English after switching to Japanese:\n" + "\n".join(left)
+    assert any(KANA.search(text) for _, text in texts)
+
+    window.language.setCurrentIndex(window.language.findData("en"))
+    texts = [*shown_texts(window), ("status bar", window.statusBar().currentMessage())]
+    left = [f"{where}: {text!r}" for where, text in texts if KANA.search(text)]
+    assert not left, "Japanese after switching back to English:\n" + "\n".join(left)
