@@ -183,7 +183,7 @@ def run(config: Path) -> int:
         tray.start_requested.connect(lambda: asyncio.ensure_future(controller.start()))
         tray.stop_requested.connect(lambda: asyncio.ensure_future(controller.stop()))
         tray.pause_requested.connect(controller.pause)
-        tray.quit_requested.connect(lambda: quitting.set())
+        tray.quit_requested.connect(window.request_quit)  # asks first about edits not applied
         controller.state_changed.connect(tray.show_state)
         controller.bounced.connect(lambda line: tray.showMessage(tr("Tenso: mail returned to sender"), line))
         controller.failing.connect(lambda line: tray.showMessage(tr("Tenso: a destination keeps failing"), line))

@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
         quit_action = menu.addAction(tr("Quit"))
         self.import_action.triggered.connect(self.import_settings)
         self.export_action.triggered.connect(self.export_settings)
-        quit_action.triggered.connect(self.quit_requested)
+        quit_action.triggered.connect(self.request_quit)
 
     def export_settings(self, path: str | None = None) -> bool:
         """Writes the current working settings as JSON (no passwords: they live in the keyring)."""
@@ -414,6 +414,32 @@ class MainWindow(QMainWindow):
             self.hide()  # Tenso keeps running in the tray
         else:
             event.accept()
+            self.quit_requested.emit()
+
+    def ask_before_quitting(self) -> QMessageBox.StandardButton:
+        """Apply, Discard or Cancel: the edits not applied yet, before Tenso ends."""
+        return QMessageBox.question(
+            self,
+            "Tenso",
+            tr("Some changes are not applied yet. Apply them before quitting?"),
+            QMessageBox.StandardButton.Apply | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Apply,
+        )
+
+    def request_quit(self) -> None:
+        """File → Quit and the tray's Quit: unapplied edits are asked about, not thrown away."""
+        if self.dirty:
+            answer = self.ask_before_quitting()
+            if answer == QMessageBox.StandardButton.Apply:
+                self._apply_then_quit()
+                return
+            if answer != QMessageBox.StandardButton.Discard:
+                return  # Cancel (or the box closed): stay, edits kept
+        self.quit_requested.emit()
+
+    @asyncSlot()
+    async def _apply_then_quit(self) -> None:
+        if await self.apply_now():  # a problem in the settings: the window stays and shows it
             self.quit_requested.emit()
 
     @asyncSlot()

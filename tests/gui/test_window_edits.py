@@ -8,11 +8,13 @@ import socket
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication, QPushButton, QSpinBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QSpinBox
 
 from app.gui import i18n
+from app.gui.tray import Tray
 from tests.gui.test_japanese_window import english_in, shown_texts
-from tests.support.gui import port_answers
+from tests.gui.test_window import answer_next_question
+from tests.support.gui import port_answers, until
 from tests.support.processes import free_port
 
 
@@ -150,3 +152,49 @@ def test_a_language_switch_rewords_every_text_on_show_and_back(gui, english):
     texts = [*shown_texts(window), ("status bar", window.statusBar().currentMessage())]
     left = [f"{where}: {text!r}" for where, text in texts if KANA.search(text)]
     assert not left, "Japanese after switching back to English:\n" + "\n".join(left)
+
+
+def quit_action(window):
+    file_menu = window.menuBar().actions()[0].menu()
+    return next(a for a in file_menu.actions() if a.text() == "Quit")
+
+
+def test_file_quit_asks_about_edits_not_applied(gui, english):
+    window = gui.open(queue={"max_age_hours": 120})
+    window.server_tab.max_age.setValue(100)
+    seen: list[str] = []
+    timer = answer_next_question(window, QMessageBox.StandardButton.Cancel, seen)
+    quit_action(window).trigger()
+    timer.stop()
+    assert seen == ["Some changes are not applied yet. Apply them before quitting?"]
+    assert gui.quit_requests == 0 and window.dirty, "Cancel stays, with the edit"
+
+    timer = answer_next_question(window, QMessageBox.StandardButton.Discard, seen)
+    quit_action(window).trigger()
+    timer.stop()
+    assert len(seen) == 2 and gui.quit_requests == 1
+    assert gui.saved()["queue"]["max_age_hours"] == 120, "Discard quits without saving"
+
+
+def test_the_trays_quit_applies_first_when_asked_and_stays_when_the_settings_have_a_problem(gui, english):
+    window = gui.open(queue={"max_age_hours": 120})
+    tray = gui.own(Tray())
+    tray.quit_requested.connect(window.request_quit)  # as app.gui.main wires it
+    seen: list[str] = []
+
+    window.working.queue.max_age_hours = -1  # a problem: Apply fails, Tenso stays open
+    timer = answer_next_question(window, QMessageBox.StandardButton.Apply, seen)
+    tray.quit_action.trigger()
+    timer.stop()
+    gui.run(until(lambda: window.problems.text(), 10, "the problem shown"))
+    assert len(seen) == 1 and gui.quit_requests == 0 and "max_age_hours" in window.problems.text()
+
+    window.server_tab.max_age.setValue(100)
+    timer = answer_next_question(window, QMessageBox.StandardButton.Apply, seen)
+    tray.quit_action.trigger()
+    timer.stop()
+    gui.run(until(lambda: gui.quit_requests == 1, 10, "Apply, then quit"))
+    assert len(seen) == 2 and gui.saved()["queue"]["max_age_hours"] == 100
+
+    tray.quit_action.trigger()  # nothing left to apply: no question
+    assert len(seen) == 2 and gui.quit_requests == 2
