@@ -103,3 +103,17 @@ def wheel_only_when_focused(root: QWidget) -> None:
         widget.setProperty("wheelGuard", True)
         widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         widget.installEventFilter(guard)
+
+
+def placeholders_fit(root: QWidget) -> None:
+    """Every line edit under ``root`` is at least as wide as its placeholder: in Japanese some
+    were cut ("新しいパスワードを…"), and a cut hint is no hint."""
+    for edit in root.findChildren(QLineEdit):
+        text = edit.placeholderText()
+        if not text:
+            continue
+        margins = edit.textMargins()
+        frame = edit.width() - edit.contentsRect().width() if edit.width() > 0 else 4
+        needed = edit.fontMetrics().horizontalAdvance(text) + margins.left() + margins.right() + frame + 12
+        if edit.minimumWidth() < needed:
+            edit.setMinimumWidth(needed)

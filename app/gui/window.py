@@ -41,7 +41,7 @@ from app.gui.tabs.rules_tab import RulesTab
 from app.gui.tabs.server_tab import ServerTab
 from app.gui.tabs.status_tab import StatusTab
 from app.gui.tabs.users_tab import UsersTab
-from app.gui.widgets import wheel_only_when_focused
+from app.gui.widgets import placeholders_fit, wheel_only_when_focused
 from app.problems import worded
 from app.settings import SettingsError
 
@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         for offer in self.offers:
             self._place(offer)
         wheel_only_when_focused(self)
+        placeholders_fit(self)
         self.show_state(self.controller.state, self.controller.detail)
 
     def build_menu(self) -> None:
