@@ -146,18 +146,22 @@ class GatewayController(QObject):
 
     async def start(self) -> None:
         async with self._turn:
-            if self.gateway:
-                return
-            gateway = Gateway(self.settings)
-            try:
-                await gateway.start()
-            except GatewayError as exc:
-                log.error("%s", exc)
-                self._failed(exc)
-                return
-            self.gateway = gateway
-            gateway.activity.listeners.append(self.activity_changed.emit)
-            self._set_state(State.PAUSED if gateway.spool.paused else State.RUNNING)
+            await self._start()
+
+    async def _start(self) -> None:
+        """Starts the gateway on ``self.settings`` (the turn is held by the caller)."""
+        if self.gateway:
+            return
+        gateway = Gateway(self.settings)
+        try:
+            await gateway.start()
+        except GatewayError as exc:
+            log.error("%s", exc)
+            self._failed(exc)
+            return
+        self.gateway = gateway
+        gateway.activity.listeners.append(self.activity_changed.emit)
+        self._set_state(State.PAUSED if gateway.spool.paused else State.RUNNING)
 
     async def stop(self) -> None:
         async with self._turn:
@@ -176,6 +180,11 @@ class GatewayController(QObject):
                 return f"cannot save {self.config_path}: {exc}"
             await asyncio.to_thread(keep_last_good, settings, self.config_path)
             self.settings = settings
+            if self.gateway is None and self.state == State.ERROR:
+                # The last start failed (a port in use): the banner says change it and press
+                # Apply, so Apply starts with the new settings.
+                await self._start()
+                return self.detail if self.gateway is None else None
             if self.gateway:
                 try:
                     await self.gateway.reconfigure(settings)

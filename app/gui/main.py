@@ -18,13 +18,13 @@ import qasync
 from PySide6.QtCore import QByteArray, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QSystemTrayIcon, QVBoxLayout
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from app import settings as settings_mod
 from app.gui import controller as engine
 from app.gui import i18n
 from app.gui.controller import GatewayController, State
-from app.gui.i18n import tr
+from app.gui.i18n import tr, tr_later
 from app.gui.tray import Tray, state_icon
 from app.gui.window import MainWindow
 from app.problems import Problem, worded
@@ -66,7 +66,7 @@ def keyring_hint(window_parent=None) -> str:
     problem = engine.keyring_problem()
     if not problem:
         return ""
-    return tr(
+    return tr_later(  # the window translates it where it shows it (again after a language switch)
         "No OS keyring is available, so passwords cannot be stored safely. "
         "You can choose to keep them in a file in Tenso's data folder: anyone who can read "
         "your user account's files can read them. Until you choose, forwarding with SMTP AUTH "
@@ -148,35 +148,32 @@ def run(config: Path) -> int:
     window = MainWindow(controller, has_tray, keyring_hint())
     if started_from != config:
         window.show_hint(
-            tr(
+            tr_later(
                 "Started with the last good settings ({0}): {1} still has problems. Apply saves these settings over it."
-            ).format(started_from, config)
+            ),
+            started_from,
+            config,
         )
     if first_run:
         window.offer_lan_relay()
         window.offer_assistant()
         window.tabs.setCurrentWidget(window.rules_tab)
         window.show_hint(
-            tr(
+            tr_later(
                 "Welcome to Tenso. First: add a routing rule (for example * → your ISP's "
                 "server, port 587), put its ID in Auth accounts and its password, list your "
                 "LAN under Relay, then press Apply."
             )
         )
     if engine.keyring_problem():
-        choose = QPushButton(tr("Use a file keyring in the data folder"))
-        central = window.centralWidget()
-        assert central is not None  # MainWindow.build() made it
-        cast(QVBoxLayout, central.layout()).insertWidget(1, choose)
 
         def choose_file_keyring() -> None:
             path = engine.choose_file_keyring()
             window.keyring_problem = ""  # solved: Apply and a language change no longer show it
-            window.show_hint(tr("Passwords are now kept in {0}.").format(path))
+            window.show_hint(tr_later("Passwords are now kept in {0}."), path)
             log.warning("passwords are kept in the file %s (chosen in the window)", path)
-            choose.hide()
 
-        choose.clicked.connect(choose_file_keyring)
+        window.add_offer("fileKeyring", tr_later("Use a file keyring in the data folder"), choose_file_keyring)
     SingleInstance(name, lambda: show_window(window))
 
     tray = None
@@ -186,7 +183,7 @@ def run(config: Path) -> int:
         tray.start_requested.connect(lambda: asyncio.ensure_future(controller.start()))
         tray.stop_requested.connect(lambda: asyncio.ensure_future(controller.stop()))
         tray.pause_requested.connect(controller.pause)
-        tray.quit_requested.connect(lambda: quitting.set())
+        tray.quit_requested.connect(window.request_quit)  # asks first about edits not applied
         controller.state_changed.connect(tray.show_state)
         controller.bounced.connect(lambda line: tray.showMessage(tr("Tenso: mail returned to sender"), line))
         controller.failing.connect(lambda line: tray.showMessage(tr("Tenso: a destination keeps failing"), line))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QWidget
 from qasync import asyncSlot
@@ -38,16 +39,22 @@ class PasswordField(QWidget):
 
     @asyncSlot()
     async def refresh(self) -> None:
+        # The slot runs later, and the window may have been rebuilt meanwhile (Cancel, a
+        # language switch): this field is then gone.
+        if not shiboken6.isValid(self):
+            return
         if not self.key:
             self.status.setText("")
             return
         try:
             found = await controller.password_is_set(self.key)
         except controller.SecretStoreError as exc:
-            self.status.setText(tr("keyring unavailable"))
-            self.status.setToolTip(str(exc))
+            if shiboken6.isValid(self):
+                self.status.setText(tr("keyring unavailable"))
+                self.status.setToolTip(str(exc))
             return
-        self.status.setText(tr("saved") if found else tr("not set"))
+        if shiboken6.isValid(self):
+            self.status.setText(tr("saved") if found else tr("not set"))
 
     @asyncSlot()
     async def save(self) -> None:

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.gui.i18n import tr
 
@@ -65,3 +75,45 @@ class ListEditor(QWidget):
             del self.values[row]
             self.refresh()
             self.changed.emit()
+
+
+class _WheelOnlyWhenFocused(QObject):
+    """A wheel over an unfocused number field or choice is left to the page (the scroll area
+    scrolls): scrolling the Server tab once turned a retry limit of 120 hours into 108."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and not watched.hasFocus():
+            event.ignore()  # handed on to the parents, the scroll area among them
+            return True
+        return False
+
+
+_wheel_guard: list[_WheelOnlyWhenFocused] = []
+
+
+def wheel_only_when_focused(root: QWidget) -> None:
+    """Every spin box and combo box under ``root`` takes the wheel only once clicked or tabbed to.
+    Safe to call again (after a rebuild, for rows added since): each widget gets it once."""
+    if not _wheel_guard:
+        _wheel_guard.append(_WheelOnlyWhenFocused())
+    guard = _wheel_guard[0]
+    for widget in [*root.findChildren(QAbstractSpinBox), *root.findChildren(QComboBox)]:
+        if widget.property("wheelGuard"):
+            continue
+        widget.setProperty("wheelGuard", True)
+        widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        widget.installEventFilter(guard)
+
+
+def placeholders_fit(root: QWidget) -> None:
+    """Every line edit under ``root`` is at least as wide as its placeholder: in Japanese some
+    were cut ("新しいパスワードを…"), and a cut hint is no hint."""
+    for edit in root.findChildren(QLineEdit):
+        text = edit.placeholderText()
+        if not text:
+            continue
+        margins = edit.textMargins()
+        frame = edit.width() - edit.contentsRect().width() if edit.width() > 0 else 4
+        needed = edit.fontMetrics().horizontalAdvance(text) + margins.left() + margins.right() + frame + 12
+        if edit.minimumWidth() < needed:
+            edit.setMinimumWidth(needed)

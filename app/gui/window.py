@@ -7,6 +7,8 @@ hands it to the running gateway; Cancel throws the copy away.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -39,6 +41,7 @@ from app.gui.tabs.rules_tab import RulesTab
 from app.gui.tabs.server_tab import ServerTab
 from app.gui.tabs.status_tab import StatusTab
 from app.gui.tabs.users_tab import UsersTab
+from app.gui.widgets import placeholders_fit, wheel_only_when_focused
 from app.problems import worded
 from app.settings import SettingsError
 
@@ -48,6 +51,23 @@ STATE_TEXT = {
     State.PAUSED: tr_later("Running, delivery paused"),
     State.ERROR: tr_later("Error"),
 }
+
+
+LAN = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+
+
+@dataclass(eq=False)
+class Offer:
+    """A first-start choice: the button's name and English text, what it does, and (when it can
+    be undone by Cancel) whether it is still to be made."""
+
+    name: str
+    text: str
+    action: Callable[[], object]
+    needed: Callable[[], bool] | None = None
+
+
+APPLIED_SECONDS = 5  # how long the status bar says Apply worked
 
 
 class MainWindow(QMainWindow):
@@ -61,6 +81,11 @@ class MainWindow(QMainWindow):
         self.keyring_problem = keyring_problem
         self.working = settings_mod.copy(controller.settings)
         self.saved_snapshot = settings_mod.to_dict(controller.settings)
+        # The banner and the first-start choices as English sources: a rebuild (Cancel, a
+        # language change, an import) shows them again, in the language of the moment.
+        self.hint_text: tuple[str, tuple[object, ...]] = ("", ())
+        self.offers: list[Offer] = []
+        self.confirmed = ""  # the status bar's last word (English source)
         self.log_tab = LogTab()
         controller.log_line.connect(self.log_tab.append)
         controller.state_changed.connect(self.show_state)
@@ -105,8 +130,8 @@ class MainWindow(QMainWindow):
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("background: #fff8dc; padding: 6px; border: 1px solid #e0d8a8")
         self.hint.setVisible(False)
-        if self.keyring_problem:
-            self.show_hint(self.keyring_problem)
+        text, args = self.hint_text
+        self.show_hint(text or self.keyring_problem, *args)
 
         self.state_label = QLabel()
         self.state_label.setObjectName("stateLabel")
@@ -146,6 +171,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.problems)
         layout.addLayout(bottom)
         self.setCentralWidget(central)
+        for offer in self.offers:
+            self._place(offer)
+        wheel_only_when_focused(self)
+        placeholders_fit(self)
         self.show_state(self.controller.state, self.controller.detail)
 
     def build_menu(self) -> None:
@@ -157,7 +186,7 @@ class MainWindow(QMainWindow):
         quit_action = menu.addAction(tr("Quit"))
         self.import_action.triggered.connect(self.import_settings)
         self.export_action.triggered.connect(self.export_settings)
-        quit_action.triggered.connect(self.quit_requested)
+        quit_action.triggered.connect(self.request_quit)
 
     def export_settings(self, path: str | None = None) -> bool:
         """Writes the current working settings as JSON (no passwords: they live in the keyring)."""
@@ -171,10 +200,11 @@ class MainWindow(QMainWindow):
             self.problems.setText(str(exc))
             return False
         self.show_hint(
-            tr(
+            tr_later(
                 "Settings exported to {0}. Passwords are not in the file: enter them again on the "
                 "new machine (Auth accounts, Local users)."
-            ).format(path)
+            ),
+            path,
         )
         return True
 
@@ -192,28 +222,51 @@ class MainWindow(QMainWindow):
         imported.source = self.working.source
         self.working = imported
         self.build()
-        self.show_hint(
-            tr("Settings imported from {0}. Check them, enter the passwords, then press Apply.").format(path)
-        )
+        self.show_hint(tr_later("Settings imported from {0}. Check them, enter the passwords, then press Apply."), path)
         return True
+
+    def add_offer(
+        self, name: str, text: str, action: Callable[[], object], needed: Callable[[], bool] | None = None
+    ) -> None:
+        """A first-start choice as a button under the banner, kept through rebuilds until it is
+        made: clicked (``needed`` None), or for as long as ``needed()`` holds."""
+        offer = Offer(name, text, action, needed)
+        self.offers.append(offer)
+        self._place(offer)
+
+    def _place(self, offer: Offer) -> None:
+        if offer.needed is not None and not offer.needed():
+            return
+        button = QPushButton(tr(offer.text))
+        button.setObjectName(offer.name)
+        central = self.centralWidget()
+        assert central is not None  # build() made it
+        cast(QVBoxLayout, central.layout()).insertWidget(1 + self.offers.index(offer), button)
+
+        def clicked() -> None:
+            if offer.needed is None and offer in self.offers:
+                self.offers.remove(offer)
+            button.hide()
+            offer.action()
+
+        button.clicked.connect(clicked)
 
     def offer_lan_relay(self) -> None:
         """First run: let the administrator confirm the private ranges that may relay."""
-        button = QPushButton(tr("Allow my LAN to send through Tenso (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)"))
-        button.setObjectName("allowLan")
-        central = self.centralWidget()
-        assert central is not None  # build() made it
-        cast(QVBoxLayout, central.layout()).insertWidget(1, button)
 
         def allow() -> None:
-            for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"):
+            for net in LAN:
                 if net not in self.working.options.relay_networks:
                     self.working.options.relay_networks.append(net)
             self.relay_tab.networks.refresh()
-            button.hide()
             self.tabs.setCurrentWidget(self.relay_tab)
 
-        button.clicked.connect(allow)
+        self.add_offer(
+            "allowLan",
+            tr_later("Allow my LAN to send through Tenso (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)"),
+            allow,
+            needed=lambda: not all(net in self.working.options.relay_networks for net in LAN),
+        )
 
     def open_assistant(self) -> SetupAssistant:
         """The setup assistant on the working copy; what it fills shows in the tabs, unsaved."""
@@ -226,20 +279,15 @@ class MainWindow(QMainWindow):
     def _assistant_filled(self) -> None:
         self.build()
         self.tabs.setCurrentWidget(self.rules_tab)
-        self.show_hint(tr("The setup assistant filled in the rule and the account. Press Apply to save them."))
+        self.show_hint(tr_later("The setup assistant filled in the rule and the account. Press Apply to save them."))
 
     def offer_assistant(self) -> None:
         """First run: the setup assistant, next to the welcome hint."""
-        button = QPushButton(tr("Setup assistant: where does your mail go?"))
-        button.setObjectName("offerAssistant")
-        central = self.centralWidget()
-        assert central is not None  # build() made it
-        cast(QVBoxLayout, central.layout()).insertWidget(1, button)
-        button.clicked.connect(self.open_assistant)
-        button.clicked.connect(button.hide)
+        self.add_offer("offerAssistant", tr_later("Setup assistant: where does your mail go?"), self.open_assistant)
 
     def _tab_changed(self, index: int) -> None:
         widget = self.tabs.widget(index)
+        wheel_only_when_focused(self)  # rows added since (listeners, users) get it too
         if widget is self.auth_tab:
             self.auth_tab.refresh_choices()
         elif widget is self.queue_tab:
@@ -247,9 +295,18 @@ class MainWindow(QMainWindow):
         elif widget is self.status_tab:
             self.status_tab.refresh()
 
-    def show_hint(self, text: str) -> None:
-        self.hint.setText(text)
-        self.hint.setVisible(bool(text))
+    def show_hint(self, text: str, *args: object) -> None:
+        """The banner: ``text`` is the English source (``tr_later``), shown translated with
+        ``args`` put in, and again in the new language after a switch."""
+        self.hint_text = (text, args)
+        shown = tr(text).format(*args) if args else tr(text) if text else ""
+        self.hint.setText(shown)
+        self.hint.setVisible(bool(shown))
+
+    def confirm(self, text: str) -> None:
+        """A passing word in the status bar (``text`` the English source, kept for a language switch)."""
+        self.confirmed = text
+        self.statusBar().showMessage(tr(text), APPLIED_SECONDS * 1000)
 
     def change_language(self) -> None:
         code = self.language.currentData()
@@ -258,6 +315,8 @@ class MainWindow(QMainWindow):
         self.build_menu()
         self.log_tab.retranslate()
         self.build()
+        if self.statusBar().currentMessage() and self.confirmed:
+            self.statusBar().showMessage(tr(self.confirmed), APPLIED_SECONDS * 1000)
 
     # --- state ---
 
@@ -272,7 +331,7 @@ class MainWindow(QMainWindow):
             text += ": " + detail
             if self.controller.failed == FailedPart.LISTEN:  # the reason, not the words (they are translated)
                 self.show_hint(
-                    tr(
+                    tr_later(
                         "Tenso cannot receive mail on that address and port. Choose another one "
                         "under Server → Listen on (for example 0.0.0.0:2525), press Apply, "
                         "and point your mail clients at it."
@@ -322,6 +381,8 @@ class MainWindow(QMainWindow):
         self.problems.setText("")
         self.show_hint(self.keyring_problem)  # the first-start hint has done its job; a keyring problem stays
         self.saved_snapshot = settings_mod.to_dict(checked)
+        running = self.controller.running
+        self.confirm(tr_later("Settings applied") if running else tr_later("Settings saved; Tenso starts with them"))
         return True
 
     def cancel(self) -> None:
@@ -354,6 +415,32 @@ class MainWindow(QMainWindow):
             self.hide()  # Tenso keeps running in the tray
         else:
             event.accept()
+            self.quit_requested.emit()
+
+    def ask_before_quitting(self) -> QMessageBox.StandardButton:
+        """Apply, Discard or Cancel: the edits not applied yet, before Tenso ends."""
+        return QMessageBox.question(
+            self,
+            "Tenso",
+            tr("Some changes are not applied yet. Apply them before quitting?"),
+            QMessageBox.StandardButton.Apply | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Apply,
+        )
+
+    def request_quit(self) -> None:
+        """File → Quit and the tray's Quit: unapplied edits are asked about, not thrown away."""
+        if self.dirty:
+            answer = self.ask_before_quitting()
+            if answer == QMessageBox.StandardButton.Apply:
+                self._apply_then_quit()
+                return
+            if answer != QMessageBox.StandardButton.Discard:
+                return  # Cancel (or the box closed): stay, edits kept
+        self.quit_requested.emit()
+
+    @asyncSlot()
+    async def _apply_then_quit(self) -> None:
+        if await self.apply_now():  # a problem in the settings: the window stays and shows it
             self.quit_requested.emit()
 
     @asyncSlot()

@@ -328,6 +328,10 @@
       <translation>前回正常だった設定で起動</translation>
     </message>
     <message>
+      <source>Started with the last good settings ({0}): {1} still has problems. Apply saves these settings over it.</source>
+      <translation>前回正常だった設定({0})で起動しました。{1} には問題が残っています。[適用] を押すと、この設定で上書き保存します。</translation>
+    </message>
+    <message>
       <source>Welcome to Tenso. First: add a routing rule (for example * → your ISP's server, port 587), put its ID in Auth accounts and its password, list your LAN under Relay, then press Apply.</source>
       <translation>Tenso へようこそ。まず転送設定を追加し(例: * → プロバイダーの送信サーバー、ポート 587)、認証タブに ID とパスワードを入れ、中継タブで LAN を許可してから「適用」を押してください。</translation>
     </message>
@@ -336,12 +340,12 @@
       <translation>データフォルダー内のファイルにパスワードを保存する</translation>
     </message>
     <message>
-      <source>The settings file {0} has problems:</source>
-      <translation>設定ファイル {0} に問題があります:</translation>
+      <source>Passwords are now kept in {0}.</source>
+      <translation>パスワードは {0} に保存されます。</translation>
     </message>
     <message>
-      <source>Started with the last good settings ({0}): {1} still has problems. Apply saves these settings over it.</source>
-      <translation>前回正常だった設定({0})で起動しました。{1} には問題が残っています。[適用] を押すと、この設定で上書き保存します。</translation>
+      <source>The settings file {0} has problems:</source>
+      <translation>設定ファイル {0} に問題があります:</translation>
     </message>
     <message>
       <source>Tenso: mail returned to sender</source>
@@ -358,10 +362,6 @@
     <message>
       <source>Tenso: a token request was refused; the mail waits</source>
       <translation>Tenso: トークンの要求が拒否されました。メールは待機しています</translation>
-    </message>
-    <message>
-      <source>Passwords are now kept in {0}.</source>
-      <translation>パスワードは {0} に保存されます。</translation>
     </message>
     <message>
       <source>This rule never matches: rule No. {0} ({1}) above it catches all its mail.</source>
@@ -392,16 +392,16 @@
       <translation>未設定</translation>
     </message>
     <message>
-      <source>keyring unavailable</source>
-      <translation>キーリングを使用できません</translation>
-    </message>
-    <message>
       <source>Password not saved</source>
       <translation>パスワードを保存できませんでした</translation>
     </message>
     <message>
       <source>Password not removed</source>
       <translation>パスワードを削除できませんでした</translation>
+    </message>
+    <message>
+      <source>keyring unavailable</source>
+      <translation>キーリングを使用できません</translation>
     </message>
     <message>
       <source>The password is kept in the keyring: select the account, then Set password...</source>
@@ -1524,6 +1524,14 @@ for {1}, valid until {2}</source>
       <translation>設定の書き出し...</translation>
     </message>
     <message>
+      <source>Settings exported to {0}. Passwords are not in the file: enter them again on the new machine (Auth accounts, Local users).</source>
+      <translation>設定を {0} に書き出しました。パスワードはファイルに含まれません。新しいマシンで再入力してください(認証、ローカルユーザー)。</translation>
+    </message>
+    <message>
+      <source>Settings imported from {0}. Check them, enter the passwords, then press Apply.</source>
+      <translation>{0} から設定を読み込みました。内容を確認し、パスワードを入力してから「適用」を押してください。</translation>
+    </message>
+    <message>
       <source>Allow my LAN to send through Tenso (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)</source>
       <translation>LAN からの送信(中継)を許可する(10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)</translation>
     </message>
@@ -1534,6 +1542,10 @@ for {1}, valid until {2}</source>
     <message>
       <source>Setup assistant: where does your mail go?</source>
       <translation>設定アシスタント：メールはどこへ送りますか？</translation>
+    </message>
+    <message>
+      <source>Some changes are not applied yet. Apply them before quitting?</source>
+      <translation>まだ適用していない変更があります。終了する前に適用しますか？</translation>
     </message>
     <message>
       <source>Language</source>
@@ -1548,16 +1560,16 @@ for {1}, valid until {2}</source>
       <translation>設定の読み込み</translation>
     </message>
     <message>
+      <source>Settings applied</source>
+      <translation>設定を適用しました</translation>
+    </message>
+    <message>
+      <source>Settings saved; Tenso starts with them</source>
+      <translation>設定を保存しました。Tenso は次の開始からこの設定で動きます</translation>
+    </message>
+    <message>
       <source>Save the changes before closing?</source>
       <translation>閉じる前に変更を保存しますか?</translation>
-    </message>
-    <message>
-      <source>Settings exported to {0}. Passwords are not in the file: enter them again on the new machine (Auth accounts, Local users).</source>
-      <translation>設定を {0} に書き出しました。パスワードはファイルに含まれません。新しいマシンで再入力してください(認証、ローカルユーザー)。</translation>
-    </message>
-    <message>
-      <source>Settings imported from {0}. Check them, enter the passwords, then press Apply.</source>
-      <translation>{0} から設定を読み込みました。内容を確認し、パスワードを入力してから「適用」を押してください。</translation>
     </message>
     <message>
       <source>Tenso cannot receive mail on that address and port. Choose another one under Server → Listen on (for example 0.0.0.0:2525), press Apply, and point your mail clients at it.</source>

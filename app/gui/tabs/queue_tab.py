@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -90,14 +91,14 @@ class QueueTab(QWidget):
 
     @asyncSlot()
     async def refresh(self) -> None:
-        if self._busy or not self.controller.running or not self.isVisible():
-            return
+        if not shiboken6.isValid(self) or self._busy or not self.controller.running or not self.isVisible():
+            return  # (gone: the window was rebuilt before the slot ran)
         self._busy = True
         try:
             messages = await self.controller.queue_messages()
         finally:
             self._busy = False
-        if messages is not None:
+        if messages is not None and shiboken6.isValid(self):
             self.messages = messages
             self.show_messages(messages)
 
