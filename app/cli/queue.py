@@ -12,7 +12,7 @@ from pathlib import Path
 from app.cli.command import Command, load
 from app.mail.replies import explain
 from app.settings import Settings
-from app.status import advice_fields
+from app.status import advice_fields, iso_time
 from app.store.spool import WAITING, QueueLocked, Spool
 
 
@@ -101,13 +101,13 @@ def _queue_list(spool: Spool, as_json: bool) -> int:
                         "id": m.id,
                         "sender": m.sender,
                         "size": m.size,
-                        "received": m.envelope.received_at,
+                        "received": iso_time(m.envelope.received_at),
                         "recipients": [
                             {
                                 "address": r.address,
                                 "state": r.state,
                                 "attempts": r.attempts,
-                                "next_try": r.next_try,
+                                "next_try": iso_time(r.next_try or None),
                                 "reply": r.reply,
                                 **advice_fields(r.reply),
                             }
