@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app import settings as settings_mod
-from app.suggest import command
 from app.cli.command import Command, load, print_problems
 from app.settings import Settings, SettingsError
+from app.suggest import command
 from app.system import paths
 
 if TYPE_CHECKING:

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 from app import status as status_mod
-from app.suggest import command
 from app.cli.command import Command, load
 from app.mail.replies import explain
+from app.suggest import command
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
