@@ -6,6 +6,7 @@ in Japanese too."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from app.problems import Problem
 
@@ -92,7 +93,7 @@ def problem(text: str, exc: json.JSONDecodeError) -> Problem:
     )
 
 
-def _where(text: str, pos: int) -> dict[str, object]:
+def _where(text: str, pos: int) -> dict[str, Any]:
     """The line and column of ``pos`` (from 1), and that line with a caret under it."""
     start = text.rfind("\n", 0, pos) + 1
     end = text.find("\n", pos)
