@@ -15,7 +15,7 @@ import os
 import signal
 from pathlib import Path
 
-from app import __version__
+from app import __version__, suggest
 from app import settings as settings_mod
 from app.gateway import Gateway, GatewayError
 from app.offline import warnings_for
@@ -80,9 +80,9 @@ async def _serve(settings: Settings, config: Path, log_file: Path | None) -> int
         log.error("%s", exc)
         return 2
     log.info(
-        "Tenso %s running (headless); stop with Ctrl+C or SIGTERM, reload the settings with "
-        "python -m app reload%s; log file %s",
+        "Tenso %s running (headless); stop with Ctrl+C or SIGTERM, reload the settings with %s%s; log file %s",
         __version__,
+        suggest.command(config, "reload"),
         " or SIGHUP" if hasattr(signal, "SIGHUP") else "",
         log_file,
     )

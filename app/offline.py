@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app import settings as settings_mod
+from app import suggest
 from app.deliver import credentials, smtp
 from app.deliver.smtp import LoginReport
 from app.problems import Problem
@@ -141,6 +142,31 @@ def password_warnings(settings: Settings) -> list[str]:
         f"mail that needs it waits in the queue; run: python -m app password set {m.key}"
         for m in missing
     ]
+
+
+def sign_in_warnings(settings: Settings) -> list[str]:
+    """The OAuth 2.0 accounts a rule uses that sign in as a person (authorization code, device
+    code) and have no tokens stored: their mail waits until someone signs in.  Client-credentials
+    accounts need no sign-in (their secret is in ``password_warnings``).  Reads the token store."""
+    from app.accounts import service
+    from app.settings import Flow
+
+    named = {r.account.lower() for r in settings.rules} | {a.account.lower() for a in settings.auth_accounts.per_user}
+    found = []
+    for account in settings.accounts:
+        if account.oauth2 is None or account.oauth2.flow == Flow.CLIENT_CREDENTIALS:
+            continue
+        if account.name.lower() not in named:
+            continue
+        state = service.account_status(settings, account.name)
+        if state.signed_in:
+            continue
+        why = f" ({state.error})" if state.error else ""
+        found.append(
+            f"account {account.name} ({account.oauth2.flow}) is not signed in{why}: mail that needs it waits in "
+            f"the queue; sign in with: {suggest.command(settings, f'account login {account.name}')}"
+        )
+    return found
 
 
 # --- the warnings of a file with problems ----------------------------------------------------------

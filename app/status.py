@@ -30,6 +30,11 @@ class State(StrEnum):
     ERROR = "error"  # the window's gateway failed to start or to take new settings (never in ``status``)
 
 
+def iso_time(t: float | None) -> str | None:
+    """A time in the JSON of ``status`` and ``queue list``: ISO 8601, local, with its offset."""
+    return None if t is None else time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))
+
+
 @dataclass(frozen=True)
 class MissingPassword:
     key: str  # the keyring entry (``common``, ``user:ADDRESS``)
@@ -87,8 +92,7 @@ class Status:
     day_limits: list[tuple[str, float]] = field(default_factory=list)  # accounts at their daily limit, until
 
     def as_json(self) -> dict:
-        def iso(t: float | None) -> str | None:
-            return None if t is None else time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))
+        iso = iso_time
 
         return {
             "state": self.state,

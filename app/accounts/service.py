@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from app import suggest
 from app.accounts import application, oauth
 from app.accounts.tokens import TokenSet, TokenStore, TokenStoreError
 from app.settings import Flow, Settings, UpstreamAccount
@@ -86,8 +87,9 @@ def _account(settings: Settings, name: str) -> UpstreamAccount:
     return account
 
 
-def sign_in_hint(name: str) -> str:
-    return f"sign in again: Auth accounts → {name}, or run: python -m app account login {name}"
+def sign_in_hint(name: str, where: Settings | None = None) -> str:
+    """How to sign in again; the command with the ``--config`` of ``where`` (app/suggest.py)."""
+    return f"sign in again: Auth accounts → {name}, or run: {suggest.command(where, f'account login {name}')}"
 
 
 def _secret(account: UpstreamAccount) -> str | None:
@@ -246,29 +248,35 @@ def access_token(settings: Settings, name: str, fresh: bool = False, margin: flo
             )
         except application.AppTokenError as exc:
             raise AccountError(str(exc)) from exc  # the mail is deferred; never a sign-in mark
-    tokens = _load(name)
+    tokens = _load(name, settings)
     if not fresh and tokens.expires_at - time.time() > margin:
         return tokens.access_token
     with _lock_for(name):
-        again = _load(name)  # another thread (or process) may have refreshed meanwhile
+        again = _load(name, settings)  # another thread (or process) may have refreshed meanwhile
         if again.access_token != tokens.access_token and again.expires_at - time.time() > margin:
             return again.access_token
-        return _refresh(account, again, name.lower() in settings.graph_accounts(), settings.delivery.http_proxy)
+        return _refresh(
+            account, again, name.lower() in settings.graph_accounts(), settings.delivery.http_proxy, settings
+        )
 
 
-def _load(name: str) -> TokenSet:
+def _load(name: str, where: Settings | None = None) -> TokenSet:
     try:
         tokens = store().load(name)
     except TokenStoreError as exc:
         raise AccountError(f"account {name}: {exc}", needs_sign_in=True) from exc
     if tokens is None:
-        raise AccountError(f"account {name} is not signed in: {sign_in_hint(name)[len('sign in again: ') :]}", True)
+        raise AccountError(
+            f"account {name} is not signed in: {sign_in_hint(name, where)[len('sign in again: ') :]}", True
+        )
     if tokens.needs_sign_in:
-        raise AccountError(f"account {name}: {tokens.error}; {sign_in_hint(name)}", needs_sign_in=True)
+        raise AccountError(f"account {name}: {tokens.error}; {sign_in_hint(name, where)}", needs_sign_in=True)
     return tokens
 
 
-def _refresh(account: UpstreamAccount, tokens: TokenSet, graph: bool = False, http_proxy: str = "") -> str:
+def _refresh(
+    account: UpstreamAccount, tokens: TokenSet, graph: bool = False, http_proxy: str = "", where: Settings | None = None
+) -> str:
     name = account.name
     ep = oauth.endpoints(account, graph, http_proxy)
     try:
@@ -288,7 +296,9 @@ def _refresh(account: UpstreamAccount, tokens: TokenSet, graph: bool = False, ht
             store().save(name, tokens)
         except TokenStoreError:
             pass  # the failure is reported below all the same
-        text = f"account {name}: {exc}" + (f"; {sign_in_hint(name)}" if dead else "; the mail waits and is tried again")
+        text = f"account {name}: {exc}" + (
+            f"; {sign_in_hint(name, where)}" if dead else "; the mail waits and is tried again"
+        )
         if _reported.get(name.lower()) != str(exc):
             _reported[name.lower()] = str(exc)
             log.error("%s", text, extra={"event": "account"})

@@ -9,6 +9,7 @@ running gateway through the queue folder.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -72,4 +73,20 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    return command.run(args)
+    try:
+        code = command.run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (``status | head -1``): what is left unsaid goes nowhere, quietly
+        # (the recipe of the Python docs, "Note on SIGPIPE"), instead of a traceback.
+        _stdout_to_devnull()
+        return 1
+    return code
+
+
+def _stdout_to_devnull() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is no file (a test's StringIO)
+        pass

@@ -16,12 +16,13 @@ from app.system import passwords
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["login", "status", "logout", "certificate"])
+    parser.add_argument("action", choices=["login", "status", "logout", "certificate", "test"])
     parser.add_argument("name", metavar="NAME", nargs="?", help="the account's name (status: all when left out)")
     parser.add_argument("target", metavar="ACCOUNT", nargs="?", help="certificate create ACCOUNT: the account's name")
     parser.add_argument("--no-browser", action="store_true", help="only print the address to open")
     parser.add_argument("--device", action="store_true", help="sign in with a code on another device")
     parser.add_argument("--json", action="store_true", help="status as JSON")
+    parser.add_argument("--rule", default=None, metavar="N", help="test: log in at rule N's server")
 
 
 def _local(when) -> str:
@@ -36,6 +37,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if args.action == "certificate":
         return _certificate(settings, args)
+    if args.action == "test":
+        from app.cli import account_test
+
+        return account_test.run(settings, args)
     if args.action == "status":
         names = [args.name] if args.name else [a.name for a in settings.accounts]
         try:

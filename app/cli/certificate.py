@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from app import settings as settings_mod
 from app.cli.command import Command, load, print_problems
 from app.settings import Settings, SettingsError
+from app.suggest import command
 from app.system import paths
 
 if TYPE_CHECKING:
@@ -128,14 +129,16 @@ def _certificate_show(config: Path) -> int:
     if settings is None:
         return 1
     if not settings.server.tls_cert:
-        print(f"{config}: no certificate is set (server.tls_cert); make one with: python -m app certificate create")
+        print(
+            f"{config}: no certificate is set (server.tls_cert); make one with: {command(config, 'certificate create')}"
+        )
         return 0
     path = settings.resolve(settings.server.tls_cert)
     try:
         found = certificate.describe(path)
     except (OSError, ValueError) as exc:
         print(
-            f"the certificate cannot be read: {exc}; make a new one with: python -m app certificate create",
+            f"the certificate cannot be read: {exc}; make a new one with: {command(config, 'certificate create')}",
             file=sys.stderr,
         )
         return 1

@@ -24,7 +24,9 @@ def run(args: argparse.Namespace) -> int:
     if settings is None:
         _print_warnings(offline.broken_file_warnings(path))
         return 1
-    _print_warnings(offline.warnings_for(settings) + offline.password_warnings(settings))
+    _print_warnings(
+        offline.warnings_for(settings) + offline.password_warnings(settings) + offline.sign_in_warnings(settings)
+    )
     print(f"{path}: OK ({len(settings.rules)} rules, {len(settings.local_users)} local users)")
     return 0
 

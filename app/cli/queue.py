@@ -12,8 +12,9 @@ from pathlib import Path
 from app.cli.command import Command, load
 from app.mail.replies import explain
 from app.settings import Settings
-from app.status import advice_fields
+from app.status import advice_fields, iso_time
 from app.store.spool import WAITING, QueueLocked, Spool
+from app.suggest import command
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     spool = Spool(settings.queue_dir)
     if args.action == "list":
-        return _queue_list(spool, args.json)
+        return _queue_list(settings, spool, args.json)
     if args.action in ("pause", "resume"):
         spool.set_paused(args.action == "pause")
         print(f"delivery {'paused (mail is still accepted)' if args.action == 'pause' else 'resumed'}")
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         if args.action in ("bounce", "retry") and spool.paused:
             print(
                 f"note: delivery is paused: the {args.action} is carried out when delivery resumes "
-                "(python -m app queue resume)"
+                f"({command(settings, 'queue resume')})"
             )
         return 0
     try:
@@ -84,14 +85,14 @@ def _queue_offline(settings: Settings, spool: Spool, action: str, ids: list[str]
         if spool.paused:
             print(
                 "note: delivery is paused: the bounce messages wait in the queue until delivery resumes "
-                "(python -m app queue resume)"
+                f"({command(settings, 'queue resume')})"
             )
     else:
         print("no gateway is running on this queue; everything in it is tried as soon as Tenso starts")
     return 0
 
 
-def _queue_list(spool: Spool, as_json: bool) -> int:
+def _queue_list(settings: Settings, spool: Spool, as_json: bool) -> int:
     rows = spool.messages()
     if as_json:
         print(
@@ -101,13 +102,13 @@ def _queue_list(spool: Spool, as_json: bool) -> int:
                         "id": m.id,
                         "sender": m.sender,
                         "size": m.size,
-                        "received": m.envelope.received_at,
+                        "received": iso_time(m.envelope.received_at),
                         "recipients": [
                             {
                                 "address": r.address,
                                 "state": r.state,
                                 "attempts": r.attempts,
-                                "next_try": r.next_try,
+                                "next_try": iso_time(r.next_try or None),
                                 "reply": r.reply,
                                 **advice_fields(r.reply),
                             }
@@ -122,7 +123,7 @@ def _queue_list(spool: Spool, as_json: bool) -> int:
         )
         return 0
     if spool.paused:
-        print("delivery is PAUSED (python -m app queue resume)")
+        print(f"delivery is PAUSED ({command(settings, 'queue resume')})")
     if not rows:
         print("the queue is empty")
         return 0

@@ -11,6 +11,7 @@ from pathlib import Path
 from app import status as status_mod
 from app.cli.command import Command, load
 from app.mail.replies import explain
+from app.suggest import command
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"Tenso is running, listening on {', '.join(found.listening) or '(nothing)'}")
         if found.state == status_mod.State.PAUSED:
-            print("delivery is PAUSED: mail is accepted and kept (python -m app queue resume)")
+            print(f"delivery is PAUSED: mail is accepted and kept ({command(settings, 'queue resume')})")
     print("today: " + ", ".join(f"{OUTCOME_WORDS[o]} {n}" for o, n in found.today.items()))
     if found.queue_messages:
         print(
@@ -82,10 +83,11 @@ def run(args: argparse.Namespace) -> int:
             _print_fix(d.last_reply)
     for m in found.missing_passwords:
         what = "client secret" if m.secret else "password"
-        print(f"no {what} stored for {m.words}: run python -m app password set {m.key}")
+        print(f"no {what} stored for {m.words}: run {command(settings, f'password set {m.key}')}")
     for needed in found.sign_in_needed:
         why = f" ({needed.why})" if needed.why else ""
-        print(f"account {needed.account} must sign in{why}: run python -m app account login {needed.account}")
+        login = command(settings, f"account login {needed.account}")
+        print(f"account {needed.account} must sign in{why}: run {login}")
         _print_fix(needed.why)
     for refused in found.token_refused:
         print(f"account {refused.account}: the token request was refused; the mail waits, the next attempt asks again:")

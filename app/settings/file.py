@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from app.problems import Problem
+from app.settings import syntax
 from app.settings.binding import SettingsError, from_dict, to_dict
 from app.settings.model import Settings
 from app.system.files import fsync_dir
@@ -24,12 +25,13 @@ def load(path: Path) -> Settings:
     except OSError as exc:
         raise SettingsError([Problem("(file)", "cannot read {path}: {why}", path=str(path), why=exc.strerror)]) from exc
     except UnicodeDecodeError as exc:
-        raise SettingsError([Problem("(file)", "{path} is not UTF-8 text", path=str(path))]) from exc
+        raise SettingsError([syntax.not_text(path.read_bytes(), str(path))]) from exc
+    if "\x00" in text:  # UTF-16 without its byte-order mark decodes as UTF-8 with a NUL in every other place
+        raise SettingsError([syntax.not_text(path.read_bytes(), str(path))])
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        where = Problem("(file)", "line {line} column {column}: {why}", line=exc.lineno, column=exc.colno, why=exc.msg)
-        raise SettingsError([where]) from exc
+        raise SettingsError([syntax.problem(text, exc)]) from exc
     return from_dict(data, source=path)
 
 

@@ -1820,20 +1820,64 @@ for {1}, valid until {2}</source>
       <translation>account はその設定がログインに使うユーザー名のことですが、{whose} は「{username}」でログインし、これはアドレスではありません。代わりに送信者のアドレスを指定してください(設定 No. {number})</translation>
     </message>
     <message>
-      <source>line {line} column {column}: {why}</source>
-      <translation>{line} 行 {column} 文字目: {why}</translation>
-    </message>
-    <message>
       <source>cannot read {path}: {why}</source>
       <translation>{path} を読めません: {why}</translation>
     </message>
     <message>
-      <source>{path} is not UTF-8 text</source>
-      <translation>{path} は UTF-8 のテキストではありません</translation>
-    </message>
-    <message>
       <source>must be {version}</source>
       <translation>{version} にしてください</translation>
+    </message>
+    <message>
+      <source>{path} is not UTF-8 text: perhaps it was saved as ANSI (Shift_JIS); save it again as UTF-8</source>
+      <translation>{path} は UTF-8 のテキストではありません。ANSI(Shift_JIS)で保存された可能性があります。UTF-8 で保存し直してください</translation>
+    </message>
+    <message>
+      <source>line {line}, column {column}: a value is expected here (a number, "text", true, false, null, {{ or [){shown}</source>
+      <translation>{line} 行 {column} 文字目: ここには値(数値、"文字列"、true、false、null、{{ または [)が必要です{shown}</translation>
+    </message>
+    <message>
+      <source>{path} is not JSON text: it was saved as UTF-16 (Notepad's “Unicode”); save it again as UTF-8</source>
+      <translation>{path} は JSON のテキストではありません。UTF-16(メモ帳の「Unicode」)で保存されています。UTF-8 で保存し直してください</translation>
+    </message>
+    <message>
+      <source>line {line}, column {column}: a quote is missing: this text has no closing "{shown}</source>
+      <translation>{line} 行 {column} 文字目: 引用符が足りません。この文字列を閉じる " がありません{shown}</translation>
+    </message>
+    <message>
+      <source>line {line}, column {column}: the file ends too early (a closing }} or ] or a quote is missing){shown}</source>
+      <translation>{line} 行 {column} 文字目: ファイルが途中で終わっています(閉じる }} 、] または引用符が足りません){shown}</translation>
+    </message>
+    <message>
+      <source>line {line}, column {column}: there is a comma before ]: remove it{shown}</source>
+      <translation>{line} 行 {column} 文字目: ] の前にカンマがあります。削除してください{shown}</translation>
+    </message>
+    <message>
+      <source>line {line}, column {column}: JSON needs double quotes ("), not single quotes ('){shown}</source>
+      <translation>{line} 行 {column} 文字目: JSON では一重引用符(')ではなく二重引用符(")を使います{shown}</translation>
+    </message>
+    <message>
+      <source>line {line}, column {column}: a comma is missing before this{shown}</source>
+      <translation>{line} 行 {column} 文字目: この前にカンマがありません{shown}</translation>
+    </message>
+    <message>
+      <source>line {line}, column {column}: a colon (:) is missing after the name{shown}</source>
+      <translation>{line} 行 {column} 文字目: 名前の後にコロン(:)がありません{shown}</translation>
+    </message>
+    <message>
+      <source>line {line}, column {column}: write a backslash twice in JSON (C:\\Tenso, not C:\Tenso){shown}</source>
+      <translation>{line} 行 {column} 文字目: JSON ではバックスラッシュ(円記号)を 2 つ重ねて書きます(C:\Tenso ではなく C:\\Tenso){shown}</translation>
+    </message>
+    <message>
+      <source>line {line}, column {column}: a name in double quotes ("name") is expected here{shown}</source>
+      <translation>{line} 行 {column} 文字目: ここには二重引用符で囲んだ名前("name")が必要です{shown}</translation>
+    </message>
+    <message>
+      <source>line {line}, column {column}: more text after the end of the settings (the last }} closes them){shown}</source>
+      <translation>{line} 行 {column} 文字目: 設定の終わりの後にまだ文字があります(最後の }} で設定は閉じます){shown}</translation>
+    </message>
+    <message>
+      <source>line {line}, column {column}: there is a comma before }}: remove it{shown}</source>
+      <translation>{line} 行 {column} 文字目: }} の前にカンマがあります。削除してください{shown}</translation>
     </message>
     <message>
       <source>another Tenso is running on the queue {path}</source>

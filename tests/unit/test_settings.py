@@ -301,7 +301,11 @@ def test_check_reports_broken_json_with_line_and_column(tmp_path):
     path = write(tmp_path, '{\n  "version": 1,\n  "rules": [,]\n}\n')
     result = check(path)
     assert result.returncode == 1
-    assert problem_lines(result) == ["(file): line 3 column 13: Expecting value"]
+    assert problem_lines(result) == [
+        '(file): line 3, column 13: a value is expected here (a number, "text", true, false, null, { or [)',
+        '"rules": [,]',
+        "^",
+    ]
 
 
 def test_a_json_value_that_is_not_an_object_is_reported(tmp_path):
