@@ -234,7 +234,8 @@ def test_show_without_a_certificate_and_with_an_unreadable_one(tmp_path, env):
     none = run_app("certificate", "show", "--config", str(config), env=env)
     assert none.returncode == 0
     assert none.stdout == (
-        f"{config}: no certificate is set (server.tls_cert); make one with: python -m app certificate create\n"
+        f"{config}: no certificate is set (server.tls_cert); make one with: "
+        f"python -m app certificate create --config {config}\n"  # the file it was asked about (issue 25)
     )
 
     garbage = tmp_path / "garbage.pem"
