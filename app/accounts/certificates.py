@@ -24,17 +24,15 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from app.settings import keys
 from app.system import passwords, paths
-from app.system.certificate import RSA_BITS
+from app.system.certificate import self_signed
 from app.system.files import fsync_dir
 
 FOLDER = "accounts"  # under the data folder
@@ -93,20 +91,7 @@ def _write(path: Path, data: bytes, mode: int) -> None:
 def create(name: str, days: int = DAYS) -> AppCertificate:
     """A new RSA 2048 key and a self-signed certificate for the account ``name``, replacing any
     earlier pair (the old certificate stops working once Tenso uses the new one: upload it)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Tenso {name}")])
-    now = datetime.now(UTC).replace(microsecond=0)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(secrets.randbits(159) | 1)
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
+    key, cert = self_signed(f"Tenso {name}", days)
     passphrase = secrets.token_urlsafe(32)
     try:
         passwords.set(keys.certificate_key(name), passphrase)

@@ -69,12 +69,16 @@ def _subject_name(host: str) -> tuple[str, x509.GeneralName]:
     return name, x509.DNSName(name)
 
 
-def _build(host: str, name: x509.GeneralName, days: int) -> tuple[bytes, bytes, x509.Certificate]:
-    """The certificate and key as PEM, and the certificate itself."""
+def self_signed(
+    common_name: str, days: int, extensions: tuple[tuple[x509.ExtensionType, bool], ...] = ()
+) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """A new RSA key and a self-signed certificate for it, valid from a day ago for ``days``, not a
+    CA, with ``extensions`` (each with whether it is critical) besides.  Also the account
+    certificates of app/accounts/certificates.py."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC).replace(microsecond=0)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(subject)
@@ -84,25 +88,35 @@ def _build(host: str, name: x509.GeneralName, days: int) -> tuple[bytes, bytes, 
         .serial_number(secrets.randbits(159) | 1)
         .not_valid_before(now - timedelta(days=1))  # a device whose clock is a little behind
         .not_valid_after(now + timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([name]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_encipherment=True,  # RSA key exchange (TLS 1.0 devices)
-                content_commitment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
+    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return key, builder.sign(key, hashes.SHA256())
+
+
+def _build(host: str, name: x509.GeneralName, days: int) -> tuple[bytes, bytes, x509.Certificate]:
+    """The certificate and key as PEM, and the certificate itself."""
+    usage = x509.KeyUsage(
+        digital_signature=True,
+        key_encipherment=True,  # RSA key exchange (TLS 1.0 devices)
+        content_commitment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    key, cert = self_signed(
+        host,
+        days,
+        (
+            (x509.SubjectAlternativeName([name]), False),
+            (usage, True),
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+        ),
     )
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
