@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -346,7 +346,8 @@ def test_queue_list_shows_each_message_with_its_state_and_reply(queued):
     (rcpt,) = listed[0]["recipients"]
     assert listed[0]["sender"] == SENDER
     assert (rcpt["address"], rcpt["state"], rcpt["attempts"]) == ("x@example.net", "deferred", 1)
-    assert rcpt["reply"].startswith("451") and rcpt["next_try"] > time.time()
+    # ISO 8601 with the offset, as status --json (issue 25)
+    assert rcpt["reply"].startswith("451") and datetime.fromisoformat(rcpt["next_try"]).timestamp() > time.time()
 
 
 def test_queue_retry_delivers_once_the_upstream_is_up(queued, upstream_factory):
