@@ -23,6 +23,7 @@ from tests.support.dnsstub import DNSStub, MailHosts, dead_udp_port
 from tests.support.gateway import make_settings, wait_attempts
 from tests.support.logs import TensoLog
 from tests.support.mail import delivery_status, maildir_messages, parse, returned_headers, without_delivery_headers
+from tests.support.processes import dead_port
 from tests.support.processes import free_port as _free_port
 from tests.support.smtp import message, send, strip_received
 from tests.support.waiting import wait_until
@@ -405,7 +406,7 @@ def test_mx_pointing_back_at_the_gateway_bounces_loops_back_to_myself(dns, hosts
             hosts,
             gateway_factory,
             port,
-            rules=[{"match": "@mail1.test", "destination": "127.0.0.1", "port": _free_port(), "tls": "none"}],
+            rules=[{"match": "@mail1.test", "destination": "127.0.0.1", "port": dead_port(), "tls": "none"}],
             options={"relay_for_rule_matches": True, "check_local_users": True, "relay_networks": ["10.0.0.0/8"]},
         )
         send(gw.port, SENDER, ["hogehoge@mail1.test"], message("hello mail1"))  # accepted: the rule matches

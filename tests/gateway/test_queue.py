@@ -29,6 +29,7 @@ from tests.support import REPO
 from tests.support.gateway import recipients, retry_now, rule, set_received_at, wait_attempts
 from tests.support.logs import TensoLog
 from tests.support.mail import delivery_status, parse, returned_headers
+from tests.support.processes import dead_port, revive
 from tests.support.processes import free_port as _free_port
 from tests.support.smtp import message, send, strip_received
 from tests.support.waiting import wait_until
@@ -121,7 +122,7 @@ def _old_message(gateway_factory, upstream_factory, hours_ago: float, **sections
     """A message to a dead destination whose arrival is ``hours_ago`` hours back, queued in a
     gateway that has just been restarted.  Mail for anyone else (the sender) reaches ``up``."""
     up = upstream_factory()
-    dead = _free_port()
+    dead = dead_port()
     gw = gateway_factory(rules=[rule(dead, "@example.net"), rule(up.port)], **sections)
     send(gw.port, SENDER, ["x@example.net"], message("waiting a long time"))
     qid = only_id(gw)
@@ -325,7 +326,7 @@ def queued(tmp_path, gateway_factory, upstream_factory):
     """A running gateway from a settings file; mail to example.net waits for a dead port, the
     rest (the sender's bounces) reaches ``up``.  Returns (config, gw, up, dead_port, qid)."""
     up = upstream_factory()
-    dead = _free_port()
+    dead = dead_port()
     config = _config(tmp_path, [rule(dead, "@example.net"), rule(up.port)])
     gw = gateway_factory(settings=settings_mod.load(config))
     send(gw.port, SENDER, ["x@example.net"], message("queued for the cli"))
@@ -352,6 +353,7 @@ def test_queue_list_shows_each_message_with_its_state_and_reply(queued):
 
 def test_queue_retry_delivers_once_the_upstream_is_up(queued, upstream_factory):
     config, gw, _, dead, qid = queued
+    revive(dead)  # the destination comes up, on the port the mail waits for
     late = upstream_factory(port=dead)
     done = queue_cli(config, "retry", qid)
     assert done.returncode == 0 and "requested" in done.stdout, done.stdout + done.stderr

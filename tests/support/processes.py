@@ -61,6 +61,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_HELD: list[socket.socket] = []  # the dead ports' sockets, bound until this test process ends
+
+
+def dead_port() -> int:
+    """A loopback port that refuses every connection for as long as the tests run: bound but never
+    listening, so no other test (another xdist worker) can open an upstream on it and receive the
+    mail a gateway keeps retrying there, as a port from free_port() can once it is given back."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    _HELD.append(s)
+    return s.getsockname()[1]
+
+
+def revive(port: int) -> None:
+    """Gives a dead_port() back, for the test that now opens its own upstream on it."""
+    for s in [s for s in _HELD if s.getsockname()[1] == port]:
+        _HELD.remove(s)
+        s.close()
+
+
 def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> float:
     """Seconds until ``proc`` accepts a connection on ``port``; fails if it exits or never does."""
     start = time.monotonic()
