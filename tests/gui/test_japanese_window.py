@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from app.gui import i18n
 from app.store.activity import FILE_NAME, Activity, Delivered, Outcome
 from app.system import passwords
-from tests.support.gui import THREE_RULES, until
+from tests.support.gui import THREE_RULES, start_on_a_taken_port, until
 from tests.support.processes import free_port
 
 SAME_IN_BOTH = re.compile(
@@ -268,15 +268,7 @@ def test_a_port_in_use_offers_another_port_in_japanese_too(gui, english):
     """The window looked for the English words "cannot listen" in the message it had already
     translated: a Japanese user never saw how to get out of it."""
     i18n.install("ja")
-    port = free_port()
-    window = gui.open(server={"listen": [f"127.0.0.1:{port}"]})
-    holder = socket.socket()
-    holder.bind(("127.0.0.1", port))
-    holder.listen()
-    try:
-        gui.run(window.controller.start())
-    finally:
-        holder.close()
+    window = start_on_a_taken_port(gui)
     assert "待ち受けできません" in window.state_label.text()
     assert window.hint.isVisibleTo(window), "the way out is shown in Japanese too"
     assert "別のポート" in window.hint.text() and not english_in(window.hint.text()), window.hint.text()

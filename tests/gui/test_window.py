@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from app import settings as settings_mod
 from app.gui.tray import Tray
 from app.receive import workers as receivers
-from tests.support.gui import THREE_RULES, port_answers, rule_matches, until
+from tests.support.gui import THREE_RULES, port_answers, rule_matches, start_on_a_taken_port, until
 from tests.support.processes import children_running, free_port
 from tests.support.smtp import message, send
 
@@ -348,15 +348,7 @@ def test_the_window_and_the_tray_speak_of_the_engines_own_states(gui):
 
 
 def test_a_port_in_use_offers_another_port_and_a_queue_in_use_does_not(gui):
-    port = free_port()
-    window = gui.open(server={"listen": [f"127.0.0.1:{port}"]})
-    holder = socket.socket()
-    holder.bind(("127.0.0.1", port))
-    holder.listen()
-    try:
-        gui.run(window.controller.start())
-    finally:
-        holder.close()
+    window = start_on_a_taken_port(gui)
     assert window.controller.state == "error"
     assert window.hint.isVisibleTo(window) and "Choose another one" in window.hint.text()
 

@@ -11,6 +11,7 @@ import asyncio
 import gc
 import json
 import os
+import socket
 import time
 from pathlib import Path
 
@@ -180,3 +181,19 @@ def drain(loop: qasync.QEventLoop) -> None:
 
 def rule_matches(rules: list[dict]) -> list[str]:
     return [r["match"] for r in rules]
+
+
+def start_on_a_taken_port(gui, **sections):
+    """The window on a port another socket holds, started: the start fails (cannot listen)."""
+    from tests.support.processes import free_port
+
+    port = free_port()
+    window = gui.open(server={"listen": [f"127.0.0.1:{port}"]}, **sections)
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", port))
+    holder.listen()
+    try:
+        gui.run(window.controller.start())
+    finally:
+        holder.close()
+    return window
