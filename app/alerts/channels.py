@@ -104,12 +104,16 @@ def report_event(notice: Notice) -> str:
     import win32evtlogutil
 
     ended = notice.phase == Phase.ENDED
-    kind = win32evtlog.EVENTLOG_INFORMATION_TYPE if ended or notice.event == Event.TEST else (
-        win32evtlog.EVENTLOG_WARNING_TYPE
+    kind = (
+        win32evtlog.EVENTLOG_INFORMATION_TYPE
+        if ended or notice.event == Event.TEST
+        else (win32evtlog.EVENTLOG_WARNING_TYPE)
     )
     number = EVENT_IDS[notice.event] + (ENDED_OFFSET if ended else 0)
     try:
-        win32evtlogutil.ReportEvent(EVENT_SOURCE, number, eventType=kind, strings=[notice.text("en"), notice.text("ja")])
+        win32evtlogutil.ReportEvent(
+            EVENT_SOURCE, number, eventType=kind, strings=[notice.text("en"), notice.text("ja")]
+        )
     except Exception as exc:  # pywintypes.error: the source cannot be registered without rights
         raise ChannelError(f"the Windows Event Log did not take it: {exc}") from exc
     return f"event {number} in the Application log"

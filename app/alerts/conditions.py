@@ -103,7 +103,8 @@ def accounts(settings: Settings, now: float) -> list[Condition]:
                 ),
                 text_ja=(
                     f"アカウント {t.account} のトークン要求が拒否されています（{t.why}）。メールは待機し、"
-                    "送信のたびに再要求します。クライアント シークレットまたは証明書と、アプリのアクセス許可を確認してください。"
+                    "送信のたびに再要求します。"
+                    "クライアント シークレットまたは証明書と、アプリのアクセス許可を確認してください。"
                 ),
                 since=now,
                 details={"account": t.account, "why": t.why},
@@ -114,7 +115,10 @@ def accounts(settings: Settings, now: float) -> list[Condition]:
         if e.days_left < 0:
             when, when_ja = f"expired on {e.day}", f"{e.day} に期限切れになりました"
         else:
-            when, when_ja = f"expires on {e.day} ({e.days_left} days left)", f"{e.day} に期限切れになります（残り {e.days_left} 日）"
+            when, when_ja = (
+                f"expires on {e.day} ({e.days_left} days left)",
+                f"{e.day} に期限切れになります（残り {e.days_left} 日）",
+            )
         conditions.append(
             Condition(
                 key=f"{Event.SECRET_EXPIRING}:{e.account}:{e.what}",
@@ -160,7 +164,8 @@ def queue_stuck(spool: Spool, now: float, after_minutes: int) -> list[Condition]
                 f"{clock_text(received)}); see the Queue tab for why it is not delivered."
             ),
             text_ja=(
-                f"キューの最も古いメール（{qid}）が {hours:.1f} 時間送信されずに待っています（{clock_text(received)} から）。"
+                f"キューの最も古いメール（{qid}）が {hours:.1f} 時間送信されずに待っています"
+                f"（{clock_text(received)} から）。"
                 "理由は「キュー」タブで確認してください。"
             ),
             since=received,
@@ -186,7 +191,8 @@ def disk_low(folder: Path, now: float) -> list[Condition]:
                 "must refuse mail; free some space (old backups, logs) or move queue.dir to a larger disk."
             ),
             text_ja=(
-                f"キュー {folder} のディスクの空きが残りわずかです（空き {free_mb} MB）。満杯になるとメールを受け付けられません。"
+                f"キュー {folder} のディスクの空きが残りわずかです（空き {free_mb} MB）。"
+                "満杯になるとメールを受け付けられません。"
                 "古いバックアップやログを削除するか、queue.dir を大きいディスクに移してください。"
             ),
             since=now,
@@ -218,7 +224,8 @@ def engine_stopped(started: float, alive: float, now: float) -> Condition:
             "and the Windows event log for why it ended (a crash, a kill, the power)."
         ),
         text_ja=(
-            f"Tenso が停止操作なしに終了していました（最後に動作を確認: {last}）。{clock_text(now)} に再び起動しました。"
+            f"Tenso が停止操作なしに終了していました（最後に動作を確認: {last}）。"
+            f"{clock_text(now)} に再び起動しました。"
             "受け付け済みのメールはキューにあり、これから送信されます。終了の原因（異常終了、強制終了、電源）を"
             "ログと Windows のイベント ログで確認してください。"
         ),

@@ -67,7 +67,10 @@ def build(
 ) -> tuple[str, str]:
     """The summary's subject and text, English then Japanese."""
     bounced = counts.get(Outcome.BOUNCED, 0)
-    subject = f"Tenso daily summary {day}: {counts.get(Outcome.RECEIVED, 0)} received, {bounced} bounced, {len(waiting)} waiting / 日次レポート"
+    received = counts.get(Outcome.RECEIVED, 0)
+    subject = (
+        f"Tenso daily summary {day}: {received} received, {bounced} bounced, {len(waiting)} waiting / 日次レポート"
+    )
     en = [f"Tenso on {hostname}: the day {day}", ""]
     ja = [f"{hostname} の Tenso: {day} の集計", ""]
     for outcome, (word, word_ja) in COUNT_WORDS.items():

@@ -285,7 +285,9 @@ def outside(notice: Notice, settings: Settings) -> list[Answer]:
             answers.append(Answer("event_log", False, str(exc)))
     if alerts.webhook_url:
         try:
-            answers.append(Answer("webhook", True, channels.post_webhook(alerts.webhook_url, notice, settings.delivery.http_proxy)))
+            answers.append(
+                Answer("webhook", True, channels.post_webhook(alerts.webhook_url, notice, settings.delivery.http_proxy))
+            )
         except channels.ChannelError as exc:
             answers.append(Answer("webhook", False, str(exc)))
     return answers
@@ -303,7 +305,9 @@ def _waiting(spool: Spool) -> list[summary.Waiting]:
         for r in message.recipients:
             if r.state in WAITING:
                 found.append(
-                    summary.Waiting(message.id, message.envelope.received_at, message.sender, r.address, r.attempts, r.reply)
+                    summary.Waiting(
+                        message.id, message.envelope.received_at, message.sender, r.address, r.attempts, r.reply
+                    )
                 )
     return found
 

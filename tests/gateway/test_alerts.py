@@ -74,9 +74,7 @@ def test_a_destination_down_then_back_is_told_started_once_and_ended_once_whatev
     tmp_path, started, receiver
 ):
     port = dead_port()
-    settings = make_settings(
-        tmp_path, rules=[rule(port)], alerts={"webhook_url": receiver.url, "after_minutes": 30}
-    )
+    settings = make_settings(tmp_path, rules=[rule(port)], alerts={"webhook_url": receiver.url, "after_minutes": 30})
     clock = Clock()
     gw = started(settings, clock)
     send_many(gw.port, 25)
@@ -121,9 +119,7 @@ def test_a_destination_down_then_back_is_told_started_once_and_ended_once_whatev
 
 def test_a_condition_that_lasts_is_told_again_after_repeat_hours(tmp_path, started, receiver):
     port = dead_port()
-    settings = make_settings(
-        tmp_path, rules=[rule(port)], alerts={"webhook_url": receiver.url, "repeat_hours": 24}
-    )
+    settings = make_settings(tmp_path, rules=[rule(port)], alerts={"webhook_url": receiver.url, "repeat_hours": 24})
     clock = Clock()
     gw = started(settings, clock)
     send_many(gw.port, 3)

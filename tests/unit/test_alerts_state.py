@@ -14,7 +14,9 @@ from app.store.activity import Outcome
 
 def test_what_was_told_survives_a_restart_of_the_file(tmp_path):
     path = tmp_path / state.FILE_NAME
-    condition = Condition("destination_failing:a:25", Event.DESTINATION_FAILING, "down", "停止", 10.0, {"destination": "a:25"})
+    condition = Condition(
+        "destination_failing:a:25", Event.DESTINATION_FAILING, "down", "停止", 10.0, {"destination": "a:25"}
+    )
     saved = state.Saved({condition.key: Told(condition, 20.0)}, "2026-12-07", [state.Bounce(5.0, "q1 bounced")])
     state.save(path, saved)
     assert not (tmp_path / (state.FILE_NAME + ".tmp")).exists()  # written by rename
@@ -63,7 +65,9 @@ def test_yesterday_is_local_midnight_to_midnight():
 def test_the_summary_words_counts_bounces_and_what_waits_in_both_languages():
     counts = dict.fromkeys(Outcome, 0) | {Outcome.RECEIVED: 12, Outcome.RELAYED: 10, Outcome.BOUNCED: 1}
     waiting = [summary.Waiting("ABC", local(2026, 12, 7, 18), "scan@lan.test", "x@far.test", 3, "451 4.4.0 down")]
-    subject, text = summary.build("2026-12-07", counts, ["Q1 bounced: DSN (Q2) to <a@b> for <c@d>"], 0, waiting, "gw.test")
+    subject, text = summary.build(
+        "2026-12-07", counts, ["Q1 bounced: DSN (Q2) to <a@b> for <c@d>"], 0, waiting, "gw.test"
+    )
     assert "2026-12-07" in subject and "12 received" in subject and "1 bounced" in subject
     assert "  received: 12" in text and "  受信: 12" in text
     assert "Q1 bounced: DSN (Q2)" in text

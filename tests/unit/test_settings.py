@@ -853,11 +853,22 @@ def test_alerts_checks_name_the_field_in_plain_words():
     assert _problems({"alerts": {"webhook_url": "hooks.example.com"}}) == [
         "alerts.webhook_url: must be a webhook address such as https://example.webhook.office.com/..."
     ]
-    assert _problems({"alerts": {"email_to": "admin"}}) == ["alerts.email_to: must be an address such as user@example.jp"]
-    assert _problems({"alerts": {"summary_hour": 24, "email_to": "a@b.jp"}}) == ["alerts.summary_hour: must be -1 to 23"]
+    assert _problems({"alerts": {"email_to": "admin"}}) == [
+        "alerts.email_to: must be an address such as user@example.jp"
+    ]
+    assert _problems({"alerts": {"summary_hour": 24, "email_to": "a@b.jp"}}) == [
+        "alerts.summary_hour: must be -1 to 23"
+    ]
     assert _problems({"alerts": {"summary_hour": 8}}) == [
         "alerts.summary_hour: the daily summary is mailed: set alerts.email_to too"
     ]
     assert _problems({"alerts": {"after_minutes": 0}}) == ["alerts.after_minutes: must be greater than 0"]
-    assert _problems({"alerts": {"webhook_url": "http://127.0.0.1:8080/hook", "email_rule": 1}, "rules": [
-        {"match": "*", "destination": "mail.example.jp"}]}) == []
+    assert (
+        _problems(
+            {
+                "alerts": {"webhook_url": "http://127.0.0.1:8080/hook", "email_rule": 1},
+                "rules": [{"match": "*", "destination": "mail.example.jp"}],
+            }
+        )
+        == []
+    )
