@@ -103,6 +103,7 @@ def report_event(notice: Notice) -> str:
     import win32evtlog  # pywin32: only on Windows
     import win32evtlogutil
 
+    _register_source(win32evtlogutil)
     ended = notice.phase == Phase.ENDED
     kind = (
         win32evtlog.EVENTLOG_INFORMATION_TYPE
@@ -117,6 +118,23 @@ def report_event(notice: Notice) -> str:
     except Exception as exc:  # pywintypes.error: the source cannot be registered without rights
         raise ChannelError(f"the Windows Event Log did not take it: {exc}") from exc
     return f"event {number} in the Application log"
+
+
+_source_tried = False
+
+
+def _register_source(win32evtlogutil) -> None:
+    """Registers the source "Tenso" with pywin32's message file, once per run: Event Viewer then
+    shows the text itself.  It needs administrator rights (a service has them); without them the
+    events are written all the same, Event Viewer adding that their description is not found."""
+    global _source_tried
+    if _source_tried:
+        return
+    _source_tried = True
+    try:
+        win32evtlogutil.AddSourceToRegistry(EVENT_SOURCE)
+    except Exception as exc:  # pywintypes.error (access denied): the events still go
+        log.info("the Windows Event Log source Tenso is not registered (%s); events are written anyway", exc)
 
 
 def mail(notices: list[Notice], to: str, hostname: str) -> bytes:
