@@ -43,8 +43,10 @@ class Saved:
 
 
 def _write(path: Path, data: dict) -> None:
+    # ASCII with escapes: a bounce line may hold a hostile client's bytes (surrogate escapes),
+    # which UTF-8 cannot write, and the file must still be written.
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.write_text(json.dumps(data, indent=1), encoding="ascii")
     os.replace(tmp, path)
 
 

@@ -170,7 +170,7 @@ class Watcher:
         try:
             state.save(self.path, self.saved)
             self._dirty = False
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             log.warning("alerts: cannot write %s: %s (a restart may tell a condition again)", self.path, exc)
 
     # --- telling ---

@@ -75,3 +75,10 @@ def test_the_summary_words_counts_bounces_and_what_waits_in_both_languages():
     assert "現在キューで待機中（1 宛先）" in text
     _, empty = summary.build("2026-12-07", counts, [], 0, [], "gw.test")
     assert "  none" in empty and "  なし" in empty
+
+
+def test_a_bounce_line_with_a_hostile_clients_bytes_is_written_and_read_back(tmp_path):
+    path = tmp_path / state.FILE_NAME
+    line = "Q1 bounced: DSN (Q2) to <a@lan.test> for <\udce2\udc82@dest.test>"  # as aiosmtpd hands them over
+    state.save(path, state.Saved(bounces=[state.Bounce(1.0, line)], summary_day="2026-12-07"))
+    assert state.load(path).bounces == [state.Bounce(1.0, line)]
