@@ -17,7 +17,7 @@ from app import status
 from app.alerts.events import Condition, Event
 from app.settings import Settings
 from app.store.activity import DestinationStatus
-from app.store.spool import WAITING, Spool
+from app.store.spool import WAITING, OwnClient, Spool
 
 # disk_low: the queue's disk has less than this free, or less than this share of it.  A scanner's
 # day of mail is some hundred MB; below 1 GiB a few large messages can fill it and Tenso must then
@@ -135,13 +135,15 @@ def accounts(settings: Settings, now: float) -> list[Condition]:
 
 
 def oldest_waiting(spool: Spool) -> tuple[str, float] | None:
-    """The oldest message with a recipient still waiting, and when it came.  Queue ids sort by
-    arrival, so this reads the first envelopes only, not the whole queue."""
+    """The oldest message with a recipient still waiting, and when it came (alert mails aside).
+    Queue ids sort by arrival, so this reads the first envelopes only, not the whole queue."""
     for qid in spool.ids():
         try:
             message = spool.load(qid)
         except (FileNotFoundError, ValueError):
             continue
+        if message.envelope.client == OwnClient.ALERT:
+            continue  # an alert mail that waits is not an alert of its own (nor a loop of them)
         if any(r.state in WAITING for r in message.recipients):
             return qid, message.envelope.received_at
     return None

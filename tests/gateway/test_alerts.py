@@ -195,3 +195,53 @@ def test_the_way_of_a_decision_is_named_as_the_status_counts_name_destinations(t
     assert watcher_mod.way_of(router.route("x@a.test")) == "127.0.0.1:2525"
     assert watcher_mod.way_of(router.route("x@b.test")) == "MX"
     assert watcher_mod.way_of(router.route("x@b.test", "", 1)) == "127.0.0.1:2525"  # the rule named
+
+
+class FixedClock:
+    """The watcher's time set by the test (a local day and hour), not the real time."""
+
+    def __init__(self, when: float) -> None:
+        self.when = when
+
+    def __call__(self) -> float:
+        return self.when
+
+
+def local_today(hour: int, minute: int = 0, days: int = 0) -> float:
+    t = time.localtime()
+    return time.mktime((t.tm_year, t.tm_mon, t.tm_mday + days, hour, minute, 0, 0, 0, -1))
+
+
+def test_the_daily_summary_is_mailed_once_at_its_hour_with_the_counts_and_the_bounces(
+    tmp_path, started, upstream_factory, caplog
+):
+    caplog.set_level("INFO", logger="tenso")  # the program's level: the bounce lines are INFO
+    sink = upstream_factory()
+    sink.handler.rcpt_replies["nobody@far.test"] = "550 5.1.1 no such user here"
+    settings = make_settings(
+        tmp_path, rules=[rule(sink.port)], alerts={"email_to": "admin@ops.test", "summary_hour": 9}
+    )
+    clock = FixedClock(local_today(0, 30))  # before the hour: nothing
+    gw = started(settings, clock)
+    send_many(gw.port, 2)
+    with smtplib.SMTP("127.0.0.1", gw.port, timeout=30) as client:
+        client.sendmail("scan@lan.test", ["nobody@far.test"], message("to nobody"))
+    sink.handler.wait_for(3)  # the two, and the bounce to scan@lan.test
+    check(gw)
+    assert len(sink.messages) == 3
+
+    clock.when = local_today(9, 5, days=1)  # the next day, after 9:00: today's mail is yesterday's
+    check(gw)
+    check(gw)
+    summaries = [m for m in sink.handler.wait_for(4) if m.rcpt_tos == ["admin@ops.test"]]
+    assert len(summaries) == 1
+    mail = email.message_from_bytes(summaries[0].data, policy=email.policy.default)
+    assert "Tenso daily summary" in mail["Subject"] and "1 bounced" in mail["Subject"]
+    text = mail.get_content()
+    assert "  received: 3" in text and "  bounced: 1" in text and "  返送（エラー）: 1" in text
+    assert "nobody@far.test" in text  # the bounce line
+
+    gw.stop()  # a restart after the hour sends no second summary
+    gw = started(settings, clock)
+    check(gw)
+    assert len([m for m in sink.messages if m.rcpt_tos == ["admin@ops.test"]]) == 1
