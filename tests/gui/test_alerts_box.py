@@ -52,6 +52,8 @@ def test_send_a_test_alert_tells_each_channel_and_shows_what_it_answered(gui, en
         )
         box = window.server_tab.alerts
         button = box.findChild(QPushButton, "sendTestAlert")
+        tray: list[tuple[str, str]] = []  # what the tray would show (app/gui/main.py connects it)
+        window.controller.alert.connect(lambda title, text: tray.append((title, text)))
 
         async def stopped() -> None:
             button.click()
@@ -59,6 +61,9 @@ def test_send_a_test_alert_tells_each_channel_and_shows_what_it_answered(gui, en
 
         gui.run(stopped())
         assert hook.events() == [("test", "started")]
+        assert tray == [
+            ("Tenso: alert", "Tenso alert: this is a test alert from the window's Send a test alert; nothing is wrong.")
+        ]
         assert "Webhook: OK — HTTP 200" in box.answers.text()
         assert "Mail: failed — Tenso is not running" in box.answers.text()
 
@@ -71,6 +76,7 @@ def test_send_a_test_alert_tells_each_channel_and_shows_what_it_answered(gui, en
 
         gui.run(running())
         assert hook.events() == [("test", "started"), ("test", "started")]
+        assert len(tray) == 2
         assert sink.messages[0].rcpt_tos == ["admin@ops.test"]
         assert f"127.0.0.1:{sink.port}" in box.answers.text()  # the way the mail went
     finally:

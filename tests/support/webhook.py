@@ -50,5 +50,8 @@ class WebhookReceiver:
         return self.posts
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        """Stops it (a second call does nothing: a test may stop it early)."""
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join(5)
