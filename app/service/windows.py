@@ -1,0 +1,324 @@
+"""The pywin32 part of the service, imported on Windows only: the service manager's calls
+(install, remove, start, stop, status) and the service itself (``host``).
+
+What these calls are given is worked out in ``plan.py``, ``acl.py``, ``layout.py`` and
+``eventlog.py``, tested on every system; this module only hands it to Windows.  It has never
+been tested here: the Windows workflow (.github/workflows/windows.yml) installs the built
+service, sends a message through it, and stops and removes it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+assert sys.platform == "win32", "app.service.windows is imported on Windows only"  # mypy reads it too
+
+import subprocess  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import winreg  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pywintypes  # noqa: E402
+import win32security  # noqa: E402
+import win32service  # noqa: E402
+
+from app.headless import Stopper  # noqa: E402
+from app.service import eventlog, plan, runtime  # noqa: E402
+from app.service.layout import service_layout  # noqa: E402
+from app.service.state import START_TYPES, STATES, ServiceState  # noqa: E402
+
+SERVICE_KEY = rf"SYSTEM\CurrentControlSet\Services\{plan.NAME}"
+
+
+class ServiceError(Exception):
+    """A call of the service manager failed: ``code`` is the Windows error."""
+
+    def __init__(self, code: int, text: str):
+        super().__init__(text)
+        self.code = code
+
+
+def _manager(access: int = win32service.SC_MANAGER_ALL_ACCESS):
+    try:
+        return win32service.OpenSCManager(None, None, access)
+    except pywintypes.error as exc:
+        raise ServiceError(exc.winerror, exc.strerror) from exc
+
+
+def _open(access: int = win32service.SERVICE_ALL_ACCESS, manager_access: int = win32service.SC_MANAGER_ALL_ACCESS):
+    scm = _manager(manager_access)
+    try:
+        return scm, win32service.OpenService(scm, plan.NAME, access)
+    except pywintypes.error as exc:
+        win32service.CloseServiceHandle(scm)
+        raise ServiceError(exc.winerror, exc.strerror) from exc
+
+
+def _close(*handles) -> None:
+    for handle in reversed(handles):
+        win32service.CloseServiceHandle(handle)
+
+
+def _account_sid(account: plan.Account) -> str:
+    if account.sid:
+        return account.sid
+    sid, _domain, _kind = win32security.LookupAccountName(None, account.name)
+    return win32security.ConvertSidToStringSid(sid)
+
+
+def _grant_service_logon(account: plan.Account) -> None:
+    """A user account needs the right "Log on as a service" (services.msc grants it, CreateService does not)."""
+    policy = win32security.LsaOpenPolicy(None, win32security.POLICY_ALL_ACCESS)
+    try:
+        sid, _domain, _kind = win32security.LookupAccountName(None, account.name)
+        win32security.LsaAddAccountRights(policy, sid, ["SeServiceLogonRight"])
+    finally:
+        win32security.LsaClose(policy)
+
+
+def _register_event_source() -> None:
+    with winreg.CreateKey(winreg.HKEY_LOCAL_MACHINE, eventlog.SOURCE_KEY) as key:
+        for name, (value, kind) in eventlog.source_registry_values().items():
+            winreg.SetValueEx(key, name, 0, kind, value)
+
+
+def _set_environment(block: list[str]) -> None:
+    with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, SERVICE_KEY, 0, winreg.KEY_SET_VALUE) as key:
+        winreg.SetValueEx(key, "Environment", 0, winreg.REG_MULTI_SZ, block)
+
+
+def install(chosen: plan.InstallPlan, password: str | None) -> list[str]:
+    """Creates the service as ``chosen`` says, the folder with its permissions and the event
+    source; returns what was done, in lines."""
+    done = []
+    root = Path(str(chosen.layout.root))
+    for folder in (root, Path(str(chosen.layout.logs)), Path(str(chosen.layout.runtime))):
+        folder.mkdir(parents=True, exist_ok=True)
+    scm = _manager()
+    try:
+        try:
+            handle = win32service.CreateService(
+                scm,
+                chosen.name,
+                chosen.display_name,
+                win32service.SERVICE_ALL_ACCESS,
+                win32service.SERVICE_WIN32_OWN_PROCESS,
+                win32service.SERVICE_AUTO_START,
+                win32service.SERVICE_ERROR_NORMAL,
+                chosen.bin_path,
+                None,
+                0,
+                None,
+                chosen.account.name,
+                password,
+            )
+        except pywintypes.error as exc:
+            raise ServiceError(exc.winerror, exc.strerror) from exc
+        try:
+            win32service.ChangeServiceConfig2(handle, win32service.SERVICE_CONFIG_DESCRIPTION, chosen.description)
+            actions = chosen.failure_actions.as_pywin32(win32service.SC_ACTION_RESTART)
+            win32service.ChangeServiceConfig2(handle, win32service.SERVICE_CONFIG_FAILURE_ACTIONS, actions)
+            win32service.ChangeServiceConfig2(
+                handle, win32service.SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, chosen.failure_actions.on_error_exit
+            )
+            win32service.ChangeServiceConfig2(
+                handle, win32service.SERVICE_CONFIG_SERVICE_SID_INFO, win32service.SERVICE_SID_TYPE_UNRESTRICTED
+            )
+        finally:
+            win32service.CloseServiceHandle(handle)
+    finally:
+        win32service.CloseServiceHandle(scm)
+    done.append(f"installed the service {chosen.name} ({chosen.display_name}): {chosen.bin_path}")
+    _set_environment(chosen.environment_block())
+    if chosen.account.needs_password:
+        _grant_service_logon(chosen.account)
+        done.append(f"granted {chosen.account.name} the right to log on as a service")
+    for command in chosen.acl_commands(_account_sid(chosen.account)):
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ServiceError(
+                result.returncode, f"{' '.join(command)}: {result.stdout.strip()} {result.stderr.strip()}"
+            )
+    done.append(f"{root}: only {chosen.account.shown}, SYSTEM and Administrators may open it")
+    _register_event_source()
+    done.append(f"the Windows Event Log (Application) shows Tenso's start, stop and errors as source {eventlog.SOURCE}")
+    return done
+
+
+def _wait(handle, wanted: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        current = win32service.QueryServiceStatusEx(handle)["CurrentState"]
+        if current == wanted or time.monotonic() > deadline:
+            return current
+        if wanted == win32service.SERVICE_RUNNING and current == win32service.SERVICE_STOPPED:
+            return current
+        time.sleep(0.5)
+
+
+def start(timeout: float = 60.0) -> str:
+    scm, handle = _open(win32service.SERVICE_START | win32service.SERVICE_QUERY_STATUS, win32service.SC_MANAGER_CONNECT)
+    try:
+        try:
+            win32service.StartService(handle, None)
+        except pywintypes.error as exc:
+            raise ServiceError(exc.winerror, exc.strerror) from exc
+        return STATES.get(_wait(handle, win32service.SERVICE_RUNNING, timeout), "unknown")
+    finally:
+        _close(scm, handle)
+
+
+def stop(timeout: float = plan.STOP_WAIT_HINT_MS / 1000 + 30) -> str:
+    scm, handle = _open(win32service.SERVICE_STOP | win32service.SERVICE_QUERY_STATUS, win32service.SC_MANAGER_CONNECT)
+    try:
+        try:
+            win32service.ControlService(handle, win32service.SERVICE_CONTROL_STOP)
+        except pywintypes.error as exc:
+            raise ServiceError(exc.winerror, exc.strerror) from exc
+        return STATES.get(_wait(handle, win32service.SERVICE_STOPPED, timeout), "unknown")
+    finally:
+        _close(scm, handle)
+
+
+def remove() -> list[str]:
+    done = []
+    found = status()
+    if found.installed and found.state != "stopped":
+        done.append(f"stopped the service: {stop()}")
+    scm, handle = _open(win32service.SERVICE_ALL_ACCESS)
+    try:
+        try:
+            win32service.DeleteService(handle)
+        except pywintypes.error as exc:
+            raise ServiceError(exc.winerror, exc.strerror) from exc
+    finally:
+        _close(scm, handle)
+    done.append(f"removed the service {plan.NAME}")
+    try:
+        winreg.DeleteKey(winreg.HKEY_LOCAL_MACHINE, eventlog.SOURCE_KEY)
+    except FileNotFoundError:
+        pass
+    return done
+
+
+def status() -> ServiceState:
+    try:
+        scm, handle = _open(
+            win32service.SERVICE_QUERY_CONFIG | win32service.SERVICE_QUERY_STATUS, win32service.SC_MANAGER_CONNECT
+        )
+    except ServiceError as exc:
+        if exc.code == 1060:  # no such service
+            return ServiceState(installed=False)
+        raise
+    try:
+        config = win32service.QueryServiceConfig(handle)
+        current = win32service.QueryServiceStatusEx(handle)
+        try:
+            delayed = bool(
+                win32service.QueryServiceConfig2(handle, win32service.SERVICE_CONFIG_DELAYED_AUTO_START_INFO)
+            )
+        except pywintypes.error:
+            delayed = False
+    finally:
+        _close(scm, handle)
+    return ServiceState(
+        installed=True,
+        state=STATES.get(current["CurrentState"], "unknown"),
+        account=config[7] or "LocalSystem",
+        start_type=START_TYPES.get(config[1], str(config[1])),
+        command=config[3],
+        pid=current.get("ProcessId", 0),
+        delayed=delayed,
+    )
+
+
+def host(config: Path) -> int:
+    """``Tenso.exe service host``: the service itself, as the service manager starts it."""
+    import servicemanager
+    import win32serviceutil
+    import win32timezone  # noqa: F401  (pywin32's times need it; PyInstaller misses it: build.spec names it)
+
+    layout = service_layout()
+    own = getattr(sys, "_MEIPASS", None)  # the one-file exe's extraction folder
+    removed = runtime.prepare(layout, Path(own) if own else None)
+
+    class TensoService(win32serviceutil.ServiceFramework):
+        _svc_name_ = plan.NAME
+        _svc_display_name_ = plan.DISPLAY_NAME
+        _svc_description_ = plan.DESCRIPTION
+
+        def __init__(self, args):
+            super().__init__(args)
+            self.stopper = Stopper()
+            self.finished = threading.Event()
+            self.reported_stop = False
+
+        def _keep_reporting(self, state: int, hint_ms: int, until: threading.Event) -> None:
+            """The service manager waits ``hint_ms`` for the next word: say it again while it goes on."""
+
+            def tick() -> None:
+                while not until.wait(plan.STOP_REPORT_EVERY_S):
+                    self.ReportServiceStatus(state, waitHint=hint_ms)
+
+            threading.Thread(target=tick, name=f"service-{state}", daemon=True).start()
+
+        def SvcStop(self):
+            self.ReportServiceStatus(win32service.SERVICE_STOP_PENDING, waitHint=plan.STOP_WAIT_HINT_MS)
+            self._keep_reporting(win32service.SERVICE_STOP_PENDING, plan.STOP_WAIT_HINT_MS, self.finished)
+            self.stopper.stop()
+
+        def SvcShutdown(self):  # Windows shuts down: the same clean stop
+            self.SvcStop()
+
+        def SvcRun(self):
+            started = threading.Event()
+            self.ReportServiceStatus(win32service.SERVICE_START_PENDING, waitHint=30_000)
+            self._keep_reporting(win32service.SERVICE_START_PENDING, 30_000, started)
+
+            def running() -> None:
+                started.set()
+                self.ReportServiceStatus(win32service.SERVICE_RUNNING)
+
+            def stopped(code: int, left: bool) -> None:
+                started.set()
+                self.finished.set()
+                self.reported_stop = True
+                if code:
+                    # An error exit: the failure actions (restart after 10 s, 60 s, 5 min) apply.
+                    self.ReportServiceStatus(win32service.SERVICE_STOPPED, win32ExitCode=1066, svcExitCode=code)
+                else:
+                    self.ReportServiceStatus(win32service.SERVICE_STOPPED)
+
+            code = runtime.serve(
+                config,
+                account=_configured_account(),
+                report=_report,
+                stopper=self.stopper,
+                on_running=running,
+                on_stopped=stopped,
+                removed=removed,
+            )
+            if not self.reported_stop:
+                stopped(code, False)
+
+    servicemanager.Initialize()
+    servicemanager.PrepareToHostSingle(TensoService)
+    try:
+        servicemanager.StartServiceCtrlDispatcher()
+    except pywintypes.error as exc:
+        raise ServiceError(exc.winerror, exc.strerror) from exc
+    return 0
+
+
+def _configured_account() -> str:
+    try:
+        return status().account
+    except ServiceError:
+        return "?"
+
+
+def _report(event: eventlog.Event) -> None:
+    import win32evtlogutil
+
+    win32evtlogutil.ReportEvent(eventlog.SOURCE, int(event.id), eventType=int(event.type), strings=[event.text])
