@@ -134,8 +134,8 @@ def test_the_plan_from_source_puts_the_source_tree_on_the_path_itself():
     assert command[0] == sys.executable and command[1] == "-c"
     assert str(REPO) in command[2] and "run_module('app'" in command[2]
     # what the service manager would start: the same command line parses back to the same arguments
-    line = plan.bin_path(command, Path("/tmp/s.json"))
-    assert shlex.split(line, posix=False)[-4:] == ["service", "host", "--config", "/tmp/s.json"]
+    line = plan.bin_path(command, PureWindowsPath(r"C:\t\s.json"))
+    assert shlex.split(line, posix=False)[-4:] == ["service", "host", "--config", r"C:\t\s.json"]
 
 
 # --- who may open the folder ----------------------------------------------------------------------
@@ -266,7 +266,7 @@ def test_prepare_removes_the_stale_extractions_and_sets_the_services_environment
     (tmp_path / "runtime" / "_MEI1" / "PySide6" / "Qt6Core.dll").write_bytes(b"x" * 100)
     (tmp_path / "runtime" / "_MEI2").mkdir()
     monkeypatch.setenv("TENSO_DATA_DIR", str(tmp_path / "elsewhere"))
-    monkeypatch.delenv("TENSO_FILE_KEYRING", raising=False)
+    monkeypatch.setenv("TENSO_FILE_KEYRING", "0")  # recorded, so the test's "1" is undone after it
     removed = runtime.prepare(layout, tmp_path / "runtime" / "_MEI2")
     assert removed == [tmp_path / "runtime" / "_MEI1"]
     assert sorted(p.name for p in (tmp_path / "runtime").iterdir()) == ["_MEI2"]
