@@ -34,6 +34,9 @@ RESET_FAILURES_AFTER_S = 24 * 3600
 # wait longer than that, and is told again every few seconds while the stop goes on.
 STOP_WAIT_HINT_MS = int((STOP_GRACE_SECONDS + 20) * 1000)
 STOP_REPORT_EVERY_S = 5.0
+# The start: the gateway binds its listeners and starts its delivery worker (a second process of
+# the one-file exe, which reuses the first one's extraction) before it says it runs.
+START_WAIT_HINT_MS = 30_000
 
 
 class StartType(StrEnum):

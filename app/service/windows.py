@@ -13,6 +13,7 @@ import sys
 
 assert sys.platform == "win32", "app.service.windows is imported on Windows only"  # mypy reads it too
 
+import os  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -251,44 +252,49 @@ def host(config: Path) -> int:
         def __init__(self, args):
             super().__init__(args)
             self.stopper = Stopper()
+            self.started = threading.Event()
             self.finished = threading.Event()
-            self.reported_stop = False
+            self.reporting = threading.Lock()  # a pending state said again never follows the final one
 
-        def _keep_reporting(self, state: int, hint_ms: int, until: threading.Event) -> None:
+        def _say(self, state: int, hint_ms: int = 0, until: threading.Event | None = None) -> None:
+            with self.reporting:
+                if until is None or not until.is_set():
+                    self.ReportServiceStatus(state, waitHint=hint_ms)
+
+        def _keep_saying(self, state: int, hint_ms: int, until: threading.Event) -> None:
             """The service manager waits ``hint_ms`` for the next word: say it again while it goes on."""
 
             def tick() -> None:
                 while not until.wait(plan.STOP_REPORT_EVERY_S):
-                    self.ReportServiceStatus(state, waitHint=hint_ms)
+                    self._say(state, hint_ms, until)
 
-            threading.Thread(target=tick, name=f"service-{state}", daemon=True).start()
+            threading.Thread(target=tick, name=f"service-state-{state}", daemon=True).start()
 
         def SvcStop(self):
-            self.ReportServiceStatus(win32service.SERVICE_STOP_PENDING, waitHint=plan.STOP_WAIT_HINT_MS)
-            self._keep_reporting(win32service.SERVICE_STOP_PENDING, plan.STOP_WAIT_HINT_MS, self.finished)
+            self._say(win32service.SERVICE_STOP_PENDING, plan.STOP_WAIT_HINT_MS, self.finished)
+            self._keep_saying(win32service.SERVICE_STOP_PENDING, plan.STOP_WAIT_HINT_MS, self.finished)
             self.stopper.stop()
 
         def SvcShutdown(self):  # Windows shuts down: the same clean stop
             self.SvcStop()
 
         def SvcRun(self):
-            started = threading.Event()
-            self.ReportServiceStatus(win32service.SERVICE_START_PENDING, waitHint=30_000)
-            self._keep_reporting(win32service.SERVICE_START_PENDING, 30_000, started)
+            self._say(win32service.SERVICE_START_PENDING, plan.START_WAIT_HINT_MS, self.started)
+            self._keep_saying(win32service.SERVICE_START_PENDING, plan.START_WAIT_HINT_MS, self.started)
 
             def running() -> None:
-                started.set()
-                self.ReportServiceStatus(win32service.SERVICE_RUNNING)
+                with self.reporting:
+                    self.started.set()
+                    self.ReportServiceStatus(win32service.SERVICE_RUNNING)
 
             def stopped(code: int, left: bool) -> None:
-                started.set()
-                self.finished.set()
-                self.reported_stop = True
-                if code:
-                    # An error exit: the failure actions (restart after 10 s, 60 s, 5 min) apply.
-                    self.ReportServiceStatus(win32service.SERVICE_STOPPED, win32ExitCode=1066, svcExitCode=code)
-                else:
-                    self.ReportServiceStatus(win32service.SERVICE_STOPPED)
+                with self.reporting:
+                    self.started.set()
+                    self.finished.set()
+                    if code == 0 and left:
+                        # run_headless leaves at once (deliveries still blocked, their mail queued):
+                        # the framework will not get to say it, so say it here.
+                        self.ReportServiceStatus(win32service.SERVICE_STOPPED)
 
             code = runtime.serve(
                 config,
@@ -299,8 +305,12 @@ def host(config: Path) -> int:
                 on_stopped=stopped,
                 removed=removed,
             )
-            if not self.reported_stop:
-                stopped(code, False)
+            if code != 0:
+                # It could not start (a port in use, settings with problems) or ended by itself:
+                # end the process without a word, so the service manager counts a failure and
+                # its recovery actions (restart after 10 s, 60 s, 5 min) apply.
+                os._exit(code)
+            # Returning: pywin32's framework reports SERVICE_STOPPED.
 
     servicemanager.Initialize()
     servicemanager.PrepareToHostSingle(TensoService)
@@ -312,10 +322,11 @@ def host(config: Path) -> int:
 
 
 def _configured_account() -> str:
+    """The account the service runs as, for its start entry (the service manager's word for it)."""
     try:
         return status().account
-    except ServiceError:
-        return "?"
+    except (ServiceError, pywintypes.error):
+        return "(not known)"
 
 
 def _report(event: eventlog.Event) -> None:
