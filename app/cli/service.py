@@ -66,6 +66,11 @@ def _run_on_windows(args: argparse.Namespace) -> int:
             return windows.host(config)
         if args.action == "install":
             chosen = plan.install_plan(layout, config, args.account)
+            if not Path(str(config)).resolve().is_relative_to(Path(str(layout.root)).resolve()):
+                print(
+                    f"note: {config} is outside {layout.root}; the service's account ({chosen.account.shown}) "
+                    "must be able to read it, and its queue.dir folder must be one the account may write"
+                )
             password = None
             if chosen.account.needs_password:
                 password = getpass.getpass(f"password of {chosen.account.name}: ")
@@ -128,6 +133,9 @@ def _move(args: argparse.Namespace, layout) -> int:
     from app.service import windows
 
     old = Path(args.config) if args.config else paths.default_config_path()
+    if not windows.status().installed:
+        print("nothing was moved: install the service first: Tenso.exe service install", file=sys.stderr)
+        return 1
     try:
         done = move.move(old, paths.data_dir(), layout, start_service=lambda: print(f"service: {windows.start()}"))
     except move.MoveRefused as exc:

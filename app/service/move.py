@@ -217,9 +217,14 @@ def move(
             report.not_moved.append(f"{key}: not in your keyring, so not moved (set it with password set {key})")
         else:
             secrets[key] = secret
-    start_service()
-    report.moved.append("the service started")
-    channel = _wait_for_channel(connect, new_queue, channel_wait) if secrets else None
+    try:
+        start_service()
+    except Exception as exc:  # the service manager's refusal, worded by the caller's exception
+        report.not_moved.append(f"the service did not start ({exc}); start it with Tenso.exe service start")
+        channel = None
+    else:
+        report.moved.append("the service started")
+        channel = _wait_for_channel(connect, new_queue, channel_wait) if secrets else None
     for key, secret in secrets.items():
         if channel is not None:
             try:

@@ -142,3 +142,21 @@ def test_a_move_refuses_while_the_service_runs_on_its_queue(tmp_path):
     finally:
         lock.release()
     assert sizes(queue) and queue.exists()
+
+
+def test_a_service_that_does_not_start_still_gets_the_secrets_in_its_keyring_file_and_it_is_said(
+    tmp_path, user_secrets
+):
+    config, data, queue = installation(tmp_path, dead_port(), free_port())
+    layout = Layout(tmp_path / "ProgramData" / "Tenso")
+
+    def refused() -> None:
+        raise OSError("Access is denied")
+
+    report = move.move(config, data, layout, start_service=refused, channel_wait=0)
+    assert "the service did not start (Access is denied); start it with Tenso.exe service start" in report.not_moved
+    service_keyring = PlaintextKeyring()
+    service_keyring.file_path = str(layout.keyring)
+    assert service_keyring.get_password("tenso", "common") == "isp-secret"
+    assert any(line == f"common: written to the service's keyring file {layout.keyring}" for line in report.moved)
+    assert len(list((Path(layout.queue) / "msg").iterdir())) == 3
