@@ -21,6 +21,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--config",
+        dest="service_config",  # not the shared --config, which main() fills with the per-user default
         default=None,
         help="install/host: the settings the service runs with (default %%ProgramData%%\\Tenso\\settings.json); "
         "move: the settings of the installation to move (default: yours)",
@@ -42,6 +43,19 @@ def elsewhere(platform: str = sys.platform) -> str | None:
     return ELSEWHERE
 
 
+def settings_for(args: argparse.Namespace, layout) -> Path:
+    """The settings file a service command acts on: the one named with ``--config``, else the
+    service's own (``%ProgramData%\\Tenso\\settings.json``), but for ``move``, which moves the
+    installation of the user typing it (the per-user settings file by default)."""
+    if args.service_config:
+        return Path(args.service_config)
+    if args.action == "move":
+        from app.system import paths
+
+        return paths.default_config_path()
+    return Path(str(layout.settings))
+
+
 def run(args: argparse.Namespace) -> int:
     why = elsewhere()
     if why is not None:
@@ -60,7 +74,7 @@ def _run_on_windows(args: argparse.Namespace) -> int:
     from app.service import windows
 
     layout = service_layout()
-    config = Path(args.config) if args.config else Path(str(layout.settings))
+    config = settings_for(args, layout)
     try:
         if args.action == "host":
             return windows.host(config)
@@ -132,7 +146,7 @@ def _move(args: argparse.Namespace, layout) -> int:
         return 2
     from app.service import windows
 
-    old = Path(args.config) if args.config else paths.default_config_path()
+    old = settings_for(args, layout)
     if not windows.status().installed:
         print("nothing was moved: install the service first: Tenso.exe service install", file=sys.stderr)
         return 1

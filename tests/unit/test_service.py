@@ -52,7 +52,7 @@ def test_every_service_command_exits_2_here_pointing_at_the_systemd_unit(action)
 
 def test_service_takes_install_with_config_and_account_and_refuses_an_unknown_action():
     args = cli.build_parser().parse_args(["service", "install", "--config", r"C:\t\s.json", "--account", "LocalSystem"])
-    assert (args.action, args.config, args.account) == ("install", r"C:\t\s.json", "LocalSystem")
+    assert (args.action, args.service_config, args.account) == ("install", r"C:\t\s.json", "LocalSystem")
     code, err = run("service", "restart")
     assert code == 2 and "invalid choice: 'restart'" in err
 
@@ -66,6 +66,27 @@ def test_the_service_command_as_a_process_says_so_in_one_line_with_exit_2():
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [f"service status: {__import__('app.service.state').service.state.ELSEWHERE}"]
+
+
+def test_without_config_the_service_uses_its_own_settings_and_move_the_users():
+    from app.cli import service
+    from app.system import paths
+
+    layout = Layout(ROOT)
+    parse = cli.build_parser().parse_args
+    for action in ("install", "host", "start"):
+        args = parse(["service", action])
+        cli_config = args.config  # main() fills the shared --config with the per-user file: not this one's
+        assert service.settings_for(args, layout) == Path(str(ROOT / "settings.json")), (action, cli_config)
+    assert service.settings_for(parse(["service", "move"]), layout) == paths.default_config_path()
+    named = parse(["service", "move", "--config", "old.json"])
+    assert service.settings_for(named, layout) == Path("old.json")
+
+
+def test_the_service_managers_command_line_is_one_the_parser_takes():
+    chosen = plan.install_plan(Layout(ROOT), None, None, program=EXE)
+    args = cli.build_parser().parse_args(shlex.split(chosen.bin_path, posix=False)[1:])
+    assert (args.command, args.action, args.service_config) == ("service", "host", str(ROOT / "settings.json"))
 
 
 # --- the install plan -----------------------------------------------------------------------------
