@@ -100,7 +100,15 @@ def _run_on_windows(args: argparse.Namespace) -> int:
         if args.action == "start":
             state = windows.start()
             print(f"the service {plan.NAME} is {state}")
-            return 0 if state == "running" else 1
+            if state != "running":
+                log_file = Path(str(layout.logs)) / "tenso.log"
+                print(
+                    f"it did not start: the Event Log (Application, source Tenso) and {log_file} say why; "
+                    "the service manager tries again after 10 seconds",
+                    file=sys.stderr,
+                )
+                return 1
+            return 0
         if args.action == "stop":
             state = windows.stop()
             print(f"the service {plan.NAME} is {state}")

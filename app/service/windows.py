@@ -61,19 +61,25 @@ def _close(*handles) -> None:
         win32service.CloseServiceHandle(handle)
 
 
+def _lookup(account: plan.Account):
+    """The account's SID object; ``.\\NAME`` (the service manager's spelling of a local account) is
+    looked up as ``NAME``."""
+    name = account.name or ""
+    sid, _domain, _kind = win32security.LookupAccountName(None, name.removeprefix(".\\"))
+    return sid
+
+
 def _account_sid(account: plan.Account) -> str:
     if account.sid:
         return account.sid
-    sid, _domain, _kind = win32security.LookupAccountName(None, account.name)
-    return win32security.ConvertSidToStringSid(sid)
+    return win32security.ConvertSidToStringSid(_lookup(account))
 
 
 def _grant_service_logon(account: plan.Account) -> None:
     """A user account needs the right "Log on as a service" (services.msc grants it, CreateService does not)."""
     policy = win32security.LsaOpenPolicy(None, win32security.POLICY_ALL_ACCESS)
     try:
-        sid, _domain, _kind = win32security.LookupAccountName(None, account.name)
-        win32security.LsaAddAccountRights(policy, sid, ["SeServiceLogonRight"])
+        win32security.LsaAddAccountRights(policy, _lookup(account), ["SeServiceLogonRight"])
     finally:
         win32security.LsaClose(policy)
 
@@ -131,18 +137,21 @@ def install(chosen: plan.InstallPlan, password: str | None) -> list[str]:
     finally:
         win32service.CloseServiceHandle(scm)
     done.append(f"installed the service {chosen.name} ({chosen.display_name}): {chosen.bin_path}")
-    _set_environment(chosen.environment_block())
-    if chosen.account.needs_password:
-        _grant_service_logon(chosen.account)
-        done.append(f"granted {chosen.account.name} the right to log on as a service")
-    for command in chosen.acl_commands(_account_sid(chosen.account)):
-        result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise ServiceError(
-                result.returncode, f"{' '.join(command)}: {result.stdout.strip()} {result.stderr.strip()}"
-            )
-    done.append(f"{root}: only {chosen.account.shown}, SYSTEM and Administrators may open it")
-    _register_event_source()
+    try:
+        _set_environment(chosen.environment_block())
+        if chosen.account.needs_password:
+            _grant_service_logon(chosen.account)
+            done.append(f"granted {chosen.account.name} the right to log on as a service")
+        for command in chosen.acl_commands(_account_sid(chosen.account)):
+            result = subprocess.run(command, capture_output=True, text=True)
+            if result.returncode != 0:
+                output = f"{result.stdout.strip()} {result.stderr.strip()}".strip()
+                raise ServiceError(result.returncode, f"{subprocess.list2cmdline(command)}: {output}")
+        done.append(f"{root}: only {chosen.account.shown}, SYSTEM and Administrators may open it")
+        _register_event_source()
+    except BaseException:
+        remove()  # no half-installed service: install again once the cause is fixed
+        raise
     done.append(f"the Windows Event Log (Application) shows Tenso's start, stop and errors as source {eventlog.SOURCE}")
     return done
 
