@@ -22,6 +22,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
         dest="service_config",  # not the shared --config, which main() fills with the per-user default
+        metavar="FILE",
         default=None,
         help="install/host: the settings the service runs with (default %%ProgramData%%\\Tenso\\settings.json); "
         "move: the settings of the installation to move (default: yours)",
