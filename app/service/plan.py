@@ -37,6 +37,9 @@ STOP_REPORT_EVERY_S = 5.0
 # The start: the gateway binds its listeners and starts its delivery worker (a second process of
 # the one-file exe, which reuses the first one's extraction) before it says it runs.
 START_WAIT_HINT_MS = 30_000
+# Windows shutting down gives a service a few seconds after SERVICE_CONTROL_SHUTDOWN; one that
+# asks for the pre-shutdown notice is told earlier and waited for this long: the same clean stop.
+PRESHUTDOWN_TIMEOUT_MS = STOP_WAIT_HINT_MS + 30_000
 
 
 class StartType(StrEnum):
@@ -141,6 +144,7 @@ class InstallPlan:
     start_type: StartType
     failure_actions: FailureActions
     stop_wait_hint_ms: int
+    preshutdown_timeout_ms: int
     config: PureWindowsPath | Path
     layout: Layout
     environment: dict[str, str] = field(default_factory=dict)
@@ -167,6 +171,7 @@ def install_plan(
         start_type=StartType.AUTOMATIC,
         failure_actions=FailureActions(),
         stop_wait_hint_ms=STOP_WAIT_HINT_MS,
+        preshutdown_timeout_ms=PRESHUTDOWN_TIMEOUT_MS,
         config=chosen,
         layout=layout,
         environment=layout.environment(),

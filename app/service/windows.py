@@ -132,6 +132,9 @@ def install(chosen: plan.InstallPlan, password: str | None) -> list[str]:
             win32service.ChangeServiceConfig2(
                 handle, win32service.SERVICE_CONFIG_SERVICE_SID_INFO, win32service.SERVICE_SID_TYPE_UNRESTRICTED
             )
+            win32service.ChangeServiceConfig2(
+                handle, win32service.SERVICE_CONFIG_PRESHUTDOWN_INFO, chosen.preshutdown_timeout_ms
+            )
         finally:
             win32service.CloseServiceHandle(handle)
     finally:
@@ -286,6 +289,14 @@ def host(config: Path) -> int:
 
         def SvcShutdown(self):  # Windows shuts down: the same clean stop
             self.SvcStop()
+
+        def GetAcceptedControls(self):
+            # The pre-shutdown notice comes before the shutdown one, with time to stop cleanly.
+            return super().GetAcceptedControls() | win32service.SERVICE_ACCEPT_PRESHUTDOWN
+
+        def SvcOtherEx(self, control, event_type, data):
+            if control == win32service.SERVICE_CONTROL_PRESHUTDOWN:
+                self.SvcStop()
 
         def SvcRun(self):
             self._say(win32service.SERVICE_START_PENDING, plan.START_WAIT_HINT_MS, self.started)

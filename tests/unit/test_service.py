@@ -120,6 +120,8 @@ def test_the_stop_wait_hint_is_longer_than_the_headless_grace_and_said_again_whi
     chosen = plan.install_plan(Layout(ROOT), None, None, program=EXE)
     assert chosen.stop_wait_hint_ms > STOP_GRACE_SECONDS * 1000 + 5000
     assert plan.STOP_REPORT_EVERY_S * 1000 < chosen.stop_wait_hint_ms
+    # at shutdown, the pre-shutdown notice waits longer than a stop may take
+    assert chosen.preshutdown_timeout_ms > chosen.stop_wait_hint_ms
 
 
 def test_the_service_process_gets_its_data_folder_file_keyring_and_extraction_folder():
