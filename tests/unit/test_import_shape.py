@@ -141,3 +141,20 @@ def test_requests_is_for_accounts_and_the_ways_out_only_and_authlib_for_accounts
         "app.deliver.smtp.client imports requests: "
         "the OAuth 2.0 client is used only in app/accounts and app.deliver.couriers",
     ]
+
+
+def test_pywin32_is_for_the_windows_service_module_only(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/service/__init__.py": "",
+            "app/service/windows.py": "import win32service\nimport servicemanager\n",
+            "app/service/plan.py": "import win32service\n",
+            "app/system/__init__.py": "",
+            "app/system/autostart.py": "import winreg\n",
+        },
+    )
+    assert _checker().problems(root) == [
+        "app.service.plan imports win32service: pywin32 is used only in app.service.windows (Windows only)"
+    ]
