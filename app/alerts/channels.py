@@ -20,14 +20,15 @@ from email.message import EmailMessage
 
 from app import __version__
 from app.alerts.events import Event, Notice, Phase
+from app.service import eventlog
 from app.status import iso_time
 from app.system import proxy
 
 log = logging.getLogger("tenso")
 
 WEBHOOK_TIMEOUT_SECONDS = 10.0
-EVENT_SOURCE = "Tenso"
-# The Event Log's event id per event, so monitoring tools can watch for one (docs/alerts.md).
+# The Event Log's event id per event, so monitoring tools can watch for one (docs/alerts.md); the
+# service's own ids are below 1000 (app/service/eventlog.py).
 EVENT_IDS = {
     Event.DESTINATION_FAILING: 1001,
     Event.ACCOUNT_SIGN_IN: 1002,
@@ -96,45 +97,25 @@ def event_log_available() -> bool:
 
 
 def report_event(notice: Notice) -> str:
-    """Writes the notice to the Windows Application log (source "Tenso"); returns what was done.
-    Elsewhere there is no Event Log: the log line is the record (ChannelError says so)."""
+    """Writes the notice to the Windows Application log (source "Tenso", the service's:
+    app/service/eventlog.py); returns what was done.  Elsewhere there is no Event Log: the log
+    line is the record (ChannelError says so).  An unregistered source (the window only, no
+    service installed) still gets the event; Event Viewer then adds that its description is
+    not found, the text below it."""
     if sys.platform != "win32":
         raise ChannelError("there is no Windows Event Log on this system; the log line is the record")
-    import win32evtlog  # pywin32: only on Windows
-    import win32evtlogutil
+    import win32evtlogutil  # pywin32: only on Windows (tools/check_imports.py allows this one here)
 
-    _register_source(win32evtlogutil)
     ended = notice.phase == Phase.ENDED
-    kind = (
-        win32evtlog.EVENTLOG_INFORMATION_TYPE
-        if ended or notice.event == Event.TEST
-        else (win32evtlog.EVENTLOG_WARNING_TYPE)
-    )
+    quiet = ended or notice.event == Event.TEST
+    kind = eventlog.EventType.INFORMATION if quiet else eventlog.EventType.WARNING
     number = EVENT_IDS[notice.event] + (ENDED_OFFSET if ended else 0)
+    text = eventlog.cut(f"{notice.text('en')}\n\n{notice.text('ja')}")
     try:
-        win32evtlogutil.ReportEvent(
-            EVENT_SOURCE, number, eventType=kind, strings=[notice.text("en"), notice.text("ja")]
-        )
-    except Exception as exc:  # pywintypes.error: the source cannot be registered without rights
+        win32evtlogutil.ReportEvent(eventlog.SOURCE, number, eventType=int(kind), strings=[text])
+    except Exception as exc:  # pywintypes.error: the Event Log full, or refused
         raise ChannelError(f"the Windows Event Log did not take it: {exc}") from exc
     return f"event {number} in the Application log"
-
-
-_source_tried = False
-
-
-def _register_source(win32evtlogutil) -> None:
-    """Registers the source "Tenso" with pywin32's message file, once per run: Event Viewer then
-    shows the text itself.  It needs administrator rights (a service has them); without them the
-    events are written all the same, Event Viewer adding that their description is not found."""
-    global _source_tried
-    if _source_tried:
-        return
-    _source_tried = True
-    try:
-        win32evtlogutil.AddSourceToRegistry(EVENT_SOURCE)
-    except Exception as exc:  # pywintypes.error (access denied): the events still go
-        log.info("the Windows Event Log source Tenso is not registered (%s); events are written anyway", exc)
 
 
 def mail(notices: list[Notice], to: str, hostname: str) -> bytes:

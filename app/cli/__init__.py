@@ -24,6 +24,7 @@ from app.cli import (
     reload,
     route,
     run,
+    service,
     status,
 )
 from app.cli.command import Command, config_option
@@ -37,6 +38,7 @@ COMMANDS: tuple[Command, ...] = (
     queue.COMMAND,
     reload.COMMAND,
     status.COMMAND,
+    service.COMMAND,
     account.COMMAND,
     certificate.COMMAND,
     import_forward.COMMAND,
