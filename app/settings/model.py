@@ -15,6 +15,7 @@ from app.settings.sections import (
     Backup,
     Delivery,
     Device,
+    History,
     LocalUser,
     Options,
     Queue,
@@ -44,6 +45,7 @@ class Settings:
     mailbox_dir: str = ""
     backup: Backup = field(default_factory=Backup)
     delivery: Delivery = field(default_factory=Delivery)
+    history: History = field(default_factory=History)
 
     # Where the file was read from: relative folders are taken from there.
     source: Path | None = field(default=None, compare=False, repr=False, metadata={"internal": True})
@@ -99,3 +101,8 @@ class Settings:
     @property
     def backup_path(self) -> Path:
         return self._dir(self.backup.dir, "backup")
+
+    @property
+    def history_path(self) -> Path:
+        """The message history's file: beside the queue, whose gateway is its one writer."""
+        return self.queue_dir / "history.sqlite3"

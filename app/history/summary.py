@@ -1,0 +1,234 @@
+"""What the history keeps of a message: its envelope and a few header fields, never its content.
+
+The Subject and From are decoded as a mail program shows them: RFC 2047 encoded words (Japanese
+mail writes them in ISO-2022-JP, Shift_JIS or UTF-8, and splits one word's bytes over several
+encoded words), and raw 8-bit headers that some scanners send (UTF-8, else Shift_JIS, else
+EUC-JP).  The attachments are counted from the MIME part headers alone.  All of it is quick and
+never raises: a header that cannot be read is kept with its unknown bytes replaced.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from pathlib import Path
+
+from app.history.records import Received
+from app.store.spool import Envelope
+
+HEADER_LIMIT = 256 * 1024  # a header longer than this is read only this far
+PART_HEADER_LIMIT = 8 * 1024
+TEXT_LIMIT = 998  # a Subject or From kept longer than this is cut
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_FOLD = re.compile(rb"\r?\n(?=[ \t])")
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=")
+_BETWEEN_WORDS = re.compile(r"(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)[ \t\r\n]+(?==\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)")
+_PARAM = re.compile(rb"""(?i)(?:^|;)\s*([a-z0-9*_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))""")
+
+# Charset labels as mailers write them, to Python's codecs.  The Microsoft supersets decode what
+# the plain codecs refuse (the circled numbers and other NEC and IBM characters of Japanese mail).
+CHARSETS = {
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "windows-31j": "cp932",
+    "cp932": "cp932",
+    "iso-2022-jp": "iso2022_jp_ext",
+    "iso-2022-jp-ms": "iso2022_jp_ext",
+    "csiso2022jp": "iso2022_jp_ext",
+    "euc-jp": "euc_jp",
+    "x-euc-jp": "euc_jp",
+    "ks_c_5601-1987": "cp949",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+}
+RAW_GUESSES = ("utf-8", "cp932", "euc_jp")  # 8-bit header bytes with no charset: tried in this order
+
+
+def _codec(charset: str) -> str:
+    label = charset.split("*", 1)[0].strip().lower()  # RFC 2231 language: =?utf-8*ja?B?...?=
+    return CHARSETS.get(label, label)
+
+
+def _decode_bytes(data: bytes, charset: str) -> str:
+    codec = _codec(charset)
+    for attempt in (codec, "iso2022_jp_3") if codec == "iso2022_jp_ext" else (codec,):
+        try:
+            return data.decode(attempt)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    if codec.startswith("iso2022_jp"):
+        return data.decode("iso2022_jp_ext", "replace")
+    return raw_text(data)
+
+
+def raw_text(data: bytes) -> str:
+    """Header bytes with no charset named: ISO-2022-JP by its escapes, else the first of
+    ``RAW_GUESSES`` that reads them whole, else with the unknown bytes replaced."""
+    if b"\x1b$" in data or b"\x1b(" in data:
+        return data.decode("iso2022_jp_ext", "replace")
+    if data.isascii():
+        return data.decode("ascii")
+    for codec in RAW_GUESSES:
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", "replace")
+
+
+def _word_bytes(encoding: str, text: str) -> bytes | None:
+    try:
+        if encoding in "Bb":
+            return base64.b64decode(text + "=" * (-len(text) % 4))
+        return re.sub(rb"=([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), text.replace("_", " ").encode())
+    except (binascii.Error, ValueError):
+        return None
+
+
+def decode(value: bytes) -> str:
+    """A header value as text: RFC 2047 encoded words decoded (adjacent words of one charset
+    joined before decoding, since mailers split a character's bytes between them), raw 8-bit
+    bytes guessed (``raw_text``), folding undone."""
+    text = raw_text(_FOLD.sub(b"", value)).strip()
+    if "=?" not in text:
+        return text
+    text = _BETWEEN_WORDS.sub(r"\1", text)  # whitespace between two encoded words is not text
+    out: list[str] = []
+    pending: list[bytes] = []
+    pending_charset = ""
+    last = 0
+
+    def flush() -> None:
+        if pending:
+            out.append(_decode_bytes(b"".join(pending), pending_charset))
+            pending.clear()
+
+    for match in _ENCODED_WORD.finditer(text):
+        charset, encoding, payload = match.groups()
+        data = _word_bytes(encoding, payload)
+        if data is None:
+            continue
+        if match.start() > last or _codec(charset) != _codec(pending_charset):
+            flush()
+            out.append(text[last : match.start()])
+        pending.append(data)
+        pending_charset = charset
+        last = match.end()
+    flush()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def header_of(content: bytes) -> bytes:
+    """The message's header block (without the blank line that ends it)."""
+    end = _HEADER_END.search(content, 0, HEADER_LIMIT)
+    return content[: end.start()] if end else content[:HEADER_LIMIT]
+
+
+def fields(header: bytes) -> dict[str, bytes]:
+    """The header's fields by lower-case name, the first of each (values still folded)."""
+    found: dict[str, bytes] = {}
+    for line in re.split(rb"\r?\n(?![ \t])", header):
+        name, colon, value = line.partition(b":")
+        if colon and name and b" " not in name.strip():
+            found.setdefault(name.strip().decode("ascii", "replace").lower(), value.strip())
+    return found
+
+
+def _params(value: bytes) -> dict[str, bytes]:
+    """A Content-Type's or Content-Disposition's parameters (``boundary``, ``filename``, ``name``)."""
+    value = _FOLD.sub(b"", value)
+    found: dict[str, bytes] = {}
+    for name, quoted, bare in _PARAM.findall(value):
+        found.setdefault(name.lower().decode("ascii", "replace"), quoted if quoted else bare)
+    return found
+
+
+def _is_attachment(part: dict[str, bytes]) -> bool:
+    """A part a mail program lists as a file: disposition ``attachment``, or a file name."""
+    disposition = part.get("content-disposition", b"")
+    if disposition.split(b";", 1)[0].strip().lower() == b"attachment":
+        return True
+    names = {**_params(disposition), **_params(part.get("content-type", b""))}
+    return any(key.startswith(("filename", "name")) for key in names)
+
+
+def _boundary(part: dict[str, bytes]) -> bytes | None:
+    content_type = part.get("content-type", b"")
+    if not content_type.lower().startswith(b"multipart/"):
+        return None
+    boundary = _params(content_type).get("boundary")
+    return boundary or None
+
+
+def attachments(content: bytes, top: dict[str, bytes] | None = None) -> int:
+    """How many files the message carries, from its part headers (the parts are not decoded).
+
+    Each line that starts a part of a multipart (``--boundary``) is looked for with ``find``,
+    which skips through a base64 body fast (base64 has no ``-``)."""
+    top = fields(header_of(content)) if top is None else top
+    boundary = _boundary(top)
+    if boundary is None:
+        return 1 if _is_attachment(top) else 0
+    boundaries = {boundary}
+    count = 0
+    pos = content.find(b"\n--")
+    while pos != -1:
+        start = pos + 3
+        line_end = content.find(b"\n", start)
+        if line_end == -1:
+            break
+        line = content[start:line_end].rstrip(b"\r")
+        if line in boundaries:  # a part begins (``--boundary--`` ends a multipart: not in the set)
+            head_end = _HEADER_END.search(content, line_end - 1, line_end + PART_HEADER_LIMIT)
+            part = fields(content[line_end + 1 : head_end.start()] if head_end else b"")
+            inner = _boundary(part)
+            if inner is not None:
+                boundaries.add(inner)
+            elif _is_attachment(part):
+                count += 1
+        pos = content.find(b"\n--", line_end)
+    return count
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
+
+
+def received(qid: str, envelope: Envelope, parts: tuple[bytes, ...]) -> Received:
+    """The history's record of a stored message; ``parts``: its bytes as stored (the Received:
+    line Tenso adds, then the client's message; the header read is the last part's)."""
+    content = parts[-1] if parts else b""
+    top = fields(header_of(content))
+    message_id = raw_text(_FOLD.sub(b"", top.get("message-id", b""))).strip()
+    return Received(
+        qid=qid,
+        received=envelope.received_at,
+        client=envelope.client,
+        login=envelope.auth_user,
+        sender=envelope.sender,
+        recipients=list(envelope.recipients),
+        header_from=_cut(decode(top.get("from", b""))),
+        subject=_cut(decode(top.get("subject", b""))),
+        message_id=_cut(message_id.split()[0] if message_id else ""),
+        size=sum(map(len, parts)),
+        attachments=attachments(content, top),
+        helo=envelope.helo,
+    )
+
+
+def from_file(path: Path, qid: str) -> Received | None:
+    """The record of a message read back from its file in the queue (``msg/<id>``: the envelope
+    line, then the bytes); None when it is gone or unreadable."""
+    try:
+        with open(path, "rb") as f:
+            envelope = Envelope(**json.loads(f.readline()))
+            content = f.read()
+    except (OSError, ValueError, TypeError):
+        return None
+    return received(qid, envelope, (content,))
