@@ -37,16 +37,43 @@ CHARSETS = {
     "x-sjis": "cp932",
     "windows-31j": "cp932",
     "cp932": "cp932",
-    "iso-2022-jp": "iso2022_jp_ext",
-    "iso-2022-jp-ms": "iso2022_jp_ext",
-    "csiso2022jp": "iso2022_jp_ext",
+    "iso-2022-jp": "iso-2022-jp",  # read by iso2022jp() below
+    "iso-2022-jp-ms": "iso-2022-jp",
+    "csiso2022jp": "iso-2022-jp",
     "euc-jp": "euc_jp",
     "x-euc-jp": "euc_jp",
     "ks_c_5601-1987": "cp949",
     "gb2312": "gb18030",
     "gbk": "gb18030",
 }
-RAW_GUESSES = ("utf-8", "cp932", "euc_jp")  # 8-bit header bytes with no charset: tried in this order
+RAW_GUESSES = ("cp932", "euc_jp")  # 8-bit header bytes with no charset, not UTF-8: the likelier of these
+
+
+_ISO2022JP_MODE = re.compile(rb"\x1b(\(B|\(J|\(I|\$@|\$B)")
+
+
+def iso2022jp(data: bytes) -> str:
+    """ISO-2022-JP as Windows writes it (CP50220: the NEC and IBM characters such as ① inside
+    the JIS X 0208 escapes), read by turning it into Shift_JIS and decoding that as CP932;
+    Python's own codecs refuse those characters."""
+    out = bytearray()
+    mode = b"(B"
+    for n, piece in enumerate(_ISO2022JP_MODE.split(data)):
+        if n % 2:
+            mode = piece
+            continue
+        if mode in (b"$B", b"$@"):
+            for i in range(0, len(piece) - 1, 2):
+                j1, j2 = piece[i], piece[i + 1]
+                s1 = ((j1 + 1) >> 1) + 0x70
+                s1 += 0x40 if s1 > 0x9F else 0
+                s2 = (j2 + 0x1F + (j2 >= 0x60)) if j1 & 1 else j2 + 0x7E
+                out += bytes((s1 & 0xFF, s2 & 0xFF))
+        elif mode == b"(I":  # JIS X 0201 half-width katakana
+            out += bytes(b | 0x80 for b in piece)
+        else:
+            out += piece
+    return out.decode("cp932", "replace")
 
 
 def _codec(charset: str) -> str:
@@ -56,28 +83,40 @@ def _codec(charset: str) -> str:
 
 def _decode_bytes(data: bytes, charset: str) -> str:
     codec = _codec(charset)
-    for attempt in (codec, "iso2022_jp_3") if codec == "iso2022_jp_ext" else (codec,):
-        try:
-            return data.decode(attempt)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    if codec.startswith("iso2022_jp"):
-        return data.decode("iso2022_jp_ext", "replace")
-    return raw_text(data)
+    if codec == "iso-2022-jp":
+        return iso2022jp(data)
+    try:
+        return data.decode(codec)
+    except (LookupError, UnicodeDecodeError):
+        return raw_text(data)
+
+
+def _unlikely(text: str) -> int:
+    """Characters that a wrong guess gives: half-width katakana and private use (EUC-JP bytes
+    read as Shift_JIS turn into those)."""
+    return sum(1 for c in text if "\uff61" <= c <= "\uff9f" or "\ue000" <= c <= "\uf8ff")
 
 
 def raw_text(data: bytes) -> str:
-    """Header bytes with no charset named: ISO-2022-JP by its escapes, else the first of
-    ``RAW_GUESSES`` that reads them whole, else with the unknown bytes replaced."""
+    """Header bytes with no charset named: ISO-2022-JP by its escapes, UTF-8 when they read as
+    UTF-8, else the one of ``RAW_GUESSES`` that gives the fewest unlikely characters, else with
+    the unknown bytes replaced."""
     if b"\x1b$" in data or b"\x1b(" in data:
-        return data.decode("iso2022_jp_ext", "replace")
+        return iso2022jp(data)
     if data.isascii():
         return data.decode("ascii")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    readings = []
     for codec in RAW_GUESSES:
         try:
-            return data.decode(codec)
+            readings.append(data.decode(codec))
         except UnicodeDecodeError:
             continue
+    if readings:
+        return min(readings, key=_unlikely)  # the first (Shift_JIS) when they tie
     return data.decode("utf-8", "replace")
 
 

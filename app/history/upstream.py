@@ -20,7 +20,7 @@ import re
 _FORMS = (
     re.compile(r"\bqueued as:?\s+<?([^\s<>]+?)>?(?:[\s,;]|$)", re.IGNORECASE),
     re.compile(r"\(request-id ([0-9A-Za-z-]+)\)"),
-    re.compile(r"(<[^\s<>]+@[^\s<>]+>)"),
+    re.compile(r"^2\d\d[ -](?:\d\.\d{1,3}\.\d{1,3} )?(<[^\s<>]+@[^\s<>]+>)"),  # right after the code
     re.compile(r"\[([^\[\]]*\bHostname=[^\[\]]*)\]"),
     re.compile(r"\bid=([^\s,;]+)"),
     re.compile(r"\bOK\s+\d{9,11}\s+(\S+)\s+-\s+gsmtp\b", re.IGNORECASE),

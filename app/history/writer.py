@@ -289,6 +289,8 @@ class Recorder:
     # --- pruning ---
 
     def _prune(self) -> None:
+        if self._db is None and not self.path.exists():
+            return  # nothing recorded yet (or ever, with history.enabled false)
         try:
             db = self._connection()
             self._remove_before(db, time.time() - self.days * 86400)
