@@ -47,7 +47,6 @@ CREATE TABLE IF NOT EXISTS recipients (
     upstream_id  TEXT,
     PRIMARY KEY (qid, address)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS recipients_state ON recipients (state, qid);
 CREATE INDEX IF NOT EXISTS recipients_address ON recipients (address COLLATE NOCASE);
 
 CREATE TABLE IF NOT EXISTS attempts (

@@ -24,7 +24,6 @@ TEXT_LIMIT = 998  # a Subject or From kept longer than this is cut
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
-_FIELD_LINES = re.compile(rb"\r?\n(?![ \t])")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=")
 _BETWEEN_WORDS = re.compile(r"(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)[ \t\r\n]+(?==\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)")
 _PARAM = re.compile(rb"""(?i)(?:^|;)\s*([a-z0-9*_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))""")
@@ -170,13 +169,26 @@ def header_of(content: bytes) -> bytes:
     return content[: end.start()] if end else content[:HEADER_LIMIT]
 
 
+WANTED = {name.encode(): name for name in ("from", "subject", "message-id", "content-type", "content-disposition")}
+
+
 def fields(header: bytes) -> dict[str, bytes]:
-    """The header's fields by lower-case name, the first of each (values still folded)."""
+    """The fields the history reads (``WANTED``), by lower-case name, the first of each (values
+    still folded).  Every other line is passed over with one look at its name: this runs for
+    every message received."""
     found: dict[str, bytes] = {}
-    for line in _FIELD_LINES.split(header):
+    current = b""  # the field whose continuation lines follow, if it is one we keep
+    for line in header.split(b"\n"):
+        if line[:1] in (b" ", b"\t"):
+            if current:
+                found[WANTED[current]] += b"\r\n" + line.rstrip(b"\r")
+            continue
+        current = b""
         name, colon, value = line.partition(b":")
-        if colon and name and b" " not in name.strip():
-            found.setdefault(name.strip().decode("ascii", "replace").lower(), value.strip())
+        key = name.strip().lower()
+        if colon and key in WANTED and WANTED[key] not in found:
+            found[WANTED[key]] = value.strip()
+            current = key
     return found
 
 
