@@ -68,6 +68,11 @@ class Deliverer:
     def settings(self) -> Settings:
         return self.context.settings
 
+    @property
+    def _keeps_history(self) -> bool:
+        """Whether this attempt's records are wanted (a context with a history, history.enabled)."""
+        return self.context.history is not None and self.settings.history.enabled
+
     def slot(self, decision: Decision) -> str | None:
         """The destination the scheduler counts this decision's mail by (None: counted nowhere)."""
         return self.couriers.of(decision).slot(decision)
@@ -164,7 +169,7 @@ class Deliverer:
         outcome = recipients.record(message, rcpt, reply.reply, now, self.settings.queue, reply.via, reply.retry_after)
         result.outcomes.append(outcome)
         result.created.extend(reply.created)
-        if self.context.history is not None:
+        if self._keeps_history:
             account = decision.auth.name if decision is not None and decision.auth is not None else ""
             result.history.append(
                 Attempt(
@@ -224,7 +229,7 @@ class Deliverer:
             received_at=time.time(),
         )
         self.context.spool.store(qid, envelope, body)
-        if self.context.history is not None:
+        if self._keeps_history:
             result.history.append(summary.received(qid, envelope, (body,)))
             told = {r.address for r in rcpts}
             result.history[:] = [
