@@ -165,15 +165,15 @@ class InboundHandler:
             log.info(
                 "refused RCPT <%s> from <%s> client=%s: %s", address, envelope.mail_from, client_ip(session), problem
             )
-            return self._refuse(session, envelope, "RCPT", RECIPIENT_NOT_TEXT.format(problem), [address])
+            return self.refuse(session, envelope, "RCPT", RECIPIENT_NOT_TEXT.format(problem), [address])
         if len(envelope.rcpt_tos) >= self.context.settings.server.max_recipients:
-            return self._refuse(session, envelope, "RCPT", TOO_MANY_RECIPIENTS, [address])
+            return self.refuse(session, envelope, "RCPT", TOO_MANY_RECIPIENTS, [address])
         refusal = self.context.policy.check(address, client_ip(session), bool(session.authenticated))
         if refusal:
             log.info(
                 "refused RCPT <%s> from <%s> client=%s: %s", address, envelope.mail_from, client_ip(session), refusal
             )
-            return self._refuse(session, envelope, "RCPT", refusal, [address], counted=True)
+            return self.refuse(session, envelope, "RCPT", refusal, [address], counted=True)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
         return "250 2.1.5 OK"
@@ -185,7 +185,7 @@ class InboundHandler:
             # What a lax server behind Tenso could take for an end of data (mail/lineends.py).
             if settings.server.bare_newlines == BareNewlines.REFUSE:
                 log.info("refused message from <%s> client=%s: bare CR or LF", envelope.mail_from, client_ip(session))
-                return self._refuse(session, envelope, "DATA", BARE_NEWLINE)
+                return self.refuse(session, envelope, "DATA", BARE_NEWLINE)
             content = to_crlf(content)
         hops = count_hops(content)
         if hops >= settings.options.max_forward_count:
@@ -195,9 +195,9 @@ class InboundHandler:
                 hops,
                 settings.options.max_forward_count,
             )
-            return self._refuse(session, envelope, "DATA", MAIL_LOOP.format(hops))
+            return self.refuse(session, envelope, "DATA", MAIL_LOOP.format(hops))
         if refusal := self._over_mailbox_limit(envelope, len(content)):
-            return self._refuse(session, envelope, "DATA", refusal)
+            return self.refuse(session, envelope, "DATA", refusal)
         qid = new_id()
         received = self.received_header(server, session, envelope, qid)
         stored = SpoolEnvelope(
@@ -214,10 +214,10 @@ class InboundHandler:
         commit.add_done_callback(self.committing.discard)
         failed = await asyncio.shield(commit)
         if failed:
-            return self._refuse(session, envelope, "DATA", failed)
+            return self.refuse(session, envelope, "DATA", failed)
         return f"250 2.0.0 OK: queued as {qid}"
 
-    def _refuse(
+    def refuse(
         self,
         session: Session,
         envelope: Envelope,
@@ -227,7 +227,7 @@ class InboundHandler:
         counted: bool = False,
     ) -> str:
         """``reply``, told to whoever keeps the history (``counted``: a relay refusal, which the
-        status counts count)."""
+        status counts count).  Also for the refusals the session makes itself (receive/smtp.py)."""
         if self.on_refused:
             self.on_refused(
                 Refusal(

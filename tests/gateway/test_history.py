@@ -27,10 +27,12 @@ SENDER = "scan@lan.test"
 QUEUED_AS = "250 2.0.0 Ok: queued as 4DqXyZ1234"
 
 
-def settings_for(tmp_path, up_port: int, down_port: int, processes: int = 1, **sections) -> settings_mod.Settings:
+def settings_for(
+    tmp_path, up_port: int, down_port: int, processes: int = 1, server: dict | None = None, **sections
+) -> settings_mod.Settings:
     return make_settings(
         tmp_path,
-        server={"processes": processes},
+        server={"processes": processes, **(server or {})},
         options={"relay_networks": [], "relay_for_rule_matches": True},
         rules=[rule(up_port, "@ok.test"), rule(down_port, "@down.test"), rule(up_port, "@lan.test")],
         **sections,
@@ -140,6 +142,21 @@ def test_refusals_at_data_are_recorded_with_the_reply_and_the_client(tmp_path, g
     assert found["client"] == "127.0.0.1" and found["from"] == SENDER
     assert [r["address"] for r in found["recipients"]] == ["a@ok.test", "b@ok.test"]
     assert {r["reply"] for r in found["recipients"]} == {"554 5.4.6 Too many hops (31 Received headers): mail loop?"}
+
+
+def test_a_message_over_the_size_limit_is_recorded_as_refused(tmp_path, gateway_factory, upstream_factory):
+    up = upstream_factory()
+    settings = settings_for(tmp_path, up.port, dead_port(), server={"max_message_bytes": 2048})
+    gw, config = started(gateway_factory, tmp_path, settings)
+    with smtplib.SMTP("127.0.0.1", gw.port, timeout=30) as client:  # no SIZE= at MAIL, as many devices
+        client.ehlo("mfp.test")
+        assert client.mail(SENDER)[0] == 250 and client.rcpt("big@ok.test")[0] == 250
+        code, _ = client.data(message("scan", body="x" * 10_000 + "\r\n"))
+    assert code == 552
+    (found,) = wait_until(lambda: history(config, "--state", "refused"), 20, "the refusal of the big message")
+    assert [(r["address"], r["reply"]) for r in found["recipients"]] == [
+        ("big@ok.test", "552 Error: Too much mail data")
+    ]
 
 
 def test_nothing_is_recorded_when_the_history_is_off(tmp_path, gateway_factory, upstream_factory):
