@@ -25,6 +25,9 @@ from app.history.schema import open_for_reading
 DEFAULT_LIMIT = 50
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# Ids per IN (...) list: SQLite's default limit of bound values is 32766 (Python on Windows), and a
+# page far down a long search (the window's "more", its CSV export) asks for more messages than that.
+_IDS_PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -213,10 +216,12 @@ def _recipients_of(db: sqlite3.Connection, ids: list[str]) -> dict[str, list[dic
     found: dict[str, list[dict]] = {qid: [] for qid in ids}
     if not ids:
         return found
-    marks = ",".join("?" * len(ids))
-    rows = db.execute(f"SELECT * FROM recipients WHERE qid IN ({marks}) ORDER BY qid, position, address", ids)
-    for row in rows:
-        found[row["qid"]].append(_recipient(row))
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[start : start + _IDS_PER_QUERY]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(f"SELECT * FROM recipients WHERE qid IN ({marks}) ORDER BY qid, position, address", chunk)
+        for row in rows:
+            found[row["qid"]].append(_recipient(row))
     return found
 
 
