@@ -54,15 +54,16 @@ def _where(event: dict) -> str:
     return ", ".join(str(p) for p in parts)
 
 
+def _client(client: str, login: str | None, helo: str | None = None) -> str:
+    """``192.0.2.10 (login device:mfp2f, HELO mfp2f.example.jp)``."""
+    details = [tr("login {0}").format(login) if login else "", f"HELO {helo}" if helo else ""]
+    said = ", ".join(d for d in details if d)
+    return _e(f"{client} ({said})" if said else client)
+
+
 def _received_html(found: dict, event: dict) -> str:
-    who = event.get("client") or found["client"]
-    login = event.get("login") or found.get("login")
-    text = tr("Received from {0}").format(_e(who))
-    if login:
-        text += " " + tr("(login {0})").format(_e(login))
-    if event.get("helo"):
-        text += ", HELO " + _e(event["helo"])
-    return f"<p><b>{_e(shown_time(event['time']))}</b>  {text}</p>"
+    who = _client(event.get("client") or found["client"], event.get("login") or found.get("login"), event.get("helo"))
+    return f"<p><b>{_e(shown_time(event['time']))}</b>  {tr('Received from {0}').format(who)}</p>"
 
 
 def _attempt_html(event: dict) -> str:
@@ -90,12 +91,8 @@ def timeline_html(found: dict) -> str:
     ``found``: ``history.detail``'s object, or a search's (a refusal has no timeline)."""
     out = []
     if found["id"] is None:
-        out.append(
-            f"<p><b>{_e(shown_time(found['received']))}</b>  " + tr("Refused from {0}").format(_e(found["client"]))
-        )
-        if found.get("login"):
-            out.append(" " + tr("(login {0})").format(_e(found["login"])))
-        out.append("</p>")
+        refused = tr("Refused from {0}").format(_client(found["client"], found.get("login")))
+        out.append(f"<p><b>{_e(shown_time(found['received']))}</b>  {refused}</p>")
         out.append(f"<p>{tr('Sender')}: {_e('<' + found['from'] + '>')}</p>")
         for r in found["recipients"]:
             out.append(f"<p>{_e('<' + r['address'] + '>')}: {state_word(r['state'])}")
@@ -108,7 +105,7 @@ def timeline_html(found: dict) -> str:
         (tr("From (header)"), found.get("header_from") or ""),
         (tr("Subject"), found.get("subject") or ""),
         ("Message-ID", found.get("message_id") or ""),
-        (tr("Size"), tr("{0} bytes").format(found["size"]) if found.get("size") is not None else ""),
+        (tr("Size"), tr("{0} bytes").format(f"{found['size']:,}") if found.get("size") is not None else ""),
     ]
     if found.get("attachments"):
         facts.append((tr("Attachments"), str(found["attachments"])))

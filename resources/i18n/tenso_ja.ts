@@ -428,16 +428,16 @@
       <translation>転送先でのメッセージID</translation>
     </message>
     <message>
-      <source>Received from {0}</source>
-      <translation>{0} から受信</translation>
-    </message>
-    <message>
       <source>attempt {0} to {1}: {2}</source>
       <translation>{1} への {0} 回目の試行: {2}</translation>
     </message>
     <message>
       <source>Their id for the message: {0}</source>
       <translation>転送先でのメッセージID: {0}</translation>
+    </message>
+    <message>
+      <source>Refused from {0}</source>
+      <translation>{0} からの送信を拒否</translation>
     </message>
     <message>
       <source>Attachments</source>
@@ -452,16 +452,16 @@
       <translation>ルール {0}</translation>
     </message>
     <message>
-      <source>(login {0})</source>
-      <translation>（ログイン {0}）</translation>
+      <source>login {0}</source>
+      <translation>ログイン {0}</translation>
+    </message>
+    <message>
+      <source>Received from {0}</source>
+      <translation>{0} から受信</translation>
     </message>
     <message>
       <source>(none)</source>
       <translation>（なし）</translation>
-    </message>
-    <message>
-      <source>Refused from {0}</source>
-      <translation>{0} からの送信を拒否</translation>
     </message>
     <message>
       <source>{0} bytes</source>

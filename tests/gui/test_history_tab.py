@@ -378,3 +378,22 @@ def test_a_search_over_100000_messages_never_stalls_the_window(gui, english):
     print("\nHistory tab over 100,000 messages:", {k: f"{v * 1000:.0f} ms" for k, v in times.items()})
     print(f"longest GUI-thread stall: {longest} ms over {len(beats)} heartbeats")
     assert longest < 250, f"the GUI thread stood still for {longest} ms during a search"
+
+
+def test_a_refusal_shows_the_client_and_the_reply_and_has_no_message_trace(gui, english):
+    window, tab = opened(gui, five_kinds())
+
+    async def scenario() -> None:
+        await settled(tab)
+        tab.view.selectRow(shown_ids(tab).index(None))
+        await until(lambda: "Refused from" in tab.detail.toPlainText(), 10, "the refusal in the detail pane")
+        assert not tab.trace_button.isEnabled()  # it never left Tenso: nothing to trace at Microsoft 365
+        tab.view.selectRow(shown_ids(tab).index("D"))
+        await until(lambda: "週報" in tab.detail.toPlainText(), 10, "message D in the detail pane")
+        assert tab.trace_button.isEnabled()
+
+    gui.run(scenario(), timeout=60)
+    # D was read again as history.detail: its login and the line saying no attempt was made yet.
+    detail = tab.detail.toPlainText()
+    assert "Received from 192.0.2.10 (login device:mfp-2f)" in detail
+    assert "No attempt yet for <sales@example.jp>." in detail

@@ -157,8 +157,8 @@ class HistoryTab(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(self.detail)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
 
         self.summary = QLabel()
         self.summary.setObjectName("historySummary")
@@ -332,7 +332,7 @@ class HistoryTab(QWidget):
         self._detail_generation += 1
         generation = self._detail_generation
         found = self.model.rows[current.row()] if current.isValid() else None
-        self.trace_button.setEnabled(found is not None)
+        self.trace_button.setEnabled(found is not None and found["id"] is not None)  # a refusal never left
         if found is None:
             self.detail.clear()
             return
