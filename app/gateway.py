@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from app.deliver.attempt import Deliverer, Result
 from app.deliver.scheduler import Scheduler
-from app.history.records import Record, Refusal
+from app.history.records import Received, Record, Refusal
 from app.history.writer import Recorder
 from app.problems import Problem
 from app.receive import listeners
@@ -161,10 +161,14 @@ class Gateway:
         self.servers.clear()
         self._listener_of.clear()
 
-    def _stored(self, qid: str, envelope: Envelope, parts: tuple[bytes, ...]) -> None:
-        """The handler has made a message durable: deliver it (from memory, when there is room)."""
+    def _stored(self, qid: str, envelope: Envelope, parts: tuple[bytes, ...], record: Received | None = None) -> None:
+        """The handler has made a message durable: deliver it (from memory, when there is room).
+        ``record``: the history's, read in the commit thread; without it the history reads it."""
         self.activity.count(Outcome.RECEIVED)
-        self.history.stored(qid, envelope, parts)
+        if record is not None:
+            self.history.add([record])
+        else:
+            self.history.stored(qid, envelope, parts)
         if self.scheduler is not None:
             self.scheduler.accepted(qid, envelope, parts)
 

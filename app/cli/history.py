@@ -12,33 +12,19 @@ from app.cli.command import Command, load
 from app.history import query
 from app.history.records import State
 
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: write a whole number of 1 or more")
-    return value
-
-
-def _when(text: str) -> float:
-    try:
-        return query.parse_when(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+STATES = [s.value for s in State if s != State.QUEUED]
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--since", type=_when, metavar="WHEN", help="received at or after: 2026-12-08, 2h, 3d")
-    parser.add_argument("--until", type=_when, metavar="WHEN", help="received at or before (the same forms)")
+    # The values are read in run(), not by argparse: the manual's templates (--since WHEN) parse.
+    parser.add_argument("--since", metavar="WHEN", help="received at or after: 2026-12-08, 2h, 3d")
+    parser.add_argument("--until", metavar="WHEN", help="received at or before (the same forms)")
     parser.add_argument("--from", dest="sender", default="", metavar="ADDR", help="a part of the sender's address")
     parser.add_argument("--to", dest="recipient", default="", metavar="ADDR", help="a part of a recipient's address")
     parser.add_argument("--subject", default="", metavar="TEXT", help="a part of the subject")
     parser.add_argument("--message-id", default="", metavar="ID", help="the Message-ID (with or without <>)")
-    parser.add_argument("--state", choices=[s.value for s in State if s != State.QUEUED], help="a recipient's state")
-    parser.add_argument("--limit", type=_positive, default=query.DEFAULT_LIMIT, metavar="N", help="at most N (50)")
+    parser.add_argument("--state", metavar="STATE", help=f"a recipient's state: {', '.join(STATES)}")
+    parser.add_argument("--limit", default=str(query.DEFAULT_LIMIT), metavar="N", help="at most N (50)")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -75,20 +61,41 @@ def _print(found: dict) -> None:
         print(line)
 
 
-def run(args: argparse.Namespace) -> int:
-    """The history's messages that match, newest first (JSON: the objects of INTERFACES.md)."""
-    settings = load(Path(args.config))
-    if settings is None:
-        return 1
-    filters = query.Filters(
-        since=args.since,
-        until=args.until,
+def _filters(args: argparse.Namespace) -> query.Filters:
+    """The options as a search; ValueError saying which one is wrong and what it takes."""
+    if args.state and args.state not in STATES:
+        raise ValueError(f"argument --state: {args.state!r}: choose one of {', '.join(STATES)}")
+    try:
+        since = query.parse_when(args.since) if args.since else None
+        until = query.parse_when(args.until) if args.until else None
+    except ValueError as exc:
+        raise ValueError(f"argument --since/--until: {exc}") from None
+    return query.Filters(
+        since=since,
+        until=until,
         sender=args.sender,
         recipient=args.recipient,
         subject=args.subject,
         message_id=args.message_id,
         state=State(args.state) if args.state else None,
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    """The history's messages that match, newest first (JSON: the objects of INTERFACES.md)."""
+    try:
+        filters = _filters(args)
+        limit = int(args.limit)
+        if limit < 1:
+            raise ValueError
+    except ValueError as exc:
+        why = str(exc) or f"argument --limit: {args.limit!r}: write a whole number of 1 or more"
+        print(f"python -m app history: error: {why}", file=sys.stderr)
+        return 2
+    args.limit = limit
+    settings = load(Path(args.config))
+    if settings is None:
+        return 1
     path = settings.history_path
     try:
         found = query.search(path, filters, args.limit)

@@ -23,6 +23,7 @@ from app.history.records import State
 from app.history.schema import open_for_reading
 
 DEFAULT_LIMIT = 50
+_WHOLE_ADDRESS = re.compile(r"^\s*[^@\s%_]+@[^@\s%_]+\.[^@\s%_.]+\s*$")
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 # Ids per IN (...) list: SQLite's default limit of bound values is 32766 (Python on Windows), and a
@@ -121,8 +122,14 @@ def _message_query(filters: Filters, limit: int) -> tuple[str, list]:
         where.append("m.message_id IN (?, ?)")
         args += _message_ids(filters.message_id)
     if filters.recipient:
-        where.append("EXISTS (SELECT 1 FROM recipients r WHERE r.qid = m.id AND r.address LIKE ? ESCAPE '\\')")
-        args.append(_like(filters.recipient))
+        # One pass over the recipients' address index (a LIKE with a leading % reads it all),
+        # or straight to the address when a whole one is given.
+        if _WHOLE_ADDRESS.match(filters.recipient):
+            where.append("m.id IN (SELECT qid FROM recipients WHERE address = ? COLLATE NOCASE)")
+            args.append(filters.recipient.strip())
+        else:
+            where.append("m.id IN (SELECT qid FROM recipients WHERE address LIKE ? ESCAPE '\\')")
+            args.append(_like(filters.recipient))
     if filters.state is not None:
         where.append("EXISTS (SELECT 1 FROM recipients r WHERE r.qid = m.id AND r.state = ?)")
         args.append(filters.state.value)
@@ -233,18 +240,18 @@ def search(db_path: Path, filters: Filters, limit: int = DEFAULT_LIMIT, offset: 
         return []
     try:
         wanted = offset + limit
-        found: list[tuple[float, str, dict]] = []  # (time, tie-break, object), newest first
+        rows: list[tuple[float, str, sqlite3.Row]] = []  # (time, tie-break, row), newest first
         if filters.state != State.REFUSED:
             sql, args = _message_query(filters, wanted)
-            rows = db.execute(sql, args).fetchall()
-            recipients = _recipients_of(db, [row["id"] for row in rows])
-            found = [(row["received"], row["id"], _message(row, recipients[row["id"]])) for row in rows]
+            rows = [(row["received"], row["id"], row) for row in db.execute(sql, args)]
         refusals = _refusal_query(filters, wanted) if filters.state in (None, State.REFUSED) else None
         if refusals is not None:
-            rows = db.execute(*refusals).fetchall()
-            others = [(row["time"], row["key"], _refusal(row)) for row in rows]
-            found = list(heapq.merge(found, others, key=lambda item: (item[0], item[1]), reverse=True))
-        return [item[2] for item in found[offset:wanted]]
+            others = [(row["time"], row["key"], row) for row in db.execute(*refusals)]
+            rows = list(heapq.merge(rows, others, key=lambda item: (item[0], item[1]), reverse=True))
+        page = [row for _, _, row in rows[offset:wanted]]
+        messages = [row for row in page if "id" in row.keys()]
+        recipients = _recipients_of(db, [row["id"] for row in messages])  # the page's only
+        return [_message(row, recipients[row["id"]]) if "id" in row.keys() else _refusal(row) for row in page]
     finally:
         db.close()
 

@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS recipients (
     upstream_id  TEXT,
     PRIMARY KEY (qid, address)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS recipients_state ON recipients (state, qid);
+CREATE INDEX IF NOT EXISTS recipients_address ON recipients (address COLLATE NOCASE);
 
 CREATE TABLE IF NOT EXISTS attempts (
     qid         TEXT NOT NULL,
@@ -87,8 +87,8 @@ def open_for_writing(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=5000")
+    db.executescript(TABLES)  # IF NOT EXISTS: a table or index added later appears in an older file
     if db.execute("PRAGMA user_version").fetchone()[0] < VERSION:
-        db.executescript(TABLES)
         db.execute(f"PRAGMA user_version={VERSION}")
     return db
 

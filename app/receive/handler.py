@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from app.history.records import Refusal
+from app.history import summary
+from app.history.records import Received, Refusal
 from app.mail import addresses
 from app.mail.headers import count_hops
 from app.mail.lineends import has_bare_line_ends, to_crlf
@@ -46,8 +47,9 @@ class ReceiveContext(Protocol):
     spool: Spool
 
 
-OnStored = Callable[[str, SpoolEnvelope, tuple[bytes, ...]], None]
-"""Called on the loop once a message is durable: its id, envelope and bytes."""
+OnStored = Callable[[str, SpoolEnvelope, tuple[bytes, ...], Received | None], None]
+"""Called on the loop once a message is durable: its id, envelope and bytes, and the history's
+record of it (None when ``history.enabled`` is false)."""
 
 OnRefused = Callable[[Refusal], None]
 """Called on the loop for each refusal at RCPT or DATA (the history; ``counted``: the status counts')."""
@@ -267,7 +269,7 @@ class InboundHandler:
         (or a stop saying 421) while the fsync runs cannot leave a message on disk that the queue
         runner does not know of until the next start.  None when stored, else the reply."""
         try:
-            await asyncio.to_thread(self.context.spool.store, qid, stored, received, content)
+            record = await asyncio.to_thread(self._store, qid, stored, received, content)
         except OSError as exc:
             log.error("%s not stored: %s", qid, exc)
             return NO_SPACE if exc.errno in (errno.ENOSPC, errno.EDQUOT) else STORE_FAILED
@@ -280,8 +282,20 @@ class InboundHandler:
             stored.client,
             f" auth={stored.auth_user}" if stored.auth_user else "",
         )
-        self.on_stored(qid, stored, (received, content))
+        self.on_stored(qid, stored, (received, content), record)
         return None
+
+    def _store(self, qid: str, stored: SpoolEnvelope, received: bytes, content: bytes) -> Received | None:
+        """In a thread: the message made durable, then the history's few header fields read, here
+        and not on the loop (nor later, which would keep the bytes in memory until then)."""
+        self.context.spool.store(qid, stored, received, content)
+        if not self.context.settings.history.enabled:
+            return None
+        try:
+            return summary.received(qid, stored, (received, content))
+        except Exception:  # the history must never cost a stored message its 250
+            log.exception("%s: its header could not be read for the history", qid)
+            return None
 
     def received_header(self, server: SMTP, session: Session, envelope: Envelope, qid: str) -> bytes:
         # The protocol names of RFC 3848 and, for SMTPUTF8 mail, RFC 6531 section 4.3.

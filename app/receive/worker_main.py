@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import IO
 
-from app.history import records, summary
+from app.history import records
 from app.receive import listeners
 from app.receive.handler import InboundHandler
 from app.route.policy import RelayPolicy
@@ -69,10 +69,10 @@ async def serve(first: dict, stdin: IO[bytes], writer: workers.Writer) -> int:
     spool.set_node(first["node"])
     tls = listeners.contexts(front.settings)
 
-    def stored(qid: str, envelope: spool.Envelope, parts: tuple[bytes, ...]) -> None:
+    def stored(qid: str, envelope: spool.Envelope, parts: tuple[bytes, ...], record: records.Received | None) -> None:
         told: dict = {"accepted": qid}
-        if front.settings.history.enabled:  # the header's few fields: read here, not in the parent
-            told["history"] = [records.to_json(summary.received(qid, envelope, parts))]
+        if record is not None:  # read by the handler's commit thread, here: not in the parent
+            told["history"] = [records.to_json(record)]
         writer.send(told)
 
     def refused(refusal: records.Refusal) -> None:

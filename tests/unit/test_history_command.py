@@ -117,7 +117,12 @@ def test_nothing_found_and_no_file_yet_are_said_in_words(config, tmp_path):
     assert code == 0 and out.startswith("no history yet:")
 
 
-def test_a_time_that_is_not_one_is_refused_with_the_forms_it_takes(config):
+def test_a_time_a_state_or_a_limit_that_is_not_one_is_refused_with_what_it_takes(config):
     code, _, err = run("history", "--config", str(config), "--since", "yesterday")
     assert code == 2
     assert "2026-12-08T09:30 (ISO 8601), or as a time ago: 2h, 3d" in err
+    code, _, err = run("history", "--config", str(config), "--state", "lost")
+    assert code == 2
+    assert err.startswith("python -m app history: error: argument --state: 'lost': choose one of sent, delivered")
+    code, _, err = run("history", "--config", str(config), "--limit", "0")
+    assert code == 2 and "write a whole number of 1 or more" in err

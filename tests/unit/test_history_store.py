@@ -99,6 +99,12 @@ def test_to_matches_a_recipient(filled):
     assert ids(filled, recipient="x@example.jp") == [None]
 
 
+def test_a_whole_address_matches_that_address_without_case_and_no_longer_one(filled):
+    assert ids(filled, recipient="BOSS@other.example") == ["C"]
+    assert ids(filled, recipient="oss@other.example") == []  # not a part of boss@: a whole address
+    assert ids(filled, recipient="oss@other") == ["C"]  # a part
+
+
 def test_subject_matches_a_part_of_the_decoded_subject(filled):
     assert ids(filled, subject="請求") == ["B"]
 
