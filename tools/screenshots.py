@@ -206,6 +206,9 @@ async def history_shots(window, out: Path, lang: str) -> list[Path]:
     bounced = [n for n, found in enumerate(tab.model.rows) if found["recipients"][0]["state"] == "bounced"]
     tab.view.selectRow(bounced[0] if bounced else 0)
     await asyncio.sleep(0.6)
+    bar = tab.detail.verticalScrollBar()
+    bar.setValue(bar.maximum())  # the attempt, its reply and what the reply means
+    await asyncio.sleep(0.2)
     path = out / f"{lang}-history.png"
     window.grab().save(str(path))
     window.resize(1000, 720)

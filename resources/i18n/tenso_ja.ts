@@ -960,6 +960,10 @@
       <translation>期間</translation>
     </message>
     <message>
+      <source>The history is off (history.enabled is false in the settings file): nothing is recorded.</source>
+      <translation>履歴は無効です（設定ファイルの history.enabled が false）。何も記録されません。</translation>
+    </message>
+    <message>
       <source>No message in the history matches.</source>
       <translation>条件に合うメールは履歴にありません。</translation>
     </message>

@@ -397,3 +397,16 @@ def test_a_refusal_shows_the_client_and_the_reply_and_has_no_message_trace(gui, 
     detail = tab.detail.toPlainText()
     assert "Received from 192.0.2.10 (login device:mfp-2f)" in detail
     assert "No attempt yet for <sales@example.jp>." in detail
+
+
+def test_with_the_history_off_the_tab_says_so_instead_of_no_match(gui, english):
+    window = gui.open(history={"enabled": False})
+    tab = window.history_tab
+    window.tabs.setCurrentWidget(tab)
+
+    async def scenario() -> None:
+        await settled(tab)
+
+    gui.run(scenario(), timeout=30)
+    assert shown_ids(tab) == []
+    assert tab.summary.text().startswith("The history is off (history.enabled is false")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QDateTime, QItemSelectionModel, QModelIndex, Qt, QTime, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -43,6 +43,7 @@ from app.gui.i18n import tr, tr_later
 PAGE = 200  # rows per page ("More" adds the next)
 TYPING_MS = 400  # a search starts this long after the last key
 DAY = 86400.0
+JAPANESE_FONTS = ("Noto Sans CJK JP", "Yu Gothic UI", "Meiryo UI")  # Linux (fonts-noto-cjk), Windows
 
 # The period's quick choices: (English text, seconds back; 0: since midnight; None: no start).
 PERIODS: tuple[tuple[str, float | None], ...] = (
@@ -154,6 +155,11 @@ class HistoryTab(QWidget):
         self.detail.setObjectName("historyDetail")
         self.detail.setOpenLinks(False)
         self.detail.setPlaceholderText(tr("Choose a message above to see where it went."))
+        # One font for a whole timeline: left to the fallback, a line mixing Latin and Japanese was
+        # drawn smaller than the next (each run got its own font) where the UI font has no kana.
+        font = QFont(self.font())
+        font.setFamilies([self.font().family(), *JAPANESE_FONTS])
+        self.detail.document().setDefaultFont(font)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(self.detail)
@@ -305,7 +311,11 @@ class HistoryTab(QWidget):
         self.model.extend(found[:PAGE])
         self.more_button.setEnabled(self.more_to_come)
         shown = self.model.rowCount()
-        if not shown:
+        if not shown and not self.controller.settings.history.enabled:
+            self.summary.setText(
+                tr("The history is off (history.enabled is false in the settings file): nothing is recorded.")
+            )
+        elif not shown:
             self.summary.setText(tr("No message in the history matches."))
         elif self.more_to_come:
             self.summary.setText(tr("The newest {0} shown; More shows the next {1}.").format(shown, PAGE))
