@@ -343,6 +343,7 @@ def test_a_search_over_100000_messages_never_stalls_the_window(gui, english):
     heartbeat.setInterval(5)
     heartbeat.timeout.connect(lambda: beats.append(clock.elapsed()))
     times: dict[str, float] = {}
+    idle: list[float] = []
 
     async def timed(name: str, **fields) -> None:
         tab.clear()
@@ -359,6 +360,9 @@ def test_a_search_over_100000_messages_never_stalls_the_window(gui, english):
         await settled(tab, 60)
         clock.start()
         heartbeat.start()
+        await asyncio.sleep(0.5)  # idle: what this machine's load alone does to the heartbeat
+        idle.extend(beats)
+        beats.clear()
         await timed("newest 200 of all")
         assert len(tab.model.rows) == 200 and tab.model.rows[0]["id"] == "Q000000"
         await timed("subject (reads every row)", subject="報告 99999")
@@ -373,10 +377,10 @@ def test_a_search_over_100000_messages_never_stalls_the_window(gui, english):
         heartbeat.stop()
 
     gui.run(scenario(), timeout=120)
-    gaps = [b - a for a, b in zip(beats, beats[1:], strict=False)]
-    longest = max(gaps)
+    longest = max(b - a for a, b in zip(beats, beats[1:], strict=False))
     print("\nHistory tab over 100,000 messages:", {k: f"{v * 1000:.0f} ms" for k, v in times.items()})
-    print(f"longest GUI-thread stall: {longest} ms over {len(beats)} heartbeats")
+    print(f"longest GUI-thread stall: {longest} ms while searching ({len(beats)} heartbeats of 5 ms), ", end="")
+    print(f"{max(b - a for a, b in zip(idle, idle[1:], strict=False))} ms idle ({len(idle)} heartbeats)")
     assert longest < 250, f"the GUI thread stood still for {longest} ms during a search"
 
 
