@@ -20,8 +20,9 @@ import sqlite3
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from app.history import summary
 from app.history.records import Attempt, Received, Record, Refusal, State
@@ -29,6 +30,8 @@ from app.history.schema import open_for_writing
 from app.store.spool import Envelope
 
 log = logging.getLogger("tenso")
+
+R = TypeVar("R", Received, Attempt, Refusal)
 
 BATCH_SECONDS = 0.25  # events gathered into one transaction at most this long
 BATCH_MAX = 5000
@@ -56,6 +59,27 @@ class _Recovered:
 
 
 _Item = Record | _Stored | _Recovered | threading.Event
+
+
+def _text(value: str) -> str:
+    """``value`` as SQLite can store it: the bytes behind surrogate escapes (an address that was
+    not UTF-8) shown as U+FFFD."""
+    try:
+        data = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        data = value.encode("utf-8", "surrogatepass")
+    return data.decode("utf-8", "replace")
+
+
+def _cleaned(record: R) -> R:
+    changes: dict[str, Any] = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if isinstance(value, str):
+            changes[f.name] = _text(value)
+        elif isinstance(value, list):
+            changes[f.name] = [_text(v) for v in value]
+    return replace(record, **changes)
 
 
 class Recorder:
@@ -186,6 +210,7 @@ class Recorder:
             self._db = None
 
     def _write(self, batch: list[_Item]) -> None:
+        """Writes a batch; a failure is said once (and the thread goes on: mail never waits for it)."""
         done = [item for item in batch if isinstance(item, threading.Event)]
         items = [item for item in batch if not isinstance(item, threading.Event)]
         try:
@@ -194,7 +219,7 @@ class Recorder:
             if self._failing:
                 log.info("the history file %s is written again", self.path)
                 self._failing = False
-        except (sqlite3.Error, OSError) as exc:
+        except Exception as exc:  # sqlite3.Error, OSError, or a record it cannot take
             if not self._failing:
                 log.error(
                     "cannot write the history file %s: %s; %d event(s) are not in the history (mail is not "
@@ -223,6 +248,15 @@ class Recorder:
                 attempts.append(item)
             elif isinstance(item, Refusal):
                 refusals.append(item)
+        try:
+            self._execute(db, received, attempts, refusals)
+        except UnicodeEncodeError:  # text that is not Unicode (an address's undecodable bytes)
+            clean = [_cleaned(r) for r in received], [_cleaned(a) for a in attempts], [_cleaned(r) for r in refusals]
+            self._execute(db, *clean)
+
+    def _execute(
+        self, db: sqlite3.Connection, received: list[Received], attempts: list[Attempt], refusals: list[Refusal]
+    ) -> None:
         db.execute("BEGIN")
         try:
             db.executemany(

@@ -324,3 +324,19 @@ def test_filters_from_json_read_the_option_names():
     assert found.since is not None and abs(found.since - (time.time() - 7200)) < 5
     with pytest.raises(ValueError, match="choose one of"):
         query.filters_from({"state": "lost"})
+
+
+def test_an_address_that_was_not_utf8_is_recorded_with_its_bytes_replaced_and_the_writer_goes_on(recorder):
+    broken = "caf\udce9@example.jp"  # b"caf\xe9@example.jp" read with surrogateescape, as the handler reads it
+    recorder.add([message("S1", 2, sender=broken, recipients=[broken])])
+    recorder.add([attempt("S1", broken, 1, State.BOUNCED, "554 5.6.7 cannot be sent")])
+    recorder.add([Refusal("RS", NOW, "RCPT", "192.0.2.1", "", broken, [broken], "553 5.1.3 refused")])
+    assert recorder.flush()
+    recorder.add([message("S2", 1)])
+    assert recorder.flush()
+    found = query.search(recorder.path, Filters(), limit=10)
+    assert [f["id"] for f in found] == [None, "S2", "S1"]
+    s1 = found[2]
+    assert s1["from"] == "caf\ufffd@example.jp"
+    assert [(r["address"], r["state"]) for r in s1["recipients"]] == [("caf\ufffd@example.jp", "bounced")]
+    assert found[0]["recipients"][0]["address"] == "caf\ufffd@example.jp"
