@@ -414,3 +414,20 @@ def test_with_the_history_off_the_tab_says_so_instead_of_no_match(gui, english):
     gui.run(scenario(), timeout=30)
     assert shown_ids(tab) == []
     assert tab.summary.text().startswith("The history is off (history.enabled is false")
+
+
+def test_the_quick_periods_start_at_midnight_7_and_30_days_ago_and_all_has_no_start(gui, english):
+    window, tab = opened(gui, [])
+    now = time.mktime((2026, 12, 8, 15, 30, 0, 0, 0, -1))  # local time
+    expected = {
+        "Today": time.mktime((2026, 12, 8, 0, 0, 0, 0, 0, -1)),
+        "Last 7 days": now - 7 * 86400,
+        "Last 30 days": now - 30 * 86400,
+        "All (everything kept)": None,
+    }
+    for index in range(tab.period.count() - 1):
+        tab.period.setCurrentIndex(index)
+        chosen = tab.current_filters(now)
+        assert (chosen["since"], chosen["until"]) == (expected[tab.period.itemText(index)], None)
+        assert not tab.since.isEnabled()
+    gui.run(settled(tab), timeout=30)
