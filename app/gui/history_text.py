@@ -22,6 +22,7 @@ from app.mail.replies import explain
 TRACE_BEFORE = timedelta(minutes=15)
 TRACE_AFTER = timedelta(hours=1)
 TRACE_MOST = timedelta(days=10)
+TRACE_KEPT = timedelta(days=90)  # how far back Microsoft 365's message trace goes
 
 
 def _when(iso: str | None) -> datetime | None:
@@ -148,6 +149,10 @@ def message_trace_text(found: dict) -> str:
         f"{tr('Recipients')}: {', '.join(recipients)}",
         f"{tr('Time (UTC)')}: {utc_text(start)} - {utc_text(end)}",
     ]
+    if datetime.now(UTC) - end > TRACE_KEPT:
+        lines.append(
+            tr("Microsoft 365 keeps its message trace for 90 days: this message is older, it is no longer there.")
+        )
     ids = sorted({r["upstream_id"] for r in found["recipients"] if r.get("upstream_id")})
     if ids:
         lines.append(f"{tr('Their id for the message')}: {', '.join(ids)}")

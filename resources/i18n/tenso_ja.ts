@@ -432,6 +432,10 @@
       <translation>{1} への {0} 回目の試行: {2}</translation>
     </message>
     <message>
+      <source>Microsoft 365 keeps its message trace for 90 days: this message is older, it is no longer there.</source>
+      <translation>Microsoft 365 のメッセージ追跡は 90 日分です。このメールはそれより古いため、もう残っていません。</translation>
+    </message>
+    <message>
       <source>Their id for the message: {0}</source>
       <translation>転送先でのメッセージID: {0}</translation>
     </message>

@@ -17,7 +17,9 @@ from PySide6.QtGui import QGuiApplication
 
 from app.gui import i18n
 from app.gui.history_model import COL_ID, COL_STATE
+from app.gui.history_text import message_trace_text
 from app.gui.tabs import history_tab
+from app.history import query
 from app.history.records import Attempt, Received, Refusal, State
 from app.history.writer import Recorder
 from app.mail.replies import explain
@@ -55,9 +57,9 @@ def attempt(qid: str, recipient: str, state: State, reply: str, hours_ago: float
     return Attempt(qid, recipient, n, NOW - hours_ago * HOUR, state.value, reply, **values)
 
 
-def recorded(settings, records: list) -> None:
+def recorded(settings, records: list, days: int = 90) -> None:
     """Written by the gateway's own writer thread, as the gateway writes them."""
-    recorder = Recorder(settings.history_path, settings.queue_dir / "msg")
+    recorder = Recorder(settings.history_path, settings.queue_dir / "msg", days=days)
     recorder.start()
     try:
         for start in range(0, len(records), 20000):
@@ -431,3 +433,22 @@ def test_the_quick_periods_start_at_midnight_7_and_30_days_ago_and_all_has_no_st
         assert (chosen["since"], chosen["until"]) == (expected[tab.period.itemText(index)], None)
         assert not tab.since.isEnabled()
     gui.run(settled(tab), timeout=30)
+
+
+def test_the_message_trace_without_a_message_id_goes_by_the_envelope_and_says_when_it_is_too_old(gui, english):
+    settings = make_settings(gui.tmp_path)
+    records = [
+        received("OLD", 24 * 100, message_id="", recipients=["a@example.net", "o'neil@example.net"]),
+        attempt("OLD", "a@example.net", State.SENT, QUEUED_AS, 24 * 100 - 1),
+    ]
+    recorded(settings, records, days=365)
+    found = query.search(settings.history_path, query.Filters(), limit=5)
+    assert [f["id"] for f in found] == ["OLD"]
+    text = message_trace_text(found[0])
+    assert "Message-ID: (none)" in text
+    assert "this message is older, it is no longer there" in text
+    line = text.splitlines()[-1]
+    assert line.startswith("Get-MessageTraceV2 -SenderAddress 'scan@example.jp' ")
+    assert "-RecipientAddress 'a@example.net','o''neil@example.net'" in line  # a quote doubled, not closed
+    start = datetime.strptime(line.split("-StartDate '")[1][:20], "%Y-%m-%d %H:%M:%SZ").replace(tzinfo=UTC)
+    assert abs(start.timestamp() - (NOW - 100 * 86400 - 15 * 60)) < 2  # 15 minutes before it arrived

@@ -405,7 +405,7 @@ class HistoryTab(QWidget):
     @asyncSlot(str)
     async def export_csv(self, path: str) -> None:
         """Every message of the search on show (not only the pages loaded), one line per recipient."""
-        filters = self.filters if self.searched else self.current_filters()
+        filters = self.filters or self.current_filters()  # none shown yet: the fields as they are
         self.exporting = True
         self.export_button.setEnabled(False)
         self.summary.setText(tr("Exporting..."))
