@@ -17,7 +17,7 @@ import dataclasses
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from email import policy as email_policy
 from email import utils as email_utils
 from email.message import EmailMessage
@@ -254,22 +254,28 @@ class GatewayController(QObject):
                 ).format(path, exc)
             ) from exc
 
-    async def history_export(self, args: dict, write: Callable[[list[dict]], None]) -> int:
+    async def history_export(self, args: dict, write: Callable[[Iterable[list[dict]]], None]) -> int:
         """Every message of a search (``args`` as for ``history``, no page), handed to ``write``
-        in the same thread (a CSV file: nothing of it runs on the GUI thread); how many."""
+        in the same thread a part at a time (a CSV file: nothing of it runs on the GUI thread, and
+        only one part is in memory at once); how many messages."""
+        count = 0
 
-        def run() -> int:
-            filters = history_query.filters_from(args)
-            found = history_query.search(self.settings.history_path, filters, HISTORY_EXPORT_MOST)
-            write(found)
-            return len(found)
+        def parts() -> Iterator[list[dict]]:
+            nonlocal count
+            for found in history_query.pages(self.settings.history_path, history_query.filters_from(args)):
+                found = found[: HISTORY_EXPORT_MOST - count]
+                count += len(found)
+                yield found
+                if count >= HISTORY_EXPORT_MOST:
+                    return
 
         try:
-            return await asyncio.to_thread(run)
+            await asyncio.to_thread(write, parts())
         except ValueError as exc:
             raise HistoryError(str(exc)) from exc
         except (sqlite3.Error, OSError) as exc:
             raise HistoryError(tr("Not exported: {0}").format(exc)) from exc
+        return count
 
     # --- the rules and auth tabs ---
 

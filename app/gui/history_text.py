@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -188,18 +188,20 @@ CSV_COLUMNS: tuple[tuple[str, Callable[[dict, dict], object]], ...] = (
 )
 
 
-def csv_writer(path: Path) -> Callable[[list[dict]], None]:
-    """Writes a search as CSV at ``path``, one line per recipient: UTF-8 with a byte order mark
-    (Excel then reads Japanese right; without it, it guesses Shift_JIS), CRLF line ends.  The
-    headers are translated now, on the GUI thread; the file is written by the caller's thread."""
+def csv_writer(path: Path) -> Callable[[Iterable[list[dict]]], None]:
+    """Writes a search, given in parts, as CSV at ``path``, one line per recipient: UTF-8 with a
+    byte order mark (Excel then reads Japanese right; without it, it guesses Shift_JIS), CRLF line
+    ends.  The headers are translated now, on the GUI thread; the file is written by the caller's
+    thread."""
     headers = [tr(name) for name, _ in CSV_COLUMNS]
 
-    def write(found: list[dict]) -> None:
+    def write(parts: Iterable[list[dict]]) -> None:
         with path.open("w", encoding="utf-8-sig", newline="") as out:
             rows = csv.writer(out)
             rows.writerow(headers)
-            for m in found:
-                for r in m["recipients"]:
-                    rows.writerow([value(m, r) for _, value in CSV_COLUMNS])
+            for found in parts:
+                for m in found:
+                    for r in m["recipients"]:
+                        rows.writerow([value(m, r) for _, value in CSV_COLUMNS])
 
     return write
