@@ -67,16 +67,17 @@ async def serve(first: dict, stdin: IO[bytes], writer: workers.Writer) -> int:
     front.configure(first)
     spool.set_node(first["node"])
     tls = listeners.contexts(front.settings)
-    handler = InboundHandler(
-        front,
-        lambda qid, envelope, parts: writer.send({"accepted": qid}),
-        lambda: writer.send({"refused": 1}),
-    )
+    lag = LoopLag()
+
+    def stored(qid: str, envelope: object, parts: object) -> None:
+        writer.send({"accepted": qid})
+        lag.busy()
+
+    handler = InboundHandler(front, stored, lambda: writer.send({"refused": 1}))
     servers = [
         await listeners.serve(front.settings, e["listener"], handler, tls, _listening_socket(e))
         for e in first["sockets"]
     ]
-    lag = LoopLag()
     lag.start()
     gc.collect()
     gc.freeze()  # as in the main process (gateway._freeze_once)
