@@ -85,9 +85,10 @@ class Deliverer:
             if fresh is not None and spool.exists(qid):
                 envelope, parts = fresh
                 content = b"".join(parts)
-                message = QueuedMessage(qid, envelope, [Recipient(a) for a in envelope.recipients], len(content))
+                recipients = [Recipient(a) for a in envelope.recipients]
+                message = QueuedMessage(qid, envelope, recipients, len(content), state_saved=False)  # just stored
             else:
-                message = spool.load(qid)
+                message, content = spool.load_with_content(qid)
         except FileNotFoundError:
             return Result(None)  # deleted meanwhile
         result = Result(None)
@@ -109,7 +110,7 @@ class Deliverer:
                 self._deliver(message, due, content, result)
         self._finish(message, result)
         if message.done:
-            spool.remove(qid)
+            spool.remove(qid, state=message.state_saved)
             if all(r.state == SENT for r in message.recipients):
                 log.info("%s removed: delivered to every recipient", qid)
             else:

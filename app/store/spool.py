@@ -110,6 +110,9 @@ class QueuedMessage:
     envelope: Envelope
     recipients: list[Recipient]
     size: int
+    # Whether state/<id>.json may exist: False when load() found none and nothing saved one
+    # since, so that removing the delivered message skips an unlink bound to fail.
+    state_saved: bool = True
 
     @property
     def sender(self) -> str:
@@ -270,13 +273,32 @@ class Spool:
         with open(path, "rb") as f:
             envelope = Envelope(**json.loads(f.readline()))
             size = os.fstat(f.fileno()).st_size - f.tell()
-        recipients = [Recipient(a) for a in envelope.recipients]
+        return self._with_state(qid, envelope, size)
+
+    def load_with_content(self, qid: str) -> tuple[QueuedMessage, bytes]:
+        """``load`` and ``content`` from one opening of the file (a delivery attempt needs both),
+        read whole with os calls: open, fstat, read, close (``open()`` adds a tty check and seeks)."""
+        fd = os.open(self.msg / qid, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            size = os.fstat(fd).st_size
+            chunks = [os.read(fd, size)]
+            got = len(chunks[0])
+            while chunks[-1] and got < size:  # a very large file may come in parts
+                chunks.append(os.read(fd, size - got))
+                got += len(chunks[-1])
+        finally:
+            os.close(fd)
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        line, _, content = data.partition(b"\n")
+        envelope = Envelope(**json.loads(line))
+        return self._with_state(qid, envelope, len(content)), content
+
+    def _with_state(self, qid: str, envelope: Envelope, size: int) -> QueuedMessage:
         try:
             saved = json.loads((self.state / f"{qid}.json").read_bytes())
         except FileNotFoundError:
-            pass
-        else:
-            recipients = [Recipient(**{**r, "state": _state(r.get("state", QUEUED))}) for r in saved["recipients"]]
+            return QueuedMessage(qid, envelope, [Recipient(a) for a in envelope.recipients], size, state_saved=False)
+        recipients = [Recipient(**{**r, "state": _state(r.get("state", QUEUED))}) for r in saved["recipients"]]
         return QueuedMessage(qid, envelope, recipients, size)
 
     def messages(self) -> list[QueuedMessage]:
@@ -305,12 +327,15 @@ class Spool:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, final)
+        message.state_saved = True
 
-    def remove(self, qid: str) -> None:
+    def remove(self, qid: str, state: bool = True) -> None:
+        """The message and its state file (``state`` False: it is known to have none)."""
         # The message first: a crash in between leaves an orphan state file, which
         # recover() drops, never a message that looks new again.
         (self.msg / qid).unlink(missing_ok=True)
-        (self.state / f"{qid}.json").unlink(missing_ok=True)
+        if state:
+            (self.state / f"{qid}.json").unlink(missing_ok=True)
 
     # --- control: the queue command talks to a running gateway through files ---
 

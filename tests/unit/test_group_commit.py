@@ -75,3 +75,15 @@ def test_every_thread_waits_without_a_timer_when_idle(tmp_path, threads):
 
     asyncio.run(run())
     assert committer._waiting == committer._threads  # all parked on the condition
+
+
+def test_load_with_content_reads_what_load_and_content_read(tmp_path):
+    spool = Spool(tmp_path / "queue")
+    big = b"line of a large message\r\n" * 200_000  # 5 MB
+    spool.store("L1", envelope(1), b"Subject: big\r\n\r\n", big)
+    message, content = spool.load_with_content("L1")
+    assert content == spool.content("L1") == b"Subject: big\r\n\r\n" + big
+    assert message.size == spool.load("L1").size == len(content)
+    assert message.recipients[0].address == "b1@example.net" and not message.state_saved
+    spool.save_state(message)
+    assert message.state_saved and spool.load_with_content("L1")[0].state_saved
