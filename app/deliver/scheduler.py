@@ -287,10 +287,13 @@ class Scheduler:
             timeout = next_poll - time.time()
             if self._due and not paused:
                 timeout = min(timeout, self._due[0][0] - time.time())
+            # A timer that sets the event, not wait_for: no task and no timeout scope made every
+            # second of an idle day (under the window's loop each of those is a turn of Qt's loop).
+            timer = self._loop.call_later(max(timeout, 0.0), self._wakeup.set)
             try:
-                await asyncio.wait_for(self._wakeup.wait(), max(timeout, 0.0))
-            except TimeoutError:
-                pass
+                await self._wakeup.wait()
+            finally:
+                timer.cancel()
 
     def _control_moved(self) -> bool:
         """Whether the control folder may hold a request not yet taken: its modification time
