@@ -15,8 +15,11 @@ import time
 from collections.abc import Callable
 from enum import StrEnum
 
+from app.alerts.watcher import Watcher
 from app.deliver.attempt import Deliverer, Result
 from app.deliver.scheduler import Scheduler
+from app.history.records import Received, Record, Refusal
+from app.history.writer import Recorder
 from app.problems import Problem
 from app.receive import listeners
 from app.receive.door import Door
@@ -28,7 +31,7 @@ from app.settings import Settings
 from app.status import State, Status, gather
 from app.store.activity import FILE_NAME as ACTIVITY_FILE
 from app.store.activity import Activity, Delivered, Outcome
-from app.store.spool import Envelope, QueueLock, QueueLocked, Spool, new_id
+from app.store.spool import Envelope, OwnClient, QueueLock, QueueLocked, Spool, new_id
 from app.system.looplag import LoopLag
 from app.system.net import parse_listen
 from app.system.portowner import port_owner
@@ -110,9 +113,12 @@ class Gateway:
         self.loop_lag = LoopLag()
         self.on_reload: Callable[[], None] | None = None  # set by the headless runner: SIGHUP, reload
         self.activity = Activity(self.spool.root / ACTIVITY_FILE)  # the status counts
+        # The message history: its one writer, fed by this process's events and the workers'.
+        self.history = Recorder(settings.history_path, self.spool.msg, settings.history.enabled, settings.history.days)
         self._saver: asyncio.Task | None = None
         self._activity_changed = asyncio.Event()  # set by _busy(): the saver has something to write
         self._refresher: asyncio.Task | None = None
+        self.alerts = Watcher(self)  # tells the administrator when mail stops (app/alerts/)
 
     def apply(self, settings: Settings) -> None:
         """New rules and options; they take effect for the next recipient and the next attempt."""
@@ -120,6 +126,7 @@ class Gateway:
         self.policy = RelayPolicy(router)
         self.router = router
         self.settings = settings
+        self.history.configure(settings.history.enabled, settings.history.days)
         if self.receivers:
             self.receivers.configure()
 
@@ -159,26 +166,35 @@ class Gateway:
         self.servers.clear()
         self._listener_of.clear()
 
-    def _stored(self, qid: str, envelope: Envelope, parts: tuple[bytes, ...]) -> None:
-        """The handler has made a message durable: deliver it (from memory, when there is room)."""
+    def _stored(self, qid: str, envelope: Envelope, parts: tuple[bytes, ...], record: Received | None = None) -> None:
+        """The handler has made a message durable: deliver it (from memory, when there is room).
+        ``record``: the history's, read in the commit thread; without it the history reads it."""
         self.activity.count(Outcome.RECEIVED)
         self._busy()
+        if record is not None:
+            self.history.add([record])
+        else:
+            self.history.stored(qid, envelope, parts)
         if self.scheduler is not None:
             self.scheduler.accepted(qid, envelope, parts)
 
-    async def submit(self, sender: str, recipients: list[str], content: bytes) -> str:
-        """Queues a message Tenso makes itself (the window's test message) as if a client had
-        sent it: stored durably, then delivered by the rules.  Returns its queue id; OSError
-        when it cannot be stored."""
+    async def submit(
+        self, sender: str, recipients: list[str], content: bytes, client: str = "tenso", rule: int = 0
+    ) -> str:
+        """Queues a message Tenso makes itself (the window's test message, an alert mail) as if a
+        client had sent it: stored durably, then delivered by the rules (``rule``, 1-based: by
+        that rule alone).  Returns its queue id; OSError when it cannot be stored."""
         qid = new_id()
-        envelope = Envelope(sender=sender, recipients=recipients, client="tenso", received_at=time.time())
+        envelope = Envelope(sender=sender, recipients=recipients, client=client, received_at=time.time(), rule=rule)
         await asyncio.to_thread(self.spool.store, qid, envelope, content)
         log.info(
-            "%s accepted from=<%s> to=%s size=%d client=tenso (a test message from the window)",
+            "%s accepted from=<%s> to=%s size=%d client=%s (%s)",
             qid,
             sender,
             ",".join(f"<{r}>" for r in recipients),
             len(content),
+            client,
+            "an alert from Tenso" if client == OwnClient.ALERT else "a test message from the window",
         )
         self._stored(qid, envelope, (content,))
         return qid
@@ -191,9 +207,20 @@ class Gateway:
             for qid in ids:
                 self.scheduler.wake(qid)
 
-    def _refused(self, n: int = 1) -> None:
+    def _refused(self, refusal: Refusal) -> None:
+        """A refusal by this process's handler: in the history, and counted when the relay policy refused."""
+        if refusal.counted:
+            self.activity.count(Outcome.REFUSED)
+            self._busy()
+        self.history.add([refusal])
+
+    def _worker_refused(self, n: int) -> None:
         self.activity.count(Outcome.REFUSED, n)
         self._busy()
+
+    def _recorded(self, records: list[Record]) -> None:
+        """What a worker process tells the history (its records ride on its lines)."""
+        self.history.add(records)
 
     def _delivered(self, outcomes: list[Delivered]) -> None:
         self.activity.delivered(outcomes)
@@ -238,8 +265,11 @@ class Gateway:
         return gather(self.settings, self.activity, self.state, self.listening(), self.spool, bans, limited)
 
     def bounce_offline(self, qid: str) -> Result:
-        """``tenso queue bounce`` with no gateway running: returns ``qid`` to its sender now."""
-        return Deliverer(self).attempt(qid, bounce_now=True)
+        """``tenso queue bounce`` with no gateway running: returns ``qid`` to its sender now (and
+        writes the history of it, with no writer thread running)."""
+        result = Deliverer(self).attempt(qid, bounce_now=True)
+        self.history.write_pending()
+        return result
 
     @property
     def bound(self) -> list[tuple[str, int]]:
@@ -256,6 +286,8 @@ class Gateway:
             ) from exc
         ids = await asyncio.to_thread(self.spool.recover)
         log.info("queue %s: %d message(s) waiting", self.spool.root, len(ids))
+        self.history.start()
+        self.history.recovered(ids)  # the messages the history may not know: a worker died before telling
         await asyncio.to_thread(self.activity.load)
         self.activity.set_bans([])  # an earlier run's bans ended with it
         self._activity_changed = asyncio.Event()  # this loop's
@@ -269,6 +301,7 @@ class Gateway:
         except GatewayError:
             await self.stop()
             raise
+        await self.alerts.start()
         _freeze_once()
 
     async def _refresh_tokens(self) -> None:
@@ -301,7 +334,9 @@ class Gateway:
             for sock in server.sockets:
                 log.info("listening on %s port %d%s", *sock.getsockname()[:2], listeners.describe(listener, tls))
         if server_settings.processes > 1:
-            self.receivers = ReceivingWorkers(self, server_settings.processes - 1, self._worker_stored, self._refused)
+            self.receivers = ReceivingWorkers(
+                self, server_settings.processes - 1, self._worker_stored, self._worker_refused, self._recorded
+            )
             sockets = [sock for server in self.servers for sock in server.sockets]
             self.receivers.start(list(zip(self._listener_of, sockets, strict=True)))
             log.info("receiving in %d processes", server_settings.processes)
@@ -313,6 +348,7 @@ class Gateway:
         spool as they were and are tried again at the next start.
         """
         await self._close_servers()
+        await self.alerts.stop()
         self.loop_lag.stop()
         if self._refresher:
             self._refresher.cancel()
@@ -322,6 +358,7 @@ class Gateway:
             self._saver.cancel()
             self._saver = None
             await asyncio.to_thread(self.activity.save)
+        await asyncio.to_thread(self.history.stop)
         if self._lock:
             self._lock.release()
             self._lock = None

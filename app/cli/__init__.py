@@ -18,12 +18,14 @@ from app.cli import (
     certificate,
     check,
     explain,
+    history,
     import_forward,
     password,
     queue,
     reload,
     route,
     run,
+    service,
     status,
 )
 from app.cli.command import Command, config_option
@@ -37,6 +39,8 @@ COMMANDS: tuple[Command, ...] = (
     queue.COMMAND,
     reload.COMMAND,
     status.COMMAND,
+    service.COMMAND,
+    history.COMMAND,
     account.COMMAND,
     certificate.COMMAND,
     import_forward.COMMAND,

@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import IO
 
+from app.history import records
 from app.receive import listeners
 from app.receive.handler import InboundHandler
 from app.route.policy import RelayPolicy
@@ -69,11 +70,21 @@ async def serve(first: dict, stdin: IO[bytes], writer: workers.Writer) -> int:
     tls = listeners.contexts(front.settings)
     lag = LoopLag()
 
-    def stored(qid: str, envelope: object, parts: object) -> None:
-        writer.send({"accepted": qid})
+    def stored(qid: str, envelope: spool.Envelope, parts: tuple[bytes, ...], record: records.Received | None) -> None:
+        told: dict = {"accepted": qid}
+        if record is not None:  # read by the handler's commit thread, here: not in the parent
+            told["history"] = [records.to_json(record)]
+        writer.send(told)
         lag.busy()
 
-    handler = InboundHandler(front, stored, lambda: writer.send({"refused": 1}))
+    def refused(refusal: records.Refusal) -> None:
+        told: dict = {"refused": int(refusal.counted)}
+        if front.settings.history.enabled:
+            told["history"] = [records.to_json(refusal)]
+        if refusal.counted or "history" in told:
+            writer.send(told)
+
+    handler = InboundHandler(front, stored, refused)
     servers = [
         await listeners.serve(front.settings, e["listener"], handler, tls, _listening_socket(e))
         for e in first["sockets"]

@@ -11,10 +11,12 @@ from app.problems import Problem
 from app.settings import account_checks, checks, cross_checks
 from app.settings.checks import checked, each
 from app.settings.sections import (
+    Alerts,
     AuthAccounts,
     Backup,
     Delivery,
     Device,
+    History,
     LocalUser,
     Options,
     Queue,
@@ -44,6 +46,8 @@ class Settings:
     mailbox_dir: str = ""
     backup: Backup = field(default_factory=Backup)
     delivery: Delivery = field(default_factory=Delivery)
+    alerts: Alerts = field(default_factory=Alerts)
+    history: History = field(default_factory=History)
 
     # Where the file was read from: relative folders are taken from there.
     source: Path | None = field(default=None, compare=False, repr=False, metadata={"internal": True})
@@ -64,6 +68,7 @@ class Settings:
         found.extend(cross_checks.rule_problems(self.rules, self.server, skip))
         common = self.auth_accounts.common.username
         found.extend(cross_checks.rewrite_problems(self.rules, self.accounts, common, per_user, skip))
+        found.extend(cross_checks.alert_problems(self.alerts, self.rules, skip))
         return found
 
     def device(self, login: str) -> Device | None:
@@ -99,3 +104,8 @@ class Settings:
     @property
     def backup_path(self) -> Path:
         return self._dir(self.backup.dir, "backup")
+
+    @property
+    def history_path(self) -> Path:
+        """The message history's file: beside the queue, whose gateway is its one writer."""
+        return self.queue_dir / "history.sqlite3"

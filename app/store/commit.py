@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from app.store.spool import Envelope, Spool
@@ -29,17 +30,27 @@ _Item = tuple[str, "Envelope", tuple[bytes, ...], asyncio.Future]
 
 
 class Committer:
-    """``await store(...)`` returns once the message is durable (OSError if it could not be)."""
+    """``await store(...)`` returns once the message is durable (OSError if it could not be).
 
-    def __init__(self, spool: Spool, threads: int = THREADS):
+    ``then(qid, envelope, parts)``, when given, runs in the commit thread once the message is
+    durable, and what it returns is what ``store`` returns (the history's summary of its headers,
+    read there rather than on the loop); it must not raise."""
+
+    def __init__(
+        self,
+        spool: Spool,
+        threads: int = THREADS,
+        then: Callable[[str, Envelope, tuple[bytes, ...]], Any] | None = None,
+    ):
         self.spool = spool
+        self.then = then
         self.max_threads = threads
         self._cond = threading.Condition()
         self._pending: list[_Item] = []
         self._threads = 0
         self._waiting = 0  # threads waiting for work
 
-    async def store(self, qid: str, envelope: Envelope, *parts: bytes) -> None:
+    async def store(self, qid: str, envelope: Envelope, *parts: bytes) -> Any:
         future = asyncio.get_running_loop().create_future()
         with self._cond:
             self._pending.append((qid, envelope, parts, future))
@@ -49,7 +60,7 @@ class Committer:
                 self._threads += 1
                 threading.Thread(target=self._work, name=f"commit-{self._threads}", daemon=True).start()
             # else every thread is busy: the first to finish takes this one with the others
-        await future
+        return await future
 
     def _work(self) -> None:
         while True:
@@ -65,9 +76,10 @@ class Committer:
                 )
             except BaseException as exc:  # not an OSError of one message: each is told, none is lost
                 results = [exc] * len(batch)
-            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, BaseException | None]]] = {}
-            for (_, _, _, future), result in zip(batch, results, strict=True):
-                by_loop.setdefault(future.get_loop(), []).append((future, result))
+            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, BaseException | None, Any]]] = {}
+            for (qid, envelope, parts, future), result in zip(batch, results, strict=True):
+                value = self.then(qid, envelope, parts) if result is None and self.then is not None else None
+                by_loop.setdefault(future.get_loop(), []).append((future, result, value))
             for loop, done in by_loop.items():
                 try:
                     loop.call_soon_threadsafe(_settle, done)
@@ -75,12 +87,12 @@ class Committer:
                     pass
 
 
-def _settle(done: list[tuple[asyncio.Future, BaseException | None]]) -> None:
+def _settle(done: list[tuple[asyncio.Future, BaseException | None, Any]]) -> None:
     """On the loop: each message's answer (a future cancelled meanwhile, by a stop, is left)."""
-    for future, result in done:
+    for future, result, value in done:
         if future.done():
             continue
         if result is None:
-            future.set_result(None)
+            future.set_result(value)
         else:
             future.set_exception(result)

@@ -141,3 +141,58 @@ def test_requests_is_for_accounts_and_the_ways_out_only_and_authlib_for_accounts
         "app.deliver.smtp.client imports requests: "
         "the OAuth 2.0 client is used only in app/accounts and app.deliver.couriers",
     ]
+
+
+def test_pywin32_is_for_the_windows_service_module_only(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/service/__init__.py": "",
+            "app/service/windows.py": "import win32service\nimport servicemanager\n",
+            "app/service/plan.py": "import win32service\n",
+            "app/system/__init__.py": "",
+            "app/system/autostart.py": "import winreg\n",
+        },
+    )
+    assert _checker().problems(root) == [
+        "app.service.plan imports win32service: pywin32 is used only in app.service.windows (Windows only)"
+    ]
+
+
+def test_the_alerts_may_write_an_event_and_nothing_more_of_pywin32(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/alerts/__init__.py": "",
+            "app/alerts/channels.py": "import win32evtlogutil\nimport win32service\n",
+            "app/alerts/watcher.py": "import win32evtlogutil\n",
+        },
+    )
+    assert _checker().problems(root) == [
+        "app.alerts.channels imports win32service: pywin32 is used only in app.service.windows (Windows only)",
+        "app.alerts.watcher imports win32evtlogutil: pywin32 is used only in app.service.windows (Windows only)",
+    ]
+
+
+def test_the_history_is_told_what_happened_and_imports_neither_side_nor_the_router(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/store/__init__.py": "",
+            "app/store/spool.py": "",
+            "app/route/__init__.py": "",
+            "app/route/router.py": "",
+            "app/deliver/__init__.py": "",
+            "app/deliver/attempt.py": "from app.history import records\n",
+            "app/history/__init__.py": "",
+            "app/history/records.py": "from app.store import spool\n",
+            "app/history/writer.py": "from app.deliver import attempt\nfrom app.route.router import Router\n",
+        },
+    )
+    assert _checker().problems(root) == [
+        "app.history.writer imports app.deliver.attempt: history/ is told what happened, it does not ask",
+        "app.history.writer imports app.route.router: history/ is told what happened, it does not ask",
+    ]
