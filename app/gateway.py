@@ -348,6 +348,7 @@ class Gateway:
         spool as they were and are tried again at the next start.
         """
         await self._close_servers()
+        await asyncio.to_thread(self.spool.release_slots)
         await self.alerts.stop()
         self.loop_lag.stop()
         if self._refresher:
