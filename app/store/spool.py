@@ -55,7 +55,7 @@ from app.system.files import fsync_dir
 
 log = logging.getLogger("tenso")
 
-SLOTS = 16  # empty files a receiving process keeps ready in slots/
+SLOTS = 32  # empty files a receiving process keeps ready in slots/ (refilled when half are taken)
 CHECK = ("length", "crc32")  # the envelope line's fields of a message stored into a slot: its bytes' length and crc32
 
 
