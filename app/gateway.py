@@ -289,6 +289,9 @@ class Gateway:
         self.history.start()
         self.history.recovered(ids)  # the messages the history may not know: a worker died before telling
         await asyncio.to_thread(self.activity.load)
+        # The history reads the files of the messages it does not know before delivery may remove
+        # them: one a crash left whole in slots/ (store/spool.py) is delivered within milliseconds.
+        await asyncio.to_thread(self.history.flush)
         self.activity.set_bans([])  # an earlier run's bans ended with it
         self._activity_changed = asyncio.Event()  # this loop's
         self._saver = asyncio.get_running_loop().create_task(self._save_activity())

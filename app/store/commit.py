@@ -11,8 +11,9 @@ that came meanwhile, so batches run side by side and a lone message never waits 
 
 Durability is unchanged: a message's future is resolved only after its data and a durable name
 for it are on disk (its slot's, made durable before it was handed out, or ``msg/``'s after the
-directory fsync: ``store_many`` returned), and only then does the handler answer 250.  Threads start on the first message and wait on a condition when there is nothing to do:
-an idle gateway has no timer or poll here.
+directory fsync: ``store_many`` returned), and only then does the handler answer 250.  Threads
+start on the first message and wait on a condition when there is nothing to do: an idle gateway
+has no timer or poll here.
 """
 
 from __future__ import annotations
