@@ -158,6 +158,22 @@ def login(
     return status
 
 
+def keep_tokens(settings: Settings, name: str, reply: dict) -> AccountStatus:
+    """Stores the tokens of a sign-in made by another process (the command line or the window ran
+    the browser part and handed the provider's reply over the control channel), so they are kept
+    in this process's token store and keyring.  Blocking; AccountError saying what is wrong."""
+    account = _account(settings, name)
+    if account.oauth2 is None:
+        raise AccountError(f"{name} is a password account: it takes a password, not tokens")
+    if not isinstance(reply.get("access_token"), str) or not reply["access_token"]:
+        raise AccountError(f"the tokens handed over for {name} have no access token; sign in again")
+    try:
+        store().save(name, _tokens_from(reply))
+    except TokenStoreError as exc:
+        raise AccountError(str(exc)) from exc
+    return account_status(settings, name)
+
+
 def _app_login(settings: Settings, account: UpstreamAccount, graph: bool, secret: str | None) -> AccountStatus:
     """Client credentials need no sign-in; ``account login`` asks for a token now all the same (a
     check that the secret or certificate works) and stores a given secret once it worked."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from app.cli.command import Command, load
 from app.mail.replies import explain
 from app.settings import Settings
-from app.status import advice_fields, iso_time
+from app.status import queue_json
 from app.store.spool import WAITING, QueueLocked, Spool
 from app.suggest import command
 
@@ -95,32 +95,7 @@ def _queue_offline(settings: Settings, spool: Spool, action: str, ids: list[str]
 def _queue_list(settings: Settings, spool: Spool, as_json: bool) -> int:
     rows = spool.messages()
     if as_json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "id": m.id,
-                        "sender": m.sender,
-                        "size": m.size,
-                        "received": iso_time(m.envelope.received_at),
-                        "recipients": [
-                            {
-                                "address": r.address,
-                                "state": r.state,
-                                "attempts": r.attempts,
-                                "next_try": iso_time(r.next_try or None),
-                                "reply": r.reply,
-                                **advice_fields(r.reply),
-                            }
-                            for r in m.recipients
-                        ],
-                    }
-                    for m in rows
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        print(json.dumps(queue_json(rows), ensure_ascii=False, indent=2))
         return 0
     if spool.paused:
         print(f"delivery is PAUSED ({command(settings, 'queue resume')})")
