@@ -7,11 +7,15 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import keyring
+import pytest
 
 from app.control.client import connect
+from tests.support import REPO
 from tests.support.processes import TensoProcess, dead_port, free_port, run_app, write_config
 from tests.support.smtp import message, send
 
@@ -175,6 +179,7 @@ def _keyring_file(xdg: Path) -> Path:
     return xdg / "python_keyring" / "keyring_pass.cfg"
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="keyrings.alt's file follows XDG_DATA_HOME on Unix only")
 def test_password_set_is_stored_by_the_gateways_process_in_its_own_keyring(tmp_path, upstream_factory):
     up = upstream_factory()
     port = free_port()
@@ -228,3 +233,54 @@ def test_account_status_and_logout_ask_the_gateway(tmp_path, tenso, upstream_fac
     missing = run_app("account", "logout", "nobody", "--config", str(config))
     assert missing.returncode == 1
     assert "no account named nobody in accounts of" in missing.stderr and "(the running gateway's)" in missing.stderr
+
+
+def test_account_login_runs_the_browser_part_here_and_the_gateway_keeps_the_tokens(tmp_path, upstream_factory):
+    from tests.support.oauth import AuthServer, browse
+
+    auth = AuthServer()
+    up = upstream_factory()
+    port = free_port()
+    config = write_config(tmp_path, port, up.port)
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["accounts"] = [{"name": "m365", "username": auth.user, "oauth2": auth.oauth2("authorization_code")}]
+    config.write_text(json.dumps(data), encoding="utf-8")
+    gateway_data, cli_data = tmp_path / "gateway-data", tmp_path / "cli-data"
+    gw = TensoProcess(config, port, tmp_path / "tenso.log", env={**os.environ, "TENSO_DATA_DIR": str(gateway_data)})
+    cli_env = {**os.environ, "TENSO_DATA_DIR": str(cli_data)}
+    try:
+        gw.wait_listening()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "account", "login", "m365", "--config", str(config), "--no-browser"],
+            cwd=REPO,
+            env=cli_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            url = ""
+            while not url.startswith("http"):
+                url = proc.stdout.readline().strip()
+                assert url or proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert "Signed in" in browse(url)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        assert proc.returncode == 0, err
+        assert "m365: the running gateway keeps the tokens" in out
+        assert (gateway_data / "tokens" / "m365.tokens").exists()
+        assert not (cli_data / "tokens" / "m365.tokens").exists()
+        status = run_app("account", "status", "m365", "--json", "--config", str(config), env=cli_env)
+        assert json.loads(status.stdout)[0]["signed_in"] is True
+        gw.wait_log(r"account m365: signed in \(the tokens were handed over through the control channel\)")
+        out = run_app("account", "logout", "m365", "--config", str(config), env=cli_env)
+        assert out.returncode == 0 and out.stdout.strip() == "m365: signed out"
+        assert not (gateway_data / "tokens" / "m365.tokens").exists()
+    finally:
+        gw.close()
+        auth.stop()
