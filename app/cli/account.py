@@ -15,6 +15,7 @@ from app.cli import running
 from app.cli.command import Command, load
 from app.control.client import Client, ControlError
 from app.settings import Credential, Flow, Settings
+from app.suggest import command
 from app.system import passwords
 
 
@@ -166,7 +167,10 @@ def _account_login(settings: Settings, account, args: argparse.Namespace, gatewa
     from app.accounts import service
 
     if account.oauth2 is None:
-        print(f"{account.name} is a password account: run python -m app password set {account.key}", file=sys.stderr)
+        print(
+            f"{account.name} is a password account: run {command(settings, 'password set ' + account.key)}",
+            file=sys.stderr,
+        )
         return 1
     secret = None
     if account.oauth2.flow == Flow.CLIENT_CREDENTIALS and not args.device and gateway is not None:
