@@ -93,6 +93,8 @@ async def _serve(settings: Settings, config: Path, log_file: Path | None) -> int
     reloading: set[asyncio.Task] = set()
 
     def reload_soon() -> None:
+        if stop.is_set():
+            return  # stopping: a reload now would only say so
         task = loop.create_task(runtime.reload())
         reloading.add(task)
         task.add_done_callback(reloading.discard)
