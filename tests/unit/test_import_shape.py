@@ -141,3 +141,23 @@ def test_requests_is_for_accounts_and_the_ways_out_only_and_authlib_for_accounts
         "app.deliver.smtp.client imports requests: "
         "the OAuth 2.0 client is used only in app/accounts and app.deliver.couriers",
     ]
+
+
+def test_pywin32_is_imported_only_by_the_windows_only_modules(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/control/__init__.py": "",
+            "app/control/windows.py": "import pywintypes\nimport win32pipe\n",
+            "app/control/server.py": "def listen():\n    import win32file\n",
+            "app/service/__init__.py": "",
+            "app/service/host.py": "import servicemanager\nimport win32serviceutil\n",
+            "app/status.py": "from winerror import ERROR_ACCESS_DENIED\n",
+        },
+    )
+    assert _checker().problems(root) == [
+        "app.control.server imports win32file: pywin32 is for the Windows-only modules "
+        "(app.control.windows, app.service)",
+        "app.status imports winerror: pywin32 is for the Windows-only modules (app.control.windows, app.service)",
+    ]
