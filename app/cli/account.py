@@ -116,10 +116,11 @@ def _through_gateway(client: Client, target: running.Target, args: argparse.Name
     if not args.name:
         print(f"account {args.action} needs the account's NAME", file=sys.stderr)
         return 2
-    settings = settings_mod.from_dict(client.call("settings.get")["settings"], source=target.path)
+    running_with = client.call("settings.get")  # the account as the gateway knows it
+    config = running_with["config"]
+    settings = settings_mod.from_dict(running_with["settings"], source=Path(config))
     account = settings.account(args.name)
     if account is None:
-        config = client.call("engine")["config"]
         print(f"no account named {args.name} in accounts of {config} (the running gateway's)", file=sys.stderr)
         return 1
     if args.action == "logout":
