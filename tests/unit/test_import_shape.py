@@ -165,3 +165,21 @@ def test_pywin32_is_for_the_windows_only_modules(tmp_path):
         f"app.service.plan imports win32service: {only}",
         f"app.status imports winerror: {only}",
     ]
+
+
+def test_the_alerts_may_write_an_event_and_nothing_more_of_pywin32(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/alerts/__init__.py": "",
+            "app/alerts/channels.py": "import win32evtlogutil\nimport win32service\n",
+            "app/alerts/watcher.py": "import win32evtlogutil\n",
+        },
+    )
+    assert _checker().problems(root) == [
+        "app.alerts.channels imports win32service: pywin32 is used only in app.service.windows and "
+        "app.control.windows (Windows only)",
+        "app.alerts.watcher imports win32evtlogutil: pywin32 is used only in app.service.windows and "
+        "app.control.windows (Windows only)",
+    ]
