@@ -31,6 +31,7 @@ from app import settings as settings_mod
 from app.alerts import watcher as alerts_watcher
 from app.alerts.events import Notice, Phase
 from app.alerts.watcher import Answer
+from app.control.runtime import Mode
 from app.deliver.smtp import LoginReport
 from app.gateway import FailedPart, Gateway, GatewayError
 from app.gui import i18n
@@ -100,6 +101,9 @@ class GatewayController(QObject):
     sign_in_url = Signal(str)  # a sign-in waits for the browser at this address
     sign_in_code = Signal(str, str)  # a device sign-in: the address to open and the code to enter
     alert = Signal(str, str)  # an alert started, repeats or ended (app/alerts/): the tray's title and text
+    settings_taken = Signal(object)  # Settings the gateway took from outside (reload, settings.apply)
+
+    mode = Mode.WINDOW  # for the control channel (app.control.runtime.Runtime)
 
     def __init__(self, config_path: Path, settings: Settings):
         super().__init__()
@@ -184,7 +188,7 @@ class GatewayController(QObject):
         """Starts the gateway on ``self.settings`` (the turn is held by the caller)."""
         if self.gateway:
             return
-        gateway = Gateway(self.settings)
+        gateway = Gateway(self.settings, self)
         gateway.alerts.on_notice = self._on_alert  # before the start: engine_stopped is told at once
         try:
             await gateway.start()
@@ -225,6 +229,28 @@ class GatewayController(QObject):
                     return self._failed(exc)
                 self._set_state(State.PAUSED if self.gateway.spool.paused else State.RUNNING)
             return None
+
+    @property
+    def config(self) -> Path:
+        return self.config_path
+
+    async def take(self, settings: Settings) -> str | None:
+        """New settings from the control channel (``reload``, ``settings.apply``: the file is already
+        written); the problem in English words (the log's, the command line's) when the gateway
+        cannot take them: the window shows it in its own language as for an Apply."""
+        async with self._turn:
+            if self.gateway is None:
+                return "the window's gateway is stopped"
+            try:
+                await self.gateway.reconfigure(settings)
+            except GatewayError as exc:
+                self._failed(exc)
+                return str(exc)
+            self.settings = settings
+            await asyncio.to_thread(keep_last_good, settings, self.config_path)
+            self._set_state(State.PAUSED if self.gateway.spool.paused else State.RUNNING)
+        self.settings_taken.emit(settings)
+        return None
 
     @property
     def paused(self) -> bool:

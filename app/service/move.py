@@ -236,6 +236,8 @@ def move(
         _write_secret(Path(layout.keyring), key, secret)
         if channel is None:
             report.moved.append(f"{key}: written to the service's keyring file {layout.keyring}")
+    if channel is not None:
+        channel.close()
     return report
 
 
