@@ -76,7 +76,8 @@ def test_the_service_runtime_listens_delivers_and_stops_cleanly_on_a_stop_from_a
     assert not service.thread.is_alive(), "the stop did not finish"
     assert (service.code, service.stopped) == (0, [(0, False)])
     assert service.ids() == [eventlog.EventId.STARTED, eventlog.EventId.STOPPED]
-    with socket.socket() as s:  # the port is free again
+    with socket.socket() as s:  # the port is free again: nothing listens (the closed session may still be in TIME_WAIT)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
 
 
