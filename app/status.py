@@ -8,8 +8,8 @@ in because their password is not stored.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -31,8 +31,9 @@ class State(StrEnum):
 
 
 def iso_time(t: float | None) -> str | None:
-    """A time in the JSON of ``status`` and ``queue list``: ISO 8601, local, with its offset."""
-    return None if t is None else time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))
+    """A time in the JSON of ``status`` and ``queue list``: ISO 8601 as RFC 3339 has it: local, to the second,
+    the offset with its colon (2026-12-08T09:31:00+09:00)."""
+    return None if t is None else datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)

@@ -91,8 +91,9 @@ def filters_from(data: dict) -> Filters:
 
 
 def iso_time(t: float | None) -> str | None:
-    """As ``status --json`` and ``queue list --json`` write times: ISO 8601, local, with its offset."""
-    return None if t is None else time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))
+    """As ``status --json`` and ``queue list --json`` write times: ISO 8601 as RFC 3339 has it: local, to the second,
+    the offset with its colon (2026-12-08T09:31:00+09:00)."""
+    return None if t is None else datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")
 
 
 def _like(text: str) -> str:
