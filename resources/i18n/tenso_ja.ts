@@ -4,6 +4,50 @@
   <context>
     <name>Tenso</name>
     <message>
+      <source>event {number} in the Application log</source>
+      <translation>アプリケーション ログにイベント {number} を書き込みました</translation>
+    </message>
+    <message>
+      <source>the webhook answered HTTP {status}</source>
+      <translation>Webhook の応答: HTTP {status}</translation>
+    </message>
+    <message>
+      <source>there is no Windows Event Log on this system; the log line is the record</source>
+      <translation>このシステムには Windows イベント ログがありません。ログの行が記録になります</translation>
+    </message>
+    <message>
+      <source>the webhook answered HTTP {code}; check alerts.webhook_url (a Teams or Slack incoming webhook's address, copied whole)</source>
+      <translation>Webhook が HTTP {code} を返しました。alerts.webhook_url（Teams または Slack の受信 Webhook のアドレスを省略せずにコピーしたもの）を確認してください</translation>
+    </message>
+    <message>
+      <source>cannot reach the webhook ({why}); check alerts.webhook_url and the network</source>
+      <translation>Webhook に接続できません（{why}）。alerts.webhook_url とネットワークを確認してください</translation>
+    </message>
+    <message>
+      <source>the Windows Event Log did not take it: {error}</source>
+      <translation>Windows イベント ログに書き込めませんでした: {error}</translation>
+    </message>
+    <message>
+      <source>shown</source>
+      <translation>表示しました</translation>
+    </message>
+    <message>
+      <source>queued as {qid} to &lt;{to}&gt; via {way}</source>
+      <translation>キュー ID {qid} で &lt;{to}&gt; 宛てにキューに入れました（経路: {way}）</translation>
+    </message>
+    <message>
+      <source>not sent: it would go through {way}, the destination the alert is about</source>
+      <translation>送信していません: 通知の対象である送信先 {way} を経由してしまうためです</translation>
+    </message>
+    <message>
+      <source>written</source>
+      <translation>書き込みました</translation>
+    </message>
+    <message>
+      <source>cannot be queued: {error}</source>
+      <translation>キューに入れられません: {error}</translation>
+    </message>
+    <message>
       <source>the server offers no AUTH mechanism Tenso speaks ({offered})</source>
       <translation>サーバーが Tenso の使える認証方式を提供していません({offered})</translation>
     </message>
@@ -320,12 +364,12 @@
       <translation>Tenso: 復旧しました</translation>
     </message>
     <message>
-      <source>Tenso is not running: press Start (and Apply the new settings) first.</source>
-      <translation>Tenso が動作していません：先に「開始」を押してください（新しい設定は「適用」してから）。</translation>
-    </message>
-    <message>
       <source>Tenso is not running: press Start to send the test mail.</source>
       <translation>Tenso が動作していません。テストのメールを送るには「開始」を押してください。</translation>
+    </message>
+    <message>
+      <source>Tenso is not running: press Start (and Apply the new settings) first.</source>
+      <translation>Tenso が動作していません：先に「開始」を押してください（新しい設定は「適用」してから）。</translation>
     </message>
     <message>
       <source>The history file {0} cannot be read: {1}. Check that the disk is there and the file may be read.</source>
@@ -2262,6 +2306,18 @@ for {1}, valid until {2}</source>
     <message>
       <source>another Tenso is running on the queue {path}</source>
       <translation>キュー {path} では別の Tenso が動いています</translation>
+    </message>
+    <message>
+      <source>the proxy at {proxy} asks for a login (407 Proxy Authentication Required); Tenso does not log in to proxies: let the proxy allow this computer without a login, or set delivery.http_proxy to one that does</source>
+      <translation>プロキシ {proxy} がログインを求めています（407 Proxy Authentication Required）。Tenso はプロキシにログインしません。このコンピューターをログインなしで許可するようプロキシを設定するか、delivery.http_proxy にログイン不要のプロキシを指定してください</translation>
+    </message>
+    <message>
+      <source>cannot reach the proxy at {proxy} (from the system's proxy setting): {error}</source>
+      <translation>プロキシ {proxy}（システムのプロキシ設定）に接続できません: {error}</translation>
+    </message>
+    <message>
+      <source>cannot reach the proxy at {proxy} (from delivery.http_proxy): {error}</source>
+      <translation>プロキシ {proxy}（delivery.http_proxy の設定）に接続できません: {error}</translation>
     </message>
     <message>
       <source>the greeting</source>
