@@ -21,6 +21,7 @@ from typing import Protocol
 from app.alerts import channels, conditions, state, summary
 from app.alerts.decide import decide
 from app.alerts.events import Condition, Event, Notice, Phase
+from app.history import query as history_query
 from app.problems import Problem
 from app.route.router import Decision, Router
 from app.route.targets import GraphTarget, LocalTarget, MxTarget, ServerTarget
@@ -261,7 +262,16 @@ class Watcher:
         waiting = await asyncio.to_thread(_waiting, self.context.spool)
         lines = [b.line for b in self.saved.bounces if start <= b.time < end]
         dropped = self.saved.bounces_dropped if any(b.time < end for b in self.saved.bounces) else 0
-        subject, text = summary.build(day, counts, lines, dropped, waiting, settings.server.hostname)
+        found = None
+        if settings.history.enabled:  # the history knows each bounce's subject; the log lines are the fallback
+            found = await asyncio.to_thread(history_query.day, settings.history_path, start, end, summary.BOUNCES_LISTED)
+        if found is not None:
+            counts = summary.with_history(counts, found)
+            lines = [summary.bounce_line(b) for b in found.bounces]
+            dropped = found.bounced - len(found.bounces)
+        subject, text = summary.build(
+            day, counts, lines, dropped, waiting, settings.server.hostname, from_history=found is not None
+        )
         alerts = settings.alerts
         content = channels.message(alerts.email_to, settings.server.hostname, subject, text)
         self.saved.summary_day = summary.day_of(now)  # before the submit: a failure is not retried every minute
