@@ -264,7 +264,9 @@ class Watcher:
         dropped = self.saved.bounces_dropped if any(b.time < end for b in self.saved.bounces) else 0
         found = None
         if settings.history.enabled:  # the history knows each bounce's subject; the log lines are the fallback
-            found = await asyncio.to_thread(history_query.day, settings.history_path, start, end, summary.BOUNCES_LISTED)
+            found = await asyncio.to_thread(
+                history_query.day, settings.history_path, start, end, summary.BOUNCES_LISTED
+            )
         if found is not None:
             counts = summary.with_history(counts, found)
             lines = [summary.bounce_line(b) for b in found.bounces]

@@ -374,7 +374,8 @@ def day(db_path: Path, start: float, end: float, listed: int = 50) -> Day | None
             (start, end, State.BOUNCED.value, max(listed, 0)),
         ).fetchall()
         bounces = [
-            Bounced(r["qid"], r["time"], r["sender"] or "", r["recipient"], r["subject"] or "", r["reply"]) for r in rows
+            Bounced(r["qid"], r["time"], r["sender"] or "", r["recipient"], r["subject"] or "", r["reply"])
+            for r in rows
         ]
         return Day(
             sent=counts.get(State.SENT.value, 0),

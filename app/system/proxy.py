@@ -92,7 +92,12 @@ def asks_for_login(proxy: str) -> Problem:
 
 def unreachable(proxy: str, setting: str, error: object) -> Problem:
     if setting:
-        return Problem("", "cannot reach the proxy at {proxy} (from delivery.http_proxy): {error}", proxy=where(proxy), error=error)
+        return Problem(
+            "", "cannot reach the proxy at {proxy} (from delivery.http_proxy): {error}", proxy=where(proxy), error=error
+        )
     return Problem(
-        "", "cannot reach the proxy at {proxy} (from the system's proxy setting): {error}", proxy=where(proxy), error=error
+        "",
+        "cannot reach the proxy at {proxy} (from the system's proxy setting): {error}",
+        proxy=where(proxy),
+        error=error,
     )

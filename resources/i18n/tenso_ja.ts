@@ -1124,6 +1124,10 @@
       <translation>検索中...</translation>
     </message>
     <message>
+      <source>The history is off: nothing new is recorded. To switch it on, tick "Keep a history of every message" in the Server tab's History box and press Apply.</source>
+      <translation>履歴はオフです。新しいメールは記録されません。オンにするには、「サーバー」タブの「履歴」欄で「すべてのメールの履歴を記録する」にチェックを入れ、「適用」を押してください。</translation>
+    </message>
+    <message>
       <source>Copied. Paste it into the message trace of the Exchange admin center, or run the line in PowerShell.</source>
       <translation>コピーしました。Exchange 管理センターのメッセージの追跡に貼り付けるか、最後の行を PowerShell で実行してください。</translation>
     </message>
@@ -1140,10 +1144,6 @@
       <translation>期間</translation>
     </message>
     <message>
-      <source>The history is off (history.enabled is false in the settings file): nothing is recorded.</source>
-      <translation>履歴は無効です（設定ファイルの history.enabled が false）。何も記録されません。</translation>
-    </message>
-    <message>
       <source>No message in the history matches.</source>
       <translation>条件に合うメールは履歴にありません。</translation>
     </message>
@@ -1154,6 +1154,10 @@
     <message>
       <source>Message {0} is not in the history yet: it is written a moment after it arrives.</source>
       <translation>メール {0} はまだ履歴にありません。履歴は受信の少しあとに書き込まれます。</translation>
+    </message>
+    <message>
+      <source>{0} recorded before shown.</source>
+      <translation>以前に記録された {0} 件を表示しています。</translation>
     </message>
     <message>
       <source>The newest {0} shown; More shows the next {1}.</source>
@@ -1554,6 +1558,14 @@ for {1}, valid until {2}</source>
     <message>
       <source>Start Tenso when I log in to Windows</source>
       <translation>Windows へのログイン時に Tenso を起動する</translation>
+    </message>
+    <message>
+      <source>Keep a history of every message (履歴)</source>
+      <translation>すべてのメールの履歴を記録する</translation>
+    </message>
+    <message>
+      <source>Who sent what to whom, and what each destination answered, searchable in the History tab; never the content</source>
+      <translation>だれがだれに何を送り、送信先がどう応答したかを記録し、「履歴」タブで検索できます。メールの本文は記録しません</translation>
     </message>
     <message>
       <source>Clients connected at the same time, per receiving process</source>
