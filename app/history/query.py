@@ -1,6 +1,7 @@
 """Searching the history: ``search`` (the list, newest first, a page at a time), ``detail``
-(one message's timeline) and ``day`` (a period's counts and bounces, for the daily summary).  Used by ``python -m app history``, the control channel's ``history``
-and the window's History tab; plain data in, plain data out (the objects of ``history --json``),
+(one message's timeline) and ``day`` (a period's counts and bounces, for the daily summary).
+Used by ``python -m app history``, the control channel's ``history``, the window's History tab
+and the alerts' daily summary; plain data in, plain data out (the objects of ``history --json``),
 nothing of the command line.  Blocking (SQLite): call it in a thread.
 
 A search with no ``state`` lists the messages and the refusals together; ``state`` ``refused``
