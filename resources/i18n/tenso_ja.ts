@@ -432,6 +432,22 @@
       <translation>(ほか {0} 件)</translation>
     </message>
     <message>
+      <source>an alert or the daily summary, to alerts.email_to</source>
+      <translation>通知または日次レポート（alerts.email_to 宛て）</translation>
+    </message>
+    <message>
+      <source>a bounce or delay warning to the sender of a message</source>
+      <translation>メールの送信者への返送（エラー）通知または遅延の通知</translation>
+    </message>
+    <message>
+      <source>a copy by a local user's forward.txt</source>
+      <translation>ローカル ユーザーの forward.txt による転送のコピー</translation>
+    </message>
+    <message>
+      <source>a test message from the window</source>
+      <translation>ウィンドウから送ったテスト メール</translation>
+    </message>
+    <message>
       <source>Microsoft 365 message trace (Exchange admin center &gt; Mail flow &gt; Message trace)</source>
       <translation>Microsoft 365 のメッセージ追跡（Exchange 管理センター &gt; メール フロー &gt; メッセージの追跡）</translation>
     </message>
@@ -530,6 +546,10 @@
     <message>
       <source>{0} bytes</source>
       <translation>{0} バイト</translation>
+    </message>
+    <message>
+      <source>Made by Tenso itself: {0}</source>
+      <translation>Tenso 自身が作成: {0}</translation>
     </message>
     <message>
       <source>Report sent to the sender: {0}</source>

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from app.alerts import watcher as watcher_mod
+from app.history import query
 from tests.support.gateway import RunningGateway, make_settings, retry_now, rule
 from tests.support.processes import dead_port, revive
 from tests.support.smtp import Upstream, message
@@ -291,3 +292,18 @@ def test_with_the_history_on_the_summary_lists_each_bounce_with_its_subject_and_
     line = next(li for li in text.splitlines() if "nobody@far.test" in li)
     assert "<scan@lan.test> to <nobody@far.test>" in line
     assert '"請求書 12月分"' in line and "550 5.1.1 no such user here" in line, line
+
+    # The summary is in the history as a message Tenso made itself: sender <>, client "alert",
+    # login "tenso", From Tenso; a search for the scanner's mail does not list it.
+    wait_until(lambda: not gw.spool.messages(), 20, "the summary delivered")
+    gw.gateway.history.flush()
+    path = settings.history_path
+    own = query.search(path, query.Filters(subject="Tenso daily summary"))
+    assert [(m["from"], m["client"], m["login"], m["header_from"]) for m in own] == [
+        ("", "alert", "tenso", "Tenso <tenso@tenso.test>")
+    ]
+    assert [(r["address"], r["state"]) for r in own[0]["recipients"]] == [("admin@far.test", "sent")]
+    scans = query.search(path, query.Filters(sender="scan@lan.test"))
+    assert scans and all(m["client"] != "alert" and m["login"] != "tenso" for m in scans)
+    bounce = query.search(path, query.Filters(recipient="scan@lan.test"))
+    assert [(m["from"], m["client"], m["login"]) for m in bounce] == [("", "bounce", "tenso")]

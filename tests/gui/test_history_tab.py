@@ -504,3 +504,24 @@ def test_the_message_trace_without_a_message_id_goes_by_the_envelope_and_says_wh
     assert "-RecipientAddress 'a@example.net','o''neil@example.net'" in line  # a quote doubled, not closed
     start = datetime.strptime(line.split("-StartDate '")[1][:20], "%Y-%m-%d %H:%M:%SZ").replace(tzinfo=UTC)
     assert abs(start.timestamp() - (NOW - 100 * 86400 - 15 * 60)) < 2  # 15 minutes before it arrived
+
+
+def test_a_message_tenso_made_itself_says_so_in_its_timeline_not_received_from(gui, english):
+    """The alert mail's record (client alert, login tenso, sender <>) reads as Tenso's own message;
+    a scanner's still reads as received from its address.  Every own client has its words."""
+    from app.gui.history_text import OWN_MESSAGES
+    from app.history.summary import OWN_CLIENTS
+
+    assert set(OWN_MESSAGES) == OWN_CLIENTS
+    alert = received("ALERT", 1, client="alert", login="tenso", sender="", header_from="Tenso <tenso@t.test>")
+    window, tab = opened(gui, [alert, received("SCAN", 2)])
+
+    async def scenario() -> None:
+        await settled(tab)
+        assert shown_ids(tab) == ["ALERT", "SCAN"]
+        tab.view.selectRow(0)
+        await until(lambda: "Made by Tenso" in tab.detail.toPlainText(), 10, "the alert's timeline")
+
+    gui.run(scenario(), timeout=30)
+    assert "Made by Tenso itself: an alert or the daily summary, to alerts.email_to" in tab.detail.toPlainText()
+    assert "Received from" not in tab.detail.toPlainText()
