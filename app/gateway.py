@@ -38,7 +38,8 @@ from app.system.portowner import port_owner
 
 log = logging.getLogger("tenso")
 
-ACTIVITY_SAVE_SECONDS = 5.0  # the status counts reach the disk this often (when they changed)
+ACTIVITY_SAVE_SECONDS = 5.0  # the status counts reach the disk at most this often, when they changed
+ACTIVITY_CHECK_SECONDS = 60.0  # with nothing received or delivered: bans and day limits looked at this often
 TOKEN_CHECK_SECONDS = 60.0  # how often the gateway looks for OAuth 2.0 tokens close to expiry
 
 
@@ -105,6 +106,7 @@ class Gateway:
         self.servers: list[asyncio.Server] = []
         self._listener_of: list[int] = []  # per listening socket, its index in server.listen
         self.door = Door()  # connection limits and login bans: kept while the ports are rebound
+        self.door.on_ban = self._busy  # python -m app status shows a new ban within seconds
         self.handler: InboundHandler | None = None
         self.receivers: ReceivingWorkers | None = None  # server.processes - 1 workers on the same ports
         self._lock: QueueLock | None = None
@@ -114,6 +116,7 @@ class Gateway:
         # The message history: its one writer, fed by this process's events and the workers'.
         self.history = Recorder(settings.history_path, self.spool.msg, settings.history.enabled, settings.history.days)
         self._saver: asyncio.Task | None = None
+        self._activity_changed = asyncio.Event()  # set by _busy(): the saver has something to write
         self._refresher: asyncio.Task | None = None
         self.alerts = Watcher(self)  # tells the administrator when mail stops (app/alerts/)
 
@@ -167,6 +170,7 @@ class Gateway:
         """The handler has made a message durable: deliver it (from memory, when there is room).
         ``record``: the history's, read in the commit thread; without it the history reads it."""
         self.activity.count(Outcome.RECEIVED)
+        self._busy()
         if record is not None:
             self.history.add([record])
         else:
@@ -198,6 +202,7 @@ class Gateway:
     def _worker_stored(self, ids: list[str]) -> None:
         """A receiving worker has made these durable: deliver them (read back from the store)."""
         self.activity.count(Outcome.RECEIVED, len(ids))
+        self._busy()
         if self.scheduler is not None:
             for qid in ids:
                 self.scheduler.wake(qid)
@@ -206,10 +211,12 @@ class Gateway:
         """A refusal by this process's handler: in the history, and counted when the relay policy refused."""
         if refusal.counted:
             self.activity.count(Outcome.REFUSED)
+            self._busy()
         self.history.add([refusal])
 
     def _worker_refused(self, n: int) -> None:
         self.activity.count(Outcome.REFUSED, n)
+        self._busy()
 
     def _recorded(self, records: list[Record]) -> None:
         """What a worker process tells the history (its records ride on its lines)."""
@@ -217,11 +224,25 @@ class Gateway:
 
     def _delivered(self, outcomes: list[Delivered]) -> None:
         self.activity.delivered(outcomes)
+        self._busy()
+
+    def _busy(self) -> None:
+        """Something happened: the loop-lag monitor samples, the status counts get saved."""
+        self.loop_lag.busy()
+        self._activity_changed.set()
 
     async def _save_activity(self) -> None:
-        """Writes the status counts every few seconds while they change (off the loop)."""
+        """Writes the status counts a few seconds after they change (off the loop).  While nothing
+        is received or delivered it sleeps a minute between looks at the bans and day limits (a
+        ban made by failed logins alone), rather than waking every few seconds for nothing."""
         while True:
-            await asyncio.sleep(ACTIVITY_SAVE_SECONDS)
+            try:
+                await asyncio.wait_for(self._activity_changed.wait(), ACTIVITY_CHECK_SECONDS)
+            except TimeoutError:
+                pass
+            else:
+                await asyncio.sleep(ACTIVITY_SAVE_SECONDS)  # what comes meanwhile is saved with it
+            self._activity_changed.clear()
             self.activity.set_bans([(b.client, b.until, b.failures) for b in self.door.bans()])
             if self.scheduler is not None:
                 self.activity.set_day_limits(self.scheduler.day_limited())
@@ -269,6 +290,7 @@ class Gateway:
         self.history.recovered(ids)  # the messages the history may not know: a worker died before telling
         await asyncio.to_thread(self.activity.load)
         self.activity.set_bans([])  # an earlier run's bans ended with it
+        self._activity_changed = asyncio.Event()  # this loop's
         self._saver = asyncio.get_running_loop().create_task(self._save_activity())
         self.scheduler = Scheduler(self, lambda: self.on_reload() if self.on_reload else None, self._delivered)
         self.scheduler.start(ids)

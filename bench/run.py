@@ -40,6 +40,8 @@ from datetime import UTC, datetime
 from email.utils import formatdate
 from pathlib import Path
 
+import latency
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 POSTFIX_CONF = ROOT / "bench" / "postfix"  # the reference set-up: Postfix as a plain relay, fsync as shipped
@@ -148,6 +150,57 @@ def cpu_seconds(pids: list[int], user_only: bool = False) -> float:
         if fields:
             ticks += int(fields[11]) + int(fields[13]) if user_only else sum(int(x) for x in fields[11:15])
     return ticks / CLK_TCK
+
+
+def cpu_split(pids: list[int]) -> tuple[float, float]:
+    """(user, system) seconds of ``pids``, each with the children it reaped (as ``cpu_seconds``)."""
+    user = system = 0
+    for pid in pids:
+        fields = _stat(pid)
+        if fields:
+            user += int(fields[11]) + int(fields[13])
+            system += int(fields[12]) + int(fields[14])
+    return user / CLK_TCK, system / CLK_TCK
+
+
+def context_switches(pids: list[int]) -> int:
+    """Voluntary + involuntary context switches of every thread of ``pids``: each is a time a
+    thread left the CPU, so over a window with nothing to do they count its wake-ups."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/status") as f:
+                    for line in f:
+                        if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                            total += int(line.split()[1])
+            except (OSError, ValueError):
+                continue
+    return total
+
+
+def thread_switches(pids: list[int]) -> dict[str, int]:
+    """Context switches per ``pid/thread name``, to say who woke up in the idle figure."""
+    found: dict[str, int] = {}
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                text = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+            except OSError:
+                continue
+            name = re.search(r"Name:\s*(.*)", text)
+            counts = re.findall(r"(?:non)?voluntary_ctxt_switches:\s*(\d+)", text)
+            key = f"{pid}/{tid} {name.group(1) if name else '?'}"
+            found[key] = sum(int(c) for c in counts)
+    return found
 
 
 def others_user_seconds(ours: list[int]) -> float:
@@ -328,7 +381,10 @@ class PostfixRelay:
 
     name = "Postfix"
 
-    def __init__(self, tools: dict[str, str], work: Path, port: int, sink_port: int, shipped: Path):
+    def __init__(
+        self, tools: dict[str, str], work: Path, port: int, sink_port: int, shipped: Path, probe_port: int = 0
+    ):
+        self.probe_port = probe_port
         self.tools = tools
         self.port = port
         self.sink_port = sink_port
@@ -366,6 +422,8 @@ class PostfixRelay:
             f"maillog_file = {self.maillog}\n"
             f"maillog_file_prefixes = {self.work}\n"
         )
+        if self.probe_port:  # the latency probes' own destination
+            main += f"transport_maps = inline:{{{latency.PROBE_DOMAIN}=smtp:[{HOST}]:{self.probe_port}}}\n"
         (self.conf / "main.cf").write_text(main)
         master = (self.shipped / "master.cf").read_text()
         master, n = re.subn(r"(?m)^[\d.]*:?2525(?=\s+inet\s)", f"{HOST}:{self.port}", master)
@@ -481,7 +539,13 @@ class TensoRelay:
         queue: Path | None = None,
         lag_seconds: int | None = None,
         processes: int | None = None,
+        probe_port: int = 0,
+        history: bool | None = None,
+        name: str = "Tenso",
     ):
+        self.name = name
+        self.probe_port = probe_port
+        self.history = history  # None: the settings file says nothing of it (a Tenso without history.enabled)
         self.python = python
         self.processes = processes
         self.lag_seconds = lag_seconds
@@ -501,6 +565,12 @@ class TensoRelay:
             "rules": [{"match": "*", "destination": HOST, "port": self.sink_port, "tls": "none"}],
             "queue": {"dir": str(self.queue)},
         }
+        if self.probe_port:  # the latency probes' own destination, before *
+            settings["rules"].insert(
+                0, {"match": f"@{latency.PROBE_DOMAIN}", "destination": HOST, "port": self.probe_port, "tls": "none"}
+            )
+        if self.history is not None:
+            settings["history"] = {"enabled": self.history}
         if self.processes:
             settings["server"]["processes"] = self.processes
         self.config.write_text(json.dumps(settings, indent=2))
@@ -572,6 +642,9 @@ class Run:
     e2e_s: float = 0.0
     inject_s: float = 0.0
     cpu_ms_per_msg: float = 0.0
+    cpu_user_ms: float = 0.0  # per message
+    cpu_sys_ms: float = 0.0
+    beside: latency.Latencies | None = None  # probes one at a time while the load ran
     peak_pss_kb: int = 0
     peak_rss_kb: int = 0
     peak_procs: int = 0
@@ -592,6 +665,8 @@ class Load:
     quiet_wait: float
     ours: Callable[[], list[int]]  # every process of the test: relays, sinks (not this script)
     notes: list[str] = field(default_factory=list)
+    probes: latency.ProbeSink | None = None  # latency probes beside the load, when asked
+    probe_size: int = 2048
 
 
 def source(load: Load, port: int, count: int, size: int, work: Path) -> tuple[subprocess.Popen, Path]:
@@ -667,10 +742,14 @@ def measure(relay: Relay, sink: Sink, load: Load, size: int, rnd: int, work: Pat
     lag_from = relay.log_size()
     sampler = PeakMemory(relay.pids)
     sampler.start()
-    cpu0 = cpu_seconds(relay.pids())
+    user0, sys0 = cpu_split(relay.pids())
     others0 = others_user_seconds(ours())
     t0 = time.monotonic()
     src, errors = source(load, relay.port, load.n, size, work)
+    beside = None
+    if load.probes is not None:
+        beside = latency.Beside(HOST, relay.port, load.probes, load.probe_size)
+        beside.start()
     src_done: list[float] = []
     threading.Thread(target=lambda: (src.wait(), src_done.append(time.monotonic())), daemon=True).start()
     reached = sink.wait(deadline, give_up=lambda: src.poll() not in (None, 0))
@@ -679,7 +758,9 @@ def measure(relay: Relay, sink: Sink, load: Load, size: int, rnd: int, work: Pat
         src.wait(max(1.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         stop_process(src)
-    cpu1 = cpu_seconds(relay.pids())
+    if beside is not None:
+        run.beside = beside.finish()
+    user1, sys1 = cpu_split(relay.pids())
     others1 = others_user_seconds(ours())
     run.window_s = time.monotonic() - t0
     sampler.finish()
@@ -697,7 +778,11 @@ def measure(relay: Relay, sink: Sink, load: Load, size: int, rnd: int, work: Pat
     run.e2e_s = reached - t0
     run.msgs_per_s = load.n / run.e2e_s
     run.inject_s = (src_done[0] - t0) if src_done else 0.0
-    run.cpu_ms_per_msg = (cpu1 - cpu0) * 1000 / load.n
+    # The probes' messages are counted with the load's: a few per second beside hundreds.
+    total = load.n + (len(run.beside.reply) if run.beside else 0)
+    run.cpu_user_ms = (user1 - user0) * 1000 / total
+    run.cpu_sys_ms = (sys1 - sys0) * 1000 / total
+    run.cpu_ms_per_msg = run.cpu_user_ms + run.cpu_sys_ms
     run.lag = relay.loop_lag(lag_from)
     if run.extra:
         load.notes.append(f"{relay.name} {size_label(size)} round {rnd}: {run.extra} message(s) delivered twice")
@@ -710,9 +795,48 @@ def measure(relay: Relay, sink: Sink, load: Load, size: int, rnd: int, work: Pat
     return run
 
 
-def throughput(args: argparse.Namespace, tools: dict[str, str], work: Path, notes: list[str]) -> tuple[list[Run], str]:
+@dataclass
+class Alone:
+    """Latency probes one at a time with nothing else running, per relay."""
+
+    relay: str
+    found: latency.Latencies
+
+
+def history_variants(args: argparse.Namespace, notes: list[str]) -> list[tuple[str, bool | None]]:
+    """The Tenso relays to run: (name, history.enabled or None when this Tenso has no such setting)."""
+    if not history_supported(args.python):
+        notes.append(
+            "history: this Tenso has no history.enabled setting yet (issue 26); Tenso ran as it is, "
+            "with no history switch"
+        )
+        return [("Tenso", None)]
+    if len(args.history) == 1:
+        return [("Tenso", args.history[0] == "on")]
+    return [(f"Tenso, history {word}", word == "on") for word in args.history]
+
+
+def history_supported(python: str) -> bool:
+    """Whether the Tenso under ``python`` takes ``history.enabled`` in its settings file."""
+    probe = (
+        "import sys; from app.settings import from_dict\n"
+        "try:\n    s = from_dict({'version': 1, 'history': {'enabled': True}})\n"
+        "except Exception:\n    sys.exit(1)\n"
+        "sys.exit(0 if getattr(getattr(s, 'history', None), 'enabled', None) is True else 1)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([python, "-c", probe], cwd=ROOT, env=env, capture_output=True).returncode == 0
+
+
+def throughput(
+    args: argparse.Namespace, tools: dict[str, str], work: Path, notes: list[str]
+) -> tuple[list[Run], list[Alone], list[str], str]:
+    """The relays side by side: the load (``throughput``) and the probes one at a time (``latency``).
+    Returns the runs, the lone probes, the Tenso relays' names and Postfix's version."""
     relays: list[Relay] = []
     sinks: dict[str, Sink] = {}
+    probes = latency.ProbeSink(HOST) if "latency" in args.parts else None
+    probe_port = probes.port if probes else 0
 
     def ours() -> list[int]:
         return [pid for relay in relays for pid in relay.pids()] + [sink.proc.pid for sink in sinks.values()]
@@ -720,10 +844,11 @@ def throughput(args: argparse.Namespace, tools: dict[str, str], work: Path, note
     load = Load(
         tools["smtp-source"], args.messages, args.sessions, args.warmup, args.timeout, args.quiet_wait, ours, notes
     )
+    load.probes, load.probe_size = probes, args.probe_size
     postfix_version = ""
     if "postfix" in args.relays:
         sink = Sink(tools["smtp-sink"], free_port(), work)
-        postfix = PostfixRelay(tools, work / "postfix", free_port(), sink.port, args.postfix_conf)
+        postfix = PostfixRelay(tools, work / "postfix", free_port(), sink.port, args.postfix_conf, probe_port)
         postfix.work.mkdir(mode=0o755)
         postfix.configure()
         postfix.start()
@@ -734,23 +859,47 @@ def throughput(args: argparse.Namespace, tools: dict[str, str], work: Path, note
         )
         relays.append(postfix)
         sinks[postfix.name] = sink
+    tenso_names = []
     if "tenso" in args.relays:
-        sink = Sink(tools["smtp-sink"], free_port(), work)
-        tenso = TensoRelay(
-            args.python,
-            work / "tenso",
-            free_port(),
-            sink.port,
-            lag_seconds=LAG_REPORT_SECONDS,
-            processes=args.processes,
-        )
-        tenso.configure()
-        tenso.start()
-        progress(f"Tenso (pid {tenso.proc.pid}) on {HOST}:{tenso.port} -> smtp-sink {HOST}:{sink.port}")
-        relays.append(tenso)
-        sinks[tenso.name] = sink
+        for i, (name, history) in enumerate(history_variants(args, notes)):
+            sink = Sink(tools["smtp-sink"], free_port(), work)
+            tenso = TensoRelay(
+                args.python,
+                work / f"tenso-{i}",
+                free_port(),
+                sink.port,
+                lag_seconds=LAG_REPORT_SECONDS,
+                processes=args.processes,
+                probe_port=probe_port,
+                history=history,
+                name=name,
+            )
+            tenso.configure()
+            tenso.start()
+            progress(f"{name} (pid {tenso.proc.pid}) on {HOST}:{tenso.port} -> smtp-sink {HOST}:{sink.port}")
+            relays.append(tenso)
+            sinks[tenso.name] = sink
+            tenso_names.append(name)
+    alone = []
+    if probes is not None:
+        for relay in relays:
+            if load.quiet_wait:
+                wait_quiet(load.quiet_wait, ours)
+            latency.one_at_a_time(HOST, relay.port, probes, 5, args.probe_size)  # warm: sessions, caches
+            found = latency.one_at_a_time(HOST, relay.port, probes, args.probes, args.probe_size)
+            alone.append(Alone(relay.name, found))
+            progress(
+                f"latency, one {size_label(args.probe_size)} message at a time, {relay.name}: final dot -> 250 "
+                f"{found.text('reply')} ms, -> at the destination {found.text('arrival')} ms (median / p95)"
+                + (f"; {found.errors} probe(s) failed" if found.errors else "")
+            )
+            if found.errors:
+                notes.append(
+                    f"latency alone, {relay.name}: {found.errors} of {args.probes} probe(s) failed, the first: "
+                    f"{found.first_error}"
+                )
     runs = []
-    for rnd in range(1, args.rounds + 1):
+    for rnd in range(1, args.rounds + 1 if "throughput" in args.parts else 1):
         order = relays if rnd % 2 else relays[::-1]  # alternate who goes first
         for size in args.sizes:
             for relay in order:
@@ -762,6 +911,12 @@ def throughput(args: argparse.Namespace, tools: dict[str, str], work: Path, note
                     wait_drained(relay, time.monotonic() + 30)
                 runs.append(run)
                 lag = f", loop lag p50 / p99 {run.lag} ms over {run.lag.windows} report(s)" if run.lag else ""
+                beside = (
+                    f"; beside it, final dot -> 250 {run.beside.text('reply')} ms, -> at the destination "
+                    f"{run.beside.text('arrival')} ms over {len(run.beside.reply)} probe(s)"
+                    if run.beside
+                    else ""
+                )
                 progress(
                     f"round {rnd} {size:>6} B {relay.name:<7} "
                     + (
@@ -769,7 +924,8 @@ def throughput(args: argparse.Namespace, tools: dict[str, str], work: Path, note
                         if run.error
                         else f"{run.msgs_per_s:7.1f} msg/s (smtp-source done after {run.inject_s:.2f} s, sink after "
                         f"{run.e2e_s:.2f} s), peak PSS {run.peak_pss_kb / 1024:.1f} MiB in {run.peak_procs} "
-                        f"process(es), CPU {run.cpu_ms_per_msg:.2f} ms/msg{lag}; other processes "
+                        f"process(es), CPU {run.cpu_ms_per_msg:.2f} ms/msg (user {run.cpu_user_ms:.2f}, system "
+                        f"{run.cpu_sys_ms:.2f}){lag}{beside}; other processes "
                         f"{run.background_cpu_s / run.window_s:.2f} core(s) (user)"
                     )
                 )
@@ -777,7 +933,54 @@ def throughput(args: argparse.Namespace, tools: dict[str, str], work: Path, note
         relay.stop()
     for sink in sinks.values():
         stop_process(sink.proc)
-    return runs, postfix_version
+    if probes is not None:
+        probes.close()
+    return runs, alone, tenso_names, postfix_version
+
+
+# --- idle ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Idle:
+    """The headless gateway with nothing to do: share of one core and wake-ups per second."""
+
+    name: str
+    seconds: float
+    core_pct: float
+    wakeups_per_s: float
+    busiest: list[tuple[str, float]]  # thread, wake-ups per second
+
+
+def idle(args: argparse.Namespace, work: Path, name: str, history: bool | None) -> Idle:
+    """A fresh Tenso, its one rule to a port nobody listens on, left alone for ``--idle-seconds``
+    after it settled: CPU (user+system of all its processes) and context switches of all their threads."""
+    dead_port = free_port()
+    tenso = TensoRelay(args.python, work / f"idle-{len(name)}-{history}", free_port(), dead_port, history=history)
+    tenso.configure()
+    try:
+        tenso.start()
+        wait_idle(tenso.proc.pid, time.monotonic() + 60)
+        time.sleep(2.0)
+        pids = tenso.pids()
+        user0, sys0 = cpu_split(pids)
+        threads0 = thread_switches(pids)
+        t0 = time.monotonic()
+        time.sleep(args.idle_seconds)
+        user1, sys1 = cpu_split(pids)
+        threads1 = thread_switches(pids)
+        window = time.monotonic() - t0
+    finally:
+        tenso.stop()
+    woke = {key: (threads1[key] - threads0.get(key, 0)) / window for key in threads1}
+    busiest = sorted(((k, v) for k, v in woke.items() if v > 0), key=lambda kv: -kv[1])[:6]
+    result = Idle(name, window, (user1 - user0 + sys1 - sys0) * 100 / window, sum(woke.values()), busiest)
+    progress(
+        f"idle, {name}: {result.core_pct:.3f} % of a core, {result.wakeups_per_s:.2f} wake-ups/s over "
+        f"{window:.0f} s in {len(pids)} process(es); most: "
+        + (", ".join(f"{k} {v:.2f}/s" for k, v in busiest) or "none")
+    )
+    return result
 
 
 # --- start-up with a full spool ------------------------------------------------------------
@@ -950,83 +1153,130 @@ def _per_round(by_round: dict[int, Run]) -> str:
 
 
 def table_rows(
-    args: argparse.Namespace, runs: list[Run], routes: list[dict], starts: dict[int, Startup]
+    args: argparse.Namespace,
+    runs: list[Run],
+    routes: list[dict],
+    starts: dict[int, Startup],
+    alone: list[Alone] | None = None,
+    idles: list[Idle] | None = None,
+    tensos: list[str] | None = None,
 ) -> list[list[str]]:
-    rows = [["figure", "Postfix", "Tenso", "Tenso/Postfix"]]
+    """One column per relay: Postfix, then each Tenso (history on and off when both ran); the ratio
+    is the first Tenso's to Postfix's."""
+    tensos = tensos or ["Tenso"]
+    first = tensos[0]
+    columns = ["Postfix", *tensos]
+    rows = [["figure", *columns, f"{first}/Postfix" if len(tensos) > 1 else "Tenso/Postfix"]]
+
+    def row(label: str, values: dict[str, str], ratio: str = "") -> None:
+        rows.append([label, *(values.get(c, "—") for c in columns), ratio])
+
     for size in args.sizes:
         label = size_label(size)
-        by = {
-            relay: {run.round: run for run in runs if run.size == size and run.relay == relay}
-            for relay in ("Postfix", "Tenso")
-        }
+        by = {relay: {run.round: run for run in runs if run.size == size and run.relay == relay} for relay in columns}
         ok = {relay: [run for run in by_round.values() if not run.error] for relay, by_round in by.items()}
         ratios = [
-            by["Tenso"][r].msgs_per_s / by["Postfix"][r].msgs_per_s
-            for r in sorted(by["Tenso"])
-            if r in by["Postfix"] and not by["Tenso"][r].error and not by["Postfix"][r].error
+            by[first][r].msgs_per_s / by["Postfix"][r].msgs_per_s
+            for r in sorted(by[first])
+            if r in by["Postfix"] and not by[first][r].error and not by["Postfix"][r].error
         ]
-        rows.append(
-            [
-                f"{label}: msg/s per round",
-                _per_round(by["Postfix"]),
-                _per_round(by["Tenso"]),
-                " / ".join(f"{r:.2f}" for r in ratios) or "—",
-            ]
+        row(
+            f"{label}: msg/s per round",
+            {c: _per_round(by[c]) for c in columns},
+            " / ".join(f"{r:.2f}" for r in ratios) or "—",
         )
         medians = {relay: _median([run.msgs_per_s for run in done]) for relay, done in ok.items()}
-        rows.append(
-            [
-                f"{label}: msg/s, median of {args.rounds}",
-                _num(medians["Postfix"], ".0f"),
-                _num(medians["Tenso"], ".0f"),
-                _num(_median(ratios), ".2f"),
-            ]
+        row(
+            f"{label}: msg/s, median of {args.rounds}",
+            {c: _num(medians[c], ".0f") for c in columns},
+            _num(_median(ratios), ".2f"),
         )
         peaks = {relay: max((run.peak_pss_kb / 1024 for run in done), default=None) for relay, done in ok.items()}
-        rows.append(
-            [
-                f"{label}: peak PSS, MiB (process tree)",
-                _num(peaks["Postfix"], ".1f"),
-                _num(peaks["Tenso"], ".1f"),
-                _ratio(peaks["Tenso"], peaks["Postfix"]),
-            ]
+        row(
+            f"{label}: peak PSS, MiB (process tree)",
+            {c: _num(peaks[c], ".1f") for c in columns},
+            _ratio(peaks[first], peaks["Postfix"]),
         )
         cpu = {relay: _median([run.cpu_ms_per_msg for run in done]) for relay, done in ok.items()}
-        rows.append(
-            [
-                f"{label}: CPU ms per message",
-                _num(cpu["Postfix"], ".2f"),
-                _num(cpu["Tenso"], ".2f"),
-                _ratio(cpu["Tenso"], cpu["Postfix"]),
-            ]
+        row(
+            f"{label}: CPU ms per message",
+            {c: _num(cpu[c], ".2f") for c in columns},
+            _ratio(cpu[first], cpu["Postfix"]),
         )
-        lags = [run.lag for run in ok["Tenso"] if run.lag]
-        lag = (
-            (
-                f"{statistics.median(x.p50 for x in lags):.1f} / {statistics.median(x.p99 for x in lags):.1f}, "
-                f"worst {max(x.worst_p99 for x in lags):.1f}"
+        user = {relay: _median([run.cpu_user_ms for run in done]) for relay, done in ok.items()}
+        system = {relay: _median([run.cpu_sys_ms for run in done]) for relay, done in ok.items()}
+        row(
+            f"{label}: CPU ms per message, user / system",
+            {c: f"{_num(user[c], '.2f')} / {_num(system[c], '.2f')}" for c in columns},
+            f"{_ratio(user[first], user['Postfix']) or '—'} / {_ratio(system[first], system['Postfix']) or '—'}",
+        )
+        if len(tensos) > 1 and cpu[tensos[0]] is not None and cpu[tensos[1]] is not None:
+            row(
+                f"{label}: CPU ms per message, {tensos[0]} less {tensos[1]}",
+                {first: f"{cpu[tensos[0]] - cpu[tensos[1]]:+.2f}"},
             )
-            if lags
-            else "n/a"
-        )
-        rows.append([f"{label}: event-loop lag p50 / p99, ms", "—", lag if ok["Tenso"] else "—", ""])
+        for which, what in (("reply", "final dot → 250"), ("arrival", "final dot → at the destination")):
+            found = {}
+            for c in columns:
+                merged = latency.Latencies()
+                for run in ok[c]:
+                    if run.beside:
+                        merged.add(run.beside)
+                found[c] = merged
+            if any(found[c].reply for c in columns):
+                row(
+                    f"{label} load: {what}, ms, median / p95",
+                    {c: found[c].text(which) for c in columns},
+                    _latency_ratio(found[first], found["Postfix"], which),
+                )
+        values = {}
+        for c in tensos:
+            lags = [run.lag for run in ok[c] if run.lag]
+            values[c] = (
+                (
+                    f"{statistics.median(x.p50 for x in lags):.1f} / {statistics.median(x.p99 for x in lags):.1f}, "
+                    f"worst {max(x.worst_p99 for x in lags):.1f}"
+                )
+                if lags
+                else ("n/a" if ok[c] else "—")
+            )
+        row(f"{label}: event-loop lag p50 / p99, ms", values)
+    if alone:
+        by_relay = {a.relay: a.found for a in alone}
+        size = size_label(args.probe_size)
+        for which, what in (("reply", "final dot → 250"), ("arrival", "final dot → at the destination")):
+            row(
+                f"{size} one at a time: {what}, ms, median / p95",
+                {c: by_relay[c].text(which) for c in columns if c in by_relay},
+                _latency_ratio(by_relay.get(first), by_relay.get("Postfix"), which),
+            )
+    for result in idles or []:
+        column = result.name if result.name in columns else first
+        row(f"idle {result.seconds:.0f} s: % of one core", {column: f"{result.core_pct:.3f}"})
+        row(f"idle {result.seconds:.0f} s: wake-ups per second", {column: f"{result.wakeups_per_s:.2f}"})
     for route in routes:
-        rows.append([f"route decision, {route['rules']:,} rules, µs", "—", f"{route['decision_us']:.2f}", ""])
+        row(f"route decision, {route['rules']:,} rules, µs", {first: f"{route['decision_us']:.2f}"})
     for route in routes:
-        rows.append([f"load {route['rules']:,} rules (from_dict + Router), ms", "—", f"{route['build_ms']:.1f}", ""])
+        row(f"load {route['rules']:,} rules (from_dict + Router), ms", {first: f"{route['build_ms']:.1f}"})
     for messages, result in sorted(starts.items()):
         what = f"{messages:,} queued" if messages else "empty spool"
-        rows.append([f"start-up to listening, {what}, s", "—", _num(_median(result.listen_s), ".3f"), ""])
+        row(f"start-up to listening, {what}, s", {first: _num(_median(result.listen_s), ".3f")})
     for messages, result in sorted(starts.items()):
         if messages:
-            rows.append(
-                [f"restart to first delivery, {messages:,} queued, s", "—", _num(result.first_delivery_s, ".3f"), ""]
-            )
+            row(f"restart to first delivery, {messages:,} queued, s", {first: _num(result.first_delivery_s, ".3f")})
     for messages, result in sorted(starts.items()):
         what = f"{messages:,} queued" if messages else "empty spool"
         rss, pss = _median(result.rss_kb), _median(result.pss_kb)
-        rows.append([f"idle RSS / PSS, {what}, MiB", "—", f"{rss / 1024:.1f} / {pss / 1024:.1f}", ""])
+        row(f"idle RSS / PSS, {what}, MiB", {first: f"{rss / 1024:.1f} / {pss / 1024:.1f}"})
     return rows
+
+
+def _latency_ratio(a: latency.Latencies | None, b: latency.Latencies | None, which: str) -> str:
+    """Tenso's median over Postfix's."""
+    if not a or not b:
+        return ""
+    va, vb = (a.reply, b.reply) if which == "reply" else (a.arrival, b.arrival)
+    return _ratio(_median(va), _median(vb)) if va and vb else ""
 
 
 def _ratio(a: float | None, b: float | None) -> str:
@@ -1062,8 +1312,22 @@ def report(args: argparse.Namespace, table: str, notes: list[str], versions: dic
             f"sizes {sizes}; each relay forwards to its own smtp-sink; loopback only",
             "- msg/s: messages / (smtp-source start → the sink has counted all of them); memory: summed PSS of the "
             "process tree every 0.2 s; CPU: utime+stime of the tree incl. reaped children, until the relay's queue "
-            "is empty",
+            "is empty; user / system: the same split into utime and stime",
         ]
+    if "latency" in args.parts:
+        lines.append(
+            f"- latency: one {size_label(args.probe_size)} message per connection from a client in the runner "
+            f"(TCP_NODELAY) to a recipient at {latency.PROBE_DOMAIN}, which each relay sends to a probe sink in "
+            "the runner; timed from writing the final dot to the relay's 250, and to the probe sink reading that "
+            f"message's final dot; {args.probes} one at a time after 5 untimed, and one after another (50 ms "
+            f"apart) beside each load run"
+        )
+    if "idle" in args.parts:
+        lines.append(
+            f"- idle: a fresh headless Tenso, its rule to a port nobody listens on, watched for "
+            f"{args.idle_seconds:.0f} s once settled: utime+stime of its processes, and wake-ups as the "
+            "voluntary + involuntary context switches of all their threads (/proc/PID/task/*/status)"
+        )
     if "route" in args.parts:
         lines.append(
             f"- route: Router.route over {args.route_decisions:,} recipients (a mix hitting address, "
@@ -1102,8 +1366,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, help="untimed messages before each timed run (default 200)")
     parser.add_argument("--relays", default="postfix,tenso", help="which relays to drive (default postfix,tenso)")
     parser.add_argument(
-        "--parts", default="throughput,route,startup", help="what to measure (default throughput,route,startup)"
+        "--parts",
+        default="throughput,latency,idle,route,startup",
+        help="what to measure (default throughput,latency,idle,route,startup)",
     )
+    parser.add_argument(
+        "--history",
+        default="on",
+        help="Tenso's history.enabled: on, off, or on,off for both side by side (its cost); skipped with a "
+        "note when this Tenso has no such setting (default on)",
+    )
+    parser.add_argument("--probes", type=int, help="latency probes one at a time, per relay (default 200)")
+    parser.add_argument("--probe-size", type=int, default=2048, help="latency probe size in bytes (default 2048)")
+    parser.add_argument("--idle-seconds", type=float, help="how long the idle gateway is watched (default 60)")
     parser.add_argument(
         "--spool-messages",
         type=int,
@@ -1132,16 +1407,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--python", default=tenso_python(), help="python that runs Tenso (default: .venv's)")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (configs, logs) for a look")
     args = parser.parse_args(argv)
-    quick = {"rounds": 1, "messages": 300, "warmup": 50, "startup_repeats": 1, "route_decisions": 20_000}
-    full = {"rounds": 3, "messages": 2000, "warmup": 200, "startup_repeats": 3, "route_decisions": 100_000}
+    quick = {
+        "rounds": 1,
+        "messages": 300,
+        "warmup": 50,
+        "startup_repeats": 1,
+        "route_decisions": 20_000,
+        "probes": 50,
+        "idle_seconds": 20.0,
+    }
+    full = {
+        "rounds": 3,
+        "messages": 2000,
+        "warmup": 200,
+        "startup_repeats": 3,
+        "route_decisions": 100_000,
+        "probes": 200,
+        "idle_seconds": 60.0,
+    }
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
     args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     args.relays = {r.strip().lower() for r in args.relays.split(",") if r.strip()}
     args.parts = {p.strip().lower() for p in args.parts.split(",") if p.strip()}
-    if not args.relays <= {"postfix", "tenso"} or not args.parts <= {"throughput", "route", "startup"}:
-        parser.error("--relays takes postfix,tenso; --parts takes throughput,route,startup")
+    args.history = list(dict.fromkeys(h.strip().lower() for h in args.history.split(",") if h.strip()))
+    if not args.relays <= {"postfix", "tenso"} or not args.parts <= {
+        "throughput",
+        "latency",
+        "idle",
+        "route",
+        "startup",
+    }:
+        parser.error("--relays takes postfix,tenso; --parts takes throughput,latency,idle,route,startup")
+    if not args.history or not set(args.history) <= {"on", "off"}:
+        parser.error("--history takes on, off or on,off")
     if args.rounds < 1 or args.messages < 1 or args.sessions < 1:
         parser.error("--rounds, -n and --sessions must be at least 1")
     return args
@@ -1158,6 +1458,9 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     notes: list[str] = []
     runs: list[Run] = []
+    alone: list[Alone] = []
+    idles: list[Idle] = []
+    tensos = ["Tenso"]
     routes: list[dict] = []
     starts: dict[int, Startup] = {}
     versions = {
@@ -1171,11 +1474,16 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="tenso-bench-"))
     work.chmod(0o755)  # Postfix's own user walks down to its queue and data folders
     try:
-        if "throughput" in args.parts:
+        if args.parts & {"throughput", "latency"}:
             tools = ensure_postfix()  # smtp-source and smtp-sink come with it
             if "postfix" in args.relays and os.geteuid() != 0:
                 raise BenchError("the private Postfix instance needs root (postfix -c DIR start)")
-            runs, versions["postfix"] = throughput(args, tools, work, notes)
+            runs, alone, tensos, versions["postfix"] = throughput(args, tools, work, notes)
+        if "idle" in args.parts:
+            variants = history_variants(args, [] if args.parts & {"throughput", "latency"} else notes)
+            tensos = [name for name, _ in variants]
+            for name, history in variants:
+                idles.append(idle(args, work, name, history))
         if "route" in args.parts:
             progress("timing Router.route with 10 and 10,000 rules")
             routes = route_timing(args)
@@ -1201,7 +1509,7 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    table = format_table(table_rows(args, runs, routes, starts))
+    table = format_table(table_rows(args, runs, routes, starts, alone, idles, tensos))
     print(table)
     if notes:
         print("\n".join(f"note: {note}" for note in notes))

@@ -102,9 +102,10 @@ class Deliverer:
             if fresh is not None and spool.exists(qid):
                 envelope, parts = fresh
                 content = b"".join(parts)
-                message = QueuedMessage(qid, envelope, [Recipient(a) for a in envelope.recipients], len(content))
+                recipients = [Recipient(a) for a in envelope.recipients]
+                message = QueuedMessage(qid, envelope, recipients, len(content), state_saved=False)  # just stored
             else:
-                message = spool.load(qid)
+                message, content = spool.load_with_content(qid)
         except FileNotFoundError:
             return Result(None)  # deleted meanwhile
         result = Result(None)
@@ -127,7 +128,7 @@ class Deliverer:
         self._finish(message, result)
         self._tell_history(result)
         if message.done:
-            spool.remove(qid)
+            spool.remove(qid, state=message.state_saved)
             if all(r.state == SENT for r in message.recipients):
                 log.info("%s removed: delivered to every recipient", qid)
             else:

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("tenso")
 
 STARTUP = -1.0  # due-time of the start-up run: before anything else, and tried even if deferred
-CONTROL_POLL_SECONDS = 1.0
+CONTROL_POLL_SECONDS = 1.0  # the control folder's time is looked at this often; listed only when it moved
+CONTROL_UNSURE_SECONDS = 3.0  # a listing this soon after the folder's last change is repeated (FAT: 2 s clock)
 FRESH_LIMIT = 256  # messages handed over in memory at most; beyond that they are read back
 FRESH_BYTES = 2 << 20  # and at most this many bytes of them: 100 KB mail is read back sooner
 PRUNE_EVERY_SECONDS = 3600.0
@@ -110,6 +111,8 @@ class Scheduler:
         self._runner_failures = 0
         self._stopping = False
         self._last_prune = 0.0
+        self._control_seen: int | None = None  # the control folder's mtime (ns) at the last listing
+        self._control_listed = 0  # when that listing was (time.time_ns)
 
     # --- control ---
 
@@ -240,7 +243,9 @@ class Scheduler:
             now = time.time()
             if now >= next_poll:
                 next_poll = now + CONTROL_POLL_SECONDS
-                await self._poll_control()
+                if self._control_moved():
+                    await self._poll_control()
+                await self._prune_backups()
             paused = self.paused
             if paused != was_paused and was_paused is not None:
                 log.info("delivery %s", "paused" if paused else "resumed")
@@ -282,10 +287,29 @@ class Scheduler:
             timeout = next_poll - time.time()
             if self._due and not paused:
                 timeout = min(timeout, self._due[0][0] - time.time())
+            # A timer that sets the event, not wait_for: no task and no timeout scope made every
+            # second of an idle day (under the window's loop each of those is a turn of Qt's loop).
+            timer = self._loop.call_later(max(timeout, 0.0), self._wakeup.set)
             try:
-                await asyncio.wait_for(self._wakeup.wait(), max(timeout, 0.0))
-            except TimeoutError:
-                pass
+                await self._wakeup.wait()
+            finally:
+                timer.cancel()
+
+    def _control_moved(self) -> bool:
+        """Whether the control folder may hold a request not yet taken: its modification time
+        moved since the last listing, or that listing came so soon after the folder's last change
+        that a file made in the same clock tick would not have moved it.  One stat on the loop
+        (like the paused flag's), where a listing took a thread hop and a directory read every
+        second of an idle day."""
+        try:
+            mtime = os.stat(self.spool.control).st_mtime_ns
+        except OSError:
+            return True  # _poll_control says what is wrong
+        if mtime == self._control_seen and self._control_listed - mtime > CONTROL_UNSURE_SECONDS * 1e9:
+            return False
+        self._control_seen = mtime
+        self._control_listed = time.time_ns()
+        return True
 
     async def _poll_control(self) -> None:
         try:
@@ -309,6 +333,8 @@ class Scheduler:
                         log.warning("reload requested: this gateway takes new settings from its window (Apply)")
             except OSError as exc:  # the others in the batch are still carried out
                 log.error("queue request %s %s failed: %s", action, qid, exc)
+
+    async def _prune_backups(self) -> None:
         if time.time() - self._last_prune > PRUNE_EVERY_SECONDS:
             self._last_prune = time.time()
             removed = await asyncio.to_thread(backup.prune, self.context.settings)

@@ -102,7 +102,7 @@ class DeliveryWorker:
         self._pending[n] = future
         self._send_config()
         self._send({"n": n, "qid": qid, "forced": forced, "bounce": bounce})
-        # If the child dies first, its reader thread answers this with "later" (see _lost).
+        # If the child dies first, the end of its output answers this with "later" (see _lost).
         return await future
 
     def _send_config(self) -> None:
@@ -141,7 +141,7 @@ class DeliveryWorker:
             return
         try:
             self._worker.write(data)
-        except (OSError, ValueError) as exc:  # the child is gone: the reader thread answers what was pending
+        except (OSError, ValueError) as exc:  # the child is gone: its end answers what was pending
             log.error("the delivery process did not take %d request(s): %s", data.count(b"\n"), exc)
 
     async def _restart(self) -> None:
@@ -165,7 +165,7 @@ class DeliveryWorker:
         finally:
             self._restarting = None
 
-    # --- answers (on the loop, from the reader thread) ---
+    # --- answers (on the loop, as the child's lines are read) ---
 
     def _answer(self, messages: list[dict]) -> None:
         for msg in messages:

@@ -33,6 +33,41 @@ from app.settings import Settings, SettingsError
 log = logging.getLogger("tenso")
 
 
+def wake_on_signals() -> object:
+    """Lets Python run its signal handlers (SIGTERM, Ctrl+C) while Qt's loop waits in C.
+
+    Python runs them only between bytecodes.  ``signal.set_wakeup_fd`` writes a byte to a
+    socket when a signal comes, and a QSocketNotifier on the other end runs Python at once;
+    a 250 ms timer did the same by waking the window four times a second all day, in the
+    tray too.  Where the wake-up socket cannot be set, the timer it is."""
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    try:
+        signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    except (ValueError, OSError):
+        reader.close()
+        writer.close()
+        timer = QTimer()
+        timer.timeout.connect(lambda: None)
+        timer.start(250)
+        return timer
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+
+    def drain() -> None:
+        try:
+            reader.recv(512)
+        except OSError:
+            pass
+
+    notifier.activated.connect(drain)
+    return reader, writer, notifier
+
+
 def instance_name() -> str:
     return f"tenso-{getpass.getuser()}"
 
@@ -205,11 +240,7 @@ def run(config: Path) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(quitting.set))
-        # Python runs signal handlers only between bytecodes; a timer gives it the chance
-        # while Qt's own loop waits.
-        wake = QTimer()
-        wake.timeout.connect(lambda: None)
-        wake.start(250)
+        wake = wake_on_signals()  # held until the end
         show_window(window)
         await controller.start()
         await quitting.wait()
@@ -218,6 +249,7 @@ def run(config: Path) -> int:
         controller.close()
         if tray:
             tray.hide()
+        del wake
 
     try:
         qasync.run(main())

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from app.mail.relaynets import RelayNetworks
@@ -47,6 +48,7 @@ class Door:
         self._bans: dict[str, AuthBan] = {}
         self._networks: dict[tuple[str, ...], RelayNetworks] = {}
         self._refusals_said: dict[str, tuple[float, int]] = {}  # client -> (last warning, refused since)
+        self.on_ban: Callable[[], None] | None = None  # a client was barred (the gateway saves its status)
 
     # --- connections ---
 
@@ -129,6 +131,8 @@ class Door:
                 len(times),
                 FAILURE_WINDOW_SECONDS // 60,
             )
+            if self.on_ban is not None:
+                self.on_ban()
 
     def _forget_stale(self, now: float) -> None:
         """Drops the clients whose failures all left the window, and the bans that ended."""

@@ -27,6 +27,7 @@ from app.mail.headers import count_hops
 from app.mail.lineends import has_bare_line_ends, to_crlf
 from app.receive.door import Door
 from app.settings import BareNewlines, keys
+from app.store.commit import Committer
 from app.store.spool import Envelope as SpoolEnvelope
 from app.store.spool import new_id
 from app.system import passwords
@@ -115,6 +116,7 @@ class InboundHandler:
         self.on_refused = on_refused  # a recipient or a message refused (the history, the status counts)
         self.sessions: set[SMTP] = set()  # open client connections, closed on stop
         self.committing: set[asyncio.Task] = set()  # messages being written to the spool
+        self._committer: Committer | None = None  # the spool's group commit (made for context.spool)
 
     def close_sessions(self) -> None:
         """Says 421 to every connected client and hangs up (Python >= 3.12 waits for them otherwise)."""
@@ -268,8 +270,11 @@ class InboundHandler:
         """Stores the message, then hands it to the queue runner: shielded, so a client hanging up
         (or a stop saying 421) while the fsync runs cannot leave a message on disk that the queue
         runner does not know of until the next start.  None when stored, else the reply."""
+        committer = self._committer
+        if committer is None or committer.spool is not self.context.spool:
+            committer = self._committer = Committer(self.context.spool, then=self._summary)
         try:
-            record = await asyncio.to_thread(self._store, qid, stored, received, content)
+            record = cast("Received | None", await committer.store(qid, stored, received, content))
         except OSError as exc:
             log.error("%s not stored: %s", qid, exc)
             return NO_SPACE if exc.errno in (errno.ENOSPC, errno.EDQUOT) else STORE_FAILED
@@ -285,10 +290,10 @@ class InboundHandler:
         self.on_stored(qid, stored, (received, content), record)
         return None
 
-    def _store(self, qid: str, stored: SpoolEnvelope, received: bytes, content: bytes) -> Received | None:
-        """In a thread: the message made durable, then the history's few header fields read, here
-        and not on the loop (nor later, which would keep the bytes in memory until then)."""
-        self.context.spool.store(qid, stored, received, content)
+    def _summary(self, qid: str, stored: SpoolEnvelope, parts: tuple[bytes, ...]) -> Received | None:
+        """In the commit thread, once the message is durable: the history's few header fields read,
+        there and not on the loop (nor later, which would keep the bytes in memory until then)."""
+        received, content = parts
         if not self.context.settings.history.enabled:
             return None
         try:

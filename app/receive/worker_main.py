@@ -68,12 +68,14 @@ async def serve(first: dict, stdin: IO[bytes], writer: workers.Writer) -> int:
     front.configure(first)
     spool.set_node(first["node"])
     tls = listeners.contexts(front.settings)
+    lag = LoopLag()
 
     def stored(qid: str, envelope: spool.Envelope, parts: tuple[bytes, ...], record: records.Received | None) -> None:
         told: dict = {"accepted": qid}
         if record is not None:  # read by the handler's commit thread, here: not in the parent
             told["history"] = [records.to_json(record)]
         writer.send(told)
+        lag.busy()
 
     def refused(refusal: records.Refusal) -> None:
         told: dict = {"refused": int(refusal.counted)}
@@ -87,7 +89,6 @@ async def serve(first: dict, stdin: IO[bytes], writer: workers.Writer) -> int:
         await listeners.serve(front.settings, e["listener"], handler, tls, _listening_socket(e))
         for e in first["sockets"]
     ]
-    lag = LoopLag()
     lag.start()
     gc.collect()
     gc.freeze()  # as in the main process (gateway._freeze_once)

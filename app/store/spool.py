@@ -9,11 +9,16 @@ Layout under the queue folder::
     paused            present while delivery is paused (mail is still accepted)
     lock              held by the gateway that owns this queue
 
-A message exists once ``msg/<id>`` exists: it is written to ``tmp/``, fsynced,
-renamed into ``msg/`` and the directory fsynced before the client hears 250.
-Concurrent commits share directory fsyncs (group commit), so durability costs
-one file fsync per message plus a fraction of a directory fsync.  All methods
-block: the server calls them from threads, never on the event loop.
+A message exists once ``msg/<id>`` exists: it is written to ``tmp/`` (one
+``writev``), its data synced (``fdatasync``: the file's size with it, which is all
+a new file's reading needs; ``fsync`` where there is none), renamed into ``msg/``
+and the directory fsynced before the client hears 250.  Concurrent commits share
+directory fsyncs (group commit): ``store_many`` makes a batch durable with one
+directory fsync, and batches running side by side share theirs
+(``store.commit.Committer`` hands the receiving side's messages over in batches).
+So durability costs one file sync per message plus a fraction of a directory
+fsync.  All methods block: the server calls them from threads, never on the
+event loop.
 """
 
 from __future__ import annotations
@@ -107,6 +112,9 @@ class QueuedMessage:
     envelope: Envelope
     recipients: list[Recipient]
     size: int
+    # Whether state/<id>.json may exist: False when load() found none and nothing saved one
+    # since, so that removing the delivered message skips an unlink bound to fail.
+    state_saved: bool = True
 
     @property
     def sender(self) -> str:
@@ -155,6 +163,25 @@ class _GroupSync:
                 self.synced_below = covers
 
 
+def _write_all(fd: int, parts: list[bytes]) -> None:
+    """All of ``parts``, in one system call where the OS has writev (one per part elsewhere)."""
+    if hasattr(os, "writev"):
+        written = os.writev(fd, parts)
+        total = sum(len(p) for p in parts)
+        if written == total:
+            return
+        parts = [b"".join(parts)[written:]]  # a short write (a full disk that freed room): the rest
+    for part in parts:
+        view = memoryview(part)
+        while view:
+            view = view[os.write(fd, view) :]
+
+
+# fdatasync: the data and what reading it needs (a new file's size), not its times; Windows and
+# macOS have none (macOS's fsync is what it offers), so fsync there.
+_sync_data = getattr(os, "fdatasync", os.fsync)
+
+
 _id_lock = threading.Lock()
 _last_id = 0
 _node = os.getpid() % 4096
@@ -196,6 +223,30 @@ class Spool:
 
     def store(self, qid: str, envelope: Envelope, *parts: bytes) -> None:
         """Writes the message (``parts`` joined) durably; only then may 250 be sent."""
+        self._write(qid, envelope, parts)
+        self._msg_sync.sync()
+
+    def store_many(self, batch: list[tuple[str, Envelope, tuple[bytes, ...]]]) -> list[OSError | None]:
+        """Writes each message of ``batch`` durably, with one directory fsync for all of them.
+        Per message: None once it is durable (250 may be sent), or the OSError that stopped it
+        (nothing of it is left in ``msg/``)."""
+        results: list[OSError | None] = []
+        for qid, envelope, parts in batch:
+            try:
+                self._write(qid, envelope, parts)
+            except OSError as exc:
+                results.append(exc)
+            else:
+                results.append(None)
+        if any(r is None for r in results):
+            try:
+                self._msg_sync.sync()
+            except OSError as exc:  # renamed, but not known durable: not acknowledged
+                results = [exc if r is None else r for r in results]
+        return results
+
+    def _write(self, qid: str, envelope: Envelope, parts: tuple[bytes, ...]) -> None:
+        """``tmp/<id>`` written and synced, then renamed to ``msg/<id>`` (the directory not yet synced)."""
         # Envelope and Recipient are flat: vars() is asdict() without its recursive copy.
         fields = vars(envelope)
         if not envelope.rule:  # the header as before for what clients send (an older Tenso reads it)
@@ -204,18 +255,14 @@ class Spool:
         tmp = self.tmp / qid
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
         try:
-            for part in (header + b"\n", *parts):
-                view = memoryview(part)
-                while view:
-                    view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            _write_all(fd, [header + b"\n", *parts])
+            _sync_data(fd)
         except BaseException:
             os.close(fd)
             tmp.unlink(missing_ok=True)
             raise
         os.close(fd)
         os.replace(tmp, self.msg / qid)
-        self._msg_sync.sync()
 
     # --- reading ---
 
@@ -231,13 +278,32 @@ class Spool:
         with open(path, "rb") as f:
             envelope = Envelope(**json.loads(f.readline()))
             size = os.fstat(f.fileno()).st_size - f.tell()
-        recipients = [Recipient(a) for a in envelope.recipients]
+        return self._with_state(qid, envelope, size)
+
+    def load_with_content(self, qid: str) -> tuple[QueuedMessage, bytes]:
+        """``load`` and ``content`` from one opening of the file (a delivery attempt needs both),
+        read whole with os calls: open, fstat, read, close (``open()`` adds a tty check and seeks)."""
+        fd = os.open(self.msg / qid, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            size = os.fstat(fd).st_size
+            chunks = [os.read(fd, size)]
+            got = len(chunks[0])
+            while chunks[-1] and got < size:  # a very large file may come in parts
+                chunks.append(os.read(fd, size - got))
+                got += len(chunks[-1])
+        finally:
+            os.close(fd)
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        line, _, content = data.partition(b"\n")
+        envelope = Envelope(**json.loads(line))
+        return self._with_state(qid, envelope, len(content)), content
+
+    def _with_state(self, qid: str, envelope: Envelope, size: int) -> QueuedMessage:
         try:
             saved = json.loads((self.state / f"{qid}.json").read_bytes())
         except FileNotFoundError:
-            pass
-        else:
-            recipients = [Recipient(**{**r, "state": _state(r.get("state", QUEUED))}) for r in saved["recipients"]]
+            return QueuedMessage(qid, envelope, [Recipient(a) for a in envelope.recipients], size, state_saved=False)
+        recipients = [Recipient(**{**r, "state": _state(r.get("state", QUEUED))}) for r in saved["recipients"]]
         return QueuedMessage(qid, envelope, recipients, size)
 
     def messages(self) -> list[QueuedMessage]:
@@ -266,12 +332,15 @@ class Spool:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, final)
+        message.state_saved = True
 
-    def remove(self, qid: str) -> None:
+    def remove(self, qid: str, state: bool = True) -> None:
+        """The message and its state file (``state`` False: it is known to have none)."""
         # The message first: a crash in between leaves an orphan state file, which
         # recover() drops, never a message that looks new again.
         (self.msg / qid).unlink(missing_ok=True)
-        (self.state / f"{qid}.json").unlink(missing_ok=True)
+        if state:
+            (self.state / f"{qid}.json").unlink(missing_ok=True)
 
     # --- control: the queue command talks to a running gateway through files ---
 

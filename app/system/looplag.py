@@ -1,10 +1,12 @@
 """Event-loop lag: how late the loop wakes a task that asked to sleep.
 
 Blocking work on the loop (smtplib, fsync, DNS, keyring) shows up here first,
-and in the window as a freeze.  The monitor samples every 50 ms and reports
-p50/p99/max every ``TENSO_LOOP_LAG_SECONDS`` seconds (60 by default) when
-there was traffic worth reporting: at DEBUG level, so an administrator's log is
-not filled with it, and at INFO when the loop was slow enough to notice
+and in the window as a freeze.  The monitor samples every 50 ms while there is
+work (``busy()``: a message stored or delivered) and reports p50/p99/max every
+``TENSO_LOOP_LAG_SECONDS`` seconds (60 by default) when there was traffic worth
+reporting.  A window in which nobody called ``busy()`` ends the sampling: an idle
+gateway has no timer of it, instead of 20 wake-ups a second.  Reports go out at
+DEBUG level, so an administrator's log is not filled with it, and at INFO when the loop was slow enough to notice
 (one wake-up ``SLOW_MS`` late) or when ``TENSO_LOOP_LAG_SECONDS`` is set (someone asked: bench/).
 """
 
@@ -37,8 +39,18 @@ class LoopLag:
         self.asked = "TENSO_LOOP_LAG_SECONDS" in os.environ
         self.samples: list[float] = []  # seconds late, since the last report
         self._task: asyncio.Task | None = None
+        self._wake: asyncio.Event | None = None  # set by busy() while nothing is sampled
+        self._busy = False  # busy() was called in the current window
+
+    def busy(self) -> None:
+        """There is work on the loop: sample (again) until a whole window passes without a call.
+        Cheap enough for every message: a flag, and an event set only when sampling was off."""
+        self._busy = True
+        if self._wake is not None and not self._wake.is_set():
+            self._wake.set()
 
     def start(self) -> None:
+        self._wake = asyncio.Event()  # set by the first busy()
         self._task = asyncio.create_task(self._run(), name="tenso-loop-lag")
 
     def stop(self) -> None:
@@ -51,7 +63,16 @@ class LoopLag:
         return percentile(s, 0.5) * 1000, percentile(s, 0.99) * 1000, max(s, default=0.0) * 1000
 
     async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()  # idle: no timer at all
+            await self._sample()
+            self._wake.clear()
+
+    async def _sample(self) -> None:
+        """Samples, reporting each window, until a window in which ``busy()`` was not called."""
         last_report = time.monotonic()
+        self._busy = False
         while True:
             before = time.monotonic()
             await asyncio.sleep(SAMPLE_SECONDS)
@@ -71,3 +92,6 @@ class LoopLag:
                     )
                 self.samples = []
                 last_report = now
+                if not self._busy:
+                    return
+                self._busy = False

@@ -50,10 +50,18 @@ def spawn(name: str, pass_fds: tuple[int, ...] = ()) -> tuple[subprocess.Popen, 
     return proc, _kill_with_us(proc)
 
 
-def log_line(msg: dict) -> None:
-    """A child's ``{"log": ...}`` line, logged here as if this process had said it."""
+def log_line(msg: dict, source: str | None = None) -> None:
+    """A child's ``{"log": ...}`` line, logged here as if this process had said it; its record
+    carries ``source`` as its thread name (which worker said it), whichever thread reads it."""
     level, text, event = msg["log"]
-    log.log(level, "%s", text, extra={"event": event} if event else None)
+    if not log.isEnabledFor(level):
+        return
+    record = log.makeRecord(
+        log.name, level, "(worker)", 0, "%s", (text,), None, extra={"event": event} if event else None
+    )
+    if source is not None:
+        record.threadName = record.worker_reader = source
+    log.handle(record)
 
 
 def encode(obj: dict) -> bytes:
@@ -61,10 +69,14 @@ def encode(obj: dict) -> bytes:
 
 
 class Worker:
-    """The parent side of one worker process: started at once, read by a thread of its own.
+    """The parent side of one worker process: started at once, read on the loop (POSIX) or by a
+    thread of its own (Windows, where a pipe cannot be watched by the loop).
 
     Its ``{"log": ...}`` lines go to this process's log; every other line (a JSON object) is
-    handed to ``on_messages`` on ``loop``, all that arrived in one read together.  When the
+    handed to ``on_messages`` on ``loop``, all that arrived in one read together.  Read on the
+    loop, an answer costs no thread woken and no hand-over back to the loop: with a reader
+    thread, every message's answer and log line made that thread and the loop take turns
+    at the interpreter lock.  When the
     worker ends, its pipes are closed and ``on_ended(self)`` is called on the loop.
     ``label`` names it in the log ("delivery process", "receiving process 2"), ``thread_name`` its
     reader thread (the name log records from its lines carry).
@@ -87,7 +99,42 @@ class Worker:
         self.proc, self._job = spawn(command, pass_fds=pass_fds)
         self.started = time.monotonic()
         self._write_lock = threading.Lock()
-        threading.Thread(target=self._read, name=thread_name, daemon=True).start()
+        self._partial = b""
+        self.thread_name = thread_name
+        if not self._read_on_loop():
+            threading.Thread(target=self._read, name=thread_name, daemon=True).start()
+
+    def _read_on_loop(self) -> bool:
+        """Watches the worker's stdout on the loop, where the OS and the loop allow it."""
+        if os.name != "posix":
+            return False
+        stdout = self.proc.stdout
+        assert stdout is not None
+        try:
+            os.set_blocking(stdout.fileno(), False)
+            self.loop.add_reader(stdout.fileno(), self._readable)
+        except (NotImplementedError, OSError, RuntimeError):
+            os.set_blocking(stdout.fileno(), True)
+            return False
+        return True
+
+    def _readable(self) -> None:
+        """On the loop: what the worker wrote; at its end, the exit is awaited in a thread."""
+        stdout = self.proc.stdout
+        assert stdout is not None
+        try:
+            chunk = os.read(stdout.fileno(), 1 << 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if chunk:
+            messages = self._take(chunk)
+            if messages:
+                self._on_messages(messages)
+            return
+        self.loop.remove_reader(stdout.fileno())
+        threading.Thread(target=self._ended, name=self.thread_name, daemon=True).start()
 
     def write(self, data: bytes) -> None:
         """Whole lines to the worker, from any thread.  OSError or ValueError once it has ended."""
@@ -132,28 +179,38 @@ class Worker:
         except RuntimeError:  # the loop is closed: Tenso has stopped, nobody waits for this
             pass
 
+    def _take(self, chunk: bytes) -> list[dict]:
+        """The whole lines of ``chunk`` (with what was left of the last one): log lines logged,
+        the other messages returned."""
+        *lines, self._partial = (self._partial + chunk).split(b"\n")
+        messages = []
+        for line in lines:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                log.warning("%s: %s", self.label, line.decode("utf-8", "replace").rstrip())
+                continue
+            if "log" in msg:
+                log_line(msg, self.thread_name)
+            else:
+                messages.append(msg)
+        return messages
+
     def _read(self) -> None:
-        proc = self.proc
-        stdout = cast("io.BufferedReader | None", proc.stdout)  # a PIPE opened buffered: it has read1
+        """The reader thread, where the loop cannot watch the pipe."""
+        stdout = cast("io.BufferedReader | None", self.proc.stdout)  # a PIPE opened buffered: it has read1
         assert stdout is not None
-        partial = b""
-        with stdout:
-            while chunk := stdout.read1(1 << 16):
-                *lines, partial = (partial + chunk).split(b"\n")
-                messages = []
-                for line in lines:
-                    try:
-                        msg = json.loads(line)
-                    except ValueError:
-                        log.warning("%s: %s", self.label, line.decode("utf-8", "replace").rstrip())
-                        continue
-                    if "log" in msg:
-                        log_line(msg)
-                    else:
-                        messages.append(msg)
-                if messages:
-                    self.call(self._on_messages, messages)
-        proc.wait()
+        while chunk := stdout.read1(1 << 16):
+            messages = self._take(chunk)
+            if messages:
+                self.call(self._on_messages, messages)
+        self._ended()
+
+    def _ended(self) -> None:
+        """In a thread: the worker's output has ended; its exit is awaited, then the loop told."""
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.proc.wait()
         self.close_input()
         self.call(self._on_ended, self)
 

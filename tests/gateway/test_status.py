@@ -80,7 +80,10 @@ def test_counts_destinations_and_restart(tmp_path, gateway_factory, upstream_fac
 
     gw.stop()
     again = gateway_factory(settings)
-    assert again.gateway.activity.today() == EXPECTED, "a restart must not zero today's counts"
+    today = again.gateway.activity.today()
+    # The restart's own first attempt of y@down.test may already have deferred it once more.
+    assert today[Outcome.DEFERRED] - EXPECTED[Outcome.DEFERRED] in (0, 1), today
+    assert {**today, Outcome.DEFERRED: EXPECTED[Outcome.DEFERRED]} == EXPECTED, "a restart must not zero today's counts"
     assert again.gateway.activity.destinations()
 
 

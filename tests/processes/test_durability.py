@@ -8,6 +8,7 @@ command administrators run, and a crash is a real SIGKILL.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -280,3 +281,69 @@ def test_full_disk_answers_452_keeps_no_partial_file_and_accepts_again_once_mail
     assert send(gw.port, "a@lan.test", ["b@example.net"], again) == {}
     got = up.handler.wait_for(len(accepted) + 1, timeout=20)
     assert sorted(strip_received(m.data) for m in got) == sorted([*accepted, again])
+
+
+GROUP_TOTAL = 400
+GROUP_SESSIONS = 40
+
+
+def test_sigkill_while_40_sessions_commit_at_once_every_250_is_a_whole_file_in_the_spool(tmp_path, tenso):
+    """Group commit (store/commit.py): with 40 sessions ending DATA together, messages are made
+    durable in batches, one directory fsync each.  A kill -9 in the middle: every message that got
+    its 250 is in msg/, whole (its envelope line and its own body), and nothing else is there."""
+    listen_port, upstream_port = free_port(), free_port()
+    config = write_config(tmp_path, listen_port, upstream_port)
+    first = tenso(config, listen_port)  # the upstream port is closed: everything stays queued
+
+    acked: dict[str, str] = {}
+    unacked: list[str] = []
+    lock = threading.Condition()
+    next_index = iter(range(GROUP_TOTAL))
+    start = threading.Barrier(GROUP_SESSIONS)
+
+    def client() -> None:
+        start.wait()  # all sessions at once, so that commits overlap
+        while True:
+            with lock:
+                i = next(next_index, None)
+            if i is None:
+                return
+            mid = f"group-{i:03d}@client.test"
+            qid = submit(listen_port, mid)
+            with lock:
+                if qid:
+                    acked[mid] = qid
+                else:
+                    unacked.append(mid)
+                lock.notify_all()
+
+    threads = [threading.Thread(target=client, name=f"group-client-{n}") for n in range(GROUP_SESSIONS)]
+    for t in threads:
+        t.start()
+    try:
+        with lock:
+            assert lock.wait_for(lambda: len(acked) >= GROUP_TOTAL // 2 or len(acked) + len(unacked) == GROUP_TOTAL, 90)
+            assert len(acked) >= GROUP_TOTAL // 2, f"only {len(acked)} acknowledged before any kill:\n{first.log}"
+            os.kill(first.proc.pid, signal.SIGKILL)
+    finally:
+        for t in threads:
+            t.join(60)
+    assert first.proc.wait(10) == -signal.SIGKILL
+    assert unacked, "the kill came after every message was accepted: nothing was tested mid-stream"
+
+    committed = spool_files(tmp_path)
+    missing = sorted(set(acked.values()) - committed)
+    assert not missing, f"{len(missing)} message(s) answered 250 are not in the spool: {missing[:10]}"
+    by_qid = {qid: mid for mid, qid in acked.items()}
+    for qid in committed:
+        raw = (tmp_path / "queue" / "msg" / qid).read_bytes()
+        envelope, _, content = raw.partition(b"\n")
+        assert json.loads(envelope)["recipients"] == ["b@example.net"], qid
+        found = MESSAGE_ID.search(content)
+        assert found, f"{qid}: no Message-ID, the file is cut short: {raw[-200:]!r}"
+        mid = found.group(1).decode()
+        assert content.endswith(f"body of {mid}\r\n".encode()), f"{qid} is not whole: {raw[-200:]!r}"
+        if qid in by_qid:
+            assert by_qid[qid] == mid, f"{qid} holds {mid}, but was answered 250 for {by_qid[qid]}"
+        else:
+            assert mid in unacked, f"{qid} holds {mid}, which was neither acknowledged nor refused"

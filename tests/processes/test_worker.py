@@ -377,21 +377,22 @@ def test_two_settings_changes_in_a_row_both_reach_the_child(gateway_factory, ups
         gw.call(gw.gateway.reconfigure(make_settings(tmp_path, rules=[rule(ups[route].port)])))
 
 
-class HoldReader(logging.Handler):
-    """Holds the parent's reader thread inside one log call, as a slow log destination would
-    (a slow disk, a busy window): the parent learns late that its child's output has ended."""
+class HoldNotice:
+    """Holds the parent between seeing its child's output end and being told it has ended, as a
+    slow exit would: the parent learns late that its child is gone.  (The end is awaited in a
+    thread, ``Worker._ended``; this one waits first.)"""
 
-    def __init__(self, needle: str) -> None:
-        super().__init__()
-        self.needle = needle
+    def __init__(self, worker) -> None:
         self.holding = threading.Event()
         self.go_on = threading.Event()
+        original = worker._ended
 
-    def handle(self, record: logging.LogRecord) -> bool:  # no handler lock: other threads' records pass
-        if self.needle in record.getMessage() and threading.current_thread().name == READER_THREAD:
+        def held() -> None:
             self.holding.set()
             self.go_on.wait(20)
-        return True
+            original()
+
+        worker._ended = held
 
 
 @needs_proc
@@ -403,8 +404,7 @@ def test_attempts_of_a_dead_child_are_answered_even_when_new_mail_comes_before_t
     one first; the reader's late report of the old child's end was then ignored, and its attempts
     stayed "running" until Tenso was restarted: retry now could not reach them.)"""
     up = upstream_factory()
-    hold = HoldReader("to=<trigger@example.net>")
-    tenso_log = logging.getLogger("tenso")
+    hold = None
     try:
         with LogCapture() as log:
             gw = gateway_factory(make_settings(tmp_path, rules=[rule(silent_peer.port, "@hang.test"), rule(up.port)]))
@@ -414,11 +414,10 @@ def test_attempts_of_a_dead_child_are_answered_even_when_new_mail_comes_before_t
             (stuck,) = queue_ids(gw)
             silent_peer.wait_connection()  # its attempt is running in the child
 
-            tenso_log.addHandler(hold)
-            send(gw.port, "a@lan.test", ["trigger@example.net"], message("holds the reader"))
-            assert hold.holding.wait(10), "the child's line for the trigger message never reached the reader"
+            hold = HoldNotice(process._worker)
             os.kill(first.pid, signal.SIGKILL)
             wait_until(lambda: (stat(first.pid) or "X")[0] in "ZX", 5, "the killed child ending")
+            assert hold.holding.wait(10), "the parent never saw the child's output end"
             before = queue_ids(gw)
             send(gw.port, "a@lan.test", ["after@example.net"], message("after the kill"))
             (after,) = queue_ids(gw) - before
@@ -446,5 +445,5 @@ def test_attempts_of_a_dead_child_are_answered_even_when_new_mail_comes_before_t
             wait_until(lambda: not ({stuck, after} & queue_ids(gw)), 5, "both messages leaving the queue")
             assert process._proc is not first and process._proc.poll() is None
     finally:
-        hold.go_on.set()
-        tenso_log.removeHandler(hold)
+        if hold is not None:
+            hold.go_on.set()

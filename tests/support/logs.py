@@ -26,7 +26,10 @@ class LogCapture(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         with self._lock_:
-            self.records.append((record.levelno, record.getMessage(), threading.current_thread().name))
+            # A worker's line carries the worker's reader name (workers.log_line), whichever
+            # thread logged it; any other record, the thread that logged it.
+            thread = getattr(record, "worker_reader", None) or threading.current_thread().name
+            self.records.append((record.levelno, record.getMessage(), thread))
             if record.exc_info:
                 self.tracebacks.append(f"{record.name}: {record.getMessage()}")
 

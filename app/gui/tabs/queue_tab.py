@@ -96,11 +96,20 @@ class QueueTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
-        self.timer = QTimer(self)
+        self.timer = QTimer(self)  # runs only while the tab shows (showEvent / hideEvent)
+        self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
-        self.timer.start(REFRESH_MS)
         self._busy = False
         self.messages: list[QueuedMessage] = []
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.timer.start()
+        QTimer.singleShot(0, self.refresh)  # the list as it is now, not in two seconds
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.timer.stop()
 
     @asyncSlot()
     async def refresh(self) -> None:

@@ -196,9 +196,11 @@ class StatusTab(QWidget):
         layout.addWidget(destinations_box, 1)
         layout.addWidget(chart_box, 1)
 
+        # Runs only while the tab shows (showEvent / hideEvent): a window left in the tray, or
+        # open on another tab, wakes nobody to keep these texts fresh.
         self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
-        self.timer.start(REFRESH_MS)
         self.soon = QTimer(self)
         self.soon.setSingleShot(True)
         self.soon.timeout.connect(self.refresh)
@@ -210,15 +212,22 @@ class StatusTab(QWidget):
         self.destinations.setVisible(False)
 
     def _counted(self) -> None:
-        if not self.soon.isActive():
+        if self.isVisible() and not self.soon.isActive():  # hidden: showEvent refreshes
             self.soon.start(SOON_MS)  # one refresh for a burst of mail
 
     def _state_changed(self, state: str, detail: str) -> None:
-        self.soon.start(0)
+        if self.isVisible():
+            self.soon.start(0)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        self.timer.start()
         self.soon.start(0)  # the window opens on this tab: figures at once, not in five seconds
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.timer.stop()
+        self.soon.stop()
 
     @asyncSlot()
     async def refresh(self) -> None:
