@@ -151,10 +151,11 @@ class GatewayController(QObject):
             return await self.gateway.alerts.test(settings)
         notice = alerts_watcher.test_notice(time.time())
         self._on_alert(notice)
-        answers = [Answer("tray", True, "shown")]
+        answers = [Answer("tray", True, alerts_watcher.SHOWN)]
         answers += await asyncio.to_thread(alerts_watcher.outside, notice, settings)
         if settings.alerts.email_to:
-            answers.append(Answer("email", False, tr("Tenso is not running: press Start to send the test mail.")))
+            stopped = Problem("", "Tenso is not running: press Start to send the test mail.")
+            answers.append(Answer("email", False, stopped))
         return answers
 
     def _set_state(self, state: State, detail: str = "", failed: FailedPart | None = None) -> None:

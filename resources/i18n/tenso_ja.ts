@@ -4,6 +4,50 @@
   <context>
     <name>Tenso</name>
     <message>
+      <source>event {number} in the Application log</source>
+      <translation>アプリケーション ログにイベント {number} を書き込みました</translation>
+    </message>
+    <message>
+      <source>the webhook answered HTTP {status}</source>
+      <translation>Webhook の応答: HTTP {status}</translation>
+    </message>
+    <message>
+      <source>there is no Windows Event Log on this system; the log line is the record</source>
+      <translation>このシステムには Windows イベント ログがありません。ログの行が記録になります</translation>
+    </message>
+    <message>
+      <source>the webhook answered HTTP {code}; check alerts.webhook_url (a Teams or Slack incoming webhook's address, copied whole)</source>
+      <translation>Webhook が HTTP {code} を返しました。alerts.webhook_url（Teams または Slack の受信 Webhook のアドレスを省略せずにコピーしたもの）を確認してください</translation>
+    </message>
+    <message>
+      <source>cannot reach the webhook ({why}); check alerts.webhook_url and the network</source>
+      <translation>Webhook に接続できません（{why}）。alerts.webhook_url とネットワークを確認してください</translation>
+    </message>
+    <message>
+      <source>the Windows Event Log did not take it: {error}</source>
+      <translation>Windows イベント ログに書き込めませんでした: {error}</translation>
+    </message>
+    <message>
+      <source>shown</source>
+      <translation>表示しました</translation>
+    </message>
+    <message>
+      <source>queued as {qid} to &lt;{to}&gt; via {way}</source>
+      <translation>キュー ID {qid} で &lt;{to}&gt; 宛てにキューに入れました（経路: {way}）</translation>
+    </message>
+    <message>
+      <source>not sent: it would go through {way}, the destination the alert is about</source>
+      <translation>送信していません: 通知の対象である送信先 {way} を経由してしまうためです</translation>
+    </message>
+    <message>
+      <source>written</source>
+      <translation>書き込みました</translation>
+    </message>
+    <message>
+      <source>cannot be queued: {error}</source>
+      <translation>キューに入れられません: {error}</translation>
+    </message>
+    <message>
       <source>the server offers no AUTH mechanism Tenso speaks ({offered})</source>
       <translation>サーバーが Tenso の使える認証方式を提供していません({offered})</translation>
     </message>
@@ -320,12 +364,12 @@
       <translation>Tenso: 復旧しました</translation>
     </message>
     <message>
-      <source>Tenso is not running: press Start (and Apply the new settings) first.</source>
-      <translation>Tenso が動作していません：先に「開始」を押してください（新しい設定は「適用」してから）。</translation>
-    </message>
-    <message>
       <source>Tenso is not running: press Start to send the test mail.</source>
       <translation>Tenso が動作していません。テストのメールを送るには「開始」を押してください。</translation>
+    </message>
+    <message>
+      <source>Tenso is not running: press Start (and Apply the new settings) first.</source>
+      <translation>Tenso が動作していません：先に「開始」を押してください（新しい設定は「適用」してから）。</translation>
     </message>
     <message>
       <source>The history file {0} cannot be read: {1}. Check that the disk is there and the file may be read.</source>
@@ -386,6 +430,22 @@
     <message>
       <source>(+{0} more)</source>
       <translation>(ほか {0} 件)</translation>
+    </message>
+    <message>
+      <source>an alert or the daily summary, to alerts.email_to</source>
+      <translation>通知または日次レポート（alerts.email_to 宛て）</translation>
+    </message>
+    <message>
+      <source>a bounce or delay warning to the sender of a message</source>
+      <translation>メールの送信者への返送（エラー）通知または遅延の通知</translation>
+    </message>
+    <message>
+      <source>a copy by a local user's forward.txt</source>
+      <translation>ローカル ユーザーの forward.txt による転送のコピー</translation>
+    </message>
+    <message>
+      <source>a test message from the window</source>
+      <translation>ウィンドウから送ったテスト メール</translation>
     </message>
     <message>
       <source>Microsoft 365 message trace (Exchange admin center &gt; Mail flow &gt; Message trace)</source>
@@ -486,6 +546,10 @@
     <message>
       <source>{0} bytes</source>
       <translation>{0} バイト</translation>
+    </message>
+    <message>
+      <source>Made by Tenso itself: {0}</source>
+      <translation>Tenso 自身が作成: {0}</translation>
     </message>
     <message>
       <source>Report sent to the sender: {0}</source>
@@ -1080,6 +1144,10 @@
       <translation>検索中...</translation>
     </message>
     <message>
+      <source>The history is off: nothing new is recorded. To switch it on, tick "Keep a history of every message" in the Server tab's History box and press Apply.</source>
+      <translation>履歴はオフです。新しいメールは記録されません。オンにするには、「サーバー」タブの「履歴」欄で「すべてのメールの履歴を記録する」にチェックを入れ、「適用」を押してください。</translation>
+    </message>
+    <message>
       <source>Copied. Paste it into the message trace of the Exchange admin center, or run the line in PowerShell.</source>
       <translation>コピーしました。Exchange 管理センターのメッセージの追跡に貼り付けるか、最後の行を PowerShell で実行してください。</translation>
     </message>
@@ -1096,10 +1164,6 @@
       <translation>期間</translation>
     </message>
     <message>
-      <source>The history is off (history.enabled is false in the settings file): nothing is recorded.</source>
-      <translation>履歴は無効です（設定ファイルの history.enabled が false）。何も記録されません。</translation>
-    </message>
-    <message>
       <source>No message in the history matches.</source>
       <translation>条件に合うメールは履歴にありません。</translation>
     </message>
@@ -1110,6 +1174,10 @@
     <message>
       <source>Message {0} is not in the history yet: it is written a moment after it arrives.</source>
       <translation>メール {0} はまだ履歴にありません。履歴は受信の少しあとに書き込まれます。</translation>
+    </message>
+    <message>
+      <source>{0} recorded before shown.</source>
+      <translation>以前に記録された {0} 件を表示しています。</translation>
     </message>
     <message>
       <source>The newest {0} shown; More shows the next {1}.</source>
@@ -1510,6 +1578,14 @@ for {1}, valid until {2}</source>
     <message>
       <source>Start Tenso when I log in to Windows</source>
       <translation>Windows へのログイン時に Tenso を起動する</translation>
+    </message>
+    <message>
+      <source>Keep a history of every message (履歴)</source>
+      <translation>すべてのメールの履歴を記録する</translation>
+    </message>
+    <message>
+      <source>Who sent what to whom, and what each destination answered, searchable in the History tab; never the content</source>
+      <translation>だれがだれに何を送り、送信先がどう応答したかを記録し、「履歴」タブで検索できます。メールの本文は記録しません</translation>
     </message>
     <message>
       <source>Clients connected at the same time, per receiving process</source>
@@ -2262,6 +2338,18 @@ for {1}, valid until {2}</source>
     <message>
       <source>another Tenso is running on the queue {path}</source>
       <translation>キュー {path} では別の Tenso が動いています</translation>
+    </message>
+    <message>
+      <source>the proxy at {proxy} asks for a login (407 Proxy Authentication Required); Tenso does not log in to proxies: let the proxy allow this computer without a login, or set delivery.http_proxy to one that does</source>
+      <translation>プロキシ {proxy} がログインを求めています（407 Proxy Authentication Required）。Tenso はプロキシにログインしません。このコンピューターをログインなしで許可するようプロキシを設定するか、delivery.http_proxy にログイン不要のプロキシを指定してください</translation>
+    </message>
+    <message>
+      <source>cannot reach the proxy at {proxy} (from the system's proxy setting): {error}</source>
+      <translation>プロキシ {proxy}（システムのプロキシ設定）に接続できません: {error}</translation>
+    </message>
+    <message>
+      <source>cannot reach the proxy at {proxy} (from delivery.http_proxy): {error}</source>
+      <translation>プロキシ {proxy}（delivery.http_proxy の設定）に接続できません: {error}</translation>
     </message>
     <message>
       <source>the greeting</source>
