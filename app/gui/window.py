@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app import settings as settings_mod
-from app.gui import i18n
+from app.gui import console, i18n
 from app.gui.assistant import SetupAssistant
-from app.gui.controller import FailedPart, GatewayController, State
+from app.gui.console import Controller
+from app.gui.controller import FailedPart, State
 from app.gui.i18n import tr, tr_later
 from app.gui.tabs.auth_tab import AuthTab
 from app.gui.tabs.log_tab import LogTab
@@ -74,7 +75,7 @@ class MainWindow(QMainWindow):
     quit_requested = Signal()
     tabs: QTabWidget  # made by build(), again on a language change
 
-    def __init__(self, controller: GatewayController, has_tray: bool, keyring_problem: str = ""):
+    def __init__(self, controller: Controller, has_tray: bool, keyring_problem: str = ""):
         super().__init__()
         self.controller = controller
         self.has_tray = has_tray
@@ -89,7 +90,11 @@ class MainWindow(QMainWindow):
         self.log_tab = LogTab()
         controller.log_line.connect(self.log_tab.append)
         controller.state_changed.connect(self.show_state)
-        self.setWindowTitle("Tenso")
+        controller.settings_taken.connect(self.settings_taken)
+        if isinstance(controller, console.ConsoleController):
+            controller.told.connect(lambda text, args: self.show_hint(text, *args))
+            controller.attached_changed.connect(self.show_title)
+        self.show_title()
         self.resize(980, 700)
         self.build_menu()
         self.build()
@@ -176,6 +181,26 @@ class MainWindow(QMainWindow):
         wheel_only_when_focused(self)
         placeholders_fit(self)
         self.show_state(self.controller.state, self.controller.detail)
+
+    @property
+    def attached(self) -> console.Attached | None:
+        """The gateway this window is the console of; None when it runs its own."""
+        return self.controller.attached if isinstance(self.controller, console.ConsoleController) else None
+
+    def show_title(self) -> None:
+        attached = self.attached
+        self.setWindowTitle(console.title(attached) if attached else "Tenso")
+        if hasattr(self, "status_tab"):
+            self.status_tab.show_engine()
+
+    def settings_taken(self, settings: settings_mod.Settings) -> None:
+        """The gateway took settings from elsewhere (``reload``, the command line): the tabs show
+        them, unless edits not applied yet would be lost (Cancel shows them then)."""
+        if self.dirty:
+            return
+        self.working = settings_mod.copy(settings)
+        self.saved_snapshot = settings_mod.to_dict(settings)
+        self.build()
 
     def build_menu(self) -> None:
         self.menuBar().clear()
@@ -375,6 +400,11 @@ class MainWindow(QMainWindow):
             return False
         checked = settings_mod.from_dict(settings_mod.to_dict(self.working), source=self.working.source)
         error = await self.controller.apply(checked)
+        if error and self.attached:
+            self.problems.setText(
+                tr("Not applied: the gateway refused the settings and runs on as before: {0}").format(error)
+            )
+            return False
         if error:
             self.problems.setText(tr("Saved, but not applied: {0}").format(error))
             return False
@@ -382,7 +412,12 @@ class MainWindow(QMainWindow):
         self.show_hint(self.keyring_problem)  # the first-start hint has done its job; a keyring problem stays
         self.saved_snapshot = settings_mod.to_dict(checked)
         running = self.controller.running
-        self.confirm(tr_later("Settings applied") if running else tr_later("Settings saved; Tenso starts with them"))
+        if self.attached:
+            self.confirm(tr_later("Settings applied: the gateway saved and reloaded them"))
+        else:
+            self.confirm(
+                tr_later("Settings applied") if running else tr_later("Settings saved; Tenso starts with them")
+            )
         return True
 
     def cancel(self) -> None:

@@ -141,3 +141,23 @@ def test_requests_is_for_accounts_and_the_ways_out_only_and_authlib_for_accounts
         "app.deliver.smtp.client imports requests: "
         "the OAuth 2.0 client is used only in app/accounts and app.deliver.couriers",
     ]
+
+
+def test_the_console_is_a_door_to_the_channel_but_never_runs_a_gateway(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/gateway.py": "",
+            "app/control/__init__.py": "",
+            "app/control/client.py": "",
+            "app/gui/__init__.py": "",
+            "app/gui/console.py": "from app.control import client\nfrom app import gateway\n",
+            "app/gui/tab.py": "from app.control import client\n",
+        },
+    )
+    found = _checker().problems(root)
+    assert found == [
+        "app.gui.console imports app.gateway: only app.cli.queue, app.gui.controller, app.headless may",
+        "app.gui.tab imports app.control.client: the window reaches the engine through app.gui.controller",
+    ], found
