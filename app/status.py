@@ -110,7 +110,10 @@ class Status:
                 }
                 for d in self.destinations
             ],
-            "missing_passwords": [{"key": m.key, "account": m.words} for m in self.missing_passwords],
+            "missing_passwords": [
+                {"key": m.key, "account": m.words, "secret": m.secret} for m in self.missing_passwords
+            ],
+            "password_problem": self.password_problem or None,
             "sign_in_needed": [
                 {"account": n.account, "why": n.why or None, **advice_fields(n.why)} for n in self.sign_in_needed
             ],

@@ -90,6 +90,7 @@ def connect(queue_dir: Path, timeout: float = 2.0) -> Client | None:
     """A client of the gateway serving ``queue_dir``; None when none does.  ControlError when one
     does but this user may not command it."""
     address = for_queue(Path(queue_dir))
+    connection: Any
     try:
         if address.kind == "pipe":
             from app.control import windows

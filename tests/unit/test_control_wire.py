@@ -5,6 +5,7 @@ Windows pipe's name and SDDL too, which are plain text and tested here on every 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,12 +57,17 @@ def test_replies_round_trip_in_utf8():
     assert "送信済み".encode() in protocol.ok("送信済み")  # not \\u escapes: readable in a capture
 
 
+unix_only = pytest.mark.skipif(sys.platform == "win32", reason="Unix socket paths (Windows: a named pipe)")
+
+
+@unix_only
 def test_the_socket_lives_in_the_queue_folder_when_its_path_fits(tmp_path):
     queue = tmp_path / "q"
     queue.mkdir()
     assert address.socket_path(queue) == queue / "control.sock"
 
 
+@unix_only
 def test_a_queue_path_too_long_for_a_unix_socket_gets_a_short_one_named_by_its_hash(tmp_path):
     queue = tmp_path / ("long-folder-name-" * 8)
     queue.mkdir()
