@@ -141,6 +141,15 @@ def open_console(queue: Path) -> tuple[Attached, Settings] | None:
     return attached, settings
 
 
+def _loop_runs() -> bool:
+    """Qt may deliver a signal or a timer while no asyncio loop runs (at teardown): nothing to start then."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 class GatewayGone(ControlError):
     """Nothing serves the queue's control channel any more."""
 
@@ -308,6 +317,8 @@ class ConsoleController(QObject):
     def _on_line(self, line: str) -> None:
         self.log_line.emit(line)
         self.activity_changed.emit()  # the Status tab asks for the figures (once for a burst)
+        if not _loop_runs():
+            return
         if "settings reloaded from" in line or "delivery paused" in line or "delivery resumed" in line:
             asyncio.ensure_future(self._catch_up())
 
@@ -342,7 +353,7 @@ class ConsoleController(QObject):
         self._search.start()
 
     def _look_again(self) -> None:
-        if self._looking or self._closed:
+        if self._looking or self._closed or not _loop_runs():
             return
         self._looking = True
         asyncio.ensure_future(self._attach_again())
@@ -358,6 +369,7 @@ class ConsoleController(QObject):
         self.attached, self.settings = found
         self.config_path = self.attached.config
         log.info("attached again to the gateway on %s (pid %d)", self.attached.queue, self.attached.pid)
+        self._set_state(State.RUNNING)  # until its status says paused
         self.attached_changed.emit()
         self.settings_taken.emit(self.settings)
         self.follow_log()
@@ -458,8 +470,10 @@ class ConsoleController(QObject):
         except ControlError:
             return _nothing_known(self.settings)
         found = status_from_json(data, self.settings)
-        self.listening = found.listening
+        moved, self.listening = found.listening != self.listening, found.listening
         if self.running:  # (not gone meanwhile)
+            if moved and found.state == self.state:
+                self.state_changed.emit(self.state, self.detail)  # the state line names the addresses
             self._set_state(found.state)
         return found
 

@@ -138,11 +138,15 @@ class Desktop:
         self.tray = Tray() if has_tray else None
         if self.tray is not None:
             tray = self.tray
-            tray.open_requested.connect(lambda: self.window and show_window(self.window))
+            tray.open_requested.connect(self._bring_forward)
             tray.start_requested.connect(lambda: self.controller and asyncio.ensure_future(self.controller.start()))
             tray.stop_requested.connect(lambda: self.controller and asyncio.ensure_future(self.controller.stop()))
             tray.pause_requested.connect(lambda paused: self.controller and self.controller.pause(paused))
             tray.quit_requested.connect(lambda: self.window and self.window.request_quit())  # asks about edits
+
+    def _bring_forward(self) -> None:
+        if self.window is not None:
+            show_window(self.window)
 
     def attach(self, attached: console.Attached, settings: Settings) -> None:
         """The window as the console of the gateway that runs on the queue: it starts none."""
@@ -251,7 +255,12 @@ def run(config: Path) -> int:
         desktop.attach(*found)
     elif not desktop.open_own(first_run):
         return 1
-    SingleInstance(name, lambda: desktop.window and show_window(desktop.window))
+
+    def bring_forward() -> None:
+        if desktop.window is not None:
+            show_window(desktop.window)
+
+    SingleInstance(name, bring_forward)
     if desktop.tray is not None:
         desktop.tray.show()
 

@@ -352,7 +352,7 @@ class MainWindow(QMainWindow):
         bound = ", ".join(f"{h}:{p}" for h, p in self.controller.bound)
         if bound and state in (State.RUNNING, State.PAUSED):
             text += " — " + tr("listening on {0}").format(bound)
-        if state == State.ERROR and detail:
+        if detail and (state == State.ERROR or self.attached):  # a console: its gateway has gone
             text += ": " + detail
             if self.controller.failed == FailedPart.LISTEN:  # the reason, not the words (they are translated)
                 self.show_hint(
