@@ -44,6 +44,14 @@ log = logging.getLogger("tenso")
 LOG_LAST = 500  # the gateway's recent lines the log tab starts with
 LOOK_AGAIN_MS = 3000  # while the gateway is gone: how often the console looks for it
 ISO = "%Y-%m-%dT%H:%M:%S%z"  # app.status.iso_time
+NOT_ALLOWED = {
+    "start": tr_later("The service was not started: Windows did not allow it (an administrator must confirm)."),
+    "stop": tr_later("The service was not stopped: Windows did not allow it (an administrator must confirm)."),
+}
+DID_NOT = {
+    "start": tr_later("The service did not start: {0}"),
+    "stop": tr_later("The service did not stop: {0}"),
+}
 
 MODE_WORDS = {
     Mode.HEADLESS: tr_later("the headless gateway"),
@@ -347,7 +355,8 @@ class ConsoleController(QObject):
         self._set_state(
             State.STOPPED,
             tr(
-                "{0} (pid {1}) has stopped. The window attaches again when it is back; Start runs the window's own."
+                "{0} (pid {1}) has stopped. This window attaches to it again when it is back, "
+                "or press Start to run the gateway in this window."
             ).format(self.attached.who(), self.attached.pid),
         )
         self._search.start()
@@ -439,13 +448,11 @@ class ConsoleController(QObject):
                 ctypes.windll.shell32.ShellExecuteW, None, "runas", command[0], line, None, 0
             )
             if started <= 32:  # refused or cancelled at the elevation prompt
-                self.told.emit(
-                    tr_later("The service was not {0}: Windows did not allow it (administrator needed)."), (action,)
-                )
+                self.told.emit(NOT_ALLOWED[action], ())
             return
         done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=60)
         if done.returncode != 0:
-            self.told.emit(tr_later("The service did not {0}: {1}"), (action, (done.stderr or done.stdout).strip()))
+            self.told.emit(DID_NOT[action], ((done.stderr or done.stdout).strip(),))
 
     async def apply(self, settings: Settings) -> str | None:
         """The gateway checks, saves and reloads them; None, or its words when it refused (then
