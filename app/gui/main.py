@@ -278,6 +278,8 @@ def run(config: Path) -> int:
         show_window(desktop.window)
         if isinstance(desktop.controller, GatewayController):
             await desktop.controller.start()
+        else:
+            await desktop.controller.status()  # the attached gateway's state (paused?), for the tray too
         await quitting.wait()
         # Stop while the loop still runs: ports closed, deliveries finished or left to the spool.
         # A console leaves its gateway running.

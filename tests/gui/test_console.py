@@ -277,3 +277,62 @@ def test_when_the_gateway_stops_the_console_says_so_and_attaches_again_when_it_i
     gui.run(until(lambda: controller.running, 20, "the console to attach again"))
     assert window.windowTitle() == f"Tenso — console of the headless gateway (pid {again})"
     assert f"pid {again}," in window.status_tab.engine.text()
+
+
+def test_the_desktop_attaches_instead_of_starting_and_start_after_the_gateway_left_runs_its_own(
+    gui, headless, upstream_factory
+):
+    """app.gui.main's Desktop: a console while the gateway runs (no gateway of its own, the tray shows
+    the attached gateway's state); once it has gone, Start gives the window its own gateway."""
+    from app.gui.console import open_console, queue_of
+    from app.gui.controller import GatewayController
+    from app.gui.main import Desktop
+
+    up = upstream_factory()
+    gw = headless(up.port)
+    desktop = Desktop(gw.config, has_tray=True)
+    found = open_console(queue_of(gw.config))
+    assert found is not None and found[0].pid == gw.proc.proc.pid
+    desktop.attach(*found)
+    console = desktop.controller
+    assert isinstance(console, ConsoleController)
+    gui.consoles.append(console)
+    gui.windows.append(desktop.window)
+    gui.others.append(desktop.tray)
+    desktop.window.show()  # as main() does
+    gui.run(until(lambda: console.listening, 10, "the first status"))  # the Status tab asked
+    assert desktop.tray.toolTip().startswith("Tenso: running")
+    gui.run(console._pause(True))
+    gui.run(until(lambda: desktop.tray.toolTip().startswith("Tenso: running, delivery paused"), 5, "the tray"))
+
+    gw.proc.proc.terminate()
+    gw.proc.proc.wait(15)
+    gui.run(until(lambda: console.state == State.STOPPED, 10, "the console to see the gateway gone"))
+    assert desktop.tray.toolTip().startswith("Tenso: stopped")
+    desktop.window.start_button.click()  # own_requested: the desktop opens a window with its own gateway
+    gui.run(until(lambda: isinstance(desktop.controller, GatewayController), 10, "the window's own gateway"))
+    own = desktop.controller
+    gui.controllers.append(own)
+    gui.windows.append(desktop.window)
+    gui.run(until(lambda: own.running, 15, "its gateway to start"))
+    assert own.gateway is not None and own.gateway.bound == [("127.0.0.1", gw.port)]
+    assert desktop.window.windowTitle() == "Tenso"
+    assert desktop.tray.toolTip().startswith("Tenso: running")
+    engine = gui.run(asyncio.to_thread(gw.call, "engine"))  # (the gateway answers on this loop)
+    assert engine["mode"] == "window" and engine["pid"] == os.getpid()  # the queue's channel is now this window's
+
+
+def test_the_queue_looked_for_comes_from_the_last_good_copy_when_the_file_has_a_typo(tmp_path):
+    """A gateway runs fine on its previous settings while the file has a typo: the window still
+    finds it (and then shows what the gateway runs), instead of a dialog about the broken file."""
+    from app import settings as settings_mod
+    from app.gui.console import queue_of
+    from tests.support.gateway import make_settings
+
+    config = tmp_path / "settings.json"
+    good = make_settings(tmp_path)
+    settings_mod.save(good, settings_mod.last_good_path(config))
+    config.write_text('{"server": {"listen": ["127.0.0.1:0"],}}', encoding="utf-8")
+    assert queue_of(config) == good.queue_dir
+    settings_mod.last_good_path(config).unlink()
+    assert queue_of(config) == settings_mod.from_dict({}, source=config).queue_dir

@@ -164,7 +164,8 @@ class Gui:
             for controller in self.controllers:
                 controller.close()
             for console in self.consoles:
-                console.close()
+                if shiboken6.isValid(console):  # (app.gui.main's Desktop deletes one it replaced)
+                    console.close()
             drain(self.loop)
             owned = [*self.others, *self.windows, *(c.handler.bridge for c in self.controllers), *self.controllers]
             for obj in [*owned, *self.consoles]:
