@@ -105,7 +105,7 @@ def title(attached: Attached) -> str:
 
 def describe(attached: Attached) -> str:
     """The Status tab's line: which gateway this window looks at, since when, with which file."""
-    return tr("This window is the console of {0}: pid {1}, running since {2}, settings file {3}.").format(
+    return tr("Console of {0}: pid {1}, running since {2}, settings file {3}.").format(
         attached.who(), attached.pid, attached.since(), attached.config
     )
 

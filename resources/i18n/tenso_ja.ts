@@ -325,7 +325,7 @@
     </message>
     <message>
       <source>the headless gateway</source>
-      <translation>画面なし(--headless)で動いているゲートウェイ</translation>
+      <translation>画面なし(--headless)のゲートウェイ</translation>
     </message>
     <message>
       <source>the Tenso service</source>
@@ -340,8 +340,8 @@
       <translation>Tenso — {0}のコンソール (PID {1})</translation>
     </message>
     <message>
-      <source>This window is the console of {0}: pid {1}, running since {2}, settings file {3}.</source>
-      <translation>このウィンドウは{0}のコンソールです: PID {1}、{2} から動作中、設定ファイル {3}。</translation>
+      <source>Console of {0}: pid {1}, running since {2}, settings file {3}.</source>
+      <translation>{0}のコンソール: PID {1}、{2} から動作中、設定ファイル {3}</translation>
     </message>
     <message>
       <source>This window is the console of another gateway: send the test from a mail client through it.</source>
@@ -357,7 +357,7 @@
     </message>
     <message>
       <source>This window is the console of the headless gateway (pid {0}); it does not stop it. Stop it where it was started: Ctrl+C in its terminal, kill -TERM {0}, or systemctl stop when systemd runs it. The window then offers to start its own.</source>
-      <translation>このウィンドウは画面なし(--headless)で動いているゲートウェイ (PID {0}) のコンソールなので、停止はできません。起動した場所で停止してください: その端末で Ctrl+C、kill -TERM {0}、または systemd で動かしている場合は systemctl stop。停止後、このウィンドウで起動できるようになります。</translation>
+      <translation>このウィンドウは画面なし(--headless)のゲートウェイ (PID {0}) のコンソールなので、停止はできません。起動した場所で停止してください: その端末で Ctrl+C、kill -TERM {0}、または systemd で動かしている場合は systemctl stop。停止後、このウィンドウで起動できるようになります。</translation>
     </message>
     <message>
       <source>The gateway runs in another Tenso window (pid {0}): stop it there, or quit that window.</source>
