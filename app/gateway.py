@@ -98,9 +98,10 @@ def _freeze_once() -> None:
 
 
 class Gateway:
-    def __init__(self, settings: Settings, runtime: Runtime | None = None):
+    def __init__(self, settings: Settings, runtime: Runtime | None = None, admin_sid: str | None = None):
         self.settings = settings
         self.runtime = runtime  # given: the gateway serves the control channel while it runs
+        self.admin_sid = admin_sid  # Windows: one more user who may open the channel (the service's installer)
         self.started = 0.0  # time.time() of the last start
         self.control: ControlServer | None = None
         self._feed: LogFeed | None = None
@@ -271,7 +272,7 @@ class Gateway:
         if self.runtime is None or feed is None:
             return
         server = ControlServer(
-            control_ops.handlers(self.runtime, self, feed), control_address.for_queue(self.spool.root)
+            control_ops.handlers(self.runtime, self, feed), control_address.for_queue(self.spool.root), self.admin_sid
         )
         try:
             await server.start()

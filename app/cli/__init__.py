@@ -24,6 +24,7 @@ from app.cli import (
     reload,
     route,
     run,
+    service,
     status,
 )
 from app.cli.command import Command, config_option
@@ -38,6 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     queue.COMMAND,
     reload.COMMAND,
     status.COMMAND,
+    service.COMMAND,
     account.COMMAND,
     certificate.COMMAND,
     import_forward.COMMAND,

@@ -15,6 +15,7 @@ from app.cli import running
 from app.cli.command import Command, load
 from app.control.client import Client, ControlError
 from app.settings import Credential, Flow, Settings
+from app.suggest import command
 from app.system import passwords
 
 
@@ -115,10 +116,11 @@ def _through_gateway(client: Client, target: running.Target, args: argparse.Name
     if not args.name:
         print(f"account {args.action} needs the account's NAME", file=sys.stderr)
         return 2
-    settings = settings_mod.from_dict(client.call("settings.get")["settings"], source=target.path)
+    running_with = client.call("settings.get")  # the account as the gateway knows it
+    config = running_with["config"]
+    settings = settings_mod.from_dict(running_with["settings"], source=Path(config))
     account = settings.account(args.name)
     if account is None:
-        config = client.call("engine")["config"]
         print(f"no account named {args.name} in accounts of {config} (the running gateway's)", file=sys.stderr)
         return 1
     if args.action == "logout":
@@ -166,7 +168,10 @@ def _account_login(settings: Settings, account, args: argparse.Namespace, gatewa
     from app.accounts import service
 
     if account.oauth2 is None:
-        print(f"{account.name} is a password account: run python -m app password set {account.key}", file=sys.stderr)
+        print(
+            f"{account.name} is a password account: run {command(settings, 'password set ' + account.key)}",
+            file=sys.stderr,
+        )
         return 1
     secret = None
     if account.oauth2.flow == Flow.CLIENT_CREDENTIALS and not args.device and gateway is not None:

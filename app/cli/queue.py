@@ -33,7 +33,7 @@ def _when(iso: str | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     target = running.target(Path(args.config))
-    client = running.gateway(target.queue_dir)
+    client = running.gateway(target.queue_dir, reading=args.action == "list")
     if client is not None:
         with client:
             return _through_gateway(client, target, args)

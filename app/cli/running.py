@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app import settings as settings_mod
-from app.control.client import Client, connect
+from app.control.client import Client, NotAllowed, connect
 from app.settings import Settings, SettingsError
 
 
@@ -53,10 +53,18 @@ def target(path: Path) -> Target:
     return Target(path, settings, settings.queue_dir)
 
 
-def gateway(queue_dir: Path) -> Client | None:
-    """A client of the gateway serving ``queue_dir``, or None.  ControlError (caught by the command
-    line's main) when one runs but this user may not command it."""
-    return connect(queue_dir)
+def gateway(queue_dir: Path, reading: bool = False) -> Client | None:
+    """A client of the gateway serving ``queue_dir``, or None.  When one runs but this user may not
+    command it: NotAllowed (a ControlError, which the command line's main prints), or, for a
+    command that only reads (``reading``: status, queue list), a note and None: the files say
+    what they can."""
+    try:
+        return connect(queue_dir)
+    except NotAllowed as exc:
+        if not reading:
+            raise
+        print(f"note: {exc}; showing what the files say", file=sys.stderr)
+        return None
 
 
 def print_problems(t: Target, running: bool) -> None:

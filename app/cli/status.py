@@ -61,7 +61,7 @@ def _print_fix(reply: str | None) -> None:
 def run(args: argparse.Namespace) -> int:
     """What the gateway on this settings file's queue is doing: the Status tab, in text."""
     target = running.target(Path(args.config))
-    client = running.gateway(target.queue_dir)
+    client = running.gateway(target.queue_dir, reading=True)
     if client is None:
         if target.settings is None:
             running.print_problems(target, running=False)

@@ -10,6 +10,7 @@ thread when there is an event loop to keep free.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -21,8 +22,17 @@ from app.control.address import Address, for_queue
 REPLY_TIMEOUT_SECONDS = 120.0  # a reload that rebinds the ports takes seconds, not minutes
 
 
+ADMINISTRATOR = (
+    "an administrator (Run as administrator)" if sys.platform == "win32" else "an administrator (root, sudo)"
+)
+
+
 class ControlError(Exception):
     """The gateway refused the request or could not carry it out (its words), or the channel broke."""
+
+
+class NotAllowed(ControlError):
+    """A gateway serves the queue, but its channel does not let this user in."""
 
 
 class Client:
@@ -87,8 +97,8 @@ class Client:
 
 
 def connect(queue_dir: Path, timeout: float = 2.0) -> Client | None:
-    """A client of the gateway serving ``queue_dir``; None when none does.  ControlError when one
-    does but this user may not command it."""
+    """A client of the gateway serving ``queue_dir``; None when none does.  NotAllowed (a
+    ControlError) when one does but this user may not command it."""
     address = for_queue(Path(queue_dir))
     connection: Any
     try:
@@ -101,9 +111,9 @@ def connect(queue_dir: Path, timeout: float = 2.0) -> Client | None:
 
             connection = unix.open_connection(Path(address.path), timeout)
     except PermissionError as exc:
-        raise ControlError(
-            f"a gateway runs on {queue_dir}, but this user may not command it ({exc.strerror}): "
-            "run the command as the user the gateway runs as, or as an administrator (root)"
+        raise NotAllowed(
+            f"a gateway runs on {queue_dir}, but this user may not command it ({exc.strerror}): run the command "
+            f"as the user the gateway runs as, or as {ADMINISTRATOR}"
         ) from exc
     except OSError as exc:
         raise ControlError(f"cannot open the control channel {address}: {exc}") from exc

@@ -73,7 +73,12 @@ class Ops:
             "account.status": self.account_status,
             "account.tokens": self.account_tokens,
             "account.logout": self.account_logout,
-            # history (next issue): "history": self.history, calling app.history.query with the filters
+            # HISTORY (next issue): app/history/query.py brings the search; serve it here as
+            #     "history": self.history,
+            # with a method beside account_logout below that runs it in a thread:
+            #     async def history(self, args):
+            #         return await asyncio.to_thread(query.search, self.gateway.settings, **args)
+            # (args: the filters of ``python -m app history``; the result: what --json prints)
         }
         return found
 

@@ -47,14 +47,23 @@ def own_sid() -> str:
     return win32security.ConvertSidToStringSid(sid)
 
 
+def _cancel(handle, overlapped) -> None:
+    """Cancels this thread's pending I/O on ``handle`` and waits until the system let go of the
+    OVERLAPPED and its buffer (freed when the caller returns)."""
+    try:
+        win32file.CancelIo(handle)
+        win32file.GetOverlappedResult(handle, overlapped, True)
+    except pywintypes.error:
+        pass  # ERROR_OPERATION_ABORTED: cancelled, as asked
+
+
 class Connection:
     """One end of a connected pipe instance, with overlapped reads and writes that ``wake`` (or a
     timeout) can end."""
 
-    def __init__(self, handle, peer: str = "", server: bool = False):
+    def __init__(self, handle, peer: str = ""):
         self.handle = handle
         self.peer = peer
-        self._server = server
         self._woken = win32event.CreateEvent(None, True, False, None)
         self._timeout_ms = win32event.INFINITE
 
@@ -66,7 +75,7 @@ class Connection:
         found = win32event.WaitForMultipleObjects([overlapped.hEvent, self._woken], False, self._timeout_ms)
         if found == win32event.WAIT_OBJECT_0:
             return win32file.GetOverlappedResult(self.handle, overlapped, False)
-        win32file.CancelIo(self.handle)
+        _cancel(self.handle, overlapped)
         if found == win32event.WAIT_TIMEOUT:
             raise TimeoutError("the gateway did not answer in time")
         return 0
@@ -108,11 +117,8 @@ class Connection:
         win32event.SetEvent(self._woken)
 
     def close(self) -> None:
-        try:
-            if self._server:
-                win32pipe.DisconnectNamedPipe(self.handle)
-        except pywintypes.error:
-            pass
+        # CloseHandle, not DisconnectNamedPipe: that would throw away what the client has not read
+        # yet (the refusal of a line too long); each client has its own instance, never reused.
         win32file.CloseHandle(self.handle)
         win32api.CloseHandle(self._woken)
 
@@ -158,22 +164,25 @@ class Listener:
 
     def accept(self) -> Connection | None:
         """Blocks until a client connects (the DACL has let it in); None once closed."""
+        try:
+            return self._accept()
+        except pywintypes.error as exc:
+            raise _os_error(exc) from exc
+
+    def _accept(self) -> Connection | None:
         while not self._closed:
             handle = self._pending
             overlapped = pywintypes.OVERLAPPED()
             overlapped.hEvent = win32event.CreateEvent(None, True, False, None)
             try:
-                try:
-                    code = win32pipe.ConnectNamedPipe(handle, overlapped)
-                except pywintypes.error as exc:
-                    raise _os_error(exc) from exc
+                code = win32pipe.ConnectNamedPipe(handle, overlapped)
                 if code == winerror.ERROR_IO_PENDING:
                     found = win32event.WaitForMultipleObjects(
                         [overlapped.hEvent, self._closing], False, win32event.INFINITE
                     )
                     if found != win32event.WAIT_OBJECT_0:
-                        win32file.CancelIo(handle)
-                        return None
+                        _cancel(handle, overlapped)
+                        break
                     try:
                         win32file.GetOverlappedResult(handle, overlapped, False)
                     except pywintypes.error as exc:
@@ -187,16 +196,14 @@ class Listener:
                 peer = f"pid {win32pipe.GetNamedPipeClientProcessId(handle)}"
             except (pywintypes.error, AttributeError):
                 peer = ""
-            return Connection(handle, peer, server=True)
+            return Connection(handle, peer)
+        win32file.CloseHandle(self._pending)  # closed: the waiting instance goes with it
         return None
 
     def close(self) -> None:
+        """Ends accept() (which closes the waiting pipe instance itself, in its own thread)."""
         self._closed = True
         win32event.SetEvent(self._closing)
-        try:
-            win32file.CloseHandle(self._pending)
-        except pywintypes.error:
-            pass
 
 
 def open_connection(name: str, timeout: float) -> Connection | None:

@@ -153,8 +153,20 @@ def choose_file_keyring(data_dir: Path) -> Path:
     return use_file_keyring(data_dir)
 
 
+# Set by the Windows service for itself and its workers (app/service/layout.py): the file keyring
+# of the data folder, even where Credential Manager exists (docs/service.md says why).
+FILE_KEYRING_ENV = "TENSO_FILE_KEYRING"
+
+
+def file_keyring_required() -> bool:
+    return os.environ.get(FILE_KEYRING_ENV) == "1"
+
+
 def apply_saved_choice(data_dir: Path) -> Path | None:
-    """At start: honour an earlier explicit choice of the file keyring when no OS keyring exists."""
+    """At start: honour an earlier explicit choice of the file keyring when no OS keyring exists
+    (or always, in the service: ``FILE_KEYRING_ENV``)."""
+    if _file_choice is None and file_keyring_required():
+        return use_file_keyring(data_dir)
     if _file_choice is None and keyring_problem() and file_keyring_choice(data_dir).exists():
         return use_file_keyring(data_dir)
     return None
@@ -186,7 +198,7 @@ def _saved_choice_once() -> None:
     receiving workers) honours the administrator's file-keyring choice, also one made after it
     started (``password use-file`` or the window's button): looked for until it is applied."""
     with _choice_lock:
-        if _file_choice is None and keyring_problem():
+        if _file_choice is None and (file_keyring_required() or keyring_problem()):
             from app.system.paths import data_dir
 
             apply_saved_choice(data_dir())

@@ -284,3 +284,19 @@ def test_account_login_runs_the_browser_part_here_and_the_gateway_keeps_the_toke
     finally:
         gw.close()
         auth.stop()
+
+
+def test_a_second_gateway_on_the_same_queue_leaves_the_first_ones_channel_alone(tmp_path, tenso, upstream_factory):
+    up = upstream_factory()
+    port = free_port()
+    config = write_config(tmp_path, port, up.port)
+    first = tenso(config, port)
+    second_config = tmp_path / "second.json"
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["server"]["listen"] = [f"127.0.0.1:{free_port()}"]
+    second_config.write_text(json.dumps(data), encoding="utf-8")
+    result = run_app("--headless", "--config", str(second_config), timeout=30)
+    assert result.returncode == 2
+    assert "stop it first, or give this one its own queue.dir" in result.stderr
+    with connect(_queue(config)) as client:
+        assert client.call("engine")["pid"] == first.proc.pid

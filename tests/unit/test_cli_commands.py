@@ -1,5 +1,6 @@
 """The command line's registrations (app/cli/): each command says itself whether a ``--config``
-file that is not there stops it, and every command but ``password`` and ``explain`` takes the one ``--config``."""
+file that is not there stops it, and every command but ``password``, ``service`` and ``explain``
+takes the one ``--config`` (``service`` has its own: the service's settings, or those to move)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def test_the_commands_that_make_the_file_or_say_so_themselves_go_on(tmp_path):
     assert not typo.exists()
 
 
-def test_every_command_but_password_and_explain_takes_config_and_says_whether_its_file_must_exist():
+def test_every_command_but_service_and_explain_takes_config_and_says_whether_its_file_must_exist():
+    """password takes it too: the secret goes to the gateway running on the settings' queue."""
     names = [c.name for c in cli.COMMANDS]
     assert names == [
         "route",
@@ -59,12 +61,13 @@ def test_every_command_but_password_and_explain_takes_config_and_says_whether_it
         "queue",
         "reload",
         "status",
+        "service",
         "account",
         "certificate",
         "import-forward",
         "explain",
     ]
-    assert [c.name for c in cli.COMMANDS if not c.takes_config] == ["password", "explain"]
+    assert [c.name for c in cli.COMMANDS if not c.takes_config] == ["service", "explain"]
     parser = cli.build_parser()
     for command in cli.COMMANDS:
         args = ["--config", "x.json"] if command.takes_config else []
@@ -72,6 +75,8 @@ def test_every_command_but_password_and_explain_takes_config_and_says_whether_it
         with contextlib.redirect_stdout(help_text), pytest.raises(SystemExit):
             parser.parse_args([command.name, *args, "--help"])
         assert ("--config CONFIG" in help_text.getvalue()) == command.takes_config, command.name
+        if command.name == "service":  # its own --config: the service's settings, or those to move
+            assert "--config FILE" in help_text.getvalue()
     show, create = (parser.parse_args(["certificate", action]) for action in ("show", "create"))
     certificate = next(c for c in cli.COMMANDS if c.name == "certificate")
     assert certificate.must_exist(show) and not certificate.must_exist(create)

@@ -143,6 +143,30 @@ def test_requests_is_for_accounts_and_the_ways_out_only_and_authlib_for_accounts
     ]
 
 
+def test_pywin32_is_for_the_windows_only_modules(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/control/__init__.py": "",
+            "app/control/windows.py": "import pywintypes\nimport win32pipe\n",
+            "app/control/server.py": "def listen():\n    import win32file\n",
+            "app/service/__init__.py": "",
+            "app/service/windows.py": "import win32service\nimport servicemanager\n",
+            "app/service/plan.py": "import win32service\n",
+            "app/status.py": "from winerror import ERROR_ACCESS_DENIED\n",
+            "app/system/__init__.py": "",
+            "app/system/autostart.py": "import winreg\n",
+        },
+    )
+    only = "pywin32 is used only in app.service.windows and app.control.windows (Windows only)"
+    assert _checker().problems(root) == [
+        f"app.control.server imports win32file: {only}",
+        f"app.service.plan imports win32service: {only}",
+        f"app.status imports winerror: {only}",
+    ]
+
+
 def test_the_console_is_a_door_to_the_channel_but_never_runs_a_gateway(tmp_path):
     root = _tree(
         tmp_path,
