@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import subprocess
 import sys
 import threading
@@ -29,7 +30,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app import settings as settings_mod
-from app.control.client import Client, ControlError, connect
+from app.control.client import Client, ControlError, NotAllowed, connect
 from app.control.runtime import Mode
 from app.gui import controller as engine
 from app.gui.controller import GatewayController, SignInError, TestMessageError
@@ -40,6 +41,13 @@ from app.store.activity import DestinationStatus, Outcome
 from app.store.spool import Envelope, QueuedMessage, Recipient, RecipientState
 
 log = logging.getLogger("tenso")
+
+# The tray's notices come from log records' "event" in the window's own gateway; the channel's
+# log.follow carries the lines only, so the console knows them by their words (app/deliver/attempt.py
+# _report, app/accounts/service.py and application.py).
+BOUNCED = re.compile(r" INFO \S+ bounced: DSN \(")
+SIGN_IN_AGAIN = re.compile(r" ERROR account \S+: .*sign in again")
+ACCOUNT_REFUSED = re.compile(r" ERROR account \S+: .*the mail waits and is tried again")
 
 LOG_LAST = 500  # the gateway's recent lines the log tab starts with
 LOOK_AGAIN_MS = 3000  # while the gateway is gone: how often the console looks for it
@@ -125,10 +133,12 @@ def queue_of(config: Path) -> Path:
 
 
 def open_console(queue: Path) -> tuple[Attached, Settings] | None:
-    """The gateway serving ``queue`` and the settings it runs; None when none does (or this user
-    may not command it: the window then says the lock is held, as before)."""
+    """The gateway serving ``queue`` and the settings it runs; None when none does.  NotAllowed
+    when one does but this user may not command it (the window says so and starts none)."""
     try:
         client = connect(queue)
+    except NotAllowed:
+        raise
     except ControlError as exc:
         log.warning("%s", exc)
         return None
@@ -324,6 +334,12 @@ class ConsoleController(QObject):
 
     def _on_line(self, line: str) -> None:
         self.log_line.emit(line)
+        if BOUNCED.search(line):
+            self.bounced.emit(line)
+        elif SIGN_IN_AGAIN.search(line):
+            self.account_failed.emit(line)
+        elif ACCOUNT_REFUSED.search(line):
+            self.token_refused.emit(line)
         self.activity_changed.emit()  # the Status tab asks for the figures (once for a burst)
         if not _loop_runs():
             return
@@ -370,6 +386,8 @@ class ConsoleController(QObject):
     async def _attach_again(self) -> None:
         try:
             found = await asyncio.to_thread(open_console, self.attached.queue)
+        except NotAllowed:
+            found = None  # another user's gateway took the queue: nothing to attach to
         finally:
             self._looking = False
         if found is None or self._closed:

@@ -250,7 +250,20 @@ def run(config: Path) -> int:
     desktop = Desktop(Path(config), QSystemTrayIcon.isSystemTrayAvailable())
     # Before any window exists (nothing to keep responsive yet): does a gateway already run on the
     # queue?  Then the window is its console; it never takes the queue's lock.
-    found = console.open_console(console.queue_of(Path(config)))
+    try:
+        found = console.open_console(console.queue_of(Path(config)))
+    except console.NotAllowed as exc:
+        QMessageBox.critical(
+            None,
+            "Tenso",
+            tr(
+                "A Tenso gateway already runs on this queue as another user, and this user may not "
+                "command it. Start Tenso as that user or as an administrator to use its window."
+            )
+            + "\n\n"
+            + str(exc),
+        )
+        return 1
     if found is not None:
         desktop.attach(*found)
     elif not desktop.open_own(first_run):

@@ -340,6 +340,7 @@ class MainWindow(QMainWindow):
         self.build_menu()
         self.log_tab.retranslate()
         self.build()
+        self.show_title()
         if self.statusBar().currentMessage() and self.confirmed:
             self.statusBar().showMessage(tr(self.confirmed), APPLIED_SECONDS * 1000)
 

@@ -428,6 +428,10 @@
       <translation>Tenso: トークンの要求が拒否されました。メールは待機しています</translation>
     </message>
     <message>
+      <source>A Tenso gateway already runs on this queue as another user, and this user may not command it. Start Tenso as that user or as an administrator to use its window.</source>
+      <translation>このキューでは別のユーザーの Tenso ゲートウェイがすでに動いていて、このユーザーからは操作できません。そのゲートウェイのウィンドウを使うには、そのユーザーか管理者として Tenso を起動してください。</translation>
+    </message>
+    <message>
       <source>This rule never matches: rule No. {0} ({1}) above it catches all its mail.</source>
       <translation>この設定は使われません: 上の No.{0} ({1}) が該当するメールをすべて処理します。</translation>
     </message>

@@ -206,6 +206,8 @@ def test_the_queue_tab_bounces_and_retries_the_gateways_mail_through_the_channel
     queue = window.queue_tab
     table = queue.table
     answered: list[str] = []
+    bounced: list[str] = []
+    window.controller.bounced.connect(bounced.append)  # the tray's "mail returned to sender"
 
     def answer_yes() -> None:
         box = QApplication.activeModalWidget()
@@ -231,6 +233,8 @@ def test_the_queue_tab_bounces_and_retries_the_gateways_mail_through_the_channel
         await until(lambda: qid not in rows() and len(rows()) == 1, 20, "the bounce to replace the message")
         (bounce,) = rows()
         assert "<alice@client.test>" in rows()[bounce]
+        await until(lambda: bounced, 10, "the bounce's log line to reach the window")
+        assert f"{qid} bounced: DSN ({bounce})" in bounced[0]
 
         revive(down)
         up = upstream_factory(port=down)
@@ -336,3 +340,18 @@ def test_the_queue_looked_for_comes_from_the_last_good_copy_when_the_file_has_a_
     assert queue_of(config) == good.queue_dir
     settings_mod.last_good_path(config).unlink()
     assert queue_of(config) == settings_mod.from_dict({}, source=config).queue_dir
+
+
+def test_the_console_names_its_gateway_in_japanese_after_a_language_switch(gui, headless, upstream_factory, english):
+    up = upstream_factory()
+    gw = headless(up.port)
+    window = gui.attach(gw.queue)
+    pid = gw.proc.proc.pid
+    window.language.setCurrentIndex(window.language.findData("ja"))
+    assert window.windowTitle() == f"Tenso — 画面なし(--headless)のゲートウェイのコンソール (PID {pid})"
+    engine = window.status_tab.engine.text()
+    assert engine.startswith(f"画面なし(--headless)のゲートウェイのコンソール: PID {pid}、"), engine
+    assert "から動作中、設定ファイル" in engine and str(gw.config) in engine
+    window.stop_button.click()
+    gui.run(until(lambda: f"kill -TERM {pid}" in window.hint.text(), 5, "Stop to say how, in Japanese"))
+    assert window.hint.text().startswith("このウィンドウは画面なし(--headless)のゲートウェイ")
