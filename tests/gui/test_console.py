@@ -36,11 +36,14 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the gateway's k
 class Headless:
     """A headless gateway in tmp_path/gateway, with a keyring file and data folder of its own."""
 
-    def __init__(self, tmp_path: Path, upstream_port: int):
+    def __init__(self, tmp_path: Path, upstream_port: int, **sections):
         self.folder = tmp_path / "gateway"
         self.folder.mkdir(exist_ok=True)
         self.port = free_port()
         self.config = write_config(self.folder, self.port, upstream_port)
+        if sections:
+            data = json.loads(self.config.read_text(encoding="utf-8"))
+            self.config.write_text(json.dumps({**data, **sections}), encoding="utf-8")
         self.queue = self.folder / "queue"
         self.home = self.folder / "xdg-data"  # keyrings.alt's file: $XDG_DATA_HOME/python_keyring/
         self.env = {**os.environ, "XDG_DATA_HOME": str(self.home), "TENSO_DATA_DIR": str(self.folder / "data")}
@@ -78,8 +81,8 @@ class Headless:
 def headless(tmp_path, upstream_factory):
     made: list[Headless] = []
 
-    def start(upstream_port: int) -> Headless:
-        made.append(Headless(tmp_path, upstream_port))
+    def start(upstream_port: int, **sections) -> Headless:
+        made.append(Headless(tmp_path, upstream_port, **sections))
         return made[-1]
 
     yield start
@@ -355,3 +358,41 @@ def test_the_console_names_its_gateway_in_japanese_after_a_language_switch(gui, 
     window.stop_button.click()
     gui.run(until(lambda: f"kill -TERM {pid}" in window.hint.text(), 5, "Stop to say how, in Japanese"))
     assert window.hint.text().startswith("このウィンドウは画面なし(--headless)のゲートウェイ")
+
+
+def test_an_oauth_sign_in_in_the_console_leaves_the_tokens_with_the_gateway(gui, headless, upstream_factory):
+    """The window runs the browser part; the gateway's process keeps the tokens (account.tokens)."""
+    import threading
+
+    from app.accounts import service
+    from tests.support.oauth import AuthServer, browse
+
+    server = AuthServer()
+    try:
+        up = upstream_factory()
+        account = {"name": "console-signin", "username": server.user, "oauth2": server.oauth2()}
+        gw = headless(up.port, accounts=[account])
+        window = gui.attach(gw.queue)
+        box = window.auth_tab.accounts
+        box.opens_browser = False  # the test is the browser
+        box.controller.sign_in_url.connect(
+            lambda url: threading.Thread(target=browse, args=(url,), daemon=True).start()
+        )
+        window.tabs.setCurrentWidget(window.auth_tab)
+        gui.run(until(lambda: box.table.rowCount() == 1, 5, "the account row"))
+        box.table.selectRow(0)
+
+        async def scenario() -> None:
+            box.sign_in_button.click()
+            await until(lambda: "signed in" in box.message.text(), 20, "the sign-in to finish")
+            await until(lambda: "token valid until" in box.table.item(0, 3).text(), 5, "the state cell")
+
+        gui.run(scenario())
+        (state,) = gw.call("account.status", name="console-signin")
+        assert state["signed_in"] is True and state["expires"]
+        assert not service.account_status(window.working, "console-signin").signed_in  # not in the window's store
+        gw.proc.wait_log(
+            r"account console-signin: signed in \(the tokens were handed over through the control channel\)"
+        )
+    finally:
+        server.stop()
