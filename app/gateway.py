@@ -20,6 +20,7 @@ from app.control import ops as control_ops
 from app.control.logfeed import LogFeed
 from app.control.runtime import Runtime
 from app.control.server import ControlServer
+from app.alerts.watcher import Watcher
 from app.deliver.attempt import Deliverer, Result
 from app.deliver.scheduler import Scheduler
 from app.problems import Problem
@@ -33,7 +34,7 @@ from app.settings import Settings
 from app.status import State, Status, gather
 from app.store.activity import FILE_NAME as ACTIVITY_FILE
 from app.store.activity import Activity, Delivered, Outcome
-from app.store.spool import Envelope, QueueLock, QueueLocked, Spool, new_id
+from app.store.spool import Envelope, OwnClient, QueueLock, QueueLocked, Spool, new_id
 from app.system.looplag import LoopLag
 from app.system.net import parse_listen
 from app.system.portowner import port_owner
@@ -120,6 +121,7 @@ class Gateway:
         self.activity = Activity(self.spool.root / ACTIVITY_FILE)  # the status counts
         self._saver: asyncio.Task | None = None
         self._refresher: asyncio.Task | None = None
+        self.alerts = Watcher(self)  # tells the administrator when mail stops (app/alerts/)
 
     def apply(self, settings: Settings) -> None:
         """New rules and options; they take effect for the next recipient and the next attempt."""
@@ -172,19 +174,23 @@ class Gateway:
         if self.scheduler is not None:
             self.scheduler.accepted(qid, envelope, parts)
 
-    async def submit(self, sender: str, recipients: list[str], content: bytes) -> str:
-        """Queues a message Tenso makes itself (the window's test message) as if a client had
-        sent it: stored durably, then delivered by the rules.  Returns its queue id; OSError
-        when it cannot be stored."""
+    async def submit(
+        self, sender: str, recipients: list[str], content: bytes, client: str = "tenso", rule: int = 0
+    ) -> str:
+        """Queues a message Tenso makes itself (the window's test message, an alert mail) as if a
+        client had sent it: stored durably, then delivered by the rules (``rule``, 1-based: by
+        that rule alone).  Returns its queue id; OSError when it cannot be stored."""
         qid = new_id()
-        envelope = Envelope(sender=sender, recipients=recipients, client="tenso", received_at=time.time())
+        envelope = Envelope(sender=sender, recipients=recipients, client=client, received_at=time.time(), rule=rule)
         await asyncio.to_thread(self.spool.store, qid, envelope, content)
         log.info(
-            "%s accepted from=<%s> to=%s size=%d client=tenso (a test message from the window)",
+            "%s accepted from=<%s> to=%s size=%d client=%s (%s)",
             qid,
             sender,
             ",".join(f"<{r}>" for r in recipients),
             len(content),
+            client,
+            "an alert from Tenso" if client == OwnClient.ALERT else "a test message from the window",
         )
         self._stored(qid, envelope, (content,))
         return qid
@@ -263,6 +269,7 @@ class Gateway:
         except GatewayError:
             await self.stop()
             raise
+        await self.alerts.start()
         _freeze_once()
 
     async def _serve_control(self) -> None:
@@ -336,6 +343,7 @@ class Gateway:
         """
         await self._stop_control()
         await self._close_servers()
+        await self.alerts.stop()
         self.loop_lag.stop()
         if self._refresher:
             self._refresher.cancel()

@@ -18,7 +18,9 @@ circle that only the type checker sees is still a circle in the design.  The rul
 - pywin32 (``win32*``, ``servicemanager``, ``pywintypes``, ``winerror`` …) is imported only by
   ``app.service.windows`` (the Windows service) and ``app.control.windows`` (the control channel's
   named pipe), which are imported on Windows only: the rest of their logic is plain Python, run and
-  tested everywhere;
+  tested everywhere; and for the one call that writes an event (``win32evtlogutil``), by
+  ``app.alerts.channels`` on Windows (an alert in the Event Log: importing app.service.windows there
+  would close a circle through app.headless and the gateway);
 - a module of ``app/gui`` other than its two doors imports from the engine only the settings
   model (``app.settings``, and of it only what it defines itself, not what it imports: a name
   defined in any module of the ``app/settings/`` package counts, whichever of them it is taken
@@ -47,6 +49,7 @@ OAUTH_CLIENT = ("authlib", "requests")
 HTTP_CLIENT = {"requests": "app.deliver.couriers"}  # the one HTTP client outside accounts/: for the ways out
 PYWIN32 = ("pywintypes", "winerror", "servicemanager", "pythoncom")  # and every win32* module
 PYWIN32_USERS = ("app.service.windows", "app.control.windows")  # the Windows-only modules
+PYWIN32_ALSO = {"app.alerts.channels": ("win32evtlogutil",)}  # an alert's event, written on Windows only
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -180,7 +183,11 @@ def problems(root: Path = ROOT) -> list[str]:
             if top in OAUTH_CLIENT and not in_part(module, "app.accounts") and not (http and in_part(module, http)):
                 also = f" and {HTTP_CLIENT[top]}" if top in HTTP_CLIENT else ""
                 found.append(f"{module} imports {target}: the OAuth 2.0 client is used only in app/accounts{also}")
-            if (top.startswith("win32") or top in PYWIN32) and module not in PYWIN32_USERS:
+            if (
+                (top.startswith("win32") or top in PYWIN32)
+                and module not in PYWIN32_USERS
+                and top not in PYWIN32_ALSO.get(module, ())
+            ):
                 users = " and ".join(PYWIN32_USERS)
                 found.append(f"{module} imports {target}: pywin32 is used only in {users} (Windows only)")
             for a, b in (("app.receive", "app.deliver"), ("app.deliver", "app.receive")):

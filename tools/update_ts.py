@@ -38,6 +38,7 @@ EXTRA = [
     "true or false",
     "must be 1-65535",  # the settings' ranges (checks.Range): rules[].port, delivery.mx_port
     "must be 1-16",  # server.processes
+    "must be -1 to 23",  # alerts.summary_hour
     "must be greater than 0",
     "must be a host name",
     "must be an address such as user@example.jp",

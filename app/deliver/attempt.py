@@ -125,7 +125,7 @@ class Deliverer:
         router = self.context.router
         batches: dict[tuple[Courier, str | None], Batch] = {}
         for rcpt in due:
-            decision = router.route(rcpt.address, message.sender)
+            decision = router.route(rcpt.address, message.sender, message.envelope.rule)
             courier = self.couriers.of(decision)
             key = (courier, courier.slot(decision))
             batches.setdefault(key, Batch(message, content)).recipients.append((rcpt, decision))

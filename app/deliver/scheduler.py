@@ -155,7 +155,7 @@ class Scheduler:
 
     def accepted(self, qid: str, envelope, parts: tuple[bytes, ...]) -> None:
         """A new message is on disk: attempt it now, from memory (bounded: not while paused)."""
-        self._dest_of[qid], self._wants[qid] = self._route(envelope.recipients, envelope.sender)
+        self._dest_of[qid], self._wants[qid] = self._route(envelope.recipients, envelope.sender, envelope.rule)
         if self.executor and len(self._fresh) < FRESH_LIMIT and not self.paused:
             size = sum(map(len, parts))
             if self._fresh_bytes + size <= FRESH_BYTES:
@@ -321,7 +321,7 @@ class Scheduler:
 
     # --- slots per destination ---
 
-    def _route(self, recipients: list[str], sender: str) -> tuple[frozenset[str], dict[str, int]]:
+    def _route(self, recipients: list[str], sender: str, rule: int = 0) -> tuple[frozenset[str], dict[str, int]]:
         """The destinations of a new message's recipients, as their couriers name them, and the
         limited accounts they go by (routing is microseconds; the attempt routes again, and what
         it finds waiting replaces this)."""
@@ -330,7 +330,7 @@ class Scheduler:
         router = self.context.router
         for rcpt in recipients:
             try:
-                decision = router.route(rcpt, sender)
+                decision = router.route(rcpt, sender, rule)
                 slot = self.deliverer.slot(decision)
             except ValueError:
                 continue
@@ -351,7 +351,7 @@ class Scheduler:
         except Exception:  # gone, or unreadable: the attempt says which
             return
         waiting = [r.address for r in message.recipients if r.state in WAITING]
-        self._dest_of[qid], self._wants[qid] = self._route(waiting, message.sender)
+        self._dest_of[qid], self._wants[qid] = self._route(waiting, message.sender, message.envelope.rule)
 
     def _held(self, qid: str, wants: dict[str, int]) -> bool:
         """Parks ``qid`` when an account's limit holds it back: until an attempt of that account

@@ -27,8 +27,12 @@ from PySide6.QtCore import QObject, Signal
 from app import offline
 from app import settings as settings_mod
 from app.control.runtime import Mode
+from app.alerts import watcher as alerts_watcher
+from app.alerts.events import Notice, Phase
+from app.alerts.watcher import Answer
 from app.deliver.smtp import LoginReport
 from app.gateway import FailedPart, Gateway, GatewayError
+from app.gui import i18n
 from app.gui.i18n import tr
 from app.problems import Problem, worded
 from app.route.router import Decision, RouteKind
@@ -40,6 +44,7 @@ from app.system import autostart, logs, passwords, paths
 from app.system.logs import LOG_FORMAT
 
 __all__ = [  # for the tabs
+    "Answer",
     "WAITING",
     "Decision",
     "FailedPart",
@@ -93,6 +98,7 @@ class GatewayController(QObject):
     settings_taken = Signal(object)  # Settings the gateway took from outside (reload, settings.apply)
 
     mode = Mode.WINDOW  # for the control channel (app.control.runtime.Runtime)
+    alert = Signal(str, str)  # an alert started, repeats or ended (app/alerts/): the tray's title and text
 
     def __init__(self, config_path: Path, settings: Settings):
         super().__init__()
@@ -124,6 +130,27 @@ class GatewayController(QObject):
             if now >= self._next_failing_notice:
                 self._next_failing_notice = now + FAILING_NOTICE_SECONDS
                 self.failing.emit(line)
+
+    def _on_alert(self, notice: Notice) -> None:
+        titles = {
+            Phase.STARTED: tr("Tenso: alert"),
+            Phase.REPEATED: tr("Tenso: alert, still"),
+            Phase.ENDED: tr("Tenso: alert over"),
+        }
+        self.alert.emit(titles[notice.phase], notice.text("ja" if i18n.current() == "ja" else "en"))
+
+    async def send_test_alert(self, settings: Settings) -> list[Answer]:
+        """One ``test`` event through every channel ``settings`` sets up (the window's working copy),
+        and what each answered.  The mail needs the running gateway (it is queued there)."""
+        if self.gateway is not None:
+            return await self.gateway.alerts.test(settings)
+        notice = alerts_watcher.test_notice(time.time())
+        self._on_alert(notice)
+        answers = [Answer("tray", True, "shown")]
+        answers += await asyncio.to_thread(alerts_watcher.outside, notice, settings)
+        if settings.alerts.email_to:
+            answers.append(Answer("email", False, tr("Tenso is not running: press Start to send the test mail.")))
+        return answers
 
     def _set_state(self, state: State, detail: str = "", failed: FailedPart | None = None) -> None:
         self.state, self.detail, self.failed = state, detail, failed
@@ -157,6 +184,7 @@ class GatewayController(QObject):
         if self.gateway:
             return
         gateway = Gateway(self.settings, self)
+        gateway.alerts.on_notice = self._on_alert  # before the start: engine_stopped is told at once
         try:
             await gateway.start()
         except GatewayError as exc:

@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
         self.relay_tab = RelayTab(self.working)
         self.users_tab = UsersTab(self.working)
         paused = self.controller.paused
-        self.server_tab = ServerTab(self.working, paused)
+        self.server_tab = ServerTab(self.working, paused, self.controller)
         self.server_tab.pause_toggled.connect(self.controller.pause)
         self.queue_tab = QueueTab(self.controller)
         self.status_tab = StatusTab(self.controller)

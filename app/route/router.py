@@ -191,18 +191,25 @@ class Router:
 
     # --- the decision ---
 
-    def route(self, recipient: str, sender: str = "") -> Decision:
+    def route(self, recipient: str, sender: str = "", rule_number: int = 0) -> Decision:
+        """Where ``recipient`` goes.  ``rule_number`` (1-based) names the rule a message Tenso made
+        itself leaves by, whatever it matches (an alert mail through ``alerts.email_rule``)."""
         local_user = self.is_local_user(recipient)
+        if 0 < rule_number <= len(self.rules):
+            return self._by_rule(recipient, sender, rule_number - 1, local_user, forced=True)
         if local_user and self.options.skip_local:
             return self._mta(recipient, None, "local user, not forwarded (skip local)")
         index = self.first_match(recipient)
         if index is None:
             return self._mta(recipient, None, "no rule matches")
+        return self._by_rule(recipient, sender, index, local_user)
+
+    def _by_rule(self, recipient: str, sender: str, index: int, local_user: bool, forced: bool = False) -> Decision:
         rule = self.rules[index]
         word = rule.destination.upper()
         if word == Word.MTA:
             return self._mta(recipient, index + 1, "")
-        if self.options.check_local_users and not local_user:
+        if self.options.check_local_users and not local_user and not forced:
             return self._mta(recipient, None, f"rule {index + 1} not used: not a local user (check local users)")
         named = BY_WORD.get(word)
         auth = self.account_for(sender, rule)

@@ -57,7 +57,7 @@ def source_registry_values() -> dict[str, tuple[str | int, int]]:
     return {"EventMessageFile": (MESSAGE_FILE, 2), "TypesSupported": (7, 4)}
 
 
-def _cut(text: str) -> str:
+def cut(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
@@ -96,7 +96,7 @@ def event_for(record: logging.LogRecord) -> Event | None:
     if record.exc_info:
         text += "\n" + logging.Formatter().formatException(record.exc_info)
     critical = record.levelno >= logging.CRITICAL
-    return Event(EventId.CRITICAL if critical else EventId.ERROR, EventType.ERROR, _cut(printable(text)))
+    return Event(EventId.CRITICAL if critical else EventId.ERROR, EventType.ERROR, cut(printable(text)))
 
 
 class EventLogHandler(logging.Handler):

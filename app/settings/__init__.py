@@ -38,6 +38,7 @@ from app.settings.file import last_good_path, load, save
 from app.settings.model import VERSION, Settings
 from app.settings.sections import (
     AccountLimits,
+    Alerts,
     AuthAccounts,
     Backup,
     CommonAccount,
@@ -64,6 +65,7 @@ __all__ = [
     "PORT",
     "VERSION",
     "AccountLimits",
+    "Alerts",
     "AuthAccounts",
     "Backup",
     "BareNewlines",

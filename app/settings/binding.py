@@ -227,4 +227,6 @@ def to_dict(settings: Settings) -> dict:
     for row in data["rules"]:
         if row["rewrite_from"] == "":  # the same for rules[].rewrite_from (issue 24)
             del row["rewrite_from"]
+    if settings.alerts == type(settings.alerts)():  # and for alerts (issue 26), never set up
+        del data["alerts"]
     return data

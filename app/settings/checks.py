@@ -36,6 +36,8 @@ class Range:
     def __call__(self, value: int) -> str | None:
         if value >= self.lo and (self.hi is None or value <= self.hi):
             return None
+        if self.hi is not None and self.lo < 0:
+            return f"must be {self.lo} to {self.hi}"  # alerts.summary_hour: "-1-23" would read as a sum
         if self.hi is not None:
             return f"must be {self.lo}-{self.hi}"  # tools/update_ts.py lists each one
         return "must be greater than 0" if self.lo == 1 else f"must be at least {self.lo}"
@@ -160,6 +162,16 @@ def url(value: str) -> str | None:
     if parts.scheme == "http" and host.lower() not in LOOPBACK_HOSTS:
         return "must be https (plain http only to 127.0.0.1, ::1 or localhost)"
     return None
+
+
+def webhook_url(value: str) -> str | None:
+    """alerts.webhook_url: where alerts are posted (a Teams or Slack incoming webhook); https, or
+    plain http to this machine only, like the OAuth 2.0 addresses."""
+    if url(value) is None:
+        return None
+    if value.startswith("http://"):
+        return "must be https (plain http only to 127.0.0.1, ::1 or localhost)"
+    return "must be a webhook address such as https://example.webhook.office.com/..."
 
 
 def date(value: str) -> str | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from app.mail import addresses
 from app.problems import Problem
 from app.settings.enums import ListenerTls, RewriteFrom, RuleAccount
-from app.settings.sections import Device, LocalUser, PerUserAccount, Rule, Server, UpstreamAccount, find_account
+from app.settings.sections import Alerts, Device, LocalUser, PerUserAccount, Rule, Server, UpstreamAccount, find_account
 from app.system.net import numeric_addresses, parse_listen, reaches_listener
 
 
@@ -242,6 +242,23 @@ def rewrite_problems(
                     number=i + 1,
                 )
             )
+    return found
+
+
+def alert_problems(alerts: Alerts, rules: list[Rule], broken: Broken) -> list[Problem]:
+    """``alerts.email_rule`` names a rule that is there; the summary and a rule need someone to mail."""
+    found: list[Problem] = []
+    if alerts.email_rule > len(rules) and not broken("alerts.email_rule"):
+        found.append(
+            Problem(
+                "alerts.email_rule",
+                "no rule {number} (there are {count}); 0 sends the alert mail by the normal routing",
+                number=alerts.email_rule,
+                count=len(rules),
+            )
+        )
+    if alerts.summary_hour >= 0 and not alerts.email_to and not broken("alerts.summary_hour", "alerts.email_to"):
+        found.append(Problem("alerts.summary_hour", "the daily summary is mailed: set alerts.email_to too"))
     return found
 
 

@@ -11,6 +11,7 @@ from app.problems import Problem
 from app.settings import account_checks, checks, cross_checks
 from app.settings.checks import checked, each
 from app.settings.sections import (
+    Alerts,
     AuthAccounts,
     Backup,
     Delivery,
@@ -44,6 +45,7 @@ class Settings:
     mailbox_dir: str = ""
     backup: Backup = field(default_factory=Backup)
     delivery: Delivery = field(default_factory=Delivery)
+    alerts: Alerts = field(default_factory=Alerts)
 
     # Where the file was read from: relative folders are taken from there.
     source: Path | None = field(default=None, compare=False, repr=False, metadata={"internal": True})
@@ -64,6 +66,7 @@ class Settings:
         found.extend(cross_checks.rule_problems(self.rules, self.server, skip))
         common = self.auth_accounts.common.username
         found.extend(cross_checks.rewrite_problems(self.rules, self.accounts, common, per_user, skip))
+        found.extend(cross_checks.alert_problems(self.alerts, self.rules, skip))
         return found
 
     def device(self, login: str) -> Device | None:

@@ -234,6 +234,20 @@ class Delivery:
 
 
 @dataclass
+class Alerts:
+    """Telling the administrator when mail stops, by another way than the mail itself (app/alerts/):
+    the tray, the Windows Event Log, a webhook (Teams, Slack), a mail; and the daily summary."""
+
+    after_minutes: int = number(30, Range(1))  # a destination failing this long; the queue stuck 4 times as long
+    webhook_url: str = checked("", optional(checks.webhook_url))
+    email_to: str = checked("", optional(checks.address))
+    email_rule: int = number(0, Range(0))  # the 1-based rule the alert mail goes through; 0: normal routing
+    event_log: bool = True  # Windows: each alert also in the Application log (source "Tenso")
+    repeat_hours: int = number(24, Range(0))  # told again this often while it lasts; 0: only when it starts
+    summary_hour: int = number(-1, Range(-1, 23))  # the daily summary to email_to at this local hour; -1: off
+
+
+@dataclass
 class Backup:
     enabled: bool = False
     dir: str = ""

@@ -56,6 +56,7 @@ class DestinationStatus:
     last_failure: float | None = None
     last_reply: str = ""  # the reply of the last failure
     failures: int = 0  # temporary failures since the last success
+    failing_since: float | None = None  # the first of those failures (app/alerts: failing for how long)
 
     @property
     def failing(self) -> bool:
@@ -122,12 +123,15 @@ class Activity:
                 if item.outcome in (Outcome.RELAYED, Outcome.LOCAL):
                     status.last_success = now
                     status.failures = 0
+                    status.failing_since = None
                 else:
                     status.last_failure = now
                     status.last_reply = item.reply
                     if item.outcome == Outcome.DEFERRED:
                         # Only a temporary failure (no connection, 4xx, login refused) says the
                         # destination does not work; a 550 for one address says it does.
+                        if status.failures == 0:
+                            status.failing_since = now
                         status.failures += 1
         if changed:
             self._changed()
@@ -150,6 +154,18 @@ class Activity:
         with self._lock:
             for hour, counts in self._hours.items():
                 if hour + 3600 > since:
+                    for outcome, n in counts.items():
+                        if outcome in _KNOWN:
+                            totals[Outcome(outcome)] += n
+        return totals
+
+    def between(self, start: float, end: float) -> dict[Outcome, int]:
+        """Counts of the hours that begin in [start, end) (the daily summary: yesterday's, which the
+        48 hours kept always hold)."""
+        totals = dict.fromkeys(Outcome, 0)
+        with self._lock:
+            for hour, counts in self._hours.items():
+                if start <= hour < end:
                     for outcome, n in counts.items():
                         if outcome in _KNOWN:
                             totals[Outcome(outcome)] += n

@@ -72,6 +72,7 @@ class OwnClient(StrEnum):
 
     BOUNCE = "bounce"  # a delivery status notification (deliver/reports.py)
     FORWARD = "forward.txt"  # a local user's forward.txt copy
+    ALERT = "alert"  # an alert or the daily summary to alerts.email_to (app/alerts/)
 
 
 class Request(StrEnum):
@@ -97,6 +98,7 @@ class Envelope:
     helo: str = ""
     auth_user: str = ""
     received_at: float = 0.0
+    rule: int = 0  # a message Tenso makes itself may name the 1-based rule it leaves by (an alert); 0: the rules decide
 
 
 @dataclass
@@ -195,7 +197,10 @@ class Spool:
     def store(self, qid: str, envelope: Envelope, *parts: bytes) -> None:
         """Writes the message (``parts`` joined) durably; only then may 250 be sent."""
         # Envelope and Recipient are flat: vars() is asdict() without its recursive copy.
-        header = json.dumps(vars(envelope), separators=(",", ":")).encode()
+        fields = vars(envelope)
+        if not envelope.rule:  # the header as before for what clients send (an older Tenso reads it)
+            fields = {k: v for k, v in fields.items() if k != "rule"}
+        header = json.dumps(fields, separators=(",", ":")).encode()
         tmp = self.tmp / qid
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
         try:

@@ -309,7 +309,7 @@
     </message>
     <message>
       <source>The service was not started: Windows did not allow it (an administrator must confirm).</source>
-      <translation>サービスを開始できませんでした: Windows が許可しませんでした(管理者の確認が必要です)。</translation>
+      <translation type="unfinished" />
     </message>
     <message>
       <source>The service was not stopped: Windows did not allow it (an administrator must confirm).</source>
@@ -372,8 +372,24 @@
       <translation>{0}が停止しました</translation>
     </message>
     <message>
+      <source>Tenso: alert</source>
+      <translation>Tenso: 警告</translation>
+    </message>
+    <message>
+      <source>Tenso: alert, still</source>
+      <translation>Tenso: 警告（継続中）</translation>
+    </message>
+    <message>
+      <source>Tenso: alert over</source>
+      <translation>Tenso: 復旧しました</translation>
+    </message>
+    <message>
       <source>Tenso is not running: press Start (and Apply the new settings) first.</source>
       <translation>Tenso が動作していません：先に「開始」を押してください（新しい設定は「適用」してから）。</translation>
+    </message>
+    <message>
+      <source>Tenso is not running: press Start to send the test mail.</source>
+      <translation>Tenso が動作していません。テストのメールを送るには「開始」を押してください。</translation>
     </message>
     <message>
       <source>No OS keyring is available, so passwords cannot be stored safely. You can choose to keep them in a file in Tenso's data folder: anyone who can read your user account's files can read them. Until you choose, forwarding with SMTP AUTH and local user logins cannot work.</source>
@@ -429,7 +445,7 @@
     </message>
     <message>
       <source>A Tenso gateway already runs on this queue as another user, and this user may not command it. Start Tenso as that user or as an administrator to use its window.</source>
-      <translation>このキューでは別のユーザーの Tenso ゲートウェイがすでに動いていて、このユーザーからは操作できません。そのゲートウェイのウィンドウを使うには、そのユーザーか管理者として Tenso を起動してください。</translation>
+      <translation type="unfinished" />
     </message>
     <message>
       <source>This rule never matches: rule No. {0} ({1}) above it catches all its mail.</source>
@@ -650,6 +666,122 @@
     <message>
       <source>app sign-in; token valid until {0}</source>
       <translation>アプリのサインイン。トークンの有効期限 {0}</translation>
+    </message>
+    <message>
+      <source>Alerts (通知)</source>
+      <translation>通知</translation>
+    </message>
+    <message>
+      <source> min</source>
+      <translation> 分</translation>
+    </message>
+    <message>
+      <source>A destination that has failed this long is told; a message waiting 4 times as long too</source>
+      <translation>送信先への送信がこの時間失敗し続けたら通知します。メールがこの 4 倍の時間待っている場合も通知します</translation>
+    </message>
+    <message>
+      <source> hours</source>
+      <translation> 時間</translation>
+    </message>
+    <message>
+      <source>Only when it starts</source>
+      <translation>発生時のみ</translation>
+    </message>
+    <message>
+      <source>The address of a Teams or Slack incoming webhook (see the manual: Alerts)</source>
+      <translation>Teams または Slack の受信 Webhook のアドレス（マニュアルの「通知」を参照）</translation>
+    </message>
+    <message>
+      <source>rule No. </source>
+      <translation>ルール No. </translation>
+    </message>
+    <message>
+      <source>Normal routing</source>
+      <translation>通常のルーティング</translation>
+    </message>
+    <message>
+      <source>The rule the alert mail leaves by. Choose one with another way out than your usual one: never is an alert about a destination sent through it</source>
+      <translation>通知メールを送るルールです。普段とは別の経路のルールを選んでください。ある送信先についての通知が、その送信先経由で送られることはありません</translation>
+    </message>
+    <message>
+      <source>Also write alerts to the Windows Event Log (source Tenso)</source>
+      <translation>Windows のイベント ログにも記録する（ソース: Tenso）</translation>
+    </message>
+    <message>
+      <source>:00</source>
+      <translation> 時</translation>
+    </message>
+    <message>
+      <source>Off</source>
+      <translation>オフ</translation>
+    </message>
+    <message>
+      <source>Yesterday's counts, what bounced and what still waits, mailed every day at this hour</source>
+      <translation>前日の件数、返送されたメール、待機中のメールを毎日この時刻にメールで送ります</translation>
+    </message>
+    <message>
+      <source>Send a test alert</source>
+      <translation>テスト通知を送信</translation>
+    </message>
+    <message>
+      <source>Tell when failing for</source>
+      <translation>通知する失敗時間</translation>
+    </message>
+    <message>
+      <source>Tell again every</source>
+      <translation>再通知の間隔</translation>
+    </message>
+    <message>
+      <source>Webhook (Teams, Slack)</source>
+      <translation>Webhook（Teams、Slack）</translation>
+    </message>
+    <message>
+      <source>Mail to</source>
+      <translation>通知メールの宛先</translation>
+    </message>
+    <message>
+      <source>Mail through</source>
+      <translation>通知メールの経路</translation>
+    </message>
+    <message>
+      <source>Daily summary at</source>
+      <translation>日次レポートの送信時刻</translation>
+    </message>
+    <message>
+      <source>Sending a test alert...</source>
+      <translation>テスト通知を送信しています...</translation>
+    </message>
+    <message>
+      <source>Log</source>
+      <translation>ログ</translation>
+    </message>
+    <message>
+      <source>Tray</source>
+      <translation>トレイ</translation>
+    </message>
+    <message>
+      <source>Windows Event Log</source>
+      <translation>Windows イベント ログ</translation>
+    </message>
+    <message>
+      <source>Webhook</source>
+      <translation>Webhook</translation>
+    </message>
+    <message>
+      <source>Mail</source>
+      <translation>メール</translation>
+    </message>
+    <message>
+      <source>OK</source>
+      <translation>OK</translation>
+    </message>
+    <message>
+      <source>failed</source>
+      <translation>失敗</translation>
+    </message>
+    <message>
+      <source>No webhook or mail is set up: only the log and the tray were told.</source>
+      <translation>Webhook もメールも設定されていません。ログとトレイにだけ通知しました。</translation>
     </message>
     <message>
       <source>Connected, but the server offers no SMTP AUTH: mail is sent without logging in.</source>
@@ -1152,10 +1284,6 @@ for {1}, valid until {2}</source>
       <translation>TLS 秘密鍵(PEM)</translation>
     </message>
     <message>
-      <source> hours</source>
-      <translation> 時間</translation>
-    </message>
-    <message>
       <source>Pause delivery (mail is still accepted and kept in the queue)</source>
       <translation>配送を一時停止する(受信は続け、メールはキューに保管)</translation>
     </message>
@@ -1210,10 +1338,6 @@ for {1}, valid until {2}</source>
     <message>
       <source>Failed logins from one IP address within 10 minutes before it may not log in for a while. 0 = off: no address is ever barred.</source>
       <translation>1つのIPアドレスから10分以内にこの回数ログインに失敗すると、しばらくログインできなくなります。0 = オフ: どのアドレスも禁止しません。</translation>
-    </message>
-    <message>
-      <source> min</source>
-      <translation> 分</translation>
     </message>
     <message>
       <source>How long an address that failed too often may not log in</source>
@@ -1572,10 +1696,6 @@ for {1}, valid until {2}</source>
       <translation>キュー</translation>
     </message>
     <message>
-      <source>Log</source>
-      <translation>ログ</translation>
-    </message>
-    <message>
       <source>Cancel</source>
       <translation>キャンセル</translation>
     </message>
@@ -1629,7 +1749,7 @@ for {1}, valid until {2}</source>
     </message>
     <message>
       <source>Settings applied: the gateway saved and reloaded them</source>
-      <translation>設定を適用しました: ゲートウェイが保存して読み込み直しました</translation>
+      <translation type="unfinished" />
     </message>
     <message>
       <source>Save the changes before closing?</source>
@@ -1653,7 +1773,7 @@ for {1}, valid until {2}</source>
     </message>
     <message>
       <source>Not applied: the gateway refused the settings and runs on as before: {0}</source>
-      <translation>適用されませんでした: ゲートウェイは設定を受け付けず、これまでの設定で動作を続けています: {0}</translation>
+      <translation type="unfinished" />
     </message>
     <message>
       <source>Saved, but not applied: {0}</source>
@@ -1788,6 +1908,10 @@ for {1}, valid until {2}</source>
       <translation>空欄、account、または scanner@example.jp のようなアドレスにしてください</translation>
     </message>
     <message>
+      <source>must be a webhook address such as https://example.webhook.office.com/...</source>
+      <translation>https://example.webhook.office.com/... のような Webhook のアドレスにしてください</translation>
+    </message>
+    <message>
       <source>must be a date such as 2027-03-31 (YYYY-MM-DD)</source>
       <translation>2027-03-31 のような日付(YYYY-MM-DD)にしてください</translation>
     </message>
@@ -1838,6 +1962,14 @@ for {1}, valid until {2}</source>
     <message>
       <source>tls_cert and tls_key must be set together</source>
       <translation>tls_cert と tls_key は両方とも設定してください</translation>
+    </message>
+    <message>
+      <source>no rule {number} (there are {count}); 0 sends the alert mail by the normal routing</source>
+      <translation>ルール {number} はありません（ルールは {count} 件）。0 にすると通知メールは通常のルーティングで送られます</translation>
+    </message>
+    <message>
+      <source>the daily summary is mailed: set alerts.email_to too</source>
+      <translation>日次レポートはメールで送られます。alerts.email_to も設定してください</translation>
     </message>
     <message>
       <source>file not found: {path}</source>
@@ -2020,6 +2152,10 @@ for {1}, valid until {2}</source>
       <translation>1〜16 にしてください</translation>
     </message>
     <message>
+      <source>must be -1 to 23</source>
+      <translation>-1〜23 にしてください</translation>
+    </message>
+    <message>
       <source>must be *, @domain, @*.domain or an address</source>
       <translation>*、@ドメイン、@*.ドメイン、またはメールアドレスで指定してください</translation>
     </message>
@@ -2074,10 +2210,6 @@ for {1}, valid until {2}</source>
     <message>
       <source>sent</source>
       <translation>送信済み</translation>
-    </message>
-    <message>
-      <source>failed</source>
-      <translation>失敗</translation>
     </message>
     <message>
       <source>bounced</source>

@@ -17,11 +17,14 @@ from tests.support.waiting import wait_until
 
 
 class RunningGateway:
-    def __init__(self, settings: settings_mod.Settings):
+    def __init__(self, settings: settings_mod.Settings, prepare=None):
+        """``prepare(gateway)``: called before the start (an alerts test gives the watcher its clock)."""
         self.loop = loops.new_event_loop()  # the headless gateway's loop: uvloop where installed
         self.thread = threading.Thread(target=self.loop.run_forever, name="gateway-loop", daemon=True)
         self.thread.start()
         self.gateway = Gateway(settings)
+        if prepare is not None:
+            prepare(self.gateway)
         self.call(self.gateway.start())
 
     def call(self, coro, timeout: float = 30.0):

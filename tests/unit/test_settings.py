@@ -821,3 +821,54 @@ def test_rewrite_from_is_empty_account_or_an_address_and_account_needs_an_addres
             ("rules[4].rewrite_from", "plain logs in as “id-123”"),
         ],
     )
+
+
+# --- alerts (issue 26) ---
+
+
+def _problems(data: dict) -> list[str]:
+    try:
+        settings_mod.from_dict(data)
+    except settings_mod.SettingsError as exc:
+        return list(exc.problems)
+    return []
+
+
+def test_alerts_default_to_off_and_are_left_out_of_a_saved_file():
+    alerts = settings_mod.Settings().alerts
+    assert (alerts.after_minutes, alerts.webhook_url, alerts.email_to, alerts.email_rule) == (30, "", "", 0)
+    assert (alerts.event_log, alerts.repeat_hours, alerts.summary_hour) == (True, 24, -1)
+    assert "alerts" not in settings_mod.to_dict(settings_mod.Settings())
+    changed = settings_mod.from_dict({"alerts": {"webhook_url": "https://example.webhook.office.com/x"}})
+    assert settings_mod.to_dict(changed)["alerts"]["webhook_url"] == "https://example.webhook.office.com/x"
+
+
+def test_alerts_checks_name_the_field_in_plain_words():
+    assert _problems({"alerts": {"email_rule": 7}}) == [
+        "alerts.email_rule: no rule 7 (there are 0); 0 sends the alert mail by the normal routing"
+    ]
+    assert _problems({"alerts": {"webhook_url": "http://hooks.example.com/x"}}) == [
+        "alerts.webhook_url: must be https (plain http only to 127.0.0.1, ::1 or localhost)"
+    ]
+    assert _problems({"alerts": {"webhook_url": "hooks.example.com"}}) == [
+        "alerts.webhook_url: must be a webhook address such as https://example.webhook.office.com/..."
+    ]
+    assert _problems({"alerts": {"email_to": "admin"}}) == [
+        "alerts.email_to: must be an address such as user@example.jp"
+    ]
+    assert _problems({"alerts": {"summary_hour": 24, "email_to": "a@b.jp"}}) == [
+        "alerts.summary_hour: must be -1 to 23"
+    ]
+    assert _problems({"alerts": {"summary_hour": 8}}) == [
+        "alerts.summary_hour: the daily summary is mailed: set alerts.email_to too"
+    ]
+    assert _problems({"alerts": {"after_minutes": 0}}) == ["alerts.after_minutes: must be greater than 0"]
+    assert (
+        _problems(
+            {
+                "alerts": {"webhook_url": "http://127.0.0.1:8080/hook", "email_rule": 1},
+                "rules": [{"match": "*", "destination": "mail.example.jp"}],
+            }
+        )
+        == []
+    )

@@ -1,5 +1,5 @@
 """Server: listening, host name, limits, TLS certificate (or a self-signed one made here), retries,
-backup, pause delivery."""
+backup, pause delivery, alerts (alerts_box.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from qasync import asyncSlot
 
 from app.gui import controller
 from app.gui.i18n import tr
+from app.gui.tabs.alerts_box import AlertsBox
 from app.gui.tabs.listeners_box import ListenersBox
 from app.settings import Backup, Queue, Server, check_field, range_of
 
@@ -51,7 +52,7 @@ def _file_row(edit: QLineEdit, title: str, parent: QWidget, directory: bool = Fa
 class ServerTab(QWidget):
     pause_toggled = Signal(bool)
 
-    def __init__(self, settings, paused: bool, parent=None):
+    def __init__(self, settings, paused: bool, gateway_controller=None, parent=None):
         super().__init__(parent)
         self.settings = settings
         server, queue, backup = settings.server, settings.queue, settings.backup
@@ -172,6 +173,9 @@ class ServerTab(QWidget):
         right.addStretch()
         pair.addLayout(right, 1)
         column.addLayout(pair)
+        self.alerts = AlertsBox(settings, gateway_controller)
+        self.alerts.problem.connect(self.error.setText)
+        column.addWidget(self.alerts)
         column.addStretch()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
