@@ -309,7 +309,7 @@
     </message>
     <message>
       <source>The service was not started: Windows did not allow it (an administrator must confirm).</source>
-      <translation type="unfinished" />
+      <translation>サービスを開始できませんでした: Windows が許可しませんでした(管理者の確認が必要です)。</translation>
     </message>
     <message>
       <source>The service was not stopped: Windows did not allow it (an administrator must confirm).</source>
@@ -445,7 +445,7 @@
     </message>
     <message>
       <source>A Tenso gateway already runs on this queue as another user, and this user may not command it. Start Tenso as that user or as an administrator to use its window.</source>
-      <translation type="unfinished" />
+      <translation>このキューでは別のユーザーの Tenso ゲートウェイがすでに動いていて、このユーザーからは操作できません。そのゲートウェイのウィンドウを使うには、そのユーザーか管理者として Tenso を起動してください。</translation>
     </message>
     <message>
       <source>This rule never matches: rule No. {0} ({1}) above it catches all its mail.</source>
@@ -1749,7 +1749,7 @@ for {1}, valid until {2}</source>
     </message>
     <message>
       <source>Settings applied: the gateway saved and reloaded them</source>
-      <translation type="unfinished" />
+      <translation>設定を適用しました: ゲートウェイが保存して読み込み直しました</translation>
     </message>
     <message>
       <source>Save the changes before closing?</source>
@@ -1773,7 +1773,7 @@ for {1}, valid until {2}</source>
     </message>
     <message>
       <source>Not applied: the gateway refused the settings and runs on as before: {0}</source>
-      <translation type="unfinished" />
+      <translation>適用されませんでした: ゲートウェイは設定を受け付けず、これまでの設定で動作を続けています: {0}</translation>
     </message>
     <message>
       <source>Saved, but not applied: {0}</source>
