@@ -15,12 +15,12 @@ import time
 from collections.abc import Callable
 from enum import StrEnum
 
+from app.alerts.watcher import Watcher
 from app.control import address as control_address
 from app.control import ops as control_ops
 from app.control.logfeed import LogFeed
 from app.control.runtime import Runtime
 from app.control.server import ControlServer
-from app.alerts.watcher import Watcher
 from app.deliver.attempt import Deliverer, Result
 from app.deliver.scheduler import Scheduler
 from app.problems import Problem

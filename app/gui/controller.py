@@ -26,10 +26,10 @@ from PySide6.QtCore import QObject, Signal
 
 from app import offline
 from app import settings as settings_mod
-from app.control.runtime import Mode
 from app.alerts import watcher as alerts_watcher
 from app.alerts.events import Notice, Phase
 from app.alerts.watcher import Answer
+from app.control.runtime import Mode
 from app.deliver.smtp import LoginReport
 from app.gateway import FailedPart, Gateway, GatewayError
 from app.gui import i18n

@@ -197,7 +197,8 @@ def test_the_alerts_may_write_an_event_and_nothing_more_of_pywin32(tmp_path):
             "app/alerts/watcher.py": "import win32evtlogutil\n",
         },
     )
+    only = "pywin32 is used only in app.service.windows and app.control.windows (Windows only)"
     assert _checker().problems(root) == [
-        "app.alerts.channels imports win32service: pywin32 is used only in app.service.windows and app.control.windows (Windows only)",
-        "app.alerts.watcher imports win32evtlogutil: pywin32 is used only in app.service.windows and app.control.windows (Windows only)",
+        f"app.alerts.channels imports win32service: {only}",
+        f"app.alerts.watcher imports win32evtlogutil: {only}",
     ]
