@@ -33,6 +33,7 @@ from app import settings as settings_mod
 from app.control.client import Client, ControlError, NotAllowed, connect
 from app.control.runtime import Mode
 from app.gui import controller as engine
+from app.gui import i18n
 from app.gui.controller import GatewayController, SignInError, TestMessageError
 from app.gui.i18n import tr, tr_later
 from app.settings import Settings, SettingsError
@@ -252,6 +253,7 @@ class ConsoleController(QObject):
     sign_in_url = Signal(str)
     sign_in_code = Signal(str, str)
     settings_taken = Signal(object)
+    alert = Signal(str, str)  # the test alert of the Server tab (the gateway's own alerts go to its log)
     attached_changed = Signal()  # attached again (maybe another pid): the title and Status tab say so
     told = Signal(str, object)  # a banner for the window: the English source and its arguments
     own_requested = Signal()  # the gateway is gone and Start was pressed: the window runs its own
@@ -521,6 +523,28 @@ class ConsoleController(QObject):
         raise TestMessageError(
             tr("This window is the console of another gateway: send the test from a mail client through it.")
         )
+
+    async def send_test_alert(self, settings: Settings) -> list[Any]:
+        """The test alert from this window: the tray and what the window can reach itself (the
+        webhook, the Event Log); the test mail would be queued by the gateway, which the channel
+        does not offer."""
+        from app.alerts import watcher
+        from app.alerts.events import Phase
+
+        notice = watcher.test_notice(time.time())
+        titles = {Phase.STARTED: tr("Tenso: alert"), Phase.REPEATED: tr("Tenso: alert, still")}
+        self.alert.emit(titles.get(notice.phase, tr("Tenso: alert")), notice.text(i18n.current()))
+        answers: list[Any] = [watcher.Answer("tray", True, "shown")]
+        answers += await asyncio.to_thread(watcher.outside, notice, settings)
+        if settings.alerts.email_to:
+            answers.append(
+                watcher.Answer(
+                    "email",
+                    False,
+                    tr("This window is the console of another gateway: send the test from a mail client through it."),
+                )
+            )
+        return answers
 
     async def account_statuses(self, settings: Settings) -> dict[str, Any]:
         from app.accounts import service

@@ -207,6 +207,7 @@ class Desktop:
             controller.state_changed.connect(tray.show_state)
             controller.bounced.connect(lambda line: tray.showMessage(tr("Tenso: mail returned to sender"), line))
             controller.failing.connect(lambda line: tray.showMessage(tr("Tenso: a destination keeps failing"), line))
+            controller.alert.connect(lambda title, text: tray.showMessage(title, text))  # app/alerts/
             controller.account_failed.connect(
                 lambda line: tray.showMessage(tr("Tenso: an account must sign in again"), line)
             )
