@@ -358,7 +358,8 @@ class ConsoleController(QObject):
         if settings_mod.to_dict(settings) != settings_mod.to_dict(self.settings):
             self.settings = settings
             self.settings_taken.emit(settings)
-        await self.status()
+        if _loop_runs() and not self._closed:  # (resumed by Qt outside the loop at teardown: no more)
+            await self.status()
 
     def _set_state(self, state: State, detail: str = "") -> None:
         if (state, detail) != (self.state, self.detail):
