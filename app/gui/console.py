@@ -133,6 +133,28 @@ def queue_of(config: Path) -> Path:
     return settings_mod.from_dict({}, source=config).queue_dir
 
 
+def queues_of(config: Path) -> list[Path]:
+    """Where a running gateway is looked for: the queue of the window's settings, and on Windows
+    the service's (``%ProgramData%\\Tenso\\queue``, whose settings file only administrators read)."""
+    found = [queue_of(config)]
+    if sys.platform == "win32":
+        from app.service.layout import service_layout
+
+        service = Path(str(service_layout().queue))
+        if service not in found:
+            found.append(service)
+    return found
+
+
+def find_gateway(config: Path) -> tuple[Attached, Settings] | None:
+    """The first gateway that answers on one of ``queues_of(config)``; NotAllowed as open_console."""
+    for queue in queues_of(config):
+        found = open_console(queue)
+        if found is not None:
+            return found
+    return None
+
+
 def open_console(queue: Path) -> tuple[Attached, Settings] | None:
     """The gateway serving ``queue`` and the settings it runs; None when none does.  NotAllowed
     when one does but this user may not command it (the window says so and starts none)."""

@@ -252,7 +252,7 @@ def run(config: Path) -> int:
     # Before any window exists (nothing to keep responsive yet): does a gateway already run on the
     # queue?  Then the window is its console; it never takes the queue's lock.
     try:
-        found = console.open_console(console.queue_of(Path(config)))
+        found = console.find_gateway(Path(config))
     except console.NotAllowed as exc:
         QMessageBox.critical(
             None,

@@ -291,14 +291,14 @@ def test_the_desktop_attaches_instead_of_starting_and_start_after_the_gateway_le
 ):
     """app.gui.main's Desktop: a console while the gateway runs (no gateway of its own, the tray shows
     the attached gateway's state); once it has gone, Start gives the window its own gateway."""
-    from app.gui.console import open_console, queue_of
+    from app.gui.console import find_gateway
     from app.gui.controller import GatewayController
     from app.gui.main import Desktop
 
     up = upstream_factory()
     gw = headless(up.port)
     desktop = Desktop(gw.config, has_tray=True)
-    found = open_console(queue_of(gw.config))
+    found = find_gateway(gw.config)
     assert found is not None and found[0].pid == gw.proc.proc.pid
     desktop.attach(*found)
     console = desktop.controller
