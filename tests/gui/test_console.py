@@ -396,3 +396,14 @@ def test_an_oauth_sign_in_in_the_console_leaves_the_tokens_with_the_gateway(gui,
         )
     finally:
         server.stop()
+
+
+def test_a_console_of_another_windows_gateway_says_so_and_leaves_stopping_to_that_window(gui):
+    own = gui.open(server={"listen": [f"127.0.0.1:{free_port()}"]})
+    gui.run(own.controller.start())
+    console = gui.attach(own.controller.settings.queue_dir)
+    pid = os.getpid()
+    assert console.windowTitle() == f"Tenso — console of the gateway of another Tenso window (pid {pid})"
+    console.stop_button.click()
+    gui.run(until(lambda: "stop it there, or quit that window" in console.hint.text(), 5, "Stop to say how"))
+    assert own.controller.running  # nothing stopped it
