@@ -95,10 +95,10 @@ class GatewayController(QObject):
     token_refused = Signal(str)  # a client-credentials token request was refused (the mail waits)
     sign_in_url = Signal(str)  # a sign-in waits for the browser at this address
     sign_in_code = Signal(str, str)  # a device sign-in: the address to open and the code to enter
+    alert = Signal(str, str)  # an alert started, repeats or ended (app/alerts/): the tray's title and text
     settings_taken = Signal(object)  # Settings the gateway took from outside (reload, settings.apply)
 
     mode = Mode.WINDOW  # for the control channel (app.control.runtime.Runtime)
-    alert = Signal(str, str)  # an alert started, repeats or ended (app/alerts/): the tray's title and text
 
     def __init__(self, config_path: Path, settings: Settings):
         super().__init__()

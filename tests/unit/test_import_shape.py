@@ -167,6 +167,24 @@ def test_pywin32_is_for_the_windows_only_modules(tmp_path):
     ]
 
 
+def test_the_alerts_may_write_an_event_and_nothing_more_of_pywin32(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/alerts/__init__.py": "",
+            "app/alerts/channels.py": "import win32evtlogutil\nimport win32service\n",
+            "app/alerts/watcher.py": "import win32evtlogutil\n",
+        },
+    )
+    assert _checker().problems(root) == [
+        "app.alerts.channels imports win32service: pywin32 is used only in app.service.windows and "
+        "app.control.windows (Windows only)",
+        "app.alerts.watcher imports win32evtlogutil: pywin32 is used only in app.service.windows and "
+        "app.control.windows (Windows only)",
+    ]
+
+
 def test_the_console_is_a_door_to_the_channel_but_never_runs_a_gateway(tmp_path):
     root = _tree(
         tmp_path,
@@ -185,20 +203,3 @@ def test_the_console_is_a_door_to_the_channel_but_never_runs_a_gateway(tmp_path)
         "app.gui.console imports app.gateway: only app.cli.queue, app.gui.controller, app.headless may",
         "app.gui.tab imports app.control.client: the window reaches the engine through app.gui.controller",
     ], found
-
-
-def test_the_alerts_may_write_an_event_and_nothing_more_of_pywin32(tmp_path):
-    root = _tree(
-        tmp_path,
-        {
-            "app/__init__.py": "",
-            "app/alerts/__init__.py": "",
-            "app/alerts/channels.py": "import win32evtlogutil\nimport win32service\n",
-            "app/alerts/watcher.py": "import win32evtlogutil\n",
-        },
-    )
-    only = "pywin32 is used only in app.service.windows and app.control.windows (Windows only)"
-    assert _checker().problems(root) == [
-        f"app.alerts.channels imports win32service: {only}",
-        f"app.alerts.watcher imports win32evtlogutil: {only}",
-    ]
