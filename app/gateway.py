@@ -23,6 +23,8 @@ from app.control.runtime import Runtime
 from app.control.server import ControlServer
 from app.deliver.attempt import Deliverer, Result
 from app.deliver.scheduler import Scheduler
+from app.history.records import Received, Record, Refusal
+from app.history.writer import Recorder
 from app.problems import Problem
 from app.receive import listeners
 from app.receive.door import Door
@@ -119,6 +121,8 @@ class Gateway:
         self.loop_lag = LoopLag()
         self.on_reload: Callable[[], None] | None = None  # set by the headless runner: SIGHUP, reload
         self.activity = Activity(self.spool.root / ACTIVITY_FILE)  # the status counts
+        # The message history: its one writer, fed by this process's events and the workers'.
+        self.history = Recorder(settings.history_path, self.spool.msg, settings.history.enabled, settings.history.days)
         self._saver: asyncio.Task | None = None
         self._refresher: asyncio.Task | None = None
         self.alerts = Watcher(self)  # tells the administrator when mail stops (app/alerts/)
@@ -129,6 +133,7 @@ class Gateway:
         self.policy = RelayPolicy(router)
         self.router = router
         self.settings = settings
+        self.history.configure(settings.history.enabled, settings.history.days)
         if self.receivers:
             self.receivers.configure()
 
@@ -168,9 +173,14 @@ class Gateway:
         self.servers.clear()
         self._listener_of.clear()
 
-    def _stored(self, qid: str, envelope: Envelope, parts: tuple[bytes, ...]) -> None:
-        """The handler has made a message durable: deliver it (from memory, when there is room)."""
+    def _stored(self, qid: str, envelope: Envelope, parts: tuple[bytes, ...], record: Received | None = None) -> None:
+        """The handler has made a message durable: deliver it (from memory, when there is room).
+        ``record``: the history's, read in the commit thread; without it the history reads it."""
         self.activity.count(Outcome.RECEIVED)
+        if record is not None:
+            self.history.add([record])
+        else:
+            self.history.stored(qid, envelope, parts)
         if self.scheduler is not None:
             self.scheduler.accepted(qid, envelope, parts)
 
@@ -202,8 +212,18 @@ class Gateway:
             for qid in ids:
                 self.scheduler.wake(qid)
 
-    def _refused(self, n: int = 1) -> None:
+    def _refused(self, refusal: Refusal) -> None:
+        """A refusal by this process's handler: in the history, and counted when the relay policy refused."""
+        if refusal.counted:
+            self.activity.count(Outcome.REFUSED)
+        self.history.add([refusal])
+
+    def _worker_refused(self, n: int) -> None:
         self.activity.count(Outcome.REFUSED, n)
+
+    def _recorded(self, records: list[Record]) -> None:
+        """What a worker process tells the history (its records ride on its lines)."""
+        self.history.add(records)
 
     def _delivered(self, outcomes: list[Delivered]) -> None:
         self.activity.delivered(outcomes)
@@ -234,8 +254,11 @@ class Gateway:
         return gather(self.settings, self.activity, self.state, self.listening(), self.spool, bans, limited)
 
     def bounce_offline(self, qid: str) -> Result:
-        """``tenso queue bounce`` with no gateway running: returns ``qid`` to its sender now."""
-        return Deliverer(self).attempt(qid, bounce_now=True)
+        """``tenso queue bounce`` with no gateway running: returns ``qid`` to its sender now (and
+        writes the history of it, with no writer thread running)."""
+        result = Deliverer(self).attempt(qid, bounce_now=True)
+        self.history.write_pending()
+        return result
 
     @property
     def bound(self) -> list[tuple[str, int]]:
@@ -255,6 +278,8 @@ class Gateway:
             self._feed.install()
         ids = await asyncio.to_thread(self.spool.recover)
         log.info("queue %s: %d message(s) waiting", self.spool.root, len(ids))
+        self.history.start()
+        self.history.recovered(ids)  # the messages the history may not know: a worker died before telling
         await asyncio.to_thread(self.activity.load)
         self.activity.set_bans([])  # an earlier run's bans ended with it
         self._saver = asyncio.get_running_loop().create_task(self._save_activity())
@@ -330,7 +355,9 @@ class Gateway:
             for sock in server.sockets:
                 log.info("listening on %s port %d%s", *sock.getsockname()[:2], listeners.describe(listener, tls))
         if server_settings.processes > 1:
-            self.receivers = ReceivingWorkers(self, server_settings.processes - 1, self._worker_stored, self._refused)
+            self.receivers = ReceivingWorkers(
+                self, server_settings.processes - 1, self._worker_stored, self._worker_refused, self._recorded
+            )
             sockets = [sock for server in self.servers for sock in server.sockets]
             self.receivers.start(list(zip(self._listener_of, sockets, strict=True)))
             log.info("receiving in %d processes", server_settings.processes)
@@ -353,6 +380,7 @@ class Gateway:
             self._saver.cancel()
             self._saver = None
             await asyncio.to_thread(self.activity.save)
+        await asyncio.to_thread(self.history.stop)
         if self._lock:
             self._lock.release()
             self._lock = None

@@ -21,6 +21,8 @@ circle that only the type checker sees is still a circle in the design.  The rul
   tested everywhere; and for the one call that writes an event (``win32evtlogutil``), by
   ``app.alerts.channels`` on Windows (an alert in the Event Log: importing app.service.windows there
   would close a circle through app.headless and the gateway);
+- ``history/`` (the message history) is told by ``receive/`` and ``deliver/`` what happened: it
+  imports nothing of ``receive/``, ``route/`` or ``deliver/``;
 - a module of ``app/gui`` other than its two doors imports from the engine only the settings
   model (``app.settings``, and of it only what it defines itself, not what it imports: a name
   defined in any module of the ``app/settings/`` package counts, whichever of them it is taken
@@ -45,6 +47,7 @@ STARTS_WINDOW = "app.cli.run"
 GUI_MAY_IMPORT = ("app.gui", "app.settings", "app.mail", "app.problems")
 QT = ("PySide6", "qasync")
 ACCOUNTS_MAY_NOT = ("app.receive", "app.route", "app.store", "app.deliver")
+HISTORY_MAY_NOT = ("app.receive", "app.route", "app.deliver")
 OAUTH_CLIENT = ("authlib", "requests")
 HTTP_CLIENT = {"requests": "app.deliver.couriers"}  # the one HTTP client outside accounts/: for the ways out
 PYWIN32 = ("pywintypes", "winerror", "servicemanager", "pythoncom")  # and every win32* module
@@ -178,6 +181,8 @@ def problems(root: Path = ROOT) -> list[str]:
                 found.append(f"{module} imports {target}: the engine runs without the window")
             if in_part(module, "app.accounts") and any(in_part(target, part) for part in ACCOUNTS_MAY_NOT):
                 found.append(f"{module} imports {target}: accounts/ serves delivery, it does not use it")
+            if in_part(module, "app.history") and any(in_part(target, part) for part in HISTORY_MAY_NOT):
+                found.append(f"{module} imports {target}: history/ is told what happened, it does not ask")
             top = target.split(".")[0]
             http = HTTP_CLIENT.get(top)
             if top in OAUTH_CLIENT and not in_part(module, "app.accounts") and not (http and in_part(module, http)):

@@ -3,11 +3,13 @@
     xvfb-run -a python tools/screenshots.py            # writes docs/screenshots/<lang>-<tab>.png
     xvfb-run -a python tools/screenshots.py assistant  # only the setup assistant's pages
     xvfb-run -a python tools/screenshots.py console    # the window as a headless gateway's console
+    xvfb-run -a python tools/screenshots.py history    # only the History tab (at the window's minimum size)
 
 Uses a demo settings file (the typical setups of docs/rules-and-relay.md) and a
 throw-away data folder and keyring, so nothing of the user's is touched.  The Status tab shows a
 made-up office day (``demo_activity``: counts per hour, one destination failing), written into
-the throw-away queue folder as a gateway would have left it.
+the throw-away queue folder as a gateway would have left it; the History tab the same day's
+messages (``demo_history``), written by the history's own writer.
 """
 
 from __future__ import annotations
@@ -108,6 +110,110 @@ def demo_activity(queue: Path) -> None:
     reply = "451 4.4.0 cannot connect to mail1.akisoftware.jp:25: timed out"
     activity.delivered([Delivered(Outcome.DEFERRED, "mail1.akisoftware.jp:25", reply)] * 3)
     activity.save()
+
+
+def demo_history(settings) -> None:
+    """Scans and faxes of an office morning: sent (with the ISP's id), delivered locally, one
+    refused by Exchange Online (bounced), one waiting for a server that is down, one refused at RCPT."""
+    import time
+
+    from app.history.records import Attempt, Received, Refusal, State
+    from app.history.writer import Recorder
+
+    now = time.time()
+    recorder = Recorder(settings.history_path, settings.queue_dir / "msg")
+    records: list = []
+    subjects = ["スキャン 見積書", "FAX 受信 03-1234-5678", "スキャン 請求書", "議事録", "スキャン 納品書"]
+    for n in range(40):
+        t = now - 600 - n * 900
+        qid = f"1A2B{3000 + n:04X}"
+        sender, client, login = (
+            ("mfp2f@example.jp", "192.168.1.20", "device:mfp2f") if n % 3 else ("fax@example.jp", "192.168.1.31", "")
+        )
+        rcpt = ["sales@example.net", "user1@example.jp", "boss@example.net"][n % 3]
+        records.append(
+            Received(
+                qid,
+                t,
+                client,
+                login,
+                sender,
+                [rcpt],
+                f"複合機 <{sender}>",
+                subjects[n % len(subjects)],
+                f"<{qid}.{int(t)}@mfp2f.example.jp>",
+                180_000 + n * 3_000,
+                1,
+                "mfp2f.example.jp",
+            )
+        )
+        if n == 4:
+            reply = "550 5.7.708 Access denied, traffic not accepted from this IP"
+            records.append(
+                Attempt(
+                    qid,
+                    rcpt,
+                    1,
+                    t + 2,
+                    State.BOUNCED.value,
+                    reply,
+                    4,
+                    "smtp.office365.com:587",
+                    "m365",
+                    None,
+                    "1A2C0001",
+                )
+            )
+        elif n == 1:
+            reply = "451 4.4.0 cannot connect to mail1.akisoftware.jp:25: timed out"
+            records.append(Attempt(qid, rcpt, 1, t + 1, State.DEFERRED.value, reply, 2, "mail1.akisoftware.jp:25"))
+            records.append(Attempt(qid, rcpt, 2, t + 301, State.DEFERRED.value, reply, 2, "mail1.akisoftware.jp:25"))
+        elif rcpt.endswith("example.jp"):
+            records.append(
+                Attempt(qid, rcpt, 1, t + 1, State.DELIVERED.value, "250 2.0.0 stored", None, "local mailbox")
+            )
+        else:
+            reply = f"250 2.0.0 Ok: queued as 4Dq{n:04d}XyZ"
+            records.append(
+                Attempt(
+                    qid, rcpt, 1, t + 2, State.SENT.value, reply, 4, "smtp.isp.example:587", "isp", f"4Dq{n:04d}XyZ"
+                )
+            )
+    records.append(
+        Refusal(
+            "R1",
+            now - 2000,
+            "RCPT",
+            "203.0.113.7",
+            "",
+            "info@spam.example",
+            ["ceo@example.jp"],
+            "550 5.7.1 relay not allowed",
+        )
+    )
+    recorder.add(records)
+    recorder.write_pending()
+
+
+async def history_shots(window, out: Path, lang: str) -> list[Path]:
+    """The History tab at the window's minimum size, the bounced scan chosen: its timeline."""
+    import asyncio
+
+    tab = window.history_tab
+    window.resize(window.minimumSizeHint())
+    window.tabs.setCurrentWidget(tab)
+    while tab.busy:
+        await asyncio.sleep(0.05)
+    bounced = [n for n, found in enumerate(tab.model.rows) if found["recipients"][0]["state"] == "bounced"]
+    tab.view.selectRow(bounced[0] if bounced else 0)
+    await asyncio.sleep(0.6)
+    bar = tab.detail.verticalScrollBar()
+    bar.setValue(bar.maximum())  # the attempt, its reply and what the reply means
+    await asyncio.sleep(0.2)
+    path = out / f"{lang}-history.png"
+    window.grab().save(str(path))
+    window.resize(1000, 720)
+    return [path]
 
 
 async def assistant_shots(window, out: Path, lang: str) -> list[Path]:
@@ -218,6 +324,7 @@ def main() -> int:
             print(path.relative_to(ROOT))
         return 0
     settings = settings_mod.load(config)
+    demo_history(settings)
     controller = GatewayController(config, settings)
     shots: list[Path] = []
 
@@ -231,8 +338,13 @@ def main() -> int:
             window = MainWindow(controller, has_tray=False)
             window.resize(1000, 720)
             window.show()
+            if only == "history":
+                shots.extend(await history_shots(window, out, lang))
+                window.hide()
+                window.deleteLater()
+                continue
             shots.extend(await assistant_shots(window, out, lang))
-            if only_assistant:
+            if only == "assistant":
                 window.hide()
                 window.deleteLater()
                 continue
@@ -243,7 +355,10 @@ def main() -> int:
                 if window.tabs.widget(index) is window.users_tab:
                     window.users_tab.users.setCurrentRow(0)
                 await asyncio.sleep(0.4)
-                name = ["status", "rules", "auth", "relay", "users", "server", "queue", "log"][index]
+                name = ["status", "rules", "auth", "relay", "users", "server", "queue", "history", "log"][index]
+                if name == "history":
+                    shots.extend(await history_shots(window, out, lang))
+                    continue
                 path = out / f"{lang}-{name}.png"
                 window.grab().save(str(path))
                 shots.append(path)
@@ -251,7 +366,7 @@ def main() -> int:
             window.deleteLater()
         await controller.stop()
 
-    only_assistant = sys.argv[1:] == ["assistant"]
+    only = sys.argv[1] if sys.argv[1:] in (["assistant"], ["history"]) else ""
     qasync.run(run())
     for path in shots:
         print(path.relative_to(ROOT))

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from app.deliver import backup, limits, recipients, reports
 from app.deliver.advice_log import AdviceLog
 from app.deliver.couriers import Couriers
 from app.deliver.couriers.base import Batch, Courier, Reply
+from app.history import summary
+from app.history.records import Attempt, Record, State
+from app.history.upstream import upstream_id
 from app.mail.headers import count_hops
-from app.store.activity import Delivered
+from app.store.activity import LOCAL_DESTINATION, Delivered, Outcome
 from app.store.spool import SENT, WAITING, Envelope, OwnClient, QueuedMessage, Recipient, new_id
 
 if TYPE_CHECKING:
@@ -31,6 +34,13 @@ if TYPE_CHECKING:
     from app.settings import AccountLimits, Settings
 
 log = logging.getLogger("tenso")
+
+HISTORY_STATE = {
+    Outcome.RELAYED: State.SENT,
+    Outcome.LOCAL: State.DELIVERED,
+    Outcome.DEFERRED: State.DEFERRED,
+    Outcome.BOUNCED: State.BOUNCED,
+}
 
 
 @dataclass
@@ -44,6 +54,8 @@ class Result:
     waiting_for: list[str] = field(default_factory=list)  # slots of the recipients still waiting
     # The limited accounts of the recipients still waiting: [per minute, sessions, per day, recipients].
     limited: dict[str, list[int]] = field(default_factory=dict)
+    # The history's records of this attempt (told to ``context.history`` before the state is saved).
+    history: list[Record] = field(default_factory=list)
 
 
 class Deliverer:
@@ -55,6 +67,11 @@ class Deliverer:
     @property
     def settings(self) -> Settings:
         return self.context.settings
+
+    @property
+    def _keeps_history(self) -> bool:
+        """Whether this attempt's records are wanted (a context with a history, history.enabled)."""
+        return self.context.history is not None and self.settings.history.enabled
 
     def slot(self, decision: Decision) -> str | None:
         """The destination the scheduler counts this decision's mail by (None: counted nowhere)."""
@@ -108,6 +125,7 @@ class Deliverer:
             else:
                 self._deliver(message, due, content, result)
         self._finish(message, result)
+        self._tell_history(result)
         if message.done:
             spool.remove(qid)
             if all(r.state == SENT for r in message.recipients):
@@ -131,8 +149,9 @@ class Deliverer:
             batches.setdefault(key, Batch(message, content)).recipients.append((rcpt, decision))
         waiting = set()
         for (courier, slot), batch in batches.items():
+            decided = {id(rcpt): decision for rcpt, decision in batch.recipients}
             for reply in courier.deliver(batch):
-                self._record(message, reply, result)
+                self._record(message, reply, result, decided.get(id(reply.rcpt)))
             if slot is not None and any(rcpt.state in WAITING for rcpt, _ in batch.recipients):
                 waiting.add(slot)
             for rcpt, decision in batch.recipients:
@@ -142,14 +161,34 @@ class Deliverer:
                     result.limited.setdefault(account, [*limits.as_list(allowed), 0])[3] += 1
         result.waiting_for = sorted(waiting)
 
-    def _record(self, message: QueuedMessage, reply: Reply, result: Result) -> None:
-        """The recipient's new state from a reply, its outcome for the counts, and its log line."""
+    def _record(self, message: QueuedMessage, reply: Reply, result: Result, decision: Decision | None = None) -> None:
+        """The recipient's new state from a reply, its outcome for the counts and the history, and
+        its log line."""
         rcpt = reply.rcpt
-        outcome = recipients.record(
-            message, rcpt, reply.reply, time.time(), self.settings.queue, reply.via, reply.retry_after
-        )
+        now = time.time()
+        outcome = recipients.record(message, rcpt, reply.reply, now, self.settings.queue, reply.via, reply.retry_after)
         result.outcomes.append(outcome)
         result.created.extend(reply.created)
+        if self._keeps_history:
+            account = decision.auth.name if decision is not None and decision.auth is not None else ""
+            result.history.append(
+                Attempt(
+                    qid=message.id,
+                    recipient=rcpt.address,
+                    attempt=rcpt.attempts,
+                    time=now,
+                    state=HISTORY_STATE[outcome.outcome],
+                    reply=rcpt.reply,
+                    rule=decision.rule if decision is not None else None,
+                    destination=reply.via or (decision.destination if decision is not None else ""),
+                    account=account,
+                    upstream_id=upstream_id(rcpt.reply) if reply.via != LOCAL_DESTINATION else None,
+                )
+            )
+            for created in reply.created:  # a forward.txt copy: queued by this attempt, read back now
+                copy = summary.from_file(self.context.spool.msg / created, created)
+                if copy is not None:
+                    result.history.append(copy)
         if reply.line:
             log.info(
                 "%s %s state=%s reply=%s",
@@ -167,11 +206,17 @@ class Deliverer:
         """Bounces for failed recipients, delay warnings when due."""
         failed, late = recipients.finish(message, self.settings.delivery.delay_warning_hours)
         if failed:
-            result.created.append(self._report(message, failed, reports.Action.FAILED))
+            result.created.append(self._report(message, failed, reports.Action.FAILED, result))
         if late:
-            result.created.append(self._report(message, late, reports.Action.DELAYED))
+            result.created.append(self._report(message, late, reports.Action.DELAYED, result))
 
-    def _report(self, message: QueuedMessage, rcpts: list[Recipient], action: reports.Action) -> str:
+    def _tell_history(self, result: Result) -> None:
+        """The attempt's records, before its state is saved: a worker killed after this leaves
+        the attempt to be made again under the same number, which replaces the row."""
+        if result.history and self.context.history is not None:
+            self.context.history.add(result.history)
+
+    def _report(self, message: QueuedMessage, rcpts: list[Recipient], action: reports.Action, result: Result) -> str:
         hostname = self.settings.server.hostname
         body = reports.delivery_status(hostname, message, rcpts, self.context.spool.content(message.id), action)
         qid = new_id()
@@ -184,6 +229,13 @@ class Deliverer:
             received_at=time.time(),
         )
         self.context.spool.store(qid, envelope, body)
+        if self._keeps_history:
+            result.history.append(summary.received(qid, envelope, (body,)))
+            told = {r.address for r in rcpts}
+            result.history[:] = [
+                replace(a, dsn=qid) if isinstance(a, Attempt) and a.qid == message.id and a.recipient in told else a
+                for a in result.history
+            ]
         log.info(
             "%s %s: DSN (%s) to <%s> for %s",
             message.id,

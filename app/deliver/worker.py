@@ -17,6 +17,7 @@ The two talk over the child's stdin and stdout, one JSON object per line:
                        "outcomes": [["relayed", "smtp.example.jp:587", "250 ok"], ...],
                        "limited": {"account m365": [30, 3, 10000, 1]}}
                       {"log": [20, "the line", "bounce"]}
+                      {"history": [{"kind": "attempt", ...}, ...]}   (before the attempt's answer)
 
 The child's log lines come back here and go through this process's logging
 (stderr, the rotating file, the window's log tab and tray), so there is one log.
@@ -36,6 +37,7 @@ import time
 from typing import TYPE_CHECKING
 
 from app.deliver.attempt import Result
+from app.history import records
 from app.settings import to_dict
 from app.store import spool
 from app.store.activity import Delivered, Outcome
@@ -167,6 +169,8 @@ class DeliveryWorker:
 
     def _answer(self, messages: list[dict]) -> None:
         for msg in messages:
+            if "history" in msg and self.context.history is not None:
+                self.context.history.add([records.from_json(r) for r in msg["history"]])
             if "n" not in msg:
                 continue
             future = self._pending.pop(msg["n"], None)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from app.deliver.attempt import Deliverer, Result
+from app.history import records
 from app.route.router import Router
 from app.settings import Settings, from_dict
 from app.store import spool
@@ -38,8 +39,16 @@ class _Context:
     router: Router
     spool: Spool
 
-    def __init__(self) -> None:
+    def __init__(self, writer: workers.Writer | None = None) -> None:
         self.bound: list[tuple[str, int]] = []
+        self.writer = writer
+        self.history: records.Sink | None = self if writer is not None else None
+
+    def add(self, told: list[records.Record]) -> None:
+        """The history's records of an attempt, to the parent's writer (one line, before the
+        attempt's answer), unless ``history.enabled`` is false."""
+        if self.writer is not None and self.settings.history.enabled:
+            self.writer.send({"history": [records.to_json(r) for r in told]})
 
     def configure(self, msg: dict) -> None:
         settings = from_dict(msg["config"], source=Path(msg["source"]) if msg["source"] else None)
@@ -56,7 +65,7 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
     writer = workers.Writer(stdout)
     workers.ToParent.install(writer)
 
-    context = _Context()
+    context = _Context(writer)
     deliverer = Deliverer(context)
     executor: ThreadPoolExecutor | None = None
 

@@ -1,7 +1,7 @@
 """The engine as the window sees it: Qt signals out, async calls in.
 
 The one module of ``app/gui`` that imports the engine: the tabs get what they need
-(the queue, route previews, test logins, the settings' warnings, passwords, autostart)
+(the queue, the history, route previews, test logins, the settings' warnings, passwords, autostart)
 from here, and from the settings model.  It is the window's runtime, the peer of
 ``app/headless.py``; what needs no running gateway it asks of ``app/offline.py``.
 The gateway runs on the same qasync loop as the window.  Log records (from any
@@ -15,7 +15,9 @@ import asyncio
 import copy
 import dataclasses
 import logging
+import sqlite3
 import time
+from collections.abc import Callable, Iterable, Iterator
 from email import policy as email_policy
 from email import utils as email_utils
 from email.message import EmailMessage
@@ -34,6 +36,7 @@ from app.deliver.smtp import LoginReport
 from app.gateway import FailedPart, Gateway, GatewayError
 from app.gui import i18n
 from app.gui.i18n import tr
+from app.history import query as history_query
 from app.problems import Problem, worded
 from app.route.router import Decision, RouteKind
 from app.settings import Settings
@@ -48,6 +51,7 @@ __all__ = [  # for the tabs
     "WAITING",
     "Decision",
     "FailedPart",
+    "HistoryError",
     "LoginReport",
     "Outcome",
     "QueuedMessage",
@@ -58,6 +62,7 @@ __all__ = [  # for the tabs
 ]
 
 FAILING_NOTICE_SECONDS = 600.0
+HISTORY_EXPORT_MOST = 1_000_000  # messages in one CSV file (Excel takes 1,048,576 lines)
 
 if TYPE_CHECKING:
     from app.accounts.service import AccountStatus  # authlib and requests load at the first sign-in
@@ -280,6 +285,52 @@ class GatewayController(QObject):
         elif action == "delete" and qid:
             await asyncio.to_thread(scheduler.delete, qid)
 
+    # --- the history tab ---
+
+    async def history(self, op: str, args: dict) -> object:
+        """The history's answer to ``op``: ``history`` (args: the filters in the words of the
+        control channel, ``since`` ... ``state``, with ``limit`` and ``offset``: a page of the
+        objects of ``history --json``) or ``history.detail`` (args: ``id``: one message's
+        timeline, or None).  Read in a thread.  HistoryError says why in plain words.
+
+        This is the one place that chooses where the history comes from: the database file of
+        the settings' queue (written by this window's gateway, or by none).  A window attached
+        to another gateway's control channel (app/control) sends the same op and args there."""
+        path = self.settings.history_path
+        try:
+            return await asyncio.to_thread(history_from_file, path, op, args)
+        except ValueError as exc:  # a filter that is not understood (a bad state word)
+            raise HistoryError(str(exc)) from exc
+        except (sqlite3.Error, OSError) as exc:
+            raise HistoryError(
+                tr(
+                    "The history file {0} cannot be read: {1}. Check that the disk is there and the file may be read."
+                ).format(path, exc)
+            ) from exc
+
+    async def history_export(self, args: dict, write: Callable[[Iterable[list[dict]]], None]) -> int:
+        """Every message of a search (``args`` as for ``history``, no page), handed to ``write``
+        in the same thread a part at a time (a CSV file: nothing of it runs on the GUI thread, and
+        only one part is in memory at once); how many messages."""
+        count = 0
+
+        def parts() -> Iterator[list[dict]]:
+            nonlocal count
+            for found in history_query.pages(self.settings.history_path, history_query.filters_from(args)):
+                found = found[: HISTORY_EXPORT_MOST - count]
+                count += len(found)
+                yield found
+                if count >= HISTORY_EXPORT_MOST:
+                    return
+
+        try:
+            await asyncio.to_thread(write, parts())
+        except ValueError as exc:
+            raise HistoryError(str(exc)) from exc
+        except (sqlite3.Error, OSError) as exc:
+            raise HistoryError(tr("Not exported: {0}").format(exc)) from exc
+        return count
+
     # --- the rules and auth tabs ---
 
     @staticmethod
@@ -392,6 +443,20 @@ def test_message(sender: str, recipient: str, settings: Settings) -> bytes:
         "転送（Tenso）の設定アシスタントが、送信経路の確認のために送ったメッセージです。\n"
     )
     return message.as_bytes()
+
+
+class HistoryError(Exception):
+    """The history could not be searched; the text says why, in the window's language."""
+
+
+def history_from_file(path: Path, op: str, args: dict) -> object:
+    """``op`` of the control channel (``history``, ``history.detail``) answered from the history
+    file ``path`` (blocking: SQLite).  ValueError for a filter not understood."""
+    if op == "history.detail":
+        return history_query.detail(path, str(args["id"]))
+    filters = history_query.filters_from(args)
+    limit = int(args.get("limit") or history_query.DEFAULT_LIMIT)
+    return history_query.search(path, filters, limit, int(args.get("offset") or 0))
 
 
 class SignInError(Exception):

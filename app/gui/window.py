@@ -35,6 +35,7 @@ from app.gui.console import Controller
 from app.gui.controller import FailedPart, State
 from app.gui.i18n import tr, tr_later
 from app.gui.tabs.auth_tab import AuthTab
+from app.gui.tabs.history_tab import HistoryTab
 from app.gui.tabs.log_tab import LogTab
 from app.gui.tabs.queue_tab import QueueTab
 from app.gui.tabs.relay_tab import RelayTab
@@ -118,6 +119,8 @@ class MainWindow(QMainWindow):
         self.server_tab = ServerTab(self.working, paused, self.controller)
         self.server_tab.pause_toggled.connect(self.controller.pause)
         self.queue_tab = QueueTab(self.controller)
+        self.history_tab = HistoryTab(self.controller)
+        self.queue_tab.history_requested.connect(self.show_history)
         self.status_tab = StatusTab(self.controller)
         self.tabs.addTab(self.status_tab, tr("Status"))
         self.tabs.addTab(self.rules_tab, tr("Routing rules (転送設定)"))
@@ -126,6 +129,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.users_tab, tr("Local users"))
         self.tabs.addTab(self.server_tab, tr("Server"))
         self.tabs.addTab(self.queue_tab, tr("Queue"))
+        self.tabs.addTab(self.history_tab, tr("History"))
         self.tabs.addTab(self.log_tab, tr("Log"))
         self.tabs.currentChanged.connect(self._tab_changed)
         self.tabs.setCurrentIndex(max(old_index, 0))
@@ -319,6 +323,14 @@ class MainWindow(QMainWindow):
             self.queue_tab.refresh()
         elif widget is self.status_tab:
             self.status_tab.refresh()
+        elif widget is self.history_tab:
+            self.history_tab.shown()
+
+    def show_history(self, qid: str) -> None:
+        """The Queue tab's link: message ``qid`` on the History tab."""
+        self.history_tab.searched = True  # its own first search would only be replaced
+        self.tabs.setCurrentWidget(self.history_tab)
+        self.history_tab.show_message(qid)
 
     def show_hint(self, text: str, *args: object) -> None:
         """The banner: ``text`` is the English source (``tr_later``), shown translated with

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from app.history import summary
+from app.history.records import Received, Refusal
 from app.mail import addresses
 from app.mail.headers import count_hops
 from app.mail.lineends import has_bare_line_ends, to_crlf
@@ -45,8 +47,12 @@ class ReceiveContext(Protocol):
     spool: Spool
 
 
-OnStored = Callable[[str, SpoolEnvelope, tuple[bytes, ...]], None]
-"""Called on the loop once a message is durable: its id, envelope and bytes."""
+OnStored = Callable[[str, SpoolEnvelope, tuple[bytes, ...], Received | None], None]
+"""Called on the loop once a message is durable: its id, envelope and bytes, and the history's
+record of it (None when ``history.enabled`` is false)."""
+
+OnRefused = Callable[[Refusal], None]
+"""Called on the loop for each refusal at RCPT or DATA (the history; ``counted``: the status counts')."""
 
 
 log = logging.getLogger("tenso")
@@ -98,7 +104,7 @@ class InboundHandler:
         self,
         context: ReceiveContext,
         on_stored: OnStored,
-        on_refused: Callable[[], None] | None = None,
+        on_refused: OnRefused | None = None,
         door: Door | None = None,
     ):
         self.context = context
@@ -106,7 +112,7 @@ class InboundHandler:
             door or Door()
         )  # connection counts and login bans (the gateway keeps one across restarts of its ports)
         self.on_stored = on_stored
-        self.on_refused = on_refused  # a recipient refused by the relay policy (the status counts)
+        self.on_refused = on_refused  # a recipient or a message refused (the history, the status counts)
         self.sessions: set[SMTP] = set()  # open client connections, closed on stop
         self.committing: set[asyncio.Task] = set()  # messages being written to the spool
 
@@ -159,17 +165,15 @@ class InboundHandler:
             log.info(
                 "refused RCPT <%s> from <%s> client=%s: %s", address, envelope.mail_from, client_ip(session), problem
             )
-            return RECIPIENT_NOT_TEXT.format(problem)
+            return self.refuse(session, envelope, "RCPT", RECIPIENT_NOT_TEXT.format(problem), [address])
         if len(envelope.rcpt_tos) >= self.context.settings.server.max_recipients:
-            return TOO_MANY_RECIPIENTS
+            return self.refuse(session, envelope, "RCPT", TOO_MANY_RECIPIENTS, [address])
         refusal = self.context.policy.check(address, client_ip(session), bool(session.authenticated))
         if refusal:
             log.info(
                 "refused RCPT <%s> from <%s> client=%s: %s", address, envelope.mail_from, client_ip(session), refusal
             )
-            if self.on_refused:
-                self.on_refused()
-            return refusal
+            return self.refuse(session, envelope, "RCPT", refusal, [address], counted=True)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
         return "250 2.1.5 OK"
@@ -181,7 +185,7 @@ class InboundHandler:
             # What a lax server behind Tenso could take for an end of data (mail/lineends.py).
             if settings.server.bare_newlines == BareNewlines.REFUSE:
                 log.info("refused message from <%s> client=%s: bare CR or LF", envelope.mail_from, client_ip(session))
-                return BARE_NEWLINE
+                return self.refuse(session, envelope, "DATA", BARE_NEWLINE)
             content = to_crlf(content)
         hops = count_hops(content)
         if hops >= settings.options.max_forward_count:
@@ -191,9 +195,9 @@ class InboundHandler:
                 hops,
                 settings.options.max_forward_count,
             )
-            return MAIL_LOOP.format(hops)
+            return self.refuse(session, envelope, "DATA", MAIL_LOOP.format(hops))
         if refusal := self._over_mailbox_limit(envelope, len(content)):
-            return refusal
+            return self.refuse(session, envelope, "DATA", refusal)
         qid = new_id()
         received = self.received_header(server, session, envelope, qid)
         stored = SpoolEnvelope(
@@ -208,7 +212,37 @@ class InboundHandler:
         commit = asyncio.ensure_future(self._commit(qid, stored, received, content))
         self.committing.add(commit)
         commit.add_done_callback(self.committing.discard)
-        return await asyncio.shield(commit) or f"250 2.0.0 OK: queued as {qid}"
+        failed = await asyncio.shield(commit)
+        if failed:
+            return self.refuse(session, envelope, "DATA", failed)
+        return f"250 2.0.0 OK: queued as {qid}"
+
+    def refuse(
+        self,
+        session: Session,
+        envelope: Envelope,
+        stage: str,
+        reply: str,
+        recipients: list[str] | None = None,
+        counted: bool = False,
+    ) -> str:
+        """``reply``, told to whoever keeps the history (``counted``: a relay refusal, which the
+        status counts count).  Also for the refusals the session makes itself (receive/smtp.py)."""
+        if self.on_refused:
+            self.on_refused(
+                Refusal(
+                    key=new_id(),
+                    time=time.time(),
+                    stage=stage,
+                    client=client_ip(session),
+                    login=str(session.auth_data or "") if session.authenticated else "",
+                    sender="" if envelope.mail_from in (None, "<>") else envelope.mail_from,
+                    recipients=list(envelope.rcpt_tos) if recipients is None else recipients,
+                    reply=reply,
+                    counted=counted,
+                )
+            )
+        return reply
 
     def _over_mailbox_limit(self, envelope: Envelope, size: int) -> str | None:
         """552 when a recipient's way out is a mailbox whose limit the message exceeds
@@ -235,7 +269,7 @@ class InboundHandler:
         (or a stop saying 421) while the fsync runs cannot leave a message on disk that the queue
         runner does not know of until the next start.  None when stored, else the reply."""
         try:
-            await asyncio.to_thread(self.context.spool.store, qid, stored, received, content)
+            record = await asyncio.to_thread(self._store, qid, stored, received, content)
         except OSError as exc:
             log.error("%s not stored: %s", qid, exc)
             return NO_SPACE if exc.errno in (errno.ENOSPC, errno.EDQUOT) else STORE_FAILED
@@ -248,8 +282,20 @@ class InboundHandler:
             stored.client,
             f" auth={stored.auth_user}" if stored.auth_user else "",
         )
-        self.on_stored(qid, stored, (received, content))
+        self.on_stored(qid, stored, (received, content), record)
         return None
+
+    def _store(self, qid: str, stored: SpoolEnvelope, received: bytes, content: bytes) -> Received | None:
+        """In a thread: the message made durable, then the history's few header fields read, here
+        and not on the loop (nor later, which would keep the bytes in memory until then)."""
+        self.context.spool.store(qid, stored, received, content)
+        if not self.context.settings.history.enabled:
+            return None
+        try:
+            return summary.received(qid, stored, (received, content))
+        except Exception:  # the history must never cost a stored message its 250
+            log.exception("%s: its header could not be read for the history", qid)
+            return None
 
     def received_header(self, server: SMTP, session: Session, envelope: Envelope, qid: str) -> bytes:
         # The protocol names of RFC 3848 and, for SMTPUTF8 mail, RFC 6531 section 4.3.

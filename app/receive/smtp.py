@@ -79,6 +79,7 @@ _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _PLAIN_ANGLE_ADDR = re.compile(rf"<({_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>[ \t]*")
 
 
+TOO_MUCH_DATA = "552 Error: Too much mail data"  # aiosmtpd's words, kept: devices may look for them
 MALFORMED_SENDER = "501 5.1.7 Malformed sender address"
 MALFORMED_RECIPIENT = "501 5.1.3 Malformed recipient address"
 INTERNAL_ERROR = "451 4.3.0 Internal error; try again later"
@@ -267,7 +268,8 @@ class TensoSMTP(SMTP):
         finally:
             self._data_started = None
         if content is None:
-            await self.push("552 Error: Too much mail data")
+            assert self.session is not None  # made at connection, as the envelope
+            await self.push(self.event_handler.refuse(self.session, self.envelope, "DATA", TOO_MUCH_DATA))
             private.new_envelope(self)
             return
         if content.startswith(b"."):

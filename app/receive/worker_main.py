@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import IO
 
+from app.history import records
 from app.receive import listeners
 from app.receive.handler import InboundHandler
 from app.route.policy import RelayPolicy
@@ -67,11 +68,21 @@ async def serve(first: dict, stdin: IO[bytes], writer: workers.Writer) -> int:
     front.configure(first)
     spool.set_node(first["node"])
     tls = listeners.contexts(front.settings)
-    handler = InboundHandler(
-        front,
-        lambda qid, envelope, parts: writer.send({"accepted": qid}),
-        lambda: writer.send({"refused": 1}),
-    )
+
+    def stored(qid: str, envelope: spool.Envelope, parts: tuple[bytes, ...], record: records.Received | None) -> None:
+        told: dict = {"accepted": qid}
+        if record is not None:  # read by the handler's commit thread, here: not in the parent
+            told["history"] = [records.to_json(record)]
+        writer.send(told)
+
+    def refused(refusal: records.Refusal) -> None:
+        told: dict = {"refused": int(refusal.counted)}
+        if front.settings.history.enabled:
+            told["history"] = [records.to_json(refusal)]
+        if refusal.counted or "history" in told:
+            writer.send(told)
+
+    handler = InboundHandler(front, stored, refused)
     servers = [
         await listeners.serve(front.settings, e["listener"], handler, tls, _listening_socket(e))
         for e in first["sockets"]

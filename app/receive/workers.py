@@ -19,9 +19,14 @@ One JSON object per line, as with the delivery worker (``system.workers``):
                        "sockets": [{"listener": 0, "fd": 5}, ...], "node": 3, "level": 20}
                       (again, without "sockets", when settings change)
                       {"stop": true}
-    child -> parent   {"accepted": "<queue id>"}
-                      {"refused": 1}                 (a recipient refused at RCPT)
+    child -> parent   {"accepted": "<queue id>", "history": [{"kind": "received", ...}]}
+                      {"refused": 1, "history": [{"kind": "refusal", ...}]}
+                                                     (refused: 1 for a relay refusal at RCPT, which
+                                                     the status counts count; else 0)
                       {"log": [20, "the line", ""]}
+
+"history" (app/history/records.py) is left out when ``history.enabled`` is false: the record
+rides on the line that announces the event, so no event reaches the parent without it.
 
 A worker that dies is started again a second later (longer if it keeps dying);
 the connections it had are cut (their clients retry), and what it had committed
@@ -40,6 +45,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from app.history import records
 from app.settings import to_dict
 from app.store import spool
 from app.system import workers
@@ -60,7 +66,7 @@ STOP_SECONDS = 5.0
 class ReceivingWorkers:
     """The parent side: ``count`` worker processes accepting on ``sockets`` beside this one.
     ``on_stored`` is told the ids each worker made durable, ``on_refused`` how many recipients
-    they refused."""
+    they refused by the relay policy, ``on_history`` the history's records of both."""
 
     def __init__(
         self,
@@ -68,10 +74,12 @@ class ReceivingWorkers:
         count: int,
         on_stored: Callable[[list[str]], None],
         on_refused: Callable[[int], None] | None = None,
+        on_history: Callable[[list[records.Record]], None] | None = None,
     ):
         self.context = context
         self.on_stored = on_stored
         self.on_refused = on_refused
+        self.on_history = on_history
         self.count = count
         self._workers: dict[int, workers.Worker] = {}
         self._restarts: dict[int, int] = {}
@@ -132,10 +140,14 @@ class ReceivingWorkers:
     # --- from the workers (on the loop) ---
 
     def _messages(self, messages: list[dict]) -> None:
+        if self.on_history:  # before the scheduler hears of the messages: their rows come first
+            told = [records.from_json(r) for msg in messages for r in msg.get("history", ())]
+            if told:
+                self.on_history(told)
         accepted = [msg["accepted"] for msg in messages if "accepted" in msg]
         if accepted:
             self.on_stored(accepted)
-        refused = sum(1 for msg in messages if "refused" in msg)
+        refused = sum(int(msg["refused"]) for msg in messages if "refused" in msg)
         if refused and self.on_refused:
             self.on_refused(refused)
 

@@ -16,6 +16,7 @@ from app.settings.sections import (
     Backup,
     Delivery,
     Device,
+    History,
     LocalUser,
     Options,
     Queue,
@@ -46,6 +47,7 @@ class Settings:
     backup: Backup = field(default_factory=Backup)
     delivery: Delivery = field(default_factory=Delivery)
     alerts: Alerts = field(default_factory=Alerts)
+    history: History = field(default_factory=History)
 
     # Where the file was read from: relative folders are taken from there.
     source: Path | None = field(default=None, compare=False, repr=False, metadata={"internal": True})
@@ -102,3 +104,8 @@ class Settings:
     @property
     def backup_path(self) -> Path:
         return self._dir(self.backup.dir, "backup")
+
+    @property
+    def history_path(self) -> Path:
+        """The message history's file: beside the queue, whose gateway is its one writer."""
+        return self.queue_dir / "history.sqlite3"

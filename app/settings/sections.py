@@ -254,6 +254,15 @@ class Backup:
     keep_days: int = number(30, Range(1))
 
 
+@dataclass
+class History:
+    """The message history (app/history/): one record per message received, per recipient attempt
+    and per refusal, in ``history.sqlite3`` in the queue folder; never a message's content."""
+
+    enabled: bool = True
+    days: int = number(90, Range(1, 3650))  # records older than this are removed
+
+
 def find_account(accounts: list[UpstreamAccount], name: str) -> UpstreamAccount | None:
     """The entry of ``accounts`` named ``name`` (names compare without case)."""
     return next((a for a in accounts if a.name.lower() == name.lower()), None)

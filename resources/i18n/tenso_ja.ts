@@ -348,6 +348,14 @@
       <translation>このウィンドウは別のゲートウェイのコンソールです。テストメールはメールソフトからそのゲートウェイ経由で送ってください。</translation>
     </message>
     <message>
+      <source>Tenso: alert</source>
+      <translation>Tenso: 警告</translation>
+    </message>
+    <message>
+      <source>Tenso: alert, still</source>
+      <translation>Tenso: 警告（継続中）</translation>
+    </message>
+    <message>
       <source>the gateway</source>
       <translation>ゲートウェイ</translation>
     </message>
@@ -372,14 +380,6 @@
       <translation>{0}が停止しました</translation>
     </message>
     <message>
-      <source>Tenso: alert</source>
-      <translation>Tenso: 警告</translation>
-    </message>
-    <message>
-      <source>Tenso: alert, still</source>
-      <translation>Tenso: 警告（継続中）</translation>
-    </message>
-    <message>
       <source>Tenso: alert over</source>
       <translation>Tenso: 復旧しました</translation>
     </message>
@@ -390,6 +390,174 @@
     <message>
       <source>Tenso is not running: press Start to send the test mail.</source>
       <translation>Tenso が動作していません。テストのメールを送るには「開始」を押してください。</translation>
+    </message>
+    <message>
+      <source>The history file {0} cannot be read: {1}. Check that the disk is there and the file may be read.</source>
+      <translation>履歴ファイル {0} を読めません: {1}。ディスクがつながっているか、ファイルを読む権限があるかを確認してください。</translation>
+    </message>
+    <message>
+      <source>Not exported: {0}</source>
+      <translation>書き出せませんでした: {0}</translation>
+    </message>
+    <message>
+      <source>Received</source>
+      <translation>受信</translation>
+    </message>
+    <message>
+      <source>Sender</source>
+      <translation>送信者</translation>
+    </message>
+    <message>
+      <source>Recipients</source>
+      <translation>宛先</translation>
+    </message>
+    <message>
+      <source>Subject</source>
+      <translation>件名</translation>
+    </message>
+    <message>
+      <source>State</source>
+      <translation>状態</translation>
+    </message>
+    <message>
+      <source>Queue ID</source>
+      <translation>キューID</translation>
+    </message>
+    <message>
+      <source>queued</source>
+      <translation>待機中</translation>
+    </message>
+    <message>
+      <source>sent</source>
+      <translation>送信済み</translation>
+    </message>
+    <message>
+      <source>delivered</source>
+      <translation>配達済み</translation>
+    </message>
+    <message>
+      <source>deferred</source>
+      <translation>再送待ち</translation>
+    </message>
+    <message>
+      <source>bounced</source>
+      <translation>返送済み</translation>
+    </message>
+    <message>
+      <source>refused</source>
+      <translation>拒否</translation>
+    </message>
+    <message>
+      <source>(+{0} more)</source>
+      <translation>(ほか {0} 件)</translation>
+    </message>
+    <message>
+      <source>Microsoft 365 message trace (Exchange admin center &gt; Mail flow &gt; Message trace)</source>
+      <translation>Microsoft 365 のメッセージ追跡（Exchange 管理センター &gt; メール フロー &gt; メッセージの追跡）</translation>
+    </message>
+    <message>
+      <source>Exchange Online PowerShell (Connect-ExchangeOnline first):</source>
+      <translation>Exchange Online PowerShell（先に Connect-ExchangeOnline を実行）:</translation>
+    </message>
+    <message>
+      <source>Client</source>
+      <translation>接続元</translation>
+    </message>
+    <message>
+      <source>Login</source>
+      <translation>ログイン</translation>
+    </message>
+    <message>
+      <source>From (header)</source>
+      <translation>差出人（ヘッダー）</translation>
+    </message>
+    <message>
+      <source>Size</source>
+      <translation>サイズ</translation>
+    </message>
+    <message>
+      <source>Recipient</source>
+      <translation>宛先</translation>
+    </message>
+    <message>
+      <source>Rule</source>
+      <translation>ルール</translation>
+    </message>
+    <message>
+      <source>Destination</source>
+      <translation>転送先</translation>
+    </message>
+    <message>
+      <source>Account</source>
+      <translation>アカウント</translation>
+    </message>
+    <message>
+      <source>Attempts</source>
+      <translation>試行回数</translation>
+    </message>
+    <message>
+      <source>Last attempt</source>
+      <translation>最後の試行</translation>
+    </message>
+    <message>
+      <source>Reply</source>
+      <translation>応答</translation>
+    </message>
+    <message>
+      <source>Their id for the message</source>
+      <translation>転送先でのメッセージID</translation>
+    </message>
+    <message>
+      <source>attempt {0} to {1}: {2}</source>
+      <translation>{1} への {0} 回目の試行: {2}</translation>
+    </message>
+    <message>
+      <source>Microsoft 365 keeps its message trace for 90 days: this message is older, it is no longer there.</source>
+      <translation>Microsoft 365 のメッセージ追跡は 90 日分です。このメールはそれより古いため、もう残っていません。</translation>
+    </message>
+    <message>
+      <source>Their id for the message: {0}</source>
+      <translation>転送先でのメッセージID: {0}</translation>
+    </message>
+    <message>
+      <source>Refused from {0}</source>
+      <translation>{0} からの送信を拒否</translation>
+    </message>
+    <message>
+      <source>Attachments</source>
+      <translation>添付ファイル</translation>
+    </message>
+    <message>
+      <source>Time (UTC)</source>
+      <translation>時間帯（UTC）</translation>
+    </message>
+    <message>
+      <source>rule {0}</source>
+      <translation>ルール {0}</translation>
+    </message>
+    <message>
+      <source>login {0}</source>
+      <translation>ログイン {0}</translation>
+    </message>
+    <message>
+      <source>Received from {0}</source>
+      <translation>{0} から受信</translation>
+    </message>
+    <message>
+      <source>(none)</source>
+      <translation>（なし）</translation>
+    </message>
+    <message>
+      <source>{0} bytes</source>
+      <translation>{0} バイト</translation>
+    </message>
+    <message>
+      <source>Report sent to the sender: {0}</source>
+      <translation>送信者に送った通知: {0}</translation>
+    </message>
+    <message>
+      <source>No attempt yet for {0}.</source>
+      <translation>{0} への配送はまだ試みていません。</translation>
     </message>
     <message>
       <source>No OS keyring is available, so passwords cannot be stored safely. You can choose to keep them in a file in Tenso's data folder: anyone who can read your user account's files can read them. Until you choose, forwarding with SMTP AUTH and local user logins cannot work.</source>
@@ -534,10 +702,6 @@
     <message>
       <source>Kind</source>
       <translation>種類</translation>
-    </message>
-    <message>
-      <source>State</source>
-      <translation>状態</translation>
     </message>
     <message>
       <source>Upstream account</source>
@@ -812,14 +976,6 @@
       <translation>ローカルユーザー別アカウント</translation>
     </message>
     <message>
-      <source>Destination</source>
-      <translation>転送先</translation>
-    </message>
-    <message>
-      <source>Account</source>
-      <translation>アカウント</translation>
-    </message>
-    <message>
       <source>common account</source>
       <translation>共通アカウント</translation>
     </message>
@@ -930,6 +1086,106 @@
     <message>
       <source>Password not saved: {0}</source>
       <translation>パスワードを保存できませんでした: {0}</translation>
+    </message>
+    <message>
+      <source>Today</source>
+      <translation>今日</translation>
+    </message>
+    <message>
+      <source>Last 7 days</source>
+      <translation>過去 7 日</translation>
+    </message>
+    <message>
+      <source>Last 30 days</source>
+      <translation>過去 30 日</translation>
+    </message>
+    <message>
+      <source>All (everything kept)</source>
+      <translation>すべて（保存分）</translation>
+    </message>
+    <message>
+      <source>Chosen dates</source>
+      <translation>日時を指定</translation>
+    </message>
+    <message>
+      <source>Any state</source>
+      <translation>すべての状態</translation>
+    </message>
+    <message>
+      <source>part of an address</source>
+      <translation>アドレスの一部</translation>
+    </message>
+    <message>
+      <source>part of the subject</source>
+      <translation>件名の一部</translation>
+    </message>
+    <message>
+      <source>Search</source>
+      <translation>検索</translation>
+    </message>
+    <message>
+      <source>Clear</source>
+      <translation>クリア</translation>
+    </message>
+    <message>
+      <source>Choose a message above to see where it went.</source>
+      <translation>上の一覧でメールを選ぶと、どこへ届いたかが表示されます。</translation>
+    </message>
+    <message>
+      <source>More</source>
+      <translation>さらに表示</translation>
+    </message>
+    <message>
+      <source>Copy for Microsoft 365 message trace</source>
+      <translation>Microsoft 365 メッセージ追跡用にコピー</translation>
+    </message>
+    <message>
+      <source>Export CSV...</source>
+      <translation>CSV に書き出す...</translation>
+    </message>
+    <message>
+      <source>Searching...</source>
+      <translation>検索中...</translation>
+    </message>
+    <message>
+      <source>Copied. Paste it into the message trace of the Exchange admin center, or run the line in PowerShell.</source>
+      <translation>コピーしました。Exchange 管理センターのメッセージの追跡に貼り付けるか、最後の行を PowerShell で実行してください。</translation>
+    </message>
+    <message>
+      <source>Export CSV</source>
+      <translation>CSV に書き出す</translation>
+    </message>
+    <message>
+      <source>Exporting...</source>
+      <translation>書き出し中...</translation>
+    </message>
+    <message>
+      <source>Period</source>
+      <translation>期間</translation>
+    </message>
+    <message>
+      <source>The history is off (history.enabled is false in the settings file): nothing is recorded.</source>
+      <translation>履歴は無効です（設定ファイルの history.enabled が false）。何も記録されません。</translation>
+    </message>
+    <message>
+      <source>No message in the history matches.</source>
+      <translation>条件に合うメールは履歴にありません。</translation>
+    </message>
+    <message>
+      <source>{0} message(s) exported to {1}.</source>
+      <translation>{0} 件のメールを {1} に書き出しました。</translation>
+    </message>
+    <message>
+      <source>Message {0} is not in the history yet: it is written a moment after it arrives.</source>
+      <translation>メール {0} はまだ履歴にありません。履歴は受信の少しあとに書き込まれます。</translation>
+    </message>
+    <message>
+      <source>The newest {0} shown; More shows the next {1}.</source>
+      <translation>新しい順に {0} 件を表示中です。「さらに表示」で次の {1} 件を表示します。</translation>
+    </message>
+    <message>
+      <source>{0} shown, newest first.</source>
+      <translation>{0} 件（新しい順）</translation>
     </message>
     <message>
       <source>Address</source>
@@ -1046,6 +1302,14 @@
     <message>
       <source>Bounce now</source>
       <translation>今すぐ返送</translation>
+    </message>
+    <message>
+      <source>History</source>
+      <translation>履歴</translation>
+    </message>
+    <message>
+      <source>Where this message went so far: its history, on the History tab</source>
+      <translation>このメールがこれまでどう扱われたかを「履歴」タブに表示します</translation>
     </message>
     <message>
       <source>Return {0} message(s) to the sender now? The {1} recipient(s) still waiting are given up and the sender gets a bounce.</source>
@@ -1194,14 +1458,6 @@
     <message>
       <source>Which rule catches this address?</source>
       <translation>この宛先はどの設定で転送される?</translation>
-    </message>
-    <message>
-      <source>Recipient</source>
-      <translation>宛先</translation>
-    </message>
-    <message>
-      <source>Sender</source>
-      <translation>送信者</translation>
     </message>
     <message>
       <source>no rule</source>
@@ -1420,10 +1676,6 @@ for {1}, valid until {2}</source>
       <translation>最後の失敗の応答</translation>
     </message>
     <message>
-      <source>Received</source>
-      <translation>受信</translation>
-    </message>
-    <message>
       <source>Running</source>
       <translation>稼働中</translation>
     </message>
@@ -1470,10 +1722,6 @@ for {1}, valid until {2}</source>
     <message>
       <source>No password stored for {0}: mail that needs it waits in the queue. Set it in Auth accounts.</source>
       <translation>{0} のパスワードが保存されていません。それが必要なメールはキューで待ちます。「認証」タブで設定してください。</translation>
-    </message>
-    <message>
-      <source>Today</source>
-      <translation>今日</translation>
     </message>
     <message>
       <source>No mail has been sent yet.</source>
@@ -2200,32 +2448,8 @@ for {1}, valid until {2}</source>
       <translation>は重複しています</translation>
     </message>
     <message>
-      <source>queued</source>
-      <translation>待機中</translation>
-    </message>
-    <message>
-      <source>deferred</source>
-      <translation>再送待ち</translation>
-    </message>
-    <message>
-      <source>sent</source>
-      <translation>送信済み</translation>
-    </message>
-    <message>
-      <source>bounced</source>
-      <translation>返送済み</translation>
-    </message>
-    <message>
-      <source>Queue ID</source>
-      <translation>キューID</translation>
-    </message>
-    <message>
       <source>Recipients and states</source>
       <translation>宛先と状態</translation>
-    </message>
-    <message>
-      <source>Attempts</source>
-      <translation>試行回数</translation>
     </message>
     <message>
       <source>Next try</source>

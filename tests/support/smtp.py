@@ -51,6 +51,7 @@ class UpstreamHandler:
     ehlos: int = 0  # EHLO commands seen: one per session unless STARTTLS
     # Not auth_*: aiosmtpd offers every handler attribute named auth_X as the AUTH mechanism X.
     refused_login_reply: str = ""  # the reply to a refused login instead of aiosmtpd's 535 5.7.8 (Exchange's words)
+    accepted_reply: str = "250 2.0.0 OK upstream"  # the reply to DATA (Postfix: "250 2.0.0 Ok: queued as ...")
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname  # what aiosmtpd does itself when there is no hook
@@ -92,7 +93,7 @@ class UpstreamHandler:
                 )
             )
             self.arrived.notify_all()
-        return "250 2.0.0 OK upstream"
+        return self.accepted_reply
 
     async def auth_CRAM__MD5(self, server: SMTP, args) -> AuthResult:
         challenge = f"<{secrets.token_hex(8)}@upstream.test>".encode()

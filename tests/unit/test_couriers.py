@@ -39,6 +39,7 @@ class Context:
     router: Router
     spool: object = None
     bound: list[tuple[str, int]] = field(default_factory=list)
+    history: object = None  # no history kept here
 
 
 @pytest.fixture

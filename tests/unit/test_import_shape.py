@@ -185,6 +185,28 @@ def test_the_alerts_may_write_an_event_and_nothing_more_of_pywin32(tmp_path):
     ]
 
 
+def test_the_history_is_told_what_happened_and_imports_neither_side_nor_the_router(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/store/__init__.py": "",
+            "app/store/spool.py": "",
+            "app/route/__init__.py": "",
+            "app/route/router.py": "",
+            "app/deliver/__init__.py": "",
+            "app/deliver/attempt.py": "from app.history import records\n",
+            "app/history/__init__.py": "",
+            "app/history/records.py": "from app.store import spool\n",
+            "app/history/writer.py": "from app.deliver import attempt\nfrom app.route.router import Router\n",
+        },
+    )
+    assert _checker().problems(root) == [
+        "app.history.writer imports app.deliver.attempt: history/ is told what happened, it does not ask",
+        "app.history.writer imports app.route.router: history/ is told what happened, it does not ask",
+    ]
+
+
 def test_the_console_is_a_door_to_the_channel_but_never_runs_a_gateway(tmp_path):
     root = _tree(
         tmp_path,

@@ -10,7 +10,7 @@ import asyncio
 import time
 
 import shiboken6
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -55,6 +55,8 @@ def replies_item(message: QueuedMessage) -> QTableWidgetItem:
 
 
 class QueueTab(QWidget):
+    history_requested = Signal(str)  # the queue id of the message whose history to show
+
     def __init__(self, controller, parent=None):
         super().__init__(parent)
         self.controller = controller
@@ -71,12 +73,23 @@ class QueueTab(QWidget):
         self.retry_all_button = QPushButton(tr("Retry all"))
         self.delete_button = QPushButton(tr("Delete"))
         self.bounce_button = QPushButton(tr("Bounce now"))
+        self.history_button = QPushButton(tr("History"))
+        self.history_button.setObjectName("queueHistory")
+        self.history_button.setToolTip(tr("Where this message went so far: its history, on the History tab"))
+        self.history_button.clicked.connect(self._history)
+        self.table.doubleClicked.connect(self._history)
         self.retry_button.clicked.connect(lambda: self._act("retry"))
         self.retry_all_button.clicked.connect(lambda: self._act("retry_all"))
         self.delete_button.clicked.connect(lambda: self._act("delete"))
         self.bounce_button.clicked.connect(lambda: self._act("bounce"))
         row = QHBoxLayout()
-        for b in (self.retry_button, self.retry_all_button, self.delete_button, self.bounce_button):
+        for b in (
+            self.retry_button,
+            self.retry_all_button,
+            self.delete_button,
+            self.bounce_button,
+            self.history_button,
+        ):
             row.addWidget(b)
         row.addStretch()
         row.addWidget(self.summary)
@@ -130,6 +143,11 @@ class QueueTab(QWidget):
             return None
         item = self.table.item(rows[0].row(), 0)
         return item.text() if item else None
+
+    def _history(self) -> None:
+        qid = self.selected_id()
+        if qid:
+            self.history_requested.emit(qid)
 
     def confirmation(self, action: str, qid: str) -> str:
         """What Delete and Bounce now ask before they act: how many messages and recipients."""
