@@ -569,6 +569,23 @@ class ConsoleController(QObject):
             )
         return answers
 
+    # --- the History tab ---
+
+    async def history(self, op: str, args: dict) -> object:
+        """The gateway's history: asked on the channel (``history`` / ``history.detail``), or, from a
+        gateway that does not answer those yet, read from its history file (the path its running
+        settings give; the window's user must be able to read it)."""
+        try:
+            return await self.call(op, **args)
+        except ControlError as exc:
+            if not str(exc).startswith("unknown request"):
+                raise engine.HistoryError(str(exc)) from exc
+        return await GatewayController.history(self, op, args)  # type: ignore[arg-type]
+
+    async def history_export(self, args: dict, write: Any) -> int:
+        """The CSV export reads the gateway's history file (its running settings' path), in a thread."""
+        return await GatewayController.history_export(self, args, write)  # type: ignore[arg-type]
+
     async def account_statuses(self, settings: Settings) -> dict[str, Any]:
         from app.accounts import service
 

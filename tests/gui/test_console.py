@@ -407,3 +407,26 @@ def test_a_console_of_another_windows_gateway_says_so_and_leaves_stopping_to_tha
     console.stop_button.click()
     gui.run(until(lambda: "stop it there, or quit that window" in console.hint.text(), 5, "Stop to say how"))
     assert own.controller.running  # nothing stopped it
+
+
+def test_the_history_tab_of_the_console_shows_the_gateways_messages(gui, headless, upstream_factory):
+    up = upstream_factory()
+    gw = headless(up.port)
+    window = gui.attach(gw.queue)
+    send(gw.port, "alice@client.test", ["bob@far.example"], message("in the history"))
+    up.handler.wait_for(1)
+    found = gui.run(until_found(window.controller))
+    assert found[0]["subject"] == "in the history" and found[0]["recipients"][0]["address"] == "bob@far.example"
+    window.tabs.setCurrentWidget(window.history_tab)
+    model = window.history_tab.view.model()
+    gui.run(until(lambda: model.rowCount() >= 1, 10, "the History tab to show the message"))
+
+
+async def until_found(controller) -> list:
+    """The gateway's history, once the delivery is recorded (its writer thread keeps up in a moment)."""
+    for _ in range(100):
+        found = await controller.history("history", {"limit": 10})
+        if found and found[0]["recipients"][0]["state"] != "deferred":
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError("the message never reached the gateway's history")
