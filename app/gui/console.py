@@ -23,7 +23,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +31,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app import settings as settings_mod
 from app.control.client import Client, ControlError, NotAllowed, connect
 from app.control.runtime import Mode
+from app.control.values import from_iso, messages_from_json, status_from_json
 from app.gui import controller as engine
 from app.gui import i18n
 from app.gui.controller import GatewayController, SignInError, TestMessageError
 from app.gui.i18n import tr, tr_later
 from app.settings import Settings, SettingsError
-from app.status import MissingPassword, SignInNeeded, State, Status, TokenRefused, needed_passwords
-from app.store.activity import DestinationStatus, Outcome
-from app.store.spool import Envelope, QueuedMessage, Recipient, RecipientState
+from app.status import State, Status
+from app.store.spool import QueuedMessage
 
 log = logging.getLogger("tenso")
 
@@ -52,7 +51,6 @@ ACCOUNT_REFUSED = re.compile(r" ERROR account \S+: .*the mail waits and is tried
 
 LOG_LAST = 500  # the gateway's recent lines the log tab starts with
 LOOK_AGAIN_MS = 3000  # while the gateway is gone: how often the console looks for it
-ISO = "%Y-%m-%dT%H:%M:%S%z"  # app.status.iso_time
 NOT_ALLOWED = {
     "start": tr_later("The service was not started: Windows did not allow it (an administrator must confirm)."),
     "stop": tr_later("The service was not stopped: Windows did not allow it (an administrator must confirm)."),
@@ -67,15 +65,6 @@ MODE_WORDS = {
     Mode.SERVICE: tr_later("the Tenso service"),
     Mode.WINDOW: tr_later("the gateway of another Tenso window"),
 }
-
-
-def _time(iso: str | None) -> float | None:
-    if not iso:
-        return None
-    try:
-        return datetime.strptime(iso, ISO).timestamp()
-    except ValueError:
-        return datetime.fromisoformat(iso).timestamp()
 
 
 @dataclass(frozen=True)
@@ -94,7 +83,7 @@ class Attached:
         return cls(
             mode=str(data["mode"]),
             pid=int(data["pid"]),
-            started=_time(data.get("started")) or time.time(),
+            started=from_iso(data.get("started")) or time.time(),
             config=Path(data["config"]),
             queue=Path(data["queue"]),
             version=str(data.get("version") or ""),
@@ -193,65 +182,6 @@ def _loop_runs() -> bool:
 
 class GatewayGone(ControlError):
     """Nothing serves the queue's control channel any more."""
-
-
-# --- the JSON of the channel back into the engine's values ------------------------------------
-
-
-def status_from_json(data: dict[str, Any], settings: Settings) -> Status:
-    """``status``'s answer as the Status tab's ``Status`` (the missing passwords worded from the
-    running settings, as the window words its own)."""
-    needed = {m.key: m for m in needed_passwords(settings)}
-    missing = [
-        needed.get(m["key"]) or MissingPassword(m["key"], m.get("account", ""), "", secret=bool(m.get("secret")))
-        for m in data.get("missing_passwords", [])
-    ]
-    queue = data.get("queue", {})
-    return Status(
-        state=State(data.get("state", State.RUNNING)),
-        listening=list(data.get("listening", [])),
-        today={Outcome(k): int(v) for k, v in data.get("today", {}).items() if k in Outcome.__members__.values()},
-        queue_messages=int(queue.get("messages", 0)),
-        queue_recipients=int(queue.get("recipients", 0)),
-        oldest=_time(queue.get("oldest")),
-        destinations=[
-            DestinationStatus(
-                d["name"],
-                _time(d.get("last_success")),
-                _time(d.get("last_failure")),
-                d.get("last_reply") or "",
-                1 if d.get("failing") else 0,
-            )
-            for d in data.get("destinations", [])
-        ],
-        missing_passwords=missing,
-        hours=[
-            (int(_time(h["start"]) or 0), {o: int(h.get(o.value, 0)) for o in Outcome}) for h in data.get("hours", [])
-        ],
-        password_problem=data.get("password_problem") or "",
-        sign_in_needed=[SignInNeeded(n["account"], n.get("why") or "") for n in data.get("sign_in_needed", [])],
-        token_refused=[TokenRefused(t["account"], t.get("why") or "") for t in data.get("token_refused", [])],
-        day_limits=[(d["account"], _time(d.get("until")) or 0.0) for d in data.get("day_limits", [])],
-    )
-
-
-def messages_from_json(rows: list[dict[str, Any]]) -> list[QueuedMessage]:
-    """``queue.list``'s answer as the Queue tab's messages."""
-    messages = []
-    for row in rows:
-        recipients = [
-            Recipient(
-                r["address"],
-                RecipientState(r["state"]) if r["state"] in RecipientState.__members__.values() else r["state"],
-                int(r.get("attempts", 0)),
-                _time(r.get("next_try")) or 0.0,
-                r.get("reply") or "",
-            )
-            for r in row.get("recipients", [])
-        ]
-        envelope = Envelope(row["sender"], [r.address for r in recipients], received_at=_time(row.get("received")) or 0)
-        messages.append(QueuedMessage(row["id"], envelope, recipients, int(row.get("size", 0))))
-    return messages
 
 
 def _nothing_known(settings: Settings) -> Status:
