@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -73,12 +74,8 @@ class Ops:
             "account.status": self.account_status,
             "account.tokens": self.account_tokens,
             "account.logout": self.account_logout,
-            # HISTORY (next issue): app/history/query.py brings the search; serve it here as
-            #     "history": self.history,
-            # with a method beside account_logout below that runs it in a thread:
-            #     async def history(self, args):
-            #         return await asyncio.to_thread(query.search, self.gateway.settings, **args)
-            # (args: the filters of ``python -m app history``; the result: what --json prints)
+            "history": self.history,  # what ``history --json`` prints, from the gateway's history file
+            "history.detail": self.history_detail,
         }
         return found
 
@@ -228,6 +225,38 @@ class Ops:
         except service.AccountError as exc:
             raise Refused(str(exc)) from exc
         return {"name": name, "signed_out": bool(removed)}
+
+    # --- the history (app/history): searched in the gateway's own file ---
+
+    async def history(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """args: the filters in the words of ``history`` (``since``, ``until``, ``from``, ``to``,
+        ``subject``, ``message_id``, ``state``), ``limit``, ``offset``."""
+        from app.history import query
+
+        path = self.gateway.settings.history_path
+
+        def search() -> list[dict[str, Any]]:
+            limit = int(args.get("limit") or query.DEFAULT_LIMIT)
+            return query.search(path, query.filters_from(args), limit, int(args.get("offset") or 0))
+
+        return await _searched(search)
+
+    async def history_detail(self, args: dict[str, Any]) -> dict[str, Any] | None:
+        from app.history import query
+
+        qid = _text(args, "id")
+        path = self.gateway.settings.history_path
+        return await _searched(lambda: query.detail(path, qid))
+
+
+async def _searched(call: Callable[[], Any]) -> Any:
+    """A history search run in a thread (SQLite), its failures in words."""
+    try:
+        return await asyncio.to_thread(call)
+    except ValueError as exc:  # a filter not understood: the words say which
+        raise Refused(str(exc)) from exc
+    except sqlite3.Error as exc:
+        raise Refused(f"the history file cannot be read: {exc}") from exc
 
 
 def handlers(runtime: Runtime, gateway: GatewayParts, feed: LogFeed) -> dict[str, Handler | Streaming]:

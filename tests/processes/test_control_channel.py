@@ -9,12 +9,13 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import keyring
 import pytest
 
-from app.control.client import connect
+from app.control.client import ControlError, connect
 from tests.support import REPO
 from tests.support.processes import TensoProcess, dead_port, free_port, run_app, write_config
 from tests.support.smtp import message, send
@@ -300,3 +301,27 @@ def test_a_second_gateway_on_the_same_queue_leaves_the_first_ones_channel_alone(
     assert "stop it first, or give this one its own queue.dir" in result.stderr
     with connect(_queue(config)) as client:
         assert client.call("engine")["pid"] == first.proc.pid
+
+
+def test_history_is_searched_in_the_gateways_own_file(tmp_path, tenso, upstream_factory):
+    up = upstream_factory()
+    port = free_port()
+    config = write_config(tmp_path, port, up.port)
+    gw = tenso(config, port)
+    send(port, "a@lan.test", ["x@example.net"], message("kept in the history"))
+    up.handler.wait_for(1)
+    gw.wait_log(r"removed: delivered to every recipient")
+    with connect(_queue(config)) as client:
+        found = []
+        for _ in range(50):  # the history's writer is a thread of its own: the record comes soon after
+            found = client.call("history", to="x@example.net")
+            if found and found[0]["recipients"][0]["state"] == "sent":
+                break
+            time.sleep(0.1)
+        assert [m["recipients"][0]["address"] for m in found] == ["x@example.net"]
+        assert found[0]["recipients"][0]["state"] == "sent"
+        detail = client.call("history.detail", id=found[0]["id"])
+        assert detail["id"] == found[0]["id"] and detail["timeline"][0]["event"] == "received"
+        assert client.call("history.detail", id="NOSUCHID") is None
+        with pytest.raises(ControlError, match="is not a time"):
+            client.call("history", since="yesterday-ish")
