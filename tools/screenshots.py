@@ -2,6 +2,7 @@
 
     xvfb-run -a python tools/screenshots.py            # writes docs/screenshots/<lang>-<tab>.png
     xvfb-run -a python tools/screenshots.py assistant  # only the setup assistant's pages
+    xvfb-run -a python tools/screenshots.py console    # the window as a headless gateway's console
     xvfb-run -a python tools/screenshots.py history    # only the History tab (at the window's minimum size)
     xvfb-run -a python tools/screenshots.py alerts     # only the Server tab and its Alerts box's test alert
 
@@ -298,6 +299,55 @@ async def assistant_shots(window, out: Path, lang: str) -> list[Path]:
     return shots
 
 
+def console_shots(config: Path, out: Path) -> list[Path]:
+    """The window as the console of a headless gateway (``python -m app --headless`` on the demo
+    settings, in a subprocess): its Status tab in both languages, as <lang>-console.png."""
+    import subprocess
+    import time
+
+    import qasync
+
+    from app.gui import i18n
+    from app.gui.console import ConsoleController, open_console
+    from app.gui.window import MainWindow
+
+    gateway = subprocess.Popen([sys.executable, "-m", "app", "--headless", "--config", str(config)], cwd=ROOT)
+    shots: list[Path] = []
+    try:
+        deadline = time.monotonic() + 30
+        found = None
+        while found is None and time.monotonic() < deadline and gateway.poll() is None:
+            time.sleep(0.2)
+            found = open_console(Path(DEMO["queue"]["dir"]))
+        if found is None:
+            raise SystemExit("the headless gateway did not answer on its control channel")
+        controller = ConsoleController(*found)
+        controller.follow_log()
+
+        async def run() -> None:
+            import asyncio
+
+            for lang in ("en", "ja"):
+                i18n.save_language(lang)
+                i18n.install(lang)
+                window = MainWindow(controller, has_tray=False)
+                window.resize(1000, 720)
+                window.show()
+                await asyncio.sleep(1.0)
+                path = out / f"{lang}-console.png"
+                window.grab().save(str(path))
+                shots.append(path)
+                window.hide()
+                window.deleteLater()
+            controller.close()
+
+        qasync.run(run())
+    finally:
+        gateway.terminate()
+        gateway.wait(30)
+    return shots
+
+
 def main() -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -316,6 +366,10 @@ def main() -> int:
     passwords.set("device:mfp2f", "demo")
     demo_activity(Path(DEMO["queue"]["dir"]))
     app = QApplication(sys.argv)  # noqa: F841 - must exist before any widget
+    if sys.argv[1:] == ["console"]:
+        for path in console_shots(config, out):
+            print(path.relative_to(ROOT))
+        return 0
     settings = settings_mod.load(config)
     demo_history(settings)
     controller = GatewayController(config, settings)

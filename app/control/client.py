@@ -50,6 +50,10 @@ class Client:
     def close(self) -> None:
         self._conn.close()
 
+    def wake(self) -> None:
+        """Ends a ``follow`` blocked in another thread (the window stops listening to the log)."""
+        self._conn.wake()
+
     def _send(self, op: str, args: dict[str, Any]) -> None:
         try:
             self._conn.sendall(protocol.request(op, args))

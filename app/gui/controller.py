@@ -22,7 +22,7 @@ from email import policy as email_policy
 from email import utils as email_utils
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
@@ -468,7 +468,29 @@ class SecretStoreError(Exception):
     """The keyring could not be read or written; the text says why."""
 
 
+class SecretKeeper(Protocol):
+    """Who keeps the secrets the window is given: the window's own keyring, or (the window as the
+    console of another gateway, app/gui/console.py) that gateway, through its control channel."""
+
+    async def is_set(self, key: str) -> bool: ...
+
+    async def save(self, key: str, secret: str) -> None: ...
+
+    async def remove(self, key: str) -> None: ...
+
+
+_keeper: SecretKeeper | None = None  # None: this process's keyring
+
+
+def keep_secrets_with(keeper: SecretKeeper | None) -> None:
+    """The password fields of every tab store through ``keeper`` from now on (None: here again)."""
+    global _keeper
+    _keeper = keeper
+
+
 async def password_is_set(key: str) -> bool:
+    if _keeper is not None:
+        return await _keeper.is_set(key)
     try:
         return bool(await asyncio.to_thread(passwords.get, key))
     except (passwords.PasswordStoreError, ValueError) as exc:
@@ -476,6 +498,8 @@ async def password_is_set(key: str) -> bool:
 
 
 async def save_password(key: str, password: str) -> None:
+    if _keeper is not None:
+        return await _keeper.save(key, password)
     try:
         await asyncio.to_thread(passwords.set, key, password)
     except (passwords.PasswordStoreError, ValueError) as exc:
@@ -483,6 +507,8 @@ async def save_password(key: str, password: str) -> None:
 
 
 async def remove_password(key: str) -> None:
+    if _keeper is not None:
+        return await _keeper.remove(key)
     try:
         await asyncio.to_thread(passwords.delete, key)
     except (passwords.PasswordStoreError, ValueError) as exc:

@@ -352,12 +352,76 @@
       <translation>RCPTで拒否</translation>
     </message>
     <message>
+      <source>This window is the console of another gateway: send the test from a mail client through it.</source>
+      <translation>このウィンドウは別のゲートウェイのコンソールです。テストメールはメールソフトからそのゲートウェイ経由で送ってください。</translation>
+    </message>
+    <message>
+      <source>The service was not started: Windows did not allow it (an administrator must confirm).</source>
+      <translation>サービスを開始できませんでした: Windows が許可しませんでした(管理者の確認が必要です)。</translation>
+    </message>
+    <message>
+      <source>The service was not stopped: Windows did not allow it (an administrator must confirm).</source>
+      <translation>サービスを停止できませんでした: Windows が許可しませんでした(管理者の確認が必要です)。</translation>
+    </message>
+    <message>
+      <source>The service did not start: {0}</source>
+      <translation>サービスが開始しませんでした: {0}</translation>
+    </message>
+    <message>
+      <source>The service did not stop: {0}</source>
+      <translation>サービスが停止しませんでした: {0}</translation>
+    </message>
+    <message>
+      <source>the headless gateway</source>
+      <translation>画面なし(--headless)のゲートウェイ</translation>
+    </message>
+    <message>
+      <source>the Tenso service</source>
+      <translation>Tenso のサービス</translation>
+    </message>
+    <message>
+      <source>the gateway of another Tenso window</source>
+      <translation>別の Tenso ウィンドウのゲートウェイ</translation>
+    </message>
+    <message>
+      <source>Tenso — console of {0} (pid {1})</source>
+      <translation>Tenso — {0}のコンソール (PID {1})</translation>
+    </message>
+    <message>
+      <source>Console of {0}: pid {1}, running since {2}, settings file {3}.</source>
+      <translation>{0}のコンソール: PID {1}、{2} から動作中、設定ファイル {3}</translation>
+    </message>
+    <message>
       <source>Tenso: alert</source>
       <translation>Tenso: 警告</translation>
     </message>
     <message>
       <source>Tenso: alert, still</source>
       <translation>Tenso: 警告（継続中）</translation>
+    </message>
+    <message>
+      <source>the gateway</source>
+      <translation>ゲートウェイ</translation>
+    </message>
+    <message>
+      <source>{0} (pid {1}) has stopped. This window attaches to it again when it is back, or press Start to run the gateway in this window.</source>
+      <translation>{0} (PID {1}) が停止しました。再び起動すればこのウィンドウは自動でつながります。このウィンドウでゲートウェイを動かすには「開始」を押してください。</translation>
+    </message>
+    <message>
+      <source>This window is the console of the headless gateway (pid {0}); it does not stop it. Stop it where it was started: Ctrl+C in its terminal, kill -TERM {0}, or systemctl stop when systemd runs it. The window then offers to start its own.</source>
+      <translation>このウィンドウは画面なし(--headless)のゲートウェイ (PID {0}) のコンソールなので、停止はできません。起動した場所で停止してください: その端末で Ctrl+C、kill -TERM {0}、または systemd で動かしている場合は systemctl stop。停止後、このウィンドウで起動できるようになります。</translation>
+    </message>
+    <message>
+      <source>The gateway runs in another Tenso window (pid {0}): stop it there, or quit that window.</source>
+      <translation>ゲートウェイは別の Tenso ウィンドウ (PID {0}) で動いています。そのウィンドウで停止するか、そのウィンドウを終了してください。</translation>
+    </message>
+    <message>
+      <source>The gateway did not do it: {0}</source>
+      <translation>ゲートウェイが実行しませんでした: {0}</translation>
+    </message>
+    <message>
+      <source>{0} has stopped</source>
+      <translation>{0}が停止しました</translation>
     </message>
     <message>
       <source>Tenso: alert over</source>
@@ -588,12 +652,12 @@
       <translation>データフォルダー内のファイルにパスワードを保存する</translation>
     </message>
     <message>
-      <source>Passwords are now kept in {0}.</source>
-      <translation>パスワードは {0} に保存されます。</translation>
-    </message>
-    <message>
       <source>The settings file {0} has problems:</source>
       <translation>設定ファイル {0} に問題があります:</translation>
+    </message>
+    <message>
+      <source>Passwords are now kept in {0}.</source>
+      <translation>パスワードは {0} に保存されます。</translation>
     </message>
     <message>
       <source>Tenso: mail returned to sender</source>
@@ -610,6 +674,10 @@
     <message>
       <source>Tenso: a token request was refused; the mail waits</source>
       <translation>Tenso: トークンの要求が拒否されました。メールは待機しています</translation>
+    </message>
+    <message>
+      <source>A Tenso gateway already runs on this queue as another user, and this user may not command it. Start Tenso as that user or as an administrator to use its window.</source>
+      <translation>このキューでは別のユーザーの Tenso ゲートウェイがすでに動いていて、このユーザーからは操作できません。そのゲートウェイのウィンドウを使うには、そのユーザーか管理者として Tenso を起動してください。</translation>
     </message>
     <message>
       <source>This rule never matches: rule No. {0} ({1}) above it catches all its mail.</source>
@@ -2004,12 +2072,8 @@ for {1}, valid until {2}</source>
       <translation>設定の読み込み</translation>
     </message>
     <message>
-      <source>Settings applied</source>
-      <translation>設定を適用しました</translation>
-    </message>
-    <message>
-      <source>Settings saved; Tenso starts with them</source>
-      <translation>設定を保存しました。Tenso は次の開始からこの設定で動きます</translation>
+      <source>Settings applied: the gateway saved and reloaded them</source>
+      <translation>設定を適用しました: ゲートウェイが保存して読み込み直しました</translation>
     </message>
     <message>
       <source>Save the changes before closing?</source>
@@ -2020,8 +2084,20 @@ for {1}, valid until {2}</source>
       <translation>このアドレスとポートではメールを受信できません。サーバータブの「待ち受けアドレス」で別のポート(例: 0.0.0.0:2525)を指定して「適用」を押し、メールソフトの送信先もそのポートに変更してください。</translation>
     </message>
     <message>
+      <source>Settings applied</source>
+      <translation>設定を適用しました</translation>
+    </message>
+    <message>
+      <source>Settings saved; Tenso starts with them</source>
+      <translation>設定を保存しました。Tenso は次の開始からこの設定で動きます</translation>
+    </message>
+    <message>
       <source>Not saved. Fix these first:</source>
       <translation>保存していません。先に次の問題を直してください:</translation>
+    </message>
+    <message>
+      <source>Not applied: the gateway refused the settings and runs on as before: {0}</source>
+      <translation>適用されませんでした: ゲートウェイは設定を受け付けず、これまでの設定で動作を続けています: {0}</translation>
     </message>
     <message>
       <source>Saved, but not applied: {0}</source>

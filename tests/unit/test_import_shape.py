@@ -205,3 +205,23 @@ def test_the_history_is_told_what_happened_and_imports_neither_side_nor_the_rout
         "app.history.writer imports app.deliver.attempt: history/ is told what happened, it does not ask",
         "app.history.writer imports app.route.router: history/ is told what happened, it does not ask",
     ]
+
+
+def test_the_console_is_a_door_to_the_channel_but_never_runs_a_gateway(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/gateway.py": "",
+            "app/control/__init__.py": "",
+            "app/control/client.py": "",
+            "app/gui/__init__.py": "",
+            "app/gui/console.py": "from app.control import client\nfrom app import gateway\n",
+            "app/gui/tab.py": "from app.control import client\n",
+        },
+    )
+    found = _checker().problems(root)
+    assert found == [
+        "app.gui.console imports app.gateway: only app.cli.queue, app.gui.controller, app.headless may",
+        "app.gui.tab imports app.control.client: the window reaches the engine through app.gui.controller",
+    ], found
