@@ -301,6 +301,9 @@ class Gateway:
         log.info("queue %s: %d message(s) waiting", self.spool.root, len(ids))
         self.history.start()
         self.history.recovered(ids)  # the messages the history may not know: a worker died before telling
+        if ids and self.history.enabled:
+            # Their received rows are read from their files before delivery may remove them.
+            await asyncio.to_thread(self.history.flush)
         await asyncio.to_thread(self.activity.load)
         self.activity.set_bans([])  # an earlier run's bans ended with it
         self._activity_changed = asyncio.Event()  # this loop's
