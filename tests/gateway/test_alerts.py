@@ -14,6 +14,7 @@ import pytest
 
 from app.alerts import watcher as watcher_mod
 from app.history import query
+from app.history.records import State
 from tests.support.gateway import RunningGateway, make_settings, retry_now, rule
 from tests.support.processes import dead_port, revive
 from tests.support.smtp import Upstream, message
@@ -278,7 +279,13 @@ def test_with_the_history_on_the_summary_lists_each_bounce_with_its_subject_and_
     assert list(refused) == ["x@elsewhere.test"]
     sink.handler.wait_for(4)  # the two, the partly one, and the bounce goes to scan@lan.test
     wait_until(lambda: not gw.spool.messages(), 20, "the queue empty")
-    gw.gateway.history.flush()
+
+    def sent_in_history() -> int:  # an attempt's record reaches the writer after its message left the queue
+        gw.gateway.history.flush()
+        found = query.search(settings.history_path, query.Filters(state=State.SENT))
+        return sum(r["state"] == "sent" for m in found for r in m["recipients"])
+
+    wait_until(lambda: sent_in_history() == 4, 20, "the 4 deliveries in the history")
 
     clock.when = local_today(9, 5, days=1)
     check(gw)
