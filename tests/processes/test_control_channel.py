@@ -325,3 +325,32 @@ def test_history_is_searched_in_the_gateways_own_file(tmp_path, tenso, upstream_
         assert client.call("history.detail", id="NOSUCHID") is None
         with pytest.raises(ControlError, match="is not a time"):
             client.call("history", since="yesterday-ish")
+
+
+def test_the_history_command_asks_the_running_gateway_and_reads_the_file_when_none_runs(
+    tmp_path, tenso, upstream_factory
+):
+    up = upstream_factory()
+    port = free_port()
+    config = write_config(tmp_path, port, up.port)
+    gw = tenso(config, port)
+    send(port, "a@lan.test", ["x@example.net"], message("asked of the gateway"))
+    up.handler.wait_for(1)
+    gw.wait_log(r"removed: delivered to every recipient")
+    # A typo the gateway has not taken: the file alone could not be read, the gateway answers.
+    config.write_text(config.read_text(encoding="utf-8").replace('"tls": "none"', '"tls": "nnone"'), encoding="utf-8")
+    found: list = []
+    for _ in range(50):  # the history's writer is a thread of its own: the record comes soon after
+        result = run_app("history", "--json", "--to", "x@example.net", "--config", str(config))
+        assert result.returncode == 0, result.stderr
+        found = json.loads(result.stdout)
+        if found and found[0]["recipients"][0]["state"] == "sent":
+            break
+        time.sleep(0.1)
+    assert [m["recipients"][0]["address"] for m in found] == ["x@example.net"]
+    assert f"headless, pid {gw.proc.pid}" in result.stderr
+    assert "rules[0].tls:" in result.stderr
+    gw.close()
+    alone = run_app("history", "--json", "--config", str(config))  # no gateway: the file, and its typo
+    assert alone.returncode == 1 and "rules[0].tls:" in alone.stderr
+    assert "pid" not in alone.stderr
