@@ -139,7 +139,10 @@ def _through_gateway(client: Client, target: running.Target, args: argparse.Name
     note = running.other_file(target, engine)
     if note:
         print(note, file=sys.stderr)
-    print(f"(the history of the gateway running on {engine['queue']}: {engine['mode']}, pid {engine['pid']})", file=sys.stderr)
+    print(
+        f"(the history of the gateway running on {engine['queue']}: {engine['mode']}, pid {engine['pid']})",
+        file=sys.stderr,
+    )
     asked = {
         "since": args.since,
         "until": args.until,
