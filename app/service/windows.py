@@ -79,12 +79,11 @@ def _installing_user() -> tuple[str, str]:
     """The SID and ``DOMAIN\\name`` of the user running ``service install`` (elevated or not, the
     token's user is the administrator's own account)."""
     import win32api
-    import win32con
 
     from app.control.windows import own_sid
 
     try:
-        name = win32api.GetUserNameEx(win32con.NameSamCompatible)
+        name = win32api.GetUserNameEx(win32api.NameSamCompatible)
     except pywintypes.error:
         name = win32api.GetUserName()
     return own_sid(), name
@@ -166,12 +165,19 @@ def install(chosen: plan.InstallPlan, password: str | None) -> list[str]:
                 output = f"{result.stdout.strip()} {result.stderr.strip()}".strip()
                 raise ServiceError(result.returncode, f"{subprocess.list2cmdline(command)}: {output}")
         done.append(f"{root}: only {chosen.account.shown}, SYSTEM and Administrators may open it")
-        sid, user = _installing_user()
-        installer.record(root, sid, user)
-        done.append(
-            f"{user} (who installed it) may command the running service (status, queue, password set) even "
-            "from a prompt that is not elevated; other users need an elevated prompt"
-        )
+        try:
+            sid, user = _installing_user()
+            installer.record(root, sid, user)
+        except (pywintypes.error, OSError, ValueError) as exc:  # the service works without it
+            done.append(
+                f"who installed the service could not be recorded ({exc}): the service's commands (status, "
+                "queue, password set) then need an elevated prompt (Run as administrator)"
+            )
+        else:
+            done.append(
+                f"{user} (who installed it) may command the running service (status, queue, password set) even "
+                "from a prompt that is not elevated; other users need an elevated prompt"
+            )
         _register_event_source()
     except BaseException:
         remove()  # no half-installed service: install again once the cause is fixed
