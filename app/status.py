@@ -250,7 +250,7 @@ def expiring(settings: Settings) -> list[Expiring]:
     from app.accounts import application
 
     return [
-        Expiring(e.account, e.what, e.day.isoformat(), e.days_left, e.text())
+        Expiring(e.account, e.what, e.day.isoformat(), e.days_left, e.text(settings))
         for e in application.expiring(settings.accounts)
     ]
 

@@ -20,7 +20,10 @@ class _HasSource(Protocol):
     source: Path | None
 
 
-def command(where: _HasSource | Path | str | None, words: str) -> str:
+Where = _HasSource | Path | str | None  # the settings, or the settings file, a command acts on
+
+
+def command(where: Where, words: str) -> str:
     """``python -m app WORDS [--config "PATH"]`` for the settings (or settings file) ``where``."""
     text = f"python -m app {words}"
     path = where if isinstance(where, (str, Path)) or where is None else where.source

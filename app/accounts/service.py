@@ -152,7 +152,9 @@ def login(
     AccountError saying what failed."""
     account = _account(settings, name)
     if account.oauth2 is None:
-        raise AccountError(f"{name} is a password account: run python -m app password set {account.key}")
+        raise AccountError(
+            f"{name} is a password account: run {suggest.command(settings, f'password set {account.key}')}"
+        )
     graph = name.lower() in settings.graph_accounts()
     ep = oauth.endpoints(account, graph, settings.delivery.http_proxy)
     flow = Flow.DEVICE_CODE if device else ep.flow
@@ -216,6 +218,7 @@ def _app_login(settings: Settings, account: UpstreamAccount, graph: bool, secret
             secret=secret or None,
             logged=False,
             http_proxy=settings.delivery.http_proxy,
+            where=settings,
         )
         if secret:
             passwords.set(account.key, secret)
@@ -239,7 +242,7 @@ def account_status(settings: Settings, name: str) -> AccountStatus:
         return AccountStatus(account.name, "password", stored, error=None if stored else "no password stored")
     flow = str(account.oauth2.flow)
     expiring = application.expiry(account)
-    warning = expiring.text() if expiring and expiring.warn else None
+    warning = expiring.text(settings) if expiring and expiring.warn else None
     try:
         tokens = store().load(name)
     except TokenStoreError as exc:
@@ -290,7 +293,13 @@ def access_token(settings: Settings, name: str, fresh: bool = False, margin: flo
         graph = name.lower() in settings.graph_accounts()
         try:
             return application.access_token(
-                store(), account, graph, fresh=fresh, margin=margin, http_proxy=settings.delivery.http_proxy
+                store(),
+                account,
+                graph,
+                fresh=fresh,
+                margin=margin,
+                http_proxy=settings.delivery.http_proxy,
+                where=settings,
             )
         except application.AppTokenError as exc:
             raise AccountError(str(exc)) from exc  # the mail is deferred; never a sign-in mark

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     except QueueLocked:
         for qid in ids:
             spool.request(args.action, qid)
-        print(f"{args.action} requested for {' '.join(ids)}; the running gateway acts within a second")
+        print(f"{args.action} requested for {' '.join(ids)}; the running gateway acts within 5 seconds")
         if args.action in ("bounce", "retry") and spool.paused:
             print(
                 f"note: delivery is paused: the {args.action} is carried out when delivery resumes "

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         spool.request("reload", "ALL")
         print(
             f"reload requested: the gateway running on {spool.root} does not answer on a control channel (an older "
-            "Tenso, or its log says why it has none); it reads its settings file again within a second, and only "
+            "Tenso, or its log says why it has none); it reads its settings file again within 5 seconds, and only "
             "its log says how that went"
         )
         return 0

@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from app import __version__
+from app import __version__, suggest
 from app.control.logfeed import LogFeed
 from app.control.runtime import Runtime, apply_dict, reload_file
 from app.control.server import Handler, Refused, Streaming, Subscription
@@ -140,7 +140,8 @@ class Ops:
             elif await asyncio.to_thread(spool.exists, qid):
                 ids = [qid]
             else:
-                raise Refused(f"{qid} is not in the queue (python -m app queue list shows what is)")
+                shows = suggest.command(self.runtime.config, "queue list")
+                raise Refused(f"{qid} is not in the queue ({shows} shows what is)")
             if action == "retry":
                 scheduler.retry(None if qid == EVERY else qid)
             for one in ids:

@@ -99,7 +99,8 @@ class ControlServer:
         self._listener = await asyncio.to_thread(_listen, self.address, self.extra_sid)
         self._accepting = threading.Thread(target=self._accept, name="control-accept", daemon=True)
         self._accepting.start()
-        log.info("control channel: %s (python -m app status, queue and reload use it)", self.address)
+        also = f"; it also lets in {self.extra_sid}, who installed the service" if self.extra_sid else ""
+        log.info("control channel: %s (python -m app status, queue and reload use it)%s", self.address, also)
 
     async def stop(self) -> None:
         """Closes the address and every connection; requests under way are cancelled."""

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -325,3 +327,87 @@ def test_history_is_searched_in_the_gateways_own_file(tmp_path, tenso, upstream_
         assert client.call("history.detail", id="NOSUCHID") is None
         with pytest.raises(ControlError, match="is not a time"):
             client.call("history", since="yesterday-ish")
+
+
+def test_the_history_command_asks_the_running_gateway_and_reads_the_file_when_none_runs(
+    tmp_path, tenso, upstream_factory
+):
+    up = upstream_factory()
+    port = free_port()
+    config = write_config(tmp_path, port, up.port)
+    gw = tenso(config, port)
+    send(port, "a@lan.test", ["x@example.net"], message("asked of the gateway"))
+    up.handler.wait_for(1)
+    gw.wait_log(r"removed: delivered to every recipient")
+    # A typo the gateway has not taken: the file alone could not be read, the gateway answers.
+    config.write_text(config.read_text(encoding="utf-8").replace('"tls": "none"', '"tls": "nnone"'), encoding="utf-8")
+    found: list = []
+    for _ in range(50):  # the history's writer is a thread of its own: the record comes soon after
+        result = run_app("history", "--json", "--to", "x@example.net", "--config", str(config))
+        assert result.returncode == 0, result.stderr
+        found = json.loads(result.stdout)
+        if found and found[0]["recipients"][0]["state"] == "sent":
+            break
+        time.sleep(0.1)
+    assert [m["recipients"][0]["address"] for m in found] == ["x@example.net"]
+    assert f"headless, pid {gw.proc.pid}" in result.stderr
+    assert "rules[0].tls:" in result.stderr
+    gw.close()
+    alone = run_app("history", "--json", "--config", str(config))  # no gateway: the file, and its typo
+    assert alone.returncode == 1 and "rules[0].tls:" in alone.stderr
+    assert "pid" not in alone.stderr
+
+
+AS_NOBODY = """
+import os, sys
+from app.cli import main
+import encodings.idna, encodings.utf_8_sig, sqlite3  # what the command loads later, from root's folders
+import app.cli.history, app.control.client, app.control.unix, app.history.query, app.history.schema
+os.setegid(65534)
+os.seteuid(65534)  # from here on the user nobody, as another user at the same PC
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() != 0, reason="only root can act as another user (Unix)")
+def test_a_user_the_channel_refuses_reads_the_history_file_if_it_may_else_is_told_why(tenso, upstream_factory):
+    top = Path(tempfile.mkdtemp(prefix="tenso-hist-", dir="/tmp"))  # every user may enter it, as /var/spool
+    try:
+        os.chmod(top, 0o755)
+        up = upstream_factory()
+        port = free_port()
+        config = write_config(top, port, up.port)
+        gw = tenso(config, port)
+        send(port, "a@lan.test", ["x@example.net"], message("read by another user"))
+        up.handler.wait_for(1)
+        gw.wait_log(r"removed: delivered to every recipient")
+        history = _queue(config) / "history.sqlite3"
+        with connect(_queue(config)) as client:  # the record is written: the gateway's own user sees it
+            for _ in range(50):
+                if client.call("history", to="x@example.net"):
+                    break
+                time.sleep(0.1)
+
+        def as_nobody() -> subprocess.CompletedProcess:
+            return subprocess.run(
+                [sys.executable, "-c", AS_NOBODY, "history", "--json", "--config", str(config)],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+
+        refused = f"note: a gateway runs on {_queue(config)}, but this user may not command it (Permission denied)"
+        readable = as_nobody()
+        assert readable.returncode == 0, readable.stderr
+        assert readable.stderr.startswith(refused) and "showing what the files say" in readable.stderr
+        assert [m["subject"] for m in json.loads(readable.stdout)] == ["read by another user"]
+
+        for path in _queue(config).glob("history.sqlite3*"):
+            path.chmod(0o600)
+        unreadable = as_nobody()
+        assert unreadable.returncode == 1
+        assert unreadable.stderr.startswith(refused)
+        assert f"cannot read the history file {history}:" in unreadable.stderr
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
