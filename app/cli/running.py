@@ -9,6 +9,7 @@ gateway runs fine on its previous settings, and ``status`` should say so rather 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +29,26 @@ class Target:
     problems: list[str] = field(default_factory=list)
 
 
+# "queue": {... "dir": "..."}: found in a file whose JSON does not parse (a comma too many
+# elsewhere), so that the gateway on that queue is still found.
+QUEUE_DIR = re.compile(r'"queue"\s*:\s*\{[^{}]*?"dir"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
 def _queue_named(path: Path) -> Path:
     """The queue of a file that does not load: its ``queue.dir`` when the JSON can be read at all,
-    else the default queue."""
+    or when its text still shows one (a syntax error elsewhere), else the default queue."""
     raw: object = None
+    text = ""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
+        raw = json.loads(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        pass
+        found = QUEUE_DIR.search(text)
+        if found:
+            try:
+                raw = {"queue": {"dir": json.loads(found.group(1))}}
+            except json.JSONDecodeError:
+                pass
     queue = raw.get("queue") if isinstance(raw, dict) else None
     folder = queue.get("dir") if isinstance(queue, dict) else None
     data = {"queue": {"dir": folder}} if isinstance(folder, str) else {}

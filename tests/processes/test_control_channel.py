@@ -128,6 +128,15 @@ def test_status_shows_what_the_gateway_runs_even_from_another_file_or_one_with_a
     assert text.returncode == 0
     assert text.stdout.splitlines()[1].startswith(f"{config} has problems; the gateway has not taken it: rules[0].tls:")
 
+    # A syntax error (a comma too many) elsewhere in the file: its queue.dir is still read from the
+    # text, and the gateway on that queue answers.
+    comma = typo.replace('"tls": "nnone"', '"tls": "none",', 1)
+    config.write_text(comma, encoding="utf-8")
+    result = run_app("status", "--json", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["engine"]["pid"] == gw.proc.pid
+    assert "a comma before" in result.stderr
+
     config.write_text("{ this is no json", encoding="utf-8")  # even when not JSON: the default queue is
     assert run_app("status", "--config", str(config)).returncode == 1  # asked, and none runs there
 
