@@ -16,6 +16,11 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from app.alerts.watcher import Watcher
+from app.control import address as control_address
+from app.control import ops as control_ops
+from app.control.logfeed import LogFeed
+from app.control.runtime import Runtime
+from app.control.server import ControlServer
 from app.deliver.attempt import Deliverer, Result
 from app.deliver.scheduler import Scheduler
 from app.history.records import Received, Record, Refusal
@@ -97,8 +102,13 @@ def _freeze_once() -> None:
 
 
 class Gateway:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, runtime: Runtime | None = None, admin_sid: str | None = None):
         self.settings = settings
+        self.runtime = runtime  # given: the gateway serves the control channel while it runs
+        self.admin_sid = admin_sid  # Windows: one more user who may open the channel (the service's installer)
+        self.started = 0.0  # time.time() of the last start
+        self.control: ControlServer | None = None
+        self._feed: LogFeed | None = None
         self.router = Router(settings)
         self.policy = RelayPolicy(self.router)
         self.spool = Spool(settings.queue_dir)
@@ -284,14 +294,17 @@ class Gateway:
                 Problem("", "{why}; stop it first, or give this one its own queue.dir", why=exc.args[0]),
                 FailedPart.QUEUE,
             ) from exc
+        if self.runtime is not None:  # the control channel's log.follow: the lines of this start on
+            self._feed = LogFeed()
+            self._feed.install()
         ids = await asyncio.to_thread(self.spool.recover)
         log.info("queue %s: %d message(s) waiting", self.spool.root, len(ids))
         self.history.start()
         self.history.recovered(ids)  # the messages the history may not know: a worker died before telling
+        if ids and self.history.enabled:
+            # Their received rows are read from their files before delivery may remove them.
+            await asyncio.to_thread(self.history.flush)
         await asyncio.to_thread(self.activity.load)
-        # The history reads the files of the messages it does not know before delivery may remove
-        # them: one a crash left whole in slots/ (store/spool.py) is delivered within milliseconds.
-        await asyncio.to_thread(self.history.flush)
         self.activity.set_bans([])  # an earlier run's bans ended with it
         self._activity_changed = asyncio.Event()  # this loop's
         self._saver = asyncio.get_running_loop().create_task(self._save_activity())
@@ -299,6 +312,8 @@ class Gateway:
         self.scheduler.start(ids)
         self.loop_lag.start()
         self._refresher = asyncio.get_running_loop().create_task(self._refresh_tokens())
+        self.started = time.time()
+        await self._serve_control()  # before the ports: whoever got an answer there finds the channel
         try:
             await self._listen()
         except GatewayError:
@@ -306,6 +321,34 @@ class Gateway:
             raise
         await self.alerts.start()
         _freeze_once()
+
+    async def _serve_control(self) -> None:
+        """The control channel, for the command line and the window: started after the queue's
+        lock is held, so one gateway per queue serves it.  Without it the mail still flows."""
+        feed = self._feed
+        if self.runtime is None or feed is None:
+            return
+        server = ControlServer(
+            control_ops.handlers(self.runtime, self, feed), control_address.for_queue(self.spool.root), self.admin_sid
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            log.error(
+                "control channel: cannot serve it (%s); python -m app status and reload read the files "
+                "instead until Tenso is started again",
+                exc,
+            )
+            return
+        self.control = server
+
+    async def _stop_control(self) -> None:
+        server, self.control = self.control, None
+        if server is not None:
+            await server.stop()
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.remove()
 
     async def _refresh_tokens(self) -> None:
         """OAuth 2.0 access tokens renewed ahead of time, in a thread, so that a delivery seldom
@@ -350,6 +393,7 @@ class Gateway:
         Returns how many attempts were still running; their messages stay in the
         spool as they were and are tried again at the next start.
         """
+        await self._stop_control()
         await self._close_servers()
         await asyncio.to_thread(self.spool.release_slots)
         await self.alerts.stop()

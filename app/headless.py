@@ -3,8 +3,8 @@
 
 It runs the gateway on its own loop (uvloop where there is one), logs to stderr and the log file,
 stops cleanly on SIGINT / SIGTERM (the ports close, deliveries in flight finish or stay in the
-queue), and reads its settings file again on SIGHUP or when ``python -m app reload`` asks through
-the queue folder.  A file with problems changes nothing: the running settings stay.
+queue), serves the control channel (``app/control``), and reads its settings file again on SIGHUP or
+when ``python -m app reload`` asks.  A file with problems changes nothing: the running settings stay.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app import __version__, suggest
-from app import settings as settings_mod
+from app.control.runtime import Mode, Reloaded, reload_file
 from app.gateway import Gateway, GatewayError
 from app.offline import warnings_for
-from app.settings import Settings, SettingsError
+from app.settings import Settings
 from app.system import logs, loops, passwords, paths
 
 log = logging.getLogger("tenso")
@@ -29,8 +29,8 @@ log = logging.getLogger("tenso")
 STOP_GRACE_SECONDS = 10.0
 _LEFT_RUNNING = 100  # the loop's answer when deliveries were still blocked at the stop
 
-HEADLESS = "headless"  # the runtime's mode, as the control channel reports it
-SERVICE = "service"  # the Windows service (app/service/runtime.py)
+HEADLESS = Mode.HEADLESS  # the runtime's mode, as the control channel reports it
+SERVICE = Mode.SERVICE  # the Windows service (app/service/runtime.py)
 
 
 class Stopper:
@@ -67,11 +67,14 @@ def run_headless(
     stopper: Stopper | None = None,
     on_running: Callable[[], None] | None = None,
     on_stopped: Callable[[int, bool], None] | None = None,
+    admin_sid: str | None = None,
 ) -> int:
     """Runs the gateway on ``settings`` (loaded from ``config``) until a signal (or ``stopper``)
     stops it; the exit code: 0 stopped, 2 it could not start.  ``on_running`` is called once the
     gateway listens, ``on_stopped(code, left_deliveries)`` once it has stopped, before a process
-    with deliveries still blocked leaves at once (the service reports its stop there)."""
+    with deliveries still blocked leaves at once (the service reports its stop there).
+    ``admin_sid`` (Windows): one more user who may open the control channel, the administrator
+    who installed the service."""
     log_file = logs.setup_for_program()
     for warning in warnings_for(settings):
         log.warning("%s", warning)
@@ -80,7 +83,7 @@ def run_headless(
     if problem:
         log.warning("passwords: %s; until then no SMTP AUTH login can be made or checked", problem)
 
-    code = loops.run(_serve(settings, config, log_file, mode, stopper, on_running))
+    code = loops.run(_serve(settings, config, log_file, mode, stopper, on_running, admin_sid))
     left = code == _LEFT_RUNNING
     if on_stopped is not None:
         on_stopped(0 if left else code, left)
@@ -93,6 +96,36 @@ def run_headless(
     return code
 
 
+class HeadlessRuntime:
+    """The headless runner as the control channel sees it (``app.control.runtime.Runtime``)."""
+
+    def __init__(self, config: Path, stop: asyncio.Event, mode: str = HEADLESS):
+        self.mode = mode  # headless, or service (app/service/runtime.py)
+        self.config = config
+        self.gateway: Gateway | None = None
+        self._stop = stop
+        self.turn = asyncio.Lock()  # a reload and the stop, one at a time: a reload must not rebind after it
+
+    async def take(self, settings: Settings) -> str | None:
+        async with self.turn:
+            if self._stop.is_set() or self.gateway is None:
+                return "the gateway is stopping"
+            try:
+                await self.gateway.reconfigure(settings)
+            except GatewayError as exc:
+                return str(exc)
+            return None
+
+    def pause(self, paused: bool) -> None:
+        if self.gateway is not None and self.gateway.scheduler is not None:
+            self.gateway.scheduler.pause(paused)
+
+    async def reload(self) -> Reloaded:
+        """Reads the settings file again and applies it; a file with problems changes nothing."""
+        assert self.gateway is not None
+        return await reload_file(self, self.gateway.settings)
+
+
 async def _serve(
     settings: Settings,
     config: Path,
@@ -100,9 +133,11 @@ async def _serve(
     mode: str = HEADLESS,
     stopper: Stopper | None = None,
     on_running: Callable[[], None] | None = None,
+    admin_sid: str | None = None,
 ) -> int:
-    gateway = Gateway(settings)
     stop = asyncio.Event()
+    runtime = HeadlessRuntime(config, stop, mode)
+    gateway = runtime.gateway = Gateway(settings, runtime, admin_sid)
     loop = asyncio.get_running_loop()
     if stopper is not None:
         stopper._attach(loop, stop)
@@ -114,19 +149,15 @@ async def _serve(
         except NotImplementedError:  # Windows: no loop signal handlers
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
     reloading: set[asyncio.Task] = set()
-    turn = asyncio.Lock()  # a reload and the stop, one at a time: a reload must not rebind after it
-
-    async def reload_in_turn() -> None:
-        async with turn:
-            if not stop.is_set():
-                await reload(gateway, config)
 
     def reload_soon() -> None:
-        task = loop.create_task(reload_in_turn())
+        if stop.is_set():
+            return  # stopping: a reload now would only say so
+        task = loop.create_task(runtime.reload())
         reloading.add(task)
         task.add_done_callback(reloading.discard)
 
-    gateway.on_reload = reload_soon  # python -m app reload (every system), through the queue folder
+    gateway.on_reload = reload_soon  # SIGHUP, and python -m app reload from a Tenso without the control channel
     hangup = signals and hasattr(signal, "SIGHUP")
     if hangup:
         loop.add_signal_handler(signal.SIGHUP, reload_soon)
@@ -152,32 +183,7 @@ async def _serve(
     gateway.on_reload = None
     if hangup:
         loop.remove_signal_handler(signal.SIGHUP)
-    async with turn:  # a reload under way finishes first
+    async with runtime.turn:  # a reload under way finishes first
         left = await gateway.stop(STOP_GRACE_SECONDS)
     log.info("stopped")
     return _LEFT_RUNNING if left else 0
-
-
-async def reload(gateway: Gateway, config: Path) -> None:
-    """Reads the settings file again and applies it; a file with problems changes nothing."""
-    if not config.exists():
-        log.error("settings not reloaded: %s is gone; the running settings stay", config)
-        return
-    try:
-        new = await asyncio.to_thread(settings_mod.load, config)
-    except SettingsError as exc:
-        log.error(
-            "settings not reloaded: %s has problems (%s); the running settings stay", config, "; ".join(exc.problems)
-        )
-        return
-    old = gateway.settings
-    try:
-        await gateway.reconfigure(new)
-    except GatewayError as exc:
-        log.error("settings not reloaded: %s; the running settings stay", exc)
-        return
-    log.info("settings reloaded from %s: %d rule(s)", config, len(new.rules))
-    if new.queue.dir != old.queue.dir or new.queue.workers != old.queue.workers:
-        log.warning("queue.dir and queue.workers take effect at the next start of Tenso")
-    for warning in warnings_for(new):
-        log.warning("%s", warning)

@@ -139,7 +139,7 @@ def password_warnings(settings: Settings) -> list[str]:
         return [f"the passwords cannot be checked: {exc}"]
     return [
         f"{m.words} has no {'client secret' if m.secret else 'password'} stored: "
-        f"mail that needs it waits in the queue; run: python -m app password set {m.key}"
+        f"mail that needs it waits in the queue; run: {suggest.command(settings, f'password set {m.key}')}"
         for m in missing
     ]
 
@@ -327,5 +327,5 @@ def check_login(settings: Settings, rule_index: int, account_key: str) -> LoginR
     elif account:
         password = passwords.get(account.key)
 
-    destination = smtp.Destination(rule.destination, rule.port, rule.tls, account, rule_index + 1)
+    destination = smtp.Destination(rule.destination, rule.port, rule.tls, account, rule_index + 1, settings.source)
     return smtp.try_login(destination, password, settings.server.hostname)

@@ -8,8 +8,8 @@ in because their password is not stored.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from app.mail.replies import explain
 from app.settings import Credential, Flow, Settings, keys
 from app.store import activity as activity_mod
 from app.store.activity import Activity, DestinationStatus, Outcome
-from app.store.spool import WAITING, QueueLocked, Spool
+from app.store.spool import WAITING, QueuedMessage, QueueLocked, Spool
 from app.system import passwords
 
 
@@ -31,8 +31,9 @@ class State(StrEnum):
 
 
 def iso_time(t: float | None) -> str | None:
-    """A time in the JSON of ``status`` and ``queue list``: ISO 8601, local, with its offset."""
-    return None if t is None else time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))
+    """A time in the JSON of ``status`` and ``queue list``: ISO 8601 as RFC 3339 has it: local, to the second,
+    the offset with its colon (2026-12-08T09:31:00+09:00)."""
+    return None if t is None else datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,10 @@ class Status:
                 }
                 for d in self.destinations
             ],
-            "missing_passwords": [{"key": m.key, "account": m.words} for m in self.missing_passwords],
+            "missing_passwords": [
+                {"key": m.key, "account": m.words, "secret": m.secret} for m in self.missing_passwords
+            ],
+            "password_problem": self.password_problem or None,
             "sign_in_needed": [
                 {"account": n.account, "why": n.why or None, **advice_fields(n.why)} for n in self.sign_in_needed
             ],
@@ -136,6 +140,30 @@ def advice_fields(reply: str) -> dict[str, dict[str, str] | None]:
         found = explain(reply, lang) if reply else None
         fields[name] = None if found is None else {"key": found.key, "what": found.what, "fix": found.fix}
     return fields
+
+
+def queue_json(messages: list[QueuedMessage]) -> list[dict]:
+    """The queue as ``queue list --json`` prints it (and the control channel's ``queue.list``)."""
+    return [
+        {
+            "id": m.id,
+            "sender": m.sender,
+            "size": m.size,
+            "received": iso_time(m.envelope.received_at),
+            "recipients": [
+                {
+                    "address": r.address,
+                    "state": r.state,
+                    "attempts": r.attempts,
+                    "next_try": iso_time(r.next_try or None),
+                    "reply": r.reply,
+                    **advice_fields(r.reply),
+                }
+                for r in m.recipients
+            ],
+        }
+        for m in messages
+    ]
 
 
 def needed_passwords(settings: Settings) -> list[MissingPassword]:
@@ -222,7 +250,7 @@ def expiring(settings: Settings) -> list[Expiring]:
     from app.accounts import application
 
     return [
-        Expiring(e.account, e.what, e.day.isoformat(), e.days_left, e.text())
+        Expiring(e.account, e.what, e.day.isoformat(), e.days_left, e.text(settings))
         for e in application.expiring(settings.accounts)
     ]
 

@@ -2,7 +2,8 @@
 ``python -m app WORDS``, with ``--config "PATH"`` when the gateway runs with a settings file that is
 not the per-user default, so that the command typed as shown acts on the same file.
 
-``password`` and ``explain`` take no ``--config`` (the keyring is per user; explain reads nothing).
+``explain`` takes no ``--config`` (it reads nothing); ``password`` takes it since the secret goes to the
+gateway running on the settings' queue (its own keyring), as ``--config`` finds it.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ from typing import Protocol
 
 from app.system import paths
 
-NO_CONFIG = ("password", "explain")
+NO_CONFIG = ("explain",)
 
 
 class _HasSource(Protocol):
     source: Path | None
 
 
-def command(where: _HasSource | Path | str | None, words: str) -> str:
+Where = _HasSource | Path | str | None  # the settings, or the settings file, a command acts on
+
+
+def command(where: Where, words: str) -> str:
     """``python -m app WORDS [--config "PATH"]`` for the settings (or settings file) ``where``."""
     text = f"python -m app {words}"
     path = where if isinstance(where, (str, Path)) or where is None else where.source

@@ -68,8 +68,8 @@ def short_gateway_waits(monkeypatch):
 
     - a refused login is answered after AUTH_FAILED_DELAY (1 s, against guessing): 0.05 s here;
       test_inbound shows the delay itself;
-    - the queue runner reads the control folder (pause, retry...) every CONTROL_POLL_SECONDS (1 s),
-      and a stop that comes while it reads waits out the rest of that second (Scheduler._run
+    - the queue runner reads the control folder (pause, retry...) every CONTROL_POLL_SECONDS (5 s),
+      and a stop that comes while it reads waits out the rest of that wait (Scheduler._run
       clears the stop's wake-up): 0.1 s here.  Not for the window tests (tests/gui): Qt's events
       are also processed outside their qasync loop (pytest-qt does), and a queue runner woken
       there fails ("no running event loop"); the fewer wake-ups there, the better.

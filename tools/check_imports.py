@@ -15,17 +15,20 @@ circle that only the type checker sees is still a circle in the design.  The rul
   ``receive/``, ``route/``, ``store/`` or ``deliver/`` (delivery asks it for a token, not the other
   way round), and the OAuth client (``authlib``, ``requests``) is imported only there, but for
   ``requests`` in the ways out of ``deliver/couriers/`` (Microsoft Graph's sendMail is HTTP);
-- pywin32 (``win32service``, ``servicemanager``, ``pywintypes`` …) is imported only by
-  ``app.service.windows``, which is imported on Windows only: the rest of the service's logic is
-  plain Python, run and tested everywhere; and for the one call that writes an event
-  (``win32evtlogutil``), by ``app.alerts.channels`` on Windows (an alert in the Event Log:
-  importing app.service.windows there would close a circle through app.headless and the gateway);
+- pywin32 (``win32*``, ``servicemanager``, ``pywintypes``, ``winerror`` …) is imported only by
+  ``app.service.windows`` (the Windows service) and ``app.control.windows`` (the control channel's
+  named pipe), which are imported on Windows only: the rest of their logic is plain Python, run and
+  tested everywhere; and for the one call that writes an event (``win32evtlogutil``), by
+  ``app.alerts.channels`` on Windows (an alert in the Event Log: importing app.service.windows there
+  would close a circle through app.headless and the gateway);
 - ``history/`` (the message history) is told by ``receive/`` and ``deliver/`` what happened: it
   imports nothing of ``receive/``, ``route/`` or ``deliver/``;
-- a module of ``app/gui`` other than the controller imports from the engine only the settings
+- a module of ``app/gui`` other than its two doors imports from the engine only the settings
   model (``app.settings``, and of it only what it defines itself, not what it imports: a name
   defined in any module of the ``app/settings/`` package counts, whichever of them it is taken
-  from) and the values of ``app.mail`` and ``app.problems``.
+  from) and the values of ``app.mail`` and ``app.problems``.  The window's doors are its controller
+  (its own gateway) and ``app.gui.console`` (the console of a gateway that runs elsewhere, reached
+  through the control channel); the console does not import ``app.gateway``: it never runs one.
 
 Dynamic imports (``importlib.import_module``) are not seen; Tenso has none.
 """
@@ -39,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 DOORS = {"app.headless", "app.gui.controller", "app.cli.queue"}
+GUI_DOORS = {"app.gui.controller", "app.gui.console"}  # the window's ways into the engine
 STARTS_WINDOW = "app.cli.run"
 GUI_MAY_IMPORT = ("app.gui", "app.settings", "app.mail", "app.problems")
 QT = ("PySide6", "qasync")
@@ -46,9 +50,8 @@ ACCOUNTS_MAY_NOT = ("app.receive", "app.route", "app.store", "app.deliver")
 HISTORY_MAY_NOT = ("app.receive", "app.route", "app.deliver")
 OAUTH_CLIENT = ("authlib", "requests")
 HTTP_CLIENT = {"requests": "app.deliver.couriers"}  # the one HTTP client outside accounts/: for the ways out
-PYWIN32 = ("pywintypes", "servicemanager", "win32evtlog", "win32evtlogutil", "win32security", "win32service",
-           "win32serviceutil", "win32timezone", "win32api", "win32con", "win32event")  # fmt: skip
-PYWIN32_USER = "app.service.windows"  # the Windows service's calls, imported on Windows only
+PYWIN32 = ("pywintypes", "winerror", "servicemanager", "pythoncom")  # and every win32* module
+PYWIN32_USERS = ("app.service.windows", "app.control.windows")  # the Windows-only modules
 PYWIN32_ALSO = {"app.alerts.channels": ("win32evtlogutil",)}  # an alert's event, written on Windows only
 
 
@@ -163,14 +166,14 @@ def problems(root: Path = ROOT) -> list[str]:
     for module, targets in sorted(raw.items()):
         gui = in_part(module, "app.gui")
         path = next(p for p in paths if module_name(p, root) == module)
-        if gui and module != "app.gui.controller":
+        if gui and module not in GUI_DOORS:
             for name in sorted(names_from(path, "app.settings") - model):
                 found.append(
                     f"{module} takes {name} from app.settings, which only imports it: "
                     "the window reaches the engine through app.gui.controller"
                 )
         for target in sorted(targets):
-            if target == "app.gateway" and module not in DOORS and not gui:
+            if target == "app.gateway" and module not in DOORS and (not gui or module in GUI_DOORS - DOORS):
                 found.append(f"{module} imports app.gateway: only {', '.join(sorted(DOORS))} may")
             if target.split(".")[0] in QT and not gui:
                 found.append(f"{module} imports {target}: the engine runs without Qt")
@@ -185,14 +188,19 @@ def problems(root: Path = ROOT) -> list[str]:
             if top in OAUTH_CLIENT and not in_part(module, "app.accounts") and not (http and in_part(module, http)):
                 also = f" and {HTTP_CLIENT[top]}" if top in HTTP_CLIENT else ""
                 found.append(f"{module} imports {target}: the OAuth 2.0 client is used only in app/accounts{also}")
-            if top in PYWIN32 and module != PYWIN32_USER and top not in PYWIN32_ALSO.get(module, ()):
-                found.append(f"{module} imports {target}: pywin32 is used only in {PYWIN32_USER} (Windows only)")
+            if (
+                (top.startswith("win32") or top in PYWIN32)
+                and module not in PYWIN32_USERS
+                and top not in PYWIN32_ALSO.get(module, ())
+            ):
+                users = " and ".join(PYWIN32_USERS)
+                found.append(f"{module} imports {target}: pywin32 is used only in {users} (Windows only)")
             for a, b in (("app.receive", "app.deliver"), ("app.deliver", "app.receive")):
                 if in_part(module, a) and in_part(target, b):
                     found.append(f"{module} imports {target}: {a[4:]}/ and {b[4:]}/ meet in store/ and the gateway")
             if (
                 gui
-                and module != "app.gui.controller"
+                and module not in GUI_DOORS
                 and target.startswith("app")
                 and target in modules
                 and not any(in_part(target, allowed) for allowed in GUI_MAY_IMPORT)

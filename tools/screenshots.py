@@ -2,7 +2,9 @@
 
     xvfb-run -a python tools/screenshots.py            # writes docs/screenshots/<lang>-<tab>.png
     xvfb-run -a python tools/screenshots.py assistant  # only the setup assistant's pages
+    xvfb-run -a python tools/screenshots.py console    # the window as a headless gateway's console
     xvfb-run -a python tools/screenshots.py history    # only the History tab (at the window's minimum size)
+    xvfb-run -a python tools/screenshots.py alerts     # only the Server tab and its Alerts box's test alert
 
 Uses a demo settings file (the typical setups of docs/rules-and-relay.md) and a
 throw-away data folder and keyring, so nothing of the user's is touched.  The Status tab shows a
@@ -215,6 +217,52 @@ async def history_shots(window, out: Path, lang: str) -> list[Path]:
     return [path]
 
 
+async def alerts_shots(window, out: Path, lang: str) -> list[Path]:
+    """The Server tab: its top (the Backup and History boxes), and the Alerts box after "Send a
+    test alert" through a webhook receiver on 127.0.0.1 and a mail queued in the running gateway."""
+    import asyncio
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from PySide6.QtWidgets import QScrollArea
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        tab = window.server_tab
+        window.tabs.setCurrentWidget(tab)
+        scroll = tab.findChild(QScrollArea)
+        scroll.verticalScrollBar().setValue(0)
+        await asyncio.sleep(0.4)
+        top = out / f"{lang}-server.png"
+        window.grab().save(str(top))
+        box = tab.alerts
+        box.webhook.setText(f"http://127.0.0.1:{server.server_address[1]}/webhook")
+        box.email_to.setText("admin@example.jp")
+        box.test_button.click()
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if box.test_button.isEnabled() and box.answers.text().count("\n") >= 2:
+                break
+        scroll.ensureWidgetVisible(box.answers, 0, 40)
+        await asyncio.sleep(0.4)
+        shot = out / f"{lang}-alerts.png"
+        window.grab().save(str(shot))
+        return [top, shot]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 async def assistant_shots(window, out: Path, lang: str) -> list[Path]:
     """The setup assistant: its first page, Microsoft 365 Graph's "what to register" page, and
     the app-only SMTP one with its PowerShell lines."""
@@ -251,6 +299,55 @@ async def assistant_shots(window, out: Path, lang: str) -> list[Path]:
     return shots
 
 
+def console_shots(config: Path, out: Path) -> list[Path]:
+    """The window as the console of a headless gateway (``python -m app --headless`` on the demo
+    settings, in a subprocess): its Status tab in both languages, as <lang>-console.png."""
+    import subprocess
+    import time
+
+    import qasync
+
+    from app.gui import i18n
+    from app.gui.console import ConsoleController, open_console
+    from app.gui.window import MainWindow
+
+    gateway = subprocess.Popen([sys.executable, "-m", "app", "--headless", "--config", str(config)], cwd=ROOT)
+    shots: list[Path] = []
+    try:
+        deadline = time.monotonic() + 30
+        found = None
+        while found is None and time.monotonic() < deadline and gateway.poll() is None:
+            time.sleep(0.2)
+            found = open_console(Path(DEMO["queue"]["dir"]))
+        if found is None:
+            raise SystemExit("the headless gateway did not answer on its control channel")
+        controller = ConsoleController(*found)
+        controller.follow_log()
+
+        async def run() -> None:
+            import asyncio
+
+            for lang in ("en", "ja"):
+                i18n.save_language(lang)
+                i18n.install(lang)
+                window = MainWindow(controller, has_tray=False)
+                window.resize(1000, 720)
+                window.show()
+                await asyncio.sleep(1.0)
+                path = out / f"{lang}-console.png"
+                window.grab().save(str(path))
+                shots.append(path)
+                window.hide()
+                window.deleteLater()
+            controller.close()
+
+        qasync.run(run())
+    finally:
+        gateway.terminate()
+        gateway.wait(30)
+    return shots
+
+
 def main() -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -269,6 +366,10 @@ def main() -> int:
     passwords.set("device:mfp2f", "demo")
     demo_activity(Path(DEMO["queue"]["dir"]))
     app = QApplication(sys.argv)  # noqa: F841 - must exist before any widget
+    if sys.argv[1:] == ["console"]:
+        for path in console_shots(config, out):
+            print(path.relative_to(ROOT))
+        return 0
     settings = settings_mod.load(config)
     demo_history(settings)
     controller = GatewayController(config, settings)
@@ -284,8 +385,8 @@ def main() -> int:
             window = MainWindow(controller, has_tray=False)
             window.resize(1000, 720)
             window.show()
-            if only == "history":
-                shots.extend(await history_shots(window, out, lang))
+            if only in ("history", "alerts"):
+                shots.extend(await (history_shots if only == "history" else alerts_shots)(window, out, lang))
                 window.hide()
                 window.deleteLater()
                 continue
@@ -312,7 +413,7 @@ def main() -> int:
             window.deleteLater()
         await controller.stop()
 
-    only = sys.argv[1] if sys.argv[1:] in (["assistant"], ["history"]) else ""
+    only = sys.argv[1] if sys.argv[1:] in (["assistant"], ["history"], ["alerts"]) else ""
     qasync.run(run())
     for path in shots:
         print(path.relative_to(ROOT))

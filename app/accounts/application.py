@@ -21,10 +21,13 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from app import suggest
 from app.accounts import certificates, oauth
 from app.accounts.tokens import TokenSet, TokenStore, TokenStoreError
 from app.settings import Credential, Flow, UpstreamAccount
 from app.system import passwords
+
+Where = suggest.Where  # the settings (file) the suggested commands act on
 
 log = logging.getLogger("tenso")
 
@@ -46,12 +49,12 @@ class Proof:
     certificate: bool = False
 
 
-def proof(account: UpstreamAccount, secret: str | None = None) -> Proof:
+def proof(account: UpstreamAccount, secret: str | None = None, where: Where = None) -> Proof:
     """The account's credential as it is now (``secret``: one given, not yet stored)."""
     o = account.oauth2
     assert o is not None
     if o.credential == Credential.CERTIFICATE:
-        made = certificates.load(account.name)  # CertificateError: no certificate made yet
+        made = certificates.load(account.name, where)  # CertificateError: no certificate made yet
         return Proof("certificate:" + made.sha256, certificate=True)
     if secret is None:
         try:
@@ -60,7 +63,7 @@ def proof(account: UpstreamAccount, secret: str | None = None) -> Proof:
             raise AppTokenError(f"the client secret of {account.name} cannot be read: {exc}") from exc
     if not secret:
         raise AppTokenError(
-            f"no client secret stored for {account.name}: run: python -m app password set {account.key}"
+            f"no client secret stored for {account.name}: run: {suggest.command(where, f'password set {account.key}')}"
         )
     digest = hashlib.sha256(b"tenso client secret\0" + secret.encode()).hexdigest()[:32]
     return Proof("secret:" + digest, secret=secret)
@@ -98,13 +101,15 @@ def access_token(
     secret: str | None = None,
     logged: bool = True,
     http_proxy: str = "",
+    where: Where = None,
 ) -> str:
     """A valid token of the application, asked for when there is none (or ``fresh``: the server
     refused the one it had).  AppTokenError (the mail is deferred with its text) otherwise;
-    ``logged`` False: a refusal is not logged (``account login`` prints it itself)."""
+    ``logged`` False: a refusal is not logged (``account login`` prints it itself); ``where``: the
+    settings (file) whose ``--config`` the suggested commands carry."""
     name = account.name
     try:
-        p = proof(account, secret)
+        p = proof(account, secret, where)
     except certificates.CertificateError as exc:
         raise AppTokenError(str(exc)) from exc
     tokens = _stored(store, name)
@@ -117,7 +122,7 @@ def access_token(
             return again.access_token  # type: ignore[union-attr]
         if again and again.error and again.credential == p.fingerprint and (again.last_refresh or 0) >= waited_from:
             raise AppTokenError(again.error)  # asked by another thread while this one waited
-        return _fetch(store, account, graph, p, again, fresh, logged, http_proxy)
+        return _fetch(store, account, graph, p, again, fresh, logged, http_proxy, where)
 
 
 def _fetch(
@@ -129,13 +134,14 @@ def _fetch(
     fresh: bool,
     logged: bool = True,
     http_proxy: str = "",
+    where: Where = None,
 ) -> str:
     name = account.name
     ep = oauth.endpoints(account, graph, http_proxy)  # delivery.http_proxy
     now = time.time()
     same = old is not None and old.credential == p.fingerprint
     try:
-        assertion = certificates.assertion(name, ep.client_id, ep.token_url) if p.certificate else ""
+        assertion = certificates.assertion(name, ep.client_id, ep.token_url, where) if p.certificate else ""
         reply = oauth.client_credentials(ep, p.secret, assertion)
     except (oauth.OAuthFailure, certificates.CertificateError) as exc:
         text = f"account {name}: {exc}; the mail waits and is tried again"
@@ -196,12 +202,14 @@ class Expiry:
     def warn(self) -> bool:
         return self.days_left <= WARN_DAYS
 
-    def text(self) -> str:
+    def text(self, where: Where = None) -> str:
+        """In words, with the command that fixes it (carrying the ``--config`` of ``where``)."""
         if self.what == "certificate":
-            fix = f"make a new one: python -m app account certificate create {self.account}, and upload it in Entra ID"
+            create = suggest.command(where, f"account certificate create {self.account}")
+            fix = f"make a new one: {create}, and upload it in Entra ID"
         else:
             key = f"account:{self.account.lower()}"
-            fix = f"add a new secret in Entra ID and store it: python -m app password set {key}"
+            fix = f"add a new secret in Entra ID and store it: {suggest.command(where, f'password set {key}')}"
         when = (
             f"expired on {self.day.isoformat()}"
             if self.days_left < 0

@@ -30,6 +30,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
+from app import suggest
 from app.settings import keys
 from app.system import passwords, paths
 from app.system.certificate import self_signed
@@ -113,37 +114,39 @@ def create(name: str, days: int = DAYS) -> AppCertificate:
     return _describe(cert, cert_path, key_path)
 
 
-def _help(name: str) -> str:
-    return f"run: python -m app account certificate create {name}, and upload the new certificate in Entra ID"
+def _help(name: str, where: suggest.Where = None) -> str:
+    create = suggest.command(where, f"account certificate create {name}")
+    return f"run: {create}, and upload the new certificate in Entra ID"
 
 
-def load(name: str) -> AppCertificate:
-    """What the account's certificate says (no keyring); CertificateError when it is not there."""
+def load(name: str, where: suggest.Where = None) -> AppCertificate:
+    """What the account's certificate says (no keyring); CertificateError when it is not there
+    (saying how to make one, with the ``--config`` of ``where``)."""
     cert_path, key_path = files(name)
     try:
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     except FileNotFoundError:
-        raise CertificateError(f"account {name} has no certificate ({cert_path}): {_help(name)}") from None
+        raise CertificateError(f"account {name} has no certificate ({cert_path}): {_help(name, where)}") from None
     except (OSError, ValueError) as exc:
-        raise CertificateError(f"{cert_path} cannot be read: {exc}; {_help(name)}") from exc
+        raise CertificateError(f"{cert_path} cannot be read: {exc}; {_help(name, where)}") from exc
     return _describe(cert, cert_path, key_path)
 
 
-def assertion(name: str, client_id: str, token_url: str) -> str:
+def assertion(name: str, client_id: str, token_url: str, where: suggest.Where = None) -> str:
     """The signed JWT for one token request (RFC 7523 section 2.2), valid 10 minutes."""
     from authlib.oauth2.rfc7523 import private_key_jwt_sign
     from joserfc.jwk import RSAKey  # authlib's own JOSE library (a dependency of authlib 1.6+)
 
-    made = load(name)
+    made = load(name, where)
     try:
         passphrase = passwords.get(keys.certificate_key(name))
         if passphrase is None:
-            raise CertificateError(f"the passphrase of {made.key} is not in the keyring any more: {_help(name)}")
+            raise CertificateError(f"the passphrase of {made.key} is not in the keyring any more: {_help(name, where)}")
         key = serialization.load_pem_private_key(made.key.read_bytes(), passphrase.encode())
     except passwords.PasswordStoreError as exc:
         raise CertificateError(f"the passphrase of {made.key} cannot be read from the keyring: {exc}") from exc
     except (OSError, ValueError, TypeError) as exc:
-        raise CertificateError(f"{made.key} cannot be read: {exc}; {_help(name)}") from exc
+        raise CertificateError(f"{made.key} cannot be read: {exc}; {_help(name, where)}") from exc
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     now = int(time.time())
     header = {

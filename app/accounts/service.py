@@ -65,6 +65,24 @@ class AccountStatus:
         }
 
 
+def status_from_json(data: dict) -> AccountStatus:
+    """An AccountStatus back from ``as_json`` (what another process, the running gateway, said)."""
+
+    def when(iso: str | None) -> datetime | None:
+        return datetime.fromisoformat(iso) if iso else None
+
+    return AccountStatus(
+        data["name"],
+        data["kind"],
+        bool(data["signed_in"]),
+        expires=when(data.get("expires")),
+        last_refresh=when(data.get("last_refresh")),
+        error=data.get("error"),
+        flow=data.get("flow") or "",
+        warning=data.get("expiry_warning"),
+    )
+
+
 def _when(ts: float | None) -> datetime | None:
     return datetime.fromtimestamp(ts, UTC) if ts else None
 
@@ -125,13 +143,18 @@ def login(
     show_code: Callable[[str, str], None] = lambda url, code: None,
     secret: str | None = None,
     timeout: float = oauth.SIGN_IN_SECONDS,
+    keep: Callable[[dict], AccountStatus] | None = None,
 ) -> AccountStatus:
     """Signs the account in by its flow (``device``: the device flow instead of the browser) and
     stores the tokens.  ``secret``: a client secret to use, stored under ``account:NAME`` once it
-    worked.  Blocking, for a thread; raises AccountError saying what failed."""
+    worked.  ``keep``: who keeps the provider's reply instead of this process (the running gateway,
+    through its control channel; a secret then goes with it).  Blocking, for a thread; raises
+    AccountError saying what failed."""
     account = _account(settings, name)
     if account.oauth2 is None:
-        raise AccountError(f"{name} is a password account: run python -m app password set {account.key}")
+        raise AccountError(
+            f"{name} is a password account: run {suggest.command(settings, f'password set {account.key}')}"
+        )
     graph = name.lower() in settings.graph_accounts()
     ep = oauth.endpoints(account, graph, settings.delivery.http_proxy)
     flow = Flow.DEVICE_CODE if device else ep.flow
@@ -145,6 +168,10 @@ def login(
             reply = oauth.sign_in_browser(ep, client_secret, show_url, open_browser, timeout)
     except oauth.OAuthFailure as exc:
         raise AccountError(str(exc)) from exc
+    if keep is not None:
+        status = keep({**reply, **({"client_secret": secret} if secret else {})})
+        log.info("account %s signed in (%s); the running gateway keeps the tokens", name, flow)
+        return status
     try:
         if secret:
             passwords.set(account.key, secret)
@@ -156,6 +183,27 @@ def login(
     status = account_status(settings, name)
     log.info("account %s signed in (%s), access token valid until %s", name, flow, status.expires)
     return status
+
+
+def keep_tokens(settings: Settings, name: str, reply: dict) -> AccountStatus:
+    """Stores the tokens of a sign-in made by another process (the command line or the window ran
+    the browser part and handed the provider's reply over the control channel), so they are kept
+    in this process's token store and keyring.  Blocking; AccountError saying what is wrong."""
+    account = _account(settings, name)
+    if account.oauth2 is None:
+        raise AccountError(f"{name} is a password account: it takes a password, not tokens")
+    if not isinstance(reply.get("access_token"), str) or not reply["access_token"]:
+        raise AccountError(f"the tokens handed over for {name} have no access token; sign in again")
+    secret = reply.get("client_secret")  # a secret the sign-in was made with: kept with the tokens
+    try:
+        if isinstance(secret, str) and secret:
+            passwords.set(account.key, secret)
+        store().save(name, _tokens_from(reply))
+    except passwords.PasswordStoreError as exc:
+        raise AccountError(f"the client secret cannot be stored: {exc}") from exc
+    except TokenStoreError as exc:
+        raise AccountError(str(exc)) from exc
+    return account_status(settings, name)
 
 
 def _app_login(settings: Settings, account: UpstreamAccount, graph: bool, secret: str | None) -> AccountStatus:
@@ -170,6 +218,7 @@ def _app_login(settings: Settings, account: UpstreamAccount, graph: bool, secret
             secret=secret or None,
             logged=False,
             http_proxy=settings.delivery.http_proxy,
+            where=settings,
         )
         if secret:
             passwords.set(account.key, secret)
@@ -193,7 +242,7 @@ def account_status(settings: Settings, name: str) -> AccountStatus:
         return AccountStatus(account.name, "password", stored, error=None if stored else "no password stored")
     flow = str(account.oauth2.flow)
     expiring = application.expiry(account)
-    warning = expiring.text() if expiring and expiring.warn else None
+    warning = expiring.text(settings) if expiring and expiring.warn else None
     try:
         tokens = store().load(name)
     except TokenStoreError as exc:
@@ -244,7 +293,13 @@ def access_token(settings: Settings, name: str, fresh: bool = False, margin: flo
         graph = name.lower() in settings.graph_accounts()
         try:
             return application.access_token(
-                store(), account, graph, fresh=fresh, margin=margin, http_proxy=settings.delivery.http_proxy
+                store(),
+                account,
+                graph,
+                fresh=fresh,
+                margin=margin,
+                http_proxy=settings.delivery.http_proxy,
+                where=settings,
             )
         except application.AppTokenError as exc:
             raise AccountError(str(exc)) from exc  # the mail is deferred; never a sign-in mark

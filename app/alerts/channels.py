@@ -20,6 +20,7 @@ from email.message import EmailMessage
 
 from app import __version__
 from app.alerts.events import Event, Notice, Phase
+from app.problems import Problem
 from app.service import eventlog
 from app.status import iso_time
 from app.system import proxy
@@ -44,6 +45,10 @@ ENDED_OFFSET = 100  # an ended condition: its event's id + 100 (1101: a destinat
 class ChannelError(Exception):
     """A channel did not take the alert; the text says what it answered and what to do."""
 
+    def __init__(self, problem: Problem):
+        super().__init__(problem)
+        self.problem = problem  # str(exc) is its English; the window words the Problem itself
+
 
 def payload(notice: Notice) -> dict:
     """The webhook's JSON (INTERFACES.md, "History and alerts")."""
@@ -65,8 +70,8 @@ def _opener(setting: str, url: str) -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(urllib.request.ProxyHandler(proxies))
 
 
-def post_webhook(url: str, notice: Notice, proxy_setting: str, timeout: float = WEBHOOK_TIMEOUT_SECONDS) -> str:
-    """Posts the notice; returns what the receiver answered (``HTTP 200``).  ChannelError else."""
+def post_webhook(url: str, notice: Notice, proxy_setting: str, timeout: float = WEBHOOK_TIMEOUT_SECONDS) -> Problem:
+    """Posts the notice; returns what the receiver answered (``the webhook answered HTTP 200``).  ChannelError else."""
     body = json.dumps(payload(notice), ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(
         url,
@@ -77,33 +82,39 @@ def post_webhook(url: str, notice: Notice, proxy_setting: str, timeout: float = 
     used = proxy.proxy_for(proxy_setting, url)
     try:
         with _opener(proxy_setting, url).open(request, timeout=timeout) as response:
-            return f"HTTP {response.status}"
+            return Problem("", "the webhook answered HTTP {status}", status=response.status)
     except urllib.error.HTTPError as exc:
         if exc.code == 407 and used:
             raise ChannelError(proxy.asks_for_login(used)) from exc
         raise ChannelError(
-            f"the webhook answered HTTP {exc.code} {exc.reason}; check alerts.webhook_url "
-            "(a Teams or Slack incoming webhook's address, copied whole)"
+            Problem(
+                "",
+                "the webhook answered HTTP {code}; check alerts.webhook_url "
+                "(a Teams or Slack incoming webhook's address, copied whole)",
+                code=exc.code,
+            )
         ) from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         why = getattr(exc, "reason", exc)
         if used:
             raise ChannelError(proxy.unreachable(used, proxy_setting, why)) from exc
-        raise ChannelError(f"cannot reach the webhook ({why}); check alerts.webhook_url and the network") from exc
+        raise ChannelError(
+            Problem("", "cannot reach the webhook ({why}); check alerts.webhook_url and the network", why=why)
+        ) from exc
 
 
 def event_log_available() -> bool:
     return sys.platform == "win32"
 
 
-def report_event(notice: Notice) -> str:
+def report_event(notice: Notice) -> Problem:
     """Writes the notice to the Windows Application log (source "Tenso", the service's:
     app/service/eventlog.py); returns what was done.  Elsewhere there is no Event Log: the log
     line is the record (ChannelError says so).  An unregistered source (the window only, no
     service installed) still gets the event; Event Viewer then adds that its description is
     not found, the text below it."""
     if sys.platform != "win32":
-        raise ChannelError("there is no Windows Event Log on this system; the log line is the record")
+        raise ChannelError(Problem("", "there is no Windows Event Log on this system; the log line is the record"))
     import win32evtlogutil  # pywin32: only on Windows (tools/check_imports.py allows this one here)
 
     ended = notice.phase == Phase.ENDED
@@ -114,8 +125,8 @@ def report_event(notice: Notice) -> str:
     try:
         win32evtlogutil.ReportEvent(eventlog.SOURCE, number, eventType=int(kind), strings=[text])
     except Exception as exc:  # pywintypes.error: the Event Log full, or refused
-        raise ChannelError(f"the Windows Event Log did not take it: {exc}") from exc
-    return f"event {number} in the Application log"
+        raise ChannelError(Problem("", "the Windows Event Log did not take it: {error}", error=exc)) from exc
+    return Problem("", "event {number} in the Application log", number=number)
 
 
 def mail(notices: list[Notice], to: str, hostname: str) -> bytes:

@@ -1,8 +1,11 @@
 """The daily summary (``alerts.summary_hour``, off by default): yesterday's counts, what bounced,
 what is still queued and why, mailed to ``alerts.email_to`` once a day at the set local hour.
 
-``build`` puts its content together from plain values, in one place: today the bounces come from
-the log's bounce lines the watcher keeps (state.py); a history database can feed the same.
+``build`` puts its content together from plain values, in one place.  With the history on
+(``history.enabled``, the default) yesterday's sent, delivered, bounced and refused counts and the
+bounced recipients (sender, recipient, subject, reply) come from the history file
+(app/history/query.py ``day``); with it off, from the status counts and the log's bounce lines the
+watcher keeps (state.py), which have no subject.
 ``due`` says whether the day's summary is to be sent now; the day sent is kept in alerts.json,
 so a restart after the hour does not send a second one.
 """
@@ -13,9 +16,11 @@ import datetime
 import time
 from dataclasses import dataclass
 
+from app.history.query import Bounced, Day
 from app.store.activity import Outcome
 
 QUEUED_LISTED = 50  # more waiting recipients are said as a number
+BOUNCES_LISTED = 50  # from the history: more bounced recipients are said as a number
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,27 @@ COUNT_WORDS = {
     Outcome.LOCAL: ("to local mailboxes", "ローカル配送"),
     Outcome.DEFERRED: ("deferred (retried)", "再送待ち"),
     Outcome.BOUNCED: ("bounced", "返送（エラー）"),
-    Outcome.REFUSED: ("refused at RCPT", "受信拒否"),
+    Outcome.REFUSED: ("refused (never queued)", "受信拒否"),
 }
+
+
+def with_history(counts: dict[Outcome, int], found: Day) -> dict[Outcome, int]:
+    """The status counts with what the history counted instead: sent on, to local mailboxes,
+    bounced, refused (at RCPT or DATA: the status counts only the relay policy's refusals)."""
+    return {
+        **counts,
+        Outcome.RELAYED: found.sent,
+        Outcome.LOCAL: found.delivered,
+        Outcome.BOUNCED: found.bounced,
+        Outcome.REFUSED: found.refused,
+    }
+
+
+def bounce_line(b: Bounced) -> str:
+    """One bounced recipient, as the summary lists it (the same line in both languages)."""
+    when = time.strftime("%H:%M", time.localtime(b.time))
+    subject = f' "{b.subject}"' if b.subject else ""
+    return f"{when} {b.qid} <{b.sender}> to <{b.recipient}>{subject}: {b.reply}"
 
 
 def build(
@@ -64,8 +88,10 @@ def build(
     bounces_more: int,
     waiting: list[Waiting],
     hostname: str,
+    from_history: bool = False,
 ) -> tuple[str, str]:
-    """The summary's subject and text, English then Japanese."""
+    """The summary's subject and text, English then Japanese; ``from_history``: the bounces
+    were read from the history (the rest of them is found there, not in the log)."""
     bounced = counts.get(Outcome.BOUNCED, 0)
     received = counts.get(Outcome.RECEIVED, 0)
     subject = (
@@ -85,8 +111,12 @@ def build(
         en.append(f"  {line}")
         ja.append(f"  {line}")
     if bounces_more:
-        en.append(f"  and {bounces_more} more (see the log)")
-        ja.append(f"  ほか {bounces_more} 件（ログを参照）")
+        if from_history:
+            en.append(f"  and {bounces_more} more (the History tab lists them: state bounced)")
+            ja.append(f"  ほか {bounces_more} 件（「履歴」タブで状態「返送済み」を検索してください）")
+        else:
+            en.append(f"  and {bounces_more} more (see the log)")
+            ja.append(f"  ほか {bounces_more} 件（ログを参照）")
     en += ["", f"Still in the queue now ({len(waiting)} recipient(s)):"]
     ja += ["", f"現在キューで待機中（{len(waiting)} 宛先）:"]
     if not waiting:

@@ -21,6 +21,8 @@ from typing import Protocol
 from app.alerts import channels, conditions, state, summary
 from app.alerts.decide import decide
 from app.alerts.events import Condition, Event, Notice, Phase
+from app.history import query as history_query
+from app.problems import Problem
 from app.route.router import Decision, Router
 from app.route.targets import GraphTarget, LocalTarget, MxTarget, ServerTarget
 from app.settings import Settings
@@ -30,6 +32,7 @@ from app.store.spool import WAITING, OwnClient, Spool
 log = logging.getLogger("tenso")
 
 CHECK_SECONDS = 60.0  # one wake-up a minute: the gateway stays idle
+SHOWN = Problem("", "shown")  # the tray's answer
 
 
 class AlertContext(Protocol):
@@ -51,7 +54,7 @@ class Answer:
 
     channel: str  # "log", "tray", "event_log", "webhook", "email"
     ok: bool
-    text: str
+    text: Problem  # its English; the window shows it in its own language (Problem.worded)
 
 
 def way_of(decision: Decision) -> str | None:
@@ -181,10 +184,10 @@ class Watcher:
         for notice in notices:
             level = logging.INFO if notice.phase == Phase.ENDED or notice.event == Event.TEST else logging.WARNING
             log.log(level, "%s", notice.text("en"), extra={"event": "alert"})
-            answers.append(Answer("log", True, "written"))
+            answers.append(Answer("log", True, Problem("", "written")))
             if self.on_notice is not None:
                 self.on_notice(notice)
-                answers.append(Answer("tray", True, "shown"))
+                answers.append(Answer("tray", True, SHOWN))
         answers += await asyncio.to_thread(self._outside, notices, settings)
         answers += await self._mail(notices, settings)
         return answers
@@ -226,14 +229,16 @@ class Watcher:
                 continue
             sendable.append(notice)
         if not sendable:
-            return [Answer("email", False, f"not sent: it would go through {way}, the destination the alert is about")]
+            why = Problem("", "not sent: it would go through {way}, the destination the alert is about", way=way)
+            return [Answer("email", False, why)]
         content = channels.mail(sendable, alerts.email_to, settings.server.hostname)
         try:
             qid = await self.context.submit("", [alerts.email_to], content, OwnClient.ALERT, alerts.email_rule)
         except OSError as exc:
             log.error("alerts: the alert mail to <%s> cannot be queued: %s", alerts.email_to, exc)
-            return [Answer("email", False, f"cannot be queued: {exc}")]
-        return [Answer("email", True, f"queued as {qid} to <{alerts.email_to}> via {way}")]
+            return [Answer("email", False, Problem("", "cannot be queued: {error}", error=exc))]
+        queued = Problem("", "queued as {qid} to <{to}> via {way}", qid=qid, to=alerts.email_to, way=way)
+        return [Answer("email", True, queued)]
 
     async def test(self, settings: Settings) -> list[Answer]:
         """The window's "Send a test alert": one ``test`` event through every channel of ``settings``."""
@@ -257,7 +262,18 @@ class Watcher:
         waiting = await asyncio.to_thread(_waiting, self.context.spool)
         lines = [b.line for b in self.saved.bounces if start <= b.time < end]
         dropped = self.saved.bounces_dropped if any(b.time < end for b in self.saved.bounces) else 0
-        subject, text = summary.build(day, counts, lines, dropped, waiting, settings.server.hostname)
+        found = None
+        if settings.history.enabled:  # the history knows each bounce's subject; the log lines are the fallback
+            found = await asyncio.to_thread(
+                history_query.day, settings.history_path, start, end, summary.BOUNCES_LISTED
+            )
+        if found is not None:
+            counts = summary.with_history(counts, found)
+            lines = [summary.bounce_line(b) for b in found.bounces]
+            dropped = found.bounced - len(found.bounces)
+        subject, text = summary.build(
+            day, counts, lines, dropped, waiting, settings.server.hostname, from_history=found is not None
+        )
         alerts = settings.alerts
         content = channels.message(alerts.email_to, settings.server.hostname, subject, text)
         self.saved.summary_day = summary.day_of(now)  # before the submit: a failure is not retried every minute
@@ -282,14 +298,14 @@ def outside(notice: Notice, settings: Settings) -> list[Answer]:
         try:
             answers.append(Answer("event_log", True, channels.report_event(notice)))
         except channels.ChannelError as exc:
-            answers.append(Answer("event_log", False, str(exc)))
+            answers.append(Answer("event_log", False, exc.problem))
     if alerts.webhook_url:
         try:
             answers.append(
                 Answer("webhook", True, channels.post_webhook(alerts.webhook_url, notice, settings.delivery.http_proxy))
             )
         except channels.ChannelError as exc:
-            answers.append(Answer("webhook", False, str(exc)))
+            answers.append(Answer("webhook", False, exc.problem))
     return answers
 
 

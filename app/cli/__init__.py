@@ -2,8 +2,8 @@
 ``Command`` (``command.py``) that says whether its ``--config`` file must exist.
 
 ``python -m app`` alone starts the desktop program or, with ``--headless``, the gateway alone
-(``run.py``); the commands read the settings, the queue and the keyring directly, or ask the
-running gateway through the queue folder.
+(``run.py``); the commands ask the gateway running on the settings' queue through its control
+channel (``running.py``), or, with none running, read the settings, the queue and the keyring directly.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from app.cli import (
     status,
 )
 from app.cli.command import Command, config_option
+from app.control.client import ControlError
 from app.system import paths
 
 # In the order ``--help`` lists them.
@@ -80,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = command.run(args)
         sys.stdout.flush()
+    except ControlError as exc:  # the running gateway refused, or its channel broke mid-way
+        print(f"the running gateway: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # The reader went away (``status | head -1``): what is left unsaid goes nowhere, quietly
         # (the recipe of the Python docs, "Note on SIGPIPE"), instead of a traceback.

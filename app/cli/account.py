@@ -8,10 +8,14 @@ import getpass
 import json
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
+from app.cli import running
 from app.cli.command import Command, load
+from app.control.client import Client, ControlError
 from app.settings import Credential, Flow, Settings
+from app.suggest import command
 from app.system import passwords
 
 
@@ -25,13 +29,20 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rule", default=None, metavar="N", help="test: log in at rule N's server")
 
 
-def _local(when) -> str:
-    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if when else "-"
+def _local(when: str | None) -> str:
+    """An ISO 8601 time of ``AccountStatus.as_json``, in local time."""
+    return datetime.fromisoformat(when).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if when else "-"
 
 
 def run(args: argparse.Namespace) -> int:
     from app.accounts import service
 
+    if args.action in ("status", "login", "logout"):
+        target = running.target(Path(args.config))
+        client = running.gateway(target.queue_dir)
+        if client is not None:
+            with client:
+                return _through_gateway(client, target, args)
     settings = load(Path(args.config))
     if settings is None:
         return 1
@@ -44,31 +55,11 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "status":
         names = [args.name] if args.name else [a.name for a in settings.accounts]
         try:
-            found = [service.account_status(settings, n) for n in names]
+            found = [service.account_status(settings, n).as_json() for n in names]
         except service.AccountError as exc:
             print(exc, file=sys.stderr)
             return 1
-        if args.json:
-            print(json.dumps([s.as_json() for s in found], ensure_ascii=False, indent=2))
-            return 0
-        if not found:
-            print("no accounts in the settings file (accounts)")
-        for s in found:
-            state = "signed in" if s.signed_in else ("password stored" if s.kind == "password" else "not signed in")
-            if s.kind == "password" and not s.signed_in:
-                state = "no password stored"
-            if s.flow == Flow.CLIENT_CREDENTIALS:  # nobody signs in: a token is asked when one is needed
-                held = "token held" if s.signed_in else "a token is asked at the next delivery"
-                state = f"client credentials, {held}"
-            line = f"{s.name}  {s.kind}  {state}"
-            if s.kind == "oauth2" and (s.expires or s.last_refresh):
-                line += f"  expires {_local(s.expires)}  last refresh {_local(s.last_refresh)}"
-            if s.error and s.kind == "oauth2":
-                line += f"  error: {s.error}"
-            print(line)
-            if s.warning:
-                print(f"  WARNING: {s.warning}")
-        return 0
+        return _print_status(found, args.json)
     if not args.name:
         print(f"account {args.action} needs the account's NAME", file=sys.stderr)
         return 2
@@ -82,6 +73,62 @@ def run(args: argparse.Namespace) -> int:
             print(f"{account.name}: signed out" if had else f"{account.name}: was not signed in")
             return 0
         return _account_login(settings, account, args)
+    except service.AccountError as exc:
+        print(f"{account.name}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _print_status(found: list[dict], as_json: bool) -> int:
+    """``account status``: the accounts' states as ``AccountStatus.as_json`` gives them."""
+    if as_json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return 0
+    if not found:
+        print("no accounts in the settings file (accounts)")
+    for s in found:
+        state = "signed in" if s["signed_in"] else ("password stored" if s["kind"] == "password" else "not signed in")
+        if s["kind"] == "password" and not s["signed_in"]:
+            state = "no password stored"
+        if s["flow"] == Flow.CLIENT_CREDENTIALS:  # nobody signs in: a token is asked when one is needed
+            held = "token held" if s["signed_in"] else "a token is asked at the next delivery"
+            state = f"client credentials, {held}"
+        line = f"{s['name']}  {s['kind']}  {state}"
+        if s["kind"] == "oauth2" and (s["expires"] or s["last_refresh"]):
+            line += f"  expires {_local(s['expires'])}  last refresh {_local(s['last_refresh'])}"
+        if s["error"] and s["kind"] == "oauth2":
+            line += f"  error: {s['error']}"
+        print(line)
+        if s["expiry_warning"]:
+            print(f"  WARNING: {s['expiry_warning']}")
+    return 0
+
+
+def _through_gateway(client: Client, target: running.Target, args: argparse.Namespace) -> int:
+    """The running gateway keeps the accounts' tokens: status and sign-out are asked of it; a sign-in
+    runs its browser (or device) part here and hands the tokens over."""
+    from app import settings as settings_mod
+    from app.accounts import service
+
+    if target.problems:
+        running.print_problems(target, running=True)
+    if args.action == "status":
+        return _print_status(client.call("account.status", name=args.name or ""), args.json)
+    if not args.name:
+        print(f"account {args.action} needs the account's NAME", file=sys.stderr)
+        return 2
+    running_with = client.call("settings.get")  # the account as the gateway knows it
+    config = running_with["config"]
+    settings = settings_mod.from_dict(running_with["settings"], source=Path(config))
+    account = settings.account(args.name)
+    if account is None:
+        print(f"no account named {args.name} in accounts of {config} (the running gateway's)", file=sys.stderr)
+        return 1
+    if args.action == "logout":
+        had = client.call("account.logout", name=account.name)["signed_out"]
+        print(f"{account.name}: signed out" if had else f"{account.name}: was not signed in")
+        return 0
+    try:
+        return _account_login(settings, account, args, client)
     except service.AccountError as exc:
         print(f"{account.name}: {exc}", file=sys.stderr)
         return 1
@@ -116,13 +163,19 @@ def _certificate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _account_login(settings: Settings, account, args: argparse.Namespace) -> int:
+def _account_login(settings: Settings, account, args: argparse.Namespace, gateway: Client | None = None) -> int:
+    """Signs in here; with a running ``gateway``, the tokens (and a client secret) go to it."""
     from app.accounts import service
 
     if account.oauth2 is None:
-        print(f"{account.name} is a password account: run python -m app password set {account.key}", file=sys.stderr)
+        print(
+            f"{account.name} is a password account: run {command(settings, 'password set ' + account.key)}",
+            file=sys.stderr,
+        )
         return 1
     secret = None
+    if account.oauth2.flow == Flow.CLIENT_CREDENTIALS and not args.device and gateway is not None:
+        return _app_secret_to_gateway(account, gateway)
     if account.oauth2.flow == Flow.CLIENT_CREDENTIALS and not args.device:
         try:
             stored = passwords.get(account.key)
@@ -152,11 +205,44 @@ def _account_login(settings: Settings, account, args: argparse.Namespace) -> int
         device=args.device,
         show_code=show_code,
         secret=secret,
+        keep=None if gateway is None else lambda reply: _tokens_to_gateway(gateway, account.name, reply),
     )
+    if gateway is not None:
+        print(f"{account.name}: the running gateway keeps the tokens")
+    until = _local(status.as_json()["expires"])
     print(
-        f"{account.name}: signed in as {account.username}; access token valid until {_local(status.expires)} "
+        f"{account.name}: signed in as {account.username}; access token valid until {until} "
         f"({time.monotonic() - started:.1f} s)"
     )
+    return 0
+
+
+def _tokens_to_gateway(gateway: Client, name: str, reply: dict):
+    from app.accounts import service
+
+    try:
+        kept = gateway.call("account.tokens", name=name, tokens=reply)
+    except ControlError as exc:
+        raise service.AccountError(f"signed in, but the running gateway did not keep the tokens: {exc}") from exc
+    return service.status_from_json(kept)
+
+
+def _app_secret_to_gateway(account, gateway: Client) -> int:
+    """Client credentials: nobody signs in; the gateway needs the client secret in its own keyring
+    (or the certificate, which ``account certificate create`` made where it runs)."""
+    if account.oauth2.credential != Credential.SECRET:
+        print(f"{account.name}: client credentials with a certificate: nothing to sign in; the gateway asks a token")
+        return 0
+    if gateway.call("password.is_set", key=account.key)["set"]:
+        print(f"{account.name}: the running gateway has the client secret; it asks a token at the next delivery")
+        return 0
+    prompt = f"client secret of {account.name}: "
+    secret = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
+    if not secret:
+        print(f"{account.name}: no client secret given on standard input", file=sys.stderr)
+        return 1
+    gateway.call("password.set", key=account.key, secret=secret)
+    print(f"{account.name}: the client secret is stored by the running gateway; it asks a token at the next delivery")
     return 0
 
 

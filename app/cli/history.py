@@ -1,5 +1,7 @@
 """``history``: where a message went, days later: the message history searched by period, sender,
-recipient, subject, Message-ID and state, read from the history file (docs/history.md)."""
+recipient, subject, Message-ID and state (docs/history.md).  Asked of the gateway running on the
+settings' queue through its control channel (its own history file, whatever file is given here);
+read from the history file when none runs, or when its channel does not let this user in."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ import json
 import sys
 from pathlib import Path
 
-from app.cli.command import Command, load
+from app.cli import running
+from app.cli.command import Command
+from app.control.client import Client
 from app.history import query
 from app.history.records import State
 
@@ -93,20 +97,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"python -m app history: error: {why}", file=sys.stderr)
         return 2
     args.limit = limit
-    settings = load(Path(args.config))
-    if settings is None:
-        return 1
-    path = settings.history_path
-    try:
-        found = query.search(path, filters, args.limit)
-    except Exception as exc:  # sqlite3.Error, OSError: a file that cannot be read, in plain words
-        print(f"cannot read the history file {path}: {exc}", file=sys.stderr)
-        return 1
+    target = running.target(Path(args.config))
+    client = running.gateway(target.queue_dir, reading=True)
+    if client is not None:
+        with client:
+            found = _through_gateway(client, target, args)
+        path = None
+    else:
+        if target.settings is None:
+            running.print_problems(target, running=False)
+            return 1
+        path = target.settings.history_path
+        try:
+            found = query.search(path, filters, args.limit)
+        except Exception as exc:  # sqlite3.Error, OSError: a file that cannot be read, in plain words
+            print(f"cannot read the history file {path}: {exc}", file=sys.stderr)
+            return 1
     if args.json:
         print(json.dumps(found, ensure_ascii=False, indent=2))
         return 0
     if not found:
-        if not path.exists():
+        if path is not None and not path.exists():
             print(f"no history yet: {path} does not exist")
             print("(Tenso writes it once mail arrives, unless history.enabled is false)")
         else:
@@ -117,6 +128,32 @@ def run(args: argparse.Namespace) -> int:
     if len(found) == args.limit:
         print(f"(the newest {args.limit}; --limit N shows more, --since and --until choose the period)")
     return 0
+
+
+def _through_gateway(client: Client, target: running.Target, args: argparse.Namespace) -> list[dict]:
+    """The running gateway searches its own history file (the one it writes).  A note on stderr
+    names it, so that a reader knows which gateway's history this is."""
+    engine = client.call("engine")
+    if target.problems:
+        running.print_problems(target, running=True)
+    note = running.other_file(target, engine)
+    if note:
+        print(note, file=sys.stderr)
+    print(
+        f"(the history of the gateway running on {engine['queue']}: {engine['mode']}, pid {engine['pid']})",
+        file=sys.stderr,
+    )
+    asked = {
+        "since": args.since,
+        "until": args.until,
+        "from": args.sender,
+        "to": args.recipient,
+        "subject": args.subject,
+        "message_id": args.message_id,
+        "state": args.state,
+        "limit": args.limit,
+    }
+    return client.call("history", **{k: v for k, v in asked.items() if v not in (None, "")})
 
 
 COMMAND = Command("history", "where each message went: search the message history", arguments, run)

@@ -1,18 +1,21 @@
-"""``queue list|retry|delete|bounce|pause|resume``: the queue read from the spool directly; what
-must act on it goes to the running gateway as a request, or, with none running, is done here."""
+"""``queue list|retry|delete|bounce|pause|resume``: through the control channel of the gateway
+running on the settings' queue, which answers what it did; with none running, on the spool
+directly (and to a gateway without the channel, an older Tenso, as request files)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-import time
+from datetime import datetime
 from pathlib import Path
 
-from app.cli.command import Command, load
+from app.cli import running
+from app.cli.command import Command
+from app.control.client import Client, ControlError
 from app.mail.replies import explain
 from app.settings import Settings
-from app.status import advice_fields, iso_time
+from app.status import queue_json
 from app.store.spool import WAITING, QueueLocked, Spool
 from app.suggest import command
 
@@ -23,13 +26,20 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="list as JSON")
 
 
-def _when(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+def _when(iso: str | None) -> str:
+    """An ISO 8601 time of ``queue_json`` as the list shows it, in local time."""
+    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S") if iso else "-"
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = load(Path(args.config))
+    target = running.target(Path(args.config))
+    client = running.gateway(target.queue_dir, reading=args.action == "list")
+    if client is not None:
+        with client:
+            return _through_gateway(client, target, args)
+    settings = target.settings
     if settings is None:
+        running.print_problems(target, running=False)
         return 1
     spool = Spool(settings.queue_dir)
     if args.action == "list":
@@ -38,11 +48,8 @@ def run(args: argparse.Namespace) -> int:
         spool.set_paused(args.action == "pause")
         print(f"delivery {'paused (mail is still accepted)' if args.action == 'pause' else 'resumed'}")
         return 0
-    ids = args.ids or []
-    if args.action == "retry" and not ids:
-        ids = ["ALL"]
-    if not ids:
-        print(f"queue {args.action} needs at least one queue id", file=sys.stderr)
+    ids = _ids(args)
+    if ids is None:
         return 2
     missing = [q for q in ids if q != "ALL" and not spool.exists(q)]
     if missing:
@@ -53,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     except QueueLocked:
         for qid in ids:
             spool.request(args.action, qid)
-        print(f"{args.action} requested for {' '.join(ids)}; the running gateway acts within a second")
+        print(f"{args.action} requested for {' '.join(ids)}; the running gateway acts within 5 seconds")
         if args.action in ("bounce", "retry") and spool.paused:
             print(
                 f"note: delivery is paused: the {args.action} is carried out when delivery resumes "
@@ -64,6 +71,57 @@ def run(args: argparse.Namespace) -> int:
         return _queue_offline(settings, spool, args.action, ids)
     finally:
         lock.release()
+
+
+def _ids(args: argparse.Namespace) -> list[str] | None:
+    ids = args.ids or []
+    if args.action == "retry" and not ids:
+        ids = ["ALL"]
+    if not ids:
+        print(f"queue {args.action} needs at least one queue id", file=sys.stderr)
+        return None
+    return ids
+
+
+def _through_gateway(client: Client, target: running.Target, args: argparse.Namespace) -> int:
+    """The running gateway does it and says what it did."""
+    engine = client.call("engine")
+    where = Path(engine["config"])
+    if target.problems:
+        running.print_problems(target, running=True)
+    if args.action == "list":
+        rows = client.call("queue.list")
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+            return 0
+        paused = client.call("status")["state"] == "paused"
+        return _print_list(rows, paused, where)
+    if args.action in ("pause", "resume"):
+        client.call(f"queue.{args.action}")
+        print(f"delivery {'paused (mail is still accepted)' if args.action == 'pause' else 'resumed'}")
+        return 0
+    ids = _ids(args)
+    if ids is None:
+        return 2
+    failed = 0
+    paused = False
+    for qid in ids:
+        try:
+            done = client.call(f"queue.{args.action}", id=qid)
+        except ControlError as exc:
+            print(f"{qid}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        paused = done["paused"]
+        what = {"retry": "retried now", "delete": "deleted (no bounce)", "bounce": "returned to the sender"}
+        count = f" ({done['count']} message(s))" if qid == "ALL" else ""
+        print(f"{qid}: {what[args.action]}{count}")
+    if paused and args.action in ("bounce", "retry"):
+        print(
+            f"note: delivery is paused: the {args.action} is carried out when delivery resumes "
+            f"({command(where, 'queue resume')})"
+        )
+    return 1 if failed else 0
 
 
 def _queue_offline(settings: Settings, spool: Spool, action: str, ids: list[str]) -> int:
@@ -95,46 +153,26 @@ def _queue_offline(settings: Settings, spool: Spool, action: str, ids: list[str]
 def _queue_list(settings: Settings, spool: Spool, as_json: bool) -> int:
     rows = spool.messages()
     if as_json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "id": m.id,
-                        "sender": m.sender,
-                        "size": m.size,
-                        "received": iso_time(m.envelope.received_at),
-                        "recipients": [
-                            {
-                                "address": r.address,
-                                "state": r.state,
-                                "attempts": r.attempts,
-                                "next_try": iso_time(r.next_try or None),
-                                "reply": r.reply,
-                                **advice_fields(r.reply),
-                            }
-                            for r in m.recipients
-                        ],
-                    }
-                    for m in rows
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        print(json.dumps(queue_json(rows), ensure_ascii=False, indent=2))
         return 0
-    if spool.paused:
-        print(f"delivery is PAUSED ({command(settings, 'queue resume')})")
+    return _print_list(queue_json(rows), spool.paused, settings)
+
+
+def _print_list(rows: list[dict], paused: bool, where: Settings | Path) -> int:
+    if paused:
+        print(f"delivery is PAUSED ({command(where, 'queue resume')})")
     if not rows:
         print("the queue is empty")
         return 0
     for m in rows:
-        print(f"{m.id}  {_when(m.envelope.received_at)}  {m.size} bytes  from <{m.sender}>")
-        for r in m.recipients:
-            nxt = f"  next {_when(r.next_try)}" if r.state in WAITING and r.next_try else ""
-            print(f"    <{r.address}>  {r.state}  attempts {r.attempts}{nxt}")
-            if r.reply:
-                print(f"        {r.reply}")
-                advice = explain(r.reply) if r.state in WAITING else None
+        print(f"{m['id']}  {_when(m['received'])}  {m['size']} bytes  from <{m['sender']}>")
+        for r in m["recipients"]:
+            waiting = r["state"] in WAITING
+            nxt = f"  next {_when(r['next_try'])}" if waiting and r["next_try"] else ""
+            print(f"    <{r['address']}>  {r['state']}  attempts {r['attempts']}{nxt}")
+            if r["reply"]:
+                print(f"        {r['reply']}")
+                advice = explain(r["reply"]) if waiting else None
                 if advice is not None:
                     print("        what to do: " + " ".join(line.strip() for line in advice.fix.splitlines()))
     print(f"{len(rows)} message(s)")

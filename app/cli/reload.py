@@ -1,4 +1,6 @@
-"""``reload``: asks the gateway running on the settings' queue to read its settings file again."""
+"""``reload``: the gateway running on the settings' queue reads its settings file again, and says
+whether it took it (through its control channel).  A gateway without the channel (an older Tenso)
+gets a request file in the queue folder instead, which cannot answer."""
 
 from __future__ import annotations
 
@@ -6,24 +8,40 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.cli.command import Command, load, no_arguments
+from app.cli import running
+from app.cli.command import Command, no_arguments
 from app.store.spool import QueueLocked, Spool
 
 
 def run(args: argparse.Namespace) -> int:
     """Asks the gateway running on this settings file's queue to read its settings file again."""
-    settings = load(Path(args.config))
-    if settings is None:
+    target = running.target(Path(args.config))
+    client = running.gateway(target.queue_dir)
+    if client is not None:
+        with client:
+            engine = client.call("engine")
+            note = running.other_file(target, engine)
+            if note:
+                print(note, file=sys.stderr)
+            answer = client.call("reload")
+        if answer["reloaded"]:
+            print(f"reloaded: {answer['message']}")
+            return 0
+        print(f"not reloaded: {answer['message']}", file=sys.stderr)
+        return 1
+    if target.settings is None:
+        running.print_problems(target, running=False)
         print("nothing was reloaded: fix these first", file=sys.stderr)
         return 1
-    spool = Spool(settings.queue_dir)
+    spool = Spool(target.queue_dir)
     try:
         lock = spool.lock()
     except QueueLocked:
         spool.request("reload", "ALL")
         print(
-            f"reload requested: a headless gateway running on {spool.root} reads its settings file again within "
-            "a second (the log says how it went); a gateway in the window takes new settings with Apply instead"
+            f"reload requested: the gateway running on {spool.root} does not answer on a control channel (an older "
+            "Tenso, or its log says why it has none); it reads its settings file again within 5 seconds, and only "
+            "its log says how that went"
         )
         return 0
     lock.release()

@@ -132,11 +132,14 @@ def _with_listening(found, layout):
     """What the running service listens on, asked over its control channel (app/control)."""
     import dataclasses
 
+    from app.control import client
+    from app.service.move import ELEVATED
+
     try:
-        from app.control import client  # type: ignore[import-not-found, unused-ignore]  # issue 25, item 2
-    except ImportError:
+        channel = client.connect(Path(str(layout.queue)))
+    except client.ControlError as exc:  # NotAllowed: a prompt that is not elevated
+        print(f"note: {exc}; from {ELEVATED} status also shows what the service listens on", file=sys.stderr)
         return found
-    channel = client.connect(Path(str(layout.queue)))
     if channel is None:
         return found
     try:
@@ -168,6 +171,8 @@ def _move(args: argparse.Namespace, layout) -> int:
         print(f"moved: {line}")
     for line in done.not_moved:
         print(f"NOT moved: {line}")
+    for line in done.notes:
+        print(f"note: {line}")
     return 0 if not done.not_moved else 1
 
 

@@ -5,8 +5,9 @@ each message next (a heap of due times), rebuilt from the spool at start.
 Attempts run in the delivery worker process (``deliver.worker``), or in a thread pool here
 (see ``delivers_in_process``); never on the event loop.  Queue control (retry
 now, delete, bounce now, pause) comes from the window through the methods
-below, or from ``python -m app queue`` through the spool's control folder,
-polled every second.
+below or the control channel (app/control), or as request files in the spool's control
+folder from a Tenso without the channel (an older command line), looked at every
+CONTROL_POLL_SECONDS.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("tenso")
 
 STARTUP = -1.0  # due-time of the start-up run: before anything else, and tried even if deferred
-CONTROL_POLL_SECONDS = 1.0  # the control folder's time is looked at this often; listed only when it moved
+# The control folder's time (and the pause flag) is looked at this often; listed only when it moved.
+# Only request files from a Tenso without the control channel come that way, so not every second.
+CONTROL_POLL_SECONDS = 5.0
 CONTROL_UNSURE_SECONDS = 3.0  # a listing this soon after the folder's last change is repeated (FAT: 2 s clock)
 FRESH_LIMIT = 256  # messages handed over in memory at most; beyond that they are read back
 FRESH_BYTES = 2 << 20  # and at most this many bytes of them: 100 KB mail is read back sooner

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from app.gui import controller as engine
 from app.gui import i18n
 from app.gui.assistant_test import TestPage
+from app.gui.console import Controller
 from app.gui.i18n import tr, tr_later
 from app.settings import Rule, Settings, check_field, keys, preset_texts, presets
 from app.settings.presets import PRESETS, Answers, Filled, Need, Preset
@@ -339,7 +340,7 @@ class SetupAssistant(QWizard):
     def __init__(
         self,
         settings: Settings,
-        controller: engine.GatewayController,
+        controller: Controller,
         apply: Callable[[], Awaitable[bool]] | None = None,
         parent=None,
     ) -> None:

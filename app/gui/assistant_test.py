@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app.gui import controller as engine
+from app.gui.console import Controller
 from app.gui.i18n import tr
 from app.gui.tabs.auth_tab import describe_login
 from app.mail import addresses
@@ -39,7 +40,7 @@ class Assistant(Protocol):
     """What this page uses of the assistant (app/gui/assistant.py, which imports this module)."""
 
     settings: Settings
-    controller: engine.GatewayController
+    controller: Controller
     apply: Callable[[], Awaitable[bool]] | None
     written: Filled | None
     saving: asyncio.Future | None

@@ -22,7 +22,7 @@ from email import policy as email_policy
 from email import utils as email_utils
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
@@ -31,6 +31,7 @@ from app import settings as settings_mod
 from app.alerts import watcher as alerts_watcher
 from app.alerts.events import Notice, Phase
 from app.alerts.watcher import Answer
+from app.control.runtime import Mode
 from app.deliver.smtp import LoginReport
 from app.gateway import FailedPart, Gateway, GatewayError
 from app.gui import i18n
@@ -100,6 +101,9 @@ class GatewayController(QObject):
     sign_in_url = Signal(str)  # a sign-in waits for the browser at this address
     sign_in_code = Signal(str, str)  # a device sign-in: the address to open and the code to enter
     alert = Signal(str, str)  # an alert started, repeats or ended (app/alerts/): the tray's title and text
+    settings_taken = Signal(object)  # Settings the gateway took from outside (reload, settings.apply)
+
+    mode = Mode.WINDOW  # for the control channel (app.control.runtime.Runtime)
 
     def __init__(self, config_path: Path, settings: Settings):
         super().__init__()
@@ -147,10 +151,11 @@ class GatewayController(QObject):
             return await self.gateway.alerts.test(settings)
         notice = alerts_watcher.test_notice(time.time())
         self._on_alert(notice)
-        answers = [Answer("tray", True, "shown")]
+        answers = [Answer("tray", True, alerts_watcher.SHOWN)]
         answers += await asyncio.to_thread(alerts_watcher.outside, notice, settings)
         if settings.alerts.email_to:
-            answers.append(Answer("email", False, tr("Tenso is not running: press Start to send the test mail.")))
+            stopped = Problem("", "Tenso is not running: press Start to send the test mail.")
+            answers.append(Answer("email", False, stopped))
         return answers
 
     def _set_state(self, state: State, detail: str = "", failed: FailedPart | None = None) -> None:
@@ -184,7 +189,7 @@ class GatewayController(QObject):
         """Starts the gateway on ``self.settings`` (the turn is held by the caller)."""
         if self.gateway:
             return
-        gateway = Gateway(self.settings)
+        gateway = Gateway(self.settings, self)
         gateway.alerts.on_notice = self._on_alert  # before the start: engine_stopped is told at once
         try:
             await gateway.start()
@@ -225,6 +230,28 @@ class GatewayController(QObject):
                     return self._failed(exc)
                 self._set_state(State.PAUSED if self.gateway.spool.paused else State.RUNNING)
             return None
+
+    @property
+    def config(self) -> Path:
+        return self.config_path
+
+    async def take(self, settings: Settings) -> str | None:
+        """New settings from the control channel (``reload``, ``settings.apply``: the file is already
+        written); the problem in English words (the log's, the command line's) when the gateway
+        cannot take them: the window shows it in its own language as for an Apply."""
+        async with self._turn:
+            if self.gateway is None:
+                return "the window's gateway is stopped"
+            try:
+                await self.gateway.reconfigure(settings)
+            except GatewayError as exc:
+                self._failed(exc)
+                return str(exc)
+            self.settings = settings
+            await asyncio.to_thread(keep_last_good, settings, self.config_path)
+            self._set_state(State.PAUSED if self.gateway.spool.paused else State.RUNNING)
+        self.settings_taken.emit(settings)
+        return None
 
     @property
     def paused(self) -> bool:
@@ -441,7 +468,29 @@ class SecretStoreError(Exception):
     """The keyring could not be read or written; the text says why."""
 
 
+class SecretKeeper(Protocol):
+    """Who keeps the secrets the window is given: the window's own keyring, or (the window as the
+    console of another gateway, app/gui/console.py) that gateway, through its control channel."""
+
+    async def is_set(self, key: str) -> bool: ...
+
+    async def save(self, key: str, secret: str) -> None: ...
+
+    async def remove(self, key: str) -> None: ...
+
+
+_keeper: SecretKeeper | None = None  # None: this process's keyring
+
+
+def keep_secrets_with(keeper: SecretKeeper | None) -> None:
+    """The password fields of every tab store through ``keeper`` from now on (None: here again)."""
+    global _keeper
+    _keeper = keeper
+
+
 async def password_is_set(key: str) -> bool:
+    if _keeper is not None:
+        return await _keeper.is_set(key)
     try:
         return bool(await asyncio.to_thread(passwords.get, key))
     except (passwords.PasswordStoreError, ValueError) as exc:
@@ -449,6 +498,8 @@ async def password_is_set(key: str) -> bool:
 
 
 async def save_password(key: str, password: str) -> None:
+    if _keeper is not None:
+        return await _keeper.save(key, password)
     try:
         await asyncio.to_thread(passwords.set, key, password)
     except (passwords.PasswordStoreError, ValueError) as exc:
@@ -456,6 +507,8 @@ async def save_password(key: str, password: str) -> None:
 
 
 async def remove_password(key: str) -> None:
+    if _keeper is not None:
+        return await _keeper.remove(key)
     try:
         await asyncio.to_thread(passwords.delete, key)
     except (passwords.PasswordStoreError, ValueError) as exc:

@@ -62,9 +62,22 @@ def _client(client: str, login: str | None, helo: str | None = None) -> str:
     return _e(f"{client} ({said})" if said else client)
 
 
+# The clients of the messages Tenso makes itself (recorded with the login "tenso": app/history/summary.py).
+OWN_MESSAGES = {
+    "alert": tr_later("an alert or the daily summary, to alerts.email_to"),
+    "bounce": tr_later("a bounce or delay warning to the sender of a message"),
+    "forward.txt": tr_later("a copy by a local user's forward.txt"),
+    "tenso": tr_later("a test message from the window"),
+}
+
+
 def _received_html(found: dict, event: dict) -> str:
-    who = _client(event.get("client") or found["client"], event.get("login") or found.get("login"), event.get("helo"))
-    return f"<p><b>{_e(shown_time(event['time']))}</b>  {tr('Received from {0}').format(who)}</p>"
+    client, login = event.get("client") or found["client"], event.get("login") or found.get("login")
+    when = f"<b>{_e(shown_time(event['time']))}</b>"
+    if login == "tenso" and client in OWN_MESSAGES:
+        return f"<p>{when}  {_e(tr('Made by Tenso itself: {0}').format(tr(OWN_MESSAGES[client])))}</p>"
+    who = _client(client, login, event.get("helo"))
+    return f"<p>{when}  {tr('Received from {0}').format(who)}</p>"
 
 
 def _attempt_html(event: dict) -> str:

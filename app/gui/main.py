@@ -21,8 +21,9 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from app import settings as settings_mod
+from app.gui import console, i18n
 from app.gui import controller as engine
-from app.gui import i18n
+from app.gui.console import Controller
 from app.gui.controller import GatewayController, State
 from app.gui.i18n import tr, tr_later
 from app.gui.tray import Tray, state_icon
@@ -158,6 +159,115 @@ def load_at_start(config: Path, ask=ask_about_broken_settings) -> tuple[Settings
     return settings, config
 
 
+class Desktop:
+    """The window, its controller and the tray.  The window is either the console of a gateway that
+    already runs on the queue (app/gui/console.py) or runs its own; a console whose gateway has
+    gone gives way to a window with its own gateway when Start is pressed."""
+
+    def __init__(self, config: Path, has_tray: bool):
+        self.config = Path(config)
+        self.has_tray = has_tray
+        self.window: MainWindow | None = None
+        self.controller: Controller | None = None
+        self.quitting: asyncio.Event | None = None
+        self.tray = Tray() if has_tray else None
+        if self.tray is not None:
+            tray = self.tray
+            tray.open_requested.connect(self._bring_forward)
+            tray.start_requested.connect(lambda: self.controller and asyncio.ensure_future(self.controller.start()))
+            tray.stop_requested.connect(lambda: self.controller and asyncio.ensure_future(self.controller.stop()))
+            tray.pause_requested.connect(lambda paused: self.controller and self.controller.pause(paused))
+            tray.quit_requested.connect(lambda: self.window and self.window.request_quit())  # asks about edits
+
+    def _bring_forward(self) -> None:
+        if self.window is not None:
+            show_window(self.window)
+
+    def attach(self, attached: console.Attached, settings: Settings) -> None:
+        """The window as the console of the gateway that runs on the queue: it starts none."""
+        controller = console.ConsoleController(attached, settings)
+        controller.own_requested.connect(self.switch_to_own)
+        log.info(
+            "the window is the console of the %s gateway (pid %d) on %s", attached.mode, attached.pid, attached.queue
+        )
+        self._show(controller, MainWindow(controller, self.has_tray))
+        controller.follow_log()
+
+    def open_own(self, first_run: bool) -> bool:
+        """The window with its own gateway (not started yet); False to quit (broken settings)."""
+        loaded = load_at_start(self.config)
+        if loaded is None:
+            return False
+        settings, started_from = loaded
+        controller = GatewayController(self.config, settings)
+        window = MainWindow(controller, self.has_tray, keyring_hint())
+        if started_from != self.config:
+            window.show_hint(
+                tr_later(
+                    "Started with the last good settings ({0}): {1} still has problems. "
+                    "Apply saves these settings over it."
+                ),
+                started_from,
+                self.config,
+            )
+        if first_run:
+            window.offer_lan_relay()
+            window.offer_assistant()
+            window.tabs.setCurrentWidget(window.rules_tab)
+            window.show_hint(
+                tr_later(
+                    "Welcome to Tenso. First: add a routing rule (for example * → your ISP's "
+                    "server, port 587), put its ID in Auth accounts and its password, list your "
+                    "LAN under Relay, then press Apply."
+                )
+            )
+        if engine.keyring_problem():
+
+            def choose_file_keyring() -> None:
+                path = engine.choose_file_keyring()
+                window.keyring_problem = ""  # solved: Apply and a language change no longer show it
+                window.show_hint(tr_later("Passwords are now kept in {0}."), path)
+                log.warning("passwords are kept in the file %s (chosen in the window)", path)
+
+            window.add_offer("fileKeyring", tr_later("Use a file keyring in the data folder"), choose_file_keyring)
+        self._show(controller, window)
+        return True
+
+    def _show(self, controller: Controller, window: MainWindow) -> None:
+        old_window, old_controller = self.window, self.controller
+        self.controller, self.window = controller, window
+        window.quit_requested.connect(self._quit)
+        tray = self.tray
+        if tray is not None:
+            controller.state_changed.connect(tray.show_state)
+            controller.bounced.connect(lambda line: tray.showMessage(tr("Tenso: mail returned to sender"), line))
+            controller.failing.connect(lambda line: tray.showMessage(tr("Tenso: a destination keeps failing"), line))
+            controller.alert.connect(lambda title, text: tray.showMessage(title, text))  # app/alerts/
+            controller.account_failed.connect(
+                lambda line: tray.showMessage(tr("Tenso: an account must sign in again"), line)
+            )
+            controller.token_refused.connect(
+                lambda line: tray.showMessage(tr("Tenso: a token request was refused; the mail waits"), line)
+            )
+            window.status_tab.notes_changed.connect(tray.set_notes)
+            tray.show_state(controller.state, controller.detail)
+        if old_window is not None and old_controller is not None:
+            old_controller.close()
+            old_window.hide()
+            old_window.deleteLater()
+            old_controller.deleteLater()
+            show_window(window)
+
+    def switch_to_own(self) -> None:
+        """The console's gateway has gone and Start was pressed: this window runs its own."""
+        if self.open_own(first_run=False) and isinstance(self.controller, GatewayController):
+            asyncio.ensure_future(self.controller.start())
+
+    def _quit(self) -> None:
+        if self.quitting is not None:
+            self.quitting.set()
+
+
 def run(config: Path) -> int:
     app = cast(QApplication, QApplication.instance() or QApplication(sys.argv))  # a widgets application
     app.setApplicationName("Tenso")
@@ -173,82 +283,57 @@ def run(config: Path) -> int:
     engine.setup_logging()
     engine.restore_keyring_choice()
     first_run = not Path(config).exists()
-    loaded = load_at_start(Path(config))
-    if loaded is None:
-        return 1
-    settings, started_from = loaded
-
-    controller = GatewayController(config, settings)
-    has_tray = QSystemTrayIcon.isSystemTrayAvailable()
-    window = MainWindow(controller, has_tray, keyring_hint())
-    if started_from != config:
-        window.show_hint(
-            tr_later(
-                "Started with the last good settings ({0}): {1} still has problems. Apply saves these settings over it."
-            ),
-            started_from,
-            config,
-        )
-    if first_run:
-        window.offer_lan_relay()
-        window.offer_assistant()
-        window.tabs.setCurrentWidget(window.rules_tab)
-        window.show_hint(
-            tr_later(
-                "Welcome to Tenso. First: add a routing rule (for example * → your ISP's "
-                "server, port 587), put its ID in Auth accounts and its password, list your "
-                "LAN under Relay, then press Apply."
+    desktop = Desktop(Path(config), QSystemTrayIcon.isSystemTrayAvailable())
+    # Before any window exists (nothing to keep responsive yet): does a gateway already run on the
+    # queue?  Then the window is its console; it never takes the queue's lock.
+    try:
+        found = console.find_gateway(Path(config))
+    except console.NotAllowed as exc:
+        QMessageBox.critical(
+            None,
+            "Tenso",
+            tr(
+                "A Tenso gateway already runs on this queue as another user, and this user may not "
+                "command it. Start Tenso as that user or as an administrator to use its window."
             )
+            + "\n\n"
+            + str(exc),
         )
-    if engine.keyring_problem():
+        return 1
+    if found is not None:
+        desktop.attach(*found)
+    elif not desktop.open_own(first_run):
+        return 1
 
-        def choose_file_keyring() -> None:
-            path = engine.choose_file_keyring()
-            window.keyring_problem = ""  # solved: Apply and a language change no longer show it
-            window.show_hint(tr_later("Passwords are now kept in {0}."), path)
-            log.warning("passwords are kept in the file %s (chosen in the window)", path)
+    def bring_forward() -> None:
+        if desktop.window is not None:
+            show_window(desktop.window)
 
-        window.add_offer("fileKeyring", tr_later("Use a file keyring in the data folder"), choose_file_keyring)
-    SingleInstance(name, lambda: show_window(window))
-
-    tray = None
-    if has_tray:
-        tray = Tray()
-        tray.open_requested.connect(lambda: show_window(window))
-        tray.start_requested.connect(lambda: asyncio.ensure_future(controller.start()))
-        tray.stop_requested.connect(lambda: asyncio.ensure_future(controller.stop()))
-        tray.pause_requested.connect(controller.pause)
-        tray.quit_requested.connect(window.request_quit)  # asks first about edits not applied
-        controller.state_changed.connect(tray.show_state)
-        controller.bounced.connect(lambda line: tray.showMessage(tr("Tenso: mail returned to sender"), line))
-        controller.failing.connect(lambda line: tray.showMessage(tr("Tenso: a destination keeps failing"), line))
-        controller.alert.connect(lambda title, text: tray.showMessage(title, text))  # app/alerts/
-        controller.account_failed.connect(
-            lambda line: tray.showMessage(tr("Tenso: an account must sign in again"), line)
-        )
-        controller.token_refused.connect(
-            lambda line: tray.showMessage(tr("Tenso: a token request was refused; the mail waits"), line)
-        )
-        window.status_tab.notes_changed.connect(tray.set_notes)
-        tray.show()
-    window.quit_requested.connect(lambda: quitting.set())
-    quitting: asyncio.Event  # created on the loop, in main()
+    SingleInstance(name, bring_forward)
+    if desktop.tray is not None:
+        desktop.tray.show()
 
     async def main() -> None:
-        nonlocal quitting
-        quitting = asyncio.Event()
+        quitting = desktop.quitting = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(quitting.set))
         wake = wake_on_signals()  # held until the end
-        show_window(window)
-        await controller.start()
+        assert desktop.window is not None and desktop.controller is not None
+        show_window(desktop.window)
+        if isinstance(desktop.controller, GatewayController):
+            await desktop.controller.start()
+        else:
+            await desktop.controller.status()  # the attached gateway's state (paused?), for the tray too
         await quitting.wait()
         # Stop while the loop still runs: ports closed, deliveries finished or left to the spool.
-        await controller.stop()
+        # A console leaves its gateway running.
+        controller = desktop.controller
+        if isinstance(controller, GatewayController):
+            await controller.stop()
         controller.close()
-        if tray:
-            tray.hide()
+        if desktop.tray:
+            desktop.tray.hide()
         del wake
 
     try:

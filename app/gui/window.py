@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app import settings as settings_mod
-from app.gui import i18n
+from app.gui import console, i18n
 from app.gui.assistant import SetupAssistant
-from app.gui.controller import FailedPart, GatewayController, State
+from app.gui.console import Controller
+from app.gui.controller import FailedPart, State
 from app.gui.i18n import tr, tr_later
 from app.gui.tabs.auth_tab import AuthTab
 from app.gui.tabs.history_tab import HistoryTab
@@ -75,7 +76,7 @@ class MainWindow(QMainWindow):
     quit_requested = Signal()
     tabs: QTabWidget  # made by build(), again on a language change
 
-    def __init__(self, controller: GatewayController, has_tray: bool, keyring_problem: str = ""):
+    def __init__(self, controller: Controller, has_tray: bool, keyring_problem: str = ""):
         super().__init__()
         self.controller = controller
         self.has_tray = has_tray
@@ -90,7 +91,11 @@ class MainWindow(QMainWindow):
         self.log_tab = LogTab()
         controller.log_line.connect(self.log_tab.append)
         controller.state_changed.connect(self.show_state)
-        self.setWindowTitle("Tenso")
+        controller.settings_taken.connect(self.settings_taken)
+        if isinstance(controller, console.ConsoleController):
+            controller.told.connect(lambda text, args: self.show_hint(text, *args))
+            controller.attached_changed.connect(self.show_title)
+        self.show_title()
         self.resize(980, 700)
         self.build_menu()
         self.build()
@@ -180,6 +185,26 @@ class MainWindow(QMainWindow):
         wheel_only_when_focused(self)
         placeholders_fit(self)
         self.show_state(self.controller.state, self.controller.detail)
+
+    @property
+    def attached(self) -> console.Attached | None:
+        """The gateway this window is the console of; None when it runs its own."""
+        return self.controller.attached if isinstance(self.controller, console.ConsoleController) else None
+
+    def show_title(self) -> None:
+        attached = self.attached
+        self.setWindowTitle(console.title(attached) if attached else "Tenso")
+        if hasattr(self, "status_tab"):
+            self.status_tab.show_engine()
+
+    def settings_taken(self, settings: settings_mod.Settings) -> None:
+        """The gateway took settings from elsewhere (``reload``, the command line): the tabs show
+        them, unless edits not applied yet would be lost (Cancel shows them then)."""
+        if self.dirty:
+            return
+        self.working = settings_mod.copy(settings)
+        self.saved_snapshot = settings_mod.to_dict(settings)
+        self.build()
 
     def build_menu(self) -> None:
         self.menuBar().clear()
@@ -327,6 +352,7 @@ class MainWindow(QMainWindow):
         self.build_menu()
         self.log_tab.retranslate()
         self.build()
+        self.show_title()
         if self.statusBar().currentMessage() and self.confirmed:
             self.statusBar().showMessage(tr(self.confirmed), APPLIED_SECONDS * 1000)
 
@@ -339,7 +365,7 @@ class MainWindow(QMainWindow):
         bound = ", ".join(f"{h}:{p}" for h, p in self.controller.bound)
         if bound and state in (State.RUNNING, State.PAUSED):
             text += " — " + tr("listening on {0}").format(bound)
-        if state == State.ERROR and detail:
+        if detail and (state == State.ERROR or self.attached):  # a console: its gateway has gone
             text += ": " + detail
             if self.controller.failed == FailedPart.LISTEN:  # the reason, not the words (they are translated)
                 self.show_hint(
@@ -387,6 +413,11 @@ class MainWindow(QMainWindow):
             return False
         checked = settings_mod.from_dict(settings_mod.to_dict(self.working), source=self.working.source)
         error = await self.controller.apply(checked)
+        if error and self.attached:
+            self.problems.setText(
+                tr("Not applied: the gateway refused the settings and runs on as before: {0}").format(error)
+            )
+            return False
         if error:
             self.problems.setText(tr("Saved, but not applied: {0}").format(error))
             return False
@@ -394,7 +425,12 @@ class MainWindow(QMainWindow):
         self.show_hint(self.keyring_problem)  # the first-start hint has done its job; a keyring problem stays
         self.saved_snapshot = settings_mod.to_dict(checked)
         running = self.controller.running
-        self.confirm(tr_later("Settings applied") if running else tr_later("Settings saved; Tenso starts with them"))
+        if self.attached:
+            self.confirm(tr_later("Settings applied: the gateway saved and reloaded them"))
+        else:
+            self.confirm(
+                tr_later("Settings applied") if running else tr_later("Settings saved; Tenso starts with them")
+            )
         return True
 
     def cancel(self) -> None:

@@ -1,6 +1,7 @@
-"""Searching the history: ``search`` (the list, newest first, a page at a time) and ``detail``
-(one message's timeline).  Used by ``python -m app history``, the control channel's ``history``
-and the window's History tab; plain data in, plain data out (the objects of ``history --json``),
+"""Searching the history: ``search`` (the list, newest first, a page at a time), ``detail``
+(one message's timeline) and ``day`` (a period's counts and bounces, for the daily summary).
+Used by ``python -m app history``, the control channel's ``history``, the window's History tab
+and the alerts' daily summary; plain data in, plain data out (the objects of ``history --json``),
 nothing of the command line.  Blocking (SQLite): call it in a thread.
 
 A search with no ``state`` lists the messages and the refusals together; ``state`` ``refused``
@@ -91,8 +92,9 @@ def filters_from(data: dict) -> Filters:
 
 
 def iso_time(t: float | None) -> str | None:
-    """As ``status --json`` and ``queue list --json`` write times: ISO 8601, local, with its offset."""
-    return None if t is None else time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))
+    """As ``status --json`` and ``queue list --json`` write times: ISO 8601 as RFC 3339 has it: local, to the second,
+    the offset with its colon (2026-12-08T09:31:00+09:00)."""
+    return None if t is None else datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")
 
 
 def _like(text: str) -> str:
@@ -326,5 +328,63 @@ def detail(db_path: Path, qid: str) -> dict | None:
             )
         found["timeline"] = timeline
         return found
+    finally:
+        db.close()
+
+
+@dataclass(frozen=True)
+class Bounced:
+    """A recipient that failed for good, as the daily summary lists it."""
+
+    qid: str
+    time: float
+    sender: str
+    recipient: str
+    subject: str
+    reply: str
+
+
+@dataclass(frozen=True)
+class Day:
+    """What the history says of one period (the daily summary's yesterday)."""
+
+    sent: int  # recipient attempts a destination server took
+    delivered: int  # put in a local mailbox (or forwarded on by forward.txt)
+    bounced: int  # recipients that failed for good
+    refused: int  # refusals at RCPT or DATA (nothing was queued)
+    bounces: list[Bounced]  # the first ``listed`` of the bounced, oldest first
+
+
+def day(db_path: Path, start: float, end: float, listed: int = 50) -> Day | None:
+    """The counts of the attempts and refusals made from ``start`` to before ``end``, and the
+    bounced recipients with their message's sender and subject; None when there is no history
+    file.  One pass over the attempts (no index on their time: the summary asks once a day)."""
+    db = open_for_reading(db_path)
+    if db is None:
+        return None
+    try:
+        counts = dict(
+            db.execute(
+                "SELECT state, COUNT(*) FROM attempts WHERE time >= ? AND time < ? GROUP BY state", (start, end)
+            ).fetchall()
+        )
+        refused = db.execute("SELECT COUNT(*) FROM refusals WHERE time >= ? AND time < ?", (start, end)).fetchone()[0]
+        rows = db.execute(
+            "SELECT a.qid, a.time, a.recipient, a.reply, m.sender, m.subject FROM attempts a "
+            "LEFT JOIN messages m ON m.id = a.qid WHERE a.time >= ? AND a.time < ? AND a.state = ? "
+            "ORDER BY a.time, a.qid, a.recipient LIMIT ?",
+            (start, end, State.BOUNCED.value, max(listed, 0)),
+        ).fetchall()
+        bounces = [
+            Bounced(r["qid"], r["time"], r["sender"] or "", r["recipient"], r["subject"] or "", r["reply"])
+            for r in rows
+        ]
+        return Day(
+            sent=counts.get(State.SENT.value, 0),
+            delivered=counts.get(State.DELIVERED.value, 0),
+            bounced=counts.get(State.BOUNCED.value, 0),
+            refused=refused,
+            bounces=bounces,
+        )
     finally:
         db.close()

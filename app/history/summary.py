@@ -15,11 +15,16 @@ import re
 from pathlib import Path
 
 from app.history.records import Received
-from app.store.spool import Envelope, envelope_of
+from app.store.spool import Envelope, OwnClient, envelope_of
 
 HEADER_LIMIT = 256 * 1024  # a header longer than this is read only this far
 PART_HEADER_LIMIT = 8 * 1024
 TEXT_LIMIT = 998  # a Subject or From kept longer than this is cut
+# The messages Tenso makes itself (an alert, the daily summary, a bounce, a forward.txt copy, the
+# window's test message: the gateway's submit names its client "tenso") are recorded with the
+# login TENSO, so a search or a program reading ``history --json`` tells them from a client's.
+TENSO = "tenso"
+OWN_CLIENTS = frozenset({*(c.value for c in OwnClient), TENSO})
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
@@ -267,7 +272,7 @@ def received(qid: str, envelope: Envelope, parts: tuple[bytes, ...]) -> Received
         qid=qid,
         received=envelope.received_at,
         client=envelope.client,
-        login=envelope.auth_user,
+        login=envelope.auth_user or (TENSO if envelope.client in OWN_CLIENTS else ""),
         sender=envelope.sender,
         recipients=list(envelope.recipients),
         header_from=_cut(decode(top.get("from", b""))),

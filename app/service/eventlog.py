@@ -61,12 +61,12 @@ def cut(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
-def started(version: str, config: str, account: str) -> Event:
-    return Event(
-        EventId.STARTED,
-        EventType.INFORMATION,
-        f"Tenso {version} started as a service (account {account}); settings {config}.",
-    )
+def started(version: str, config: str, account: str, installer: str | None = None) -> Event:
+    """``installer``: the administrator who installed the service, who may command it unelevated."""
+    text = f"Tenso {version} started as a service (account {account}); settings {config}."
+    if installer:
+        text += f" Its control channel also lets in {installer}, who installed it, from a prompt that is not elevated."
+    return Event(EventId.STARTED, EventType.INFORMATION, text)
 
 
 def stopped(left_queued: bool) -> Event:

@@ -7,7 +7,9 @@ settings with ``queue.dir`` rewritten, the token files and certificates of the d
 and finally the secrets: read from the user's keyring for every key the settings need
 (app/settings/keys.py names them) and handed to the started service over its control channel
 (``password.set``), so the service's own process stores them.  Where no channel answers, they
-are written into the service's file keyring directly (the administrator may write it).  Every
+are written into the service's file keyring directly (the administrator may write it); so too
+when the channel does not let this user in (a prompt that is not elevated): nothing is left
+half-moved, and the report says to run the service's commands from an elevated prompt.  Every
 step is reported: what moved, and what could not.
 """
 
@@ -25,6 +27,7 @@ from typing import Any
 from app import settings as settings_mod
 from app import status as status_mod
 from app.accounts.certificates import FOLDER as ACCOUNT_CERTIFICATES
+from app.control.client import NotAllowed
 from app.service.layout import Layout
 from app.settings import Settings, SettingsError, keys
 from app.store.spool import QueueLocked, Spool
@@ -37,6 +40,7 @@ DATA_FOLDERS = (TOKENS, LISTENER_CERTIFICATES, ACCOUNT_CERTIFICATES)  # what the
 NOT_COPIED = ("lock", "tmp", "control")  # the gateway's lock, mail never acknowledged, requests to a gateway
 COUNTED = ("msg", "state")  # checked by count and size
 CHANNEL_WAIT_S = 30.0
+ELEVATED = "an elevated prompt (Command Prompt → Run as administrator)"
 
 
 class MoveRefused(Exception):
@@ -47,6 +51,7 @@ class MoveRefused(Exception):
 class MoveReport:
     moved: list[str] = field(default_factory=list)
     not_moved: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # nothing lost, but something to do next
 
 
 @dataclass(frozen=True)
@@ -224,7 +229,15 @@ def move(
         channel = None
     else:
         report.moved.append("the service started")
-        channel = _wait_for_channel(connect, new_queue, channel_wait) if secrets else None
+        try:
+            channel = _wait_for_channel(connect, new_queue, channel_wait) if secrets else None
+        except NotAllowed as exc:  # this prompt may not command the service: its keyring file instead
+            channel = None
+            report.notes.append(
+                f"the service's control channel does not let this user in ({exc}); the secrets were written "
+                f"to its keyring file instead, which it reads. Run the service's commands (status, queue, "
+                f"password set) from {ELEVATED}"
+            )
     for key, secret in secrets.items():
         if channel is not None:
             try:
@@ -236,6 +249,8 @@ def move(
         _write_secret(Path(layout.keyring), key, secret)
         if channel is None:
             report.moved.append(f"{key}: written to the service's keyring file {layout.keyring}")
+    if channel is not None:
+        channel.close()
     return report
 
 
@@ -253,10 +268,8 @@ def _wait_for_channel(connect, queue: Path, wait: float):
 
 
 def _control_connect():
-    try:
-        from app.control import client  # type: ignore[import-not-found, unused-ignore]  # the control channel (issue 25, item 2), where it exists
-    except ImportError:
-        return None
+    from app.control import client
+
     return client.connect
 
 

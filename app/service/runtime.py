@@ -16,6 +16,7 @@ from app import __version__
 from app import settings as settings_mod
 from app.headless import SERVICE, Stopper, run_headless
 from app.service import eventlog
+from app.service.installer import Installer
 from app.service.layout import DATA_ENV, FILE_KEYRING_ENV, Layout, stale_extractions
 from app.settings import SettingsError
 from app.system import logs
@@ -50,9 +51,11 @@ def serve(
     on_running: Callable[[], None] = lambda: None,
     on_stopped: Callable[[int, bool], None] = lambda code, left: None,
     removed: list[Path] | None = None,
+    installer: Installer | None = None,
 ) -> int:
     """Runs the gateway on ``config`` until ``stopper`` stops it; the exit code as
-    ``run_headless`` gives it (1: the settings file has problems)."""
+    ``run_headless`` gives it (1: the settings file has problems).  ``installer``: the
+    administrator who installed the service, whose user may open the control channel too."""
     log_file = logs.setup_for_program()
     handler = eventlog.EventLogHandler(report)
     logs.add_handler(handler)
@@ -68,13 +71,21 @@ def serve(
             return 1
 
         def running() -> None:
-            report(eventlog.started(__version__, str(config), account))
+            report(eventlog.started(__version__, str(config), account, installer.user if installer else None))
             on_running()
 
         def stopped(code: int, left: bool) -> None:
             report(eventlog.stopped(left) if code == 0 else eventlog.not_started(code, str(log_file)))
             on_stopped(code, left)
 
-        return run_headless(config, settings, mode=SERVICE, stopper=stopper, on_running=running, on_stopped=stopped)
+        return run_headless(
+            config,
+            settings,
+            mode=SERVICE,
+            stopper=stopper,
+            on_running=running,
+            on_stopped=stopped,
+            admin_sid=installer.sid if installer else None,
+        )
     finally:
         logs.remove_handler(handler)

@@ -25,7 +25,7 @@ import win32security  # noqa: E402
 import win32service  # noqa: E402
 
 from app.headless import Stopper  # noqa: E402
-from app.service import eventlog, plan, runtime  # noqa: E402
+from app.service import eventlog, installer, plan, runtime  # noqa: E402
 from app.service.layout import service_layout  # noqa: E402
 from app.service.state import START_TYPES, STATES, ServiceState  # noqa: E402
 
@@ -73,6 +73,20 @@ def _account_sid(account: plan.Account) -> str:
     if account.sid:
         return account.sid
     return win32security.ConvertSidToStringSid(_lookup(account))
+
+
+def _installing_user() -> tuple[str, str]:
+    """The SID and ``DOMAIN\\name`` of the user running ``service install`` (elevated or not, the
+    token's user is the administrator's own account)."""
+    import win32api
+
+    from app.control.windows import own_sid
+
+    try:
+        name = win32api.GetUserNameEx(win32api.NameSamCompatible)
+    except pywintypes.error:
+        name = win32api.GetUserName()
+    return own_sid(), name
 
 
 def _grant_service_logon(account: plan.Account) -> None:
@@ -151,6 +165,19 @@ def install(chosen: plan.InstallPlan, password: str | None) -> list[str]:
                 output = f"{result.stdout.strip()} {result.stderr.strip()}".strip()
                 raise ServiceError(result.returncode, f"{subprocess.list2cmdline(command)}: {output}")
         done.append(f"{root}: only {chosen.account.shown}, SYSTEM and Administrators may open it")
+        try:
+            sid, user = _installing_user()
+            installer.record(root, sid, user)
+        except (pywintypes.error, OSError, ValueError) as exc:  # the service works without it
+            done.append(
+                f"who installed the service could not be recorded ({exc}): the service's commands (status, "
+                "queue, password set) then need an elevated prompt (Run as administrator)"
+            )
+        else:
+            done.append(
+                f"{user} (who installed it) may command the running service (status, queue, password set) even "
+                "from a prompt that is not elevated; other users need an elevated prompt"
+            )
         _register_event_source()
     except BaseException:
         remove()  # no half-installed service: install again once the cause is fixed
@@ -255,6 +282,7 @@ def host(config: Path) -> int:
     layout = service_layout()
     own = getattr(sys, "_MEIPASS", None)  # the one-file exe's extraction folder
     removed = runtime.prepare(layout, Path(own) if own else None)
+    installed_by = installer.read(Path(str(layout.root)))  # may open the channel unelevated
 
     class TensoService(win32serviceutil.ServiceFramework):
         _svc_name_ = plan.NAME
@@ -324,6 +352,7 @@ def host(config: Path) -> int:
                 on_running=running,
                 on_stopped=stopped,
                 removed=removed,
+                installer=installed_by,
             )
             if code != 0:
                 # It could not start (a port in use, settings with problems) or ended by itself:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import urllib.request
 from urllib.parse import urlsplit
 
+from app.problems import Problem
+
 NONE = "none"
 
 
@@ -78,14 +80,24 @@ def where(proxy: str) -> str:
     return parts.netloc.rsplit("@", 1)[-1] or proxy
 
 
-def asks_for_login(proxy: str) -> str:
-    return (
-        f"the proxy at {where(proxy)} asks for a login (407 Proxy Authentication Required); Tenso does not "
+def asks_for_login(proxy: str) -> Problem:
+    return Problem(
+        "",
+        "the proxy at {proxy} asks for a login (407 Proxy Authentication Required); Tenso does not "
         "log in to proxies: let the proxy allow this computer without a login, or set delivery.http_proxy to "
-        "one that does"
+        "one that does",
+        proxy=where(proxy),
     )
 
 
-def unreachable(proxy: str, setting: str, error: object) -> str:
-    given = "delivery.http_proxy" if setting else "the system's proxy setting"
-    return f"cannot reach the proxy at {where(proxy)} (from {given}): {error}"
+def unreachable(proxy: str, setting: str, error: object) -> Problem:
+    if setting:
+        return Problem(
+            "", "cannot reach the proxy at {proxy} (from delivery.http_proxy): {error}", proxy=where(proxy), error=error
+        )
+    return Problem(
+        "",
+        "cannot reach the proxy at {proxy} (from the system's proxy setting): {error}",
+        proxy=where(proxy),
+        error=error,
+    )

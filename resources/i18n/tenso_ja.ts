@@ -4,6 +4,50 @@
   <context>
     <name>Tenso</name>
     <message>
+      <source>event {number} in the Application log</source>
+      <translation>アプリケーション ログにイベント {number} を書き込みました</translation>
+    </message>
+    <message>
+      <source>the webhook answered HTTP {status}</source>
+      <translation>Webhook の応答: HTTP {status}</translation>
+    </message>
+    <message>
+      <source>there is no Windows Event Log on this system; the log line is the record</source>
+      <translation>このシステムには Windows イベント ログがありません。ログの行が記録になります</translation>
+    </message>
+    <message>
+      <source>the webhook answered HTTP {code}; check alerts.webhook_url (a Teams or Slack incoming webhook's address, copied whole)</source>
+      <translation>Webhook が HTTP {code} を返しました。alerts.webhook_url（Teams または Slack の受信 Webhook のアドレスを省略せずにコピーしたもの）を確認してください</translation>
+    </message>
+    <message>
+      <source>cannot reach the webhook ({why}); check alerts.webhook_url and the network</source>
+      <translation>Webhook に接続できません（{why}）。alerts.webhook_url とネットワークを確認してください</translation>
+    </message>
+    <message>
+      <source>the Windows Event Log did not take it: {error}</source>
+      <translation>Windows イベント ログに書き込めませんでした: {error}</translation>
+    </message>
+    <message>
+      <source>shown</source>
+      <translation>表示しました</translation>
+    </message>
+    <message>
+      <source>queued as {qid} to &lt;{to}&gt; via {way}</source>
+      <translation>キュー ID {qid} で &lt;{to}&gt; 宛てにキューに入れました（経路: {way}）</translation>
+    </message>
+    <message>
+      <source>not sent: it would go through {way}, the destination the alert is about</source>
+      <translation>送信していません: 通知の対象である送信先 {way} を経由してしまうためです</translation>
+    </message>
+    <message>
+      <source>written</source>
+      <translation>書き込みました</translation>
+    </message>
+    <message>
+      <source>cannot be queued: {error}</source>
+      <translation>キューに入れられません: {error}</translation>
+    </message>
+    <message>
       <source>the server offers no AUTH mechanism Tenso speaks ({offered})</source>
       <translation>サーバーが Tenso の使える認証方式を提供していません({offered})</translation>
     </message>
@@ -308,6 +352,46 @@
       <translation>RCPTで拒否</translation>
     </message>
     <message>
+      <source>This window is the console of another gateway: send the test from a mail client through it.</source>
+      <translation>このウィンドウは別のゲートウェイのコンソールです。テストメールはメールソフトからそのゲートウェイ経由で送ってください。</translation>
+    </message>
+    <message>
+      <source>The service was not started: Windows did not allow it (an administrator must confirm).</source>
+      <translation>サービスを開始できませんでした: Windows が許可しませんでした(管理者の確認が必要です)。</translation>
+    </message>
+    <message>
+      <source>The service was not stopped: Windows did not allow it (an administrator must confirm).</source>
+      <translation>サービスを停止できませんでした: Windows が許可しませんでした(管理者の確認が必要です)。</translation>
+    </message>
+    <message>
+      <source>The service did not start: {0}</source>
+      <translation>サービスが開始しませんでした: {0}</translation>
+    </message>
+    <message>
+      <source>The service did not stop: {0}</source>
+      <translation>サービスが停止しませんでした: {0}</translation>
+    </message>
+    <message>
+      <source>the headless gateway</source>
+      <translation>画面なし(--headless)のゲートウェイ</translation>
+    </message>
+    <message>
+      <source>the Tenso service</source>
+      <translation>Tenso のサービス</translation>
+    </message>
+    <message>
+      <source>the gateway of another Tenso window</source>
+      <translation>別の Tenso ウィンドウのゲートウェイ</translation>
+    </message>
+    <message>
+      <source>Tenso — console of {0} (pid {1})</source>
+      <translation>Tenso — {0}のコンソール (PID {1})</translation>
+    </message>
+    <message>
+      <source>Console of {0}: pid {1}, running since {2}, settings file {3}.</source>
+      <translation>{0}のコンソール: PID {1}、{2} から動作中、設定ファイル {3}</translation>
+    </message>
+    <message>
       <source>Tenso: alert</source>
       <translation>Tenso: 警告</translation>
     </message>
@@ -316,16 +400,40 @@
       <translation>Tenso: 警告（継続中）</translation>
     </message>
     <message>
+      <source>the gateway</source>
+      <translation>ゲートウェイ</translation>
+    </message>
+    <message>
+      <source>{0} (pid {1}) has stopped. This window attaches to it again when it is back, or press Start to run the gateway in this window.</source>
+      <translation>{0} (PID {1}) が停止しました。再び起動すればこのウィンドウは自動でつながります。このウィンドウでゲートウェイを動かすには「開始」を押してください。</translation>
+    </message>
+    <message>
+      <source>This window is the console of the headless gateway (pid {0}); it does not stop it. Stop it where it was started: Ctrl+C in its terminal, kill -TERM {0}, or systemctl stop when systemd runs it. The window then offers to start its own.</source>
+      <translation>このウィンドウは画面なし(--headless)のゲートウェイ (PID {0}) のコンソールなので、停止はできません。起動した場所で停止してください: その端末で Ctrl+C、kill -TERM {0}、または systemd で動かしている場合は systemctl stop。停止後、このウィンドウで起動できるようになります。</translation>
+    </message>
+    <message>
+      <source>The gateway runs in another Tenso window (pid {0}): stop it there, or quit that window.</source>
+      <translation>ゲートウェイは別の Tenso ウィンドウ (PID {0}) で動いています。そのウィンドウで停止するか、そのウィンドウを終了してください。</translation>
+    </message>
+    <message>
+      <source>The gateway did not do it: {0}</source>
+      <translation>ゲートウェイが実行しませんでした: {0}</translation>
+    </message>
+    <message>
+      <source>{0} has stopped</source>
+      <translation>{0}が停止しました</translation>
+    </message>
+    <message>
       <source>Tenso: alert over</source>
       <translation>Tenso: 復旧しました</translation>
     </message>
     <message>
-      <source>Tenso is not running: press Start (and Apply the new settings) first.</source>
-      <translation>Tenso が動作していません：先に「開始」を押してください（新しい設定は「適用」してから）。</translation>
-    </message>
-    <message>
       <source>Tenso is not running: press Start to send the test mail.</source>
       <translation>Tenso が動作していません。テストのメールを送るには「開始」を押してください。</translation>
+    </message>
+    <message>
+      <source>Tenso is not running: press Start (and Apply the new settings) first.</source>
+      <translation>Tenso が動作していません：先に「開始」を押してください（新しい設定は「適用」してから）。</translation>
     </message>
     <message>
       <source>The history file {0} cannot be read: {1}. Check that the disk is there and the file may be read.</source>
@@ -386,6 +494,22 @@
     <message>
       <source>(+{0} more)</source>
       <translation>(ほか {0} 件)</translation>
+    </message>
+    <message>
+      <source>an alert or the daily summary, to alerts.email_to</source>
+      <translation>通知または日次レポート（alerts.email_to 宛て）</translation>
+    </message>
+    <message>
+      <source>a bounce or delay warning to the sender of a message</source>
+      <translation>メールの送信者への返送（エラー）通知または遅延の通知</translation>
+    </message>
+    <message>
+      <source>a copy by a local user's forward.txt</source>
+      <translation>ローカル ユーザーの forward.txt による転送のコピー</translation>
+    </message>
+    <message>
+      <source>a test message from the window</source>
+      <translation>ウィンドウから送ったテスト メール</translation>
     </message>
     <message>
       <source>Microsoft 365 message trace (Exchange admin center &gt; Mail flow &gt; Message trace)</source>
@@ -488,6 +612,10 @@
       <translation>{0} バイト</translation>
     </message>
     <message>
+      <source>Made by Tenso itself: {0}</source>
+      <translation>Tenso 自身が作成: {0}</translation>
+    </message>
+    <message>
       <source>Report sent to the sender: {0}</source>
       <translation>送信者に送った通知: {0}</translation>
     </message>
@@ -524,12 +652,12 @@
       <translation>データフォルダー内のファイルにパスワードを保存する</translation>
     </message>
     <message>
-      <source>Passwords are now kept in {0}.</source>
-      <translation>パスワードは {0} に保存されます。</translation>
-    </message>
-    <message>
       <source>The settings file {0} has problems:</source>
       <translation>設定ファイル {0} に問題があります:</translation>
+    </message>
+    <message>
+      <source>Passwords are now kept in {0}.</source>
+      <translation>パスワードは {0} に保存されます。</translation>
     </message>
     <message>
       <source>Tenso: mail returned to sender</source>
@@ -546,6 +674,10 @@
     <message>
       <source>Tenso: a token request was refused; the mail waits</source>
       <translation>Tenso: トークンの要求が拒否されました。メールは待機しています</translation>
+    </message>
+    <message>
+      <source>A Tenso gateway already runs on this queue as another user, and this user may not command it. Start Tenso as that user or as an administrator to use its window.</source>
+      <translation>このキューでは別のユーザーの Tenso ゲートウェイがすでに動いていて、このユーザーからは操作できません。そのゲートウェイのウィンドウを使うには、そのユーザーか管理者として Tenso を起動してください。</translation>
     </message>
     <message>
       <source>This rule never matches: rule No. {0} ({1}) above it catches all its mail.</source>
@@ -1080,6 +1212,10 @@
       <translation>検索中...</translation>
     </message>
     <message>
+      <source>The history is off: nothing new is recorded. To switch it on, tick "Keep a history of every message" in the Server tab's History box and press Apply.</source>
+      <translation>履歴はオフです。新しいメールは記録されません。オンにするには、「サーバー」タブの「履歴」欄で「すべてのメールの履歴を記録する」にチェックを入れ、「適用」を押してください。</translation>
+    </message>
+    <message>
       <source>Copied. Paste it into the message trace of the Exchange admin center, or run the line in PowerShell.</source>
       <translation>コピーしました。Exchange 管理センターのメッセージの追跡に貼り付けるか、最後の行を PowerShell で実行してください。</translation>
     </message>
@@ -1096,10 +1232,6 @@
       <translation>期間</translation>
     </message>
     <message>
-      <source>The history is off (history.enabled is false in the settings file): nothing is recorded.</source>
-      <translation>履歴は無効です（設定ファイルの history.enabled が false）。何も記録されません。</translation>
-    </message>
-    <message>
       <source>No message in the history matches.</source>
       <translation>条件に合うメールは履歴にありません。</translation>
     </message>
@@ -1110,6 +1242,10 @@
     <message>
       <source>Message {0} is not in the history yet: it is written a moment after it arrives.</source>
       <translation>メール {0} はまだ履歴にありません。履歴は受信の少しあとに書き込まれます。</translation>
+    </message>
+    <message>
+      <source>{0} recorded before shown.</source>
+      <translation>以前に記録された {0} 件を表示しています。</translation>
     </message>
     <message>
       <source>The newest {0} shown; More shows the next {1}.</source>
@@ -1510,6 +1646,14 @@ for {1}, valid until {2}</source>
     <message>
       <source>Start Tenso when I log in to Windows</source>
       <translation>Windows へのログイン時に Tenso を起動する</translation>
+    </message>
+    <message>
+      <source>Keep a history of every message (履歴)</source>
+      <translation>すべてのメールの履歴を記録する</translation>
+    </message>
+    <message>
+      <source>Who sent what to whom, and what each destination answered, searchable in the History tab; never the content</source>
+      <translation>だれがだれに何を送り、送信先がどう応答したかを記録し、「履歴」タブで検索できます。メールの本文は記録しません</translation>
     </message>
     <message>
       <source>Clients connected at the same time, per receiving process</source>
@@ -1928,12 +2072,8 @@ for {1}, valid until {2}</source>
       <translation>設定の読み込み</translation>
     </message>
     <message>
-      <source>Settings applied</source>
-      <translation>設定を適用しました</translation>
-    </message>
-    <message>
-      <source>Settings saved; Tenso starts with them</source>
-      <translation>設定を保存しました。Tenso は次の開始からこの設定で動きます</translation>
+      <source>Settings applied: the gateway saved and reloaded them</source>
+      <translation>設定を適用しました: ゲートウェイが保存して読み込み直しました</translation>
     </message>
     <message>
       <source>Save the changes before closing?</source>
@@ -1944,8 +2084,20 @@ for {1}, valid until {2}</source>
       <translation>このアドレスとポートではメールを受信できません。サーバータブの「待ち受けアドレス」で別のポート(例: 0.0.0.0:2525)を指定して「適用」を押し、メールソフトの送信先もそのポートに変更してください。</translation>
     </message>
     <message>
+      <source>Settings applied</source>
+      <translation>設定を適用しました</translation>
+    </message>
+    <message>
+      <source>Settings saved; Tenso starts with them</source>
+      <translation>設定を保存しました。Tenso は次の開始からこの設定で動きます</translation>
+    </message>
+    <message>
       <source>Not saved. Fix these first:</source>
       <translation>保存していません。先に次の問題を直してください:</translation>
+    </message>
+    <message>
+      <source>Not applied: the gateway refused the settings and runs on as before: {0}</source>
+      <translation>適用されませんでした: ゲートウェイは設定を受け付けず、これまでの設定で動作を続けています: {0}</translation>
     </message>
     <message>
       <source>Saved, but not applied: {0}</source>
@@ -2262,6 +2414,18 @@ for {1}, valid until {2}</source>
     <message>
       <source>another Tenso is running on the queue {path}</source>
       <translation>キュー {path} では別の Tenso が動いています</translation>
+    </message>
+    <message>
+      <source>the proxy at {proxy} asks for a login (407 Proxy Authentication Required); Tenso does not log in to proxies: let the proxy allow this computer without a login, or set delivery.http_proxy to one that does</source>
+      <translation>プロキシ {proxy} がログインを求めています（407 Proxy Authentication Required）。Tenso はプロキシにログインしません。このコンピューターをログインなしで許可するようプロキシを設定するか、delivery.http_proxy にログイン不要のプロキシを指定してください</translation>
+    </message>
+    <message>
+      <source>cannot reach the proxy at {proxy} (from the system's proxy setting): {error}</source>
+      <translation>プロキシ {proxy}（システムのプロキシ設定）に接続できません: {error}</translation>
+    </message>
+    <message>
+      <source>cannot reach the proxy at {proxy} (from delivery.http_proxy): {error}</source>
+      <translation>プロキシ {proxy}（delivery.http_proxy の設定）に接続できません: {error}</translation>
     </message>
     <message>
       <source>the greeting</source>

@@ -4,6 +4,7 @@ sink for the alert mail.  Time is the watcher's clock, moved by the test: no sle
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import smtplib
@@ -12,6 +13,8 @@ import time
 import pytest
 
 from app.alerts import watcher as watcher_mod
+from app.history import query
+from app.history.records import State
 from tests.support.gateway import RunningGateway, make_settings, retry_now, rule
 from tests.support.processes import dead_port, revive
 from tests.support.smtp import Upstream, message
@@ -215,11 +218,15 @@ def local_today(hour: int, minute: int = 0, days: int = 0) -> float:
 def test_the_daily_summary_is_mailed_once_at_its_hour_with_the_counts_and_the_bounces(
     tmp_path, started, upstream_factory, caplog
 ):
+    """With the history off: the counts are the status counts, the bounces the log's lines."""
     caplog.set_level("INFO", logger="tenso")  # the program's level: the bounce lines are INFO
     sink = upstream_factory()
     sink.handler.rcpt_replies["nobody@far.test"] = "550 5.1.1 no such user here"
     settings = make_settings(
-        tmp_path, rules=[rule(sink.port)], alerts={"email_to": "admin@ops.test", "summary_hour": 9}
+        tmp_path,
+        rules=[rule(sink.port)],
+        alerts={"email_to": "admin@ops.test", "summary_hour": 9},
+        history={"enabled": False},
     )
     clock = FixedClock(local_today(0, 30))  # before the hour: nothing
     gw = started(settings, clock)
@@ -245,3 +252,65 @@ def test_the_daily_summary_is_mailed_once_at_its_hour_with_the_counts_and_the_bo
     gw = started(settings, clock)
     check(gw)
     assert len([m for m in sink.messages if m.rcpt_tos == ["admin@ops.test"]]) == 1
+
+
+def test_with_the_history_on_the_summary_lists_each_bounce_with_its_subject_and_the_reply(
+    tmp_path, started, upstream_factory
+):
+    """The upstream refuses one recipient for good: the summary's bounce line comes from the
+    history (sender, recipient, the decoded Japanese subject, the upstream's reply), and its
+    counts are the history's: 4 sent on (the bounce to the scanner too), 1 bounced, 1 refused
+    at RCPT (no rule, no relaying)."""
+    sink = upstream_factory()
+    sink.handler.rcpt_replies["nobody@far.test"] = "550 5.1.1 no such user here"
+    settings = make_settings(
+        tmp_path,
+        rules=[rule(sink.port, "@far.test"), rule(sink.port, "@lan.test")],
+        alerts={"email_to": "admin@far.test", "summary_hour": 9},
+        options={"relay_networks": [], "relay_for_rule_matches": True},  # x@elsewhere.test: no rule, refused
+    )
+    clock = FixedClock(local_today(0, 30))
+    gw = started(settings, clock)
+    send_many(gw.port, 2)
+    subject = "=?UTF-8?B?" + base64.b64encode("請求書 12月分".encode()).decode() + "?="
+    with smtplib.SMTP("127.0.0.1", gw.port, timeout=30) as client:
+        client.sendmail("scan@lan.test", ["nobody@far.test"], message(subject))
+        refused = client.sendmail("scan@lan.test", ["ok@far.test", "x@elsewhere.test"], message("partly"))
+    assert list(refused) == ["x@elsewhere.test"]
+    sink.handler.wait_for(4)  # the two, the partly one, and the bounce goes to scan@lan.test
+    wait_until(lambda: not gw.spool.messages(), 20, "the queue empty")
+
+    def sent_in_history() -> int:  # an attempt's record reaches the writer after its message left the queue
+        gw.gateway.history.flush()
+        found = query.search(settings.history_path, query.Filters(state=State.SENT))
+        return sum(r["state"] == "sent" for m in found for r in m["recipients"])
+
+    wait_until(lambda: sent_in_history() == 4, 20, "the 4 deliveries in the history")
+
+    clock.when = local_today(9, 5, days=1)
+    check(gw)
+    wait_until(lambda: [m for m in sink.messages if m.rcpt_tos == ["admin@far.test"]], 20, "the summary")
+    summaries = [m for m in sink.messages if m.rcpt_tos == ["admin@far.test"]]
+    assert len(summaries) == 1
+    mail = email.message_from_bytes(summaries[0].data, policy=email.policy.default)
+    text = mail.get_content()
+    assert "  sent on: 4" in text and "  bounced: 1" in text and "  refused (never queued): 1" in text, text
+    assert "Bounced (1):" in text and "返送されたメール（1 件）:" in text
+    line = next(li for li in text.splitlines() if "nobody@far.test" in li)
+    assert "<scan@lan.test> to <nobody@far.test>" in line
+    assert '"請求書 12月分"' in line and "550 5.1.1 no such user here" in line, line
+
+    # The summary is in the history as a message Tenso made itself: sender <>, client "alert",
+    # login "tenso", From Tenso; a search for the scanner's mail does not list it.
+    wait_until(lambda: not gw.spool.messages(), 20, "the summary delivered")
+    gw.gateway.history.flush()
+    path = settings.history_path
+    own = query.search(path, query.Filters(subject="Tenso daily summary"))
+    assert [(m["from"], m["client"], m["login"], m["header_from"]) for m in own] == [
+        ("", "alert", "tenso", "Tenso <tenso@tenso.test>")
+    ]
+    assert [(r["address"], r["state"]) for r in own[0]["recipients"]] == [("admin@far.test", "sent")]
+    scans = query.search(path, query.Filters(sender="scan@lan.test"))
+    assert scans and all(m["client"] != "alert" and m["login"] != "tenso" for m in scans)
+    bounce = query.search(path, query.Filters(recipient="scan@lan.test"))
+    assert [(m["from"], m["client"], m["login"]) for m in bounce] == [("", "bounce", "tenso")]

@@ -8,6 +8,7 @@ import asyncio
 import threading
 import time
 
+from app.deliver import scheduler
 from app.gateway import Gateway
 from app.store.spool import Request
 from tests.support.gateway import make_settings, rule
@@ -43,19 +44,21 @@ def test_an_idle_gateway_sets_no_timer_under_a_second_and_reads_the_control_fold
 
     try:
         call(gateway.start())
-        time.sleep(4.5)  # start-up's own work ends; the control folder's last change is > 3 s old
+        time.sleep(scheduler.CONTROL_POLL_SECONDS + 1.0)  # start-up's work ends; the second look lists once more
         loop.call_soon_threadsafe(lambda: (loop.timers.clear(), setattr(loop, "hops", 0)))
         time.sleep(3.2)
         timers, hops = list(loop.timers), loop.hops
         soon = [(round(delay, 3), callback) for delay, callback in timers if delay < 0.9]
         assert not soon, f"timers under a second on an idle gateway: {soon}"
         assert len(timers) <= 2 * 3.2, f"{len(timers)} timers in 3.2 s: {timers}"
-        assert hops == 0, f"{hops} thread hop(s) while idle (the control folder listed every second?)"
+        assert hops == 0, f"{hops} thread hop(s) while idle (the control folder listed at every look?)"
 
         # A request still reaches it: the folder's time moves, and the next look lists it.
         qid = "NOSUCHMESSAGE"
         path = gateway.spool.request(Request.RETRY, qid)
-        wait_until(lambda: not path.exists(), 5, "the gateway to take the retry request")
+        wait_until(
+            lambda: not path.exists(), 2 * scheduler.CONTROL_POLL_SECONDS + 2, "the gateway to take the retry request"
+        )
     finally:
         call(gateway.stop(grace=5))
         loop.call_soon_threadsafe(loop.stop)

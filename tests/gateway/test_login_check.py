@@ -48,5 +48,6 @@ def test_a_missing_password_says_where_to_set_it_in_the_window_and_on_the_comman
     settings = _settings(tmp_path, up.port, auth_accounts={"common": {"username": "isp-id"}})
     report = offline.check_login(settings, 0, "common")
     assert report.error == (
-        "no password stored for common: save it in the window (Auth accounts) or run: python -m app password set common"
+        "no password stored for common: save it in the window (Auth accounts) or run: "
+        f"python -m app password set common --config {settings.source}"
     )

@@ -307,7 +307,7 @@ def _config(tmp_path: Path, rules: list[dict]) -> Path:
 
 def three_control_polls() -> float:
     """Longer than the queue runner takes to see a request in the control folder (pause, retry...):
-    three of its CONTROL_POLL_SECONDS (1 s; 0.1 s in the tests' gateways, gateway_factory)."""
+    three of its CONTROL_POLL_SECONDS (5 s; 0.1 s in the tests' gateways, gateway_factory)."""
     return 3 * scheduler.CONTROL_POLL_SECONDS
 
 

@@ -5,6 +5,8 @@ with the gateway running (the mail is queued and arrives at a real sink) and sto
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton, QSpinBox
 
 from tests.support.gui import until
@@ -64,7 +66,7 @@ def test_send_a_test_alert_tells_each_channel_and_shows_what_it_answered(gui, en
         assert tray == [
             ("Tenso: alert", "Tenso alert: this is a test alert from the window's Send a test alert; nothing is wrong.")
         ]
-        assert "Webhook: OK — HTTP 200" in box.answers.text()
+        assert "Webhook: OK — the webhook answered HTTP 200" in box.answers.text()
         assert "Mail: failed — Tenso is not running" in box.answers.text()
 
         async def running() -> None:
@@ -79,5 +81,49 @@ def test_send_a_test_alert_tells_each_channel_and_shows_what_it_answered(gui, en
         assert len(tray) == 2
         assert sink.messages[0].rcpt_tos == ["admin@ops.test"]
         assert f"127.0.0.1:{sink.port}" in box.answers.text()  # the way the mail went
+    finally:
+        hook.stop()
+
+
+def test_the_test_alert_answers_are_all_in_japanese_in_the_japanese_window(gui, english, upstream_factory):
+    """Every word the window shows of a channel's answer is the window's language: the log's, the
+    webhook's and the mail's answers are worded in Japanese, only the values (the queue ID, the
+    address, the way out, the HTTP status) are as they are."""
+    from app.gui import i18n
+
+    hook = WebhookReceiver()
+    sink = upstream_factory()
+    try:
+        i18n.install("ja")
+        window = gui.open(
+            server={"listen": ["127.0.0.1:0"]},
+            rules=[{"match": "*", "destination": "127.0.0.1", "port": sink.port, "tls": "none"}],
+            alerts={"webhook_url": hook.url, "email_to": "admin@ops.test"},
+        )
+        box = window.server_tab.alerts
+        button = box.findChild(QPushButton, "sendTestAlert")
+
+        async def stopped() -> None:
+            button.click()
+            await until(lambda: "Webhook: OK" in box.answers.text(), 15, "the webhook's answer")
+
+        gui.run(stopped())
+        text = box.answers.text()
+        assert "Webhook: OK — Webhook の応答: HTTP 200" in text
+        assert "メール: 失敗 — Tenso が動作していません" in text, text
+
+        async def running() -> None:
+            await window.controller.start()
+            button.click()
+            await until(lambda: len(hook.posts) == 2 and "キューに入れました" in box.answers.text(), 15, "both answers")
+            await until(lambda: sink.messages, 15, "the test alert mail at the sink")
+            await window.controller.stop()
+
+        gui.run(running())
+        text = box.answers.text()
+        assert "ログ: OK — 書き込みました" in text, text
+        assert f"<admin@ops.test> 宛てにキューに入れました（経路: 127.0.0.1:{sink.port}）" in text, text
+        words = re.sub(r"<[^>]*>|\b[0-9A-F]{16}\b|127\.0\.0\.1:\d+|HTTP \d+|Webhook|OK|Tenso", "", text)
+        assert not re.search(r"[A-Za-z]{3,}", words), f"English words in the Japanese window: {words!r}"
     finally:
         hook.stop()

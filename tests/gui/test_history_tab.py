@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import QDateTime, QElapsedTimer, QTimer
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QCheckBox, QGroupBox, QSpinBox
 
+from app import settings as settings_mod
 from app.gui import i18n
 from app.gui.history_model import COL_ID, COL_STATE
 from app.gui.history_text import message_trace_text
@@ -415,7 +417,57 @@ def test_with_the_history_off_the_tab_says_so_instead_of_no_match(gui, english):
 
     gui.run(scenario(), timeout=30)
     assert shown_ids(tab) == []
-    assert tab.summary.text().startswith("The history is off (history.enabled is false")
+    assert tab.summary.text() == (
+        'The history is off: nothing new is recorded. To switch it on, tick "Keep a history of every message" '
+        "in the Server tab's History box and press Apply."
+    )
+    # The control it names is there, by those words, and switches it on at Apply.
+    box = window.server_tab.findChild(QGroupBox, "historyBox")
+    assert box.title() == "History"
+    on = box.findChild(QCheckBox, "historyEnabled")
+    assert on.text() == "Keep a history of every message (履歴)" and not on.isChecked()
+    assert not box.findChild(QSpinBox, "historyDays").isEnabled()
+    on.setChecked(True)
+    gui.apply(window)
+    assert gui.saved()["history"]["enabled"] is True
+
+
+def test_the_server_tabs_history_box_sets_history_enabled_and_days_saved_at_apply(gui, english):
+    window = gui.open()
+    box = window.server_tab.findChild(QGroupBox, "historyBox")
+    on = box.findChild(QCheckBox, "historyEnabled")
+    days = box.findChild(QSpinBox, "historyDays")
+    assert on.isChecked() and days.value() == 90 and days.text() == "90 days"
+    assert (days.minimum(), days.maximum()) == (1, 3650)
+    days.setValue(30)
+    on.setChecked(False)
+    assert not days.isEnabled()
+    assert gui.saved().get("history", {}).get("days", 90) == 90  # nothing saved before Apply
+    gui.apply(window)
+    assert window.problems.text() == ""
+    assert gui.saved()["history"] == {"enabled": False, "days": 30}
+    assert window.controller.settings.history == settings_mod.History(enabled=False, days=30)  # applied
+    window.close()
+    again = gui.open(settings_mod.load(gui.config))  # the saved file shown again
+    box = again.server_tab.findChild(QGroupBox, "historyBox")
+    assert not box.findChild(QCheckBox, "historyEnabled").isChecked()
+    assert box.findChild(QSpinBox, "historyDays").value() == 30
+
+
+def test_the_history_box_and_the_tabs_off_line_in_japanese(gui, english):
+    i18n.install("ja")
+    window = gui.open(history={"enabled": False})
+    box = window.server_tab.findChild(QGroupBox, "historyBox")
+    assert box.title() == "履歴"
+    assert box.findChild(QCheckBox, "historyEnabled").text() == "すべてのメールの履歴を記録する"
+    assert box.findChild(QSpinBox, "historyDays").text() == "90 日"
+    tab = window.history_tab
+    window.tabs.setCurrentWidget(tab)
+    gui.run(settled(tab), timeout=30)
+    assert tab.summary.text() == (
+        "履歴はオフです。新しいメールは記録されません。オンにするには、「サーバー」タブの「履歴」欄で"
+        "「すべてのメールの履歴を記録する」にチェックを入れ、「適用」を押してください。"
+    )
 
 
 def test_the_quick_periods_start_at_midnight_7_and_30_days_ago_and_all_has_no_start(gui, english):
@@ -452,3 +504,24 @@ def test_the_message_trace_without_a_message_id_goes_by_the_envelope_and_says_wh
     assert "-RecipientAddress 'a@example.net','o''neil@example.net'" in line  # a quote doubled, not closed
     start = datetime.strptime(line.split("-StartDate '")[1][:20], "%Y-%m-%d %H:%M:%SZ").replace(tzinfo=UTC)
     assert abs(start.timestamp() - (NOW - 100 * 86400 - 15 * 60)) < 2  # 15 minutes before it arrived
+
+
+def test_a_message_tenso_made_itself_says_so_in_its_timeline_not_received_from(gui, english):
+    """The alert mail's record (client alert, login tenso, sender <>) reads as Tenso's own message;
+    a scanner's still reads as received from its address.  Every own client has its words."""
+    from app.gui.history_text import OWN_MESSAGES
+    from app.history.summary import OWN_CLIENTS
+
+    assert set(OWN_MESSAGES) == OWN_CLIENTS
+    alert = received("ALERT", 1, client="alert", login="tenso", sender="", header_from="Tenso <tenso@t.test>")
+    window, tab = opened(gui, [alert, received("SCAN", 2)])
+
+    async def scenario() -> None:
+        await settled(tab)
+        assert shown_ids(tab) == ["ALERT", "SCAN"]
+        tab.view.selectRow(0)
+        await until(lambda: "Made by Tenso" in tab.detail.toPlainText(), 10, "the alert's timeline")
+
+    gui.run(scenario(), timeout=30)
+    assert "Made by Tenso itself: an alert or the daily summary, to alerts.email_to" in tab.detail.toPlainText()
+    assert "Received from" not in tab.detail.toPlainText()

@@ -46,7 +46,7 @@ def test_sighup_applies_a_changed_file_and_a_broken_one_keeps_the_running_settin
     assert "Traceback" not in gw.log
 
 
-def test_the_reload_command_reaches_the_running_gateway_through_its_queue(tmp_path, tenso, upstream_factory):
+def test_the_reload_command_says_whether_the_running_gateway_took_the_file(tmp_path, tenso, upstream_factory):
     first, second = upstream_factory(), upstream_factory()
     port = free_port()
     config = write_config(tmp_path, port, first.port)
@@ -55,11 +55,20 @@ def test_the_reload_command_reaches_the_running_gateway_through_its_queue(tmp_pa
 
     result = run_app("reload", "--config", str(config), timeout=30)
     assert result.returncode == 0, result.stderr
-    assert "reload requested" in result.stdout
+    assert result.stdout == f"reloaded: settings reloaded from {config}: 1 rule(s)\n"
     gw.wait_log(r"settings reloaded from .*settings\.json")
     send(port, "a@lan.test", ["x@example.net"], message("after reload"))
     (got,) = second.handler.wait_for(1)
     assert got.rcpt_tos == ["x@example.net"] and not first.messages
+
+    good = config.read_text(encoding="utf-8")
+    config.write_text(good.replace('"tls": "none"', '"tls": "sometimes"'), encoding="utf-8")
+    result = run_app("reload", "--config", str(config), timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"not reloaded: settings not reloaded: {config} has problems (rules[0].tls: ")
+    assert result.stderr.rstrip().endswith("the running settings stay")
+    send(port, "a@lan.test", ["y@example.net"], message("still the old rule"))
+    assert [m.rcpt_tos for m in second.handler.wait_for(2)][1] == ["y@example.net"]
 
 
 def test_the_reload_command_says_so_when_no_gateway_runs(tmp_path):

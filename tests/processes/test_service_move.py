@@ -7,12 +7,15 @@ before anything changes."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from keyrings.alt.file import PlaintextKeyring
 
+from app.control import client
 from app.service import move
 from app.service.layout import Layout
 from app.store.spool import Envelope, Spool, new_id
@@ -160,3 +163,55 @@ def test_a_service_that_does_not_start_still_gets_the_secrets_in_its_keyring_fil
     assert service_keyring.get_password("tenso", "common") == "isp-secret"
     assert any(line == f"common: written to the service's keyring file {layout.keyring}" for line in report.moved)
     assert len(list((Path(layout.queue) / "msg").iterdir())) == 3
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() != 0, reason="only root can act as another user (Unix)")
+def test_a_mover_the_services_channel_refuses_still_moves_everything_and_is_told_to_use_an_elevated_prompt(
+    tmp_path, user_secrets
+):
+    """The mover's prompt may not command the started service (here: it asks as the user nobody,
+    as a prompt that is not elevated asks on Windows): the secrets go into the service's keyring
+    file, nothing is half-moved, and the report says what to do next."""
+    config, data, queue = installation(tmp_path, dead_port(), free_port())
+    layout = Layout(tmp_path / "ProgramData" / "Tenso")
+    started: list[TensoProcess] = []
+    refusals: list[str] = []
+
+    def start_service() -> None:  # a real headless gateway as the service, run by root
+        env = {**os.environ, "TENSO_DATA_DIR": str(layout.root), "TENSO_FILE_KEYRING": "1"}
+        port = json.loads(layout.settings.read_text())["server"]["listen"][0].rsplit(":", 1)[1]
+        gateway = TensoProcess(layout.settings, int(port), tmp_path / "service.log", env=env)
+        started.append(gateway)
+        gateway.wait_listening()
+
+    def connect_as_nobody(queue_dir: Path):
+        import pwd  # Unix only
+
+        os.seteuid(pwd.getpwnam("nobody").pw_uid)
+        try:
+            return client.connect(queue_dir)
+        except client.NotAllowed as exc:
+            refusals.append(str(exc))
+            raise
+        finally:
+            os.seteuid(0)
+
+    try:
+        report = move.move(config, data, layout, start_service=start_service, connect=connect_as_nobody, channel_wait=5)
+        assert refusals and "this user may not command it" in refusals[0]
+        assert report.not_moved == [
+            "local:u1@example.jp: not in your keyring, so not moved (set it with password set local:u1@example.jp)"
+        ]
+        assert len(report.notes) == 1
+        note = report.notes[0]
+        assert note.startswith("the service's control channel does not let this user in (a gateway runs on")
+        assert note.endswith("from an elevated prompt (Command Prompt → Run as administrator)")
+        service_keyring = PlaintextKeyring()
+        service_keyring.file_path = str(layout.keyring)
+        assert service_keyring.get_password("tenso", "common") == "isp-secret"
+        assert service_keyring.get_password("tenso", "device:mfp") == "scanner-secret"
+        assert len(list((Path(layout.queue) / "msg").iterdir())) == 3 and not queue.exists()
+        assert json.loads(layout.settings.read_text(encoding="utf-8"))["queue"]["dir"] == str(layout.queue)
+    finally:
+        for gateway in started:
+            gateway.close()

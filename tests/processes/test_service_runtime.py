@@ -6,11 +6,12 @@ and reports start, stop and failures as Event Log entries."""
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 
 from app.headless import Stopper
-from app.service import eventlog, runtime
+from app.service import eventlog, installer, runtime
 from tests.support.processes import free_port
 from tests.support.smtp import message, send
 from tests.support.waiting import wait_until
@@ -37,7 +38,10 @@ def config_file(tmp_path, listen: int, upstream: int, extra: dict | None = None)
 class Service:
     """runtime.serve on a thread of its own, as the service manager's thread runs it."""
 
-    def __init__(self, config):
+    installer: installer.Installer | None = None
+
+    def __init__(self, config, installed_by: installer.Installer | None = None):
+        self.installer = installed_by
         self.events: list[eventlog.Event] = []
         self.running = threading.Event()
         self.stopped: list[tuple[int, bool]] = []
@@ -54,6 +58,7 @@ class Service:
             stopper=self.stopper,
             on_running=self.running.set,
             on_stopped=lambda code, left: self.stopped.append((code, left)),
+            installer=self.installer,
         )
 
     def ids(self) -> list[eventlog.EventId]:
@@ -76,7 +81,8 @@ def test_the_service_runtime_listens_delivers_and_stops_cleanly_on_a_stop_from_a
     assert not service.thread.is_alive(), "the stop did not finish"
     assert (service.code, service.stopped) == (0, [(0, False)])
     assert service.ids() == [eventlog.EventId.STARTED, eventlog.EventId.STOPPED]
-    with socket.socket() as s:  # the port is free again
+    with socket.socket() as s:  # the port is free again: nothing listens (the closed session may still be in TIME_WAIT)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
 
 
@@ -111,3 +117,23 @@ def test_a_port_in_use_is_an_error_entry_and_an_exit_the_failure_actions_restart
     assert service.code == 2 and service.stopped == [(2, False)]
     assert eventlog.EventId.ERROR in service.ids() and service.ids()[-1] == eventlog.EventId.NOT_STARTED
     assert "exit code 2" in service.events[-1].text
+
+
+def test_the_administrator_who_installed_the_service_is_handed_to_the_gateways_control_channel(tmp_path):
+    root = tmp_path / "ProgramData"
+    root.mkdir()
+    installer.record(root, "S-1-5-21-1-2-3-1001", r"OFFICE\admin")
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("tenso").addHandler(handler)
+    try:
+        service = Service(config_file(tmp_path, free_port(), free_port()), installer.read(root))
+        assert service.running.wait(30), "the gateway did not say it runs"
+        service.stopper.stop()
+        service.thread.join(40)
+    finally:
+        logging.getLogger("tenso").removeHandler(handler)
+    assert r"also lets in OFFICE\admin, who installed it" in service.events[0].text
+    channel = [line for line in lines if line.startswith("control channel: ")]
+    assert channel and channel[0].endswith("; it also lets in S-1-5-21-1-2-3-1001, who installed the service"), lines

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
 from app import settings as settings_mod
+from app.gui.console import ConsoleController, open_console
 from app.gui.controller import GatewayController
 from app.gui.window import MainWindow
 from tests.support.gateway import make_settings
@@ -75,6 +76,7 @@ class Gui:
         self.config = tmp_path / "settings.json"
         self.windows: list[MainWindow] = []
         self.controllers: list[GatewayController] = []
+        self.consoles: list[ConsoleController] = []
         self.others: list[QObject] = []
         self.quit_requests = 0
 
@@ -91,6 +93,20 @@ class Gui:
         window = MainWindow(controller, has_tray)
         window.quit_requested.connect(self._quit_requested)
         self.windows.append(window)
+        window.show()
+        self.settle()
+        return window
+
+    def attach(self, queue: Path, has_tray: bool = False) -> MainWindow:
+        """The window as the console of the gateway serving ``queue``, as app.gui.main opens it."""
+        found = self.run(asyncio.to_thread(open_console, queue))
+        assert found is not None, f"no gateway answers on {queue}"
+        controller = ConsoleController(*found)
+        self.consoles.append(controller)
+        window = MainWindow(controller, has_tray)
+        window.quit_requested.connect(self._quit_requested)
+        self.windows.append(window)
+        controller.follow_log()
         window.show()
         self.settle()
         return window
@@ -147,10 +163,15 @@ class Gui:
         finally:
             for controller in self.controllers:
                 controller.close()
-            for obj in [*self.others, *self.windows, *(c.handler.bridge for c in self.controllers), *self.controllers]:
+            for console in self.consoles:
+                if shiboken6.isValid(console):  # (app.gui.main's Desktop deletes one it replaced)
+                    console.close()
+            drain(self.loop)
+            owned = [*self.others, *self.windows, *(c.handler.bridge for c in self.controllers), *self.controllers]
+            for obj in [*owned, *self.consoles]:
                 if shiboken6.isValid(obj):
                     shiboken6.delete(obj)
-            self.others, self.windows, self.controllers = [], [], []
+            self.others, self.windows, self.controllers, self.consoles = [], [], [], []
             self.loop.close()
             self.loop = None
             asyncio.set_event_loop(None)

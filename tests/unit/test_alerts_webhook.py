@@ -37,7 +37,7 @@ def notice(phase: Phase = Phase.ENDED) -> Notice:
 
 def test_the_webhook_gets_the_json_of_the_spec(receiver):
     said = channels.post_webhook(receiver.url, notice(), "none")
-    assert said == "HTTP 200"
+    assert said == "the webhook answered HTTP 200"
     (post,) = receiver.posts
     assert list(post) == ["event", "state", "text", "text_ja", "time", "details"]
     assert (post["event"], post["state"]) == ("destination_failing", "ended")

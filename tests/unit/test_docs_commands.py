@@ -90,7 +90,7 @@ def test_tenso_takes_the_command_as_shown(page, command):
         "account login m365 --devcie",
         "queue flush",
         "flush",
-        "password set common --config settings.json",
+        "password use-file --nosuch",
         "route --config FILE",
     ],
 )

@@ -340,3 +340,26 @@ def test_an_address_that_was_not_utf8_is_recorded_with_its_bytes_replaced_and_th
     assert s1["from"] == "caf\ufffd@example.jp"
     assert [(r["address"], r["state"]) for r in s1["recipients"]] == [("caf\ufffd@example.jp", "bounced")]
     assert found[0]["recipients"][0]["address"] == "caf\ufffd@example.jp"
+
+
+def test_day_counts_the_attempts_and_refusals_of_the_period_and_lists_the_bounced_first_to_last(filled, recorder):
+    path = recorder.path
+    whole = query.day(path, NOW - 40 * HOUR, NOW)
+    assert (whole.sent, whole.delivered, whole.bounced, whole.refused) == (1, 1, 1, 1)
+    assert whole.bounces == [
+        query.Bounced("B", NOW - 19 * HOUR, "fax@example.jp", "sales@example.jp", "請求書", "550 5.1.1 no such user")
+    ]
+    # The period's bounds: from its start, to before its end.
+    assert query.day(path, NOW - 19 * HOUR, NOW).bounced == 1
+    assert query.day(path, NOW - 40 * HOUR, NOW - 19 * HOUR).bounced == 0
+    later = query.day(path, NOW - 15 * HOUR, NOW)
+    assert (later.sent, later.delivered, later.bounced, later.refused, later.bounces) == (0, 1, 0, 1, [])
+    # More bounced than listed: all counted, the first ones listed.
+    recorder.add([attempt("C", "boss@other.example", 2, State.BOUNCED, "550 5.4.1 gave up", 2)])
+    assert recorder.flush()
+    two = query.day(path, NOW - 40 * HOUR, NOW, listed=1)
+    assert two.bounced == 2 and [b.qid for b in two.bounces] == ["B"]
+
+
+def test_day_without_a_history_file_is_none(tmp_path):
+    assert query.day(tmp_path / "none.sqlite3", 0, NOW) is None

@@ -143,20 +143,27 @@ def test_requests_is_for_accounts_and_the_ways_out_only_and_authlib_for_accounts
     ]
 
 
-def test_pywin32_is_for_the_windows_service_module_only(tmp_path):
+def test_pywin32_is_for_the_windows_only_modules(tmp_path):
     root = _tree(
         tmp_path,
         {
             "app/__init__.py": "",
+            "app/control/__init__.py": "",
+            "app/control/windows.py": "import pywintypes\nimport win32pipe\n",
+            "app/control/server.py": "def listen():\n    import win32file\n",
             "app/service/__init__.py": "",
             "app/service/windows.py": "import win32service\nimport servicemanager\n",
             "app/service/plan.py": "import win32service\n",
+            "app/status.py": "from winerror import ERROR_ACCESS_DENIED\n",
             "app/system/__init__.py": "",
             "app/system/autostart.py": "import winreg\n",
         },
     )
+    only = "pywin32 is used only in app.service.windows and app.control.windows (Windows only)"
     assert _checker().problems(root) == [
-        "app.service.plan imports win32service: pywin32 is used only in app.service.windows (Windows only)"
+        f"app.control.server imports win32file: {only}",
+        f"app.service.plan imports win32service: {only}",
+        f"app.status imports winerror: {only}",
     ]
 
 
@@ -171,8 +178,10 @@ def test_the_alerts_may_write_an_event_and_nothing_more_of_pywin32(tmp_path):
         },
     )
     assert _checker().problems(root) == [
-        "app.alerts.channels imports win32service: pywin32 is used only in app.service.windows (Windows only)",
-        "app.alerts.watcher imports win32evtlogutil: pywin32 is used only in app.service.windows (Windows only)",
+        "app.alerts.channels imports win32service: pywin32 is used only in app.service.windows and "
+        "app.control.windows (Windows only)",
+        "app.alerts.watcher imports win32evtlogutil: pywin32 is used only in app.service.windows and "
+        "app.control.windows (Windows only)",
     ]
 
 
@@ -196,3 +205,23 @@ def test_the_history_is_told_what_happened_and_imports_neither_side_nor_the_rout
         "app.history.writer imports app.deliver.attempt: history/ is told what happened, it does not ask",
         "app.history.writer imports app.route.router: history/ is told what happened, it does not ask",
     ]
+
+
+def test_the_console_is_a_door_to_the_channel_but_never_runs_a_gateway(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/gateway.py": "",
+            "app/control/__init__.py": "",
+            "app/control/client.py": "",
+            "app/gui/__init__.py": "",
+            "app/gui/console.py": "from app.control import client\nfrom app import gateway\n",
+            "app/gui/tab.py": "from app.control import client\n",
+        },
+    )
+    found = _checker().problems(root)
+    assert found == [
+        "app.gui.console imports app.gateway: only app.cli.queue, app.gui.controller, app.headless may",
+        "app.gui.tab imports app.control.client: the window reaches the engine through app.gui.controller",
+    ], found

@@ -332,3 +332,41 @@ def test_the_docs_show_the_unit_file_as_it_is_shipped(page):
     blocks = re.findall(r"^```ini\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
     shipped = "".join(line + "\n" for line in UNIT.read_text(encoding="utf-8").splitlines() if not line.startswith("#"))
     assert shipped in blocks, f"{page} does not show {UNIT.name} as shipped"
+
+
+# --- who installed the service (app/service/installer.py) -----------------------------------------
+
+
+def test_the_installing_administrator_is_recorded_in_the_services_folder_and_read_back(tmp_path):
+    from app.service import installer
+
+    written = installer.record(tmp_path, "S-1-5-21-1004336348-1177238915-682003330-1001", r"OFFICE\admin")
+    assert written == tmp_path / "installer.json"
+    assert installer.read(tmp_path) == installer.Installer(
+        "S-1-5-21-1004336348-1177238915-682003330-1001", r"OFFICE\admin"
+    )
+    installer.record(tmp_path, "S-1-5-21-1-2-3-500", r"OFFICE\other")  # a second install replaces it
+    assert installer.read(tmp_path) == installer.Installer("S-1-5-21-1-2-3-500", r"OFFICE\other")
+    assert [p.name for p in tmp_path.iterdir()] == ["installer.json"]
+
+
+def test_no_recorded_installer_or_a_file_without_a_sid_lets_in_no_one_more(tmp_path, caplog):
+    from app.service import installer
+
+    assert installer.read(tmp_path) is None  # installed by an older Tenso: nothing logged
+    with pytest.raises(ValueError, match="not a Windows security identifier"):
+        installer.record(tmp_path, "OFFICE\\admin", "OFFICE\\admin")
+    assert not (tmp_path / "installer.json").exists()
+    for text in ('{"sid": "S-1-5-21-1-2-3-1001) (A;;GA;;;WD"}', "{not json", '["S-1-5-21-1-2-3-1001"]'):
+        (tmp_path / "installer.json").write_text(text, encoding="utf-8")
+        with caplog.at_level(logging.WARNING, logger="tenso"):
+            caplog.clear()
+            assert installer.read(tmp_path) is None
+        assert "only elevated administrators may open the control channel" in caplog.text
+
+
+def test_the_start_entry_names_the_installer_who_may_command_the_service_unelevated():
+    started = eventlog.started("1.2.3", r"C:\ProgramData\Tenso\settings.json", r"NT SERVICE\Tenso", r"OFFICE\admin")
+    assert started.text.endswith(
+        r"Its control channel also lets in OFFICE\admin, who installed it, from a prompt that is not elevated."
+    )

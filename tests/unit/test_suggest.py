@@ -22,8 +22,13 @@ def test_a_command_for_a_file_that_is_not_the_default_names_it_quoted_when_it_ha
 def test_the_default_file_and_the_commands_without_config_are_left_as_they_are(tmp_path):
     assert suggest.command(paths.default_config_path(), "queue resume") == "python -m app queue resume"
     assert suggest.command(None, "reload") == "python -m app reload"
-    assert (
-        suggest.command(tmp_path / "s.json", "password set account:m365") == "python -m app password set account:m365"
+    assert suggest.command(tmp_path / "s.json", "explain 535") == "python -m app explain 535"
+
+
+def test_password_set_carries_the_config_it_finds_the_running_gateway_by(tmp_path):
+    """The secret goes to the gateway on the settings' queue (its own keyring): the same file."""
+    assert suggest.command(tmp_path / "s.json", "password set account:m365") == (
+        f"python -m app password set account:m365 --config {tmp_path / 's.json'}"
     )
 
 

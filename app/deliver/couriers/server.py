@@ -24,7 +24,9 @@ class ServerCourier:
         by_destination: dict[tuple[smtp.Destination, str], list[tuple[Recipient, str]]] = defaultdict(list)
         for rcpt, decision in batch.recipients:
             target = _target(decision)
-            destination = smtp.Destination(target.host, target.port, target.tls, decision.auth, decision.rule)
+            destination = smtp.Destination(
+                target.host, target.port, target.tls, decision.auth, decision.rule, self.shared.settings.source
+            )
             by_destination[destination, decision.send_from].append((rcpt, decision.rcpt))
         replies: list[Reply] = []
         content = for_smtp(batch.message.id, batch.content)

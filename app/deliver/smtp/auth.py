@@ -9,6 +9,7 @@ import smtplib
 from collections.abc import Callable
 from enum import StrEnum
 
+from app import suggest
 from app.deliver.smtp import errors, session
 from app.deliver.smtp.errors import DeliveryError
 from app.deliver.smtp.session import Destination, Protection, TlsMode
@@ -38,10 +39,9 @@ def log_in(
     if not (destination.account and smtp.has_extn("auth")):
         return
     if secret is None:
-        raise DeliveryError(
-            f"no password stored for {destination.account.key}: save it in the window "
-            f"(Auth accounts) or run: python -m app password set {destination.account.key}"
-        )
+        key = destination.account.key
+        run = suggest.command(destination.config, f"password set {key}")
+        raise DeliveryError(f"no password stored for {key}: save it in the window (Auth accounts) or run: {run}")
     if protection == Protection.ENCRYPTED:
         names = session.certificate_names(smtp)
         problem += f"; it is for {', '.join(names)}" if names else ""

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 from app.deliver.smtp import deadlines, errors
 from app.deliver.smtp.errors import DeliveryError
@@ -43,6 +44,8 @@ class Destination:
     tls: str  # TlsMode
     account: Account | None
     rule: int | None = field(default=None, compare=False)  # 1-based, for the settings named in a reply
+    # The settings file the gateway runs with: the commands its problems suggest carry it (--config).
+    config: Path | None = field(default=None, compare=False)
 
 
 def verified_context() -> ssl.SSLContext:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app.gui.i18n import tr
+from app.problems import worded
 from app.settings import Alerts, check_field, range_of
 
 
@@ -132,7 +133,7 @@ class AlertsBox(QGroupBox):
         lines = []
         for answer in answers:
             word = tr("OK") if answer.ok else tr("failed")
-            lines.append(f"{channel_name(answer.channel)}: {word} — {answer.text}")
+            lines.append(f"{channel_name(answer.channel)}: {word} — {worded(answer.text, tr)}")
         if not any(a.channel in ("webhook", "email", "event_log") for a in answers):
             lines.append(tr("No webhook or mail is set up: only the log and the tray were told."))
         self.show_answers("\n".join(lines))

@@ -311,10 +311,12 @@ class HistoryTab(QWidget):
         self.model.extend(found[:PAGE])
         self.more_button.setEnabled(self.more_to_come)
         shown = self.model.rowCount()
-        if not shown and not self.controller.settings.history.enabled:
-            self.summary.setText(
-                tr("The history is off (history.enabled is false in the settings file): nothing is recorded.")
+        if not self.controller.settings.history.enabled:
+            off = tr(
+                'The history is off: nothing new is recorded. To switch it on, tick "Keep a history of every '
+                "message\" in the Server tab's History box and press Apply."
             )
+            self.summary.setText(off if not shown else f"{off} " + tr("{0} recorded before shown.").format(shown))
         elif not shown:
             self.summary.setText(tr("No message in the history matches."))
         elif self.more_to_come:

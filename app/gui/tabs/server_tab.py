@@ -26,7 +26,7 @@ from app.gui import controller
 from app.gui.i18n import tr
 from app.gui.tabs.alerts_box import AlertsBox
 from app.gui.tabs.listeners_box import ListenersBox
-from app.settings import Backup, Queue, Server, check_field, range_of
+from app.settings import Backup, History, Queue, Server, check_field, range_of
 
 DESCRIBE_AFTER_MS = 300
 
@@ -153,6 +153,7 @@ class ServerTab(QWidget):
         form3.addRow(self.backup_on)
         form3.addRow(tr("Folder"), _file_row(self.backup_dir, tr("Backup folder"), self, directory=True))
         form3.addRow(tr("Keep"), self.keep_days)
+        history_box = self._history_box(settings)
 
         self.autostart = QCheckBox(tr("Start Tenso when I log in to Windows"))
         self.autostart.setObjectName("autostart")
@@ -170,6 +171,7 @@ class ServerTab(QWidget):
         right = QVBoxLayout()
         right.addWidget(delivery)
         right.addWidget(backup_box)
+        right.addWidget(history_box)
         right.addStretch()
         pair.addLayout(right, 1)
         column.addLayout(pair)
@@ -187,6 +189,34 @@ class ServerTab(QWidget):
         layout.addWidget(self.error)  # outside the scrolled page: a problem is always in sight
         if server.tls_cert:
             self.describe_soon.start(0)
+
+    def _history_box(self, settings) -> QGroupBox:
+        """``history.enabled`` and ``history.days`` (docs/history.md): what the History tab searches."""
+        history = settings.history
+        self.history_on = QCheckBox(tr("Keep a history of every message (履歴)"))
+        self.history_on.setObjectName("historyEnabled")
+        self.history_on.setToolTip(
+            tr(
+                "Who sent what to whom, and what each destination answered, searchable in the History tab; "
+                "never the content"
+            )
+        )
+        self.history_on.setChecked(history.enabled)
+        self.history_on.toggled.connect(lambda on: setattr(history, "enabled", on))
+        self.history_days = QSpinBox()
+        self.history_days.setObjectName("historyDays")
+        self.history_days.setRange(*range_of(History, "days"))
+        self.history_days.setSuffix(tr(" days"))
+        self.history_days.setValue(history.days)
+        self.history_days.valueChanged.connect(lambda v: self._set(History, history, "days", v))
+        self.history_on.toggled.connect(self.history_days.setEnabled)
+        self.history_days.setEnabled(history.enabled)
+        box = QGroupBox(tr("History"))
+        box.setObjectName("historyBox")
+        form = QFormLayout(box)
+        form.addRow(self.history_on)
+        form.addRow(tr("Keep"), self.history_days)
+        return box
 
     def _autostart(self, on: bool) -> None:
         try:

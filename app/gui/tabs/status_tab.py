@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from app.gui import console
 from app.gui.chart import HourChart
 from app.gui.controller import Outcome, State, Status
 from app.gui.i18n import current, tr, tr_later
@@ -116,6 +117,14 @@ class StatusTab(QWidget):
         self.listening.setObjectName("statusListening")
         self.listening.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
+        # The window as the console of another gateway: which one, since when (app/gui/console.py).
+        self.engine = QLabel()
+        self.engine.setObjectName("statusEngine")
+        self.engine.setWordWrap(True)
+        self.engine.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.engine.setStyleSheet("background: #e8f0fe; padding: 4px; border: 1px solid #b8c8e8")
+        self.engine.setVisible(False)
+
         today = QGroupBox(tr("Today"))
         grid = QGridLayout(today)
         self.counts: dict[Outcome, QLabel] = {}
@@ -188,6 +197,7 @@ class StatusTab(QWidget):
         box_layout.addWidget(self.advice)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.engine)
         layout.addWidget(line)
         layout.addWidget(today)
         layout.addWidget(self.accounts)
@@ -210,12 +220,28 @@ class StatusTab(QWidget):
         self._busy = False
         self.shown: Status | None = None
         self.destinations.setVisible(False)
+        self.show_engine()
+
+    def show_engine(self) -> None:
+        """Which gateway the window is the console of (none: it runs its own), or that it has gone."""
+        controller = self.controller
+        if not isinstance(controller, console.ConsoleController):
+            return
+        gone = controller.state == State.STOPPED and controller.detail
+        self.engine.setText(controller.detail if gone else console.describe(controller.attached))
+        self.engine.setStyleSheet(
+            "background: #fdecea; padding: 4px; border: 1px solid #e0a8a8"
+            if gone
+            else "background: #e8f0fe; padding: 4px; border: 1px solid #b8c8e8"
+        )
+        self.engine.setVisible(True)
 
     def _counted(self) -> None:
         if self.isVisible() and not self.soon.isActive():  # hidden: showEvent refreshes
             self.soon.start(SOON_MS)  # one refresh for a burst of mail
 
     def _state_changed(self, state: str, detail: str) -> None:
+        self.show_engine()
         if self.isVisible():
             self.soon.start(0)
 
