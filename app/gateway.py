@@ -395,6 +395,7 @@ class Gateway:
         """
         await self._stop_control()
         await self._close_servers()
+        await asyncio.to_thread(self.spool.release_slots)
         await self.alerts.stop()
         self.loop_lag.stop()
         if self._refresher:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from pathlib import Path
 
 from app.history.records import Received
-from app.store.spool import Envelope, OwnClient
+from app.store.spool import Envelope, OwnClient, envelope_of
 
 HEADER_LIMIT = 256 * 1024  # a header longer than this is read only this far
 PART_HEADER_LIMIT = 8 * 1024
@@ -290,7 +289,7 @@ def from_file(path: Path, qid: str) -> Received | None:
     line, then the bytes); None when it is gone or unreadable."""
     try:
         with open(path, "rb") as f:
-            envelope = Envelope(**json.loads(f.readline()))
+            envelope = envelope_of(f.readline())
             content = f.read()
     except (OSError, ValueError, TypeError):
         return None

@@ -200,7 +200,7 @@ class InboundHandler:
             return self.refuse(session, envelope, "DATA", MAIL_LOOP.format(hops))
         if refusal := self._over_mailbox_limit(envelope, len(content)):
             return self.refuse(session, envelope, "DATA", refusal)
-        qid = new_id()
+        qid = self.context.spool.reserve()  # a slot's id when one is ready: one disk sync before 250
         received = self.received_header(server, session, envelope, qid)
         stored = SpoolEnvelope(
             sender="" if envelope.mail_from in (None, "<>") else envelope.mail_from,  # aiosmtpd keeps "<>"

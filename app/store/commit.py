@@ -4,14 +4,16 @@ Each message used to take its own trip through the loop's thread pool (a task, a
 a pool thread woken, a call back to the loop) and its own directory fsync unless another ran
 just then.  Here the loop appends the message to a list and, if a committer thread waits, wakes
 it; the thread takes everything that has gathered, writes each file (``Spool.store_many``: one
-``writev`` and one ``fdatasync`` per message, one directory fsync for the batch) and hands the
+``writev`` and one ``fdatasync`` per message, into the empty file of its slot; one directory
+fsync for those of the batch that found no slot and went by ``tmp/``) and hands the
 whole batch back to the loop in one call.  While one thread syncs, the next takes the messages
 that came meanwhile, so batches run side by side and a lone message never waits for others.
 
-Durability is unchanged: a message's future is resolved only after its file and the directory
-holding its name are on disk (``store_many`` returned), and only then does the handler answer
-250.  Threads start on the first message and wait on a condition when there is nothing to do:
-an idle gateway has no timer or poll here.
+Durability is unchanged: a message's future is resolved only after its data and a durable name
+for it are on disk (its slot's, made durable before it was handed out, or ``msg/``'s after the
+directory fsync: ``store_many`` returned), and only then does the handler answer 250.  Threads
+start on the first message and wait on a condition when there is nothing to do: an idle gateway
+has no timer or poll here.
 """
 
 from __future__ import annotations

@@ -45,14 +45,22 @@ def printable(text: str) -> str:
 
 
 class Formatter(logging.Formatter):
-    """The standard format, with the date part of the timestamp computed once a second, and
-    every line printable in any handler (stderr, the file, the window's Log tab)."""
+    """The standard format, with the date part of the timestamp computed once a second, every
+    line printable in any handler (stderr, the file, the window's Log tab), and a record formatted
+    once however many handlers write it."""
 
     _second = -1
     _text = ""
 
     def format(self, record: logging.LogRecord) -> str:
-        return printable(super().format(record))
+        # Formatted once for every handler that shares this formatter (stderr and the file): the
+        # text is kept on the record, with the formatter that made it.
+        made = record.__dict__.get("_tenso_text")
+        if made is not None and made[0] is self:
+            return made[1]
+        text = printable(super().format(record))
+        record._tenso_text = (self, text)
+        return text
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         second = int(record.created)

@@ -77,3 +77,33 @@ def test_a_line_with_bytes_that_are_not_utf8_reaches_the_file_and_stderr_escaped
     line = r"INFO Q1 accepted from=<\xe2\x82@src.test> to=<a\x1bb@dest.test>"
     assert line in file and line in stderr, (file, stderr)
     assert "Logging error" not in stderr
+
+
+def test_a_record_is_formatted_once_for_both_handlers_and_afresh_by_another_formatter(tmp_path):
+    from app.system.logs import LOG_FORMAT, Formatter
+
+    class Counting(Formatter):
+        made = 0
+
+        def formatMessage(self, record: logging.LogRecord) -> str:
+            Counting.made += 1
+            return super().formatMessage(record)
+
+    shared = Counting(LOG_FORMAT)
+    stream = RotatingFile(tmp_path / "a.log", maxBytes=0, encoding="utf-8")
+    stream.setFormatter(shared)
+    file = RotatingFile(tmp_path / "b.log", maxBytes=1 << 20, encoding="utf-8")
+    file.setFormatter(shared)
+    other = logging.FileHandler(tmp_path / "c.log", "w", encoding="utf-8")
+    other.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.Logger("format-once-test")
+    for handler in (stream, file, other):
+        logger.addHandler(handler)
+    logger.info("QID1 accepted from=<%s>", "a@lan.test")
+    logger.info("QID2 accepted from=<%s>", "b@lan.test")
+    for handler in (stream, file, other):
+        handler.close()
+    assert Counting.made == 2, "each record was formatted more than once"
+    a, b = ((tmp_path / n).read_text(encoding="utf-8").splitlines() for n in ("a.log", "b.log"))
+    assert a == b and a[1].endswith(" INFO QID2 accepted from=<b@lan.test>")
+    assert (tmp_path / "c.log").read_text(encoding="utf-8").splitlines()[0] == "INFO QID1 accepted from=<a@lan.test>"
