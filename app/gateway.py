@@ -299,10 +299,13 @@ class Gateway:
             self._feed.install()
         ids = await asyncio.to_thread(self.spool.recover)
         log.info("queue %s: %d message(s) waiting", self.spool.root, len(ids))
+        kept_before = self.history.path.exists()
         self.history.start()
         self.history.recovered(ids)  # the messages the history may not know: a worker died before telling
-        if ids and self.history.enabled:
-            # Their received rows are read from their files before delivery may remove them.
+        if ids and self.history.enabled and kept_before:
+            # Their received rows are read from their files before delivery may remove them: the few
+            # a killed worker left untold.  A history new to this queue (the first start of a version
+            # with one, or the file removed) does not hold the start up to read every queued file.
             await asyncio.to_thread(self.history.flush)
         await asyncio.to_thread(self.activity.load)
         self.activity.set_bans([])  # an earlier run's bans ended with it
