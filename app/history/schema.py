@@ -100,5 +100,9 @@ def open_for_reading(path: Path) -> sqlite3.Connection | None:
         return None
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
     db.execute("PRAGMA busy_timeout=5000")
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not {"messages", "attempts", "refusals"} <= tables:  # the writer has made the file, not yet its tables
+        db.close()
+        return None
     db.row_factory = sqlite3.Row
     return db
