@@ -22,37 +22,18 @@ from app.gui.history_model import COL_ID, COL_STATE
 from app.gui.history_text import message_trace_text
 from app.gui.tabs import history_tab
 from app.history import query
-from app.history.records import Attempt, Received, Refusal, State
+from app.history.records import Attempt, Refusal, State
 from app.history.writer import Recorder
 from app.mail.replies import explain
 from tests.support.gateway import make_settings, rule
 from tests.support.gui import until
+from tests.support.history import HOUR, NOW, received
 from tests.support.processes import dead_port
 from tests.support.smtp import message
 
-NOW = time.time()
-HOUR = 3600.0
 QUEUED_AS = "250 2.0.0 Ok: queued as 4DqXyZ1234"
 RELAY = "550 5.7.1 relay"
 REFUSED_708 = "550 5.7.708 Access denied, traffic not accepted from this IP"
-
-
-def received(qid: str, hours_ago: float, **values) -> Received:
-    fields = {
-        "qid": qid,
-        "received": NOW - hours_ago * HOUR,
-        "client": "192.0.2.10",
-        "login": "",
-        "sender": "scan@example.jp",
-        "recipients": ["sales@example.jp"],
-        "header_from": "複合機 <scan@example.jp>",
-        "subject": "スキャン",
-        "message_id": f"<{qid}@mfp.example.jp>",
-        "size": 1000,
-        "attachments": 1,
-    }
-    fields.update(values)
-    return Received(**fields)
 
 
 def attempt(qid: str, recipient: str, state: State, reply: str, hours_ago: float, n: int = 1, **values) -> Attempt:

@@ -14,30 +14,11 @@ import pytest
 
 from app.history import query
 from app.history.query import Filters
-from app.history.records import Attempt, Received, Refusal, State
+from app.history.records import Attempt, Refusal, State
 from app.history.writer import Recorder
 from app.store.spool import Envelope, Spool
-
-NOW = time.time()
-HOUR = 3600.0
-
-
-def message(qid: str, hours_ago: float, **values) -> Received:
-    fields = {
-        "qid": qid,
-        "received": NOW - hours_ago * HOUR,
-        "client": "192.0.2.10",
-        "login": "",
-        "sender": "scan@example.jp",
-        "recipients": ["sales@example.jp"],
-        "header_from": "複合機 <scan@example.jp>",
-        "subject": "スキャン",
-        "message_id": f"<{qid}@mfp.example.jp>",
-        "size": 1000,
-        "attachments": 1,
-    }
-    fields.update(values)
-    return Received(**fields)
+from tests.support.history import HOUR, NOW
+from tests.support.history import received as message
 
 
 def attempt(qid: str, recipient: str, n: int, state: State, reply: str, hours_ago: float = 0.0, **values) -> Attempt:
