@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,57 @@ def wait_spool_empty(tmp_path: Path, timeout: float, log: TensoProcess) -> None:
         time.sleep(0.1)
 
 
+def kill_mid_stream(
+    first: TensoProcess,
+    submit_one: Callable[[str], str | None],
+    total: int,
+    sessions: int,
+    kill_after: int,
+    name: str,
+    timeout: float,
+    together: bool = False,
+) -> tuple[dict[str, str], list[str]]:
+    """``total`` messages from ``sessions`` clients (all starting at once when ``together``), the
+    gateway killed with SIGKILL once ``kill_after`` have their 250: which were acknowledged
+    (Message-ID -> queue id from "250 ... queued as") and which were not."""
+    acked: dict[str, str] = {}
+    unacked: list[str] = []
+    lock = threading.Condition()
+    next_index = iter(range(total))
+    start = threading.Barrier(sessions) if together else None
+
+    def client() -> None:
+        if start is not None:
+            start.wait()  # all sessions at once, so that commits overlap
+        while True:
+            with lock:
+                i = next(next_index, None)
+            if i is None:
+                return
+            mid = f"{name}-{i:03d}@client.test"
+            qid = submit_one(mid)
+            with lock:
+                if qid:
+                    acked[mid] = qid
+                else:
+                    unacked.append(mid)
+                lock.notify_all()
+
+    threads = [threading.Thread(target=client, name=f"{name}-client-{n}") for n in range(sessions)]
+    for t in threads:
+        t.start()
+    try:
+        with lock:
+            assert lock.wait_for(lambda: len(acked) >= kill_after or len(acked) + len(unacked) == total, timeout)
+            assert len(acked) >= kill_after, f"only {len(acked)} acknowledged before any kill:\n{first.log}"
+            os.kill(first.proc.pid, signal.SIGKILL)
+    finally:
+        for t in threads:
+            t.join(60)
+    assert first.proc.wait(10) == -signal.SIGKILL
+    return acked, unacked
+
+
 def arrived(upstream) -> dict[str, list[str]]:
     """Message-ID -> the queue ids in the Received headers of its copies at the upstream."""
     found: dict[str, list[str]] = {}
@@ -95,38 +147,9 @@ def test_sigkill_during_200_acceptances_loses_no_acknowledged_message(tmp_path, 
     config = write_config(tmp_path, listen_port, upstream_port)
     first = tenso(config, listen_port)  # the upstream port is closed: every attempt is refused
 
-    acked: dict[str, str] = {}  # Message-ID -> queue id from "250 ... queued as"
-    unacked: list[str] = []
-    lock = threading.Condition()
-    next_index = iter(range(TOTAL))
-
-    def client() -> None:
-        while True:
-            with lock:
-                i = next(next_index, None)
-            if i is None:
-                return
-            mid = f"durability-{i:03d}@client.test"
-            qid = submit(listen_port, mid)
-            with lock:
-                if qid:
-                    acked[mid] = qid
-                else:
-                    unacked.append(mid)
-                lock.notify_all()
-
-    threads = [threading.Thread(target=client, name=f"client-{n}") for n in range(CLIENT_THREADS)]
-    for t in threads:
-        t.start()
-    try:
-        with lock:
-            assert lock.wait_for(lambda: len(acked) >= KILL_AFTER or len(acked) + len(unacked) == TOTAL, 60)
-            assert len(acked) >= KILL_AFTER, f"only {len(acked)} acknowledged before any kill:\n{first.log}"
-            os.kill(first.proc.pid, signal.SIGKILL)
-    finally:
-        for t in threads:
-            t.join(60)
-    assert first.proc.wait(10) == -signal.SIGKILL
+    acked, unacked = kill_mid_stream(
+        first, lambda mid: submit(listen_port, mid), TOTAL, CLIENT_THREADS, KILL_AFTER, "durability", 60
+    )
     assert len(acked) + len(unacked) == TOTAL
     assert unacked, "the kill came after every message was accepted: nothing was tested mid-stream"
 
@@ -295,40 +318,16 @@ def test_sigkill_while_40_sessions_commit_at_once_every_250_is_a_whole_file_in_t
     config = write_config(tmp_path, listen_port, upstream_port)
     first = tenso(config, listen_port)  # the upstream port is closed: everything stays queued
 
-    acked: dict[str, str] = {}
-    unacked: list[str] = []
-    lock = threading.Condition()
-    next_index = iter(range(GROUP_TOTAL))
-    start = threading.Barrier(GROUP_SESSIONS)
-
-    def client() -> None:
-        start.wait()  # all sessions at once, so that commits overlap
-        while True:
-            with lock:
-                i = next(next_index, None)
-            if i is None:
-                return
-            mid = f"group-{i:03d}@client.test"
-            qid = submit(listen_port, mid)
-            with lock:
-                if qid:
-                    acked[mid] = qid
-                else:
-                    unacked.append(mid)
-                lock.notify_all()
-
-    threads = [threading.Thread(target=client, name=f"group-client-{n}") for n in range(GROUP_SESSIONS)]
-    for t in threads:
-        t.start()
-    try:
-        with lock:
-            assert lock.wait_for(lambda: len(acked) >= GROUP_TOTAL // 2 or len(acked) + len(unacked) == GROUP_TOTAL, 90)
-            assert len(acked) >= GROUP_TOTAL // 2, f"only {len(acked)} acknowledged before any kill:\n{first.log}"
-            os.kill(first.proc.pid, signal.SIGKILL)
-    finally:
-        for t in threads:
-            t.join(60)
-    assert first.proc.wait(10) == -signal.SIGKILL
+    acked, unacked = kill_mid_stream(
+        first,
+        lambda mid: submit(listen_port, mid),
+        GROUP_TOTAL,
+        GROUP_SESSIONS,
+        GROUP_TOTAL // 2,
+        "group",
+        90,
+        together=True,
+    )
     assert unacked, "the kill came after every message was accepted: nothing was tested mid-stream"
 
     committed = spool_files(tmp_path)

@@ -6,14 +6,11 @@ removed with a log line, never delivered); a message file in the earlier format 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import threading
 import zlib
 
-from tests.processes.test_durability import MESSAGE_ID, QUEUED_AS, spool_files, wait_spool_empty
+from tests.processes.test_durability import MESSAGE_ID, QUEUED_AS, kill_mid_stream, spool_files, wait_spool_empty
 from tests.support import REPO
 from tests.support.processes import free_port, write_config
 from tests.support.smtp import strip_received
@@ -60,35 +57,9 @@ def test_sigkill_while_20_sessions_store_into_slots_every_250_arrives_once_as_se
     first = tenso(config, listen_port)  # the upstream port is closed: everything stays queued
     queue = tmp_path / "queue"
 
-    acked: dict[str, str] = {}
-    unacked: list[str] = []
-    lock = threading.Condition()
-    next_index = iter(range(TOTAL))
-
-    def client() -> None:
-        while True:
-            with lock:
-                i = next(next_index, None)
-            if i is None:
-                return
-            mid = f"slot-{i:03d}@client.test"
-            qid = submit(listen_port, mid)
-            with lock:
-                (acked.__setitem__(mid, qid) if qid else unacked.append(mid))
-                lock.notify_all()
-
-    threads = [threading.Thread(target=client, name=f"slot-client-{n}") for n in range(SESSIONS)]
-    for t in threads:
-        t.start()
-    try:
-        with lock:
-            assert lock.wait_for(lambda: len(acked) >= KILL_AFTER or len(acked) + len(unacked) == TOTAL, 90)
-            assert len(acked) >= KILL_AFTER, f"only {len(acked)} acknowledged before any kill:\n{first.log}"
-            os.kill(first.proc.pid, signal.SIGKILL)
-    finally:
-        for t in threads:
-            t.join(60)
-    assert first.proc.wait(10) == -signal.SIGKILL
+    acked, unacked = kill_mid_stream(
+        first, lambda mid: submit(listen_port, mid), TOTAL, SESSIONS, KILL_AFTER, "slot", 90
+    )
     assert unacked, "the kill came after every message was accepted: nothing was tested mid-stream"
     left = spool_files(tmp_path, "slots")
     assert left, "no slot in slots/ at the kill: the messages did not go by slots"
